@@ -1,0 +1,91 @@
+"""Everything the user sees: rich tables, progress bars and error lines. Nothing else prints."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from functools import wraps
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cdq.errors import CdqError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def handle_errors(command: Callable) -> Callable:
+    """Wrap a command: a CdqError becomes one message line and its exit code; nothing shows a traceback."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        from cdq.cli.main import STATE
+
+        try:
+            return command(*args, **kwargs)
+        except CdqError as e:
+            err_console.print(f"[bold red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(e.exit_code) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as e:  # noqa: BLE001 - the last line of defence against tracebacks
+            if STATE.get("debug"):
+                traceback.print_exc(file=sys.stderr)
+            err_console.print(
+                f"[bold red]unexpected error:[/] {type(e).__name__}: {e} (run with --debug for details; "
+                "please report it)", highlight=False, soft_wrap=True,
+            )
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar; yields a ``(done, total)`` callback for the library's ``progress`` argument."""
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> None:
+    """Render a frame as a rich table on stdout."""
+    t = Table(title=title, show_lines=False)
+    for column in frame.columns:
+        t.add_column(str(column), overflow="fold")
+    for row in frame.head(max_rows).itertuples(index=False):
+        t.add_row(*["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in row])
+    console.print(t)
+    if len(frame) > max_rows:
+        console.print(f"... {len(frame) - max_rows} more rows")
+
+
+def line(text: str) -> None:
+    """One plain output line on stdout (machine-readable lines like 'loaded: ...' go through here)."""
+    console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+def import_summary(result) -> None:
+    """Per-table accounting of an import."""
+    rows = [
+        {"source": t["source"], "file": t["file"], "table": t["table"] or "", "rows in": t["rows_in"],
+         "staged": t["staged"], "quarantined": t["quarantined"]}
+        for t in result.tables
+    ]
+    if rows:
+        table(pd.DataFrame(rows), title="import")

@@ -1,0 +1,87 @@
+"""Write frames to CSV, Excel or Parquet, safely.
+
+Spreadsheet programs execute cells that start with ``=``, ``+``, ``-`` or ``@`` as formulas ("CSV
+injection"), so every text cell that starts with one of them is neutralised with a leading apostrophe
+in CSV, and stored as quoted text (Excel's own quote prefix) in ``.xlsx``. Parquet is not opened by
+spreadsheets and keeps values as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cdq.errors import UsageError
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Prefix an apostrophe to text that a spreadsheet would run as a formula.
+
+    Examples:
+        >>> neutralise("=HYPERLINK(\\"http://x\\")")
+        '\\'=HYPERLINK("http://x")'
+        >>> neutralise("+31612345678")
+        "'+31612345678"
+        >>> neutralise("Jansen")
+        'Jansen'
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every formula-like text cell (and header) neutralised."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def _for_text(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].map(lambda v: isinstance(v, (list, tuple))).any():
+            out[column] = out[column].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+    return out
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, *, sheet_name: str = "data") -> Path:
+    """Write ``frame`` to ``path``; the format follows the extension (.csv, .xlsx, .parquet)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        neutralise_frame(_for_text(frame)).to_csv(path, index=False, encoding="utf-8")
+    elif suffix == ".xlsx":
+        _write_xlsx(_for_text(frame), path, sheet_name)
+    elif suffix == ".parquet":
+        _for_text(frame).astype({c: "string" for c in frame.columns if frame[c].dtype == object}).to_parquet(
+            path, index=False
+        )
+    else:
+        raise UsageError(f"{path}: unsupported output format {suffix!r}; use .csv, .xlsx or .parquet")
+    return path
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_name[:31]
+    sheet.append([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        sheet.append([None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in row])
+    for row in sheet.iter_rows(min_row=1):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+    sheet.freeze_panes = "A2"
+    workbook.save(path)

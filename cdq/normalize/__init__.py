@@ -1,0 +1,1 @@
+"""Normalization of Dutch customer fields, one module per field family."""

@@ -1,0 +1,224 @@
+"""Build the staging frame: canonical columns plus lineage, with the input's own columns kept beside them.
+
+:func:`stage` maps one :class:`RawTable` (headers from the synonym table, an adapter's own pre-mapping, or
+an explicit mapping file), splits combined fields and fills lineage. :func:`import_inputs` reads any
+number of inputs and stacks them into one :class:`ImportResult`. Rows without any usable customer data go
+to the quarantine with ``NO_USABLE_FIELDS``; a table where no column is recognised at all is an input
+error (exit code 2) that names the headers found and suggests ``--mapping``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cdq.columns import CANONICAL, QUARANTINE, RAW_PREFIX, empty_quarantine
+from cdq.errors import InputError
+from cdq.headers import MappingFile, map_headers
+from cdq.importers import RawTable, read_input
+from cdq.log import Progress
+from cdq.split import split_address_line, split_house_number, split_name, split_street
+
+logger = logging.getLogger(__name__)
+
+#: Canonical columns that identify a customer; a row with none of them cannot become one.
+IDENTIFYING = [
+    "first_name", "initials", "last_name", "company_name", "email", "phone", "mobile",
+    "street", "postcode", "kvk_number", "other_emails", "other_phones",
+]
+_NAME_FIELDS = ["title", "initials", "first_name", "infix", "last_name", "gender"]
+
+
+@dataclass
+class ImportResult:
+    """The staging frame, the quarantine, and per-table accounting (rows in/staged/quarantined)."""
+
+    staging: pd.DataFrame
+    quarantine: pd.DataFrame
+    tables: list[dict] = field(default_factory=list)
+
+    @property
+    def rows_in(self) -> int:
+        return sum(t["rows_in"] for t in self.tables)
+
+    def accounting_line(self) -> str:
+        """'rows in = staged + quarantined', the line every import ends with."""
+        return f"{self.rows_in} rows in = {len(self.staging)} staged + {len(self.quarantine)} quarantined"
+
+
+def _clean_text(series: pd.Series) -> pd.Series:
+    """Strip whitespace; empty strings become None. Values stay text."""
+    s = series.astype("object").where(series.notna(), None)
+    s = s.map(lambda v: (" ".join(str(v).split()) or None) if v is not None else None)
+    return s
+
+
+def _apply_split(frame: pd.DataFrame, column: pd.Series, splitter, assign) -> None:
+    """Split each distinct value once (exports repeat values a lot) and fill empty targets only."""
+    cache = {v: splitter(v) for v in column.dropna().unique()}
+    for target, getter in assign.items():
+        values = column.map(lambda v: getter(cache[v]) if v in cache else None)
+        frame[target] = frame[target].where(frame[target].notna(), values)
+
+
+def _split_combined(frame: pd.DataFrame, combined: dict[str, pd.Series]) -> None:
+    if "name_or_company" in combined or "full_name" in combined:
+        names = combined.get("full_name", combined.get("name_or_company"))
+        _assign_names(frame, names)
+    if "address_line" in combined:
+        _apply_split(frame, combined["address_line"], split_address_line, {
+            "street": lambda a: a.street.street, "house_number": lambda a: a.street.house_number.number,
+            "house_letter": lambda a: a.street.house_number.letter,
+            "house_number_addition": lambda a: a.street.house_number.addition,
+            "postcode": lambda a: a.postcode, "city": lambda a: a.city,
+        })
+    if "street_and_number" in combined:
+        _apply_split(frame, combined["street_and_number"], split_street, {
+            "street": lambda a: a.street, "house_number": lambda a: a.house_number.number,
+            "house_letter": lambda a: a.house_number.letter,
+            "house_number_addition": lambda a: a.house_number.addition,
+        })
+    _split_house_numbers(frame, combined.get("house_number_full"))
+
+
+def _split_house_numbers(frame: pd.DataFrame, full: pd.Series | None) -> None:
+    """A number column holding "12-A" or "12 hs" is split; a clean "12" stays as it is."""
+    number = frame["house_number"] if full is None else full.where(full.notna(), frame["house_number"])
+    needs_split = number.notna() & ~number.astype(str).str.fullmatch(r"\d{1,5}")
+    if not needs_split.any():
+        return
+    parts = number[needs_split]
+    split = {v: split_house_number(v) for v in parts.unique()}
+    frame.loc[needs_split, "house_number"] = parts.map(lambda v: split[v].number)
+    for target, attr in (("house_letter", "letter"), ("house_number_addition", "addition")):
+        values = parts.map(lambda v, a=attr: getattr(split[v], a))
+        frame.loc[needs_split, target] = frame.loc[needs_split, target].where(
+            frame.loc[needs_split, target].notna(), values
+        )
+
+
+def _assign_names(frame: pd.DataFrame, names: pd.Series) -> None:
+    """Split a one-field name; a value that looks like a company goes to company_name instead."""
+    from cdq.normalize.organisations import looks_like_company
+
+    is_company = names.notna() & names.map(lambda v: v is not None and looks_like_company(v))
+    if frame["company_name"].isna().all():
+        frame.loc[is_company, "company_name"] = names[is_company]
+    person_names = names.where(~is_company, None)
+    has_person_fields = frame[["first_name", "initials", "last_name"]].notna().any(axis=1)
+    person_names = person_names.where(~has_person_fields, None)
+    _apply_split(frame, person_names, split_name, {f: (lambda p, f=f: getattr(p, f)) for f in _NAME_FIELDS})
+
+
+def _table_error_if_unmapped(raw: RawTable, mapped: dict[str, str]) -> None:
+    if not mapped and len(raw.frame):
+        headers = ", ".join(map(str, list(raw.frame.columns)[:12]))
+        where = f"{raw.source_file}" + (f" [{raw.table}]" if raw.table else "")
+        raise InputError(
+            where, f"no column is recognised as customer data (headers: {headers})",
+            hint="pass --mapping FILE to say which column is which (see README: mapping files)",
+        )
+
+
+def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Map one raw table to the staging frame; return ``(staging, quarantine)``.
+
+    Args:
+        raw: an adapter's output.
+        source: system name recorded in ``source`` (default: mapping's ``source`` or the file stem).
+        mapping: explicit header mapping; overrides the adapter's pre-mapping and the synonym table.
+    """
+    headers = [str(c) for c in raw.frame.columns]
+    frame_in = raw.frame.copy()
+    frame_in.columns = headers
+    mapped = {**map_headers(headers), **{h: t for h, t in raw.premapped.items() if h in headers}}
+    if mapping:
+        explicit = map_headers(headers, mapping)
+        mapped = {h: t for h, t in mapped.items() if h not in mapping.columns and t not in explicit.values()}
+        mapped.update(explicit)
+    _table_error_if_unmapped(raw, mapped)
+    n = len(frame_in)
+    staging = pd.DataFrame({c: pd.Series([None] * n, dtype="object") for c in CANONICAL})
+    combined: dict[str, pd.Series] = {}
+    for header, target in mapped.items():
+        values = _clean_text(frame_in[header]).reset_index(drop=True)
+        if target in CANONICAL:
+            staging[target] = values
+        else:
+            combined[target] = values
+    _split_combined(staging, combined)
+    source_name = source or (mapping.source if mapping and mapping.source else _default_source(raw))
+    staging["source"] = source_name
+    staging["source_file"] = str(raw.source_file)
+    staging["source_row"] = list(raw.rows)
+    staging["record_id"] = [f"{source_name}#{r}" for r in raw.rows]
+    staging["issues"] = ""
+    for header in headers:
+        staging[RAW_PREFIX + header] = frame_in[header].reset_index(drop=True)
+    return _quarantine_unusable(staging, raw, source_name)
+
+
+def _default_source(raw: RawTable) -> str:
+    stem = Path(str(raw.source_file)).name if "://" not in str(raw.source_file) else str(raw.table or "sql")
+    stem = Path(stem).stem if "://" not in str(raw.source_file) else stem
+    return f"{stem}:{raw.table}" if raw.table else stem
+
+
+def _quarantine_unusable(staging: pd.DataFrame, raw: RawTable, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    usable = staging[IDENTIFYING].notna().any(axis=1)
+    rejected = staging[~usable]
+    quarantine = pd.DataFrame({
+        "source": source,
+        "source_file": str(raw.source_file),
+        "source_row": rejected["source_row"].tolist(),
+        "column": None,
+        "reason_code": "NO_USABLE_FIELDS",
+        "detail": "no name, company, e-mail, phone or address in this row",
+        "raw": [_raw_text(r) for r in rejected.filter(like=RAW_PREFIX).itertuples(index=False)],
+    }, columns=QUARANTINE)
+    adapter_q = raw.quarantine.assign(source=source) if len(raw.quarantine) else empty_quarantine()
+    return staging[usable].reset_index(drop=True), pd.concat([adapter_q, quarantine], ignore_index=True)
+
+
+def _raw_text(values) -> str:
+    return " | ".join("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in values)
+
+
+def _unique_source(name: str, used: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in used:
+        candidate, n = f"{name}~{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
+def import_inputs(
+    paths: list[str | Path],
+    *,
+    mapping: MappingFile | None = None,
+    progress: Progress | None = None,
+    **options,
+) -> ImportResult:
+    """Read and stage every input; source names are made unique so ``record_id`` is unique in the run."""
+    stagings, quarantines, tables, used = [], [], [], set()
+    for i, path in enumerate(paths, start=1):
+        for raw in read_input(path, **options):
+            wanted = mapping.source if mapping and mapping.source else _default_source(raw)
+            staged, quarantined = stage(raw, source=_unique_source(wanted, used), mapping=mapping)
+            stagings.append(staged)
+            quarantines.append(quarantined)
+            tables.append({
+                "source": staged["source"].iat[0] if len(staged) else wanted, "file": str(raw.source_file),
+                "table": raw.table, "rows_in": raw.rows_in, "staged": len(staged),
+                "quarantined": len(quarantined), **{f"note_{k}": v for k, v in raw.notes.items()},
+            })
+            logger.info("imported %s: %d rows in, %d staged, %d quarantined",
+                        raw.source_file, raw.rows_in, len(staged), len(quarantined))
+        if progress:
+            progress(i, len(paths))
+    staging = pd.concat(stagings, ignore_index=True) if stagings else pd.DataFrame(columns=CANONICAL)
+    quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else empty_quarantine()
+    return ImportResult(staging, quarantine, tables)
