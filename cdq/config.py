@@ -61,7 +61,9 @@ def load_model(path: str | Path, model: type[M], data: Any = None) -> M:
             loc = tuple(err["loc"])
             line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
             key = ".".join(str(p) for p in loc) or "(top level)"
-            problems.append(f"{path}:{line or '?'}: {key}: {err['msg']}")
+            given = err.get("input")
+            got = f" (got {given!r})" if isinstance(given, (str, int, float, bool)) else ""
+            problems.append(f"{path}:{line or '?'}: {key}: {err['msg']}{got}")
         raise ConfigError(
             f"{len(problems)} problem(s) in {path}:\n  " + "\n  ".join(problems)
         ) from None
