@@ -1,0 +1,136 @@
+"""Run a pipeline definition (``pipelines/*.yaml``): import, then the named stages in order.
+
+A pipeline is data::
+
+    name: nightly
+    inputs:                      # files, folders or SQLAlchemy URLs; paths relative to this YAML file
+      - path: exports/backoffice.csv
+        mapping: mappings/backoffice.yaml   # optional
+    reference: ../reference_data/demo_bag.csv   # optional address reference (flat BAG CSV or a store)
+    store: sqlite:///{workdir}/golden.sqlite    # the golden store
+    crm: sqlite:///{workdir}/crm.sqlite         # the CRM target
+    stages: [normalize, address, names, linkage, golden, load]
+
+``{workdir}`` is the run's work directory (``cdq run --workdir``), ``{fixtures}``, ``{reference_data}``
+and ``{rules}`` are the bundled folders. Each stage is a plain library function; this module only
+chains them, names every intermediate artefact (``staging``, ``normalized``, ``addressed``,
+``checked``, ``pairs``, ``clusters``, ``golden``) and, with ``keep_intermediates``, writes each one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from cdq.columns import empty_findings
+from cdq.config import load_model
+from cdq.errors import UsageError
+from cdq.log import Progress
+from cdq.resources import resource
+
+logger = logging.getLogger(__name__)
+
+StageName = Literal["normalize", "address", "names", "linkage", "golden", "gates", "load", "report"]
+
+
+class InputSpec(BaseModel):
+    """One input of a pipeline."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    mapping: str | None = None
+    source: str | None = None
+    sheet: str | None = None
+
+
+class PipelineSpec(BaseModel):
+    """A pipeline definition (authoring form, as written in YAML)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str = ""
+    inputs: list[InputSpec]
+    stages: list[StageName] = ["normalize", "address", "names", "linkage", "golden", "gates", "load", "report"]
+    reference: str | None = None
+    store: str = "sqlite:///{workdir}/golden.sqlite"
+    crm: str | None = "sqlite:///{workdir}/crm.sqlite"
+
+
+@dataclass
+class RunContext:
+    """Everything a run produces, stage by stage (named intermediate artefacts)."""
+
+    spec: PipelineSpec
+    base_dir: Path
+    workdir: Path
+    crm: str | None
+    dry_run: bool = False
+    keep_intermediates: bool = False
+    progress: Progress | None = None
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    findings: list[pd.DataFrame] = field(default_factory=list)
+    results: dict[str, object] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def expand(self, text: str) -> str:
+        """Fill ``{workdir}``, ``{fixtures}``, ``{reference_data}``, ``{rules}`` placeholders."""
+        return text.format(
+            workdir=self.workdir.as_posix(), fixtures=resource("fixtures").as_posix(),
+            reference_data=resource("reference_data").as_posix(), rules=resource("rules").as_posix(),
+        )
+
+    def path(self, text: str) -> str:
+        """A path from the YAML: placeholders filled, relative paths taken from the YAML's folder."""
+        expanded = self.expand(text)
+        if "://" in expanded or Path(expanded).is_absolute():
+            return expanded
+        return str((self.base_dir / expanded).resolve())
+
+    @property
+    def current(self) -> pd.DataFrame:
+        """The latest record-level frame (staging, then normalized, addressed, checked)."""
+        for name in ("checked", "addressed", "normalized", "staging"):
+            if name in self.frames:
+                return self.frames[name]
+        raise UsageError("the pipeline has no input frame yet")
+
+    def all_findings(self) -> pd.DataFrame:
+        frames = [f for f in self.findings if len(f)]
+        return pd.concat(frames, ignore_index=True) if frames else empty_findings()
+
+
+def load_pipeline(path: str | Path) -> PipelineSpec:
+    """Read and validate a pipeline YAML file."""
+    return load_model(path, PipelineSpec)
+
+
+def run_pipeline(
+    path: str | Path,
+    *,
+    workdir: str | Path,
+    crm: str | None = None,
+    dry_run: bool = False,
+    keep_intermediates: bool = False,
+    progress: Progress | None = None,
+) -> RunContext:
+    """Run a pipeline file end to end; returns the context holding every artefact and result."""
+    from cdq import stages
+
+    path = Path(path)
+    spec = load_pipeline(path)
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress)
+    for name in ["import", *spec.stages]:
+        started = time.perf_counter()
+        logger.info("stage %s: start", name)
+        stages.STAGES[name](ctx)
+        ctx.timings[name] = time.perf_counter() - started
+        logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
+    return ctx
