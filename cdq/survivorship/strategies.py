@@ -1,0 +1,107 @@
+"""Survivorship strategies and validity checks: vectorised scores over a candidate frame.
+
+A strategy takes the candidates of one group (one row per cluster member that has a value in the group;
+columns ``cluster_id``, ``record_id``, ``source`` and the group's columns) and returns a float score per
+row; higher is better. The chain keeps, per cluster, the rows with the highest score.
+
+Examples:
+    >>> import pandas as pd
+    >>> cand = pd.DataFrame({"cluster_id": [1, 1], "record_id": ["a", "b"], "email": ["x@y.nl", "bad"]})
+    >>> CHECKS["email_valid"](cand, "email").tolist()
+    [True, False]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from cdq.survivorship.rules import Group, Rules, Step
+
+Score = Callable[[pd.DataFrame, Group, Step, Rules], pd.Series]
+STRATEGY_FUNCS: dict[str, Score] = {}
+CHECKS: dict[str, Callable[..., pd.Series]] = {}
+
+_EMAIL = r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$"
+#: NL landline/mobile (10 digits with 0, or +31 + 9), BE (+32 + 8/9), or any other E.164 number.
+_PHONE = r"^(?:(?:\+31|0031|0)[1-9]\d{8}|(?:\+32|0032)\d{8,9}|\+(?!3[12])\d{8,14})$"
+_VERIFIED_STATUSES = {"verified", "completed", "corrected"}
+
+
+def register(name: str, table: dict) -> Callable:
+    """Register a function under ``name`` in ``table`` (strategies or checks)."""
+
+    def wrap(func: Callable) -> Callable:
+        table[name] = func
+        return func
+
+    return wrap
+
+
+def _column(cand: pd.DataFrame, name: str) -> pd.Series:
+    return cand[name] if name in cand else pd.Series([None] * len(cand), index=cand.index, dtype="object")
+
+
+@register("email_valid", CHECKS)
+def email_valid(cand: pd.DataFrame, column: str = "email", **_) -> pd.Series:
+    """A syntactically valid e-mail address."""
+    return _column(cand, column).astype("string").str.strip().str.fullmatch(_EMAIL).fillna(False).astype(bool)
+
+
+@register("phone_valid", CHECKS)
+def phone_valid(cand: pd.DataFrame, column: str = "phone", **_) -> pd.Series:
+    """A plausible Dutch, Belgian or international phone number (separators ignored)."""
+    digits = _column(cand, column).astype("string").str.replace(r"[\s\-().]", "", regex=True)
+    return digits.str.fullmatch(_PHONE).fillna(False).astype(bool)
+
+
+@register("bag_verified", CHECKS)
+def bag_verified(cand: pd.DataFrame, column: str | None = None, **_) -> pd.Series:
+    """An address with a BAG id, or whose ``address_status`` says it was verified against the BAG."""
+    status = _column(cand, "address_status").astype("string").str.lower().isin(_VERIFIED_STATUSES)
+    return _column(cand, "bag_address_id").notna() | status.fillna(False).astype(bool)
+
+
+@register("name_plausible", CHECKS)
+def name_plausible(cand: pd.DataFrame, column: str | None = None, min: float = 0.5, **_) -> pd.Series:
+    """``name_plausibility`` of at least ``min`` (0.5 by default); a missing score is not plausible."""
+    score = pd.to_numeric(_column(cand, "name_plausibility"), errors="coerce")
+    return (score >= float(min)).fillna(False).astype(bool)
+
+
+@register("validated", STRATEGY_FUNCS)
+def _validated(cand: pd.DataFrame, group: Group, step: Step, rules: Rules) -> pd.Series:
+    params = {k: v for k, v in step.params if k != "check"}
+    params.setdefault("column", group.columns[0])
+    return CHECKS[step.param("check")](cand, **params).astype(float)
+
+
+@register("source_priority", STRATEGY_FUNCS)
+def _source_priority(cand: pd.DataFrame, group: Group, step: Step, rules: Rules) -> pd.Series:
+    order = step.param("order") or step.param("value") or rules.source_priority
+    rank = {s: -i for i, s in enumerate(order)}
+    return cand["source"].map(rank).fillna(-len(order) - 1).astype(float)
+
+
+@register("most_recent", STRATEGY_FUNCS)
+def _most_recent(cand: pd.DataFrame, group: Group, step: Step, rules: Rules) -> pd.Series:
+    values = _column(cand, step.param("column", "source_updated_at"))
+    distinct = pd.Series(values.dropna().astype(str).unique(), dtype="object")
+    parsed = pd.to_datetime(distinct, errors="coerce", utc=True, format="mixed")
+    seconds = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+    stamps = dict(zip(distinct, seconds))
+    return values.map(lambda v: stamps.get(str(v), np.nan) if pd.notna(v) else np.nan).astype(float)
+
+
+@register("most_complete", STRATEGY_FUNCS)
+def _most_complete(cand: pd.DataFrame, group: Group, step: Step, rules: Rules) -> pd.Series:
+    return cand[list(group.columns)].notna().sum(axis=1).astype(float)
+
+
+@register("most_frequent", STRATEGY_FUNCS)
+def _most_frequent(cand: pd.DataFrame, group: Group, step: Step, rules: Rules) -> pd.Series:
+    key = cand[list(group.columns)].astype("string").apply(lambda s: s.str.strip().str.lower()).fillna("")
+    key = key.agg("\x1f".join, axis=1) if len(group.columns) > 1 else key.iloc[:, 0]
+    return key.groupby([cand["cluster_id"], key]).transform("size").astype(float)
