@@ -1,0 +1,65 @@
+"""Helpers shared by the delimited-text and spreadsheet adapters: header clean-up and row accounting."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cdq.columns import QUARANTINE
+
+
+def unique_headers(cells: list[object]) -> list[str]:
+    """The input's headers made usable: stripped, blanks named ``Unnamed N``, duplicates numbered.
+
+    ``N`` is the 1-based column number a person sees; a repeated header gets `` 2``, `` 3``...
+
+    Examples:
+        >>> unique_headers(["Naam", " ", "E-mail", "E-mail", None])
+        ['Naam', 'Unnamed 2', 'E-mail', 'E-mail 2', 'Unnamed 5']
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, cell in enumerate(cells, start=1):
+        name = " ".join(str(cell).split()) if cell is not None else ""
+        base = name or f"Unnamed {i}"
+        candidate, k = base, 2
+        while candidate.lower() in seen:
+            candidate, k = f"{base} {k}", k + 1
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def looks_like_data(cells: list[object]) -> bool:
+    """A first row that holds data rather than headers: an e-mail address or a bare number in it.
+
+    Examples:
+        >>> looks_like_data(["Jan", "jan@example.nl"])
+        True
+        >>> looks_like_data(["1", "Jansen"])
+        True
+        >>> looks_like_data(["Voornaam", "E-mail", "Telefoon 2"])
+        False
+    """
+    for cell in cells:
+        text = str(cell).strip() if cell is not None else ""
+        if "@" in text or (text and text.replace(" ", "").isdigit()):
+            return True
+    return False
+
+
+def generated_headers(n: int) -> list[str]:
+    """``column_1 .. column_n`` for a file without a header row."""
+    return [f"column_{i}" for i in range(1, n + 1)]
+
+
+def quarantine_frame(records: list[dict]) -> pd.DataFrame:
+    """A quarantine frame (:data:`cdq.columns.QUARANTINE`) from dicts holding some of its keys."""
+    return pd.DataFrame([{c: r.get(c) for c in QUARANTINE} for r in records], columns=QUARANTINE)
+
+
+def text_frame(headers: list[str], rows: list[list[object]]) -> pd.DataFrame:
+    """A frame of ``str``/``None`` cells with the given headers (empty text becomes ``None``)."""
+    columns = list(zip(*rows)) if rows else [()] * len(headers)
+    data = {h: pd.Series([v if v != "" else None for v in col], dtype="object")
+            for h, col in zip(headers, columns)}
+    return pd.DataFrame(data, columns=headers)

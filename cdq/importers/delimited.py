@@ -1,0 +1,284 @@
+"""Delimited text (CSV, TSV, ``;``-separated Excel exports, contact CSVs) into a :class:`RawTable`.
+
+Every cell stays text, so leading zeros in postcodes, phone and customer numbers survive. The encoding
+is detected (BOM, then strict UTF-8, then Japanese Shift-JIS or a confident charset-normalizer guess,
+then cp1252, then latin-1), the delimiter is sniffed among ``;``, ``,``, tab and ``|`` (quotes respected),
+and a file whose first row looks like data gets ``column_1..n`` headers. Row numbers are record
+numbers counting the header as row 1, which is what a spreadsheet shows when it opens the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+import re
+import sys
+from pathlib import Path
+
+from cdq.errors import InputError
+from cdq.importers._tabular import generated_headers, looks_like_data, quarantine_frame, text_frame, unique_headers
+from cdq.importers.base import RawTable
+
+logger = logging.getLogger(__name__)
+
+DELIMITERS = [";", ",", "\t", "|"]
+_DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab", "|": "pipe"}
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+]
+#: Single-byte Western guesses of charset-normalizer that we overrule with cp1252 / latin-1.
+_WESTERN = re.compile(r"^(ascii|utf_8|cp125\d|latin_1|iso8859_\d+|mac_.*|cp8\d\d|cp437|koi8_.*|ptcp154|kz1048|hp_roman8)$")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_MAGIC = [
+    (b"PK\x03\x04", "a zip archive (an .xlsx/.ods workbook?)"),
+    (b"\xd0\xcf\x11\xe0", "an OLE2 file (an .xls workbook or Outlook .msg?)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+]
+_SNIFF_CHARS = 65536
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def read_delimited(path: str | Path, *, delimiter: str | None = None, encoding: str | None = None, **_) -> list[RawTable]:
+    """Read a delimited text file; every cell is ``str`` or ``None``.
+
+    Args:
+        path: the file.
+        delimiter: force a delimiter (default: detected among ``; , TAB |``).
+        encoding: force an encoding (default: detected).
+
+    Raises:
+        InputError: empty file, binary content, a workbook or archive given as text, or a broken quote.
+
+    Examples:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "klanten.csv")
+        >>> _ = open(p, "w", encoding="cp1252").write("Klantnummer;Naam\\n000123;José\\n")
+        >>> t = read_delimited(p)[0]
+        >>> t.frame.to_dict("records"), t.rows, t.notes["delimiter"], t.notes["encoding"]
+        ([{'Klantnummer': '000123', 'Naam': 'José'}], [2], ';', 'cp1252')
+    """
+    data = _read_bytes(path)
+    text, detected = (_decode_forced(path, data, encoding) if encoding else decode_bytes(path, data))
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise InputError(path, "the file is empty (no header, no rows)", hint="export the data again")
+    _reject_binary_text(path, text)
+    sep = delimiter or detect_delimiter(text)
+    records = _parse(path, text, sep)
+    return [_build_table(path, records, sep, detected)]
+
+
+def _read_bytes(path: str | Path) -> bytes:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(path, f"cannot read the file ({e.strerror})") from e
+    if not data.strip():
+        raise InputError(path, "the file is empty (no header, no rows)", hint="export the data again")
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise InputError(path, f"this is {what}, not delimited text",
+                             hint="give the file its proper extension (.xlsx, .xls, .ods, .msg)")
+    return data
+
+
+def _decode_forced(path: str | Path, data: bytes, encoding: str) -> tuple[str, str]:
+    try:
+        return data.decode(encoding), encoding
+    except (UnicodeDecodeError, LookupError) as e:
+        raise InputError(path, f"cannot decode the file as {encoding} ({type(e).__name__})",
+                         hint="leave the encoding out to detect it") from e
+
+
+def decode_bytes(path: str | Path, data: bytes) -> tuple[str, str]:
+    """Decode file bytes; returns ``(text, encoding name)``.
+
+    Order: a BOM, strict UTF-8, Shift-JIS when it decodes to Japanese kana, a confident non-Western
+    charset-normalizer guess, cp1252, latin-1 (which always decodes).
+
+    Examples:
+        >>> decode_bytes("x", "Zoë".encode("utf-8"))
+        ('Zoë', 'utf-8')
+        >>> decode_bytes("x", "Zoë".encode("cp1252"))
+        ('Zoë', 'cp1252')
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError as e:
+                raise InputError(path, f"the file starts with a {name} byte-order mark but is not valid {name}",
+                                 row=None, hint="export the file again as UTF-8") from e
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        return data.decode(utf16), utf16
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    guess = _asian_guess(data)
+    if guess:
+        return guess
+    for name in ("cp1252", "latin-1"):
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte string")  # pragma: no cover
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text without a BOM shows as every other byte NUL (ASCII-heavy content)."""
+    sample = data[:4096]
+    if len(sample) < 4 or sample.count(0) < len(sample) // 3:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    name = "utf-16-le" if odd > 0.8 * len(sample) / 2 else "utf-16-be" if even > 0.8 * len(sample) / 2 else None
+    if name:
+        try:
+            data.decode(name)
+        except UnicodeDecodeError:
+            return None
+    return name
+
+
+def _asian_guess(data: bytes) -> tuple[str, str] | None:
+    """Shift-JIS with kana, or a multi-byte charset-normalizer is sure of; cp1252 would decode both wrongly."""
+    for name in ("shift_jis", "cp932"):
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if _KANA.search(text):
+            return text, name
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000]).best()
+    if best is None or _WESTERN.match(best.encoding) or best.chaos > 0.05 or best.coherence < 0.3:
+        return None
+    try:
+        return data.decode(best.encoding), best.encoding
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _reject_binary_text(path: str | Path, text: str) -> None:
+    """Control characters (other than tab/CR/LF) in a large share of the text mean binary data."""
+    sample = text[:_SNIFF_CHARS]
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n") + sample.count("\ufffd")
+    if controls > max(8, len(sample) // 20):
+        raise InputError(path, "binary data, not delimited text (control characters throughout)",
+                         hint="check that this is the CSV export and not another file")
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter among ``; , TAB |`` that splits the first records most consistently.
+
+    Quoted fields are respected, so commas inside ``"Kerkstraat 1, Utrecht"`` do not count.
+
+    Examples:
+        >>> detect_delimiter('Naam;Adres\\n"Jan";"Kerkstraat 1, Utrecht"\\n')
+        ';'
+        >>> detect_delimiter("a\\tb\\tc\\n1\\t2\\t3\\n")
+        '\\t'
+    """
+    sample = text[:_SNIFF_CHARS]
+    best, best_score = ",", (0.0, 0, 0)
+    for sep in DELIMITERS:
+        counts = _field_counts(sample, sep)
+        if not counts:
+            continue
+        mode = max(set(counts), key=lambda c: (counts.count(c), c))
+        if mode < 2:
+            continue
+        score = (counts.count(mode) / len(counts), mode, -DELIMITERS.index(sep))
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _field_counts(sample: str, sep: str, limit: int = 50) -> list[int]:
+    """Fields per non-blank record for the first ``limit`` records (the last, maybe cut, is dropped)."""
+    counts = []
+    try:
+        for record in csv.reader(io.StringIO(sample, newline=""), delimiter=sep):
+            if record and any(record):
+                counts.append(len(record))
+            if len(counts) > limit:
+                break
+    except csv.Error:
+        return []
+    return counts[:limit] if len(counts) > 1 else counts
+
+
+def _parse(path: str | Path, text: str, sep: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    records: list[list[str]] = []
+    try:
+        for record in reader:
+            records.append(record)
+    except csv.Error as e:
+        raise InputError(path, f"cannot parse record {len(records) + 1} ({e})", row=len(records) + 1,
+                         hint="look for an unclosed quote in or before this row") from e
+    return records
+
+
+def _is_blank(record: list[str]) -> bool:
+    return not any(field.strip() for field in record)
+
+
+def _build_table(path: str | Path, records: list[list[str]], sep: str, encoding: str) -> RawTable:
+    """Headers from the first non-blank record (or generated), rows padded, over-long rows quarantined."""
+    first = next((i for i, r in enumerate(records) if not _is_blank(r)), None)
+    notes: dict[str, object] = {"encoding": encoding, "delimiter": sep, "delimiter_name": _DELIMITER_NAMES[sep]}
+    if first is None:
+        raise InputError(path, "the file is empty (only blank lines)", hint="export the data again")
+    header_cells = records[first]
+    has_header = not looks_like_data(header_cells)
+    if has_header:
+        headers = unique_headers(header_cells)
+        notes["header_row"] = first + 1
+        body_start = first + 1
+    else:
+        width = max(len(r) for r in records)
+        headers = generated_headers(width)
+        notes["header_row"] = None
+        notes["no_header"] = True
+        body_start = first
+    rows, numbers, bad = _fit_rows(path, records, body_start, len(headers), sep)
+    frame = text_frame(headers, rows)
+    quarantine = quarantine_frame(bad)
+    from cdq.importers.contacts_csv import premap
+
+    premapped, layout = premap(headers)
+    if layout:
+        notes["layout"] = layout
+    logger.info("%s: %d records, %d columns, delimiter %s, encoding %s, %d quarantined",
+                path, len(rows) + len(bad), len(headers), _DELIMITER_NAMES[sep], encoding, len(bad))
+    return RawTable(frame=frame, rows=numbers, source_file=str(path), quarantine=quarantine,
+                    premapped=premapped, rows_in=len(rows) + len(bad), notes=notes)
+
+
+def _fit_rows(path, records: list[list[str]], start: int, width: int, sep: str):
+    """Pad short rows with None; quarantine rows with extra non-empty fields (trailing empties are dropped)."""
+    rows, numbers, bad = [], [], []
+    for index in range(start, len(records)):
+        record = records[index]
+        if _is_blank(record):
+            continue
+        number = index + 1
+        if len(record) > width:
+            if any(field.strip() for field in record[width:]):
+                bad.append({"source_file": str(path), "source_row": number, "reason_code": "ROW_TOO_MANY_FIELDS",
+                            "detail": f"row {number} has {len(record)} fields, the header has {width}",
+                            "raw": sep.join(record)})
+                continue
+            record = record[:width]
+        rows.append(record + [None] * (width - len(record)))
+        numbers.append(number)
+    return rows, numbers, bad
