@@ -1,0 +1,309 @@
+"""Mailbox import: harvest correspondents (display name + address) from mail into contact rows.
+
+Reads ``.mbox`` files (mboxo/mboxrd, CRLF, a BOM, Netscape Content-Length), single ``.eml`` messages,
+Outlook ``.msg`` files (see :mod:`cdq.importers._outlook_msg`, which also reads Outlook contact items)
+and folders of ``.eml``/``.msg`` files. Addresses come from From, To, Cc and Reply-To; RFC 2047 encoded
+words are decoded after the address list is split, so an encoded comma stays inside its name.
+No-reply, bounce and bulk senders (``List-Unsubscribe``, ``Precedence: bulk``) are skipped. One row per
+distinct address (case-insensitive) with the most recent ``Date`` seen as ``source_updated_at``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.header import decode_header
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from cdq.errors import InputError
+from cdq.importers._contact import contact_table
+from cdq.importers.base import RawTable
+
+logger = logging.getLogger(__name__)
+
+_ADDRESS_HEADERS = ("from", "sender", "reply-to", "to", "cc")
+_SKIP_LOCAL = re.compile(
+    r"(?i)(^|[-+_.])(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?|"
+    r"notifications?|notify|automailer|listserv|majordomo)([-+_.=]|$)"
+)
+#: An mbox separator: ``From sender date``, ``From - date`` or ``From -``; not ``From Russia with love``.
+_FROM_LINE = re.compile(rb"^From (-|\S*@\S*|\S+ .*\d\d:\d\d)")
+_ADDRESS_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+_EMAIL = re.compile(r"[^\s<>(),;:\"]+@[^\s<>(),;:\"]+")
+
+
+@dataclass
+class Correspondent:
+    """One distinct address seen in a mailbox, with what we learnt about it."""
+
+    email: str
+    name: str | None = None
+    roles: set[str] = field(default_factory=set)
+    latest: datetime | None = None
+
+
+@dataclass
+class Harvest:
+    """Correspondents in first-seen order plus the counts the import reports."""
+
+    people: dict[str, Correspondent] = field(default_factory=dict)
+    messages: int = 0
+    skipped: set[str] = field(default_factory=set)
+    extra_records: list[dict] = field(default_factory=list)
+    quarantine: list[dict] = field(default_factory=list)
+
+    def add(self, name: str | None, email: str, role: str, when: datetime | None) -> None:
+        key = email.lower()
+        person = self.people.setdefault(key, Correspondent(email))
+        person.roles.add(role)
+        if name and (person.name is None or (when and (person.latest is None or when >= person.latest))):
+            person.name = name
+        if when and (person.latest is None or when > person.latest):
+            person.latest = when
+
+
+def read_mailbox(path: str | Path, **_) -> list[RawTable]:
+    """Read an mbox, .eml, .msg or a folder of .eml/.msg files into one table of correspondents.
+
+    Args:
+        path: the mailbox file or folder.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "a.eml"
+        >>> _ = f.write_bytes(b"From: =?UTF-8?Q?H=C3=B6rst=2C_Kenny?= <K@x.nl>\\nTo: noreply@x.nl\\n\\nhi\\n")
+        >>> t = read_mailbox(f)[0]
+        >>> t.frame[["full_name", "email"]].values.tolist(), t.notes["senders_skipped"]
+        ([['Hörst, Kenny', 'K@x.nl']], 1)
+    """
+    p = Path(path)
+    harvest = Harvest()
+    if p.is_dir():
+        _read_folder(p, harvest)
+    elif p.suffix.lower() == ".msg":
+        _read_msg(p, harvest)
+    elif p.suffix.lower() == ".eml":
+        _read_eml(p, _read_bytes(p), harvest)
+    else:
+        _read_mbox(p, _read_bytes(p), harvest)
+    return [_table(p, harvest)]
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise InputError(path, f"cannot read the file ({e.strerror})") from e
+
+
+def _read_folder(folder: Path, harvest: Harvest) -> None:
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in (".eml", ".msg") and f.is_file())
+    if not files:
+        raise InputError(folder, "the folder holds no .eml or .msg files")
+    for f in files:
+        if f.suffix.lower() == ".msg":
+            _read_msg(f, harvest)
+        else:
+            _read_eml(f, _read_bytes(f), harvest)
+
+
+def _read_msg(path: Path, harvest: Harvest) -> None:
+    from cdq.importers._outlook_msg import read_msg
+
+    read_msg(path, harvest)
+
+
+def _read_eml(path: Path, data: bytes, harvest: Harvest) -> None:
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if not _looks_like_mail(data):
+        raise InputError(path, "not an e-mail message (no From/To/Date header at the top)",
+                         hint="export the message as .eml (RFC 822) or pass an .mbox file")
+    harvest_message(data, harvest)
+
+
+def _looks_like_mail(data: bytes) -> bool:
+    head = data.lstrip(b"\r\n")[:16384].split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    lines = [line for line in head.splitlines() if line and line[:1] not in (b" ", b"\t")]
+    if lines and lines[0].startswith(b"From "):
+        lines = lines[1:]
+    headers = [line.split(b":", 1)[0].strip().lower() for line in lines if _HEADER_LINE.match(line)]
+    return bool(lines) and len(headers) >= len(lines) / 2 and bool(
+        {b"from", b"to", b"date", b"cc", b"received", b"message-id"} & set(headers))
+
+
+def split_mbox(data: bytes) -> list[bytes]:
+    """Messages of an mbox: a ``From `` separator line starts a message when the line after it is a header.
+
+    No blank line is required before it (Netscape relied on Content-Length, Roundcube writes none);
+    checking the separator's shape and the next line keeps ``From Russia with love`` in its body.
+
+    Examples:
+        >>> box = b"From a@b Mon Jan 1 00:00:00 2001\\nFrom: a@b\\n\\nFrom here on\\nhi\\n"
+        >>> len(split_mbox(box))
+        1
+    """
+    lines = data.removeprefix(b"\xef\xbb\xbf").splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines)
+              if _FROM_LINE.match(line) and i + 1 < len(lines) and _HEADER_LINE.match(lines[i + 1])]
+    return [b"".join(lines[a + 1:b]) for a, b in zip(starts, starts[1:] + [len(lines)])]
+
+
+def _read_mbox(path: Path, data: bytes, harvest: Harvest) -> None:
+    messages = split_mbox(data)
+    if not messages:
+        if _looks_like_mail(data):
+            harvest_message(data, harvest)
+            return
+        raise InputError(path, "not an mbox mailbox (no 'From ' separator line followed by mail headers)",
+                         hint="export the folder as mbox, or pass single messages as .eml")
+    for raw in messages:
+        harvest_message(raw, harvest)
+
+
+def harvest_message(data: bytes, harvest: Harvest) -> None:
+    """Add the correspondents of one raw RFC 822 message (headers only are parsed)."""
+    msg = BytesHeaderParser(policy=compat32).parsebytes(data)
+    harvest.messages += 1
+    when = _date(msg.get("date"))
+    bulk = bool(msg.get("list-unsubscribe")) or str(msg.get("precedence", "")).strip().lower() in (
+        "bulk", "list", "junk")
+    for header in _ADDRESS_HEADERS:
+        for value in msg.get_all(header) or []:
+            for name, email in parse_addresses(_header_text(value)):
+                add_address(harvest, name, email, header, when, skip=bulk and header in ("from", "sender", "reply-to"))
+
+
+def add_address(harvest: Harvest, name: str | None, email: str, role: str, when: datetime | None,
+                *, skip: bool = False) -> None:
+    """Record one address, or count it as skipped when it is a no-reply/bulk sender."""
+    if "@" not in email:
+        return
+    if skip or _SKIP_LOCAL.search(email.split("@", 1)[0]):
+        harvest.skipped.add(email.lower())
+        return
+    harvest.add(name, email, role, when)
+
+
+def _header_text(value) -> str:
+    """A header value as text; raw 8-bit bytes (no encoded words) are read as UTF-8, else windows-1252."""
+    text = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        raw = text.encode("ascii", "surrogateescape")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252", "replace")
+    return text
+
+
+def parse_addresses(text: str) -> list[tuple[str | None, str]]:
+    """``(display name, address)`` pairs of an address header; names decoded, '@' in names allowed.
+
+    Examples:
+        >>> parse_addresses('Mikel@Lindsaar <mikel@x.net>, "Doe, J." <j@x.nl>, k@x.nl (Kees)')
+        [('Mikel@Lindsaar', 'mikel@x.net'), ('Doe, J.', 'j@x.nl'), ('Kees', 'k@x.nl')]
+        >>> parse_addresses("=?iso-8859-1?Q?Heinz_M=FCller?= <h@x.de>, undisclosed-recipients:;")
+        [('Heinz Müller', 'h@x.de')]
+    """
+    text = " ".join(text.split())
+    pairs = []
+    for part in _split_list(text):
+        m = re.search(r"<([^<>]*)>", part)
+        if m:
+            name, email = part[: m.start()], m.group(1)
+        else:
+            found = _EMAIL.search(part)
+            if not found:
+                continue
+            email = found.group(0)
+            comment = re.search(r"\(([^()]*)\)", part)
+            name = comment.group(1) if comment else ""
+        name = re.sub(r"^[^\"<@]*:\s*", "", name) if ":" in name and "@" not in name.split(":")[0] else name
+        email = email.strip().strip("'\"").removeprefix("mailto:")
+        if "@" in email:
+            pairs.append((_decode_words(name.strip().strip('"').strip("'").strip()) or None, email))
+    return pairs
+
+
+def _split_list(text: str) -> list[str]:
+    """Split an address list on commas/semicolons outside quotes, angle brackets and comments."""
+    parts, current, quoted, depth = [], [], False, 0
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "<(":
+            depth += 1
+        elif not quoted and ch in ">)":
+            depth = max(depth - 1, 0)
+        elif not quoted and not depth and ch in ",;":
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _decode_words(text: str) -> str:
+    """Decode RFC 2047 encoded words; an unknown charset falls back to windows-1252."""
+    if "=?" not in text:
+        return text
+    try:
+        chunks = decode_header(text)
+    except Exception:  # noqa: BLE001 - malformed encoded words stay as typed
+        return text
+    out = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, str):
+            out.append(chunk)
+            continue
+        try:
+            out.append(chunk.decode(charset or "ascii"))
+        except (LookupError, UnicodeDecodeError):
+            out.append(chunk.decode("cp1252", "replace"))
+    return " ".join("".join(out).split())
+
+
+def _date(value) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _display_name(name: str | None, email: str) -> str | None:
+    """A display name that is only an address (``"bogus@acme.com" <...>``) is no person's name."""
+    if not name or _ADDRESS_LIKE.fullmatch(name.strip("'\" ")) or name.strip("'\" ").lower() == email.lower():
+        return None
+    return name.strip("'\" ") or None
+
+
+def _table(path: Path, harvest: Harvest) -> RawTable:
+    records = list(harvest.extra_records)
+    for person in harvest.people.values():
+        records.append({
+            "full_name": _display_name(person.name, person.email), "email": person.email,
+            "display_name": person.name,
+            "source_updated_at": person.latest.isoformat() if person.latest else None,
+            "mail_roles": ",".join(sorted(person.roles)),
+        })
+    rows = list(range(1, len(records) + 1))
+    notes = {"messages": harvest.messages, "correspondents": len(harvest.people),
+             "senders_skipped": len(harvest.skipped)}
+    logger.info("%s: %d messages, %d correspondents, %d skipped", path, harvest.messages,
+                len(harvest.people), len(harvest.skipped))
+    for i, q in enumerate(harvest.quarantine, start=len(records) + 1):
+        q["source_row"] = i  # quarantined items are numbered after the correspondents
+    return contact_table(records, rows, str(path), quarantine=harvest.quarantine,
+                         rows_in=len(records) + len(harvest.quarantine), notes=notes)
