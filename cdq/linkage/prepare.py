@@ -1,0 +1,273 @@
+"""Comparison-ready derived columns from a staging frame (stage 1 of record linkage).
+
+Works on a frame that has NOT been normalized: every value is lower-cased, stripped of accents and
+punctuation here. Each per-value function runs once per distinct value (exports repeat values a lot).
+
+Derived columns (all text or None): ``first_name`` (first given name), ``first_name_nick`` (nickname
+group), ``first_name_phonetic``, ``first_initial``, ``initials``, ``surname_core`` (without infix, double
+names kept space-separated), ``surname_phonetic`` (of the first core part), ``birth_date`` (YYYY-MM-DD),
+``birth_year``, ``birth_month_day``, ``gender`` (m/f), ``email``, ``email_local``, ``email_domain``,
+``phone`` (last 9 digits), ``postcode``, ``house_number``, ``street``, ``street_phonetic``, ``city``,
+``bag_address_id``, ``company_key``, plus one column per extra comparison.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
+
+import pandas as pd
+import yaml
+
+from cdq.resources import resource
+
+_NON_LETTER = re.compile(r"[^a-z ]+")
+_LEGAL_FORMS = re.compile(r"\b(b\.?\s?v\.?|n\.?\s?v\.?|v\.?o\.?f\.?|c\.?v\.?|holding|bvba|ltd|inc|gmbh)\b")
+_PHONETIC_RULES = [
+    ("sch", "s"), ("ij", "y"), ("ei", "y"), ("ey", "y"), ("ie", "i"), ("ch", "g"), ("ph", "f"), ("th", "t"),
+    ("ck", "k"), ("qu", "kw"), ("ae", "a"), ("uy", "ui"), ("au", "ou"), ("dt", "t"), ("c", "k"),
+    ("z", "s"), ("x", "ks"), ("v", "f"), ("w", "f"), ("h", ""),
+]
+
+
+def ascii_lower(value: object) -> str | None:
+    """Lower-case, accents removed, whitespace collapsed; empty becomes None.
+
+    Examples:
+        >>> ascii_lower("  Zoë  Müller ")
+        'zoe muller'
+        >>> ascii_lower("") is None
+        True
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode().lower()
+    return " ".join(text.split()) or None
+
+
+def letters(value: str | None) -> str | None:
+    """Only letters and single spaces (hyphens become spaces).
+
+    Examples:
+        >>> letters("jansen-de vries")
+        'jansen de vries'
+    """
+    if not value:
+        return None
+    return " ".join(_NON_LETTER.sub(" ", value.replace("'", "")).split()) or None
+
+
+def dutch_phonetic(value: str | None) -> str | None:
+    """A Dutch sound key: ij/y/ei, g/ch, dt/d/t at the end, c/k, ph/f, s/z, v/f, double letters.
+
+    Examples:
+        >>> dutch_phonetic("wijnaendts") == dutch_phonetic("weinaents")
+        True
+        >>> dutch_phonetic("schilder") == dutch_phonetic("schilders")
+        False
+        >>> dutch_phonetic("klaassen") == dutch_phonetic("claasen")
+        True
+    """
+    text = (value or "").replace(" ", "")
+    if not text:
+        return None
+    for old, new in _PHONETIC_RULES:
+        text = text.replace(old, new)
+    if text.endswith("d"):
+        text = text[:-1] + "t"
+    out = [text[0]]
+    for ch in text[1:]:
+        if ch != out[-1]:
+            out.append(ch)
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def prefixes() -> tuple[str, ...]:
+    """Dutch surname prefixes (longest first), from ``reference_data/name_prefixes.txt``."""
+    lines = resource("reference_data", "name_prefixes.txt").read_text(encoding="utf-8").splitlines()
+    found = {letters(ascii_lower(line)) for line in lines if line.strip() and not line.startswith("#")}
+    return tuple(sorted((p for p in found if p), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def nicknames() -> dict[str, str]:
+    """Name -> canonical name, from ``reference_data/nicknames.yaml`` (first group named wins)."""
+    data = yaml.safe_load(resource("reference_data", "nicknames.yaml").read_text(encoding="utf-8"))
+    table: dict[str, str] = {}
+    for canonical, variants in data.items():
+        for name in [canonical, *variants]:
+            table.setdefault(letters(ascii_lower(name)) or "", canonical)
+    return table
+
+
+def surname_core(value: str | None) -> str | None:
+    """Surname without infix words, parts of a double name space-separated.
+
+    Examples:
+        >>> surname_core("van der Berg")
+        'berg'
+        >>> surname_core("Jansen-de Vries")
+        'jansen vries'
+        >>> surname_core("De Jong")
+        'jong'
+    """
+    text = letters(ascii_lower(value))
+    if not text:
+        return None
+    words = f" {text} "
+    for prefix in prefixes():
+        words = words.replace(f" {prefix} ", " ")
+    return " ".join(words.split()) or text
+
+
+def first_name(value: str | None) -> str | None:
+    """First given name; a value of initials only ("J.P.") gives None."""
+    text = letters(ascii_lower(value))
+    if not text:
+        return None
+    first = text.split()[0]
+    return first if len(first) > 1 else None
+
+
+def initials_of(first: str | None, initials: str | None) -> str | None:
+    """Initial letters, from the initials field or else the given names.
+
+    Examples:
+        >>> initials_of(None, "J.P.")
+        'jp'
+        >>> initials_of("jan peter", None)
+        'jp'
+    """
+    text = letters(ascii_lower(initials))
+    if text:
+        compact = text.replace(" ", "")
+        if len(compact) <= 4 or " " not in text:
+            return compact if len(compact) <= 4 else compact[0]
+        return "".join(w[0] for w in text.split())
+    text = letters(ascii_lower(first))
+    return "".join(w[0] for w in text.split()) if text else None
+
+
+_DATE_PATTERNS = [
+    (re.compile(r"^(\d{4})[-/. ]?(\d{1,2})[-/. ]?(\d{1,2})"), (0, 1, 2)),
+    (re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})"), (2, 1, 0)),
+    (re.compile(r"^(\d{2})(\d{2})(\d{4})$"), (2, 1, 0)),
+]
+
+
+def birth_date(value: object) -> str | None:
+    """Parse a birth date to ``YYYY-MM-DD`` (day-first for Dutch ``dd-mm-yyyy``); keeps odd days/months.
+
+    Examples:
+        >>> birth_date("19560409"), birth_date("9-4-1956"), birth_date("1956-04-09 00:00:00")
+        ('1956-04-09', '1956-04-09', '1956-04-09')
+        >>> birth_date("n/a") is None
+        True
+    """
+    text = ascii_lower(value)
+    if not text:
+        return None
+    for pattern, (y, m, d) in _DATE_PATTERNS:
+        found = pattern.match(text)
+        if found:
+            parts = found.groups()
+            return f"{int(parts[y]):04d}-{int(parts[m]):02d}-{int(parts[d]):02d}"
+    return None
+
+
+def phone_key(value: object) -> str | None:
+    """Last 9 digits of a phone number (drops +31/0031/0 prefixes); fewer than 6 digits gives None.
+
+    Examples:
+        >>> phone_key("+31 6 1234 5678") == phone_key("06-12345678")
+        True
+    """
+    digits = re.sub(r"\D", "", str(value)) if value is not None and not pd.isna(value) else ""
+    return digits[-9:] if len(digits) >= 6 else None
+
+
+def _distinct(series: pd.Series, fn: Callable) -> pd.Series:
+    """Apply ``fn`` once per distinct value."""
+    values = series.astype("object").where(series.notna(), None)
+    uniques = pd.unique(values)
+    table = {v: fn(v) for v in uniques if v is not None}
+    return values.map(lambda v: table.get(v) if v is not None else None).astype("object")
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name].reset_index(drop=True)
+    return pd.Series([None] * len(frame), dtype="object")
+
+
+def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series]:
+    clean = _distinct(email, lambda v: (ascii_lower(v) or "").replace(" ", "") or None)
+    valid = clean.str.contains("@", na=False)
+    clean = clean.where(valid, None)
+    split = clean.str.rsplit("@", n=1)
+    local = split.str[0].str.replace(r"\+.*$", "", regex=True).str.replace(".", "", regex=False)
+    return clean, local.where(valid, None), split.str[1].where(valid, None)
+
+
+def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
+    """Derived comparison columns, one row per input row, in input order.
+
+    Args:
+        frame: staging frame (canonical columns; any missing column counts as empty).
+        extras: ``ExtraComparison`` items; each adds a lower-cased column named after it.
+
+    Examples:
+        >>> f = pd.DataFrame({"first_name": ["Kees"], "last_name": ["van der Berg"], "birth_date": ["1-2-1980"]})
+        >>> p = prepare(f)
+        >>> p.loc[0, ["first_name_nick", "surname_core", "birth_date"]].tolist()
+        ['cornelis', 'berg', '1980-02-01']
+    """
+    out = pd.DataFrame(index=range(len(frame)))
+    out["first_name"] = _distinct(_col(frame, "first_name"), first_name)
+    nick = nicknames()
+    out["first_name_nick"] = _distinct(out["first_name"], lambda v: nick.get(v, v))
+    out["first_name_phonetic"] = _distinct(out["first_name_nick"], dutch_phonetic)
+    out["initials"] = _initials(frame)
+    out["first_initial"] = out["initials"].str[0]
+    last = _col(frame, "last_name")
+    infix = _col(frame, "infix")
+    full_last = (infix.fillna("") + " " + last.fillna("")).where(last.notna(), None)
+    out["surname_core"] = _distinct(full_last, surname_core)
+    out["surname_phonetic"] = _distinct(out["surname_core"], lambda v: dutch_phonetic(v.split()[0]))
+    out["birth_date"] = _distinct(_col(frame, "birth_date"), birth_date)
+    out["birth_year"] = out["birth_date"].str[:4]
+    out["birth_month_day"] = out["birth_date"].str[5:]
+    out["gender"] = _distinct(_col(frame, "gender"), _gender)
+    out["email"], out["email_local"], out["email_domain"] = _email_parts(_col(frame, "email"))
+    phone = _col(frame, "phone").where(_col(frame, "phone").notna(), _col(frame, "mobile"))
+    out["phone"] = _distinct(phone, phone_key)
+    out["postcode"] = _distinct(_col(frame, "postcode"), lambda v: re.sub(r"[^0-9a-z]", "", ascii_lower(v) or "") or None)
+    out["house_number"] = _distinct(_col(frame, "house_number"), lambda v: (re.match(r"\d+", str(v).strip()) or [None])[0])
+    out["street"] = _distinct(_col(frame, "street"), lambda v: letters(ascii_lower(v)))
+    out["street_phonetic"] = _distinct(out["street"], dutch_phonetic)
+    out["city"] = _distinct(_col(frame, "city"), lambda v: letters(ascii_lower(v)))
+    out["bag_address_id"] = _distinct(_col(frame, "bag_address_id"), lambda v: ascii_lower(v))
+    out["company_key"] = _distinct(_col(frame, "company_name"), _company_key)
+    for extra in extras:
+        out[extra.name] = _distinct(_col(frame, extra.column), ascii_lower)
+    return out
+
+
+def _initials(frame: pd.DataFrame) -> pd.Series:
+    pairs = pd.Series(list(zip(_col(frame, "first_name"), _col(frame, "initials"))))
+    return _distinct(pairs, lambda p: initials_of(*p))
+
+
+def _gender(value: object) -> str | None:
+    text = ascii_lower(value)
+    if not text:
+        return None
+    return {"m": "m", "man": "m", "male": "m", "f": "f", "v": "f", "vrouw": "f", "female": "f"}.get(text)
+
+
+def _company_key(value: object) -> str | None:
+    text = ascii_lower(value)
+    return letters(_LEGAL_FORMS.sub(" ", text)) if text else None
