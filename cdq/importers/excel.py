@@ -123,11 +123,12 @@ def _not_a_workbook_hint(head: bytes) -> str:
     return "if it is a CSV export, give it the .csv extension"
 
 
-def detect_header_row(rows: list[tuple[int, list[object]]], scan: int = HEADER_SCAN_ROWS) -> int | None:
+def detect_header_row(rows: list[tuple[int, list[object]]], merged=(), scan: int = HEADER_SCAN_ROWS) -> int | None:
     """The spreadsheet row number of the header, or ``None`` when the first row is already data.
 
     The header is the first row within the first ``scan`` rows whose cells are at least 70% text
-    (of the table's width), followed by a well-filled row, with only text notes above it.
+    (of the table's width), followed by a well-filled row, with only text notes above it. Rows that a
+    merged header cell reaches down into (a two-row header) belong to the header, not to the data.
 
     Examples:
         >>> detect_header_row([(3, ["Note"]), (9, ["Naam", "Telefoon"]), (10, ["Jan", 612345678])])
@@ -141,8 +142,11 @@ def detect_header_row(rows: list[tuple[int, list[object]]], scan: int = HEADER_S
         above_is_notes = all(not any(_is_number(c) for c in prev) for _, prev in window[:i])
         if not above_is_notes:
             break
-        if _text_count(values) >= max(1, math.ceil(0.7 * width)) and _followed_by_data(rows, i, width):
-            return number
+        if _text_count(values) >= max(1, math.ceil(0.7 * width)) and not looks_like_data(values):
+            bottom = _header_bottom(dict(rows), [m for m in merged if m[0] <= number <= m[1]], number)
+            after = next((j for j, (n, _) in enumerate(rows) if n > bottom), len(rows))
+            if _followed_by_data(rows, after, width):
+                return number
     first = rows[0][1]
     if any(_is_number(c) for c in first) or looks_like_data(first):
         return None
@@ -158,7 +162,7 @@ def _text_count(values: list[object]) -> int:
 
 
 def _followed_by_data(rows: list[tuple[int, list[object]]], i: int, width: int) -> bool:
-    return i + 1 < len(rows) and _filled(rows[i + 1][1]) >= max(1, math.ceil(0.6 * width))
+    return i < len(rows) and _filled(rows[i][1]) >= max(1, math.ceil(0.6 * width))
 
 
 def _is_blank(value: object) -> bool:
@@ -176,7 +180,7 @@ def _looks_numeric(text: str) -> bool:
 def _sheet_table(path: Path, ws: Sheet, header_row: int | None) -> RawTable:
     """Headers (merged cells filled), the data rows below them as text, and the notes."""
     rows = ws.rows
-    number = header_row if header_row is not None else detect_header_row(rows)
+    number = header_row if header_row is not None else detect_header_row(rows, ws.merged)
     notes: dict[str, object] = {"sheet": ws.name, "header_row": number}
     if number is None:
         width = max(len(v) for _, v in rows)
@@ -227,10 +231,15 @@ def _header_cells(rows, merged, number: int) -> tuple[list[object] | None, int]:
 
 
 def _header_bottom(by_number: dict, spans: list, number: int) -> int:
-    """The last row of a header whose merged cells reach down: rows holding only covered cells belong to it."""
+    """The last row of a header whose merged cells reach down.
+
+    A row below belongs to the header while its cells are covered by those merges or sit under a
+    group header (a merge spanning several columns on the header row, with its sub-headers below).
+    """
     last = number
+    grouped = {c for r0, _, c0, c1 in spans if r0 == number and c1 > c0 for c in range(c0, c1 + 1)}
     for n in range(number + 1, max([number] + [m[1] for m in spans]) + 1):
-        covered = {c for r0, r1, c0, c1 in spans if r0 <= n <= r1 for c in range(c0, c1 + 1)}
+        covered = grouped | {c for r0, r1, c0, c1 in spans if r0 <= n <= r1 for c in range(c0, c1 + 1)}
         values = by_number.get(n, [])
         if any(not _is_blank(v) and (c + 1) not in covered for c, v in enumerate(values)):
             break
