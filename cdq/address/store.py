@@ -1,0 +1,312 @@
+"""The local address reference store: one compact SQLite file holding the whole BAG.
+
+Layout (about 30 bytes per address):
+
+- ``streets(id, name)`` and ``places(id, city, municipality, province)``: dictionary tables, so the
+  9.8 million address rows carry two small integers instead of four strings;
+- ``addresses``: keyed by ``(postcode, number, letter, addition)`` ``WITHOUT ROWID`` (the primary key is the
+  table: one B-tree, no separate index), the postcode stored as an int (:func:`cdq.address.keys.encode_postcodes`),
+  the BAG ``nummeraanduiding`` id as an int (16 digits, printed zero-padded);
+- ``addresses_street`` index on ``(street_id, number)`` and ``place_streets`` for finding a missing postcode;
+- ``pc4`` (PC4 -> place, municipality, province) for plausibility where no street-level data is loaded;
+- ``meta``: rows, load date, source file and format.
+
+Lookups are batched: a chunk of keys goes into a temporary table and is joined once, never one query per record.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cdq.address.keys import decode_postcodes, encode_postcodes
+from cdq.errors import InputError, UsageError
+from cdq.log import Progress
+
+logger = logging.getLogger(__name__)
+
+#: Columns every loader yields (text, ``None`` where empty).
+LOAD_COLUMNS = ["postcode", "number", "letter", "addition", "street", "city", "municipality", "province", "bag_id"]
+#: Columns :meth:`AddressStore.lookup` returns.
+RESULT_COLUMNS = ["postcode", "number", "letter", "addition", "street", "city", "municipality", "province", "bag_id"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS streets(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS places(id INTEGER PRIMARY KEY, city TEXT NOT NULL, municipality TEXT NOT NULL,
+    province TEXT NOT NULL, UNIQUE(city, municipality, province));
+CREATE TABLE IF NOT EXISTS addresses(postcode INTEGER NOT NULL, number INTEGER NOT NULL,
+    letter TEXT NOT NULL, addition TEXT NOT NULL, street_id INTEGER NOT NULL, place_id INTEGER NOT NULL,
+    bag_id INTEGER, PRIMARY KEY(postcode, number, letter, addition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS place_streets(place_id INTEGER NOT NULL, street_id INTEGER NOT NULL,
+    PRIMARY KEY(place_id, street_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pc4(pc4 INTEGER NOT NULL, place TEXT NOT NULL, municipality TEXT NOT NULL,
+    province TEXT NOT NULL, PRIMARY KEY(pc4, place)) WITHOUT ROWID;
+"""
+_CHUNK_KEYS = 50_000
+#: BAG ids are 16 digits with leading zeros; printed in SQL so they never pass through a float.
+_BAG_TEXT = "CASE WHEN a.bag_id IS NULL THEN NULL ELSE printf('%016d', a.bag_id) END"
+
+
+def default_store_path() -> Path:
+    """``$CDQ_BAG_STORE`` if set, else ``~/.cache/cdq/bag.sqlite``."""
+    env = os.environ.get("CDQ_BAG_STORE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "cdq" / "bag.sqlite"
+
+
+class AddressStore:
+    """An open reference store. Use :meth:`create` to (re)build one and :meth:`open` to read one."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self.conn = conn
+        self._streets: np.ndarray | None = None
+        self._places: pd.DataFrame | None = None
+
+    # -- opening -------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None) -> AddressStore:
+        """Open an existing store read-only; :class:`UsageError` with the command to build one if missing."""
+        path = Path(path) if path else default_store_path()
+        if not path.is_file():
+            raise UsageError(f"no address reference store at {path}",
+                             hint="load one with `cdq reference load-bag FILE --out STORE` or pass --reference")
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            conn.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise InputError(path, f"not a cdq address store ({e})",
+                             hint="rebuild it with `cdq reference load-bag`") from e
+        return cls(path, conn)
+
+    @classmethod
+    def open_for_update(cls, path: str | Path | None = None) -> AddressStore:
+        """Open ``path`` for writing, creating an empty store if missing; nothing is dropped."""
+        path = Path(path) if path else default_store_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path)
+            conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise InputError(path, f"not a cdq address store ({e})", hint="choose another --out path") from e
+        return cls(path, conn)
+
+    @classmethod
+    def create(cls, path: str | Path | None = None, *, keep_pc4: bool = True) -> AddressStore:
+        """Open ``path`` for writing; existing address rows are dropped (a reload replaces, never mixes)."""
+        store = cls.open_for_update(path)
+        conn = store.conn
+        drop = ["addresses", "streets", "places", "place_streets"] + ([] if keep_pc4 else ["pc4"])
+        for table in drop:
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute("DROP INDEX IF EXISTS addresses_street")
+        conn.commit()
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> AddressStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- loading ---------------------------------------------------------------------------------------
+    def bulk_load(self, chunks: Iterable[pd.DataFrame], *, source: str, fmt: str,
+                  progress: Progress | None = None) -> dict:
+        """Insert loader chunks (columns :data:`LOAD_COLUMNS`) in one transaction; return the load summary."""
+        start = time.monotonic()
+        conn = self.conn
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-262144")
+        streets: dict[str, int] = {}
+        places: dict[str, int] = {}
+        read = skipped = 0
+        conn.execute("BEGIN")
+        for chunk in chunks:
+            read += len(chunk)
+            rows, bad = _encode_chunk(chunk, streets, places)
+            skipped += bad
+            conn.executemany("INSERT OR IGNORE INTO addresses VALUES (?,?,?,?,?,?,?)", rows)
+            if progress:
+                progress(read, 0)
+        conn.executemany("INSERT INTO streets VALUES (?,?)", ((i, s) for s, i in streets.items()))
+        conn.executemany("INSERT INTO places VALUES (?,?,?,?)",
+                         ((i, *key.split("\x1f")) for key, i in places.items()))
+        conn.execute("COMMIT")
+        rows_in_store = self._finish_load()
+        summary = {"rows": rows_in_store, "read": read, "skipped_malformed": skipped,
+                   "duplicates": read - skipped - rows_in_store, "source": str(source), "format": fmt,
+                   "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   "seconds": round(time.monotonic() - start, 1)}
+        self._set_meta(summary)
+        summary["size_bytes"] = self.path.stat().st_size
+        logger.info("loaded %d addresses (%d skipped, %d duplicates) in %.1fs", rows_in_store, skipped,
+                    summary["duplicates"], summary["seconds"])
+        return summary
+
+    def _finish_load(self) -> int:
+        """Build the street index and the place -> street table, then compact the file."""
+        conn = self.conn
+        conn.execute("CREATE INDEX IF NOT EXISTS addresses_street ON addresses(street_id, number)")
+        conn.execute("INSERT OR IGNORE INTO place_streets SELECT DISTINCT place_id, street_id FROM addresses")
+        conn.commit()
+        count = conn.execute("SELECT count(*) FROM addresses").fetchone()[0]
+        conn.execute("VACUUM")
+        return count
+
+    def _set_meta(self, values: dict) -> None:
+        self.conn.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", [(k, str(v)) for k, v in values.items()])
+        self.conn.commit()
+
+    def load_pc4(self, frame: pd.DataFrame, *, source: str) -> int:
+        """Replace the PC4 table with ``frame`` (columns pc4, place, municipality, province)."""
+        rows = frame[["pc4", "place", "municipality", "province"]].fillna("").astype(str)
+        self.conn.execute("DELETE FROM pc4")
+        self.conn.executemany("INSERT OR IGNORE INTO pc4 VALUES (?,?,?,?)",
+                              ((int(p), c, m, v) for p, c, m, v in rows.itertuples(index=False)))
+        count = self.conn.execute("SELECT count(*) FROM pc4").fetchone()[0]
+        self.conn.commit()
+        self._set_meta({"pc4_rows": count, "pc4_source": source,
+                        "pc4_loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        return count
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def status(self) -> dict:
+        """What is loaded: rows, date, source, format, PC4 rows, file size."""
+        meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        meta["rows"] = int(meta.get("rows", 0))
+        meta["pc4_rows"] = int(meta.get("pc4_rows", 0))
+        meta["size_bytes"] = self.path.stat().st_size
+        meta["path"] = str(self.path)
+        return meta
+
+    @property
+    def has_addresses(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM addresses LIMIT 1").fetchone() is not None
+
+    @property
+    def street_names(self) -> np.ndarray:
+        """Street name by id (index = id)."""
+        if self._streets is None:
+            rows = self.conn.execute("SELECT id, name FROM streets").fetchall()
+            names = np.empty(max((r[0] for r in rows), default=0) + 1, dtype=object)
+            for i, name in rows:
+                names[i] = name
+            self._streets = names
+        return self._streets
+
+    @property
+    def places(self) -> pd.DataFrame:
+        """Places (city, municipality, province) indexed by id."""
+        if self._places is None:
+            self._places = pd.read_sql_query("SELECT id, city, municipality, province FROM places",
+                                             self.conn, index_col="id")
+        return self._places
+
+    def pc4_table(self) -> pd.DataFrame:
+        """The PC4 plausibility table (empty if none is loaded)."""
+        return pd.read_sql_query("SELECT pc4, place, municipality, province FROM pc4", self.conn)
+
+    def lookup(self, postcodes: np.ndarray, numbers: np.ndarray) -> pd.DataFrame:
+        """Every register address under the given (encoded postcode, number) pairs, batched by chunk."""
+        keys = pd.DataFrame({"p": postcodes, "n": numbers}).drop_duplicates().sort_values(["p", "n"])
+        sql = ("SELECT a.postcode, a.number, a.letter, a.addition, a.street_id, a.place_id, "
+               f"{_BAG_TEXT} FROM temp.keys k JOIN addresses a ON a.postcode = k.a AND a.number = k.b")
+        return self._join(keys, sql)
+
+    def by_street(self, street_ids: np.ndarray, numbers: np.ndarray) -> pd.DataFrame:
+        """Every register address with the given (street id, number) pairs (to find a missing postcode)."""
+        keys = pd.DataFrame({"p": street_ids, "n": numbers}).drop_duplicates().sort_values(["p", "n"])
+        sql = ("SELECT a.postcode, a.number, a.letter, a.addition, a.street_id, a.place_id, "
+               f"{_BAG_TEXT} FROM temp.keys k JOIN addresses a INDEXED BY addresses_street "
+               "ON a.street_id = k.a AND a.number = k.b")
+        return self._join(keys, sql)
+
+    def existing_postcodes(self, postcodes: np.ndarray) -> set[int]:
+        """The subset of encoded postcodes that have at least one address."""
+        found: set[int] = set()
+        unique = np.unique(postcodes)
+        for start in range(0, len(unique), 500):
+            part = [int(p) for p in unique[start:start + 500]]
+            marks = ",".join("?" * len(part))
+            found.update(r[0] for r in self.conn.execute(
+                f"SELECT DISTINCT postcode FROM addresses WHERE postcode IN ({marks})", part))
+        return found
+
+    def place_streets(self) -> pd.DataFrame:
+        """(place_id, street_id) pairs: which streets each place has."""
+        return pd.read_sql_query("SELECT place_id, street_id FROM place_streets", self.conn)
+
+    def _join(self, keys: pd.DataFrame, sql: str) -> pd.DataFrame:
+        conn = self.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS keys(a INTEGER, b INTEGER, PRIMARY KEY(a, b)) WITHOUT ROWID")
+        parts = []
+        for start in range(0, len(keys), _CHUNK_KEYS):
+            chunk = keys.iloc[start:start + _CHUNK_KEYS]
+            conn.execute("DELETE FROM temp.keys")
+            conn.executemany("INSERT OR IGNORE INTO temp.keys VALUES (?,?)",
+                             zip(chunk["p"].tolist(), chunk["n"].tolist()))
+            parts.append(conn.execute(sql).fetchall())
+        rows = [r for part in parts for r in part]
+        raw = pd.DataFrame(rows, columns=["postcode", "number", "letter", "addition", "street_id", "place_id",
+                                          "bag_id"])
+        return self._decode(raw)
+
+    def _decode(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """Integer-coded rows -> text columns :data:`RESULT_COLUMNS` (plus ``street_id``, ``place_id``)."""
+        places = self.places
+        out = pd.DataFrame({
+            "pc_code": raw["postcode"].astype(np.int64),
+            "postcode": decode_postcodes(raw["postcode"].to_numpy()).to_numpy() if len(raw) else [],
+            "number": raw["number"].astype(np.int64),
+            "letter": raw["letter"].replace("", None), "addition": raw["addition"].replace("", None),
+            "street": self.street_names[raw["street_id"].to_numpy(dtype=np.int64)] if len(raw) else [],
+            "street_id": raw["street_id"], "place_id": raw["place_id"],
+        })
+        place_rows = places.reindex(raw["place_id"].to_numpy())
+        for column in ("city", "municipality", "province"):
+            out[column] = place_rows[column].to_numpy()
+        out["bag_id"] = raw["bag_id"].to_numpy(dtype=object)
+        return out
+
+
+def _encode_chunk(chunk: pd.DataFrame, streets: dict[str, int], places: dict[str, int]) -> tuple[list, int]:
+    """Encode one loader chunk into address rows; returns (rows, number of malformed rows skipped)."""
+    chunk = chunk.reindex(columns=LOAD_COLUMNS)
+    pc = encode_postcodes(chunk["postcode"].astype("string").str.replace(" ", "").str.upper())
+    number = pd.to_numeric(chunk["number"], errors="coerce")
+    street = chunk["street"].fillna("").astype(str).str.strip()
+    good = (pc >= 0) & number.notna().to_numpy() & (street != "").to_numpy()
+    chunk, pc, number, street = chunk[good], pc[good], number[good].astype(np.int64), street[good]
+    street_ids = _dictionary_ids(street, streets)
+    place_key = (chunk["city"].fillna("").astype(str).str.strip() + "\x1f"
+                 + chunk["municipality"].fillna("").astype(str).str.strip() + "\x1f"
+                 + chunk["province"].fillna("").astype(str).str.strip())
+    place_ids = _dictionary_ids(place_key, places)
+    letter = chunk["letter"].fillna("").astype(str).str.strip().str.upper()
+    addition = chunk["addition"].fillna("").astype(str).str.strip().str.upper()
+    bag_list = [int(b) if isinstance(b, str) and b.isdigit() and len(b) <= 18 else None
+                for b in chunk["bag_id"].tolist()]
+    rows = list(zip(pc.tolist(), number.tolist(), letter.tolist(), addition.tolist(), street_ids.tolist(),
+                    place_ids.tolist(), bag_list))
+    return rows, int((~good).sum())
+
+
+def _dictionary_ids(values: pd.Series, table: dict[str, int]) -> np.ndarray:
+    """Ids for ``values`` from ``table``, adding new distinct values (one dict operation per distinct value)."""
+    codes, uniques = pd.factorize(values)
+    ids = np.empty(len(uniques), dtype=np.int64)
+    for i, value in enumerate(uniques):
+        ids[i] = table.setdefault(value, len(table) + 1)
+    return ids[codes]
