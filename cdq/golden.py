@@ -1,0 +1,357 @@
+"""Nightly merge orchestration: staging batch + clusters → golden store, with stable golden ids.
+
+:func:`merge_batch` (one transaction):
+
+1. Upserts the batch's source records by ``ref`` (``source|source_key``, else ``source|source_file#row``)
+   with a content hash over the canonical values (``record_id``, ``source_file`` and ``source_row`` left
+   out, so a re-export of the same record is unchanged).
+2. Maps clusters onto golden ids: clusters and the golden ids their records are already linked to form
+   connected components; a component keeps its OLDEST golden id (lowest number), every other golden id in
+   it is retired into that one (a ``merge`` event holding the prior state, ``merged_into`` on the retired
+   row). A component without golden ids gets a new one. Existing golden records are never split by a
+   nightly run (only :func:`unmerge` splits); records pinned by a steward keep their golden id.
+3. Re-survives only touched golden records (new or changed member, new link, merge, deletion) from ALL
+   their live source records in the store, and writes a new version only when values or lineage changed.
+
+Incremental matching: the caller runs linkage over the new/changed records PLUS the stored source records
+of candidate golden records (``GoldenStore.members(conn, ids)`` gives their payloads; put them in the
+staging frame as they are: their hash is unchanged, so they only carry their golden id into the cluster).
+Running the same batch twice changes nothing.
+
+Deleted source records (policy): a record is deleted when its ref is passed in ``deleted``, or when its
+source is listed in ``full_sources`` (a full extract) and the ref is absent from the batch. It is
+soft-deleted (``deleted_run``), stops contributing values, and its golden record is re-survived; a golden
+record left without live source records keeps its last values with status ``deleted`` (its id is never
+reused, and the CRM record is left alone). A deleted record that comes back is live again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlalchemy as sa
+
+from cdq.columns import CANONICAL
+from cdq.errors import UsageError
+from cdq.store import GoldenStore, golden_number
+from cdq.survivorship import Rules, survive
+
+__all__ = ["merge_batch", "unmerge", "MergeResult", "record_refs"]
+
+logger = logging.getLogger(__name__)
+_HASH_SKIP = {"record_id", "source_file", "source_row"}
+PAYLOAD_COLUMNS = [c for c in CANONICAL if c != "record_id"]
+
+
+@dataclass
+class MergeResult:
+    """What a batch did. ``golden``: the golden rows written (one per golden id, values as columns)."""
+
+    run_id: int
+    counts: dict = field(default_factory=dict)
+    golden: pd.DataFrame = field(default_factory=pd.DataFrame)
+    merges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["retired_id", "survivor_id"]))
+    xref: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def record_refs(staging: pd.DataFrame) -> pd.Series:
+    """Stable source-record refs: ``source|source_key``, else ``source|source_file#source_row``.
+
+    Examples:
+        >>> record_refs(pd.DataFrame({"source": ["erp", "xls"], "source_key": ["K1", None],
+        ...     "source_file": ["a.csv", "b.xlsx"], "source_row": [2, 7]})).tolist()
+        ['erp|K1', 'xls|b.xlsx#7']
+    """
+    staging = staging.reindex(columns=["source", "source_key", "source_file", "source_row"])
+    key = staging["source_key"].astype("string")
+    fallback = staging["source_file"].astype("string") + "#" + staging["source_row"].astype("string")
+    return (staging["source"].astype("string") + "|" + key.where(key.notna() & (key != ""), fallback)).astype(str)
+
+
+def _payloads(staging: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """JSON payload and content hash per row (canonical values as text)."""
+    frame = staging.reindex(columns=PAYLOAD_COLUMNS).astype("object")
+    frame = frame.where(frame.notna(), None)
+    payloads, hashes = [], []
+    for row in frame.itertuples(index=False, name=None):
+        values = {c: (v if v is None else str(v)) for c, v in zip(PAYLOAD_COLUMNS, row)}
+        text = json.dumps(values, sort_keys=True, ensure_ascii=False)
+        payloads.append(text)
+        hashable = json.dumps({k: v for k, v in values.items() if k not in _HASH_SKIP}, sort_keys=True)
+        hashes.append(hashlib.sha1(hashable.encode()).hexdigest())
+    return payloads, hashes
+
+
+def _upsert_sources(store: GoldenStore, conn: sa.Connection, batch: pd.DataFrame, run_id: int) -> pd.DataFrame:
+    """Insert new refs, update changed ones; return the batch with ``id, status, golden_id, pinned``."""
+    known = store.lookup_sources(conn, batch["ref"]).drop_duplicates("ref").set_index("ref")
+    old_hash = batch["ref"].map(known["content_hash"])
+    revived = batch["ref"].map(known["deleted_run"]).notna()
+    status = pd.Series("same", index=batch.index)
+    status[old_hash.isna()] = "new"
+    status[old_hash.notna() & ((old_hash != batch["hash"]) | revived)] = "changed"
+    new = batch[status == "new"]
+    store.insert_sources(conn, [
+        {"ref": r, "source": s, "content_hash": h, "payload": p, "first_run": run_id, "last_run": run_id}
+        for r, s, h, p in zip(new["ref"], new["source"], new["hash"], new["payload"])])
+    changed = batch[status == "changed"]
+    store.update_sources(conn, [
+        {"b_id": int(known.at[r, "id"]), "content_hash": h, "payload": p, "last_run": run_id, "deleted_run": None}
+        for r, h, p in zip(changed["ref"], changed["hash"], changed["payload"])])
+    if len(new):
+        known = store.lookup_sources(conn, batch["ref"]).drop_duplicates("ref").set_index("ref")
+    out = batch.assign(status=status, id=batch["ref"].map(known["id"]).astype(int),
+                       golden_id=batch["ref"].map(known["golden_id"]),
+                       pinned=batch["ref"].map(known["pinned"]).eq(True))
+    return out
+
+
+def _components(cl: pd.DataFrame) -> dict:
+    """Union-find over cluster ids and the golden ids their records link to; node → component root."""
+    parent: dict = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for cluster, golden in zip(cl["cluster_id"], cl["golden_id"]):
+        a = find(("c", cluster))
+        if isinstance(golden, str):
+            b = find(("g", golden))
+            if a != b:
+                parent[b] = a
+    return {node: find(node) for node in list(parent)}
+
+
+def _assign(store: GoldenStore, conn: sa.Connection, cl: pd.DataFrame) -> tuple[pd.Series, dict[str, str]]:
+    """Target golden id per clustered row, and retired → survivor for the merges this implies."""
+    roots = _components(cl)
+    comp_golden: dict = {}
+    for node, root in roots.items():
+        if node[0] == "g":
+            comp_golden.setdefault(root, []).append(node[1])
+    comp = cl["cluster_id"].map(lambda c: roots[("c", c)])
+    fresh = sorted(set(comp) - set(comp_golden), key=str)
+    for root, gid in zip(fresh, store.allocate_golden_ids(conn, len(fresh))):
+        comp_golden[root] = [gid]
+    retired = {}
+    for ids in comp_golden.values():
+        ids.sort(key=golden_number)
+        retired.update({g: ids[0] for g in ids[1:]})
+    return comp.map(lambda r: comp_golden[r][0]), retired
+
+
+def _scores(pairs: pd.DataFrame | None, cl: pd.DataFrame) -> pd.Series:
+    """Best match probability of each record with a record of its own cluster."""
+    if pairs is None or pairs.empty:
+        return pd.Series(float("nan"), index=cl.index)
+    cid = dict(zip(cl["record_id"].astype(str), cl["cluster_id"]))
+    p = pairs.assign(l=pairs["record_id_l"].astype(str), r=pairs["record_id_r"].astype(str))
+    p = p[p["l"].map(cid).eq(p["r"].map(cid))]
+    both = pd.concat([p[["l", "match_probability"]].set_axis(["rid", "p"], axis=1),
+                      p[["r", "match_probability"]].set_axis(["rid", "p"], axis=1)])
+    return cl["record_id"].astype(str).map(both.groupby("rid")["p"].max()).astype(float)
+
+
+def _snapshot(store: GoldenStore, conn: sa.Connection, ids: list[str]) -> dict:
+    """Prior state of golden records (row, xref of members, overrides) for an event, to undo it exactly."""
+    golden = store.golden(conn, ids).drop(columns=["seq"]).to_dict("records")
+    members = store.members(conn, ids)[["golden_id", "source_record_id", "match_score", "rule", "pinned"]]
+    ov = store.overrides_for(conn, ids)
+    return {"golden": golden, "members": members.astype(object).where(members.notna(), None).to_dict("records"),
+            "overrides": ov.to_dict("records")}
+
+
+def _golden_rows(golden: pd.DataFrame, lineage: pd.DataFrame, rules: Rules) -> dict[str, tuple[str, str]]:
+    """golden id → (values JSON, lineage JSON), deterministic so unchanged records hash the same."""
+    lin = {gid: sorted(map(list, g[["column", "value", "record_id", "rule"]].itertuples(index=False, name=None)))
+           for gid, g in lineage.groupby("cluster_id")} if len(lineage) else {}
+    out = {}
+    for row in golden.itertuples(index=False):
+        values = {c: getattr(row, c) for c in rules.outputs}
+        out[row.cluster_id] = (json.dumps(values, sort_keys=True, ensure_ascii=False),
+                               json.dumps(lin.get(row.cluster_id, []), ensure_ascii=False))
+    return out
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
+
+
+def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retired: dict[str, str],
+               rules: Rules, run_id: int) -> pd.DataFrame:
+    """Re-survive the touched golden ids from their live members; write the rows that changed."""
+    members = store.members(conn, touched)
+    live = members[members["deleted_run"].isna()]
+    frame = pd.DataFrame([json.loads(p) for p in live["payload"]], columns=PAYLOAD_COLUMNS)
+    frame["record_id"] = live["ref"].to_numpy()
+    clusters = pd.DataFrame({"record_id": live["ref"].to_numpy(), "cluster_id": live["golden_id"].to_numpy()})
+    golden, lineage = survive(frame, clusters, rules, store.overrides_for(conn, touched))
+    built = _golden_rows(golden, lineage, rules)
+    existing = store.golden(conn, touched | set(retired)).set_index("golden_id")
+    rows = []
+    for gid in sorted(touched | set(retired)):
+        old = existing.loc[gid] if gid in existing.index else None
+        if gid in retired:
+            status, merged_into, (data, lin) = "retired", retired[gid], (old["data"], old["lineage"])
+        elif gid in built:
+            status, merged_into, (data, lin) = "active", None, built[gid]
+        elif old is not None:
+            status, merged_into, data, lin = "deleted", None, old["data"], old["lineage"]
+        else:
+            continue
+        digest = _digest(status, merged_into, data, lin)
+        if old is not None and old["data_hash"] == digest:
+            continue
+        version = 1 if old is None else int(old["version"]) + 1
+        rows.append({"golden_id": gid, "version": version, "status": status, "merged_into": merged_into,
+                     "data": data, "lineage": lin, "data_hash": digest})
+    if rows:
+        seq = store.next_seq(conn)
+        store.write_golden(conn, [{**r, "seq": seq} for r in rows], set(existing.index), run_id)
+    return golden_frame(pd.DataFrame(rows, columns=["golden_id", "version", "status", "merged_into", "data"]))
+
+
+def golden_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Expand stored golden rows (``data`` JSON) into one column per value."""
+    values = pd.DataFrame([json.loads(d) if d else {} for d in rows["data"]], index=rows.index)
+    return pd.concat([rows.drop(columns=["data"]), values], axis=1).drop(
+        columns=[c for c in ("lineage", "data_hash") if c in rows], errors="ignore")
+
+
+def _batch(staging: pd.DataFrame) -> pd.DataFrame:
+    batch = pd.DataFrame({"record_id": staging["record_id"].astype(str).to_numpy(),
+                          "source": staging["source"].astype(str).to_numpy(),
+                          "ref": record_refs(staging).to_numpy()})
+    batch["payload"], batch["hash"] = _payloads(staging)
+    if batch["ref"].duplicated().any():
+        logger.warning("batch: %d rows repeat a source record key; the last one counts",
+                       int(batch["ref"].duplicated().sum()))
+        batch = batch.drop_duplicates("ref", keep="last")
+    return batch
+
+
+def _deletions(store: GoldenStore, conn: sa.Connection, batch: pd.DataFrame, full_sources, deleted,
+               run_id: int) -> set[str]:
+    """Soft-delete per the policy; return the golden ids that lost a record."""
+    refs = set(deleted)
+    if full_sources:
+        live = store.live_refs(conn, full_sources)
+        refs |= set(live["ref"]) - set(batch["ref"])
+    refs -= set(batch["ref"])
+    if not refs:
+        return set()
+    known = store.lookup_sources(conn, refs)
+    known = known[known["deleted_run"].isna()]
+    store.mark_deleted(conn, [int(i) for i in known["id"]], run_id)
+    return set(known["golden_id"].dropna())
+
+
+def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStore, rules: Rules, run_id: int,
+                pairs: pd.DataFrame | None = None, *, full_sources=(), deleted=()) -> MergeResult:
+    """Upsert a batch, map its clusters onto stable golden ids, re-survive touched records (see module doc).
+
+    Args:
+        staging: the batch's staging frame (canonical columns).
+        clusters: ``record_id, cluster_id`` from linkage; batch records missing from it are singletons.
+        store: the golden store. rules: compiled survivorship rules. run_id: ``store.start_run(...)``.
+        pairs: optional linkage pairs (``record_id_l, record_id_r, match_probability``) for xref scores.
+        full_sources: sources delivered as full extracts (absent records are deleted).
+        deleted: refs of records deleted at the source.
+    """
+    batch = _batch(staging)
+    with store.begin() as conn:
+        up = _upsert_sources(store, conn, batch, run_id)
+        cl = up.merge(clusters[["record_id", "cluster_id"]].astype({"record_id": str}), on="record_id", how="left")
+        cl["cluster_id"] = cl["cluster_id"].where(cl["cluster_id"].notna(), "_single:" + cl["record_id"])
+        cl["score"] = _scores(pairs, cl)
+        free = cl[~cl["pinned"]].copy()
+        target, retired = _assign(store, conn, free)
+        free["target"] = target
+        moved = free[free["golden_id"].ne(free["target"])]
+        touched = set(free.loc[free["status"].ne("same"), "target"]) | set(moved["target"]) | set(retired.values())
+        touched |= set(cl.loc[cl["pinned"] & cl["status"].ne("same"), "golden_id"])
+        for old, survivor in sorted(retired.items()):
+            snap = _snapshot(store, conn, [survivor, old])
+            store.add_event(conn, run_id, "merge", survivor, old, snap)
+            store.move_overrides(conn, old, survivor)
+        absorbed = store.members(conn, list(retired))
+        absorbed = absorbed[~absorbed["source_record_id"].isin(moved["id"])]
+        size = free.groupby("cluster_id")["record_id"].transform("size")
+        rule = pd.Series("linkage", index=free.index).where(size > 1, "singleton")
+        store.set_xref(conn, [
+            {"source_record_id": int(i), "golden_id": retired[g], "match_score": s, "rule": r, "pinned": bool(p),
+             "run_id": run_id}
+            for i, g, s, r, p in absorbed[["source_record_id", "golden_id", "match_score", "rule", "pinned"]]
+            .itertuples(index=False, name=None)
+        ] + [
+            {"source_record_id": int(i), "golden_id": t, "match_score": None if pd.isna(s) else float(s),
+             "rule": r, "pinned": False, "run_id": run_id}
+            for i, t, s, r in zip(moved["id"], moved["target"], moved["score"], rule[moved.index])
+        ])
+        touched |= _deletions(store, conn, batch, full_sources, deleted, run_id)
+        written = _resurvive(store, conn, touched, retired, rules, run_id)
+    counts = {"records_new": int((up["status"] == "new").sum()),
+              "records_changed": int((up["status"] == "changed").sum()),
+              "records_unchanged": int((up["status"] == "same").sum()),
+              "golden_touched": len(touched), "golden_written": len(written), "merges": len(retired)}
+    logger.info("merge batch: %s", counts)
+    merges = pd.DataFrame(sorted(retired.items()), columns=["retired_id", "survivor_id"])
+    xref_out = cl[["record_id", "ref"]].assign(golden_id=free["target"].reindex(cl.index).fillna(cl["golden_id"]))
+    return MergeResult(run_id, counts, written, merges, xref_out)
+
+
+def unmerge(store: GoldenStore, retired_id: str, rules: Rules, *, run_id: int | None = None) -> MergeResult:
+    """Undo the last merge that retired ``retired_id``: its records, steward values and golden values return.
+
+    The split-out records are pinned, so a later nightly run does not merge them back. Records that
+    arrived after the merge stay with the survivor. Raises UsageError when no such merge exists.
+    """
+    run_id = run_id or store.start_run("unmerge")
+    with store.begin() as conn:
+        event = store.last_merge_of(conn, retired_id)
+        if event is None:
+            raise UsageError(f"{retired_id} was not merged into another golden record (or is already unmerged)",
+                             hint="list merges with the store's events table")
+        detail, survivor = json.loads(event["detail"]), event["survivor_id"]
+        back = [m for m in detail["members"] if m["golden_id"] == retired_id]
+        store.set_xref(conn, [{**m, "pinned": True, "run_id": run_id} for m in back])
+        moved = {o["column"] for o in detail["overrides"] if o["cluster_id"] == retired_id}
+        kept = {o["column"] for o in detail["overrides"] if o["cluster_id"] == survivor}
+        for column in moved - kept:
+            store.remove_override(conn, survivor, column)
+        for o in detail["overrides"]:
+            if o["cluster_id"] == retired_id:
+                store.set_override(conn, retired_id, o["column"], o["value"], o["set_by"])
+        event_id = store.add_event(conn, run_id, "unmerge", survivor, retired_id, {"undoes": event["id"]})
+        store.mark_undone(conn, event["id"], event_id)
+        written = _resurvive(store, conn, {survivor, retired_id}, {}, rules, run_id)
+    store.finish_run(run_id, counts={"unmerged": 1})
+    return MergeResult(run_id, {"unmerged": 1, "golden_written": len(written)}, written)
+
+
+def set_override(store: GoldenStore, golden_id: str, column: str, value: str | None, set_by: str,
+                 rules: Rules) -> MergeResult:
+    """A steward sets ``column`` of a golden record; it wins (chains starting with ``steward``) until removed.
+
+    ``value=None`` removes the steward's value, and the survived value returns.
+    """
+    if column not in rules.outputs:
+        raise UsageError(f"unknown golden column {column!r}", hint=f"valid: {', '.join(rules.outputs)}")
+    golden_id = store.resolve(golden_id)
+    run_id = store.start_run("steward")
+    with store.begin() as conn:
+        if value is None:
+            store.remove_override(conn, golden_id, column)
+        else:
+            store.set_override(conn, golden_id, column, value, set_by)
+        written = _resurvive(store, conn, {golden_id}, {}, rules, run_id)
+    store.finish_run(run_id, counts={"golden_written": len(written)})
+    return MergeResult(run_id, {"golden_written": len(written)}, written)

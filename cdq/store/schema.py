@@ -1,0 +1,111 @@
+"""The golden store's tables (SQLAlchemy Core) and its migrations, recorded in ``_cdq_migrations``.
+
+Tables: ``runs``; ``counters`` (monotonic golden-id and change-sequence allocation); ``source_records``
+(one row per source record, keyed by ``ref`` = ``source|source_key`` or ``source|file#row``, with a
+content hash and the canonical values as JSON); ``xref`` (source record → golden id, match score, rule,
+pinned by a steward); ``golden_records`` (current version, status ``active``/``retired``/``deleted``,
+``merged_into``, values and lineage as JSON, ``seq`` = the change sequence the CRM load reads from);
+``golden_versions`` (every version); ``events`` (merge, unmerge, split); ``overrides`` (steward values).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+logger = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+ID = sa.String(24)
+
+migrations = sa.Table(
+    "_cdq_migrations", metadata,
+    sa.Column("name", sa.String(100), primary_key=True), sa.Column("applied_at", sa.String(40)),
+)
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(40)), sa.Column("started_at", sa.String(40)),
+    sa.Column("finished_at", sa.String(40)), sa.Column("status", sa.String(20)), sa.Column("counts", sa.Text),
+)
+counters = sa.Table(
+    "counters", metadata,
+    sa.Column("name", sa.String(40), primary_key=True), sa.Column("value", sa.BigInteger, nullable=False),
+)
+source_records = sa.Table(
+    "source_records", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ref", sa.String(500), nullable=False, unique=True),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("content_hash", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("first_run", sa.Integer), sa.Column("last_run", sa.Integer),
+    sa.Column("deleted_run", sa.Integer),
+)
+xref = sa.Table(
+    "xref", metadata,
+    sa.Column("source_record_id", sa.Integer, sa.ForeignKey("source_records.id"), primary_key=True),
+    sa.Column("golden_id", ID, nullable=False, index=True),
+    sa.Column("match_score", sa.Float), sa.Column("rule", sa.String(60)),
+    sa.Column("pinned", sa.Boolean, nullable=False, default=False), sa.Column("run_id", sa.Integer),
+)
+golden_records = sa.Table(
+    "golden_records", metadata,
+    sa.Column("golden_id", ID, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False), sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("merged_into", ID), sa.Column("data", sa.Text), sa.Column("lineage", sa.Text),
+    sa.Column("data_hash", sa.String(40)), sa.Column("seq", sa.BigInteger, nullable=False, index=True),
+    sa.Column("created_run", sa.Integer), sa.Column("updated_run", sa.Integer),
+)
+golden_versions = sa.Table(
+    "golden_versions", metadata,
+    sa.Column("golden_id", ID, primary_key=True), sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("status", sa.String(10)), sa.Column("merged_into", ID), sa.Column("data", sa.Text),
+    sa.Column("lineage", sa.Text), sa.Column("run_id", sa.Integer),
+)
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer), sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("survivor_id", ID, index=True), sa.Column("retired_id", ID, index=True),
+    sa.Column("detail", sa.Text), sa.Column("undone_by", sa.Integer), sa.Column("created_at", sa.String(40)),
+)
+overrides = sa.Table(
+    "overrides", metadata,
+    sa.Column("golden_id", ID, primary_key=True), sa.Column("column", sa.String(60), primary_key=True),
+    sa.Column("value", sa.Text), sa.Column("set_by", sa.String(100), nullable=False),
+    sa.Column("set_at", sa.String(40)),
+)
+
+
+def now() -> str:
+    """UTC timestamp text (portable across SQLite and PostgreSQL)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _initial(conn: sa.Connection) -> None:
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not migrations])
+    conn.execute(counters.insert(), [{"name": "golden", "value": 0}, {"name": "seq", "value": 0}])
+
+
+#: Applied in order, each once; a new schema change is a new entry (never edit an applied one).
+MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [("0001_initial", _initial)]
+
+
+def migrate(engine: sa.Engine) -> list[str]:
+    """Create the tables / apply pending migrations; return the names applied now."""
+    with engine.begin() as conn:
+        migrations.create(conn, checkfirst=True)
+        done = set(conn.execute(sa.select(migrations.c.name)).scalars())
+        applied = []
+        for name, step in MIGRATIONS:
+            if name not in done:
+                step(conn)
+                conn.execute(migrations.insert().values(name=name, applied_at=now()))
+                applied.append(name)
+    if applied:
+        logger.info("golden store: applied migrations %s", ", ".join(applied))
+    return applied
