@@ -3,7 +3,8 @@
 Plain connected components merge everything reachable: two people at one address linked through a shared
 landline become one. :func:`guarded_clusters` first takes connected components; only a component that
 contains a *cannot-link* pair (e.g. different dates of birth, twins with different first names) is rebuilt
-by adding its match edges strongest first and refusing any merge that would put a cannot-link pair together.
+by adding its match edges strongest first and refusing a merge of two groups when the cannot-link pairs
+between them are at least as many as the match edges between them.
 """
 
 from __future__ import annotations
@@ -56,16 +57,25 @@ class _UnionFind:
         self.members[a] |= self.members.pop(b)
 
 
+def _between(graph: dict[int, set[int]], small: set[int], big: set[int]) -> int:
+    return sum(len(graph.get(x, _EMPTY) & big) for x in small)
+
+
 def _guarded(edges: list[tuple[float, int, int]], cannot: dict[int, set[int]]) -> dict[int, int]:
-    """Kruskal-style merge of one component, strongest edge first, refusing cannot-link merges."""
+    """Merge one component strongest edge first; two groups join only if more match edges than
+    cannot-link pairs run between them (so one shared landline cannot chain two people together)."""
     uf = _UnionFind()
+    links: dict[int, set[int]] = {}
+    for _, a, b in edges:
+        links.setdefault(a, set()).add(b)
+        links.setdefault(b, set()).add(a)
     for _, a, b in sorted(edges, reverse=True):
         ra, rb = uf.find(a), uf.find(b)
         if ra == rb:
             continue
         small, big = (ra, rb) if len(uf.members[ra]) <= len(uf.members[rb]) else (rb, ra)
-        big_members = uf.members[big]
-        if any(cannot.get(x, _EMPTY) & big_members for x in uf.members[small]):
+        vetoes = _between(cannot, uf.members[small], uf.members[big])
+        if vetoes and _between(links, uf.members[small], uf.members[big]) <= vetoes:
             continue
         uf.union(ra, rb)
     return {x: min(uf.members[uf.find(x)]) for x in list(uf.parent)}

@@ -81,12 +81,13 @@ def compare_first_name(cols: Columns, l, r) -> np.ndarray:
     nick = cols.codes("first_name_nick")
     nickname = present & (nick[l] == nick[r])
     jw = _jw(cols, "first_name", l, r, present & ~nickname)
+    one_edit = _lev(cols, "first_name", l, r, present & ~nickname & (jw < 0.8)) <= 1
     init = cols.codes("first_initial")
     has_init = (init[l] >= 0) & (init[r] >= 0)
     initial_only = has_init & ~present
     levels[initial_only] = 0
     same_initial = has_init & (init[l] == init[r])
-    return _select(levels, [(exact, 5), (nickname, 4), (present & (jw >= 0.92), 3), (present & (jw >= 0.8), 2),
+    return _select(levels, [(exact, 5), (nickname, 4), (present & (jw >= 0.92), 3), (present & ((jw >= 0.8) | one_edit), 2),
                             (initial_only & same_initial, 1)])
 
 
@@ -101,7 +102,9 @@ def compare_surname(cols: Columns, l, r) -> np.ndarray:
         if set(text[l[i]].split()) & set(text[r[i]].split()):
             part[i] = True
     jw = _jw(cols, "surname_core", l, r, present & ~exact & ~part)
-    return _select(levels, [(exact, 4), (part, 3), (present & (jw >= 0.92), 2), (present & (jw >= 0.8), 1)])
+    one_edit = _lev(cols, "surname_core", l, r, present & ~exact & ~part & (jw < 0.92)) <= 1
+    return _select(levels, [(exact, 4), (part, 3), (present & ((jw >= 0.92) | one_edit), 2),
+                            (present & (jw >= 0.8), 1)])
 
 
 def compare_birth_date(cols: Columns, l, r) -> np.ndarray:

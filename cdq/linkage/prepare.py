@@ -77,6 +77,8 @@ def dutch_phonetic(value: str | None) -> str | None:
         text = text.replace(old, new)
     if text.endswith("d"):
         text = text[:-1] + "t"
+    if not text:
+        return None
     out = [text[0]]
     for ch in text[1:]:
         if ch != out[-1]:

@@ -1,0 +1,97 @@
+"""``cdq dedupe`` (import, normalize, match, cluster) and ``cdq evaluate`` (scores against the truth)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from cdq.cli import report
+from cdq.columns import RAW_PREFIX
+from cdq.errors import InputError, UsageError
+from cdq.export import write_table
+from cdq.headers import load_mapping
+from cdq.staging import import_inputs
+
+
+def _normalize(frame: pd.DataFrame) -> pd.DataFrame:
+    """Run the normalize stage when it exists (it is optional: linkage prepares raw values itself)."""
+    try:
+        from cdq.normalize import normalize
+    except ImportError:
+        return frame
+    result = normalize(frame)
+    return result[0] if isinstance(result, tuple) else result
+
+
+def _output_ids(staging: pd.DataFrame, id_column: str | None) -> pd.Series:
+    if not id_column:
+        return staging["record_id"]
+    column = RAW_PREFIX + id_column
+    if column not in staging.columns:
+        raise UsageError(f"--id-column {id_column!r} is not a column of the input",
+                         hint="use the header exactly as it is written in the file")
+    return staging[column]
+
+
+def _read_clusters(path: Path, id_column: str, cluster_column: str) -> pd.Series:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    except (OSError, ValueError) as e:
+        raise InputError(path, f"cannot read as CSV ({e})") from e
+    missing = [c for c in (id_column, cluster_column) if c not in frame.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)}",
+                         hint=f"columns found: {', '.join(frame.columns[:12])}")
+    return pd.Series(frame[cluster_column].values, index=frame[id_column].str.lstrip("'"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``cdq dedupe`` and ``cdq evaluate`` to the app."""
+
+    @app.command("dedupe")
+    @report.handle_errors
+    def dedupe_command(
+        inputs: list[str] = typer.Argument(..., help="Input files (any format `cdq import` reads)."),
+        out: Path = typer.Option(..., "--out", "-o", help="CLUSTERS.csv to write (record_id, cluster_id)."),
+        id_column: str | None = typer.Option(None, "--id-column", help="Input column whose value is the record_id."),
+        mapping: Path | None = typer.Option(None, "--mapping", "-m", help="YAML file: input header -> canonical column."),
+        pairs: Path | None = typer.Option(None, "--pairs", help="Also write the scored pairs (explanations) here."),
+    ) -> None:
+        """Import, normalize, match and cluster: one cluster_id per input record."""
+        from cdq.linkage import dedupe
+
+        result = import_inputs(inputs, mapping=load_mapping(mapping) if mapping else None)
+        staging = _normalize(result.staging)
+        ids = _output_ids(staging, id_column)
+        with report.progress_bar("matching") as progress:
+            linked = dedupe(staging, progress=progress)
+        to_id = dict(zip(staging["record_id"], ids))
+        clusters = pd.DataFrame({"record_id": linked.clusters["record_id"].map(to_id),
+                                 "cluster_id": linked.clusters["cluster_id"].map(to_id)})
+        write_table(clusters, out)
+        if pairs:
+            write_table(linked.pairs[linked.pairs["decision"] != "non_match"], pairs)
+        report.table(linked.report.fillna(""), title="blocking")
+        decisions = linked.pairs["decision"].value_counts()
+        report.line(f"{len(clusters)} records, {clusters['cluster_id'].nunique()} clusters, "
+                    f"{decisions.get('match', 0)} matched pairs, {decisions.get('review', 0)} to review")
+        report.line(f"wrote {out}")
+
+    @app.command("evaluate")
+    @report.handle_errors
+    def evaluate_command(
+        clusters: Path = typer.Argument(..., help="CLUSTERS.csv written by `cdq dedupe`."),
+        truth: Path = typer.Option(..., "--truth", help="CSV with the true entity of each record."),
+        truth_id_column: str = typer.Option(..., "--truth-id-column", help="Record id column in TRUTH."),
+        truth_cluster_column: str = typer.Option(..., "--truth-cluster-column", help="Entity column in TRUTH."),
+    ) -> None:
+        """Pairwise precision, recall, F1 and B-cubed scores against the truth."""
+        from cdq.linkage.evaluate import evaluate
+
+        scores = evaluate(_read_clusters(clusters, "record_id", "cluster_id"),
+                          _read_clusters(truth, truth_id_column, truth_cluster_column))
+        rows = [{"measure": k, "value": f"{v:.4f}" if isinstance(v, float) else str(v)} for k, v in scores.items()]
+        report.table(pd.DataFrame(rows), title="evaluation")
+        report.line(f"precision {scores['precision']:.4f} recall {scores['recall']:.4f} f1 {scores['f1']:.4f}")
