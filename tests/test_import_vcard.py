@@ -157,6 +157,15 @@ def test_broken_vcards(name, cards, staged, quarantined, reasons):
     assert set(result.quarantine["reason_code"]) == reasons
 
 
+def test_qp_continuation_and_stray_lines():
+    table = read_vcard(DATA / "qp_and_garbage_lines.vcf")[0]
+    first = table.frame.iloc[0]
+    assert first[["first_name", "last_name", "street", "postcode", "city"]].tolist() == [
+        "Jürgen", "Müller", "Straße 1, Hinterhaus", "52062", "Aachen"]
+    assert first.get("country") is None
+    assert table.notes["unreadable_lines"] == 1 and table.notes["lines_outside_cards"] == 1
+
+
 def test_unparseable_card_keeps_its_ordinal():
     table = read_vcard(DATA / "broken_card_in_middle.vcf")[0]
     assert table.rows == [1, 3]

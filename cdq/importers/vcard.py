@@ -25,6 +25,7 @@ from cdq.importers.base import RawTable
 logger = logging.getLogger(__name__)
 
 _PROP = re.compile(rb"^[ \t]*((?:[A-Za-z0-9_-]+\.)?)([A-Za-z][A-Za-z0-9_-]*)(?=[;:])")
+_QP_TEXT = re.compile(rb"=[0-9A-Fa-f]{2}")
 _ENCODINGS = {"QUOTED-PRINTABLE", "QP", "BASE64", "B", "8BIT", "7BIT"}
 _BINARY = {"PHOTO", "LOGO", "SOUND", "KEY", "X-MS-CARDPICTURE", "X-MS-OL-DESIGN", "AGENT"}
 #: Encodings tried (in this order) for raw 8-bit values without a CHARSET that are not UTF-8.
@@ -184,8 +185,10 @@ def _absorbed(prev: Prop, line: bytes) -> bool:
         return True
     if not line.strip() or _parse_line(line):
         return False
-    if prev.raw.endswith(b"\\"):
+    if prev.raw.endswith(b"\\"):  # vCard 2.1 writers continue a value with a trailing backslash
         del prev.raw[-1]
+    elif not (_is_binary(prev) or (prev.encoding in ("QUOTED-PRINTABLE", "QP") and _QP_TEXT.search(line))):
+        return False
     prev.raw += b"\n" + line
     return True
 
