@@ -170,6 +170,7 @@ def _no_reference(given, todo, store, result: _Result, findings: _Findings) -> N
     result.status[todo] = "no_reference"
     table = store.pc4_table() if store is not None else pd.DataFrame()
     rows = np.flatnonzero(todo & given["pc"].notna().to_numpy())
+    result.set("postcode", rows, given["pc"].to_numpy()[rows])
     if table.empty or len(rows) == 0:
         return
     sub = given.iloc[rows]

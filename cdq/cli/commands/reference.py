@@ -1,0 +1,66 @@
+"""``cdq reference load-bag|load-pc4|status``: build and inspect the local address reference store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from cdq.cli import report
+
+_STORE_HELP = "Reference store file (default: $CDQ_BAG_STORE or ~/.cache/cdq/bag.sqlite)."
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``cdq reference`` command group."""
+    group = typer.Typer(help="Load and inspect the address reference (BAG, PC4).", no_args_is_help=True)
+    app.add_typer(group, name="reference")
+
+    @group.command("load-bag")
+    @report.handle_errors
+    def load_bag_command(
+        file: Path = typer.Argument(..., help="BAG-derived table: flat CSV, open conversion CSV or PDOK GeoPackage."),
+        fmt: str | None = typer.Option(None, "--format", "-f", help="flat | open-csv | gpkg (default: detected)."),
+        out: Path | None = typer.Option(None, "--out", "-o", help=_STORE_HELP),
+    ) -> None:
+        """Load a BAG-derived address table into the local reference store (replaces what was loaded)."""
+        from cdq.address import load_bag
+
+        with report.progress_bar("loading addresses") as progress:
+            summary = load_bag(file, fmt=fmt, out=out, progress=progress)
+        report.line(f"loaded {summary['rows']} addresses from {file} ({summary['format']}) in "
+                    f"{summary['seconds']}s; {summary['skipped_malformed']} malformed and "
+                    f"{summary['duplicates']} duplicate rows skipped; store {_size(summary['size_bytes'])}")
+
+    @group.command("load-pc4")
+    @report.handle_errors
+    def load_pc4_command(
+        files: list[Path] = typer.Argument(..., help="PC4 -> place/municipality/province CSV file(s)."),
+        out: Path | None = typer.Option(None, "--out", "-o", help=_STORE_HELP),
+    ) -> None:
+        """Load PC4 -> place/municipality tables (postcode/city plausibility without street-level data)."""
+        from cdq.address import load_pc4
+
+        rows = load_pc4(files, out=out)
+        report.line(f"loaded {rows} PC4 -> place rows from {len(files)} file(s)")
+
+    @group.command("status")
+    @report.handle_errors
+    def status_command(
+        store_path: Path | None = typer.Option(None, "--store", "--reference", "-r", help=_STORE_HELP),
+    ) -> None:
+        """Say what the reference store holds: rows, load date, source, size."""
+        from cdq.address import AddressStore
+
+        with AddressStore.open(store_path) as store:
+            status = store.status()
+        rows = [("store", status["path"]), ("size", _size(status["size_bytes"])),
+                ("addresses", status["rows"]), ("loaded at", status.get("loaded_at", "-")),
+                ("source", status.get("source", "-")), ("format", status.get("format", "-")),
+                ("PC4 rows", status["pc4_rows"]), ("PC4 source", status.get("pc4_source", "-"))]
+        report.table(pd.DataFrame(rows, columns=["what", "value"]).astype(str), title="address reference")
