@@ -1,0 +1,211 @@
+"""Record linkage: prepare, blocking, comparisons, model round trip, clustering oracle, evaluation, dedupe."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cdq.errors import ConfigError
+from cdq.linkage import dedupe, link
+from cdq.linkage.block import candidate_pairs, pairs_within_blocks
+from cdq.linkage.cluster import connected_components, guarded_clusters
+from cdq.linkage.compare import compare
+from cdq.linkage.evaluate import evaluate
+from cdq.linkage.model import FSModel, load_model
+from cdq.linkage.prepare import dutch_phonetic, prepare, surname_core
+from cdq.linkage.settings import load_settings
+
+S = load_settings()
+
+
+@pytest.mark.parametrize("a,b", [("Wijnaendts", "Weinaents"), ("Klaassen", "Claasen"), ("Smit", "Smid"),
+                                 ("Philips", "Filips"), ("Zwart", "Swart"), ("Schaick", "Schaik")])
+def test_dutch_phonetic_equal(a, b):
+    assert dutch_phonetic(a.lower()) == dutch_phonetic(b.lower())
+
+
+@pytest.mark.parametrize("raw,core", [("van der Berg", "berg"), ("  DE JONG ", "jong"), ("Jansen-de Vries", "jansen vries"),
+                                      ("'t Hart", "hart"), ("Bakker", "bakker")])
+def test_surname_core(raw, core):
+    assert surname_core(raw) == core
+
+
+def test_prepare_on_unnormalized_frame():
+    f = pd.DataFrame({"first_name": [" KEES ", "J.P."], "last_name": ["Van Dijk", "dijk"],
+                      "phone": ["+31 (0)6-1234 5678", None], "mobile": [None, "06 12345678"],
+                      "email": ["Kees.Dijk+news@Example.NL", "bad"], "birth_date": ["31-12-1970", "19701231"]})
+    p = prepare(f)
+    assert p["first_name_nick"].tolist() == ["cornelis", None]
+    assert p["initials"].tolist() == ["k", "jp"]
+    assert p["surname_core"].tolist() == ["dijk", "dijk"]
+    assert p["phone"].iloc[0] == p["phone"].iloc[1] == "612345678"
+    assert p["email_local"].tolist() == ["keesdijk", None]
+    assert p["birth_date"].tolist() == ["1970-12-31", "1970-12-31"]
+
+
+def _brute_pairs(codes, cap):
+    sizes = pd.Series(codes[codes >= 0]).value_counts()
+    return {(i, j) for i in range(len(codes)) for j in range(i + 1, len(codes))
+            if codes[i] >= 0 and codes[i] == codes[j] and sizes[codes[i]] <= cap}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pairs_within_blocks_matches_brute_force(seed):
+    codes = np.random.default_rng(seed).integers(-1, 8, 60)
+    l, r, info = pairs_within_blocks(codes, 9)
+    assert set(zip(l.tolist(), r.tolist())) == _brute_pairs(codes, 9)
+    assert len(l) == len(set(zip(l.tolist(), r.tolist())))
+
+
+def test_oversized_block_is_skipped_and_reported():
+    p = pd.DataFrame({"email": ["same@x.nl"] * 10 + ["a@b.nl", "a@b.nl"]})
+    l, r, report = candidate_pairs(p, (("email", ("email",)),), max_block_size=5)
+    assert list(zip(l, r)) == [(10, 11)]
+    assert report.loc[0, "skipped_blocks"] == 1 and report.loc[0, "skipped_records"] == 10
+
+
+def _levels(a: dict, b: dict) -> dict:
+    p = prepare(pd.DataFrame([a, b]))
+    v = compare(p, np.array([0]), np.array([1]), S)
+    return {c: S.levels(c)[v.loc[0, c]] if v.loc[0, c] >= 0 else "missing" for c in v.columns}
+
+
+@pytest.mark.parametrize("a,b,comparison,level", [
+    ({"first_name": "Johannes"}, {"first_name": "Hans"}, "first_name", "nickname"),
+    ({"first_name": "Wilhelmina"}, {"first_name": "Willy"}, "first_name", "nickname"),
+    ({"first_name": "Kai"}, {"first_name": "Kia"}, "first_name", "similar"),
+    ({"initials": "J."}, {"first_name": "Jan"}, "first_name", "initial"),
+    ({"first_name": "Piet"}, {"first_name": "Klaas"}, "first_name", "different"),
+    ({"last_name": "de Vries"}, {"last_name": "Jansen-de Vries"}, "surname", "part_or_phonetic"),
+    ({"birth_date": "1980-03-04"}, {"birth_date": "1980-04-03"}, "birth_date", "swapped"),
+    ({"birth_date": "1980-03-04"}, {"birth_date": "1908-03-04"}, "birth_date", "one_edit"),
+    ({"birth_date": "1980-03-04"}, {"birth_date": "1955-07-21"}, "birth_date", "different"),
+    ({"email": "a.b@x.nl"}, {"email": "ab@y.nl"}, "email", "same_local"),
+    ({"phone": "0612345678"}, {"phone": "+31612345678"}, "phone", "exact"),
+    ({"postcode": "1234AB"}, {"postcode": "1234 AC"}, "postcode", "one_edit"),
+    ({"bag_address_id": "0363200000123456", "postcode": "1234AB"}, {"bag_address_id": "0363200000123456"},
+     "postcode", "exact"),
+])
+def test_comparison_levels(a, b, comparison, level):
+    assert _levels(a, b)[comparison] == level
+
+
+def test_swapped_first_and_last_name_count_as_similar():
+    levels = _levels({"first_name": "Madeline", "last_name": "Mason"}, {"first_name": "Mason", "last_name": "Madeline"})
+    assert levels["first_name"] == "very_similar"
+
+
+def _oracle_components(n, edges):
+    adj = {i: set() for i in range(n)}
+    for a, b in edges:
+        adj[a].add(b)
+        adj[b].add(a)
+    label, seen = [None] * n, set()
+    for start in range(n):
+        if start in seen:
+            continue
+        stack, comp = [start], []
+        while stack:
+            x = stack.pop()
+            if x not in seen:
+                seen.add(x)
+                comp.append(x)
+                stack.extend(adj[x])
+        for x in comp:
+            label[x] = min(comp)
+    return label
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_connected_components_against_oracle_on_random_graphs(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 80))
+    m = int(rng.integers(0, 2 * n))
+    l, r = rng.integers(0, n, m), rng.integers(0, n, m)
+    assert connected_components(n, l, r).tolist() == _oracle_components(n, list(zip(l.tolist(), r.tolist())))
+
+
+def test_guard_keeps_two_people_apart_when_linked_through_one_shared_phone():
+    # people A = {0, 1} and B = {2, 3}; a shared landline links 1-2; 0-2, 0-3, 1-3 are cannot-link
+    labels = guarded_clusters(4, np.array([0, 2, 1]), np.array([1, 3, 2]), np.array([20.0, 20.0, 8.0]),
+                              np.array([0, 0, 1]), np.array([2, 3, 3]))
+    assert labels.tolist() == [0, 0, 2, 2]
+
+
+def test_guard_without_vetoes_equals_connected_components():
+    l, r = np.array([0, 1, 3]), np.array([1, 2, 4])
+    assert guarded_clusters(5, l, r, np.ones(3), np.array([], int), np.array([], int)).tolist() == [0, 0, 0, 3, 3]
+
+
+def test_evaluate_perfect_and_bcubed():
+    truth = pd.Series(["x", "x", "y"], index=["a", "b", "c"])
+    scores = evaluate(truth.rename(None), truth)
+    assert scores["f1"] == scores["bcubed_f1"] == 1.0
+    split = evaluate(pd.Series(["1", "2", "3"], index=["a", "b", "c"]), truth)
+    assert split["recall"] == 0.0 and split["precision"] == 1.0
+    assert split["bcubed_recall"] == pytest.approx((0.5 + 0.5 + 1) / 3)
+
+
+def _household() -> pd.DataFrame:
+    base = {"last_name": "de Vries", "street": "Kerkstraat", "house_number": "12", "postcode": "1234AB",
+            "city": "Utrecht", "phone": "0301234567"}
+    rows = [
+        {"record_id": "jan1", "first_name": "Jan", "birth_date": "1950-05-01", "email": "jan@devries.nl"},
+        {"record_id": "jan2", "first_name": "Johannes", "birth_date": "01-05-1950", "email": "jan@devries.nl"},
+        {"record_id": "jan3", "initials": "J.", "birth_date": "1950-05-01"},
+        {"record_id": "janjr", "first_name": "Jan", "birth_date": "1982-09-17", "email": "jan.jr@gmail.com"},
+        {"record_id": "marie1", "first_name": "Marie", "birth_date": "1952-11-30", "gender": "v"},
+        {"record_id": "marie2", "first_name": "Maria", "birth_date": "1952-11-30", "gender": "F"},
+        {"record_id": "twin1", "first_name": "Sanne", "birth_date": "1990-02-02"},
+        {"record_id": "twin2", "first_name": "Lotte", "birth_date": "1990-02-02"},
+    ]
+    others = [{"record_id": f"o{i}", "first_name": fn, "last_name": ln, "birth_date": f"19{60 + i}-0{1 + i % 9}-1{i % 9}",
+               "postcode": f"{2000 + i}XY", "house_number": str(i + 1), "city": "Zwolle"}
+              for i, (fn, ln) in enumerate([("Piet", "Bakker"), ("Kees", "Visser"), ("Anna", "Smit"), ("Eva", "Mulder"),
+                                            ("Bram", "Bos"), ("Lisa", "Dekker"), ("Tim", "Jansen"), ("Noor", "Peters")])]
+    return pd.DataFrame([{**base, **r} for r in rows] + others)
+
+
+def test_dedupe_household_members_father_son_and_twins_stay_apart():
+    frame = _household()
+    result = dedupe(frame)
+    c = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"]))
+    assert sorted(result.clusters["record_id"]) == sorted(frame["record_id"])
+    assert c["jan1"] == c["jan2"] and c["marie1"] == c["marie2"]
+    assert len({c["jan1"], c["janjr"], c["marie1"], c["twin1"], c["twin2"]}) == 5
+    assert set(result.pairs["decision"]) <= {"match", "review", "non_match"}
+    assert {"first_name_level", "first_name_weight", "match_weight"} <= set(result.pairs.columns)
+
+
+def test_link_scores_only_pairs_with_new_records():
+    frame = _household()
+    result = link(frame.iloc[[1]], frame.drop(index=1))
+    ids = set(result.pairs["record_id_l"]) | set(result.pairs["record_id_r"])
+    assert all("jan2" in (a, b) for a, b in zip(result.pairs["record_id_l"], result.pairs["record_id_r"]))
+    assert "jan2" in ids and len(result.clusters) == len(frame)
+
+
+def test_model_json_round_trip(tmp_path):
+    model = dedupe(_household()).model
+    assert load_model(model.save(tmp_path / "model.json")) == model
+    again = dedupe(_household(), model=model)
+    assert again.model is model
+
+
+def test_model_file_rejected_when_not_a_model(tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text('{"format": "other"}')
+    with pytest.raises(ConfigError):
+        load_model(bad)
+    assert isinstance(FSModel.from_json(dedupe(_household()).model.to_json()), FSModel)
+
+
+def test_settings_errors_are_listed_at_once(tmp_path):
+    bad = tmp_path / "m.yaml"
+    bad.write_text("blocking:\n  passes:\n    - {name: x, keys: [nonsense]}\ncomparisons: {surnam: {}}\n"
+                   "cannot_link: {first_name: [wrong]}\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(bad)
+    text = str(err.value)
+    assert "nonsense" in text and "surnam" in text and "wrong" in text
