@@ -1,0 +1,168 @@
+"""CRM load: a delta upsert of golden records into a CRM, in one transaction, with merge instructions.
+
+:class:`CrmTarget` is the small adapter base class: subclasses implement ``read``, ``create``, ``update``,
+``merge`` and ``report`` (the load ledger); the ``@final`` :meth:`CrmTarget.load` plans the changes
+(created / updated / merged / unchanged by comparing with what the CRM holds), and applies them inside
+``transaction()`` unless ``dry_run``. :class:`SqlCrmTarget` writes SQL tables (``contacts`` and
+``accounts`` by default; ``rules/crm_mapping.yaml`` fits an in-house schema). :func:`load_from_store`
+loads what changed in a golden store since the CRM's last load (its ledger keeps the store's change
+sequence, written in the same transaction, so a killed load is simply re-run).
+
+Examples:
+    >>> LoadResult(2, 1, 0, 5).line()
+    'loaded: 2 created, 1 updated, 0 merged, 5 unchanged'
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import final
+
+import pandas as pd
+
+from cdq.crm.mapping import CrmMapping, Entity, load_mapping
+
+__all__ = ["CrmTarget", "LoadResult", "LoadPlan", "SqlCrmTarget", "load_from_store", "load_mapping", "CrmMapping"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadResult:
+    """Counts of one load; :meth:`line` is the machine-readable last line every load prints."""
+
+    created: int = 0
+    updated: int = 0
+    merged: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+
+    def line(self) -> str:
+        return f"loaded: {self.created} created, {self.updated} updated, {self.merged} merged, {self.unchanged} unchanged"
+
+    def would(self) -> str:
+        return f"Would create {self.created} / update {self.updated} / merge {self.merged} records"
+
+
+@dataclass
+class LoadPlan:
+    """Per entity: rows to create and update (CRM column names), merges (retired key, survivor key)."""
+
+    creates: dict[str, list[dict]] = field(default_factory=dict)
+    updates: dict[str, list[dict]] = field(default_factory=dict)
+    merges: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    unchanged: int = 0
+
+    def result(self, dry_run: bool = False) -> LoadResult:
+        count = lambda d: sum(len(v) for v in d.values())  # noqa: E731
+        return LoadResult(count(self.creates), count(self.updates), count(self.merges), self.unchanged, dry_run)
+
+
+def _text(value) -> str | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+class CrmTarget(ABC):
+    """A CRM to load golden records into (see module docstring)."""
+
+    mapping: CrmMapping
+
+    @abstractmethod
+    def read(self, entity: Entity, keys: list[str]) -> pd.DataFrame:
+        """Current CRM rows (CRM column names, key included) for the golden ids in ``keys``."""
+
+    @abstractmethod
+    def create(self, entity: Entity, rows: list[dict]) -> None:
+        """Insert new CRM rows."""
+
+    @abstractmethod
+    def update(self, entity: Entity, rows: list[dict]) -> None:
+        """Update CRM rows by key."""
+
+    @abstractmethod
+    def merge(self, entity: Entity, merges: list[tuple[str, str]]) -> None:
+        """Merge each retired CRM record into its survivor (retired key, survivor key)."""
+
+    @abstractmethod
+    def report(self, result: LoadResult, plan: LoadPlan, watermark: int | None) -> None:
+        """Write the load ledger (inside the transaction)."""
+
+    def watermark(self) -> int:
+        """The golden store change sequence already loaded (0: load everything)."""
+        return 0
+
+    def transaction(self) -> AbstractContextManager:
+        """Context in which a load's writes happen atomically (default: none)."""
+        return nullcontext()
+
+    def plan(self, changes: pd.DataFrame) -> LoadPlan:
+        """Compare golden rows (``golden_id, status, merged_into`` + values) with the CRM's rows."""
+        plan = LoadPlan()
+        if changes.empty:
+            return plan
+        is_org = changes.get("party_type", pd.Series(None, index=changes.index)).eq("organisation")
+        for entity in self.mapping.entities.values():
+            mine = changes[is_org == (entity.party_type == "organisation")]
+            current = self.read(entity, mine["golden_id"].astype(str).tolist()).set_index(entity.key)
+            active = mine[mine["status"] == "active"]
+            self._plan_upserts(plan, entity, active, current)
+            retired = mine[(mine["status"] == "retired") & mine["merged_into"].notna()]
+            self._plan_merges(plan, entity, retired, current)
+        return plan
+
+    def _plan_upserts(self, plan: LoadPlan, entity: Entity, active: pd.DataFrame, current: pd.DataFrame) -> None:
+        for row in active.to_dict("records"):
+            wanted = {crm: _text(row.get(gold)) for crm, gold in entity.columns.items()}
+            key = str(row["golden_id"])
+            if entity.merged_into:
+                wanted[entity.merged_into] = None
+            if key not in current.index:
+                plan.creates.setdefault(entity.name, []).append({entity.key: key, **wanted})
+            elif any(_text(current.at[key, c]) != v for c, v in wanted.items()):
+                plan.updates.setdefault(entity.name, []).append({entity.key: key, **wanted})
+            else:
+                plan.unchanged += 1
+
+    def _plan_merges(self, plan: LoadPlan, entity: Entity, retired: pd.DataFrame, current: pd.DataFrame) -> None:
+        for key, survivor in zip(retired["golden_id"].astype(str), retired["merged_into"].astype(str)):
+            done = key not in current.index or (
+                entity.merged_into is not None and _text(current.at[key, entity.merged_into]) == survivor)
+            if done:
+                plan.unchanged += 1
+            else:
+                plan.merges.setdefault(entity.name, []).append((key, survivor))
+
+    @final
+    def load(self, changes: pd.DataFrame, dry_run: bool = False, watermark: int | None = None) -> tuple[LoadResult, LoadPlan]:
+        """Plan, then (unless ``dry_run``) create, update, merge and write the ledger in one transaction."""
+        with self.transaction():
+            plan = self.plan(changes)
+            result = plan.result(dry_run)
+            if dry_run:
+                logger.info("CRM dry run: %s", result.would())
+                return result, plan
+            for entity in self.mapping.entities.values():
+                self.create(entity, plan.creates.get(entity.name, []))
+                self.update(entity, plan.updates.get(entity.name, []))
+                self.merge(entity, plan.merges.get(entity.name, []))
+            self.report(result, plan, watermark)
+        logger.info("CRM load: %s", result.line())
+        return result, plan
+
+
+def load_from_store(store, crm: CrmTarget, *, dry_run: bool = False, full: bool = False) -> tuple[LoadResult, LoadPlan]:
+    """Load the golden records changed since the CRM's last load (all of them with ``full``)."""
+    from cdq.golden import golden_frame
+
+    since = crm.watermark()
+    rows = store.changes_since(since, full=full)
+    watermark = int(rows["seq"].max()) if len(rows) else since
+    changes = golden_frame(rows.drop(columns=["seq"])) if len(rows) else pd.DataFrame(
+        columns=["golden_id", "status", "merged_into"])
+    return crm.load(changes, dry_run=dry_run, watermark=max(watermark, since))
+
+
+from cdq.crm.sql import SqlCrmTarget  # noqa: E402  (the SQL target builds on the base class above)
