@@ -162,14 +162,16 @@ class HouseNumber:
     addition: str | None = None
 
 
-_NUMBER = re.compile(r"^\s*(\d{1,5})\s*(.*?)\s*$")
+_NUMBER = re.compile(r"^\s*(?:(?:huis)?n(?:r|o)\.?\s*)?(\d{1,5})\s*(.*?)\s*$", re.IGNORECASE)
+_LETTER_THEN_REST = re.compile(r"^([A-Za-z])(?:$|[\s\-/.]+(.+)$|(\d{1,4})$)")
 
 
 def split_house_number(text: str | None) -> HouseNumber:
     """Split "12-A", "12a", "12 A", "12-2", "12 hs", "12 bis", "12 III", "12/14" into BAG parts.
 
     A single letter directly after the number (with or without a hyphen or space) is the house letter;
-    anything else is the addition (``huisnummertoevoeging``), upper-cased, at most the raw text.
+    anything else is the addition (``huisnummertoevoeging``), upper-cased, separators removed.
+    A leading "nr." is dropped; "12/14" keeps "14" as the addition.
 
     Examples:
         >>> split_house_number("12-A")
@@ -180,6 +182,10 @@ def split_house_number(text: str | None) -> HouseNumber:
         HouseNumber(number='12', letter=None, addition='2')
         >>> split_house_number("12B-3")
         HouseNumber(number='12', letter='B', addition='3')
+        >>> split_house_number("nr. 7 III")
+        HouseNumber(number='7', letter=None, addition='III')
+        >>> split_house_number("12a2")
+        HouseNumber(number='12', letter='A', addition='2')
     """
     if text is None:
         return HouseNumber()
@@ -187,14 +193,15 @@ def split_house_number(text: str | None) -> HouseNumber:
     if not match:
         return HouseNumber()
     number, rest = match.group(1).lstrip("0") or "0", match.group(2).strip()
-    rest = rest.lstrip("-/ ").strip()
+    rest = rest.lstrip("-/ .,").strip()
     if not rest:
         return HouseNumber(number)
-    letter_match = re.match(r"^([A-Za-z])(?:$|[\s\-/]+(.+)$)", rest)
-    if letter_match and not re.match(r"^[A-Za-z]{2}", rest):
-        addition = letter_match.group(2)
-        return HouseNumber(number, letter_match.group(1).upper(), addition.upper().replace(" ", "") if addition else None)
-    return HouseNumber(number, None, re.sub(r"[\s\-]+", "", rest).upper() or None)
+    letter_match = _LETTER_THEN_REST.match(rest)
+    if letter_match:
+        addition = letter_match.group(2) or letter_match.group(3)
+        addition = re.sub(r"[^0-9A-Za-z]+", "", addition).upper() if addition else None
+        return HouseNumber(number, letter_match.group(1).upper(), addition or None)
+    return HouseNumber(number, None, re.sub(r"[^0-9A-Za-z]+", "", rest).upper() or None)
 
 
 @dataclass(frozen=True)
@@ -205,7 +212,10 @@ class StreetAddress:
     house_number: HouseNumber = HouseNumber()
 
 
-_STREET_NUMBER = re.compile(r"^(?P<street>.*?[^\d\s].*?)\s*,?\s+(?P<number>\d{1,5}(?:[\s\-/]*[A-Za-z0-9]{1,6})*)\s*$")
+_STREET_NUMBER = re.compile(
+    r"^(?P<street>.*?[^\d\s].*?)(?:\s*,?\s+|(?<=[a-z.]))(?:n(?:r|o)\.?\s*)?"
+    r"(?P<number>\d{1,5}(?:[\s\-/.]*[A-Za-z0-9]{1,6})*)\s*$"
+)
 
 
 def split_street(text: str | None) -> StreetAddress:

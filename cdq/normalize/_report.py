@@ -1,0 +1,75 @@
+"""Collect changes and flags while normalizing; turn them into the ``issues`` column and findings frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdq.columns import FINDINGS
+from cdq.reasons import REASONS
+
+#: Codes that only note a cosmetic rewrite: they go to findings, not to the row's ``issues``.
+COSMETIC = {
+    "POSTCODE_REFORMATTED", "PHONE_REFORMATTED", "EMAIL_REFORMATTED", "DATE_REFORMATTED", "NAME_RECASED",
+    "NAME_INITIALS_REFORMATTED", "PARTY_TYPE_DERIVED",
+}
+
+
+class Collector:
+    """Accumulates (rows, column, code, severity, value, detail) records for one normalize run."""
+
+    def __init__(self, frame: pd.DataFrame, stage: str = "normalize"):
+        self.n = len(frame)
+        self.record_ids = frame["record_id"].to_numpy(dtype=object) if "record_id" in frame else \
+            np.arange(self.n).astype(str).astype(object)
+        self.stage = stage
+        self.parts: list[dict] = []
+
+    def add(self, mask, column: str, code: str, severity: str, value=None, detail=None) -> None:
+        """Record ``code`` for every row where ``mask`` is true; ``value``/``detail`` are per-row arrays or scalars."""
+        if code not in REASONS:
+            raise KeyError(f"unregistered reason code {code}")
+        rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if not len(rows):
+            return
+        self.parts.append({
+            "rows": rows, "column": column, "code": code, "severity": severity,
+            "value": _take(value, rows), "detail": _take(detail, rows),
+        })
+
+    def issues(self, existing: pd.Series | None = None) -> np.ndarray:
+        """The ';'-joined issue codes per row, appended to ``existing`` (codes not repeated)."""
+        out = np.full(self.n, "", dtype=object)
+        if existing is not None:
+            out[:] = existing.fillna("").astype(str).to_numpy(dtype=object)
+        for part in self.parts:
+            if part["code"] in COSMETIC:
+                continue
+            rows = part["rows"]
+            current = out[rows]
+            already = np.fromiter((part["code"] in c.split(";") for c in current), bool, len(rows)) \
+                if any(current) else np.zeros(len(rows), bool)
+            joined = np.where(current == "", part["code"], current + ";" + part["code"])
+            out[rows] = np.where(already, current, joined)
+        return out
+
+    def findings(self) -> pd.DataFrame:
+        """One row per change or flag, with the fixed :data:`cdq.columns.FINDINGS` columns."""
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in FINDINGS})
+        frames = []
+        for part in self.parts:
+            k = len(part["rows"])
+            frames.append(pd.DataFrame({
+                "stage": self.stage, "rule": part["code"].lower(), "column": part["column"],
+                "record_id": self.record_ids[part["rows"]], "value": part["value"],
+                "severity": part["severity"], "reason_code": part["code"],
+                "detail": part["detail"] if part["detail"] is not None else np.full(k, None, dtype=object),
+            }, columns=FINDINGS))
+        return pd.concat(frames, ignore_index=True)
+
+
+def _take(value, rows: np.ndarray):
+    if value is None or isinstance(value, str):
+        return value
+    return np.asarray(value, dtype=object)[rows]

@@ -1,0 +1,199 @@
+"""Combine the parsed name fields per row, derive gender, and write salutation and envelope lines.
+
+Name use follows the population register (BRP "aanduiding naamgebruik"); ``name_use`` holds the words,
+the BRP letter is in brackets:
+
+==============  ===  ==============================  =====================================
+name_use        BRP  surname as used                 example (own De Vries, partner Jansen)
+==============  ===  ==============================  =====================================
+own             E    own name                        Geachte mevrouw De Vries
+partner         P    partner's name                  Geachte mevrouw Jansen
+partner-own     V    partner's name, then own        Geachte mevrouw Jansen-de Vries
+own-partner     N    own name, then partner's        Geachte mevrouw De Vries-Jansen
+==============  ===  ==============================  =====================================
+
+The infix is written in lower case after initials or a first name and capitalised when it leads the
+line ("Geachte heer De Vries"); only the first surname of a double name can lead. With unknown gender the
+salutation names the person by initials ("Geachte J.P. de Vries"), or "Geachte heer/mevrouw De Vries"
+when there are none. In the Belgian convention the surname is kept as registered, prefix included.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdq.normalize._distinct import map_distinct
+from cdq.normalize._report import Collector
+from cdq.normalize.names import (
+    capitalise_infix, first_name_genders, initials_of, join_infix, parse_gender, parse_given, parse_surname,
+    parse_title,
+)
+from cdq.normalize.settings import NormalizeConfig
+
+BRP_NAME_USE = {"own": "E", "partner": "P", "partner-own": "V", "own-partner": "N"}
+_SALUTE = {"M": "Geachte heer ", "F": "Geachte mevrouw "}
+_ENVELOPE = {"M": "De heer ", "F": "Mevrouw "}
+
+
+def _first(*arrays: np.ndarray) -> np.ndarray:
+    """Element-wise first non-missing value of several object arrays."""
+    out = arrays[0].copy()
+    for other in arrays[1:]:
+        missing = pd.isna(out)
+        out[missing] = other[missing]
+    return out
+
+
+def _cat(*parts, sep: str = " ") -> np.ndarray:
+    """Join object arrays (or strings) element-wise with ``sep``, skipping empty parts."""
+    n = max(len(p) for p in parts if not isinstance(p, str))
+    out = np.full(n, "", dtype=object)
+    for part in parts:
+        values = np.full(n, part, dtype=object) if isinstance(part, str) else np.where(pd.isna(part), "", part)
+        out = np.where((out != "") & (values != ""), out + sep + values, out + values)
+    return out
+
+
+def _parsed(frame: pd.DataFrame, column: str, func, fields: list[str]) -> dict[str, np.ndarray]:
+    result = map_distinct(frame, [column], lambda v: tuple(getattr(func(v), f) for f in fields), fields)
+    return {f: result[f].to_numpy(dtype=object) for f in fields}
+
+
+def _with_infix(infix: np.ndarray, surname: np.ndarray, leading: bool) -> np.ndarray:
+    """``infix surname`` per row, the infix capitalised when ``leading``; "" where there is no surname."""
+    keys = pd.DataFrame({"i": infix, "s": surname})
+    joined = map_distinct(keys, ["i"], lambda i: (capitalise_infix(i) if leading else i,), ["i"])["i"]
+    out = np.array([join_infix(i, s) if isinstance(s, str) else "" for i, s in zip(joined, surname)], dtype=object)
+    return out
+
+
+def surname_lines(parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(surname as it leads a line, surname after initials) per row, following ``name_use``."""
+    use = parts["name_use"]
+    own = {lead: _with_infix(parts["infix"], parts["last_name"], lead) for lead in (True, False)}
+    partner = {lead: _with_infix(parts["partner_infix"], parts["partner_last_name"], lead) for lead in (True, False)}
+    has_partner = partner[False] != ""
+    out = []
+    for lead in (True, False):
+        line = own[lead].copy()
+        line = np.where((use == "partner") & has_partner, partner[lead], line)
+        line = np.where((use == "partner-own") & has_partner, _cat(partner[lead], own[False], sep="-"), line)
+        line = np.where((use == "own-partner") & has_partner, _cat(own[lead], partner[False], sep="-"), line)
+        out.append(line)
+    return out[0], out[1]
+
+
+def salutation_and_envelope(parts: dict[str, np.ndarray], is_org: np.ndarray, company: np.ndarray):
+    """The salutation ("Geachte heer De Vries") and envelope name ("De heer drs. J.P. de Vries") per row."""
+    lead, mid = surname_lines(parts)
+    gender, initials, first = parts["gender"], parts["initials"], parts["first_name"]
+    given = np.where(pd.isna(initials), np.where(pd.isna(first), "", first), initials)
+    known = (gender == "M") | (gender == "F")
+    prefix = np.where(gender == "M", _SALUTE["M"], np.where(gender == "F", _SALUTE["F"], ""))
+    unknown_line = np.where(given != "", _cat("Geachte", given, mid), _cat("Geachte heer/mevrouw", lead))
+    salutation = np.where(known, _cat(prefix, lead, sep=""), unknown_line)
+    salutation = np.where(lead == "", "Geachte heer/mevrouw", salutation)
+    envelope_prefix = np.where(gender == "M", "De heer", np.where(gender == "F", "Mevrouw", ""))
+    named = np.where(given != "", _cat(parts["title"], given, mid), _cat(parts["title"], lead))
+    envelope = _cat(envelope_prefix, named, parts["suffix"])
+    envelope = np.where(given != "", envelope, _cat(envelope_prefix, parts["title"], lead, parts["suffix"]))
+    envelope = np.where(is_org, np.where(pd.isna(company), envelope, company), envelope)
+    envelope = np.where(envelope == "", None, envelope)
+    salutation = np.where(is_org & (lead == ""), "Geachte heer/mevrouw", salutation)
+    return salutation, envelope
+
+
+def _combine_infixes(typed: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Infix column plus a prefix found in the surname ("van" + "der Berg" → "van der"); no doubling."""
+    both = pd.notna(typed) & pd.notna(found) & (typed != found)
+    out = _first(typed.copy(), found)
+    if both.any():
+        out[both] = _cat(typed[both], found[both])
+    return out
+
+
+def _gender(frame, parts, given_genders, config: NormalizeConfig, report: Collector) -> np.ndarray:
+    raw = frame["gender"].to_numpy(dtype=object)
+    parsed = map_distinct(frame, ["gender"], parse_gender, ["g", "ok"])
+    explicit, ok = parsed["g"].to_numpy(dtype=object), parsed["ok"].to_numpy(dtype=bool)
+    salutation = _first(*given_genders)
+    names = first_name_genders(config.first_names_file)
+    first_word = pd.Series(parts["first_name"], dtype=object).str.split(r"[\s\-]", n=1, regex=True).str[0]
+    by_name = first_word.str.lower().map(names).to_numpy(dtype=object)
+    gender = _first(explicit, salutation, by_name)
+    gender = np.where(pd.isna(gender), None, gender)
+    report.add(pd.notna(raw) & ~ok, "gender", "GENDER_UNKNOWN_VALUE", "warning", raw)
+    report.add(pd.notna(explicit) & pd.notna(salutation) & (explicit != salutation), "gender", "GENDER_CONFLICT",
+               "warning", raw, salutation)
+    report.add(pd.isna(explicit) & pd.notna(gender), "gender", "GENDER_DERIVED", "info", raw, gender)
+    return gender
+
+
+def normalize_names(frame: pd.DataFrame, report: Collector, config: NormalizeConfig = NormalizeConfig()) -> None:
+    """Parse and recombine the name fields in place; add suffix, partner parts, name use and letter lines."""
+    before = {c: frame[c].to_numpy(dtype=object) for c in ("initials", "first_name", "infix", "last_name", "title")}
+    title = map_distinct(frame, ["title"], parse_title, ["t", "g", "seen"])
+    ini = _parsed(frame, "initials", lambda v: parse_given(v, "initials"),
+                  ["title", "gender", "first_name", "initials", "infix"])
+    fst = _parsed(frame, "first_name", lambda v: parse_given(v, "first"),
+                  ["title", "gender", "first_name", "initials", "infix"])
+    sur = _parsed(frame, "last_name", lambda v: parse_surname(v, config.hyphenated_name_use),
+                  ["title", "gender", "first_name", "initials", "infix", "last_name", "partner_infix",
+                   "partner_last_name", "name_use", "suffix", "infix_typed", "partner_infix_typed"])
+    typed_infix = map_distinct(frame, ["infix"], lambda v: (" ".join(v.lower().split()) if v else None,),
+                               ["i"])["i"].to_numpy(dtype=object)
+    found_infix = _first(sur["infix"], fst["infix"], ini["infix"])
+    parts = {
+        "title": _first(title["t"].to_numpy(dtype=object), ini["title"], fst["title"], sur["title"]),
+        "initials": _first(ini["initials"], fst["initials"], sur["initials"]),
+        "first_name": _first(fst["first_name"], ini["first_name"], sur["first_name"]),
+        "infix": _combine_infixes(typed_infix, found_infix),
+        "last_name": sur["last_name"], "partner_infix": sur["partner_infix"],
+        "partner_last_name": sur["partner_last_name"], "suffix": sur["suffix"],
+    }
+    has_name = pd.notna(parts["last_name"])
+    parts["name_use"] = np.where(pd.isna(sur["name_use"]), np.where(has_name, "own", None), sur["name_use"])
+    derived = pd.isna(parts["initials"]) & pd.notna(parts["first_name"])
+    if derived.any():
+        parts["initials"][derived] = map_distinct(
+            pd.DataFrame({"f": parts["first_name"][derived]}), ["f"], lambda f: (initials_of(f),), ["i"]
+        )["i"].to_numpy(dtype=object)
+    parts["gender"] = _gender(frame, parts, [title["g"].to_numpy(dtype=object), ini["gender"], fst["gender"],
+                                             sur["gender"]], config, report)
+    if config.belgian:
+        _as_registered(parts, sur, frame)
+    is_org = (frame["party_type"].to_numpy(dtype=object) == "organisation")
+    parts["salutation"], parts["envelope_name"] = salutation_and_envelope(
+        parts, is_org, frame["company_name"].to_numpy(dtype=object))
+    for column, values in parts.items():
+        frame[column] = values
+    _report_changes(report, before, parts, found_infix, sur, derived)
+
+
+def _as_registered(parts, sur, frame) -> None:
+    """Belgian convention: the prefix stays part of the surname, capitalised as typed ("Van den Broeck")."""
+    raw_typed = _first(frame["infix"].to_numpy(dtype=object), sur["infix_typed"])
+    parts["last_name"] = np.where(
+        pd.notna(parts["last_name"]),
+        np.array([join_infix(i, s) if isinstance(i, str) else s for i, s in zip(raw_typed, parts["last_name"])],
+                 dtype=object), None)
+    parts["partner_last_name"] = np.array(
+        [join_infix(i, s) if isinstance(i, str) and isinstance(s, str) else s
+         for i, s in zip(sur["partner_infix_typed"], parts["partner_last_name"])], dtype=object)
+    parts["infix"] = np.full(len(raw_typed), None, dtype=object)
+    parts["partner_infix"] = np.full(len(raw_typed), None, dtype=object)
+
+
+def _report_changes(report: Collector, before, parts, found_infix, sur, derived) -> None:
+    moved = pd.notna(found_infix) & (pd.isna(before["infix"]) | pd.notna(sur["infix"]))
+    report.add(moved, "infix", "NAME_INFIX_MOVED", "info", before["last_name"], parts["infix"])
+    report.add(pd.notna(sur["partner_last_name"]), "last_name", "NAME_PARTNER_SPLIT", "info", before["last_name"])
+    report.add(pd.notna(sur["suffix"]), "last_name", "NAME_SUFFIX_MOVED", "info", before["last_name"])
+    report.add(derived, "initials", "NAME_INITIALS_DERIVED", "info", before["first_name"], parts["initials"])
+    titled = pd.notna(sur["title"]) | pd.notna(sur["gender"])
+    report.add(titled, "last_name", "NAME_TITLE_MOVED", "info", before["last_name"])
+    recased = pd.notna(before["last_name"]) & (before["last_name"] != parts["last_name"]) & ~moved & ~titled
+    report.add(recased & pd.isna(sur["partner_last_name"]), "last_name", "NAME_RECASED", "info", before["last_name"])
+    reformatted = pd.notna(before["initials"]) & (before["initials"] != parts["initials"])
+    report.add(reformatted, "initials", "NAME_INITIALS_REFORMATTED", "info", before["initials"])
