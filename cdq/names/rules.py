@@ -1,0 +1,258 @@
+"""Name rules: registered, vectorised predicates; each one is a reason code.
+
+A rule is ``f(view, ctx) -> pd.Series[bool]`` over a *view*: one row per distinct name record with the
+parts as plain strings ("" when empty) and derived columns (``full``, ``given``, ``surname``, ``*_key``
+normalised forms). ``ctx`` carries the name knowledge. Rules are registered with :func:`register_rule`
+and switched on, off and weighted in ``rules/plausibility.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from cdq.names.knowledge import Knowledge, norm
+from cdq.normalize.organisations import TRADE_WORDS, legal_form
+from cdq.resources import resource
+from cdq.split import SALUTATIONS, TITLES
+
+PARTS = ["title", "initials", "first_name", "infix", "last_name", "gender", "company_name", "party_type"]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What rules may consult besides the view."""
+
+    knowledge: Knowledge
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    func: Callable[[pd.DataFrame, RuleContext], pd.Series]
+    description: str
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register_rule(code: str, description: str):
+    """Register ``func(view, ctx) -> bool Series`` under the reason code ``code``."""
+
+    def decorate(func):
+        RULES[code] = Rule(code, func, description)
+        return func
+
+    return decorate
+
+
+@lru_cache(maxsize=None)
+def _word_list(filename: str) -> frozenset[str]:
+    text = resource("reference_data", "names", filename).read_text(encoding="utf-8")
+    return frozenset(norm(line) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def build_view(parts: pd.DataFrame) -> pd.DataFrame:
+    """Add derived columns to a frame of distinct name records (the parts as strings, "" when empty).
+
+    Examples:
+        >>> v = build_view(pd.DataFrame([{"first_name": "Jan", "infix": "de", "last_name": "Vries"}]))
+        >>> v.loc[0, "full"], v.loc[0, "surname_key"]
+        ('Jan de Vries', 'de vries')
+    """
+    view = pd.DataFrame({c: parts[c].fillna("").astype(str).str.strip() if c in parts else "" for c in PARTS},
+                        index=parts.index)
+    view["surname"] = (view["infix"] + " " + view["last_name"]).str.strip()
+    view["given"] = view["first_name"]
+    view["full"] = (view["first_name"] + " " + view["surname"]).str.strip()
+    view["everything"] = (view["title"] + " " + view["initials"] + " " + view["full"]).str.strip()
+    for col in ("first_name", "last_name", "surname", "full", "everything"):
+        view[col + "_key"] = _norm_series(view[col])
+    return view
+
+
+def _norm_series(s: pd.Series) -> pd.Series:
+    uniques = s.unique()
+    return s.map(dict(zip(uniques, (norm(u) for u in uniques))))
+
+
+@register_rule("NAME_HAS_DIGITS", "a digit in a name")
+def has_digits(view, ctx):
+    return (view["full"] + view["initials"]).str.contains(r"\d", regex=True)
+
+
+@register_rule("NAME_REPEATED_CHARS", "one character three or more times in a row ('Jaaaan', 'xxxx')")
+def repeated_chars(view, ctx):
+    text = view["full"].str.lower().str.replace(r"\b[ivx]+\b", "", regex=True)  # roman numerals: "Herman III"
+    return _search(text, r"([^\W\d_])\1\1") | _search(view["full_key"], r"^(\w)\1$")
+
+
+def _search(series: pd.Series, pattern: str) -> pd.Series:
+    """``re.search`` once per distinct value (patterns with back-references, which .str.contains warns on)."""
+    compiled = re.compile(pattern)
+    uniques = series.unique()
+    return series.map(dict(zip(uniques, (compiled.search(u) is not None for u in uniques))))
+
+
+_PLACEHOLDER_TOKENS = r"\b(?:test\w*|onbekend|unknown|dummy|nvt|klant|relatie|debiteur|crediteur|anoniem)\b"
+
+
+@register_rule("NAME_PLACEHOLDER", "a placeholder instead of a name ('onbekend', 'test', 'n.v.t.', 'x', 'klant 42')")
+def placeholder(view, ctx):
+    words = _word_list("placeholders.txt")
+    exact = (view["full_key"].isin(words) | view["first_name_key"].isin(words)
+             | view["last_name_key"].isin(words) | view["everything_key"].isin(words))
+    return exact | view["everything_key"].str.contains(_PLACEHOLDER_TOKENS, regex=True)
+
+
+@register_rule("NAME_FICTIONAL", "a famous fictional name ('Donald Duck', 'Sinterklaas')")
+def fictional(view, ctx):
+    names = _word_list("fictional.txt")
+    return view["full_key"].isin(names) | view["everything_key"].isin(names) | view["last_name_key"].isin(
+        {n for n in names if " " not in n}) & (view["first_name_key"] == "")
+
+
+_AMBIGUOUS_FORMS = re.compile(r"^(?:ba|wa|ua|ver|coop|stg)$", re.IGNORECASE)
+_TRADE = re.compile(r"\b(?:" + "|".join(TRADE_WORDS) + r")\b|\w{3,}(?:techniek|bedrijf|handel|service|bouw)\b",
+                    re.IGNORECASE)
+
+
+def _has_legal_form(text: str) -> bool:
+    """A legal form, not counting bare "Ba"/"Wa" (surnames) or "Ver" ("Ver Huell") without their dots."""
+    if not legal_form(text):
+        return False
+    return legal_form(" ".join(t for t in text.split() if not _AMBIGUOUS_FORMS.match(t))) is not None
+
+
+@register_rule("NAME_IS_COMPANY", "a company in a person field (legal form or trade word); moved to company_name")
+def is_company(view, ctx):
+    text = view["everything"]
+    uniques = text.unique()
+    legal = text.map(dict(zip(uniques, (_has_legal_form(u) for u in uniques))))
+    known_first = view["first_name_key"].isin(ctx.knowledge.first.keys())
+    trade = text.str.contains(_TRADE, regex=True) & ~known_first & (view["initials"] == "")
+    trade &= ~view["surname_key"].isin(ctx.knowledge.surnames) | (view["first_name"] != "")
+    return legal | trade
+
+
+@register_rule("NAME_HAS_EMAIL", "an e-mail address in a name field")
+def has_email(view, ctx):
+    return view["everything"].str.contains(r"@|\bwww\.|\.(?:nl|com|be|org)\b", regex=True, case=False)
+
+
+@register_rule("NAME_HAS_PHONE", "a phone number in a name field")
+def has_phone(view, ctx):
+    digits = view["everything"].str.replace(r"[\s\-().]", "", regex=True)
+    return digits.str.contains(r"(?:\+|00)?\d{6,}", regex=True)
+
+
+_STREET = r"\w*(?:straat|laan|weg|plein|gracht|kade|singel|steeg|dreef|hof|park|markt|dijk|pad|erf|street|road)"
+
+
+@register_rule("NAME_HAS_STREET", "an address (street and number, or a postcode) in a name field")
+def has_street(view, ctx):
+    text = view["everything"]
+    return (text.str.contains(rf"\b{_STREET}\s+\d", regex=True, case=False)
+            | text.str.contains(r"\b[1-9]\d{3}\s?[A-Za-z]{2}\b", regex=True))
+
+
+_TITLE_WORDS = {norm(t) for t in list(SALUTATIONS) + list(TITLES)} | {"mr", "mevr", "dhr", "de heer", "fam"}
+
+
+@register_rule("NAME_TITLE_ONLY", "a title or salutation without a name ('Dhr.', 'Mevrouw', 'Dr.')")
+def title_only(view, ctx):
+    no_name = (view["first_name"] == "") & (view["last_name"] == "")
+    has_title = (view["title"] != "") | (view["gender"] != "")
+    tokens = view["full_key"].str.split().map(lambda ts: bool(ts) and all(t in _TITLE_WORDS for t in ts))
+    only_title_text = view["full_key"].isin(_TITLE_WORDS) | tokens
+    return (no_name & has_title & (view["initials"] == "")) | only_title_text
+
+
+@register_rule("NAME_SWAPPED", "first and last name swapped ('Jansen' as first name, 'Pieter' as last name)")
+def swapped(view, ctx):
+    first, sur = ctx.knowledge.first, ctx.knowledge.surnames
+    f, s = view["first_name_key"], view["last_name_key"]
+    # the last name may be a surname too (the Meertens list holds "Kees" and "Anna"): a first-name field
+    # holding a surname that is no first name, next to a known first name, is what a swap looks like
+    return f.isin(sur) & ~f.isin(first.keys()) & s.isin(first.keys()) & (view["infix"] == "")
+
+
+def _initial_letters(initials: str) -> set[str]:
+    return {norm(chunk)[:1] for chunk in re.split(r"[.\s]+", initials) if chunk}
+
+
+@register_rule("NAME_INITIALS_MISMATCH", "the first name's initial is not among the initials")
+def initials_mismatch(view, ctx):
+    has_both = (view["initials"] != "") & (view["first_name_key"] != "")
+    pairs = view.loc[has_both, ["initials", "first_name_key"]]
+    result = pd.Series(False, index=view.index)
+    if len(pairs):
+        keys = pairs["initials"] + "\x1f" + pairs["first_name_key"]
+        uniques = keys.unique()
+        verdict = {}
+        for key in uniques:
+            initials, first = key.split("\x1f")
+            letters = _initial_letters(initials)
+            verdict[key] = bool(letters) and first[:1] not in letters and not (
+                first.startswith("ij") and "i" in letters)
+        result.loc[has_both] = keys.map(verdict).astype(bool)
+    return result
+
+
+_GENDER_WORDS = {"m": "M", "man": "M", "male": "M", "dhr": "M", "de heer": "M", "heer": "M", "mr": "M",
+                 "v": "F", "f": "F", "vrouw": "F", "female": "F", "mevr": "F", "mevrouw": "F", "mw": "F",
+                 "mej": "F", "mrs": "F", "ms": "F"}
+
+
+def declared_gender(view: pd.DataFrame) -> pd.Series:
+    """M/F from the gender column, else from a salutation in the title; "" when unknown."""
+    from_gender = view["gender"].map(lambda g: _GENDER_WORDS.get(norm(g), ""))
+    from_title = view["title"].map(lambda t: next((_GENDER_WORDS[w] for w in norm(t).split()
+                                                   if w in _GENDER_WORDS and w != "mr"), ""))
+    return from_gender.where(from_gender != "", from_title)
+
+
+@register_rule("NAME_GENDER_MISMATCH", "the first name's gender contradicts the salutation or gender column")
+def gender_mismatch(view, ctx):
+    declared = declared_gender(view)
+    first_token = view["first_name_key"].str.split(" ").str[0].fillna("")
+    name_gender = first_token.map(lambda k: ctx.knowledge.first.get(k, ""))
+    return (declared != "") & name_gender.isin(["M", "F"]) & (declared != name_gender)
+
+
+_ROWS = ["qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop", "qsdfghjklm", "wxcvbn", "1234567890"]
+#: Keyboard 4-runs that real surnames contain ("Arwert", "Rezai", "Alberty", "Buizert", "Trewin").
+_RUN_IN_NAMES = {"wert", "reza", "azer", "erty", "zert", "trez", "trew", "ytre", "uytr"}
+_KEYBOARD = "|".join(sorted({r[i:i + 4] for row in _ROWS for r in (row, row[::-1])
+                             for i in range(len(r) - 3)} - _RUN_IN_NAMES))
+
+
+@register_rule("NAME_KEYBOARD_RUN", "four or more neighbouring keyboard keys ('asdf', 'qwerty')")
+def keyboard_run(view, ctx):
+    return view["full_key"].str.replace(" ", "").str.contains(_KEYBOARD, regex=True)
+
+
+@register_rule("NAME_UNLIKELY_CHARS", "characters that do not occur in names (#, *, _, !, /, ...)")
+def unlikely_chars(view, ctx):
+    return view["full"].str.contains(r"[^\w\s'’`´.\-]|_", regex=True)
+
+
+@register_rule("NAME_NO_VOWELS", "a word of four or more letters without a vowel ('Pfrtzl', 'Xzcvk')")
+def no_vowels(view, ctx):
+    return view["full_key"].str.contains(r"\b[bcdfghjklmnpqrstvwxz]{4,}\b", regex=True)
+
+
+@register_rule("NAME_MISSING", "a person record without any name")
+def missing(view, ctx):
+    return (view["full"] == "") & (view["initials"] == "") & (view["title"] == "") & (view["gender"] == "")
+
+
+def run_rules(view: pd.DataFrame, ctx: RuleContext, codes: list[str] | None = None) -> pd.DataFrame:
+    """Run the rules named in ``codes`` (default: all) on a view; one bool column per reason code."""
+    codes = list(RULES) if codes is None else codes
+    return pd.DataFrame({code: RULES[code].func(view, ctx).fillna(False).astype(bool) for code in codes},
+                        index=view.index)
