@@ -93,6 +93,11 @@ def _staging(bench: Bench) -> tuple[pd.DataFrame, list[dict], str]:
     from cdq.importers import RawTable
     from cdq.staging import stage
 
+    if not bench["mapping"]:  # the synthetic generator already writes canonical staging columns
+        staging = bench["raw"].copy()
+        staging["src:bench_id"] = staging.pop("bench_id")
+        staging["record_id"] = staging["src:bench_id"]
+        return staging, [], "src:bench_id"
     spec = yaml.safe_load((MAPPINGS / f"{bench['mapping']}.yaml").read_text()) if bench["mapping"] else {}
     raw = bench["raw"].astype("object").where(bench["raw"].notna(), None)
     table = RawTable(frame=raw, rows=list(range(1, len(raw) + 1)), source_file=bench["name"])
