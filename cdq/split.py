@@ -238,7 +238,9 @@ def split_street(text: str | None) -> StreetAddress:
     number = match.group("number")
     # "Plein 1940-1945 3": a year (range) belongs to the street name; the last number group is the number.
     parts = number.split(" ")
-    if len(parts) > 1 and re.fullmatch(r"\d{4}(-\d{4})?", parts[0]) and parts[-1][:1].isdigit():
+    year_like = re.fullmatch(r"\d{4}-\d{4}", parts[0]) or (
+        re.fullmatch(r"1[89]\d\d|20[0-3]\d", parts[0]) and parts[-1].isdigit())
+    if len(parts) > 1 and year_like and parts[-1][:1].isdigit():
         return StreetAddress(match.group("street") + " " + " ".join(parts[:-1]), split_house_number(parts[-1]))
     return StreetAddress(match.group("street").rstrip(","), split_house_number(number))
 

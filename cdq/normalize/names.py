@@ -279,7 +279,11 @@ def _simple(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     given, tokens = tokens[:lead], tokens[lead:]
     n = prefix_length(tokens)
     if n and n < len(tokens):
-        return given, tokens[:n], tokens[n:]
+        rest = tokens[n:]
+        # "van de van de Jong": an infix column glued in front of a surname that already had it.
+        if len(rest) > n and [t.lower() for t in rest[:n]] == [t.lower() for t in tokens[:n]]:
+            rest = rest[n:]
+        return given, tokens[:n], rest
     for i in range(1, len(tokens)):
         if is_prefix(tokens[i:]):
             return given, tokens[i:], tokens[:i]
