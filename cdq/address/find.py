@@ -62,7 +62,8 @@ def find_postcodes(store, given: pd.DataFrame) -> pd.DataFrame:
     hits = store.by_street(keys["street_id"].to_numpy(), keys["number"].to_numpy())
     hits = keys.merge(hits[["street_id", "number", "place_id", "pc_code"]], on=["street_id", "number"])
     rows_city = given["city"].to_numpy()
-    hits = hits[[p in place_ids[rows_city[r]] for p, r in zip(hits["place_id"], hits["row"])]]
+    in_place = np.array([p in place_ids[rows_city[r]] for p, r in zip(hits["place_id"], hits["row"])], dtype=bool)
+    hits = hits[in_place]
     per_row = hits.groupby("row")["pc_code"].agg(["nunique", "first"])
     one = per_row[per_row["nunique"] == 1]
     pc_code[one.index.to_numpy()] = one["first"].to_numpy()

@@ -73,7 +73,7 @@ def plausibility(pc4: pd.Series, city: pd.Series, table: pd.DataFrame) -> pd.Dat
             continue
         key = city_key(str(c))
         verdict[(p, c)] = key in known or any(similar_keys(key, k) for k in known)
-    single = table.groupby("pc4").agg(n=("municipality", "nunique"), municipality=("municipality", "first"),
+    single = table[table["municipality"].fillna("") != ""].groupby("pc4").agg(n=("municipality", "nunique"), municipality=("municipality", "first"),
                                       province=("province", "first"))
     single = single[single["n"] == 1]
     out = pd.DataFrame(index=pc4.index)

@@ -100,7 +100,7 @@ def synthetic_bag(n_addresses: int, seed: int = 0) -> pd.DataFrame:
 
     Examples:
         >>> t = synthetic_bag(100, seed=1)
-        >>> len(t), t.duplicated(["postcode", "huisnummer"]).any()
+        >>> len(t), bool(t.duplicated(["postcode", "huisnummer"]).any())
         (100, False)
     """
     return pd.concat(synthetic_chunks(n_addresses, seed), ignore_index=True)

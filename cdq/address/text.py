@@ -91,6 +91,11 @@ def city_key(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", lowered)
 
 
+@lru_cache(maxsize=500_000)
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", _ascii_lower(text))
+
+
 def similar_keys(a: str, b: str) -> bool:
     """True if two comparison keys differ only by a typo or two (scaled by length).
 
@@ -126,6 +131,7 @@ def compare(given: str | None, register: str, *, key=street_key, also: str | Non
     gk, rk = key(given), key(register)
     if gk == rk:
         return "standardised"
-    if similar_keys(gk, rk) or (also and key(also) == gk):
+    # A typo can hit an abbreviation ("Van dr ..." is not "Van doctor ..."), so compare unexpanded too.
+    if similar_keys(gk, rk) or similar_keys(_plain(given), _plain(register)) or (also and key(also) == gk):
         return "corrected"
     return "mismatch"
