@@ -3,6 +3,7 @@
 Run: ``.venv/bin/python benchmarks/bench_import.py [--rows N]``. Prints format, rows, seconds, rows/s and
 the peak resident memory of a fresh child process per format (so one run does not inflate the next).
 """
+# ruff: noqa: T201 - a benchmark script prints its table
 
 from __future__ import annotations
 
@@ -15,19 +16,40 @@ import tempfile
 import time
 from pathlib import Path
 
-HEADER = ["Klantnummer", "Voorletters", "Tussenvoegsel", "Achternaam", "Straat", "Huisnummer", "Toevoeging",
-          "Postcode", "Woonplaats", "Telefoon", "E-mail", "Geboortedatum"]
+HEADER = [
+    "Klantnummer",
+    "Voorletters",
+    "Tussenvoegsel",
+    "Achternaam",
+    "Straat",
+    "Huisnummer",
+    "Toevoeging",
+    "Postcode",
+    "Woonplaats",
+    "Telefoon",
+    "E-mail",
+    "Geboortedatum",
+]
 
 
 def _rows(n: int, seed: int = 1):
     rnd = random.Random(seed)
     last = ["Jansen", "de Vries", "Bakker", "Müller", "Hoëkstra", "Visser", "Smit", "Meijer"]
     for i in range(1, n + 1):
-        yield [f"{i:06d}", rnd.choice(["J.", "A.B.", "P."]), rnd.choice(["", "van", "de", "van der"]),
-               rnd.choice(last), rnd.choice(["Kerkstraat", "Dorpsstraat", "Brüggestraat"]), str(rnd.randint(1, 300)),
-               rnd.choice(["", "A", "bis"]), f"{rnd.randint(1000, 9999)} AB",
-               rnd.choice(["Utrecht", "Zwolle", "Ede"]), f"06{rnd.randint(10000000, 99999999)}",
-               f"klant{i}@example.nl", f"{rnd.randint(1, 28):02d}-{rnd.randint(1, 12):02d}-{rnd.randint(1930, 2005)}"]
+        yield [
+            f"{i:06d}",
+            rnd.choice(["J.", "A.B.", "P."]),
+            rnd.choice(["", "van", "de", "van der"]),
+            rnd.choice(last),
+            rnd.choice(["Kerkstraat", "Dorpsstraat", "Brüggestraat"]),
+            str(rnd.randint(1, 300)),
+            rnd.choice(["", "A", "bis"]),
+            f"{rnd.randint(1000, 9999)} AB",
+            rnd.choice(["Utrecht", "Zwolle", "Ede"]),
+            f"06{rnd.randint(10000000, 99999999)}",
+            f"klant{i}@example.nl",
+            f"{rnd.randint(1, 28):02d}-{rnd.randint(1, 12):02d}-{rnd.randint(1930, 2005)}",
+        ]
 
 
 def write_csv(path: Path, n: int) -> Path:
@@ -72,12 +94,15 @@ def main() -> None:
         measure(args.measure)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        files = [("csv", write_csv(Path(tmp) / "klanten.csv", args.rows)),
-                 ("xlsx", write_xlsx(Path(tmp) / "klanten.xlsx", args.rows))]
+        files = [
+            ("csv", write_csv(Path(tmp) / "klanten.csv", args.rows)),
+            ("xlsx", write_xlsx(Path(tmp) / "klanten.xlsx", args.rows)),
+        ]
         print(f"{'format':<8}{'rows':>10}{'seconds':>10}{'rows/s':>10}{'peak MB':>10}{'file MB':>10}")
         for name, path in files:
-            out = subprocess.run([sys.executable, __file__, "--measure", str(path)], check=True,
-                                 capture_output=True, text=True).stdout.split()
+            out = subprocess.run(
+                [sys.executable, __file__, "--measure", str(path)], check=True, capture_output=True, text=True
+            ).stdout.split()
             rows, seconds, peak = int(out[0]), float(out[1]), out[2]
             size = path.stat().st_size / 2**20
             print(f"{name:<8}{rows:>10}{seconds:>10.2f}{rows / seconds:>10.0f}{peak:>10}{size:>10.1f}")

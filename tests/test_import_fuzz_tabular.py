@@ -55,8 +55,12 @@ def test_random_bytes_never_crash(data):
 
 
 @FUZZ
-@given(csvish, st.sampled_from([";", ",", "\t", "|"]), st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
-       st.sampled_from(["\r\n", "\n"]))
+@given(
+    csvish,
+    st.sampled_from([";", ",", "\t", "|"]),
+    st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
+    st.sampled_from(["\r\n", "\n"]),
+)
 def test_csvish_text_never_crashes_and_accounts(rows, sep, encoding, newline):
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=sep, lineterminator=newline).writerows(rows)

@@ -57,8 +57,11 @@ def read_xlsx(path: Path, wanted: str | None) -> Iterator[Sheet]:
             warnings.simplefilter("ignore")  # "no default style" and friends: harmless for reading values
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as e:
-        raise InputError(path, f"the workbook is damaged or truncated ({type(e).__name__})",
-                         hint="open it in Excel and save it again") from e
+        raise InputError(
+            path,
+            f"the workbook is damaged or truncated ({type(e).__name__})",
+            hint="open it in Excel and save it again",
+        ) from e
     try:
         for ws in book.worksheets:
             if wanted is not None and ws.title != wanted:
@@ -72,8 +75,11 @@ def read_xlsx(path: Path, wanted: str | None) -> Iterator[Sheet]:
                     rows.append((number, values))
             yield Sheet(ws.title, rows, _xlsx_merged(ws))
     except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as e:
-        raise InputError(path, f"the workbook is damaged or truncated ({type(e).__name__}: {e})",
-                         hint="open it in Excel and save it again") from e
+        raise InputError(
+            path,
+            f"the workbook is damaged or truncated ({type(e).__name__}: {e})",
+            hint="open it in Excel and save it again",
+        ) from e
     finally:
         book.close()
 
@@ -102,19 +108,38 @@ def read_xls(path: Path, wanted: str | None) -> Iterator[Sheet]:
             book = xlrd.open_workbook(path, on_demand=True)
     except xlrd.XLRDError as e:
         if "encrypt" in str(e).lower():
-            raise InputError(path, "the workbook is password-protected (encrypted)",
-                             hint="remove the password in Excel (File > Info > Protect Workbook) and save again") from e
-        raise InputError(path, f"not a readable .xls workbook ({e})", hint="open it in Excel and save it as .xlsx") from e
-    except (xlrd.compdoc.CompDocError, EOFError, IndexError, ValueError, KeyError, AssertionError, OSError) as e:
-        raise InputError(path, f"the workbook is damaged or truncated ({type(e).__name__})",
-                         hint="open it in Excel and save it again") from e
+            raise InputError(
+                path,
+                "the workbook is password-protected (encrypted)",
+                hint="remove the password in Excel (File > Info > Protect Workbook) and save again",
+            ) from e
+        raise InputError(
+            path, f"not a readable .xls workbook ({e})", hint="open it in Excel and save it as .xlsx"
+        ) from e
+    except (
+        xlrd.compdoc.CompDocError,
+        EOFError,
+        IndexError,
+        ValueError,
+        KeyError,
+        AssertionError,
+        OSError,
+    ) as e:
+        raise InputError(
+            path,
+            f"the workbook is damaged or truncated ({type(e).__name__})",
+            hint="open it in Excel and save it again",
+        ) from e
     try:
         for name in book.sheet_names():
             if wanted is not None and name != wanted:
                 continue
             sheet = book.sheet_by_name(name)
-            yield Sheet(name, _xls_rows(sheet, book.datemode),
-                        [(r0 + 1, r1, c0 + 1, c1) for r0, r1, c0, c1 in sheet.merged_cells])
+            yield Sheet(
+                name,
+                _xls_rows(sheet, book.datemode),
+                [(r0 + 1, r1, c0 + 1, c1) for r0, r1, c0, c1 in sheet.merged_cells],
+            )
     finally:
         book.release_resources()
 
@@ -158,17 +183,25 @@ def read_ods(path: Path, wanted: str | None) -> Iterator[Sheet]:
     import pandas as pd
 
     try:
-        frames = pd.read_excel(path, sheet_name=wanted if wanted is not None else None, header=None,
-                               dtype=object, engine="odf")
+        frames = pd.read_excel(
+            path, sheet_name=wanted if wanted is not None else None, header=None, dtype=object, engine="odf"
+        )
     except ValueError as e:
         if wanted is not None and "not found" in str(e).lower():
             raise InputError(path, f"there is no sheet {wanted!r}") from e
-        raise InputError(path, f"not a readable .ods spreadsheet ({e})", hint="open it and save it again") from e
+        raise InputError(
+            path, f"not a readable .ods spreadsheet ({e})", hint="open it and save it again"
+        ) from e
     except (zipfile.BadZipFile, KeyError, OSError, AttributeError, IndexError, TypeError) as e:
-        raise InputError(path, f"the spreadsheet is damaged or truncated ({type(e).__name__})",
-                         hint="open it and save it again") from e
+        raise InputError(
+            path,
+            f"the spreadsheet is damaged or truncated ({type(e).__name__})",
+            hint="open it and save it again",
+        ) from e
     except Exception as e:  # noqa: BLE001 - odfpy raises bare XML errors (ExpatError, SAXParseException)
-        raise InputError(path, f"the spreadsheet is damaged ({type(e).__name__})", hint="open it and save it again") from e
+        raise InputError(
+            path, f"the spreadsheet is damaged ({type(e).__name__})", hint="open it and save it again"
+        ) from e
     if not isinstance(frames, dict):
         frames = {wanted: frames}
     for name, frame in frames.items():

@@ -59,7 +59,9 @@ def quarantine_frame(records: list[dict]) -> pd.DataFrame:
 
 def text_frame(headers: list[str], rows: list[list[object]]) -> pd.DataFrame:
     """A frame of ``str``/``None`` cells with the given headers (empty text becomes ``None``)."""
-    columns = list(zip(*rows)) if rows else [()] * len(headers)
-    data = {h: pd.Series([v if v != "" else None for v in col], dtype="object")
-            for h, col in zip(headers, columns)}
+    columns = list(zip(*rows, strict=False)) if rows else [()] * len(headers)
+    data = {
+        h: pd.Series([v if v != "" else None for v in col], dtype="object")
+        for h, col in zip(headers, columns, strict=False)
+    }
     return pd.DataFrame(data, columns=headers)

@@ -18,7 +18,13 @@ import sys
 from pathlib import Path
 
 from cdq.errors import InputError
-from cdq.importers._tabular import generated_headers, looks_like_data, quarantine_frame, text_frame, unique_headers
+from cdq.importers._tabular import (
+    generated_headers,
+    looks_like_data,
+    quarantine_frame,
+    text_frame,
+    unique_headers,
+)
 from cdq.importers.base import RawTable
 
 logger = logging.getLogger(__name__)
@@ -26,11 +32,16 @@ logger = logging.getLogger(__name__)
 DELIMITERS = [";", ",", "\t", "|"]
 _DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab", "|": "pipe"}
 _BOMS = [
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
 ]
 #: Single-byte Western guesses of charset-normalizer that we overrule with cp1252 / latin-1.
-_WESTERN = re.compile(r"^(ascii|utf_8|cp125\d|latin_1|iso8859_\d+|mac_.*|cp8\d\d|cp437|koi8_.*|ptcp154|kz1048|hp_roman8)$")
+_WESTERN = re.compile(
+    r"^(ascii|utf_8|cp125\d|latin_1|iso8859_\d+|mac_.*|cp8\d\d|cp437|koi8_.*|ptcp154|kz1048|hp_roman8)$"
+)
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _MAGIC = [
     (b"PK\x03\x04", "a zip archive (an .xlsx/.ods workbook?)"),
@@ -43,7 +54,9 @@ _SNIFF_CHARS = 65536
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
-def read_delimited(path: str | Path, *, delimiter: str | None = None, encoding: str | None = None, **_) -> list[RawTable]:
+def read_delimited(
+    path: str | Path, *, delimiter: str | None = None, encoding: str | None = None, **_
+) -> list[RawTable]:
     """Read a delimited text file; every cell is ``str`` or ``None``.
 
     Args:
@@ -63,7 +76,7 @@ def read_delimited(path: str | Path, *, delimiter: str | None = None, encoding: 
         ([{'Klantnummer': '000123', 'Naam': 'José'}], [2], ';', 'cp1252')
     """
     data = _read_bytes(path)
-    text, detected = (_decode_forced(path, data, encoding) if encoding else decode_bytes(path, data))
+    text, detected = _decode_forced(path, data, encoding) if encoding else decode_bytes(path, data)
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise InputError(path, "the file is empty (no header, no rows)", hint="export the data again")
@@ -82,8 +95,11 @@ def _read_bytes(path: str | Path) -> bytes:
         raise InputError(path, "the file is empty (no header, no rows)", hint="export the data again")
     for magic, what in _MAGIC:
         if data.startswith(magic):
-            raise InputError(path, f"this is {what}, not delimited text",
-                             hint="give the file its proper extension (.xlsx, .xls, .ods, .msg)")
+            raise InputError(
+                path,
+                f"this is {what}, not delimited text",
+                hint="give the file its proper extension (.xlsx, .xls, .ods, .msg)",
+            )
     return data
 
 
@@ -91,8 +107,11 @@ def _decode_forced(path: str | Path, data: bytes, encoding: str) -> tuple[str, s
     try:
         return data.decode(encoding), encoding
     except (UnicodeDecodeError, LookupError) as e:
-        raise InputError(path, f"cannot decode the file as {encoding} ({type(e).__name__})",
-                         hint="leave the encoding out to detect it") from e
+        raise InputError(
+            path,
+            f"cannot decode the file as {encoding} ({type(e).__name__})",
+            hint="leave the encoding out to detect it",
+        ) from e
 
 
 def decode_bytes(path: str | Path, data: bytes) -> tuple[str, str]:
@@ -112,8 +131,12 @@ def decode_bytes(path: str | Path, data: bytes) -> tuple[str, str]:
             try:
                 return data.decode(name), name
             except UnicodeDecodeError as e:
-                raise InputError(path, f"the file starts with a {name} byte-order mark but is not valid {name}",
-                                 row=None, hint="export the file again as UTF-8") from e
+                raise InputError(
+                    path,
+                    f"the file starts with a {name} byte-order mark but is not valid {name}",
+                    row=None,
+                    hint="export the file again as UTF-8",
+                ) from e
     utf16 = _utf16_without_bom(data)
     if utf16:
         return data.decode(utf16), utf16
@@ -138,7 +161,9 @@ def _utf16_without_bom(data: bytes) -> str | None:
     if len(sample) < 4 or sample.count(0) < len(sample) // 3:
         return None
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    name = "utf-16-le" if odd > 0.8 * len(sample) / 2 else "utf-16-be" if even > 0.8 * len(sample) / 2 else None
+    name = (
+        "utf-16-le" if odd > 0.8 * len(sample) / 2 else "utf-16-be" if even > 0.8 * len(sample) / 2 else None
+    )
     if name:
         try:
             data.decode(name)
@@ -148,7 +173,7 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 
 def _asian_guess(data: bytes) -> tuple[str, str] | None:
-    """Shift-JIS with kana, or a multi-byte charset-normalizer is sure of; cp1252 would decode both wrongly."""
+    """Shift-JIS with kana, or a multi-byte charset-normalizer is sure of (cp1252 would garble both)."""
     for name in ("shift_jis", "cp932"):
         try:
             text = data.decode(name)
@@ -172,8 +197,11 @@ def _reject_binary_text(path: str | Path, text: str) -> None:
     sample = text[:_SNIFF_CHARS]
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n") + sample.count("\ufffd")
     if controls > max(8, len(sample) // 20):
-        raise InputError(path, "binary data, not delimited text (control characters throughout)",
-                         hint="check that this is the CSV export and not another file")
+        raise InputError(
+            path,
+            "binary data, not delimited text (control characters throughout)",
+            hint="check that this is the CSV export and not another file",
+        )
 
 
 def detect_delimiter(text: str) -> str:
@@ -223,8 +251,12 @@ def _parse(path: str | Path, text: str, sep: str) -> list[list[str]]:
         for record in reader:
             records.append(record)
     except csv.Error as e:
-        raise InputError(path, f"cannot parse record {len(records) + 1} ({e})", row=len(records) + 1,
-                         hint="look for an unclosed quote in or before this row") from e
+        raise InputError(
+            path,
+            f"cannot parse record {len(records) + 1} ({e})",
+            row=len(records) + 1,
+            hint="look for an unclosed quote in or before this row",
+        ) from e
     return records
 
 
@@ -235,7 +267,11 @@ def _is_blank(record: list[str]) -> bool:
 def _build_table(path: str | Path, records: list[list[str]], sep: str, encoding: str) -> RawTable:
     """Headers from the first non-blank record (or generated), rows padded, over-long rows quarantined."""
     first = next((i for i, r in enumerate(records) if not _is_blank(r)), None)
-    notes: dict[str, object] = {"encoding": encoding, "delimiter": sep, "delimiter_name": _DELIMITER_NAMES[sep]}
+    notes: dict[str, object] = {
+        "encoding": encoding,
+        "delimiter": sep,
+        "delimiter_name": _DELIMITER_NAMES[sep],
+    }
     if first is None:
         raise InputError(path, "the file is empty (only blank lines)", hint="export the data again")
     header_cells = records[first]
@@ -258,14 +294,28 @@ def _build_table(path: str | Path, records: list[list[str]], sep: str, encoding:
     premapped, layout = premap(headers)
     if layout:
         notes["layout"] = layout
-    logger.info("%s: %d records, %d columns, delimiter %s, encoding %s, %d quarantined",
-                path, len(rows) + len(bad), len(headers), _DELIMITER_NAMES[sep], encoding, len(bad))
-    return RawTable(frame=frame, rows=numbers, source_file=str(path), quarantine=quarantine,
-                    premapped=premapped, rows_in=len(rows) + len(bad), notes=notes)
+    logger.info(
+        "%s: %d records, %d columns, delimiter %s, encoding %s, %d quarantined",
+        path,
+        len(rows) + len(bad),
+        len(headers),
+        _DELIMITER_NAMES[sep],
+        encoding,
+        len(bad),
+    )
+    return RawTable(
+        frame=frame,
+        rows=numbers,
+        source_file=str(path),
+        quarantine=quarantine,
+        premapped=premapped,
+        rows_in=len(rows) + len(bad),
+        notes=notes,
+    )
 
 
 def _fit_rows(path, records: list[list[str]], start: int, width: int, sep: str):
-    """Pad short rows with None; quarantine rows with extra non-empty fields (trailing empties are dropped)."""
+    """Pad short rows with None; quarantine rows with extra non-empty fields (trailing empties dropped)."""
     rows, numbers, bad = [], [], []
     for index in range(start, len(records)):
         record = records[index]
@@ -274,9 +324,15 @@ def _fit_rows(path, records: list[list[str]], start: int, width: int, sep: str):
         number = index + 1
         if len(record) > width:
             if any(field.strip() for field in record[width:]):
-                bad.append({"source_file": str(path), "source_row": number, "reason_code": "ROW_TOO_MANY_FIELDS",
-                            "detail": f"row {number} has {len(record)} fields, the header has {width}",
-                            "raw": sep.join(record)})
+                bad.append(
+                    {
+                        "source_file": str(path),
+                        "source_row": number,
+                        "reason_code": "ROW_TOO_MANY_FIELDS",
+                        "detail": f"row {number} has {len(record)} fields, the header has {width}",
+                        "raw": sep.join(record),
+                    }
+                )
                 continue
             record = record[:width]
         rows.append(record + [None] * (width - len(record)))

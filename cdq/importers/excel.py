@@ -28,7 +28,9 @@ _ZIP = b"PK\x03\x04"
 _PHONE_TARGETS = {"phone", "mobile", "other_phones"}
 
 
-def read_excel(path: str | Path, *, sheet: str | None = None, header_row: int | None = None, **_) -> list[RawTable]:
+def read_excel(
+    path: str | Path, *, sheet: str | None = None, header_row: int | None = None, **_
+) -> list[RawTable]:
     """Read every non-empty sheet of a workbook (or only ``sheet``) as text.
 
     Args:
@@ -48,7 +50,9 @@ def read_excel(path: str | Path, *, sheet: str | None = None, header_row: int | 
         if ws.rows:
             tables.append(_sheet_table(path, ws, header_row))
     if sheet is not None and not found:
-        raise InputError(path, f"there is no sheet {sheet!r}", hint="check the name with --sheet, or leave it out")
+        raise InputError(
+            path, f"there is no sheet {sheet!r}", hint="check the name with --sheet, or leave it out"
+        )
     if not tables:
         raise InputError(path, "the workbook has no data (every sheet is empty)")
     return tables
@@ -67,8 +71,11 @@ def _reader_for(path: Path):
         return read_ods if _is_ods(path) else read_xlsx
     if head.startswith(_OLE):
         if is_encrypted(path):
-            raise InputError(path, "the workbook is password-protected (encrypted)",
-                             hint="remove the password in Excel (File > Info > Protect Workbook) and save again")
+            raise InputError(
+                path,
+                "the workbook is password-protected (encrypted)",
+                hint="remove the password in Excel (File > Info > Protect Workbook) and save again",
+            )
         return read_xls
     raise InputError(path, _not_a_workbook(path, head), hint=_not_a_workbook_hint(head))
 
@@ -82,12 +89,15 @@ def _is_ods(path: Path) -> bool:
                 return b"opendocument" in z.read("mimetype")
             return "content.xml" in z.namelist() and "xl/workbook.xml" not in z.namelist()
     except (zipfile.BadZipFile, OSError, KeyError, EOFError) as e:
-        raise InputError(path, f"the workbook is damaged or truncated ({type(e).__name__})",
-                         hint="open it in Excel and save it again") from e
+        raise InputError(
+            path,
+            f"the workbook is damaged or truncated ({type(e).__name__})",
+            hint="open it in Excel and save it again",
+        ) from e
 
 
 def is_encrypted(path: Path) -> bool:
-    """True for a password-protected workbook (an OLE file holding an 'EncryptedPackage', or a flagged .xls)."""
+    """True for a password-protected workbook (OLE file with an 'EncryptedPackage', or a flagged .xls)."""
     import msoffcrypto
 
     try:
@@ -123,7 +133,9 @@ def _not_a_workbook_hint(head: bytes) -> str:
     return "if it is a CSV export, give it the .csv extension"
 
 
-def detect_header_row(rows: list[tuple[int, list[object]]], merged=(), scan: int = HEADER_SCAN_ROWS) -> int | None:
+def detect_header_row(
+    rows: list[tuple[int, list[object]]], merged=(), scan: int = HEADER_SCAN_ROWS
+) -> int | None:
     """The spreadsheet row number of the header, or ``None`` when the first row is already data.
 
     The header is the first row within the first ``scan`` rows whose cells are at least 70% text
@@ -166,11 +178,19 @@ def _followed_by_data(rows: list[tuple[int, list[object]]], i: int, width: int) 
 
 
 def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, float) and math.isnan(value))
+    return (
+        value is None
+        or (isinstance(value, str) and not value.strip())
+        or (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, dt.date, dt.time)) and not isinstance(value, bool) and not _is_blank(value)
+    return (
+        isinstance(value, (int, float, dt.date, dt.time))
+        and not isinstance(value, bool)
+        and not _is_blank(value)
+    )
 
 
 def _looks_numeric(text: str) -> bool:
@@ -189,16 +209,26 @@ def _sheet_table(path: Path, ws: Sheet, header_row: int | None) -> RawTable:
     else:
         header_values, last_header_row = _header_cells(rows, ws.merged, number)
         if header_values is None:
-            raise InputError(path, f"sheet {ws.name!r} has no row {number} (or it is blank)", row=number,
-                             hint="check --header-row")
+            raise InputError(
+                path,
+                f"sheet {ws.name!r} has no row {number} (or it is blank)",
+                row=number,
+                hint="check --header-row",
+            )
         body = [(n, v) for n, v in rows if n > last_header_row]
         width = max([len(header_values)] + [len(v) for _, v in body])
         headers = unique_headers(header_values + [None] * (width - len(header_values)))
     converters = _column_converters(headers)
     text_rows = [[converters[j](v[j] if j < len(v) else None) for j in range(len(headers))] for _, v in body]
     logger.info("%s [%s]: header row %s, %d rows, %d columns", path, ws.name, number, len(body), len(headers))
-    return RawTable(frame=text_frame(headers, text_rows), rows=[n for n, _ in body], source_file=str(path),
-                    table=ws.name, rows_in=len(body), notes=notes)
+    return RawTable(
+        frame=text_frame(headers, text_rows),
+        rows=[n for n, _ in body],
+        source_file=str(path),
+        table=ws.name,
+        rows_in=len(body),
+        notes=notes,
+    )
 
 
 def _header_cells(rows, merged, number: int) -> tuple[list[object] | None, int]:
@@ -305,6 +335,12 @@ def phone_text(value: object) -> str | None:
         ('0612345678', '0201234567', '31612345678', '612345678')
     """
     text = cell_text(value)
-    if _is_number(value) and not isinstance(value, (dt.date, dt.time)) and text and len(text) == 9 and text[0] in "12345678":
+    if (
+        _is_number(value)
+        and not isinstance(value, (dt.date, dt.time))
+        and text
+        and len(text) == 9
+        and text[0] in "12345678"
+    ):
         return "0" + text
     return text
