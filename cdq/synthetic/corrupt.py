@@ -32,6 +32,17 @@ VARIATIONS = {
 _KEYBOARD = dict(zip("qwertyuiopasdfghjklzxcvbnm", "wqertyuiopsadfghjklzxcvbnm"[::-1]))
 
 
+class _Columns(dict):
+    """Column name -> Series; unlike a DataFrame, replacing a column never re-consolidates the others."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        super().__init__({c: frame[c].reset_index(drop=True) for c in frame.columns})
+        self.n = len(frame)
+
+    def __setitem__(self, key: str, value) -> None:
+        super().__setitem__(key, value if isinstance(value, pd.Series) else pd.Series(value, dtype=object))
+
+
 def typo(text: str, r: float) -> str:
     """One keyboard-style error at a position chosen by ``r`` in [0, 1): drop, double or replace a letter.
 
@@ -86,98 +97,124 @@ def _masks(rng: np.random.Generator, dup: np.ndarray, rate: float) -> dict[str, 
     return {name: r[i] < np.where(dup, p[1], p[0]) * rate for i, (name, p) in enumerate(VARIATIONS.items())}
 
 
-def _names(rec: pd.DataFrame, m: dict[str, np.ndarray], rng: np.random.Generator) -> None:
+def _names(rec: _Columns, m: dict[str, np.ndarray], rng: np.random.Generator) -> None:
     """First name, surname and infix as written in this record."""
     rec["first_name"] = np.where(m["formal_name"], rec["first_name"], rec["call_name"])
-    rec.loc[m["initials_only"], "first_name"] = ""
+    rec["first_name"] = np.where(m["initials_only"], "", rec["first_name"])
     own_first = rec["name_use"].isin(["E", "N"]).to_numpy() ^ m["partner_name"]
     has_partner = rec["partner_last_name"].to_numpy() != ""
     use_partner = has_partner & ~own_first
     infix = np.where(use_partner, rec["partner_infix"], rec["infix"])
     last = np.where(use_partner, rec["partner_last_name"], rec["last_name"])
     double = has_partner & (rec["name_use"].to_numpy() == "V") & ~m["partner_name"]
-    own_full = (rec["infix"] + " " + rec["last_name"]).str.strip()
-    last = np.where(double, rec["partner_last_name"] + "-" + own_full, last)
+    d = np.flatnonzero(double)
+    last = np.asarray(last, dtype=object)
+    last[d] = [f"{p}-{i} {s}".replace("- ", "-") for p, i, s in zip(
+        rec["partner_last_name"].to_numpy(object)[d], rec["infix"].to_numpy(object)[d], rec["last_name"].to_numpy(object)[d])]
     rec["infix"], rec["last_name"] = infix, last
-    style = rng.integers(0, 3, len(rec))
-    v = m["infix_variant"] & (rec["infix"].to_numpy() != "")
-    glued = (rec["infix"] + " " + rec["last_name"]).to_numpy()
-    reversed_ = (rec["last_name"] + ", " + rec["infix"]).to_numpy()
-    rec["last_name"] = np.where(v & (style == 0), glued, np.where(v & (style == 1), reversed_, rec["last_name"]))
-    rec["last_name"] = np.where(v & (style == 2), pd.Series(glued).str.upper(), rec["last_name"])
-    rec["infix"] = np.where(v, "", rec["infix"])
-    r = rng.random(len(rec))
+    v = np.flatnonzero(m["infix_variant"] & (rec["infix"].to_numpy() != ""))
+    style = rng.integers(0, 3, len(v))
+    infixes, lasts = rec["infix"].to_numpy(object)[v], rec["last_name"].to_numpy(object)[v]
+    variants = [f"{i} {s}" if k == 0 else f"{s}, {i}" if k == 1 else f"{i} {s}".upper()
+                for i, s, k in zip(infixes, lasts, style)]
+    last_name, infix = rec["last_name"].to_numpy(object).copy(), rec["infix"].to_numpy(object).copy()
+    last_name[v], infix[v] = variants, ""
+    rec["last_name"], rec["infix"] = last_name, infix
+    r = rng.random(rec.n)
     rec["last_name"] = _apply(rec["last_name"], m["typo_last"], typo, r)
     rec["first_name"] = _apply(rec["first_name"], m["typo_first"], typo, r)
     rec["last_name"] = _apply(rec["last_name"], m["transpose"], transpose, r)
-    upper = m["upper_case"]
+    upper = np.flatnonzero(m["upper_case"])
     for col in ("first_name", "last_name", "street", "city"):
-        rec[col] = np.where(upper, rec[col].str.upper(), rec[col])
+        values = rec[col].to_numpy(object).copy()
+        values[upper] = [v.upper() for v in values[upper]]
+        rec[col] = values
     person = rec["party_type"].to_numpy() == "person"
     for col in ("first_name", "infix", "last_name", "initials"):
         rec[col] = np.where(person, rec[col], "")
 
 
-def _move(rec: pd.DataFrame, moved: np.ndarray, rng: np.random.Generator) -> None:
+def _move(rec: _Columns, moved: np.ndarray, rng: np.random.Generator) -> None:
     """Records of entities that moved carry their new address (and new landline)."""
     idx = np.flatnonzero(moved)
     if not len(idx):
         return
     new = _address_columns(sample_addresses(rng, len(idx)))
-    for col in new.columns:
-        rec.loc[rec.index[idx], col] = new[col].to_numpy()
-    rec.loc[rec.index[idx], "phone"] = ""
+    for col in list(new.columns) + ["phone"]:
+        values = rec[col].to_numpy(dtype=object).copy()
+        values[idx] = new[col].to_numpy() if col in new else ""
+        rec[col] = values
 
 
 def _postcode_style(pc: pd.Series, mask: np.ndarray, rng: np.random.Generator) -> pd.Series:
-    style = rng.integers(0, 4, len(pc))
-    spaced = pc.str[:4] + " " + pc.str[4:]
-    styled = np.select([style == 0, style == 1, style == 2], [spaced, pc.str.lower(), spaced.str.lower()],
-                       pc.str[:4] + "-" + pc.str[4:])
-    return pd.Series(np.where(mask & (pc.to_numpy() != ""), styled, pc))
+    """Postcodes as typed: "1234 AB", "1234ab", "1234 ab", "1234-AB"."""
+    out = pc.to_numpy(dtype=object).copy()
+    idx = np.flatnonzero(mask & (out != ""))
+    sub = pd.Series(out[idx], dtype="string[pyarrow]")
+    style = rng.integers(0, 4, len(idx))
+    spaced = sub.str[:4] + " " + sub.str[4:]
+    styled = np.select([style == 0, style == 1, style == 2],
+                       [spaced.to_numpy(object), sub.str.lower().to_numpy(object), spaced.str.lower().to_numpy(object)],
+                       (sub.str[:4] + "-" + sub.str[4:]).to_numpy(object))
+    out[idx] = styled
+    return pd.Series(out)
 
 
 def phone_notation(number: pd.Series, area_len: pd.Series, style: np.ndarray) -> pd.Series:
     """Write 10-digit Dutch numbers the ways people do: 020-1234567, +31 20 1234567, 0031..., 201234567.
 
+    A negative style keeps the number as it is.
+
     Examples:
         >>> phone_notation(pd.Series(["0201234567"] * 6), pd.Series([3] * 6), np.arange(6)).tolist()
         ['020-1234567', '+31 20 1234567', '0031201234567', '(020) 1234567', '201234567', '020 123 4567']
+        >>> phone_notation(pd.Series(["0612345678", ""]), pd.Series([2, 2]), np.array([0, 1])).tolist()
+        ['06-12345678', '']
     """
-    a = area_len.to_numpy()
-    area = np.where(a == 4, number.str[:4], number.str[:3])
-    rest = np.where(a == 4, number.str[4:], number.str[3:])
-    rest_s = pd.Series(rest)
-    options = [area + "-" + rest, "+31 " + pd.Series(area).str[1:] + " " + rest, "0031" + number.str[1:],
-               "(" + area + ") " + rest, number.str[1:], area + " " + rest_s.str[:3] + " " + rest_s.str[3:]]
-    out = np.select([style == i for i in range(len(options))], [np.asarray(o) for o in options], number)
-    return pd.Series(np.where(number.to_numpy() == "", "", out))
+    out = number.to_numpy(dtype=object).copy()
+    idx = np.flatnonzero((style >= 0) & (out != ""))
+    if not len(idx):
+        return pd.Series(out)
+    num = pd.Series(out[idx], dtype="string[pyarrow]")
+    a, st = area_len.to_numpy()[idx], style[idx]
+    area = pd.Series(np.select([a == 2, a == 4], [num.str[:2], num.str[:4]], num.str[:3]), dtype="string[pyarrow]")
+    rest = pd.Series(np.select([a == 2, a == 4], [num.str[2:], num.str[4:]], num.str[3:]), dtype="string[pyarrow]")
+    options = [area + "-" + rest, "+31 " + area.str[1:] + " " + rest, "0031" + num.str[1:],
+               "(" + area + ") " + rest, num.str[1:], area + " " + rest.str[:3] + " " + rest.str[3:]]
+    out[idx] = np.select([st == i for i in range(len(options))], [o.to_numpy(dtype=object) for o in options])
+    return pd.Series(out)
 
 
-def _contacts(rec: pd.DataFrame, m: dict[str, np.ndarray], rng: np.random.Generator) -> None:
-    style = np.where(m["phone_style"], rng.integers(0, 6, len(rec)), -1)
+def _contacts(rec: _Columns, m: dict[str, np.ndarray], rng: np.random.Generator) -> None:
+    style = np.where(m["phone_style"], rng.integers(0, 6, rec.n), -1)
     rec["phone"] = phone_notation(rec["phone"], rec["area_code"].str.len(), style).to_numpy()
-    mobile_style = np.where(m["phone_style"], rng.integers(0, 6, len(rec)), -1)
-    rec["mobile"] = phone_notation(rec["mobile"], pd.Series(np.full(len(rec), 2)), mobile_style).to_numpy()
-    local, _, domain = rec["email"].str.partition("@").T.to_numpy() if len(rec) else ([], [], [])
-    typo_domain = [N.EMAIL_DOMAIN_TYPOS.get(d, (d,))[int(x * 9) % len(N.EMAIL_DOMAIN_TYPOS.get(d, (d,)))]
-                   for d, x in zip(domain, rng.random(len(rec)))]
-    bad = m["email_typo"] & (rec["email"].to_numpy() != "")
-    rec["email"] = np.where(bad, pd.Series(local) + "@" + pd.Series(typo_domain), rec["email"])
+    mobile_style = np.where(m["phone_style"], rng.integers(0, 6, rec.n), -1)
+    rec["mobile"] = phone_notation(rec["mobile"], pd.Series(np.full(rec.n, 2)), mobile_style).to_numpy()
+    bad = np.flatnonzero(m["email_typo"] & (rec["email"].to_numpy() != ""))
+    email = rec["email"].to_numpy(dtype=object).copy()
+    for i, x in zip(bad, rng.random(len(bad))):
+        local, _, domain = email[i].partition("@")
+        options = N.EMAIL_DOMAIN_TYPOS.get(domain, (domain,))
+        email[i] = local + "@" + options[int(x * 9) % len(options)]
+    rec["email"] = email
     rec["postcode"] = _postcode_style(rec["postcode"], m["postcode_style"], rng).to_numpy()
 
 
 def _swap_day_month(dates: pd.Series, mask: np.ndarray) -> pd.Series:
-    day, month = dates.str[8:10], dates.str[5:7]
-    ok = mask & (dates.to_numpy() != "") & (pd.to_numeric(day, errors="coerce").fillna(99).to_numpy() <= 12)
-    return pd.Series(np.where(ok, dates.str[:5] + day + "-" + month, dates))
+    """1984-04-02 becomes 1984-02-04 (only where the day could be a month)."""
+    out = dates.to_numpy(dtype=object).copy()
+    idx = np.flatnonzero(mask & (out != ""))
+    swapped = [d[:5] + d[8:10] + "-" + d[5:7] for d in out[idx]]
+    ok = np.array([int(d[8:10]) <= 12 for d in out[idx]], dtype=bool)
+    out[idx[ok]] = np.array(swapped, dtype=object)[ok] if len(idx) else out[idx[ok]]
+    return pd.Series(out)
 
 
-def _blank_some(rec: pd.DataFrame, mask: np.ndarray, rng: np.random.Generator) -> None:
+def _blank_some(rec: _Columns, mask: np.ndarray, rng: np.random.Generator) -> None:
     """Missing fields: one or two of e-mail, phone, mobile, birth date, postcode, street per record."""
     fields = ["email", "phone", "mobile", "birth_date", "postcode", "street", "initials"]
-    pick = rng.integers(0, len(fields), (2, len(rec)))
-    second = rng.random(len(rec)) < 0.4
+    pick = rng.integers(0, len(fields), (2, rec.n))
+    second = rng.random(rec.n) < 0.4
     for i, col in enumerate(fields):
         hit = mask & ((pick[0] == i) | (second & (pick[1] == i)))
         rec[col] = np.where(hit, "", rec[col])
@@ -206,23 +243,42 @@ def generate_records(n_records: int, seed: int, duplicate_rate: float = 0.3, *, 
     n_entities = max(1, int(round(n_records * (1 - duplicate_rate))))
     pop = generate_population(n_entities, seed, n_advisers=n_advisers)
     owners, dup = _record_owners(rng, n_records, n_entities)
-    rec = pop.iloc[owners].reset_index(drop=True)
+    rec = vary_records(pop.iloc[owners], dup, rng, variation_rate=variation_rate, n_advisers=n_advisers)
+    rec["record_id"] = "R" + pd.Series(np.arange(1, n_records + 1)).astype(str).str.zfill(7)
+    rec["source"] = np.array(sources)[rng.integers(0, len(sources), n_records)]
+    rec["source_key"] = pd.Series(rng.integers(1, 10 * n_records + 10, n_records)).astype(str).str.zfill(6)
+    columns = RECORD_COLUMNS + ["entity_id"] + (DETAIL_COLUMNS if details else [])
+    return rec[columns]
+
+
+DETAIL_COLUMNS = ["household_id", "org_id", "variations", "true_street", "true_house_number", "true_postcode",
+                  "true_city"]
+
+
+def vary_records(rows: pd.DataFrame, dup: np.ndarray, rng: np.random.Generator, *, variation_rate: float = 1.0,
+                 n_advisers: int = 5, force: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """One varied record per population row; ``dup`` marks further records of an entity (varied more).
+
+    ``force`` switches variations on for chosen rows (the fixtures plant specific errors). The result has
+    the record columns, ``entity_id`` and the detail columns (``true_*`` is the address after a move).
+    """
+    rec = _Columns(rows)
     m = _masks(rng, dup, variation_rate)
     m["moved"] &= dup
+    for name, mask in (force or {}).items():
+        m[name] = m[name] | mask
     _move(rec, m["moved"], rng)
+    for col in ("street", "house_number", "postcode", "city"):
+        rec["true_" + col] = rec[col].copy()
     _names(rec, m, rng)
     _contacts(rec, m, rng)
     rec["birth_date"] = _swap_day_month(rec["birth_date"], m["swap_day_month"]).to_numpy()
     _blank_some(rec, m["missing"], rng)
-    other = np.array(N.ADVISERS[:n_advisers])[rng.integers(0, n_advisers, n_records)]
-    rec["adviser"] = np.where(dup & (rng.random(n_records) < 0.1), other, rec["adviser"])
-    rec["record_id"] = "R" + pd.Series(np.arange(1, n_records + 1)).astype(str).str.zfill(7)
-    rec["source"] = np.array(sources)[rng.integers(0, len(sources), n_records)]
-    rec["source_key"] = pd.Series(rng.integers(1, 10 * n_records + 10, n_records)).astype(str).str.zfill(6)
-    columns = RECORD_COLUMNS + ["entity_id"]
-    if details:
-        names = np.array(list(m))
-        flags = np.stack([m[k] for k in m], axis=1)
-        rec["variations"] = [";".join(names[row]) for row in flags]
-        columns += ["household_id", "org_id", "variations"]
-    return rec[columns]
+    other = np.array(N.ADVISERS[:n_advisers])[rng.integers(0, n_advisers, rec.n)]
+    rec["adviser"] = np.where(dup & (rng.random(rec.n) < 0.1), other, rec["adviser"])
+    names = np.array(list(m))
+    flags = np.stack([m[k] for k in m], axis=1)
+    rec["variations"] = [";".join(names[row]) for row in flags]
+    for col in ("record_id", "source", "source_key"):
+        rec[col] = np.full(rec.n, "", dtype=object)
+    return pd.DataFrame({c: rec[c].to_numpy() for c in RECORD_COLUMNS + ["entity_id"] + DETAIL_COLUMNS})
