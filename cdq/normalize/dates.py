@@ -23,7 +23,7 @@ MONTHS = {
 }
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _DMY = re.compile(r"^(\d{1,2})([-/.\s])(\d{1,2})\2(\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
-_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{4})$|^(\d{4})(\d{2})(\d{2})$")
+
 _WORDS = re.compile(r"^(\d{1,2})\s*(?:e\s+)?([a-z]+)\.?\s*,?\s*(\d{2}|\d{4})$")
 
 
@@ -33,6 +33,16 @@ def _year(text: str, today: dt.date) -> int:
     if len(text) == 2:
         year += 2000 if year <= today.year % 100 else 1900
     return year
+
+
+def _compact(text: str) -> tuple[str | None, str | None]:
+    """ "19610303" (yyyymmdd) or "03031961" (ddmmyyyy), whichever is a real date (yyyymmdd first)."""
+    for y, mo, d in ((text[:4], text[4:6], text[6:]), (text[4:], text[2:4], text[:2])):
+        try:
+            return dt.date(int(y), int(mo), int(d)).isoformat(), None
+        except ValueError:
+            continue
+    return None, "invalid"
 
 
 def parse_date(text: str | None, today: dt.date | None = None) -> tuple[str | None, str | None]:
@@ -57,9 +67,8 @@ def parse_date(text: str | None, today: dt.date | None = None) -> tuple[str | No
             d, mo, note = mo, d, "month-day"
         elif m.group(2) == "/" and d <= 12 and mo <= 12 and d != mo:
             note = "ambiguous"
-    elif m := _COMPACT.match(text):
-        d, mo, y = (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m.group(1) else \
-            (int(m.group(6)), int(m.group(5)), int(m.group(4)))
+    elif re.fullmatch(r"\d{8}", text):
+        return _compact(text)
     elif (m := _WORDS.match(text)) and m.group(2) in MONTHS:
         d, mo, y = int(m.group(1)), MONTHS[m.group(2)], _year(m.group(3), today)
     else:
