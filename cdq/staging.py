@@ -156,8 +156,8 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
     staging["source_row"] = list(raw.rows)
     staging["record_id"] = [f"{source_name}#{r}" for r in raw.rows]
     staging["issues"] = ""
-    for header in headers:
-        staging[RAW_PREFIX + header] = frame_in[header].reset_index(drop=True)
+    raw_values = frame_in.reset_index(drop=True).add_prefix(RAW_PREFIX)
+    staging = pd.concat([staging, raw_values], axis=1)
     return _quarantine_unusable(staging, raw, source_name)
 
 
