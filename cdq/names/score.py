@@ -160,9 +160,16 @@ def score_view(view: pd.DataFrame, resolved: ResolvedPlausibility) -> pd.DataFra
     score = base.copy()
     for code in fired.columns:
         score = np.where(fired[code].to_numpy(), score * (1.0 - resolved.rules[code].penalty), score)
-    is_company = fired[COMPANY].to_numpy() if COMPANY in fired else np.zeros(len(view), bool)
-    org_without_person = (view["party_type"].str.lower().str.startswith("org") & (view["full"] == "")
-                          & (view["initials"] == "")).to_numpy()
+    is_company = np.zeros(len(view), bool)
+    if COMPANY in fired:
+        # "n.v.t." reads as the legal form N.V. and "info@bakkerij.nl" holds a trade word: junk stays junk
+        errors = [c for c in fired.columns if c != COMPANY and resolved.rules[c].severity == "error"]
+        fired[COMPANY] &= ~fired[errors].any(axis=1)
+        is_company = fired[COMPANY].to_numpy()
+        score = np.where(is_company, 1.0, score)
+    is_org_record = view["party_type"].str.lower().str.startswith("org") | (view["company_name"] != "")
+    org_without_person = (is_org_record & (view["full"] == "") & (view["initials"] == "")
+                          & (view["title"] == "")).to_numpy()
     is_org = is_company | org_without_person
     if "NAME_MISSING" in fired:
         fired.loc[org_without_person, "NAME_MISSING"] = False

@@ -20,6 +20,9 @@ def register(app: typer.Typer) -> None:
     """Add the ``cdq reference`` command group."""
     group = typer.Typer(help="Load and inspect the address reference (BAG, PC4).", no_args_is_help=True)
     app.add_typer(group, name="reference")
+    from cdq.cli.commands.names import register_reference
+
+    register_reference(group)  # cdq reference load-names (name lists for name plausibility)
 
     @group.command("load-bag")
     @report.handle_errors
