@@ -75,8 +75,8 @@ def normalize(frame: pd.DataFrame, config: NormalizeConfig | None = None) -> tup
     for column in CANONICAL:
         if column not in out:
             out[column] = None
-        elif out[column].dtype != object:
-            out[column] = out[column].astype(object).where(out[column].notna(), None)
+        else:
+            out[column] = _as_text(out[column])
     originals = {c: out[c].to_numpy(dtype=object).copy() for c in REWRITTEN}
     report = Collector(out)
     families = _families(config)
@@ -90,6 +90,18 @@ def normalize(frame: pd.DataFrame, config: NormalizeConfig | None = None) -> tup
     _keep_originals(out, originals)
     out["issues"] = report.issues(out["issues"])
     return out, report.findings()
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Values as str (Excel gives ints and floats: 1234.0 → "1234"), missing as None."""
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        return series.where(series.notna(), None)
+    values = series.astype(object)
+    return values.where(values.isna(), values.map(_text, na_action="ignore")).where(values.notna(), None)
+
+
+def _text(value: object) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _keep_originals(out: pd.DataFrame, originals: dict[str, np.ndarray]) -> None:

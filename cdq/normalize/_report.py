@@ -11,7 +11,7 @@ from cdq.reasons import REASONS
 #: Codes that only note a cosmetic rewrite: they go to findings, not to the row's ``issues``.
 COSMETIC = {
     "POSTCODE_REFORMATTED", "PHONE_REFORMATTED", "EMAIL_REFORMATTED", "DATE_REFORMATTED", "NAME_RECASED",
-    "NAME_INITIALS_REFORMATTED", "PARTY_TYPE_DERIVED",
+    "NAME_INITIALS_REFORMATTED", "PARTY_TYPE_DERIVED", "LEGAL_FORM_DERIVED",
 }
 
 

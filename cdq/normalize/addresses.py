@@ -52,7 +52,7 @@ def normalize_postcodes(frame: pd.DataFrame, report: Collector) -> None:
     present = before.notna().to_numpy()
     changed = present & valid.to_numpy() & (canonical.to_numpy() != before.to_numpy())
     frame["postcode"] = np.where(dutch & valid.to_numpy(), canonical.to_numpy(), before.to_numpy())
-    frame["postcode_pc4"] = np.where(dutch & valid.to_numpy(), canonical.str[:4].to_numpy(dtype=object), None)
+    frame["postcode_pc4"] = np.where(dutch & valid.to_numpy(), canonical.astype("string").str[:4].astype(object).to_numpy(dtype=object), None)
     report.add(changed & dutch, "postcode", "POSTCODE_REFORMATTED", "info", before.to_numpy(dtype=object))
     report.add(present & dutch & ~valid.to_numpy(), "postcode", "POSTCODE_INVALID", "error",
                before.to_numpy(dtype=object))
