@@ -191,7 +191,9 @@ def _verify(given: pd.DataFrame, todo: np.ndarray, store, result: _Result, findi
     found_mask = np.zeros(len(given), dtype=bool)
     search = np.flatnonzero(todo & ~has_pc)
     if len(search):
-        found = find_postcodes(store, given.iloc[search])
+        # An online provider searches in its own way; the local store uses cdq.address.find.
+        finder = getattr(store, "find_postcodes", None)
+        found = finder(given.iloc[search]) if finder else find_postcodes(store, given.iloc[search])
         ok = found["pc_code"].to_numpy() >= 0
         pc_code[search[ok]] = found["pc_code"].to_numpy()[ok]
         found_mask[search[ok]] = True
