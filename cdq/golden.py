@@ -355,3 +355,35 @@ def set_override(store: GoldenStore, golden_id: str, column: str, value: str | N
         written = _resurvive(store, conn, {golden_id}, {}, rules, run_id)
     store.finish_run(run_id, counts={"golden_written": len(written)})
     return MergeResult(run_id, {"golden_written": len(written)}, written)
+
+
+def batch_status(staging: pd.DataFrame, store: GoldenStore) -> pd.Series:
+    """Per staging row: ``new``, ``changed`` or ``same`` compared with the store (by ref and content hash).
+
+    The nightly run uses it to clean and match only what is new or changed.
+    """
+    batch = pd.DataFrame({"ref": record_refs(staging).to_numpy()}, index=staging.index)
+    batch["payload"], batch["hash"] = _payloads(staging)
+    with store.engine.connect() as conn:
+        known = store.lookup_sources(conn, batch["ref"]).drop_duplicates("ref").set_index("ref")
+    old_hash = batch["ref"].map(known["content_hash"]) if len(known) else pd.Series(None, index=batch.index)
+    deleted = batch["ref"].map(known["deleted_run"]).notna() if len(known) else pd.Series(False, index=batch.index)
+    status = pd.Series("same", index=staging.index)
+    status[old_hash.isna()] = "new"
+    status[old_hash.notna() & ((old_hash != batch["hash"]) | deleted)] = "changed"
+    return status
+
+
+def stored_records(store: GoldenStore, *, exclude_refs: set[str] | frozenset = frozenset()) -> pd.DataFrame:
+    """Every live stored source record as a staging-like frame (``record_id`` = ``stored:<ref>``).
+
+    These are the existing customers a nightly batch is matched against.
+    """
+    from cdq.store.schema import source_records
+
+    query = sa.select(source_records.c.ref, source_records.c.payload).where(source_records.c.deleted_run.is_(None))
+    with store.engine.connect() as conn:
+        rows = [(ref, payload) for ref, payload in conn.execute(query).all() if ref not in exclude_refs]
+    frame = pd.DataFrame([json.loads(p) for _, p in rows], columns=PAYLOAD_COLUMNS)
+    frame.insert(0, "record_id", ["stored:" + ref for ref, _ in rows])
+    return frame

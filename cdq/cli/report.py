@@ -89,3 +89,32 @@ def import_summary(result) -> None:
     ]
     if rows:
         table(pd.DataFrame(rows), title="import")
+
+
+def run_summary(ctx) -> None:
+    """What a pipeline run did: inputs, headline numbers, stage timings, outputs; the load line last."""
+    tables = ctx.results.get("import", [])
+    if tables:
+        import_summary(type("R", (), {"tables": tables})())
+    headline = []
+    staging = ctx.frames.get("staging")
+    quarantine = ctx.frames.get("quarantine")
+    rows_in = sum(t["rows_in"] for t in tables)
+    if staging is not None:
+        headline.append(("rows in", rows_in))
+        headline.append(("staged", len(staging)))
+    if quarantine is not None:
+        headline.append(("quarantined", len(quarantine)))
+    for key, value in ctx.results.get("headline", {}).items():
+        headline.append((key, value))
+    if headline:
+        table(pd.DataFrame(headline, columns=["what", "count"]), title=f"run {ctx.spec.name}")
+    timings = pd.DataFrame(
+        [(name, f"{seconds:.2f}") for name, seconds in ctx.timings.items()], columns=["stage", "seconds"]
+    )
+    table(timings, title="stages")
+    for label, path in ctx.results.get("outputs", {}).items():
+        line(f"{label}: {path}")
+    load = ctx.results.get("load")
+    if load is not None:
+        line(load.line())
