@@ -39,9 +39,11 @@ class LoadResult:
     merged: int = 0
     unchanged: int = 0
     dry_run: bool = False
+    rejected: int = 0
 
     def line(self) -> str:
-        return f"loaded: {self.created} created, {self.updated} updated, {self.merged} merged, {self.unchanged} unchanged"
+        line = f"loaded: {self.created} created, {self.updated} updated, {self.merged} merged, {self.unchanged} unchanged"
+        return line + (f", {self.rejected} rejected" if self.rejected else "")
 
     def would(self) -> str:
         return f"Would create {self.created} / update {self.updated} / merge {self.merged} records"
@@ -55,10 +57,19 @@ class LoadPlan:
     updates: dict[str, list[dict]] = field(default_factory=dict)
     merges: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     unchanged: int = 0
+    #: Changes a remote CRM refused: ``{"entity", "key", "action", "reason"}`` (kept for the next load).
+    rejected: list[dict] = field(default_factory=list)
 
     def result(self, dry_run: bool = False) -> LoadResult:
         count = lambda d: sum(len(v) for v in d.values())  # noqa: E731
-        return LoadResult(count(self.creates), count(self.updates), count(self.merges), self.unchanged, dry_run)
+        return LoadResult(count(self.creates), count(self.updates), count(self.merges), self.unchanged, dry_run,
+                          len(self.rejected))
+
+    def reject(self, entity: str, key: str, action: str, reason: str) -> None:
+        """Take a change the CRM refused out of the plan and record why (remote targets call this)."""
+        group = {"create": self.creates, "update": self.updates, "merge": self.merges}[action].get(entity, [])
+        group[:] = [c for c in group if (c[0] if isinstance(c, tuple) else next(iter(c.values()))) != key]
+        self.rejected.append({"entity": entity, "key": key, "action": action, "reason": reason})
 
 
 def _text(value) -> str | None:
@@ -94,6 +105,14 @@ class CrmTarget(ABC):
         """The golden store change sequence already loaded (0: load everything)."""
         return 0
 
+    def pending(self) -> list[str]:
+        """Golden ids an earlier load could not apply (rejected by the CRM): loaded again next time."""
+        return []
+
+    def values(self, entity: Entity, row: dict) -> dict[str, str | None]:
+        """The CRM column values wanted for one golden row (override to combine or convert fields)."""
+        return {crm: _text(row.get(gold)) for crm, gold in entity.columns.items()}
+
     def transaction(self) -> AbstractContextManager:
         """Context in which a load's writes happen atomically (default: none)."""
         return nullcontext()
@@ -115,7 +134,7 @@ class CrmTarget(ABC):
 
     def _plan_upserts(self, plan: LoadPlan, entity: Entity, active: pd.DataFrame, current: pd.DataFrame) -> None:
         for row in active.to_dict("records"):
-            wanted = {crm: _text(row.get(gold)) for crm, gold in entity.columns.items()}
+            wanted = self.values(entity, row)
             key = str(row["golden_id"])
             if entity.merged_into:
                 wanted[entity.merged_into] = None
@@ -148,6 +167,7 @@ class CrmTarget(ABC):
                 self.create(entity, plan.creates.get(entity.name, []))
                 self.update(entity, plan.updates.get(entity.name, []))
                 self.merge(entity, plan.merges.get(entity.name, []))
+            result = plan.result(dry_run)  # without the changes a remote CRM rejected (plan.reject)
             self.report(result, plan, watermark)
         logger.info("CRM load: %s", result.line())
         return result, plan
@@ -159,6 +179,10 @@ def load_from_store(store, crm: CrmTarget, *, dry_run: bool = False, full: bool 
 
     since = crm.watermark()
     rows = store.changes_since(since, full=full)
+    retry = [] if full else sorted(set(crm.pending()) - set(rows["golden_id"].astype(str)))
+    if retry:  # records the CRM refused last time go again, whatever their change sequence
+        with store.engine.connect() as conn:
+            rows = pd.concat([rows, store.golden(conn, retry)[list(rows.columns)]], ignore_index=True)
     watermark = int(rows["seq"].max()) if len(rows) else since
     changes = golden_frame(rows.drop(columns=["seq"])) if len(rows) else pd.DataFrame(
         columns=["golden_id", "status", "merged_into"])
