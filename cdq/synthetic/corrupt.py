@@ -48,7 +48,7 @@ def typo(text: str, r: float) -> str:
 
     Examples:
         >>> typo("Jansen", 0.1), typo("Jansen", 0.5), typo("Jansen", 0.9)
-        ('ansen', 'Jannsen', 'Jansrn')
+        ('Jnsen', 'Janssen', 'Jansbn')
     """
     if len(text) < 3:
         return text
@@ -59,7 +59,8 @@ def typo(text: str, r: float) -> str:
     if kind == 1:
         return text[:pos + 1] + text[pos] + text[pos + 1:]
     char = text[pos].lower()
-    return text[:pos] + _KEYBOARD.get(char, char) + text[pos + 1:]
+    new = _KEYBOARD.get(char, char)
+    return text[:pos] + (new.upper() if text[pos].isupper() else new) + text[pos + 1:]
 
 
 def transpose(text: str, r: float) -> str:

@@ -89,8 +89,9 @@ def places() -> pd.DataFrame:
 
     Examples:
         >>> table = places()
-        >>> table.set_index("place").loc["Utrecht", ["pc4_lo", "pc4_hi", "area_code"]].tolist()
-        [3511, 3585, '030']
+        >>> row = table.set_index("place").loc["Utrecht"]
+        >>> int(row.pc4_lo), int(row.pc4_hi), row.area_code
+        (3511, 3585, '030')
     """
     rows = [line.split("|") for line in _PLACES.strip().splitlines()]
     frame = pd.DataFrame(rows, columns=["place", "pc4_lo", "pc4_hi", "gemeente", "provincie", "area_code"])
