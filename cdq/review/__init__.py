@@ -1,0 +1,80 @@
+"""The steward review loop: export the uncertain pairs to a workbook, import the decisions, respect them.
+
+1. :func:`export_review` writes the review band (pairs whose ``decision`` is ``review``) to an ``.xlsx``
+   workbook: one row per pair, records side by side, differences highlighted, a decision drop-down.
+2. A steward decides in Excel or LibreOffice and saves (``.xlsx`` or ``.ods``).
+3. :func:`apply_review` stores the decisions in the golden store (table ``review_decisions``).
+4. Every later run calls :func:`apply_decisions` (decided pairs leave the review band, the model never
+   overrides them) and :func:`recluster` (steward matches link, steward non-matches split).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cdq.review.decisions import apply_decisions, load_decisions, recluster, save_decisions
+from cdq.review.workbook import read_decisions, review_rows, write_workbook
+
+__all__ = ["DecisionResult", "apply_decisions", "apply_review", "export_review", "load_decisions", "recluster"]
+
+logger = logging.getLogger(__name__)
+
+
+def export_review(pairs: pd.DataFrame, records: pd.DataFrame, path: str | Path,
+                  decisions: pd.DataFrame | None = None) -> Path:
+    """Write the review workbook for the pairs still in the review band; returns its path.
+
+    Args:
+        pairs: linkage pairs (``record_id_l, record_id_r, match_probability, match_weight, decision`` and
+            the per-field ``<name>_level``/``<name>_weight`` columns).
+        records: the records the pairs refer to (``record_id`` and canonical columns).
+        path: the ``.xlsx`` to write.
+        decisions: stored decisions (:func:`load_decisions`); pairs already decided are left out.
+    """
+    if decisions is not None and len(decisions):
+        pairs = apply_decisions(pairs, decisions, records)
+    rows = review_rows(pairs, records)
+    logger.info("review: %d pairs exported", len(rows))
+    return write_workbook(rows, path)
+
+
+@dataclass
+class DecisionResult:
+    """What an import of a review workbook did."""
+
+    workbook: Path
+    decisions: pd.DataFrame
+    stored: int
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = self.decisions["decision"].value_counts()
+        return {"match": int(counted.get("match", 0)), "non_match": int(counted.get("non_match", 0))}
+
+    def line(self) -> str:
+        c = self.counts
+        return f"review: {c['match']} match, {c['non_match']} no match stored from {self.workbook.name}"
+
+
+def apply_review(workbook: str | Path, store_url: str, decided_by: str | None = None) -> DecisionResult:
+    """Read the decisions from a (re-saved) review workbook and store them in the golden store."""
+    workbook = Path(workbook)
+    decided = read_decisions(workbook)
+    who = decided_by or _user()
+    rows = decided.assign(decided_by=who, decided_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                          workbook=workbook.name)
+    stored = save_decisions(store_url, rows)
+    return DecisionResult(workbook, decided, stored)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (containers): still record that a steward decided
+        return "steward"
