@@ -18,7 +18,7 @@ import pandas as pd
 
 from cdq.address import pc4 as pc4_module
 from cdq.address.find import find_postcodes
-from cdq.address.keys import canonical_postcode, encode_postcodes, split_numbers, valid_postcode
+from cdq.address.keys import canonical_postcode, encode_postcodes, per_distinct, split_numbers, valid_postcode
 from cdq.address.resolve import resolve
 from cdq.address.text import city_key, compare, street_key
 from cdq.columns import FINDINGS, empty_findings
@@ -64,10 +64,8 @@ def _as_array(value, n: int) -> np.ndarray:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Stripped text, ``None`` where empty."""
-    text = series.astype("string").str.strip()
-    keep = (text.notna() & (text != "")).fillna(False).to_numpy(dtype=bool)
-    return text.astype(object).where(keep, None)
+    """Stripped text, ``None`` where empty (computed once per distinct value)."""
+    return pd.Series(per_distinct(series, lambda v: str(v).strip() or None), index=series.index, dtype=object)
 
 
 def _given(frame: pd.DataFrame) -> pd.DataFrame:
@@ -229,10 +227,15 @@ def _not_found(matched: pd.DataFrame, pc_code: np.ndarray, store, result: _Resul
 
 def _compare_column(typed: np.ndarray, register: np.ndarray, key, also: np.ndarray | None = None) -> np.ndarray:
     """Comparison outcome per record, computed once per distinct (typed, register[, also]) triple."""
+    outcome = np.full(len(typed), "verified", dtype=object)
+    empty = pd.isna(typed)
+    outcome[empty] = "completed"
+    rest = np.flatnonzero(~empty & (typed != register))
     also = also if also is not None else np.full(len(typed), None, dtype=object)
-    triples = list(zip(typed, register, also))
+    triples = list(zip(typed[rest], register[rest], also[rest]))
     cache = {t: compare(t[0], t[1], key=key, also=t[2]) for t in set(triples)}
-    return np.array([cache[t] for t in triples], dtype=object)
+    outcome[rest] = [cache[t] for t in triples]
+    return outcome
 
 
 def _outcome_findings(findings: _Findings, column: str, pos: np.ndarray, outcome: np.ndarray,

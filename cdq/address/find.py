@@ -36,12 +36,19 @@ def _streets_for(pairs: pd.DataFrame, place_ids: dict[str, set[int]], store) -> 
     place_streets = store.place_streets()
     by_place = place_streets.groupby("place_id")["street_id"].agg(list).to_dict()
     names = store.street_names
+    keyed: dict[int, dict[str, set[int]]] = {}
     out = {}
     for city, street in zip(pairs["city"], pairs["street"]):
-        ids = {s for p in place_ids.get(city, ()) for s in by_place.get(p, ())}
+        places = place_ids.get(city, ())
+        for p in places:
+            if p not in keyed:
+                keyed[p] = {}
+                for s in by_place.get(p, ()):
+                    keyed[p].setdefault(street_key(names[s]), set()).add(s)
         key = street_key(street)
-        exact = {s for s in ids if street_key(names[s]) == key}
-        out[(city, street)] = exact or {s for s in ids if similar_keys(key, street_key(names[s]))}
+        exact = set().union(*(keyed[p].get(key, set()) for p in places)) if places else set()
+        out[(city, street)] = exact or {s for p in places for k, ids in keyed[p].items()
+                                        if similar_keys(key, k) for s in ids}
     return out
 
 

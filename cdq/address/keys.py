@@ -21,6 +21,25 @@ _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII"
           "X": "10"}
 
 
+def per_distinct(series: pd.Series, func) -> np.ndarray:
+    """``func`` applied once per distinct non-missing value (a million rows repeat a few thousand values).
+
+    Examples:
+        >>> per_distinct(pd.Series(["a", None, "a"]), str.upper).tolist()
+        ['A', None, 'A']
+    """
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = [func(u) for u in uniques]
+    results[-1] = None
+    return results[codes]
+
+
+def _clean_postcode(value: object) -> str | None:
+    text = re.sub(r"\s+", "", str(value)).upper()
+    return text or None
+
+
 def canonical_postcode(series: pd.Series) -> pd.Series:
     """Upper-case, spaces removed; ``None`` where empty. Validity is checked by :func:`valid_postcode`.
 
@@ -28,8 +47,11 @@ def canonical_postcode(series: pd.Series) -> pd.Series:
         >>> canonical_postcode(pd.Series([" 1234 ab", None, ""])).tolist()
         ['1234AB', None, None]
     """
-    text = series.astype("string").str.replace(r"\s+", "", regex=True).str.upper()
-    return _none_where_empty(text)
+    return pd.Series(per_distinct(series, _clean_postcode), index=series.index, dtype=object)
+
+
+def _is_valid_postcode(value: str) -> bool:
+    return bool(POSTCODE.match(value)) and value[4:] not in FORBIDDEN_LETTERS
 
 
 def valid_postcode(series: pd.Series) -> pd.Series:
@@ -39,9 +61,8 @@ def valid_postcode(series: pd.Series) -> pd.Series:
         >>> valid_postcode(pd.Series(["1234AB", "0123AB", "1234SS", None])).tolist()
         [True, False, False, False]
     """
-    text = series.astype("string")
-    ok = text.str.fullmatch(POSTCODE.pattern).fillna(False).astype(bool)
-    return ok & ~text.str[4:].isin(FORBIDDEN_LETTERS).fillna(False).astype(bool)
+    valid = per_distinct(series, _is_valid_postcode)
+    return pd.Series(valid == True, index=series.index)  # noqa: E712 - None counts as not valid
 
 
 def encode_postcodes(series: pd.Series) -> np.ndarray:
@@ -105,28 +126,19 @@ def split_numbers(number: pd.Series, letter: pd.Series, addition: pd.Series) -> 
         ...               pd.Series([None, None, None])).values.tolist()
         [[12, None, '2'], [7, 'A', None], [<NA>, None, None]]
     """
-    text = number.astype("string").str.strip()
-    parts = {v: split_house_number(v) for v in text.dropna().unique()}
-    split = pd.DataFrame({
-        "number": text.map(lambda v: parts[v].number if v in parts else None),
-        "letter": text.map(lambda v: parts[v].letter if v in parts else None),
-        "addition": text.map(lambda v: parts[v].addition if v in parts else None),
-    }, index=number.index)
-    given_letter = _upper_or_none(letter)
-    given_addition = _upper_or_none(addition)
+    parts = per_distinct(number, lambda v: split_house_number(str(v).strip()))
+    split_number = np.array([int(p.number) if p is not None and p.number else -1 for p in parts], dtype=np.int64)
     out = pd.DataFrame(index=number.index)
-    out["number"] = pd.to_numeric(split["number"], errors="coerce").astype("Int64")
-    out.loc[out["number"] > 99999, "number"] = pd.NA
-    out["letter"] = given_letter.where(given_letter.notna(), split["letter"]).astype(object)
-    out["addition"] = given_addition.where(given_addition.notna(), split["addition"]).astype(object)
-    out = out.astype({"letter": object, "addition": object})
-    return out.where(out.notna(), None).astype({"number": "Int64"})
+    out["number"] = pd.array(np.where((split_number > 0) & (split_number <= 99999), split_number, -1),
+                             dtype="Int64")
+    out.loc[out["number"] < 0, "number"] = pd.NA
+    given_letter, given_addition = _upper_or_none(letter), _upper_or_none(addition)
+    out["letter"] = np.where(given_letter != None, given_letter,  # noqa: E711 - elementwise
+                             [p.letter if p is not None else None for p in parts])
+    out["addition"] = np.where(given_addition != None, given_addition,  # noqa: E711
+                               [p.addition if p is not None else None for p in parts])
+    return out
 
 
-def _upper_or_none(series: pd.Series) -> pd.Series:
-    return _none_where_empty(series.astype("string").str.strip().str.upper())
-
-
-def _none_where_empty(text: pd.Series) -> pd.Series:
-    keep = (text.notna() & (text != "")).fillna(False).to_numpy(dtype=bool)
-    return text.astype(object).where(keep, None)
+def _upper_or_none(series: pd.Series) -> np.ndarray:
+    return per_distinct(series, lambda v: str(v).strip().upper() or None)

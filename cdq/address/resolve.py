@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdq.address.keys import suffix_key
+from cdq.address.keys import per_distinct, suffix_key
 
 #: How a record met the register.
 KINDS = ("exact", "suffix", "single", "addition_unknown", "ambiguous", "not_found")
@@ -21,9 +21,8 @@ def add_suffix_keys(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["letter_s"] = out["letter"].fillna("").astype(str)
     out["addition_s"] = out["addition"].fillna("").astype(str)
-    pairs = out[["letter_s", "addition_s"]].drop_duplicates()
-    keys = {(a, b): suffix_key(a, b) for a, b in zip(pairs["letter_s"], pairs["addition_s"])}
-    out["skey"] = [keys[(a, b)] for a, b in zip(out["letter_s"], out["addition_s"])] if len(out) else []
+    combined = pd.Series(out["letter_s"].to_numpy() + "\x1f" + out["addition_s"].to_numpy(), dtype=object)
+    out["skey"] = per_distinct(combined, lambda v: suffix_key(*v.split("\x1f"))) if len(out) else []
     return out
 
 

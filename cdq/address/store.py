@@ -52,8 +52,8 @@ CREATE TABLE IF NOT EXISTS pc4(pc4 INTEGER NOT NULL, place TEXT NOT NULL, munici
     province TEXT NOT NULL, PRIMARY KEY(pc4, place)) WITHOUT ROWID;
 """
 _CHUNK_KEYS = 50_000
-#: BAG ids are 16 digits with leading zeros; printed in SQL so they never pass through a float.
-_BAG_TEXT = "CASE WHEN a.bag_id IS NULL THEN NULL ELSE printf('%016d', a.bag_id) END"
+#: BAG ids come back as int64 (-1 for none), never as a float (16 digits do not fit a double exactly).
+_BAG_TEXT = "IFNULL(a.bag_id, -1)"
 
 
 def default_store_path() -> Path:
@@ -279,7 +279,9 @@ class AddressStore:
         place_rows = places.reindex(raw["place_id"].to_numpy())
         for column in ("city", "municipality", "province"):
             out[column] = place_rows[column].to_numpy()
-        out["bag_id"] = raw["bag_id"].to_numpy(dtype=object)
+        bag = raw["bag_id"].to_numpy(dtype=np.int64)
+        padded = np.char.zfill(bag.astype(str), 16).astype(object) if len(bag) else np.array([], dtype=object)
+        out["bag_id"] = np.where(bag >= 0, padded, None)
         return out
 
 
