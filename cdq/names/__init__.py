@@ -40,13 +40,11 @@ def score_parts(parts: pd.DataFrame, config=None) -> pd.DataFrame:
     resolved = _resolved(config)
     strings = pd.DataFrame({c: parts[c].astype("object").where(parts[c].notna(), "").astype(str)
                             if c in parts else "" for c in PARTS}, index=parts.index)
-    key = strings[PARTS].agg("\x1f".join, axis=1) if len(strings) else pd.Series(dtype=str)
-    codes, uniques = pd.factorize(key)
-    distinct = strings.iloc[pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()] \
-        if len(codes) else strings
+    # groups numbered in order of first occurrence, which is drop_duplicates' order
+    codes = strings.groupby(PARTS, sort=False).ngroup().to_numpy() if len(strings) else np.zeros(0, int)
+    distinct = strings.drop_duplicates()
     view = build_view(distinct.reset_index(drop=True))
     scored = score_view(view, resolved)
-    scored["name_issues"] = scored.pop("issues").map(";".join)
     logger.info("names: scored %d distinct records for %d rows", len(view), len(parts))
     out = scored.iloc[codes].set_index(parts.index)
     return out[RESULT_COLUMNS + ["is_company"]]

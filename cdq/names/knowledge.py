@@ -43,11 +43,14 @@ def norm(name: object) -> str:
     """
     if name is None or (isinstance(name, float) and name != name):
         return ""
-    text = unicodedata.normalize("NFKD", str(name).lower().replace("ı", "i").replace("ł", "l"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    for ch in "-'’`´.":
-        text = text.replace(ch, " ")
-    return " ".join(text.split())
+    text = str(name).lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.replace("ı", "i").replace("ł", "l"))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(text.translate(_SEPARATORS).split())
+
+
+_SEPARATORS = str.maketrans({ch: " " for ch in "-'’`´."})
 
 
 def default_store() -> Path:

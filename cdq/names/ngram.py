@@ -67,9 +67,22 @@ class NgramModel:
         """
         if not name:
             return float("nan")
-        padded = BOS * (self.order - 1) + name + EOS
         n = self.order - 1
-        total = sum(self.char_logp(padded[i - n:i], padded[i]) for i in range(n, len(padded)))
+        padded = BOS * n + name + EOS
+        logp, bow, unseen = self.logp, self.bow, self.unseen
+        total = 0.0
+        for i in range(n, len(padded)):  # char_logp inlined: this loop is the hot path
+            ch, acc = padded[i], 0.0
+            for k in range(n, -1, -1):
+                h = padded[i - k:i]
+                value = logp.get(h + ch)
+                if value is not None:
+                    acc += value
+                    break
+                acc += bow.get(h, 0.0)
+            else:
+                acc += unseen
+            total += acc
         return total / (len(padded) - n)
 
     def score(self, name: str) -> float:

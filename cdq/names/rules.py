@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from cdq.names.knowledge import Knowledge, norm
-from cdq.normalize.organisations import TRADE_WORDS, legal_form
+from cdq.normalize.organisations import TRADE_WORDS, _legal_form_pattern, legal_form
 from cdq.resources import resource
 from cdq.split import SALUTATIONS, TITLES
 
@@ -66,13 +67,44 @@ def build_view(parts: pd.DataFrame) -> pd.DataFrame:
     """
     view = pd.DataFrame({c: parts[c].fillna("").astype(str).str.strip() if c in parts else "" for c in PARTS},
                         index=parts.index)
-    view["surname"] = (view["infix"] + " " + view["last_name"]).str.strip()
+    view["surname"] = _join(view["infix"], view["last_name"])
     view["given"] = view["first_name"]
-    view["full"] = (view["first_name"] + " " + view["surname"]).str.strip()
-    view["everything"] = (view["title"] + " " + view["initials"] + " " + view["full"]).str.strip()
-    for col in ("first_name", "last_name", "surname", "full", "everything"):
-        view[col + "_key"] = _norm_series(view[col])
+    view["full"] = _join(view["first_name"], view["surname"])
+    view["everything"] = _join(view["title"], view["initials"], view["full"])
+    # norm() works character by character, so the key of a joined text is the join of the parts' keys
+    keys = {c: _norm_series(view[c]) for c in ("title", "initials", "first_name", "infix", "last_name")}
+    view["first_name_key"], view["last_name_key"] = keys["first_name"], keys["last_name"]
+    view["surname_key"] = _join(keys["infix"], keys["last_name"])
+    view["full_key"] = _join(keys["first_name"], view["surname_key"])
+    view["everything_key"] = _join(keys["title"], keys["initials"], view["full_key"])
     return view
+
+
+def _join(*columns: pd.Series) -> pd.Series:
+    """Join texts with one space, leaving out empty ones."""
+    out = columns[0]
+    for column in columns[1:]:
+        out = (out + " " + column).str.strip()
+    return out
+
+
+def _any_part(view: pd.DataFrame, columns: list[str], pattern: str, flags: int = 0, prepare=None) -> pd.Series:
+    """Whether ``pattern`` is found in any of ``columns``; searched once per distinct value of each column.
+
+    Name parts repeat far more than whole records, so this is much cheaper than searching ``full``.
+    """
+    compiled = re.compile(pattern, flags)
+    found = np.zeros(len(view), bool)
+    for column in columns:
+        codes, uniques = pd.factorize(view[column])
+        texts = uniques if prepare is None else [prepare(u) for u in uniques]
+        hits = np.fromiter((compiled.search(u) is not None for u in texts), bool, len(uniques))
+        found |= hits[codes] if len(uniques) else False
+    return pd.Series(found, index=view.index)
+
+
+_TEXT_PARTS = ["title", "initials", "first_name", "infix", "last_name"]
+_NAME_PARTS = ["first_name", "infix", "last_name"]
 
 
 def _norm_series(s: pd.Series) -> pd.Series:
@@ -82,13 +114,18 @@ def _norm_series(s: pd.Series) -> pd.Series:
 
 @register_rule("NAME_HAS_DIGITS", "a digit in a name")
 def has_digits(view, ctx):
-    return (view["full"] + view["initials"]).str.contains(r"\d", regex=True)
+    return _any_part(view, _NAME_PARTS + ["initials"], r"\d")
+
+
+_ROMAN = re.compile(r"\b[IVX]+\b")
 
 
 @register_rule("NAME_REPEATED_CHARS", "one character three or more times in a row ('Jaaaan', 'xxxx')")
 def repeated_chars(view, ctx):
-    text = view["full"].str.lower().str.replace(r"\b[ivx]+\b", "", regex=True)  # roman numerals: "Herman III"
-    return _search(text, r"([^\W\d_])\1\1") | _search(view["full_key"], r"^(\w)\1$")
+    # roman numerals ("Herman III") are not repeated letters
+    return (_any_part(view, ["first_name", "last_name"], r"([^\W\d_])\1\1", re.IGNORECASE,
+                      prepare=lambda u: _ROMAN.sub("", u))
+            | _search(view["full_key"], r"^(\w)\1$"))
 
 
 def _search(series: pd.Series, pattern: str) -> pd.Series:
@@ -131,8 +168,11 @@ def _has_legal_form(text: str) -> bool:
 @register_rule("NAME_IS_COMPANY", "a company in a person field (legal form or trade word); moved to company_name")
 def is_company(view, ctx):
     text = view["everything"]
-    uniques = text.unique()
-    legal = text.map(dict(zip(uniques, (_has_legal_form(u) for u in uniques))))
+    maybe = text.str.contains(_legal_form_pattern()[0], regex=True).to_numpy(bool)  # cheap pre-filter
+    flags = np.zeros(len(view), bool)
+    if maybe.any():
+        flags[maybe] = _per_unique(text[maybe], _has_legal_form).to_numpy(bool)
+    legal = pd.Series(flags, index=view.index)
     known_first = view["first_name_key"].isin(ctx.knowledge.first.keys())
     trade = text.str.contains(_TRADE, regex=True) & ~known_first & (view["initials"] == "")
     trade &= ~view["surname_key"].isin(ctx.knowledge.surnames) | (view["first_name"] != "")
@@ -141,13 +181,12 @@ def is_company(view, ctx):
 
 @register_rule("NAME_HAS_EMAIL", "an e-mail address in a name field")
 def has_email(view, ctx):
-    return view["everything"].str.contains(r"@|\bwww\.|\.(?:nl|com|be|org)\b", regex=True, case=False)
+    return _any_part(view, _TEXT_PARTS, r"@|\bwww\.|\.(?:nl|com|be|org)\b", re.IGNORECASE)
 
 
 @register_rule("NAME_HAS_PHONE", "a phone number in a name field")
 def has_phone(view, ctx):
-    digits = view["everything"].str.replace(r"[\s\-().]", "", regex=True)
-    return digits.str.contains(r"(?:\+|00)?\d{6,}", regex=True)
+    return _any_part(view, _TEXT_PARTS, r"(?:\d[\s\-().]*){6,}")
 
 
 _STREET = r"\w*(?:straat|laan|weg|plein|gracht|kade|singel|steeg|dreef|hof|park|markt|dijk|pad|erf|street|road)"
@@ -155,9 +194,14 @@ _STREET = r"\w*(?:straat|laan|weg|plein|gracht|kade|singel|steeg|dreef|hof|park|
 
 @register_rule("NAME_HAS_STREET", "an address (street and number, or a postcode) in a name field")
 def has_street(view, ctx):
-    text = view["everything"]
-    return (text.str.contains(rf"\b{_STREET}\s+\d", regex=True, case=False)
-            | text.str.contains(r"\b[1-9]\d{3}\s?[A-Za-z]{2}\b", regex=True))
+    # only records with a digit can hold a house number or a postcode
+    digits = _any_part(view, _TEXT_PARTS, r"\d").to_numpy()
+    found = np.zeros(len(view), bool)
+    if digits.any():
+        text = view.loc[digits, "everything"]
+        found[digits] = (text.str.contains(rf"\b{_STREET}\s+\d", regex=True, case=False)
+                         | text.str.contains(r"\b[1-9]\d{3}\s?[A-Za-z]{2}\b", regex=True)).to_numpy(bool)
+    return pd.Series(found, index=view.index)
 
 
 _TITLE_WORDS = {norm(t) for t in list(SALUTATIONS) + list(TITLES)} | {"mr", "mevr", "dhr", "de heer", "fam"}
@@ -167,7 +211,7 @@ _TITLE_WORDS = {norm(t) for t in list(SALUTATIONS) + list(TITLES)} | {"mr", "mev
 def title_only(view, ctx):
     no_name = (view["first_name"] == "") & (view["last_name"] == "")
     has_title = (view["title"] != "") | (view["gender"] != "")
-    tokens = view["full_key"].str.split().map(lambda ts: bool(ts) and all(t in _TITLE_WORDS for t in ts))
+    tokens = _per_unique(view["full_key"], lambda k: bool(k) and all(t in _TITLE_WORDS for t in k.split()))
     only_title_text = view["full_key"].isin(_TITLE_WORDS) | tokens
     return (no_name & has_title & (view["initials"] == "")) | only_title_text
 
@@ -210,17 +254,23 @@ _GENDER_WORDS = {"m": "M", "man": "M", "male": "M", "dhr": "M", "de heer": "M", 
 
 def declared_gender(view: pd.DataFrame) -> pd.Series:
     """M/F from the gender column, else from a salutation in the title; "" when unknown."""
-    from_gender = view["gender"].map(lambda g: _GENDER_WORDS.get(norm(g), ""))
-    from_title = view["title"].map(lambda t: next((_GENDER_WORDS[w] for w in norm(t).split()
-                                                   if w in _GENDER_WORDS and w != "mr"), ""))
+    from_gender = _per_unique(view["gender"], lambda g: _GENDER_WORDS.get(norm(g), ""))
+    from_title = _per_unique(view["title"], lambda t: next(
+        (_GENDER_WORDS[w] for w in norm(t).split() if w in _GENDER_WORDS and w != "mr"), ""))
     return from_gender.where(from_gender != "", from_title)
+
+
+def _per_unique(series: pd.Series, func) -> pd.Series:
+    """``func`` applied once per distinct value."""
+    uniques = series.unique()
+    return series.map(dict(zip(uniques, (func(u) for u in uniques))))
 
 
 @register_rule("NAME_GENDER_MISMATCH", "the first name's gender contradicts the salutation or gender column")
 def gender_mismatch(view, ctx):
     declared = declared_gender(view)
-    first_token = view["first_name_key"].str.split(" ").str[0].fillna("")
-    name_gender = first_token.map(lambda k: ctx.knowledge.first.get(k, ""))
+    first = ctx.knowledge.first
+    name_gender = _per_unique(view["first_name_key"], lambda k: first.get(k.split(" ")[0], "") if k else "")
     return (declared != "") & name_gender.isin(["M", "F"]) & (declared != name_gender)
 
 
@@ -233,17 +283,18 @@ _KEYBOARD = "|".join(sorted({r[i:i + 4] for row in _ROWS for r in (row, row[::-1
 
 @register_rule("NAME_KEYBOARD_RUN", "four or more neighbouring keyboard keys ('asdf', 'qwerty')")
 def keyboard_run(view, ctx):
-    return view["full_key"].str.replace(" ", "").str.contains(_KEYBOARD, regex=True)
+    return (_any_part(view, ["first_name_key", "last_name_key"], _KEYBOARD)
+            | _search(view["first_name_key"] + view["last_name_key"], _KEYBOARD) & (view["first_name_key"] != ""))
 
 
 @register_rule("NAME_UNLIKELY_CHARS", "characters that do not occur in names (#, *, _, !, /, ...)")
 def unlikely_chars(view, ctx):
-    return view["full"].str.contains(r"[^\w\s'’`´.\-]|_", regex=True)
+    return _any_part(view, _NAME_PARTS, r"[^\w\s'’`´.\-]|_")
 
 
 @register_rule("NAME_NO_VOWELS", "a word of four or more letters without a vowel ('Pfrtzl', 'Xzcvk')")
 def no_vowels(view, ctx):
-    return view["full_key"].str.contains(r"\b[bcdfghjklmnpqrstvwxz]{4,}\b", regex=True)
+    return _any_part(view, ["first_name_key", "last_name_key"], r"\b[bcdfghjklmnpqrstvwxz]{4,}\b")
 
 
 @register_rule("NAME_MISSING", "a person record without any name")

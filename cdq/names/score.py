@@ -147,7 +147,7 @@ def part_scores(view: pd.DataFrame, resolved: ResolvedPlausibility) -> tuple[np.
 
 
 def score_view(view: pd.DataFrame, resolved: ResolvedPlausibility) -> pd.DataFrame:
-    """Score distinct name records: ``name_plausibility``, ``name_plausible``, ``issues`` (list), ``is_company``.
+    """Score distinct name records: ``name_plausibility``, ``name_plausible``, ``name_issues``, ``is_company``.
 
     Organisations (a company in the person fields, or an organisation record without a person name) get
     ``name_plausibility`` NaN and ``name_plausible`` True: they are not bad person names.
@@ -178,17 +178,19 @@ def score_view(view: pd.DataFrame, resolved: ResolvedPlausibility) -> pd.DataFra
     return pd.DataFrame({
         "name_plausibility": np.round(score, 4),
         "name_plausible": is_org | (score >= resolved.threshold),
-        "issues": issues,
+        "name_issues": issues,
         "is_company": is_company,
     }, index=view.index)
 
 
-def _issue_lists(fired: pd.DataFrame, unlikely: np.ndarray) -> list[list[str]]:
-    """The reason codes per row, in registry order, with NAME_UNLIKELY_SPELLING last."""
-    matrix = fired.to_numpy()
-    codes = list(fired.columns)
-    out = []
-    for row, low in zip(matrix, unlikely):
-        found = [codes[i] for i in np.flatnonzero(row)]
-        out.append(found + [UNLIKELY] if low else found)
-    return out
+def _issue_lists(fired: pd.DataFrame, unlikely: np.ndarray) -> np.ndarray:
+    """The ';'-joined reason codes per row, in registry order, with NAME_UNLIKELY_SPELLING last.
+
+    Rows are grouped by their pattern of fired rules (a bit mask), so the strings are built per pattern.
+    """
+    codes = list(fired.columns) + [UNLIKELY]
+    matrix = np.column_stack([fired.to_numpy(bool), unlikely]) if len(fired) else np.zeros((0, len(codes)), bool)
+    masks = matrix.astype(np.int64) @ (np.int64(1) << np.arange(len(codes), dtype=np.int64))
+    patterns, inverse = np.unique(masks, return_inverse=True)
+    texts = np.array([";".join(c for b, c in enumerate(codes) if int(m) >> b & 1) for m in patterns], dtype=object)
+    return texts[inverse] if len(masks) else np.array([], dtype=object)
