@@ -46,3 +46,18 @@ def map_distinct(
         values[:] = [r[i] for r in results]
         out[name] = values[codes]
     return pd.DataFrame(out, index=frame.index)
+
+
+def arrow_text(values: pd.Series) -> pd.Series:
+    """``values`` as Arrow-backed strings: pandas' ``.str`` methods then run in Arrow's C++ kernels (RE2
+    regexes, so no look-arounds), several times faster than on Python objects.
+
+    Examples:
+        >>> arrow_text(pd.Series(["a", None, 12])).str.upper().tolist()
+        ['A', <NA>, '12']
+    """
+    try:
+        return values.astype("string[pyarrow]")
+    except (TypeError, ValueError, ArithmeticError):
+        text = values.astype(object).map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
+        return text.astype("string[pyarrow]")

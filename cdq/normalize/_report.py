@@ -38,19 +38,23 @@ class Collector:
         })
 
     def issues(self, existing: pd.Series | None = None) -> np.ndarray:
-        """The ';'-joined issue codes per row, appended to ``existing`` (codes not repeated)."""
+        """The ';'-joined issue codes per row, appended to ``existing`` (no code twice in a row)."""
         out = np.full(self.n, "", dtype=object)
         if existing is not None:
             out[:] = existing.fillna("").astype(str).to_numpy(dtype=object)
+        had_rows = np.flatnonzero(out != "")
+        had = [set(v.split(";")) for v in out[had_rows]]
+        masks: dict[str, np.ndarray] = {}
         for part in self.parts:
-            if part["code"] in COSMETIC:
-                continue
-            rows = part["rows"]
+            if part["code"] not in COSMETIC:
+                masks.setdefault(part["code"], np.zeros(self.n, dtype=bool))[part["rows"]] = True
+        for code, mask in masks.items():
+            for k in np.flatnonzero(mask[had_rows]):
+                if code in had[k]:
+                    mask[had_rows[k]] = False
+            rows = np.flatnonzero(mask)
             current = out[rows]
-            already = np.fromiter((part["code"] in c.split(";") for c in current), bool, len(rows)) \
-                if any(current) else np.zeros(len(rows), bool)
-            joined = np.where(current == "", part["code"], current + ";" + part["code"])
-            out[rows] = np.where(already, current, joined)
+            out[rows] = np.where(current == "", code, current + ";" + code)
         return out
 
     def findings(self) -> pd.DataFrame:

@@ -11,13 +11,13 @@ import re
 import numpy as np
 import pandas as pd
 
-from cdq.normalize._distinct import map_distinct
+from cdq.normalize._distinct import arrow_text, map_distinct
 from cdq.normalize._report import Collector
 from cdq.split import split_house_number, split_street
 
 #: Country values that mean the Netherlands (compared lower-cased); an empty country counts as NL too.
 NL_COUNTRIES = {"nl", "nld", "nederland", "netherlands", "the netherlands", "holland", "nl-nl", "528"}
-_POSTCODE = re.compile(r"^([1-9][0-9]{3})(?!SA|SD|SS)([A-Z]{2})$")
+_FORBIDDEN = ["SA", "SD", "SS"]
 _ADDITION = re.compile(r"^[0-9A-Z]{1,4}$")
 
 
@@ -29,18 +29,17 @@ def canonical_postcode(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         >>> pc.tolist(), ok.tolist()
         (['1234 AB', '1234 AB', '0123 AB', '1234 SS', None], [True, True, False, False, False])
     """
-    text = values.astype("string")
-    squashed = text.str.upper().str.replace(r"[\s\-.]+", "", regex=True)
-    parts = squashed.str.extract(_POSTCODE)
-    valid = parts[0].notna().to_numpy()
-    canonical = (parts[0] + " " + parts[1]).astype(object)
+    squashed = arrow_text(values).str.upper().str.replace(r"[\s\-.]+", "", regex=True)
+    valid = (squashed.str.fullmatch(r"[1-9][0-9]{3}[A-Z]{2}") & ~squashed.str.slice(4).isin(_FORBIDDEN))
+    valid = valid.fillna(False).to_numpy(dtype=bool)
+    canonical = (squashed.str.slice(0, 4) + " " + squashed.str.slice(4)).astype(object)
     out = np.where(valid, canonical.to_numpy(dtype=object), values.to_numpy(dtype=object))
     return pd.Series(out, index=values.index, dtype=object), pd.Series(valid, index=values.index)
 
 
 def is_dutch(country: pd.Series) -> pd.Series:
     """True where the country is empty or means the Netherlands."""
-    lowered = country.astype("string").str.strip().str.lower()
+    lowered = arrow_text(country).str.strip().str.lower()
     return (lowered.isna() | lowered.isin(NL_COUNTRIES)).fillna(True).astype(bool)
 
 
@@ -52,7 +51,7 @@ def normalize_postcodes(frame: pd.DataFrame, report: Collector) -> None:
     present = before.notna().to_numpy()
     changed = present & valid.to_numpy() & (canonical.to_numpy() != before.to_numpy())
     frame["postcode"] = np.where(dutch & valid.to_numpy(), canonical.to_numpy(), before.to_numpy())
-    frame["postcode_pc4"] = np.where(dutch & valid.to_numpy(), canonical.astype("string").str[:4].astype(object).to_numpy(dtype=object), None)
+    frame["postcode_pc4"] = np.where(dutch & valid.to_numpy(), arrow_text(canonical).str.slice(0, 4).astype(object).to_numpy(dtype=object), None)
     report.add(changed & dutch, "postcode", "POSTCODE_REFORMATTED", "info", before.to_numpy(dtype=object))
     report.add(present & dutch & ~valid.to_numpy(), "postcode", "POSTCODE_INVALID", "error",
                before.to_numpy(dtype=object))

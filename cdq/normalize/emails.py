@@ -16,12 +16,13 @@ import yaml
 from email_validator import EmailNotValidError, validate_email
 from rapidfuzz.distance import DamerauLevenshtein
 
-from cdq.normalize._distinct import map_distinct
+from cdq.normalize._distinct import arrow_text, map_distinct
 from cdq.normalize._report import Collector
 from cdq.resources import resource
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LOCAL = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*$")
+#: A dot-atom local part (RFC 5322), written for Arrow's RE2 engine (full match, no anchors needed).
+_LOCAL = rf"{_ATOM}(?:\.{_ATOM})*"
 _TLD_TYPOS = {"nll": "nl", "nk": "nl", "n": "nl", "con": "com", "cmo": "com", "om": "com", "co": "com",
               "comm": "com", "ocm": "com", "bee": "be"}
 
@@ -82,17 +83,22 @@ def _full(address: str) -> tuple[str | None]:
 
 def _split_at(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(local part, domain) split at the last '@'; <NA> where there is no '@'."""
-    parts = values.astype("string").str.extract(r"^(.*)@([^@]*)$")
-    return parts[0], parts[1]
+    text = values.astype(object).where(values.notna(), None)
+    if not text.notna().any():
+        empty = pd.Series(pd.NA, index=values.index, dtype="string")
+        return empty, empty
+    parts = text.str.rpartition("@")
+    has_at = (parts[1] == "@").to_numpy(dtype=bool)
+    return parts[0].where(has_at).astype("string"), parts[2].where(has_at).astype("string")
 
 
 def canonical_emails(values: pd.Series, check_deliverability: bool = False) -> pd.DataFrame:
     """Columns ``email`` (normalized, None if invalid), ``domain`` and ``deliverable`` for an e-mail column."""
-    text = values.astype("string").str.strip().str.replace(r"^(?:mailto:)|^<|>$", "", regex=True)
+    text = arrow_text(values).str.strip().str.replace(r"^(?:mailto:)|^<|>$", "", regex=True)
     local, domain = _split_at(text)
     domains = map_distinct(domain.astype(object).to_frame("d"), ["d"],
                            lambda d: _domain(d, check_deliverability) if d else (None, True), ["d", "ok"])
-    fast = (local.str.len().le(64) & local.str.match(_LOCAL)).fillna(False).to_numpy(dtype=bool)
+    fast = (local.str.len().le(64) & local.str.fullmatch(_LOCAL)).fillna(False).to_numpy(dtype=bool)
     norm_domain = domains["d"].to_numpy(dtype=object)
     email = np.where(fast & pd.notna(norm_domain), (local.astype(object) + "@").to_numpy(dtype=object) + 
                      np.where(pd.notna(norm_domain), norm_domain, "").astype(object), None)

@@ -16,7 +16,7 @@ import pandas as pd
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from cdq.normalize._distinct import map_distinct
+from cdq.normalize._distinct import arrow_text, map_distinct
 from cdq.normalize._report import Collector
 
 MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.PAGER}
@@ -56,11 +56,11 @@ def _dutch_prefix(prefix: str, length: int) -> str | None:
 
 def _international_digits(values: pd.Series) -> pd.Series:
     """Digits with the country code ("31612345678"), or <NA> where the fast path does not apply."""
-    text = values.astype("string").str.replace("(0)", "", regex=False)
+    text = arrow_text(values).str.replace("(0)", "", regex=False)
     plus = text.str.strip().str.startswith("+")
     digits = text.str.replace(r"[\s\-./()]", "", regex=True).str.lstrip("+")
     only_digits = digits.str.fullmatch(r"\d{9,14}").fillna(False)
-    out = pd.Series(pd.NA, index=values.index, dtype="string")
+    out = pd.Series(pd.NA, index=values.index, dtype="string[pyarrow]")
     national = ~plus & digits.str.match(r"0[1-9]").fillna(False)
     out = out.mask(only_digits & plus, digits)
     out = out.mask(only_digits & ~plus & digits.str.startswith("00").fillna(False), digits.str[2:])
