@@ -1,0 +1,214 @@
+"""BottleCRM (PyPI ``django-crm`` 1.35.0) over its REST API: persons → contacts, organisations → accounts.
+
+BottleCRM has no external-id field and no upsert, so the CRM's record ids live in cdq's cross-reference
+(:mod:`cdq.crm.state`); the golden id also goes into the contact's ``source_ref`` for people reading the
+CRM. Its quirks, handled here: create answers 200 (not 201) with ``{"id": ...}``; every path needs its
+trailing slash (without it a POST is redirected into a GET); the ``?email=`` / ``?name=`` filters are
+substring matches, so re-finding compares exactly on our side; a contact e-mail is unique per
+organisation (case-insensitive) and an account name too: the CRM's 400 and its reason become a
+rejection; countries must be ISO alpha-2 (``Nederland`` → ``NL``); ``PUT`` needs the required fields,
+so updates are ``PATCH``. Merges use ``POST /api/<kind>/{survivor}/merge/`` (the loser is deleted,
+its links move), then the survivor's golden values are written back (the merge fills its blanks).
+
+Examples:
+    >>> address_line({"street": "Dorpsstraat", "house_number": "12", "house_letter": "a",
+    ...     "house_number_addition": "2"})
+    'Dorpsstraat 12a-2'
+    >>> country_code("Nederland"), country_code("be"), country_code("Atlantis")
+    ('NL', 'BE', None)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from cdq.crm.http import CrmHttpError, HttpClient, error_text
+from cdq.crm.mapping import CrmMapping, Entity
+from cdq.crm.remote import Rejected, RemoteCrmTarget
+
+logger = logging.getLogger(__name__)
+
+#: API field → golden field; composite fields (last_name with infix, address_line) are built in values().
+MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
+    "accounts": {"table": "accounts", "party_type": "organisation", "merged_into": None, "columns": {
+        "name": "company_name", "email": "email", "phone": "phone", "address_line": "street",
+        "postcode": "postcode", "city": "city", "country": "country"}},
+    "contacts": {"table": "contacts", "party_type": "person", "merged_into": None, "columns": {
+        "first_name": "first_name", "last_name": "last_name", "email": "email", "phone": "phone",
+        "organization": "company_name", "address_line": "street", "postcode": "postcode", "city": "city",
+        "country": "country"}},
+}})
+_COUNTRIES = {"nl": "NL", "nld": "NL", "nederland": "NL", "netherlands": "NL", "the netherlands": "NL",
+              "holland": "NL", "be": "BE", "bel": "BE", "belgie": "BE", "belgië": "BE", "belgium": "BE",
+              "belgique": "BE", "de": "DE", "deu": "DE", "duitsland": "DE", "germany": "DE",
+              "deutschland": "DE", "fr": "FR", "frankrijk": "FR", "france": "FR", "lu": "LU",
+              "luxemburg": "LU", "luxembourg": "LU", "gb": "GB", "uk": "GB", "verenigd koninkrijk": "GB",
+              "united kingdom": "GB", "es": "ES", "spanje": "ES", "it": "IT", "italië": "IT", "at": "AT",
+              "oostenrijk": "AT", "ch": "CH", "zwitserland": "CH", "us": "US", "usa": "US",
+              "verenigde staten": "US", "dk": "DK", "denemarken": "DK", "pl": "PL", "polen": "PL",
+              "pt": "PT", "portugal": "PT", "se": "SE", "zweden": "SE", "no": "NO", "noorwegen": "NO"}
+
+
+def _t(value) -> str | None:
+    text = None if value is None else str(value).strip()
+    return text or None
+
+
+def address_line(row: dict) -> str | None:
+    """Street, house number, letter and addition as one line (Dutch notation)."""
+    number = "".join(filter(None, [_t(row.get("house_number")), _t(row.get("house_letter"))]))
+    if _t(row.get("house_number_addition")):
+        number += "-" + _t(row.get("house_number_addition"))
+    return _t(" ".join(filter(None, [_t(row.get("street")), number or None])))
+
+
+def country_code(value) -> str | None:
+    """ISO alpha-2 for a country name or code (Dutch/English), None when unknown."""
+    text = _t(value)
+    return None if text is None else _COUNTRIES.get(text.lower())
+
+
+class BottleCrmTarget(RemoteCrmTarget):
+    """BottleCRM at ``base_url`` (``http://127.0.0.1:PORT``), token from ``CDQ_CRM_TOKEN``."""
+
+    kind = "bottlecrm"
+
+    def __init__(self, base_url: str, state_url: str, *, token: str | None = None, concurrency: int = 8,
+                 mapping: CrmMapping | None = None, timeout: float = 30.0):
+        super().__init__(f"bottlecrm:{base_url}", mapping or MAPPING, state_url)
+        token = token or os.environ.get("CDQ_CRM_TOKEN")
+        if not token:
+            from cdq.errors import UsageError
+
+            raise UsageError("BottleCRM needs a token", hint="export CDQ_CRM_TOKEN=<personal access token>")
+        self.http = HttpClient(base_url, {"Authorization": f"Bearer {token}"}, concurrency=concurrency,
+                               timeout=timeout)
+        self._accounts: dict[str, str | None] = {}
+        self._accounts_lock = threading.Lock()
+
+    def _map(self, fn, items: list) -> list:
+        return self.http.map(fn, items)
+
+    # -- values ------------------------------------------------------------------------------------
+    def values(self, entity: Entity, row: dict) -> dict[str, str | None]:
+        out = {api: _t(row.get(gold)) for api, gold in entity.columns.items()}
+        out["address_line"], out["country"] = address_line(row), country_code(row.get("country"))
+        if entity.party_type == "person":
+            # both names are required by BottleCRM: initials stand in for a missing first name
+            out["first_name"] = _t(row.get("first_name")) or _t(row.get("initials")) or "-"
+            out["last_name"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))]))) or "-"
+            out["phone"] = _t(row.get("phone")) or _t(row.get("mobile"))
+        if out.get("email"):
+            out["email"] = out["email"].lower()
+        return out
+
+    def to_columns(self, entity: Entity, record: dict) -> dict[str, str | None]:
+        out = {api: _t(record.get(api)) for api in entity.columns}
+        if out.get("email"):
+            out["email"] = out["email"].lower()
+        return out
+
+    # -- primitives ---------------------------------------------------------------------------------
+    def _path(self, entity: Entity, crm_id: str | None = None, action: str | None = None) -> str:
+        return "/api/" + "/".join(filter(None, [entity.name, crm_id, action])) + "/"  # trailing slash: required
+
+    def fetch(self, entity: Entity, crm_ids: list[str]) -> dict[str, dict]:
+        obj = "contact_obj" if entity.name == "contacts" else "account_obj"
+
+        def one(crm_id: str):
+            r = self.http.get(self._path(entity, crm_id))
+            if r.status == 404:
+                return None
+            _check(r, "read")
+            return r.body[obj]
+
+        return {cid: rec for cid, rec in zip(crm_ids, self.http.map(one, crm_ids)) if rec is not None}
+
+    def find(self, entity: Entity, golden: dict) -> str | None:
+        wanted = self.values(entity, golden) if golden else {}
+        if entity.name == "contacts" and wanted.get("email"):
+            hits = self._list(entity, {"email": wanted["email"]})
+            return next((h["id"] for h in hits if (h.get("email") or "").lower() == wanted["email"]), None)
+        if entity.name == "contacts" and golden:  # no e-mail: our golden id is in source_ref
+            hits = self._list(entity, {"search": wanted["last_name"]})
+            return next((h["id"] for h in hits if h.get("source_ref") == str(golden["golden_id"])), None)
+        if entity.name == "accounts" and wanted.get("name"):
+            return self._account_id(wanted["name"])
+        return None
+
+    def _list(self, entity: Entity, params: dict) -> list[dict]:
+        r = self.http.get(self._path(entity), params={**params, "limit": 100})
+        _check(r, "list")
+        if entity.name == "contacts":
+            return r.body.get("results", [])
+        body = r.body
+        return (body.get("active_accounts", {}).get("open_accounts", [])
+                + body.get("closed_accounts", {}).get("close_accounts", []))
+
+    def _account_id(self, name: str) -> str | None:
+        """The account with exactly this name (case-insensitive, as BottleCRM's uniqueness), cached."""
+        key = name.lower()
+        with self._accounts_lock:
+            if key in self._accounts:
+                return self._accounts[key]
+        hits = self._list(self.mapping.entities["accounts"], {"name": name})
+        found = next((h["id"] for h in hits if (h.get("name") or "").lower() == key), None)
+        with self._accounts_lock:
+            self._accounts[key] = found
+        return found
+
+    def _body(self, entity: Entity, key: str, values: dict, create: bool) -> dict:
+        body = {k: v for k, v in values.items() if v is not None or not create}
+        body = {k: ("" if v is None else v) for k, v in body.items()}  # BottleCRM clears a field with ""
+        if entity.name == "contacts":
+            body["source_ref"] = key
+            if values.get("organization"):
+                account = self._account_id(values["organization"])
+                if account:
+                    body["account"] = account
+        return body
+
+    def send_create(self, entity: Entity, key: str, values: dict) -> str:
+        r = self.http.request("POST", self._path(entity), json_body=self._body(entity, key, values, True))
+        if r.status == 200 and isinstance(r.body, dict) and r.body.get("id"):  # 200, not 201
+            if entity.name == "accounts":
+                with self._accounts_lock:
+                    self._accounts[values["name"].lower()] = r.body["id"]
+            return r.body["id"]
+        if r.status == 400:
+            mine = self._already_mine(entity, key, values)
+            if mine:  # a retried POST whose first attempt was stored after all
+                return mine
+            raise Rejected(error_text(r))
+        _check(r, "create")
+        raise CrmHttpError(f"BottleCRM create answered {r.status} without an id", r.status)
+
+    def _already_mine(self, entity: Entity, key: str, values: dict) -> str | None:
+        if entity.name == "contacts" and values.get("email"):
+            hits = self._list(entity, {"email": values["email"]})
+            return next((h["id"] for h in hits if (h.get("email") or "").lower() == values["email"]
+                         and h.get("source_ref") == key), None)
+        return None
+
+    def send_update(self, entity: Entity, crm_id: str, key: str, values: dict) -> None:
+        r = self.http.request("PATCH", self._path(entity, crm_id), json_body=self._body(entity, key, values, False))
+        if r.status == 400:
+            raise Rejected(error_text(r))
+        _check(r, "update")
+
+    def send_merge(self, entity: Entity, survivor_id: str, retired_id: str) -> str:
+        r = self.http.request("POST", self._path(entity, survivor_id, "merge"), json_body={"merge_id": retired_id})
+        if r.status == 400:
+            raise Rejected(error_text(r))
+        if r.status == 404:  # the loser is gone already (a rerun after a kill): nothing left to merge
+            return "gone"
+        _check(r, "merge")
+        return "merge"
+
+
+def _check(response, what: str) -> None:
+    if not response.ok:
+        raise CrmHttpError(f"BottleCRM {what} failed: HTTP {response.status}: {error_text(response)}",
+                           response.status, response.body)

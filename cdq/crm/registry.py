@@ -1,0 +1,88 @@
+"""``--crm URL`` → a :class:`~cdq.crm.CrmTarget`.
+
+Schemes: ``sqlite:``/``postgresql:`` (any SQLAlchemy URL: the SQL target), ``bottlecrm+http(s)://host:port``,
+``salesforce+https://instance``, ``dynamics+https://org``, ``hubspot+https://host``,
+``teamleader+https://host``. Secrets come only from the environment (``CDQ_CRM_TOKEN``; for a SQL URL it
+is the database password): a URL holding a password or token is refused, so no secret lands in shell
+history, process lists or logs. Remote CRMs keep their cross-reference and ledger in a local SQL
+database: the ``state`` argument, else ``?state=URL`` in the CRM URL, else ``CDQ_CRM_STATE``, else
+``sqlite:///cdq_crm_state.db`` in the working directory. ``?concurrency=N`` bounds parallel calls.
+
+Examples:
+    >>> safe_url("postgresql://crm:secret@db/crm")
+    'postgresql://crm:***@db/crm'
+    >>> target_from_url("bottlecrm+http://u:p@127.0.0.1:8000")
+    Traceback (most recent call last):
+    cdq.errors.UsageError: the CRM URL bottlecrm+http://u:***@127.0.0.1:8000 holds a password or token
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+from cdq.crm import CrmTarget
+from cdq.crm.mapping import CrmMapping
+from cdq.errors import UsageError
+
+SECRET_PARAMS = {"token", "access_token", "api_key", "apikey", "key", "password", "secret", "client_secret",
+                 "hapikey", "sig"}
+REMOTE = {"bottlecrm": ("cdq.crm.bottlecrm", "BottleCrmTarget"),
+          "salesforce": ("cdq.crm.salesforce", "SalesforceTarget"),
+          "dynamics": ("cdq.crm.dynamics", "DynamicsTarget"),
+          "hubspot": ("cdq.crm.hubspot", "HubSpotTarget"),
+          "teamleader": ("cdq.crm.teamleader", "TeamleaderTarget")}
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked (for messages and logs)."""
+    return re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _refuse_secrets(url: str) -> None:
+    parts = urlsplit(url)
+    params = {k.lower() for k in parse_qs(parts.query)}
+    if parts.password or params & SECRET_PARAMS:
+        raise UsageError(f"the CRM URL {safe_url(url).split('?')[0]} holds a password or token",
+                         hint="remove it from the URL and export CDQ_CRM_TOKEN instead")
+
+
+def target_from_url(url: str, mapping: CrmMapping | None = None, *, state: str | None = None) -> CrmTarget:
+    """Open the CRM target a ``--crm`` URL names (see module docstring)."""
+    _refuse_secrets(url)
+    scheme = urlsplit(url).scheme
+    kind, _, transport = scheme.partition("+")
+    if kind in REMOTE:
+        return _remote(kind, transport, url, mapping, state)
+    if scheme.startswith(("sqlite", "postgresql", "postgres", "mysql", "mssql", "oracle")):
+        from cdq.crm.sql import SqlCrmTarget
+
+        return SqlCrmTarget(_with_db_password(url), mapping)
+    raise UsageError(f"unknown CRM URL scheme {scheme!r}",
+                     hint="use sqlite:///crm.db, postgresql://..., bottlecrm+http://host:port, salesforce+https://..., "
+                          "dynamics+https://..., hubspot+https://..., teamleader+https://...")
+
+
+def _with_db_password(url: str) -> str:
+    token = os.environ.get("CDQ_CRM_TOKEN")
+    if not token or not urlsplit(url).username:
+        return url
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(url).set(password=token)
+
+
+def _remote(kind: str, transport: str, url: str, mapping, state: str | None) -> CrmTarget:
+    if transport not in ("http", "https"):
+        raise UsageError(f"{kind} CRM URL needs +http or +https, got {urlsplit(url).scheme!r}")
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    state = state or query.pop("state", None) or os.environ.get("CDQ_CRM_STATE") or "sqlite:///cdq_crm_state.db"
+    options = {"concurrency": int(query.pop("concurrency", 8))}
+    base = urlunsplit((transport, parts.netloc, parts.path.rstrip("/"), urlencode(query), ""))
+    module, cls = REMOTE[kind]
+    import importlib
+
+    target_cls = getattr(importlib.import_module(module), cls)
+    return target_cls(base, state, mapping=mapping, **options)
