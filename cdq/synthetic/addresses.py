@@ -104,7 +104,7 @@ def postcode_letters(pc4: np.ndarray, street_idx: np.ndarray, n4: np.ndarray, nu
 def units(place_idx: np.ndarray, street_idx: np.ndarray, number: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """How many dwellings share a house number (1-4) and their kind (0 letters A-D, 1 additions 1-4, 2 hs/1-3)."""
     h = _mix(place_idx, street_idx, number, 3)
-    count = np.where(h % np.uint64(100) < 88, 1, 2 + (h >> np.uint64(8)) % np.uint64(3)).astype(int)
+    count = np.where(h % np.uint64(100) < 84, 1, 2 + (h >> np.uint64(8)) % np.uint64(3)).astype(int)
     kind = ((h >> np.uint64(16)) % np.uint64(3)).astype(int)
     return count, kind
 
