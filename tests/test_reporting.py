@@ -58,7 +58,7 @@ def run_frames(tmp_path_factory) -> dict:
     return {"title": "nightly (planted problem)", "staging": _raw(staging), "quarantine": quarantine,
             "checked": staging, "findings": _findings(staging), "pairs": linkage.pairs,
             "clusters": linkage.clusters, "golden": golden_of(staging), "gates": gates,
-            "timings": {"import": 0.4, "normalize": 1.2}}
+            "thresholds": {"review": 0.6, "auto_match": 0.95}, "timings": {"import": 0.4, "normalize": 1.2}}
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,14 @@ def test_report_draws_thresholds_and_headline(report_path, run_frames):
     pairs = run_frames["pairs"]
     assert f"<b>{len(pairs):,}</b>pairs scored" in html
     assert f"<b>{run_frames['clusters']['cluster_id'].nunique():,}</b>clusters" in html
+
+
+def test_default_thresholds_come_from_the_matching_rules():
+    from cdq.linkage import load_settings
+
+    s = load_settings()
+    html = render_run_report(pairs=pd.DataFrame({"match_weight": [1.0, 5.0], "decision": ["review", "match"]}))
+    assert f"review (p={s.review:g})" in html and f"auto match (p={s.auto_match:g})" in html
 
 
 def test_report_has_no_personal_values(report_path, run_frames):
