@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdq.address.keys import per_distinct
 from cdq.address.text import city_key, similar_keys, street_key
 
 
@@ -32,23 +33,22 @@ def _places_for(cities: list[str], places: pd.DataFrame) -> dict[str, set[int]]:
 
 
 def _streets_for(pairs: pd.DataFrame, place_ids: dict[str, set[int]], store) -> dict[tuple[str, str], set[int]]:
-    """(typed city, typed street) -> register street ids in those places."""
-    place_streets = store.place_streets()
-    by_place = place_streets.groupby("place_id")["street_id"].agg(list).to_dict()
-    names = store.street_names
-    keyed: dict[int, dict[str, set[int]]] = {}
-    out = {}
+    """(typed city, typed street) -> register street ids in those places: by key, else by a close spelling."""
+    needed = set().union(*place_ids.values()) if place_ids else set()
+    streets = store.place_streets()
+    streets = streets[streets["place_id"].isin(needed)].copy()
+    streets["key"] = per_distinct(pd.Series(store.street_names[streets["street_id"].to_numpy()]), street_key)
+    wanted = pd.DataFrame([(c, s, p, street_key(s)) for c, s in zip(pairs["city"], pairs["street"])
+                           for p in place_ids.get(c, ())], columns=["city", "street", "place_id", "key"])
+    hits = wanted.merge(streets, on=["place_id", "key"])
+    out = hits.groupby(["city", "street"])["street_id"].agg(set).to_dict() if len(hits) else {}
+    by_place = streets.groupby("place_id")[["key", "street_id"]]
+    keys_of = {p: list(zip(g["key"], g["street_id"])) for p, g in by_place} if len(streets) else {}
     for city, street in zip(pairs["city"], pairs["street"]):
-        places = place_ids.get(city, ())
-        for p in places:
-            if p not in keyed:
-                keyed[p] = {}
-                for s in by_place.get(p, ()):
-                    keyed[p].setdefault(street_key(names[s]), set()).add(s)
-        key = street_key(street)
-        exact = set().union(*(keyed[p].get(key, set()) for p in places)) if places else set()
-        out[(city, street)] = exact or {s for p in places for k, ids in keyed[p].items()
-                                        if similar_keys(key, k) for s in ids}
+        if (city, street) not in out:
+            key = street_key(street)
+            out[(city, street)] = {sid for p in place_ids.get(city, ()) for k, sid in keys_of.get(p, ())
+                                   if similar_keys(key, k)}
     return out
 
 

@@ -3,6 +3,7 @@
 A house number can have several register addresses (12, 12A, 12-1, 12-2). The typed letter and addition
 choose one: first exactly, then by :func:`cdq.address.keys.suffix_key` ("12 II" is "12-2", "12-B" is "12B").
 A number that does not exist under the postcode is ``not_found``: it is never "completed" to a neighbour.
+All joins are on integer codes: (postcode, number) packed in one int, letter/addition factorised.
 """
 
 from __future__ import annotations
@@ -16,14 +17,21 @@ from cdq.address.keys import per_distinct, suffix_key
 KINDS = ("exact", "suffix", "single", "addition_unknown", "ambiguous", "not_found")
 
 
-def add_suffix_keys(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``letter_s``/``addition_s`` ('' for none) and ``skey``, computed once per distinct pair."""
-    out = frame.copy()
-    out["letter_s"] = out["letter"].fillna("").astype(str)
-    out["addition_s"] = out["addition"].fillna("").astype(str)
-    combined = pd.Series(out["letter_s"].to_numpy() + "\x1f" + out["addition_s"].to_numpy(), dtype=object)
-    out["skey"] = per_distinct(combined, lambda v: suffix_key(*v.split("\x1f"))) if len(out) else []
-    return out
+def _codes(rec: pd.DataFrame, cand: pd.DataFrame) -> None:
+    """Add ``key`` (postcode*100000+number), ``exact`` (letter/addition code) and ``skey`` (suffix code)."""
+    both = pd.concat([rec[["letter", "addition"]], cand[["letter", "addition"]]], ignore_index=True)
+    joined = pd.Series(both["letter"].fillna("").astype(str).to_numpy() + "\x1f"
+                       + both["addition"].fillna("").astype(str).to_numpy(), dtype=object)
+    exact, uniques = pd.factorize(joined)
+    suffix = per_distinct(pd.Series(uniques, dtype=object), lambda v: suffix_key(*v.split("\x1f")))
+    skey_codes, skey_uniques = pd.factorize(pd.Series(suffix, dtype=object))
+    empty = np.flatnonzero(np.asarray(skey_uniques, dtype=object) == "")
+    skey = skey_codes[exact]
+    for frame, part in ((rec, slice(0, len(rec))), (cand, slice(len(rec), None))):
+        frame["key"] = frame["pc_code"].to_numpy(dtype=np.int64) * 100_000 + frame["number"].to_numpy(dtype=np.int64)
+        frame["exact"] = exact[part]
+        frame["skey"] = skey[part]
+        frame["plain"] = np.isin(skey[part], empty)
 
 
 def resolve(records: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
@@ -37,37 +45,38 @@ def resolve(records: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
         One row per record position with ``cidx`` (row of ``candidates`` or -1), ``kind`` (:data:`KINDS`)
         and ``variants`` (register addresses under the number).
     """
-    rec = add_suffix_keys(records)
-    cand = add_suffix_keys(candidates.reset_index(drop=True))
+    rec = records[["pos", "pc_code", "number", "letter", "addition"]].reset_index(drop=True)
+    cand = candidates[["pc_code", "number", "letter", "addition", "street", "city"]].reset_index(drop=True)
+    _codes(rec, cand)
     cand["cidx"] = np.arange(len(cand))
-    key = ["pc_code", "number"]
-    exact = rec.merge(cand[key + ["letter_s", "addition_s", "cidx"]], on=key + ["letter_s", "addition_s"])
-    exact["kind"] = "exact"
+    exact = rec[["pos", "key", "exact"]].merge(cand[["key", "exact", "cidx"]], on=["key", "exact"])
     rest = rec[~rec["pos"].isin(exact["pos"])]
-    suffix = rest.merge(cand[key + ["skey", "cidx"]], on=key + ["skey"])
-    suffix = suffix[~suffix["pos"].duplicated(keep=False)].assign(kind="suffix")
+    suffix = rest[["pos", "key", "skey"]].merge(cand[["key", "skey", "cidx"]], on=["key", "skey"])
+    suffix = suffix[~suffix["pos"].duplicated(keep=False)]
     rest = rest[~rest["pos"].isin(suffix["pos"])]
-    other = _by_count(rest, cand)
-    out = pd.concat([exact[["pos", "cidx", "kind"]], suffix[["pos", "cidx", "kind"]], other], ignore_index=True)
-    counts = cand.groupby(key).size().rename("variants").reset_index()
-    out = out.merge(rec[["pos"] + key], on="pos").merge(counts, on=key, how="left")
-    out["variants"] = out["variants"].fillna(0).astype(int)
-    return out[["pos", "cidx", "kind", "variants"]].set_index("pos")
+    groups = _groups(cand)
+    out = pd.concat([exact[["pos", "cidx"]].assign(kind="exact"), suffix[["pos", "cidx"]].assign(kind="suffix"),
+                     _by_count(rest, groups)], ignore_index=True)
+    variants = rec[["pos", "key"]].merge(groups[["key", "n"]], on="key", how="left").set_index("pos")["n"]
+    out["variants"] = variants.reindex(out["pos"]).fillna(0).astype(int).to_numpy()
+    return out.set_index("pos")
 
 
-def _by_count(rest: pd.DataFrame, cand: pd.DataFrame) -> pd.DataFrame:
+def _groups(cand: pd.DataFrame) -> pd.DataFrame:
+    """Per (postcode, number): variant count, first variant, whether street and city are shared."""
+    return cand.groupby("key").agg(n=("cidx", "size"), first=("cidx", "first"), n_street=("street", "nunique"),
+                                   n_city=("city", "nunique"), first_plain=("plain", "first")).reset_index()
+
+
+def _by_count(rest: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     """Records with no exact or suffix match: decide by how many addresses the number has."""
-    key = ["pc_code", "number"]
-    groups = cand.groupby(key).agg(n=("cidx", "size"), first=("cidx", "first"), n_street=("street", "nunique"),
-                                   n_city=("city", "nunique"), first_skey=("skey", "first")).reset_index()
-    merged = rest.merge(groups, on=key, how="left")
+    merged = rest[["pos", "key", "plain"]].merge(groups, on="key", how="left", suffixes=("", "_cand"))
     n = merged["n"].fillna(0).to_numpy()
-    given = merged["skey"].to_numpy() != ""
+    given = ~merged["plain"].to_numpy(dtype=bool)
     single = n == 1
-    plain_single = single & (merged["first_skey"].fillna("x").to_numpy() == "")
-    kind = np.select(
-        [n == 0, single & ~given, plain_single & given],
-        ["not_found", "single", "addition_unknown"], default="ambiguous")
+    plain_single = single & (merged["first_plain"].to_numpy(dtype=object) == True)  # noqa: E712 - NaN is False
+    kind = np.select([n == 0, single & ~given, plain_single & given],
+                     ["not_found", "single", "addition_unknown"], default="ambiguous")
     shared = (merged["n_street"].fillna(0).to_numpy() == 1) & (merged["n_city"].fillna(0).to_numpy() == 1)
     first = merged["first"].fillna(-1).to_numpy().astype(np.int64)
     cidx = np.where((kind != "not_found") & ((kind != "ambiguous") | shared), first, -1)

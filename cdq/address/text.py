@@ -43,16 +43,25 @@ def abbreviations() -> Abbreviations:
 
 
 def _ascii_lower(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return text.lower()
 
 
-def _expand(token: str, table: Abbreviations) -> str:
+@lru_cache(maxsize=1)
+def _endings() -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """(endings for an undotted word, endings for a dotted word)."""
+    table = abbreviations().suffixes
+    return tuple(table.always.items()), tuple({**table.always, **table.dotted}.items())
+
+
+@lru_cache(maxsize=200_000)
+def _expand(token: str) -> str:
     base, dotted = token.rstrip("."), token.endswith(".")
-    if base in table.words and (dotted or len(base) > 1):
-        return table.words[base]
-    endings = dict(table.suffixes.always, **(table.suffixes.dotted if dotted else {}))
-    for ending, full in endings.items():
+    words = abbreviations().words
+    if base in words and (dotted or len(base) > 1):
+        return words[base]
+    for ending, full in _endings()[dotted]:
         if base.endswith(ending) and len(base) > len(ending) + 2:
             return base[: -len(ending)] + full
     return base
@@ -70,9 +79,8 @@ def street_key(text: str) -> str:
         >>> street_key("St.-Jansstraat") == street_key("Sint Jansstraat")
         True
     """
-    table = abbreviations()
     tokens = _TOKEN.findall(_ascii_lower(text).replace("'", ""))
-    return "".join(_expand(t, table) for t in tokens)
+    return "".join(map(_expand, tokens))
 
 
 @lru_cache(maxsize=100_000)
