@@ -75,8 +75,9 @@ def _store(ctx: RunContext):
 def stage_linkage(ctx: RunContext) -> None:
     """Match the batch: everything on a first run; later only new/changed records against the store.
 
-    Produces ``pairs`` and ``clusters`` and the ``merge_input`` frame (batch + the stored records the
-    batch was matched against), which the golden stage hands to survivorship.
+    Steward decisions from earlier review workbooks are applied to the scored pairs (they always win),
+    and the remaining review band is exported to ``WORKDIR/review.xlsx``. Produces ``pairs``,
+    ``clusters`` and ``merge_input`` (batch + the stored records it was matched against).
     """
     from cdq.golden import batch_status, record_refs, stored_records
     from cdq.linkage import dedupe, link
@@ -85,27 +86,41 @@ def stage_linkage(ctx: RunContext) -> None:
     store = _store(ctx)
     status = batch_status(frame, store)
     stored = stored_records(store, exclude_refs=set(record_refs(frame)))
-    first_run = (status == "new").all() and stored.empty
-    if first_run:
-        result = dedupe(frame, progress=ctx.progress)
-        merge_input = frame
+    if (status == "new").all() and stored.empty:
+        records, result = frame, dedupe(frame, progress=ctx.progress)
     else:
         changed = frame[status != "same"]
-        existing = pd.concat([frame[status == "same"], stored], ignore_index=True)
-        merge_input = pd.concat([frame, stored], ignore_index=True)
-        if changed.empty:
-            result = None
-        else:
-            result = link(changed, existing, progress=ctx.progress)
+        records = pd.concat([frame[status == "same"], stored, changed], ignore_index=True)
+        existing = records.iloc[: len(records) - len(changed)]
+        result = link(changed, existing, progress=ctx.progress) if len(changed) else None
     pairs = result.pairs if result is not None else pd.DataFrame(
         columns=["record_id_l", "record_id_r", "match_weight", "match_probability", "decision"])
     clusters = result.clusters if result is not None else pd.DataFrame(columns=["record_id", "cluster_id"])
+    pairs, clusters = _steward_decisions(ctx, pairs, clusters, records)
     _keep(ctx, "pairs", pairs)
     _keep(ctx, "clusters", clusters)
-    ctx.frames["merge_input"] = merge_input
+    ctx.frames["merge_input"] = pd.concat([frame, stored], ignore_index=True)
     ctx.results["batch_status"] = status.value_counts().to_dict()
+    ctx.results.setdefault("headline", {}).update({
+        "new or changed records": int((status != "same").sum()),
+        "pairs for review": int((pairs["decision"] == "review").sum()) if len(pairs) else 0,
+    })
     if result is not None:
         ctx.results["blocking_report"] = result.report
+
+
+def _steward_decisions(ctx: RunContext, pairs: pd.DataFrame, clusters: pd.DataFrame, records: pd.DataFrame):
+    """Apply remembered review decisions, re-cluster if there are any, export the open review band."""
+    from cdq.review import apply_decisions, export_review, load_decisions, recluster
+
+    decisions = load_decisions(ctx.expand(ctx.spec.store))
+    if len(decisions) and len(pairs):
+        pairs = apply_decisions(pairs, decisions, records)
+        clusters = recluster(pairs, records["record_id"])
+    if len(pairs) and (pairs["decision"] == "review").any():
+        path = export_review(pairs, records, ctx.workdir / "review.xlsx")
+        ctx.results.setdefault("outputs", {})["review workbook"] = path
+    return pairs, clusters
 
 
 def stage_golden(ctx: RunContext) -> None:
@@ -148,8 +163,77 @@ def stage_load(ctx: RunContext) -> None:
     ctx.results["load"] = result
 
 
+def _golden_records(ctx: RunContext) -> pd.DataFrame:
+    """Every active golden record in the store, one column per value."""
+    from cdq.golden import golden_frame
+
+    rows = _store(ctx).changes_since(0, full=True)
+    if rows.empty:
+        return pd.DataFrame(columns=["golden_id"])
+    golden = golden_frame(rows.drop(columns=["seq"]))
+    return golden[golden["status"] == "active"].reset_index(drop=True)
+
+
+def stage_gates(ctx: RunContext) -> None:
+    """Great Expectations gates on the cleaned records, the golden records and the row accounting.
+
+    A failed critical expectation writes the run report and stops the run before the CRM load (exit 1).
+    """
+    from cdq.errors import CheckFailed
+    from cdq.gates import accounting, check, run_gates
+
+    golden = _golden_records(ctx)
+    ctx.frames["golden"] = golden
+    merged = ctx.results.get("golden")
+    batch_ids = set(ctx.current["record_id"])
+    members = int(merged.xref["record_id"].isin(batch_ids).sum()) if merged is not None else 0
+    rows_in = sum(t["rows_in"] for t in ctx.results.get("import", []))
+    result = run_gates(
+        staging=ctx.current, golden=golden,
+        accounting_frame=accounting(rows_in, members, len(ctx.frames.get("quarantine", []))),
+        docs_dir=ctx.workdir / "data_docs",
+    )
+    ctx.results["gates"] = result
+    if result.docs_index:
+        ctx.results.setdefault("outputs", {})["data docs"] = result.docs_index
+    try:
+        check(result)
+    except CheckFailed:
+        stage_report(ctx)
+        raise
+
+
+def stage_report(ctx: RunContext) -> None:
+    """Write the self-contained HTML run report to ``WORKDIR/run_report.html``."""
+    from cdq.reporting import write_run_report
+
+    load = ctx.results.get("load")
+    path = write_run_report(
+        ctx.workdir / "run_report.html", title=f"cdq run: {ctx.spec.name}", staging=ctx.frames.get("staging"),
+        quarantine=ctx.frames.get("quarantine"), checked=ctx.current, findings=ctx.all_findings(),
+        pairs=ctx.frames.get("pairs"), clusters=ctx.frames.get("clusters"),
+        golden=ctx.frames.get("golden") if "golden" in ctx.frames else _golden_records(ctx),
+        gates=ctx.results.get("gates"), timings=ctx.timings, loaded=load.line() if load is not None else None,
+    )
+    ctx.results.setdefault("outputs", {})["run report"] = path
+
+
 STAGES.update({
     "linkage": stage_linkage,
     "golden": stage_golden,
+    "gates": stage_gates,
     "load": stage_load,
+    "report": stage_report,
 })
+
+
+def stage_names(ctx: RunContext) -> None:
+    """Name plausibility: score, verdict and reason codes per record; companies move to company_name."""
+    from cdq.names import check
+
+    frame, findings = check(ctx.current)
+    _keep(ctx, "checked", frame)  # the name the pipeline's `current` looks for
+    ctx.findings.append(findings)
+
+
+STAGES.update({"names": stage_names})
