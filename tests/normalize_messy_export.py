@@ -37,8 +37,19 @@ def _name(rng: random.Random) -> dict:
                 "typed_last": last.upper() if rng.random() < 0.2 else last}
     infix, core = rng.choice(INFIXES), rng.choice(CORES)
     joined = f"{infix}{'' if infix.endswith(chr(39)) else ' '}{core}"
-    style = rng.randrange(10)
+    style = rng.randrange(13)
     typed_first, typed_infix = first, ""
+    initials = first[0] + "."
+    if style == 10:  # the whole name, inverted, in the surname column
+        return {"first": first, "infix": infix, "last": core, "typed_infix": "", "typed_first": "",
+                "typed_last": f"{core}, {rng.choice([initials, first])} {infix}"}
+    if style == 11:  # salutation and initials typed in the surname column
+        return {"first": first, "infix": infix, "last": core, "typed_infix": "", "typed_first": "",
+                "typed_last": f"{rng.choice(['dhr.', 'Mevr.', 'De heer', 'mw'])} {initials} {joined}"}
+    if style == 12:  # a partner name in capitals
+        partner = rng.choice(PLAIN[:12])
+        return {"first": first, "infix": infix, "last": core, "typed_infix": "", "typed_first": first,
+                "typed_last": f"{partner}-{joined}".upper(), "partner": partner}
     if style == 0:
         typed_infix, typed_last = rng.choice([infix, infix.capitalize(), infix.upper()]), core
     elif style == 1:

@@ -14,7 +14,8 @@ from cdq.cli.main import app
 sys.path.insert(0, str(Path(__file__).parent))
 from normalize_messy_export import generate  # noqa: E402
 
-THRESHOLDS = {"infix_split": 0.97, "postcode": 0.995, "house_number": 0.99, "phone_e164": 0.99}
+THRESHOLDS = {"infix_split": 0.97, "postcode": 0.995, "house_number": 0.99, "phone_e164": 0.99,
+              "partner_split": 0.97}
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -42,6 +43,7 @@ def scores(cleaned: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     dialable = merged[merged["phone_t"].notna()]
     phone_ok = (dialable["phone"] == dialable["phone_t"]) | (dialable["mobile"] == dialable["phone_t"])
     undialable = merged[merged["phone_t"].isna()]
+    partnered = merged[merged["partner"].notna()]
     return {
         "infix_split": infix_ok.mean(),
         "postcode": (valid_pc["postcode"] == valid_pc["postcode_t"]).mean(),
@@ -49,6 +51,7 @@ def scores(cleaned: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
         "house_number": house_ok.mean(),
         "phone_e164": phone_ok.mean(),
         "phone_undialable_flagged": undialable["issues"].str.contains("PHONE_NOT_DIALABLE").mean(),
+        "partner_split": (partnered["partner_last_name"] == partnered["partner"]).mean(),
     }
 
 

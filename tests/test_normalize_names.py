@@ -254,3 +254,16 @@ def test_initials_derived_from_first_name():
     out, findings = normalize(_frame([{"first_name": "Jan Pieter", "last_name": "Bos"}]))
     assert out.loc[0, "initials"] == "J.P."
     assert "NAME_INITIALS_DERIVED" in set(findings["reason_code"])
+
+
+def test_top_1000_dutch_surnames_split_like_the_meertens_database(shared_data):
+    """Independent truth: the Meertens institute's 'Jong, de' form of the 1000 most common surnames."""
+    table = pd.read_csv(shared_data / "nl_names" / "surnames_top1000_2007.csv")
+    truth = table["meertens db name"].str.partition(",")
+    expected = list(zip(truth[2].str.strip().replace("", None), truth[0].str.strip()))
+    for form in (lambda s: s, str.upper, lambda s: s):
+        got = [(p.infix, p.last_name) for p in map(parse_surname, table["natural name"].map(form))]
+        right = sum(g[0] == e[0] and g[1].lower() == e[1].lower() for g, e in zip(got, expected))
+        assert right / len(table) >= 0.99, [(g, e) for g, e in zip(got, expected) if g != e][:10]
+    inverted = [(p.infix, p.last_name) for p in map(parse_surname, table["meertens db name"])]
+    assert sum(g == e for g, e in zip(inverted, expected)) / len(table) >= 0.99

@@ -71,7 +71,7 @@ def tokenize(text: str) -> list[str]:
         (['van', "'t", 'Hof'], ["d'", 'Ancona'], ['J.P.', 'de', 'Vries'])
     """
     text = str(text).replace("\u00a0", " ").translate(_APOSTROPHES)
-    text = _GLUED.sub(r"\1 't", text)
+    text = _GLUED.sub(r"\1 't", re.sub(r"(?<![\w'])'\s+([ts])\b", r"'\1", text))
     text = _ELIDED.sub(r"\1' ", text)
     return text.split()
 
@@ -175,10 +175,11 @@ def initials_of(first_name: str | None) -> str | None:
     return "".join(("IJ" if p[:2].upper() == "IJ" else p[0].upper()) + "." for p in parts) or None
 
 
-def _strip_leading(tokens: list[str]) -> tuple[list[str], list[str], str | None, bool]:
-    """Remove salutations and prefix titles from the front; return (titles, rest, gender, salutation_seen)."""
+def _strip_leading(tokens: list[str], keep: int = 0) -> tuple[list[str], list[str], str | None, bool]:
+    """Remove salutations and prefix titles from the front, leaving at least ``keep`` tokens ("Heer" is a
+    surname too); return (titles, rest, gender, salutation_seen)."""
     table, found, gender, seen = titles(), [], None, False
-    while tokens:
+    while len(tokens) > keep:
         two = _key(" ".join(tokens[:2])) if len(tokens) > 1 else None
         one = _key(tokens[0])
         if two and two in table["salutations"] and len(tokens) > 2:
@@ -186,7 +187,7 @@ def _strip_leading(tokens: list[str]) -> tuple[list[str], list[str], str | None,
         elif two and two in table["prefix_titles"] and len(tokens) > 2:
             found.append(table["prefix_titles"][two])
             tokens = tokens[2:]
-        elif one in table["salutations"] and (len(tokens) > 1 or one not in ("fam",)) and one != "mr":
+        elif one in table["salutations"] and (len(tokens) > 1 or one != "fam") and one != "mr":
             gender, seen, tokens = gender or table["salutations"][one], True, tokens[1:]
         elif one in table["prefix_titles"] and len(tokens) > 1:
             found.append(table["prefix_titles"][one])
@@ -337,7 +338,7 @@ def parse_surname(text: str | None, hyphen_use: str = "partner-own") -> Surname:
             after = Given(infix=" ".join(t.lower() for t in rest_tokens))
         elif rest_tokens:
             after = parse_given(" ".join(rest_tokens), "first")
-    found, tokens, gender, _ = _strip_leading(tokenize(text))
+    found, tokens, gender, _ = _strip_leading(tokenize(text), keep=1)
     tokens, suffixes = _strip_suffixes(tokens)
     own, partner, use = _partner_split(tokens, hyphen_use)
     given, infix, core = _simple(own)
