@@ -77,6 +77,7 @@ class RunContext:
     findings: list[pd.DataFrame] = field(default_factory=list)
     results: dict[str, object] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    current_name: str = "staging"
 
     def expand(self, text: str) -> str:
         """Fill ``{workdir}``, ``{fixtures}``, ``{reference_data}``, ``{rules}`` placeholders."""
@@ -94,11 +95,10 @@ class RunContext:
 
     @property
     def current(self) -> pd.DataFrame:
-        """The latest record-level frame (staging, then normalized, addressed, checked)."""
-        for name in ("checked", "addressed", "normalized", "staging"):
-            if name in self.frames:
-                return self.frames[name]
-        raise UsageError("the pipeline has no input frame yet")
+        """The latest record-level frame (``staging``, then ``normalized``, ``addressed``, ``checked``)."""
+        if self.current_name not in self.frames:
+            raise UsageError("the pipeline has no input frame yet")
+        return self.frames[self.current_name]
 
     def all_findings(self) -> pd.DataFrame:
         frames = [f for f in self.findings if len(f)]

@@ -19,8 +19,14 @@ from cdq.staging import import_inputs
 logger = logging.getLogger(__name__)
 
 
+#: Record-level frames: each stage that produces one makes it the run's ``current`` frame.
+RECORD_FRAMES = ("staging", "normalized", "addressed", "checked")
+
+
 def _keep(ctx: RunContext, name: str, frame: pd.DataFrame) -> None:
     ctx.frames[name] = frame
+    if name in RECORD_FRAMES:
+        ctx.current_name = name
     if ctx.keep_intermediates:
         write_table(frame, ctx.workdir / "intermediates" / f"{name}.parquet")
 
