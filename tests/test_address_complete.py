@@ -245,3 +245,14 @@ def test_acceptance_held_out(tmp_path: Path):
     assert right.mean() >= 0.99, f"right street and city for {right.mean():.2%}"
     assert flagged.mean() >= 0.99, f"non-existent numbers flagged for {flagged.mean():.2%}"
     assert set(out["address_status"][exists]) <= {"verified", "corrected", "completed"}
+
+
+@pytest.mark.parametrize("street, number, postcode, status, out_street", [
+    ("14B", None, "1011AB", "completed", PLAS),          # back-office "Adres" holding only the number
+    ("12-2", None, "1011-AB", "completed", PLAS),        # and a hyphenated postcode
+])
+def test_number_in_street_field_and_hyphenated_postcode(store, street, number, postcode, status, out_street):
+    out, _ = complete(pd.DataFrame({"street": [street], "house_number": [number], "postcode": [postcode],
+                                    "city": ["Amsterdam"]}), store)
+    assert out.loc[0, ["address_status", "street"]].tolist() == [status, out_street]
+    assert out.loc[0, "orig:street"] == street

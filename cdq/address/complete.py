@@ -29,6 +29,7 @@ ADDRESS_COLUMNS = ["street", "house_number", "house_letter", "house_number_addit
 NEW_COLUMNS = ["municipality", "province", "bag_address_id", "address_status"]
 STATUSES = ("verified", "completed", "corrected", "ambiguous", "not_found", "invalid", "no_reference")
 ORIG_PREFIX = "orig:"
+_NUMBER_ONLY = r"\d{1,5}\s*[-/ ]?\s*[A-Za-z0-9]{0,4}"
 STAGE = "address"
 
 #: Comparison outcome -> (reason code suffix, severity) for street and city findings.
@@ -71,12 +72,16 @@ def _text(series: pd.Series) -> pd.Series:
 def _given(frame: pd.DataFrame) -> pd.DataFrame:
     """The typed address in canonical pieces, positional index."""
     f = frame.reset_index(drop=True)
-    numbers = split_numbers(f["house_number"], f["house_letter"], f["house_number_addition"])
+    street, number = _text(f["street"]), _text(f["house_number"])
+    # Back-office exports put only "36A" or "30-hs" in the address field: that is a number, not a street.
+    only_number = number.isna() & (street.str.fullmatch(_NUMBER_ONLY).to_numpy(dtype=object) == True)  # noqa: E712
+    number, street = number.where(~only_number, street), street.where(~only_number, None)
+    numbers = split_numbers(number, f["house_letter"], f["house_number_addition"])
     pc = canonical_postcode(f["postcode"])
     return pd.DataFrame({
         "pc": pc, "pc_ok": valid_postcode(pc).to_numpy(), "number": numbers["number"],
-        "letter": numbers["letter"], "addition": numbers["addition"], "number_text": _text(f["house_number"]),
-        "street": _text(f["street"]), "city": _text(f["city"]),
+        "letter": numbers["letter"], "addition": numbers["addition"], "number_text": number,
+        "street": street, "city": _text(f["city"]),
     })
 
 

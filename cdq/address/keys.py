@@ -39,11 +39,13 @@ def canonical_postcode(series: pd.Series) -> pd.Series:
     """Upper-case, spaces removed; ``None`` where empty. Validity is checked by :func:`valid_postcode`.
 
     Examples:
-        >>> canonical_postcode(pd.Series([" 1234 ab", None, ""])).tolist()
-        ['1234AB', None, None]
+        >>> canonical_postcode(pd.Series([" 1234 ab", None, "", "1049-ff"])).tolist()
+        ['1234AB', None, None, '1049FF']
     """
     text = series.astype(object).where(series.notna(), None)
     text = text.astype(str).str.replace(r"\s+", "", regex=True).str.upper().where(text.notna(), None)
+    # "1049-FF" and "1049.FF" are typed often enough; drop the separator only in that exact shape.
+    text = text.str.replace(r"^(\d{4})[-.](\D{2})$", r"\1\2", regex=True)
     return text.where(text != "", None)
 
 
