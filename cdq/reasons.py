@@ -75,7 +75,7 @@ def _load_all() -> None:
 
 _NORMALIZE = {
     "POSTCODE_INVALID": "postcode is not a valid Dutch postcode (4 digits not starting with 0, 2 letters, "
-                        "never SA/SD/SS)",
+    "never SA/SD/SS)",
     "POSTCODE_REFORMATTED": "postcode rewritten to the canonical form '1234 AB'",
     "HOUSE_NUMBER_INVALID": "house number has no 1-5 digit number, or its letter/addition cannot be read",
     "HOUSE_NUMBER_SPLIT": "house number text split into number, letter and addition",
@@ -95,7 +95,8 @@ _NORMALIZE = {
     "NAME_TITLE_MOVED": "a title or salutation typed in a name field was moved to title",
     "NAME_INITIALS_DERIVED": "initials derived from the first name",
     "NAME_INITIALS_REFORMATTED": "initials rewritten as 'J.P.'",
-    "NAME_PARTNER_SPLIT": "a partner name (Jansen-de Vries, Jansen geb. de Vries) split into own and partner parts",
+    "NAME_PARTNER_SPLIT": "a partner name (Jansen-de Vries, Jansen geb. de Vries) split into own and "
+    "partner parts",
     "NAME_SUFFIX_MOVED": "a name suffix (jr., sr.) was moved to suffix",
     "GENDER_DERIVED": "gender derived from the title, salutation or first name",
     "GENDER_CONFLICT": "the gender field contradicts the salutation or title",

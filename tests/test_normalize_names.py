@@ -9,7 +9,8 @@ from cdq.columns import CANONICAL
 from cdq.normalize import NormalizeConfig, normalize
 from cdq.normalize.names import parse_given, parse_surname, parse_title, proper_case
 
-# surname field -> (initials, first name, infix, last name, partner infix, partner last name, name use, suffix)
+# surname field -> (initials, first name, infix, last name, partner infix, partner last name, name use,
+# suffix)
 SURNAMES = [
     ("de Vries", (None, None, "de", "Vries", None, None, None, None)),
     ("J.P. de Vries", ("J.P.", None, "de", "Vries", None, None, None, None)),
@@ -67,8 +68,16 @@ SURNAMES = [
 @pytest.mark.parametrize("text,expected", SURNAMES, ids=[s for s, _ in SURNAMES])
 def test_parse_surname(text, expected):
     s = parse_surname(text)
-    assert (s.initials, s.first_name, s.infix, s.last_name, s.partner_infix, s.partner_last_name, s.name_use,
-            s.suffix) == expected
+    assert (
+        s.initials,
+        s.first_name,
+        s.infix,
+        s.last_name,
+        s.partner_infix,
+        s.partner_last_name,
+        s.name_use,
+        s.suffix,
+    ) == expected
 
 
 def test_hyphenated_name_use_can_be_own_partner():
@@ -78,10 +87,18 @@ def test_hyphenated_name_use_can_be_own_partner():
 
 # surname field with a salutation or title -> (title, gender)
 TITLED = [
-    ("dhr. J. de Vries", (None, "M")), ("Mevr. A. Jansen", (None, "F")), ("mw Jansen", (None, "F")),
-    ("De heer Jansen", (None, "M")), ("drs. J. de Vries", ("drs.", None)), ("ir. Bakker", ("ir.", None)),
-    ("mr. J. Smit", ("mr.", None)), ("dr. Visser", ("dr.", None)), ("ing. P. Bos", ("ing.", None)),
-    ("prof. dr. Kok", ("prof. dr.", None)), ("Dhr. ir. J. de Vries", ("ir.", "M")), ("Vries, dhr. J. de", (None, "M")),
+    ("dhr. J. de Vries", (None, "M")),
+    ("Mevr. A. Jansen", (None, "F")),
+    ("mw Jansen", (None, "F")),
+    ("De heer Jansen", (None, "M")),
+    ("drs. J. de Vries", ("drs.", None)),
+    ("ir. Bakker", ("ir.", None)),
+    ("mr. J. Smit", ("mr.", None)),
+    ("dr. Visser", ("dr.", None)),
+    ("ing. P. Bos", ("ing.", None)),
+    ("prof. dr. Kok", ("prof. dr.", None)),
+    ("Dhr. ir. J. de Vries", ("ir.", "M")),
+    ("Vries, dhr. J. de", (None, "M")),
 ]
 
 
@@ -127,19 +144,38 @@ def test_parse_given(args, expected):
     assert (g.title, g.gender, g.first_name, g.initials, g.infix) == expected
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("Dhr.", (None, "M")), ("De heer", (None, "M")), ("Mevrouw", (None, "F")), ("mevr.", (None, "F")),
-    ("Drs.", ("drs.", None)), ("Dhr. Drs.", ("drs.", "M")), ("Prof.dr.", ("prof. dr.", None)),
-    ("Mw. mr.", ("mr.", "F")), ("ing", ("ing.", None)), ("Familie", (None, None)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Dhr.", (None, "M")),
+        ("De heer", (None, "M")),
+        ("Mevrouw", (None, "F")),
+        ("mevr.", (None, "F")),
+        ("Drs.", ("drs.", None)),
+        ("Dhr. Drs.", ("drs.", "M")),
+        ("Prof.dr.", ("prof. dr.", None)),
+        ("Mw. mr.", ("mr.", "F")),
+        ("ing", ("ing.", None)),
+        ("Familie", (None, None)),
+    ],
+)
 def test_parse_title(text, expected):
     assert parse_title(text)[:2] == expected
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("JANSEN", "Jansen"), ("jansen", "Jansen"), ("van gogh", "Van Gogh"), ("o'brien", "O'Brien"),
-    ("IJZERMAN", "IJzerman"), ("smit-jansen", "Smit-Jansen"), ("DeVries", "DeVries"), ("Éclair", "Éclair"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("JANSEN", "Jansen"),
+        ("jansen", "Jansen"),
+        ("van gogh", "Van Gogh"),
+        ("o'brien", "O'Brien"),
+        ("IJZERMAN", "IJzerman"),
+        ("smit-jansen", "Smit-Jansen"),
+        ("DeVries", "DeVries"),
+        ("Éclair", "Éclair"),
+    ],
+)
 def test_proper_case(text, expected):
     assert proper_case(text) == expected
 
@@ -153,64 +189,97 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 
 # input fields -> (salutation, envelope name); covers the four BRP name-use codes E/P/V/N.
 LINES = [
-    ({"initials": "J.P.", "last_name": "de Vries", "gender": "M"},
-     ("Geachte heer De Vries", "De heer J.P. de Vries")),
+    (
+        {"initials": "J.P.", "last_name": "de Vries", "gender": "M"},
+        ("Geachte heer De Vries", "De heer J.P. de Vries"),
+    ),
     ({"initials": "J.P.", "last_name": "de Vries"}, ("Geachte J.P. de Vries", "J.P. de Vries")),
     ({"last_name": "de Vries"}, ("Geachte heer/mevrouw De Vries", "De Vries")),
-    ({"title": "Mevr.", "initials": "A.", "last_name": "Jansen-de Vries"},
-     ("Geachte mevrouw Jansen-de Vries", "Mevrouw A. Jansen-de Vries")),
-    ({"title": "Mevr.", "initials": "A.", "last_name": "de Vries e.v. Jansen"},
-     ("Geachte mevrouw De Vries-Jansen", "Mevrouw A. de Vries-Jansen")),
-    ({"title": "Mevr.", "initials": "A.", "last_name": "Jansen geb. de Vries"},
-     ("Geachte mevrouw Jansen-de Vries", "Mevrouw A. Jansen-de Vries")),
-    ({"title": "Dhr. drs.", "initials": "J", "infix": "van 't", "last_name": "Hof"},
-     ("Geachte heer Van 't Hof", "De heer drs. J. van 't Hof")),
+    (
+        {"title": "Mevr.", "initials": "A.", "last_name": "Jansen-de Vries"},
+        ("Geachte mevrouw Jansen-de Vries", "Mevrouw A. Jansen-de Vries"),
+    ),
+    (
+        {"title": "Mevr.", "initials": "A.", "last_name": "de Vries e.v. Jansen"},
+        ("Geachte mevrouw De Vries-Jansen", "Mevrouw A. de Vries-Jansen"),
+    ),
+    (
+        {"title": "Mevr.", "initials": "A.", "last_name": "Jansen geb. de Vries"},
+        ("Geachte mevrouw Jansen-de Vries", "Mevrouw A. Jansen-de Vries"),
+    ),
+    (
+        {"title": "Dhr. drs.", "initials": "J", "infix": "van 't", "last_name": "Hof"},
+        ("Geachte heer Van 't Hof", "De heer drs. J. van 't Hof"),
+    ),
     ({"first_name": "Anna", "last_name": "d'Ancona"}, ("Geachte mevrouw D'Ancona", "Mevrouw A. d'Ancona")),
     ({"first_name": "Karim", "last_name": "El Amrani"}, ("Geachte heer El Amrani", "De heer K. El Amrani")),
-    ({"initials": "P.", "last_name": "de Vries jr.", "gender": "man"},
-     ("Geachte heer De Vries", "De heer P. de Vries jr.")),
+    (
+        {"initials": "P.", "last_name": "de Vries jr.", "gender": "man"},
+        ("Geachte heer De Vries", "De heer P. de Vries jr."),
+    ),
     ({"company_name": "Bakkerij Jansen B.V."}, ("Geachte heer/mevrouw", "Bakkerij Jansen B.V.")),
 ]
 
 
-@pytest.mark.parametrize("row,expected", LINES, ids=[str(r.get("last_name") or r.get("company_name")) for r, _ in LINES])
+@pytest.mark.parametrize(
+    "row,expected", LINES, ids=[str(r.get("last_name") or r.get("company_name")) for r, _ in LINES]
+)
 def test_salutation_and_envelope(row, expected):
     out, _ = normalize(_frame([row]))
     assert (out.loc[0, "salutation"], out.loc[0, "envelope_name"]) == expected
 
 
-@pytest.mark.parametrize("use,code,salutation", [
-    ("own", "E", "Geachte mevrouw De Vries"),
-    ("partner", "P", "Geachte mevrouw Jansen"),
-    ("partner-own", "V", "Geachte mevrouw Jansen-de Vries"),
-    ("own-partner", "N", "Geachte mevrouw De Vries-Jansen"),
-])
+@pytest.mark.parametrize(
+    "use,code,salutation",
+    [
+        ("own", "E", "Geachte mevrouw De Vries"),
+        ("partner", "P", "Geachte mevrouw Jansen"),
+        ("partner-own", "V", "Geachte mevrouw Jansen-de Vries"),
+        ("own-partner", "N", "Geachte mevrouw De Vries-Jansen"),
+    ],
+)
 def test_four_brp_name_use_codes(use, code, salutation):
     from cdq.normalize.name_lines import BRP_NAME_USE, salutation_and_envelope
 
-    parts = {k: pd.array([v], dtype=object).to_numpy() for k, v in {
-        "title": None, "initials": "A.", "first_name": None, "infix": "de", "last_name": "Vries",
-        "partner_infix": None, "partner_last_name": "Jansen", "suffix": None, "name_use": use, "gender": "F",
-    }.items()}
+    parts = {
+        k: pd.array([v], dtype=object).to_numpy()
+        for k, v in {
+            "title": None,
+            "initials": "A.",
+            "first_name": None,
+            "infix": "de",
+            "last_name": "Vries",
+            "partner_infix": None,
+            "partner_last_name": "Jansen",
+            "suffix": None,
+            "name_use": use,
+            "gender": "F",
+        }.items()
+    }
     import numpy as np
 
     sal, env = salutation_and_envelope(parts, np.array([False]), np.array([None], dtype=object))
     assert BRP_NAME_USE[use] == code
     assert sal[0] == salutation
-    assert env[0] == "Mevrouw A. " + salutation.removeprefix("Geachte mevrouw ").replace("De Vries", "de Vries")
+    assert env[0] == "Mevrouw A. " + salutation.removeprefix("Geachte mevrouw ").replace(
+        "De Vries", "de Vries"
+    )
 
 
-@pytest.mark.parametrize("row,gender,code", [
-    ({"title": "Dhr.", "last_name": "Jansen"}, "M", "GENDER_DERIVED"),
-    ({"first_name": "Maria", "last_name": "Jansen"}, "F", "GENDER_DERIVED"),
-    ({"first_name": "Willem", "last_name": "Jansen"}, "M", "GENDER_DERIVED"),
-    ({"gender": "V", "last_name": "Jansen"}, "F", None),
-    ({"gender": "vrouw", "last_name": "Jansen"}, "F", None),
-    ({"gender": "Male", "last_name": "Jansen"}, "M", None),
-    ({"gender": "M", "title": "Mevr.", "last_name": "Jansen"}, "M", "GENDER_CONFLICT"),
-    ({"gender": "42", "last_name": "Jansen"}, None, "GENDER_UNKNOWN_VALUE"),
-    ({"first_name": "Xyzzy", "last_name": "Jansen"}, None, None),
-])
+@pytest.mark.parametrize(
+    "row,gender,code",
+    [
+        ({"title": "Dhr.", "last_name": "Jansen"}, "M", "GENDER_DERIVED"),
+        ({"first_name": "Maria", "last_name": "Jansen"}, "F", "GENDER_DERIVED"),
+        ({"first_name": "Willem", "last_name": "Jansen"}, "M", "GENDER_DERIVED"),
+        ({"gender": "V", "last_name": "Jansen"}, "F", None),
+        ({"gender": "vrouw", "last_name": "Jansen"}, "F", None),
+        ({"gender": "Male", "last_name": "Jansen"}, "M", None),
+        ({"gender": "M", "title": "Mevr.", "last_name": "Jansen"}, "M", "GENDER_CONFLICT"),
+        ({"gender": "42", "last_name": "Jansen"}, None, "GENDER_UNKNOWN_VALUE"),
+        ({"first_name": "Xyzzy", "last_name": "Jansen"}, None, None),
+    ],
+)
 def test_gender(row, gender, code):
     out, findings = normalize(_frame([row]))
     assert out.loc[0, "gender"] == gender
@@ -220,19 +289,24 @@ def test_gender(row, gender, code):
 
 def test_gender_from_shared_first_name_list(shared_data):
     path = shared_data / "nl_names" / "first_names_gender_voornamen.csv"
-    out, _ = normalize(_frame([{"first_name": "Aafje", "last_name": "Bos"}, {"first_name": "Aad", "last_name": "Bos"}]),
-                       NormalizeConfig(first_names_file=str(path)))
+    out, _ = normalize(
+        _frame([{"first_name": "Aafje", "last_name": "Bos"}, {"first_name": "Aad", "last_name": "Bos"}]),
+        NormalizeConfig(first_names_file=str(path)),
+    )
     assert out["gender"].tolist() == ["F", "M"]
 
 
-@pytest.mark.parametrize("row,infix,last,code", [
-    ({"last_name": "de Vries"}, "de", "Vries", "NAME_INFIX_MOVED"),
-    ({"first_name": "Jan de", "last_name": "Vries"}, "de", "Vries", "NAME_INFIX_MOVED"),
-    ({"initials": "J.P. van der", "last_name": "Berg"}, "van der", "Berg", "NAME_INFIX_MOVED"),
-    ({"infix": "De", "last_name": "Vries"}, "de", "Vries", None),
-    ({"infix": "de", "last_name": "de Vries"}, "de", "Vries", "NAME_INFIX_MOVED"),
-    ({"infix": "van", "last_name": "der Berg"}, "van der", "Berg", "NAME_INFIX_MOVED"),
-])
+@pytest.mark.parametrize(
+    "row,infix,last,code",
+    [
+        ({"last_name": "de Vries"}, "de", "Vries", "NAME_INFIX_MOVED"),
+        ({"first_name": "Jan de", "last_name": "Vries"}, "de", "Vries", "NAME_INFIX_MOVED"),
+        ({"initials": "J.P. van der", "last_name": "Berg"}, "van der", "Berg", "NAME_INFIX_MOVED"),
+        ({"infix": "De", "last_name": "Vries"}, "de", "Vries", None),
+        ({"infix": "de", "last_name": "de Vries"}, "de", "Vries", "NAME_INFIX_MOVED"),
+        ({"infix": "van", "last_name": "der Berg"}, "van der", "Berg", "NAME_INFIX_MOVED"),
+    ],
+)
 def test_infix_wherever_typed(row, infix, last, code):
     out, _ = normalize(_frame([row]))
     assert (out.loc[0, "infix"], out.loc[0, "last_name"]) == (infix, last)
@@ -240,14 +314,33 @@ def test_infix_wherever_typed(row, infix, last, code):
         assert code in out.loc[0, "issues"].split(";")
 
 
-@pytest.mark.parametrize("row,last,salutation", [
-    ({"initials": "J.", "last_name": "Van den Broeck", "gender": "M"}, "Van den Broeck", "Geachte heer Van den Broeck"),
-    ({"initials": "J.", "last_name": "van den Broeck", "gender": "M"}, "van den Broeck", "Geachte heer van den Broeck"),
-    ({"initials": "J.", "infix": "De", "last_name": "Smet", "gender": "F"}, "De Smet", "Geachte mevrouw De Smet"),
-])
+@pytest.mark.parametrize(
+    "row,last,salutation",
+    [
+        (
+            {"initials": "J.", "last_name": "Van den Broeck", "gender": "M"},
+            "Van den Broeck",
+            "Geachte heer Van den Broeck",
+        ),
+        (
+            {"initials": "J.", "last_name": "van den Broeck", "gender": "M"},
+            "van den Broeck",
+            "Geachte heer van den Broeck",
+        ),
+        (
+            {"initials": "J.", "infix": "De", "last_name": "Smet", "gender": "F"},
+            "De Smet",
+            "Geachte mevrouw De Smet",
+        ),
+    ],
+)
 def test_belgian_convention_keeps_name_as_registered(row, last, salutation):
     out, _ = normalize(_frame([row]), NormalizeConfig(belgian=True))
-    assert (out.loc[0, "infix"], out.loc[0, "last_name"], out.loc[0, "salutation"]) == (None, last, salutation)
+    assert (out.loc[0, "infix"], out.loc[0, "last_name"], out.loc[0, "salutation"]) == (
+        None,
+        last,
+        salutation,
+    )
 
 
 def test_initials_derived_from_first_name():
@@ -260,10 +353,11 @@ def test_top_1000_dutch_surnames_split_like_the_meertens_database(shared_data):
     """Independent truth: the Meertens institute's 'Jong, de' form of the 1000 most common surnames."""
     table = pd.read_csv(shared_data / "nl_names" / "surnames_top1000_2007.csv")
     truth = table["meertens db name"].str.partition(",")
-    expected = list(zip(truth[2].str.strip().replace("", None), truth[0].str.strip()))
+    expected = list(zip(truth[2].str.strip().replace("", None), truth[0].str.strip(), strict=True))
     for form in (lambda s: s, str.upper, lambda s: s):
         got = [(p.infix, p.last_name) for p in map(parse_surname, table["natural name"].map(form))]
-        right = sum(g[0] == e[0] and g[1].lower() == e[1].lower() for g, e in zip(got, expected))
-        assert right / len(table) >= 0.99, [(g, e) for g, e in zip(got, expected) if g != e][:10]
+        pairs = list(zip(got, expected, strict=True))
+        right = sum(g[0] == e[0] and g[1].lower() == e[1].lower() for g, e in pairs)
+        assert right / len(table) >= 0.99, [(g, e) for g, e in pairs if g != e][:10]
     inverted = [(p.infix, p.last_name) for p in map(parse_surname, table["meertens db name"])]
-    assert sum(g == e for g, e in zip(inverted, expected)) / len(table) >= 0.99
+    assert sum(g == e for g, e in zip(inverted, expected, strict=True)) / len(table) >= 0.99

@@ -30,14 +30,36 @@ logger = logging.getLogger(__name__)
 
 ORIG_PREFIX = "orig:"
 ADDED_COLUMNS = [
-    "suffix", "partner_infix", "partner_last_name", "name_use", "salutation", "envelope_name",
-    "email_suggestion", "postcode_pc4",
+    "suffix",
+    "partner_infix",
+    "partner_last_name",
+    "name_use",
+    "salutation",
+    "envelope_name",
+    "email_suggestion",
+    "postcode_pc4",
 ]
 #: Canonical columns normalize may rewrite (their changed originals go to ``orig:<column>``).
 REWRITTEN = [
-    "title", "initials", "first_name", "infix", "last_name", "gender", "birth_date", "party_type", "legal_form",
-    "kvk_number", "vat_number", "street", "house_number", "house_letter", "house_number_addition", "postcode",
-    "email", "phone", "mobile",
+    "title",
+    "initials",
+    "first_name",
+    "infix",
+    "last_name",
+    "gender",
+    "birth_date",
+    "party_type",
+    "legal_form",
+    "kvk_number",
+    "vat_number",
+    "street",
+    "house_number",
+    "house_letter",
+    "house_number_addition",
+    "postcode",
+    "email",
+    "phone",
+    "mobile",
 ]
 
 
@@ -47,14 +69,19 @@ def _families(config: NormalizeConfig):
     return {
         "organisations": lambda f, r: organisations.normalize_organisations(f, r),
         "names": lambda f, r: name_lines.normalize_names(f, r, config),
-        "addresses": lambda f, r: (addresses.normalize_postcodes(f, r), addresses.normalize_house_numbers(f, r)),
+        "addresses": lambda f, r: (
+            addresses.normalize_postcodes(f, r),
+            addresses.normalize_house_numbers(f, r),
+        ),
         "phones": lambda f, r: phones.normalize_phones(f, r, config.region),
         "emails": lambda f, r: emails.normalize_emails(f, r, config.check_deliverability),
         "dates": lambda f, r: dates.normalize_birth_dates(f, r),
     }
 
 
-def normalize(frame: pd.DataFrame, config: NormalizeConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def normalize(
+    frame: pd.DataFrame, config: NormalizeConfig | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Normalize a staging frame; return ``(frame, findings)``. The input frame is not modified.
 
     Args:
@@ -110,7 +137,9 @@ def _keep_originals(out: pd.DataFrame, originals: dict[str, np.ndarray]) -> None
         after = out[column].to_numpy(dtype=object)
         changed = pd.notna(before) & (before != after)
         if changed.any():
-            out[ORIG_PREFIX + column] = np.where(changed, before, None)
+            # A second run keeps the first run's originals for the rows it does not change again.
+            kept = out[ORIG_PREFIX + column].to_numpy(dtype=object) if ORIG_PREFIX + column in out else None
+            out[ORIG_PREFIX + column] = np.where(changed, before, kept)
 
 
 def _register_codes() -> None:

@@ -10,8 +10,14 @@ from cdq.reasons import REASONS
 
 #: Codes that only note a cosmetic rewrite: they go to findings, not to the row's ``issues``.
 COSMETIC = {
-    "POSTCODE_REFORMATTED", "PHONE_REFORMATTED", "EMAIL_REFORMATTED", "DATE_REFORMATTED", "NAME_RECASED",
-    "NAME_INITIALS_REFORMATTED", "PARTY_TYPE_DERIVED", "LEGAL_FORM_DERIVED",
+    "POSTCODE_REFORMATTED",
+    "PHONE_REFORMATTED",
+    "EMAIL_REFORMATTED",
+    "DATE_REFORMATTED",
+    "NAME_RECASED",
+    "NAME_INITIALS_REFORMATTED",
+    "PARTY_TYPE_DERIVED",
+    "LEGAL_FORM_DERIVED",
 }
 
 
@@ -20,22 +26,34 @@ class Collector:
 
     def __init__(self, frame: pd.DataFrame, stage: str = "normalize"):
         self.n = len(frame)
-        self.record_ids = frame["record_id"].to_numpy(dtype=object) if "record_id" in frame else \
-            np.arange(self.n).astype(str).astype(object)
+        self.record_ids = (
+            frame["record_id"].to_numpy(dtype=object)
+            if "record_id" in frame
+            else np.arange(self.n).astype(str).astype(object)
+        )
         self.stage = stage
         self.parts: list[dict] = []
 
     def add(self, mask, column: str, code: str, severity: str, value=None, detail=None) -> None:
-        """Record ``code`` for every row where ``mask`` is true; ``value``/``detail`` are per-row arrays or scalars."""
+        """Record ``code`` for every row where ``mask`` is true.
+
+        ``value`` and ``detail`` are per-row arrays (or scalars) written to the findings.
+        """
         if code not in REASONS:
             raise KeyError(f"unregistered reason code {code}")
         rows = np.flatnonzero(np.asarray(mask, dtype=bool))
         if not len(rows):
             return
-        self.parts.append({
-            "rows": rows, "column": column, "code": code, "severity": severity,
-            "value": _take(value, rows), "detail": _take(detail, rows),
-        })
+        self.parts.append(
+            {
+                "rows": rows,
+                "column": column,
+                "code": code,
+                "severity": severity,
+                "value": _take(value, rows),
+                "detail": _take(detail, rows),
+            }
+        )
 
     def issues(self, existing: pd.Series | None = None) -> np.ndarray:
         """The ';'-joined issue codes per row, appended to ``existing`` (no code twice in a row)."""
@@ -64,12 +82,23 @@ class Collector:
         frames = []
         for part in self.parts:
             k = len(part["rows"])
-            frames.append(pd.DataFrame({
-                "stage": self.stage, "rule": part["code"].lower(), "column": part["column"],
-                "record_id": self.record_ids[part["rows"]], "value": part["value"],
-                "severity": part["severity"], "reason_code": part["code"],
-                "detail": part["detail"] if part["detail"] is not None else np.full(k, None, dtype=object),
-            }, columns=FINDINGS))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "stage": self.stage,
+                        "rule": part["code"].lower(),
+                        "column": part["column"],
+                        "record_id": self.record_ids[part["rows"]],
+                        "value": part["value"],
+                        "severity": part["severity"],
+                        "reason_code": part["code"],
+                        "detail": part["detail"]
+                        if part["detail"] is not None
+                        else np.full(k, None, dtype=object),
+                    },
+                    columns=FINDINGS,
+                )
+            )
         return pd.concat(frames, ignore_index=True)
 
 

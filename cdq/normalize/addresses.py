@@ -30,7 +30,7 @@ def canonical_postcode(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         (['1234 AB', '1234 AB', '0123 AB', '1234 SS', None], [True, True, False, False, False])
     """
     squashed = arrow_text(values).str.upper().str.replace(r"[\s\-.]+", "", regex=True)
-    valid = (squashed.str.fullmatch(r"[1-9][0-9]{3}[A-Z]{2}") & ~squashed.str.slice(4).isin(_FORBIDDEN))
+    valid = squashed.str.fullmatch(r"[1-9][0-9]{3}[A-Z]{2}") & ~squashed.str.slice(4).isin(_FORBIDDEN)
     valid = valid.fillna(False).to_numpy(dtype=bool)
     canonical = (squashed.str.slice(0, 4) + " " + squashed.str.slice(4)).astype(object)
     out = np.where(valid, canonical.to_numpy(dtype=object), values.to_numpy(dtype=object))
@@ -51,10 +51,19 @@ def normalize_postcodes(frame: pd.DataFrame, report: Collector) -> None:
     present = before.notna().to_numpy()
     changed = present & valid.to_numpy() & (canonical.to_numpy() != before.to_numpy())
     frame["postcode"] = np.where(dutch & valid.to_numpy(), canonical.to_numpy(), before.to_numpy())
-    frame["postcode_pc4"] = np.where(dutch & valid.to_numpy(), arrow_text(canonical).str.slice(0, 4).astype(object).to_numpy(dtype=object), None)
+    frame["postcode_pc4"] = np.where(
+        dutch & valid.to_numpy(),
+        arrow_text(canonical).str.slice(0, 4).astype(object).to_numpy(dtype=object),
+        None,
+    )
     report.add(changed & dutch, "postcode", "POSTCODE_REFORMATTED", "info", before.to_numpy(dtype=object))
-    report.add(present & dutch & ~valid.to_numpy(), "postcode", "POSTCODE_INVALID", "error",
-               before.to_numpy(dtype=object))
+    report.add(
+        present & dutch & ~valid.to_numpy(),
+        "postcode",
+        "POSTCODE_INVALID",
+        "error",
+        before.to_numpy(dtype=object),
+    )
 
 
 def _house_parts(number: str | None, letter: str | None, addition: str | None) -> tuple:
@@ -68,8 +77,11 @@ def _house_parts(number: str | None, letter: str | None, addition: str | None) -
     if letter is None and addition and len(addition) == 1 and addition.isalpha():
         # Back-office exports put the BAG house letter in the one "toevoeging" column.
         letter, addition, split = addition, None, True
-    valid = parts.number is not None and (letter is None or bool(re.fullmatch(r"[A-Z]", letter))) and (
-        addition is None or bool(_ADDITION.match(addition)))
+    valid = (
+        parts.number is not None
+        and (letter is None or bool(re.fullmatch(r"[A-Z]", letter)))
+        and (addition is None or bool(_ADDITION.match(addition)))
+    )
     return parts.number or number, letter, addition, split, valid
 
 
@@ -80,17 +92,24 @@ def normalize_house_numbers(frame: pd.DataFrame, report: Collector) -> None:
     before = frame["house_number"].to_numpy(dtype=object)
     parts = map_distinct(frame, columns, _house_parts, ["n", "l", "a", "split", "valid"])
     present = frame[columns].notna().any(axis=1).to_numpy()
-    for column, key in zip(columns, ["n", "l", "a"]):
+    for column, key in zip(columns, ["n", "l", "a"], strict=True):
         frame[column] = parts[key].to_numpy()
     report.add(parts["split"].to_numpy(dtype=bool), "house_number", "HOUSE_NUMBER_SPLIT", "info", before)
-    report.add(present & ~parts["valid"].to_numpy(dtype=bool), "house_number", "HOUSE_NUMBER_INVALID", "error",
-               before)
+    report.add(
+        present & ~parts["valid"].to_numpy(dtype=bool),
+        "house_number",
+        "HOUSE_NUMBER_INVALID",
+        "error",
+        before,
+    )
 
 
 def _split_street_numbers(frame: pd.DataFrame, report: Collector) -> None:
     """A street field ending in a number while the number column is empty ("Kerkstraat 12a")."""
     street = frame["street"]
-    mask = (frame["house_number"].isna() & street.astype("string").str.contains(r"\d", regex=True)).fillna(False)
+    mask = (frame["house_number"].isna() & street.astype("string").str.contains(r"\d", regex=True)).fillna(
+        False
+    )
     mask = mask.to_numpy(dtype=bool)
     if not mask.any():
         return
@@ -99,8 +118,12 @@ def _split_street_numbers(frame: pd.DataFrame, report: Collector) -> None:
     found = split["n"].notna().to_numpy()
     rows = np.flatnonzero(mask)[found]
     before = street.to_numpy(dtype=object).copy()
-    for column, key in (("street", "s"), ("house_number", "n"), ("house_letter", "l"),
-                        ("house_number_addition", "a")):
+    for column, key in (
+        ("street", "s"),
+        ("house_number", "n"),
+        ("house_letter", "l"),
+        ("house_number_addition", "a"),
+    ):
         values = frame[column].to_numpy(dtype=object).copy()
         new = split[key].to_numpy(dtype=object)[found]
         if column in ("street", "house_number"):

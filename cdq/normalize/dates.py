@@ -15,11 +15,40 @@ from cdq.normalize._distinct import map_distinct
 from cdq.normalize._report import Collector
 
 MONTHS = {
-    "januari": 1, "jan": 1, "january": 1, "februari": 2, "feb": 2, "february": 2, "maart": 3, "mrt": 3,
-    "mar": 3, "march": 3, "april": 4, "apr": 4, "mei": 5, "may": 5, "juni": 6, "jun": 6, "june": 6,
-    "juli": 7, "jul": 7, "july": 7, "augustus": 8, "aug": 8, "august": 8, "september": 9, "sep": 9,
-    "sept": 9, "oktober": 10, "okt": 10, "oct": 10, "october": 10, "november": 11, "nov": 11,
-    "december": 12, "dec": 12,
+    "januari": 1,
+    "jan": 1,
+    "january": 1,
+    "februari": 2,
+    "feb": 2,
+    "february": 2,
+    "maart": 3,
+    "mrt": 3,
+    "mar": 3,
+    "march": 3,
+    "april": 4,
+    "apr": 4,
+    "mei": 5,
+    "may": 5,
+    "juni": 6,
+    "jun": 6,
+    "june": 6,
+    "juli": 7,
+    "jul": 7,
+    "july": 7,
+    "augustus": 8,
+    "aug": 8,
+    "august": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "oktober": 10,
+    "okt": 10,
+    "oct": 10,
+    "october": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
 }
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _DMY = re.compile(r"^(\d{1,2})([-/.\s])(\d{1,2})\2(\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -89,9 +118,20 @@ def normalize_birth_dates(frame: pd.DataFrame, report: Collector, today: dt.date
     frame["birth_date"] = np.where(ok, iso, before)
     report.add(ok & (iso != before), "birth_date", "DATE_REFORMATTED", "info", before)
     report.add(note == "invalid", "birth_date", "DATE_INVALID", "error", before)
-    report.add((note == "ambiguous") | (note == "month-day"), "birth_date", "DATE_AMBIGUOUS", "warning", before,
-               np.where(note == "month-day", "read as month-day", "read as day-month"))
+    report.add(
+        (note == "ambiguous") | (note == "month-day"),
+        "birth_date",
+        "DATE_AMBIGUOUS",
+        "warning",
+        before,
+        np.where(note == "month-day", "read as month-day", "read as day-month"),
+    )
     earliest = dt.date(today.year - 120, today.month, min(today.day, 28)).isoformat()
     iso_text = np.where(ok, iso, "")
-    report.add(ok & ((iso_text > today.isoformat()) | (iso_text < earliest)), "birth_date", "DATE_IMPLAUSIBLE",
-               "warning", before)
+    report.add(
+        ok & ((iso_text > today.isoformat()) | (iso_text < earliest)),
+        "birth_date",
+        "DATE_IMPLAUSIBLE",
+        "warning",
+        before,
+    )

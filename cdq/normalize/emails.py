@@ -7,7 +7,6 @@ through email-validator one by one. No DNS look-ups unless ``check_deliverabilit
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import numpy as np
@@ -23,8 +22,18 @@ from cdq.resources import resource
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 #: A dot-atom local part (RFC 5322), written for Arrow's RE2 engine (full match, no anchors needed).
 _LOCAL = rf"{_ATOM}(?:\.{_ATOM})*"
-_TLD_TYPOS = {"nll": "nl", "nk": "nl", "n": "nl", "con": "com", "cmo": "com", "om": "com", "co": "com",
-              "comm": "com", "ocm": "com", "bee": "be"}
+_TLD_TYPOS = {
+    "nll": "nl",
+    "nk": "nl",
+    "n": "nl",
+    "con": "com",
+    "cmo": "com",
+    "om": "com",
+    "co": "com",
+    "comm": "com",
+    "ocm": "com",
+    "bee": "be",
+}
 
 
 @lru_cache(maxsize=1)
@@ -93,21 +102,37 @@ def _split_at(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def canonical_emails(values: pd.Series, check_deliverability: bool = False) -> pd.DataFrame:
-    """Columns ``email`` (normalized, None if invalid), ``domain`` and ``deliverable`` for an e-mail column."""
+    """Columns ``email`` (normalized, None if invalid), ``domain`` and ``deliverable`` of an e-mail column."""
     text = arrow_text(values).str.strip().str.replace(r"^(?:mailto:)|^<|>$", "", regex=True)
     local, domain = _split_at(text)
-    domains = map_distinct(domain.astype(object).to_frame("d"), ["d"],
-                           lambda d: _domain(d, check_deliverability) if d else (None, True), ["d", "ok"])
+    domains = map_distinct(
+        domain.astype(object).to_frame("d"),
+        ["d"],
+        lambda d: _domain(d, check_deliverability) if d else (None, True),
+        ["d", "ok"],
+    )
     fast = (local.str.len().le(64) & local.str.fullmatch(_LOCAL)).fillna(False).to_numpy(dtype=bool)
     norm_domain = domains["d"].to_numpy(dtype=object)
-    email = np.where(fast & pd.notna(norm_domain), (local.astype(object) + "@").to_numpy(dtype=object) + 
-                     np.where(pd.notna(norm_domain), norm_domain, "").astype(object), None)
+    email = np.where(
+        fast & pd.notna(norm_domain),
+        (local.astype(object) + "@").to_numpy(dtype=object)
+        + np.where(pd.notna(norm_domain), norm_domain, "").astype(object),
+        None,
+    )
     slow = ~fast & text.notna().to_numpy()
     if slow.any():
-        email[slow] = map_distinct(text[slow].astype(object).to_frame("e"), ["e"], _full, ["e"])["e"].to_numpy()
+        email[slow] = map_distinct(text[slow].astype(object).to_frame("e"), ["e"], _full, ["e"])[
+            "e"
+        ].to_numpy()
     dom = _split_at(pd.Series(email, index=values.index, dtype=object))[1]
-    return pd.DataFrame({"email": email, "domain": dom.astype(object).to_numpy(dtype=object),
-                         "deliverable": domains["ok"].to_numpy(dtype=object)}, index=values.index)
+    return pd.DataFrame(
+        {
+            "email": email,
+            "domain": dom.astype(object).to_numpy(dtype=object),
+            "deliverable": domains["ok"].to_numpy(dtype=object),
+        },
+        index=values.index,
+    )
 
 
 def normalize_emails(frame: pd.DataFrame, report: Collector, check_deliverability: bool = False) -> None:
@@ -120,16 +145,29 @@ def normalize_emails(frame: pd.DataFrame, report: Collector, check_deliverabilit
     report.add(present & ok & (email != before), "email", "EMAIL_REFORMATTED", "info", before)
     report.add(present & ~ok, "email", "EMAIL_INVALID", "error", before)
     domain = parsed["domain"]
-    suggestion = map_distinct(domain.to_frame("d"), ["d"], lambda d: (suggest_domain(d) if d else None,), ["s"])
+    suggestion = map_distinct(
+        domain.to_frame("d"), ["d"], lambda d: (suggest_domain(d) if d else None,), ["s"]
+    )
     local = _split_at(parsed["email"])[0].str.lower()
     fixed = (local + "@" + suggestion["s"].astype("string")).astype(object).to_numpy(dtype=object)
     has_suggestion = ok & pd.notna(suggestion["s"].to_numpy(dtype=object))
     frame["email_suggestion"] = np.where(has_suggestion, fixed, None)
-    report.add(has_suggestion, "email", "EMAIL_DOMAIN_TYPO", "warning", before, frame["email_suggestion"].to_numpy())
+    report.add(
+        has_suggestion, "email", "EMAIL_DOMAIN_TYPO", "warning", before, frame["email_suggestion"].to_numpy()
+    )
     ref = reference()
     bare = local.str.replace(r"[.\d]+$", "", regex=True)
-    report.add(ok & bare.isin(ref["role_local_parts"]).to_numpy(), "email", "EMAIL_ROLE_ADDRESS", "info", before)
-    report.add(ok & bare.isin(ref["no_reply_local_parts"]).to_numpy(), "email", "EMAIL_NO_REPLY", "warning", before)
+    report.add(
+        ok & bare.isin(ref["role_local_parts"]).to_numpy(), "email", "EMAIL_ROLE_ADDRESS", "info", before
+    )
+    report.add(
+        ok & bare.isin(ref["no_reply_local_parts"]).to_numpy(), "email", "EMAIL_NO_REPLY", "warning", before
+    )
     if check_deliverability:
-        report.add(ok & (parsed["deliverable"].to_numpy() == False), "email",  # noqa: E712
-                   "EMAIL_UNDELIVERABLE", "error", before)
+        report.add(
+            ok & ~parsed["deliverable"].to_numpy(dtype=bool),
+            "email",
+            "EMAIL_UNDELIVERABLE",
+            "error",
+            before,
+        )

@@ -26,7 +26,13 @@ import pandas as pd
 from cdq.normalize._distinct import map_distinct
 from cdq.normalize._report import Collector
 from cdq.normalize.names import (
-    capitalise_infix, first_name_genders, initials_of, join_infix, parse_gender, parse_given, parse_surname,
+    capitalise_infix,
+    first_name_genders,
+    initials_of,
+    join_infix,
+    parse_gender,
+    parse_given,
+    parse_surname,
     parse_title,
 )
 from cdq.normalize.settings import NormalizeConfig
@@ -104,9 +110,22 @@ def salutation_and_envelope(parts: dict[str, np.ndarray], is_org: np.ndarray, co
     One plain Python pass over the rows: composing strings per row is cheaper than a dozen vectorised
     concatenations over object arrays.
     """
-    columns = [parts[k] for k in ("gender", "title", "initials", "first_name", "infix", "last_name",
-                                  "partner_infix", "partner_last_name", "name_use", "suffix")]
-    lines = [letter_lines(*row) for row in zip(*columns, is_org, company)]
+    columns = [
+        parts[k]
+        for k in (
+            "gender",
+            "title",
+            "initials",
+            "first_name",
+            "infix",
+            "last_name",
+            "partner_infix",
+            "partner_last_name",
+            "name_use",
+            "suffix",
+        )
+    ]
+    lines = [letter_lines(*row) for row in zip(*columns, is_org, company, strict=True)]
     salutation = np.empty(len(lines), dtype=object)
     envelope = np.empty(len(lines), dtype=object)
     salutation[:] = [line[0] for line in lines]
@@ -119,7 +138,7 @@ def _combine_infixes(typed: np.ndarray, found: np.ndarray) -> np.ndarray:
     both = pd.notna(typed) & pd.notna(found) & (typed != found)
     out = _first(typed.copy(), found)
     if both.any():
-        out[both] = [t + " " + f for t, f in zip(typed[both], found[both])]
+        out[both] = [t + " " + f for t, f in zip(typed[both], found[both], strict=True)]
     return out
 
 
@@ -134,33 +153,70 @@ def _gender(frame, parts, given_genders, config: NormalizeConfig, report: Collec
     gender = _first(explicit, salutation, by_name)
     gender = np.where(pd.isna(gender), None, gender)
     report.add(pd.notna(raw) & ~ok, "gender", "GENDER_UNKNOWN_VALUE", "warning", raw)
-    report.add(pd.notna(explicit) & pd.notna(salutation) & (explicit != salutation), "gender", "GENDER_CONFLICT",
-               "warning", raw, salutation)
+    report.add(
+        pd.notna(explicit) & pd.notna(salutation) & (explicit != salutation),
+        "gender",
+        "GENDER_CONFLICT",
+        "warning",
+        raw,
+        salutation,
+    )
     report.add(pd.isna(explicit) & pd.notna(gender), "gender", "GENDER_DERIVED", "info", raw, gender)
     return gender
 
 
-def normalize_names(frame: pd.DataFrame, report: Collector, config: NormalizeConfig = NormalizeConfig()) -> None:
+def normalize_names(
+    frame: pd.DataFrame, report: Collector, config: NormalizeConfig = NormalizeConfig()
+) -> None:
     """Parse and recombine the name fields in place; add suffix, partner parts, name use and letter lines."""
-    before = {c: frame[c].to_numpy(dtype=object) for c in ("initials", "first_name", "infix", "last_name", "title")}
+    before = {
+        c: frame[c].to_numpy(dtype=object) for c in ("initials", "first_name", "infix", "last_name", "title")
+    }
     title = map_distinct(frame, ["title"], parse_title, ["t", "g", "seen"])
-    ini = _parsed(frame, "initials", lambda v: parse_given(v, "initials"),
-                  ["title", "gender", "first_name", "initials", "infix"])
-    fst = _parsed(frame, "first_name", lambda v: parse_given(v, "first"),
-                  ["title", "gender", "first_name", "initials", "infix"])
-    sur = _parsed(frame, "last_name", lambda v: parse_surname(v, config.hyphenated_name_use),
-                  ["title", "gender", "first_name", "initials", "infix", "last_name", "partner_infix",
-                   "partner_last_name", "name_use", "suffix", "infix_typed", "partner_infix_typed"])
-    typed_infix = map_distinct(frame, ["infix"], lambda v: (" ".join(v.lower().split()) if v else None,),
-                               ["i"])["i"].to_numpy(dtype=object)
+    ini = _parsed(
+        frame,
+        "initials",
+        lambda v: parse_given(v, "initials"),
+        ["title", "gender", "first_name", "initials", "infix"],
+    )
+    fst = _parsed(
+        frame,
+        "first_name",
+        lambda v: parse_given(v, "first"),
+        ["title", "gender", "first_name", "initials", "infix"],
+    )
+    sur = _parsed(
+        frame,
+        "last_name",
+        lambda v: parse_surname(v, config.hyphenated_name_use),
+        [
+            "title",
+            "gender",
+            "first_name",
+            "initials",
+            "infix",
+            "last_name",
+            "partner_infix",
+            "partner_last_name",
+            "name_use",
+            "suffix",
+            "infix_typed",
+            "partner_infix_typed",
+        ],
+    )
+    typed_infix = map_distinct(
+        frame, ["infix"], lambda v: (" ".join(v.lower().split()) if v else None,), ["i"]
+    )["i"].to_numpy(dtype=object)
     found_infix = _first(sur["infix"], fst["infix"], ini["infix"])
     parts = {
         "title": _first(title["t"].to_numpy(dtype=object), ini["title"], fst["title"], sur["title"]),
         "initials": _first(ini["initials"], fst["initials"], sur["initials"]),
         "first_name": _first(fst["first_name"], ini["first_name"], sur["first_name"]),
         "infix": _combine_infixes(typed_infix, found_infix),
-        "last_name": sur["last_name"], "partner_infix": sur["partner_infix"],
-        "partner_last_name": sur["partner_last_name"], "suffix": sur["suffix"],
+        "last_name": sur["last_name"],
+        "partner_infix": sur["partner_infix"],
+        "partner_last_name": sur["partner_last_name"],
+        "suffix": sur["suffix"],
     }
     has_name = pd.notna(parts["last_name"])
     parts["name_use"] = np.where(pd.isna(sur["name_use"]), np.where(has_name, "own", None), sur["name_use"])
@@ -169,13 +225,19 @@ def normalize_names(frame: pd.DataFrame, report: Collector, config: NormalizeCon
         parts["initials"][derived] = map_distinct(
             pd.DataFrame({"f": parts["first_name"][derived]}), ["f"], lambda f: (initials_of(f),), ["i"]
         )["i"].to_numpy(dtype=object)
-    parts["gender"] = _gender(frame, parts, [title["g"].to_numpy(dtype=object), ini["gender"], fst["gender"],
-                                             sur["gender"]], config, report)
+    parts["gender"] = _gender(
+        frame,
+        parts,
+        [title["g"].to_numpy(dtype=object), ini["gender"], fst["gender"], sur["gender"]],
+        config,
+        report,
+    )
     if config.belgian:
         _as_registered(parts, sur, frame)
-    is_org = (frame["party_type"].to_numpy(dtype=object) == "organisation")
+    is_org = frame["party_type"].to_numpy(dtype=object) == "organisation"
     parts["salutation"], parts["envelope_name"] = salutation_and_envelope(
-        parts, is_org, frame["company_name"].to_numpy(dtype=object))
+        parts, is_org, frame["company_name"].to_numpy(dtype=object)
+    )
     for column, values in parts.items():
         frame[column] = values
     _report_changes(report, before, parts, found_infix, sur, derived)
@@ -186,11 +248,22 @@ def _as_registered(parts, sur, frame) -> None:
     raw_typed = _first(frame["infix"].to_numpy(dtype=object), sur["infix_typed"])
     parts["last_name"] = np.where(
         pd.notna(parts["last_name"]),
-        np.array([join_infix(i, s) if isinstance(i, str) else s for i, s in zip(raw_typed, parts["last_name"])],
-                 dtype=object), None)
+        np.array(
+            [
+                join_infix(i, s) if isinstance(i, str) else s
+                for i, s in zip(raw_typed, parts["last_name"], strict=True)
+            ],
+            dtype=object,
+        ),
+        None,
+    )
     parts["partner_last_name"] = np.array(
-        [join_infix(i, s) if isinstance(i, str) and isinstance(s, str) else s
-         for i, s in zip(sur["partner_infix_typed"], parts["partner_last_name"])], dtype=object)
+        [
+            join_infix(i, s) if isinstance(i, str) and isinstance(s, str) else s
+            for i, s in zip(sur["partner_infix_typed"], parts["partner_last_name"], strict=True)
+        ],
+        dtype=object,
+    )
     parts["infix"] = np.full(len(raw_typed), None, dtype=object)
     parts["partner_infix"] = np.full(len(raw_typed), None, dtype=object)
 
@@ -198,12 +271,16 @@ def _as_registered(parts, sur, frame) -> None:
 def _report_changes(report: Collector, before, parts, found_infix, sur, derived) -> None:
     moved = pd.notna(found_infix) & (pd.isna(before["infix"]) | pd.notna(sur["infix"]))
     report.add(moved, "infix", "NAME_INFIX_MOVED", "info", before["last_name"], parts["infix"])
-    report.add(pd.notna(sur["partner_last_name"]), "last_name", "NAME_PARTNER_SPLIT", "info", before["last_name"])
+    report.add(
+        pd.notna(sur["partner_last_name"]), "last_name", "NAME_PARTNER_SPLIT", "info", before["last_name"]
+    )
     report.add(pd.notna(sur["suffix"]), "last_name", "NAME_SUFFIX_MOVED", "info", before["last_name"])
     report.add(derived, "initials", "NAME_INITIALS_DERIVED", "info", before["first_name"], parts["initials"])
     titled = pd.notna(sur["title"]) | pd.notna(sur["gender"])
     report.add(titled, "last_name", "NAME_TITLE_MOVED", "info", before["last_name"])
     recased = pd.notna(before["last_name"]) & (before["last_name"] != parts["last_name"]) & ~moved & ~titled
-    report.add(recased & pd.isna(sur["partner_last_name"]), "last_name", "NAME_RECASED", "info", before["last_name"])
+    report.add(
+        recased & pd.isna(sur["partner_last_name"]), "last_name", "NAME_RECASED", "info", before["last_name"]
+    )
     reformatted = pd.notna(before["initials"]) & (before["initials"] != parts["initials"])
     report.add(reformatted, "initials", "NAME_INITIALS_REFORMATTED", "info", before["initials"])

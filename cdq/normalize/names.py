@@ -28,7 +28,21 @@ _INITIALS = re.compile(r"^(?:(?:[A-Za-z]|Th|Ch|Chr|Ph|IJ|Ij|St)\.)+(?:[A-Za-z])?
 _GENDER_WORDS = {
     "M": {"m", "man", "male", "mannelijk", "heer", "dhr", "de heer", "h", "jongen", "mr", "mnr"},
     "F": {"v", "vrouw", "f", "female", "vrouwelijk", "mevrouw", "mevr", "mw", "w", "meisje", "mrs", "ms"},
-    None: {"o", "onbekend", "u", "x", "unknown", "-", "?", "n", "nvt", "n.v.t.", "anders", "other", "diverse"},
+    None: {
+        "o",
+        "onbekend",
+        "u",
+        "x",
+        "unknown",
+        "-",
+        "?",
+        "n",
+        "nvt",
+        "n.v.t.",
+        "anders",
+        "other",
+        "diverse",
+    },
 }
 
 
@@ -46,7 +60,7 @@ def _prefix_set() -> frozenset[tuple[str, ...]]:
 
 @lru_cache(maxsize=4)
 def first_name_genders(extra_file: str | None = None) -> dict[str, str]:
-    """Lower-cased first name → M/F from ``reference_data/first_names.csv`` plus an optional name,gender CSV."""
+    """Lower-cased first name → M/F from ``reference_data/first_names.csv`` and an extra name,gender CSV."""
     table: dict[str, str] = {}
     paths = [resource("reference_data", "first_names.csv")] + ([Path(extra_file)] if extra_file else [])
     for path in paths:
@@ -80,10 +94,12 @@ def prefix_length(tokens: list[str], start: int = 0) -> int:
     """Number of tokens from ``start`` that form the longest surname prefix (0 if none).
 
     Examples:
-        >>> prefix_length(["VAN", "DER", "BERG"]), prefix_length(["in", "'t", "Veld"]), prefix_length(["El", "Amrani"])
-        (2, 2, 0)
+        >>> prefix_length(["VAN", "DER", "BERG"]), prefix_length(["in", "'t", "Veld"])
+        (2, 2)
+        >>> prefix_length(["El", "Amrani"])
+        0
     """
-    lowered = [t.lower() for t in tokens[start:start + 4]]
+    lowered = [t.lower() for t in tokens[start : start + 4]]
     for n in range(len(lowered), 0, -1):
         if tuple(lowered[:n]) in _prefix_set():
             return n
@@ -104,8 +120,11 @@ def join_infix(infix: str | None, surname: str | None) -> str:
     """
     if not infix:
         return surname or ""
-    return infix + ("" if infix.endswith("'") and not infix.endswith(" 't") and infix not in ("'t", "'s") else " ") \
+    return (
+        infix
+        + ("" if infix.endswith("'") and not infix.endswith(" 't") and infix not in ("'t", "'s") else " ")
         + (surname or "")
+    )
 
 
 def capitalise_infix(infix: str | None) -> str | None:
@@ -123,8 +142,11 @@ def _cap_word(word: str) -> str:
         ('Vries', 'IJsselstein', 'McDonald', "O'Brien")
     """
     letters = [c for c in word if c.isalpha()]
-    if letters and not (all(c.isupper() for c in letters) or all(c.islower() for c in letters)) \
-            and word[:1].isupper():
+    if (
+        letters
+        and not (all(c.isupper() for c in letters) or all(c.islower() for c in letters))
+        and word[:1].isupper()
+    ):
         return word
     parts = re.split(r"([\-'])", word.lower())
     out = []
@@ -247,8 +269,13 @@ def parse_given(text: str | None, field: str = "first") -> Given:
             break
     initials = [t for t in tokens if _looks_like_initials(t, field)]
     names = [t for t in tokens if not _looks_like_initials(t, field)]
-    return Given(" ".join(found) or None, gender, proper_case(" ".join(names)) or None,
-                 canonical_initials(initials), infix)
+    return Given(
+        " ".join(found) or None,
+        gender,
+        proper_case(" ".join(names)) or None,
+        canonical_initials(initials),
+        infix,
+    )
 
 
 @dataclass(frozen=True)
@@ -291,7 +318,7 @@ def _simple(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     for i in range(1, len(tokens) - 1):
         n = prefix_length(tokens, i)
         if n and i + n < len(tokens):
-            return given + tokens[:i], tokens[i:i + n], tokens[i + n:]
+            return given + tokens[:i], tokens[i : i + n], tokens[i + n :]
     return given, [], tokens
 
 
@@ -301,15 +328,17 @@ def _partner_split(tokens: list[str], hyphen_use: str) -> tuple[list[str], list[
     for i in range(1, len(tokens) - 1):
         use = markers.get(_key(tokens[i]))
         if use == "partner-own":
-            return tokens[i + 1:], tokens[:i], use
+            return tokens[i + 1 :], tokens[:i], use
         if use == "own-partner":
-            return tokens[:i], tokens[i + 1:], use
+            return tokens[:i], tokens[i + 1 :], use
     text = " ".join(tokens)
     match = re.search(r"(?<=\w)\s*-\s*(?=\S)|(?<=\w)\s+-\s*(?=\S)", text)
-    if match and not is_prefix(tokenize(text[:match.start()])):
-        left, right = tokenize(text[:match.start()]), tokenize(text[match.end():])
+    if match and not is_prefix(tokenize(text[: match.start()])):
+        left, right = tokenize(text[: match.start()]), tokenize(text[match.end() :])
         if left and right and not re.fullmatch(r"\d+", right[0]):
-            return (right, left, "partner-own") if hyphen_use == "partner-own" else (left, right, "own-partner")
+            return (
+                (right, left, "partner-own") if hyphen_use == "partner-own" else (left, right, "own-partner")
+            )
     return tokens, None, None
 
 
@@ -324,8 +353,10 @@ def parse_surname(text: str | None, hyphen_use: str = "partner-own") -> Surname:
         >>> s = parse_surname("Jansen-de Vries")
         >>> (s.infix, s.last_name, s.partner_last_name, s.name_use)
         ('de', 'Vries', 'Jansen', 'partner-own')
-        >>> parse_surname("VAN 'T HOF").infix, parse_surname("d'Ancona").last_name, parse_surname("El Amrani").infix
-        ("van 't", 'Ancona', None)
+        >>> parse_surname("VAN 'T HOF").infix, parse_surname("d'Ancona").last_name
+        ("van 't", 'Ancona')
+        >>> parse_surname("El Amrani").infix is None
+        True
     """
     if text is None or not str(text).strip():
         return Surname()
@@ -346,12 +377,17 @@ def parse_surname(text: str | None, hyphen_use: str = "partner-own") -> Surname:
     given_parsed = parse_given(" ".join(given), "first") if given else Given()
     infix_typed = " ".join(infix) or after.infix
     return Surname(
-        title=" ".join(found) or after.title, gender=gender or after.gender,
+        title=" ".join(found) or after.title,
+        gender=gender or after.gender,
         first_name=given_parsed.first_name or after.first_name,
         initials=given_parsed.initials or after.initials,
-        infix=infix_typed.lower() if infix_typed else None, last_name=proper_case(" ".join(core)) or None,
-        partner_infix=" ".join(p_infix).lower() or None, partner_last_name=proper_case(" ".join(p_core)) or None,
-        name_use=use, suffix=" ".join(suffixes) or None, infix_typed=infix_typed,
+        infix=infix_typed.lower() if infix_typed else None,
+        last_name=proper_case(" ".join(core)) or None,
+        partner_infix=" ".join(p_infix).lower() or None,
+        partner_last_name=proper_case(" ".join(p_core)) or None,
+        name_use=use,
+        suffix=" ".join(suffixes) or None,
+        infix_typed=infix_typed,
         partner_infix_typed=" ".join(p_infix) or None,
     )
 

@@ -11,14 +11,68 @@ from cdq.resources import resource
 
 #: Words that make a name an organisation even without a legal form.
 TRADE_WORDS = (
-    "bakkerij", "installatietechniek", "holding", "beheer", "groep", "group", "adviesbureau", "advies",
-    "bouw", "transport", "consultancy", "makelaardij", "garage", "autobedrijf", "administratiekantoor",
-    "kantoor", "services", "diensten", "handelsonderneming", "handel", "restaurant", "café", "cafe",
-    "hotel", "apotheek", "tandartspraktijk", "huisartsenpraktijk", "praktijk", "school", "gemeente",
-    "ministerie", "kerk", "parochie", "club", "vereniging", "stichting", "fonds", "bank", "verzekeringen",
-    "international", "nederland", "benelux", "company", "solutions", "systems", "software", "media",
-    "logistiek", "schilders", "schildersbedrijf", "loodgieter", "elektro", "techniek", "installaties",
-    "hoveniers", "kapsalon", "bloemen", "webshop", "winkel", "supermarkt", "zorg", "thuiszorg",
+    "bakkerij",
+    "installatietechniek",
+    "holding",
+    "beheer",
+    "groep",
+    "group",
+    "adviesbureau",
+    "advies",
+    "bouw",
+    "transport",
+    "consultancy",
+    "makelaardij",
+    "garage",
+    "autobedrijf",
+    "administratiekantoor",
+    "kantoor",
+    "services",
+    "diensten",
+    "handelsonderneming",
+    "handel",
+    "restaurant",
+    "café",
+    "cafe",
+    "hotel",
+    "apotheek",
+    "tandartspraktijk",
+    "huisartsenpraktijk",
+    "praktijk",
+    "school",
+    "gemeente",
+    "ministerie",
+    "kerk",
+    "parochie",
+    "club",
+    "vereniging",
+    "stichting",
+    "fonds",
+    "bank",
+    "verzekeringen",
+    "international",
+    "nederland",
+    "benelux",
+    "company",
+    "solutions",
+    "systems",
+    "software",
+    "media",
+    "logistiek",
+    "schilders",
+    "schildersbedrijf",
+    "loodgieter",
+    "elektro",
+    "techniek",
+    "installaties",
+    "hoveniers",
+    "kapsalon",
+    "bloemen",
+    "webshop",
+    "winkel",
+    "supermarkt",
+    "zorg",
+    "thuiszorg",
 )
 
 
@@ -74,10 +128,34 @@ def looks_like_company(name: str | None) -> bool:
 
 
 _PARTY_WORDS = {
-    "organisation": {"organisation", "organization", "organisatie", "bedrijf", "zakelijk", "company", "business",
-                     "b2b", "o", "org", "rechtspersoon", "onderneming", "instelling"},
-    "person": {"person", "persoon", "particulier", "prive", "privé", "consument", "p", "b2c", "natuurlijk persoon",
-               "individual", "contact"},
+    "organisation": {
+        "organisation",
+        "organization",
+        "organisatie",
+        "bedrijf",
+        "zakelijk",
+        "company",
+        "business",
+        "b2b",
+        "o",
+        "org",
+        "rechtspersoon",
+        "onderneming",
+        "instelling",
+    },
+    "person": {
+        "person",
+        "persoon",
+        "particulier",
+        "prive",
+        "privé",
+        "consument",
+        "p",
+        "b2c",
+        "natuurlijk persoon",
+        "individual",
+        "contact",
+    },
 }
 
 
@@ -183,10 +261,14 @@ def normalize_organisations(frame, report) -> None:
     derived = map_distinct(frame, ["company_name"], lambda v: (legal_form(v),), ["f"])["f"].to_numpy()
     use_derived = pd.isna(own_form) & pd.notna(derived)
     frame["legal_form"] = np.where(use_derived, derived, own_form)
-    report.add(use_derived, "legal_form", "LEGAL_FORM_DERIVED", "info", frame["company_name"].to_numpy(dtype=object))
-    for column, func, code in (("kvk_number", canonical_kvk, "KVK_INVALID"),
-                               ("vat_number", canonical_vat, "VAT_INVALID"),
-                               ("iban", canonical_iban, "IBAN_INVALID")):
+    report.add(
+        use_derived, "legal_form", "LEGAL_FORM_DERIVED", "info", frame["company_name"].to_numpy(dtype=object)
+    )
+    for column, func, code in (
+        ("kvk_number", canonical_kvk, "KVK_INVALID"),
+        ("vat_number", canonical_vat, "VAT_INVALID"),
+        ("iban", canonical_iban, "IBAN_INVALID"),
+    ):
         if column not in frame:
             continue
         before = frame[column].to_numpy(dtype=object)
@@ -194,7 +276,11 @@ def normalize_organisations(frame, report) -> None:
         frame[column] = np.where(pd.notna(canon), canon, before)
         report.add(pd.notna(before) & pd.isna(canon), column, code, "error", before)
     before_party = frame["party_type"].to_numpy(dtype=object)
-    party = map_distinct(frame, ["party_type", "company_name", "last_name", "first_name", "kvk_number"],
-                         lambda *v: (classify_party(*v),), ["p"])["p"].to_numpy()
+    party = map_distinct(
+        frame,
+        ["party_type", "company_name", "last_name", "first_name", "kvk_number"],
+        lambda *v: (classify_party(*v),),
+        ["p"],
+    )["p"].to_numpy()
     frame["party_type"] = party
     report.add(pd.isna(before_party), "party_type", "PARTY_TYPE_DERIVED", "info", before_party, party)

@@ -43,8 +43,13 @@ def parse_phone(text: str | None, region: str = "NL") -> tuple[str | None, str |
     if not phonenumbers.is_valid_number(number):
         return None, None
     kind = phonenumbers.number_type(number)
-    label = "mobile" if kind in MOBILE_TYPES else "fixed" if kind in (
-        PhoneNumberType.FIXED_LINE, PhoneNumberType.VOIP, PhoneNumberType.FIXED_LINE_OR_MOBILE) else "other"
+    label = (
+        "mobile"
+        if kind in MOBILE_TYPES
+        else "fixed"
+        if kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.VOIP, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        else "other"
+    )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), label
 
 
@@ -79,8 +84,13 @@ def canonical_phones(values: pd.Series, region: str = "NL") -> pd.DataFrame:
     if fast.any():
         nsn = intl[fast].str[2:]
         prefixes = nsn.str[:4].to_numpy(dtype=object)
-        kinds = np.array([_dutch_prefix(p, 9) for p in prefixes], dtype=object) if len(prefixes) < 50 else \
-            pd.Series(prefixes).map({p: _dutch_prefix(p, 9) for p in set(prefixes)}).to_numpy(dtype=object)
+        kinds = (
+            np.array([_dutch_prefix(p, 9) for p in prefixes], dtype=object)
+            if len(prefixes) < 50
+            else pd.Series(prefixes)
+            .map({p: _dutch_prefix(p, 9) for p in set(prefixes)})
+            .to_numpy(dtype=object)
+        )
         kind[fast] = kinds
         e164[fast] = np.where(pd.isna(kinds), None, ("+" + intl[fast]).to_numpy(dtype=object))
     slow = ~fast & values.notna().to_numpy()
@@ -92,7 +102,7 @@ def canonical_phones(values: pd.Series, region: str = "NL") -> pd.DataFrame:
 
 
 def normalize_phones(frame: pd.DataFrame, report: Collector, region: str = "NL") -> None:
-    """E.164 in ``phone``/``mobile``; mobiles typed as phone (and the reverse) move when the other is empty."""
+    """E.164 in ``phone``/``mobile``; a mobile typed as phone (or the reverse) moves if the other is free."""
     before = {c: frame[c].to_numpy(dtype=object) for c in ("phone", "mobile")}
     parsed = {c: canonical_phones(frame[c], region) for c in ("phone", "mobile")}
     values = {}
@@ -101,7 +111,9 @@ def normalize_phones(frame: pd.DataFrame, report: Collector, region: str = "NL")
         present = pd.notna(before[column])
         ok = pd.notna(e164)
         values[column] = np.where(ok, e164, before[column])
-        report.add(present & ok & (e164 != before[column]), column, "PHONE_REFORMATTED", "info", before[column])
+        report.add(
+            present & ok & (e164 != before[column]), column, "PHONE_REFORMATTED", "info", before[column]
+        )
         report.add(present & ~ok, column, "PHONE_NOT_DIALABLE", "error", before[column])
     phone_kind = parsed["phone"]["kind"].to_numpy(dtype=object)
     mobile_kind = parsed["mobile"]["kind"].to_numpy(dtype=object)

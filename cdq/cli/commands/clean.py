@@ -29,15 +29,27 @@ def register(app: typer.Typer) -> None:
     @report.handle_errors
     def clean_command(
         inputs: list[str] = typer.Argument(..., help="Input files (any format `cdq import` reads)."),
-        out: Path = typer.Option(..., "--out", "-o", help="Cleaned file to write (.csv, .xlsx or .parquet): "
-                                 "canonical columns, orig:/src: columns and an issues column."),
-        mapping: Path | None = typer.Option(None, "--mapping", "-m", help="YAML file: input header -> canonical column."),
-        belgian: bool = typer.Option(False, "--belgian", help="Belgian name convention: surnames kept as "
-                                     "registered, prefix included (Van den Broeck)."),
-        rules: Path | None = typer.Option(None, "--rules", help="Normalization settings (default: "
-                                          "rules/normalization.yaml)."),
-        findings_path: Path | None = typer.Option(None, "--findings", help="Where to write the findings "
-                                                  "(default: next to --out, *.findings.csv)."),
+        out: Path = typer.Option(
+            ...,
+            "--out",
+            "-o",
+            help="Cleaned file to write (.csv, .xlsx or .parquet): "
+            "canonical columns, orig:/src: columns and an issues column.",
+        ),
+        mapping: Path | None = typer.Option(
+            None, "--mapping", "-m", help="YAML file: input header -> canonical column."
+        ),
+        belgian: bool = typer.Option(
+            False,
+            "--belgian",
+            help="Belgian name convention: surnames kept as registered, prefix included (Van den Broeck).",
+        ),
+        rules: Path | None = typer.Option(
+            None, "--rules", help="Normalization settings (default: rules/normalization.yaml)."
+        ),
+        findings_path: Path | None = typer.Option(
+            None, "--findings", help="Where to write the findings (default: next to --out, *.findings.csv)."
+        ),
     ) -> None:
         """Import and normalize customer files; every change and doubt is recorded as a reason code."""
         config = load_config(rules, belgian=True if belgian else None)
@@ -51,5 +63,7 @@ def register(app: typer.Typer) -> None:
         report.table(_issue_counts(findings), title="normalize")
         report.line(f"wrote {out} and {findings_out}")
         flagged = int((cleaned["issues"].fillna("") != "").sum())
-        report.line(f"cleaned: {len(cleaned)} rows, {flagged} with issues, {len(findings)} findings; "
-                    f"{imported.accounting_line()}")
+        report.line(
+            f"cleaned: {len(cleaned)} rows, {flagged} with issues, {len(findings)} findings; "
+            f"{imported.accounting_line()}"
+        )
