@@ -16,9 +16,11 @@ import pandas as pd
 
 from cdq.linkage.block import candidate_pairs, pairs_within_blocks, reduction_ratio
 from cdq.linkage.cluster import connected_components, guarded_clusters
-from cdq.linkage.compare import compare
+# Imported under private names: importing the submodules ``cdq.linkage.prepare`` / ``.compare`` (as doctest
+# collection does) rebinds the package attributes ``prepare`` / ``compare`` to the modules.
+from cdq.linkage.compare import compare as _compare
 from cdq.linkage.model import TF_COLUMNS, FSModel, level_distribution, score, tf_adjustments, train_em
-from cdq.linkage.prepare import prepare
+from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
 
 __all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel"]
@@ -30,6 +32,10 @@ KEEP_MIN_PROBABILITY = 0.01
 #: Components up to this size get their never-compared member pairs checked for cannot-link conflicts.
 CHAIN_CHECK_MAX = 60
 _STEPS = 6
+#: Birth dates this many years apart (or more) cannot be one person; closer ones may be a mistyped date.
+BIRTH_VETO_YEARS = 2.0
+#: Pseudo-matches of the default m shape added to EM's estimate (keeps tiny inputs sane; negligible at scale).
+M_PRIOR_STRENGTH = 20.0
 
 
 @dataclass
@@ -60,21 +66,86 @@ def _estimate_u(prepared: pd.DataFrame, s: Settings) -> dict[str, list[float]]:
     n = len(prepared)
     size = min(s.u_sample_pairs, max(n * (n - 1) // 2, 1) * 2)
     l, r = _random_pairs(n, size, s.seed)
-    vectors = compare(prepared, l, r, s)
-    return level_distribution(vectors, {c: len(s.levels(c)) for c in s.all_comparisons}, smoothing=1.0)
+    vectors = _compare(prepared, l, r, s)
+    u = level_distribution(vectors, {c: len(s.levels(c)) for c in s.all_comparisons}, smoothing=0.1)
+    # a random sample of a small input holds at most n(n-1)/2 distinct pairs: blend with the prior
+    seen = min(len(l), n * (n - 1) // 2)
+    for name, u0 in s.u_prior:
+        if name in u and s.u_prior_pairs:
+            prior = np.asarray(u0) / np.sum(u0)
+            u[name] = ((seen * np.asarray(u[name]) + s.u_prior_pairs * prior) / (seen + s.u_prior_pairs)).tolist()
+    return u
 
 
-def _vetoes(vectors: pd.DataFrame, s: Settings) -> np.ndarray:
-    """True where a pair sits on a cannot-link level of some comparison."""
+def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    codes = pd.factorize(prepared[column])[0]
+    return (codes[l] >= 0) & (codes[l] == codes[r])
+
+
+def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Absolute difference in years between the birth dates (inf where unparseable), only where ``mask``."""
+    out = np.full(len(l), np.inf)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        years = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
+        days = (years.to_numpy()[l[idx]] - years.to_numpy()[r[idx]]) / np.timedelta64(1, "D")
+        out[idx] = np.where(np.isnan(days), np.inf, np.abs(days) / 365.25)
+    return out
+
+
+def _party_conflict(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """One record names only a person, the other only an organisation: different parties at one address."""
+    name = prepared["surname_core"].notna().to_numpy() | prepared["initials"].notna().to_numpy()
+    company = prepared["company_key"].notna().to_numpy()
+    person, org = name & ~company, company & ~name
+    return (person[l] & org[r]) | (org[l] & person[r])
+
+
+def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """True where a pair sits on a cannot-link level of some comparison (strong evidence only).
+
+    A different first name is no veto when both records carry the same formal initials: the call name
+    ("Eef") and the formal name ("Everardus", or a typo of it) then name one person. A different gender
+    is no veto when the first names agree (very similar, nickname or exact). A different birth date vetoes
+    only when the dates are at least ``BIRTH_VETO_YEARS`` apart (a father and son, not a mistyped date).
+    """
     veto = np.zeros(len(vectors), dtype=bool)
     for name, level_names in s.cannot_link:
         if name in vectors.columns:
             codes = [s.levels(name).index(lv) for lv in level_names]
-            veto |= np.isin(vectors[name].to_numpy(), codes)
+            hit = np.isin(vectors[name].to_numpy(), codes)
+            if name == "first_name":
+                hit &= ~_same(prepared, "initials_given", l, r)
+            if name == "birth_date":
+                hit &= _years_apart(prepared, l, r, hit) >= BIRTH_VETO_YEARS
+            if name == "gender" and "first_name" in vectors.columns:
+                # a recorded gender is often wrong (derived from a salutation); it vetoes only when the
+                # first names do not agree either
+                hit &= vectors["first_name"].to_numpy() < s.levels("first_name").index("very_similar")
+            veto |= hit
+    if s.cannot_link:
+        veto |= _party_conflict(prepared, l, r)
     for extra in s.extras:
         if extra.identifier and extra.name in vectors.columns:
             veto &= vectors[extra.name].to_numpy() != len(s.levels(extra.name)) - 1
     return veto
+
+
+def _train(prepared: pd.DataFrame, vectors: pd.DataFrame, veto: np.ndarray, n: int, n_pairs: int,
+           s: Settings) -> FSModel:
+    """Fellegi-Sunter by EM: u from random pairs (fixed), m by EM on the candidate pairs that no veto excludes.
+
+    Vetoed pairs are known non-matches; leaving them in lets EM's "match" class drift to "same household".
+    The prior EM finds is the match share among candidates; scores use the match share among ALL pairs
+    (matches found / n(n-1)/2), so a weight means the same evidence on any data size.
+    """
+    levels = {c: s.levels(c) for c in s.all_comparisons}
+    train = vectors[~veto] if (~veto).sum() >= 100 else vectors
+    model = train_em(train, _estimate_u(prepared, s), levels, max_iterations=s.em_max_iterations, fix_u=True,
+                     m_prior_strength=M_PRIOR_STRENGTH)
+    matches = model.prior * len(train)
+    model.prior = float(np.clip(matches / max(n * (n - 1) / 2, 1), 1e-12, 0.5))
+    return model
 
 
 def _decide(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np.ndarray:
@@ -96,7 +167,7 @@ def _chain_vetoes(prepared: pd.DataFrame, labels: np.ndarray, s: Settings, known
         return l, r
     veto_settings = replace(s, comparisons=tuple(c for c, _ in s.cannot_link),
                             extras=tuple(e for e in s.extras if e.identifier))
-    veto = _vetoes(compare(prepared, l, r, veto_settings), s)
+    veto = _vetoes(_compare(prepared, l, r, veto_settings), s, prepared, l, r)
     return l[veto], r[veto]
 
 
@@ -119,24 +190,23 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     step = (lambda k: progress(k, _STEPS)) if progress else (lambda k: None)
     ids = _record_ids(frame)
     n = len(frame)
-    prepared = prepare(frame.reset_index(drop=True), s.extras)
+    prepared = _prepare(frame.reset_index(drop=True), s.extras)
     step(1)
     passes = s.passes + tuple((f"extra_{e.name}", (e.name,)) for e in s.extras if e.block)
     l, r, report = candidate_pairs(prepared, passes, s.max_block_size, is_new=is_new)
     report = pd.concat([report, pd.DataFrame([{"pass": "total", "keys": "", "pairs": len(l), "new_pairs": len(l),
                                               "reduction_ratio": reduction_ratio(n, len(l))}])], ignore_index=True)
     step(2)
-    vectors = compare(prepared, l, r, s)
+    vectors = _compare(prepared, l, r, s)
     step(3)
+    veto = _vetoes(vectors, s, prepared, l, r)
     if model is None:
-        levels = {c: s.levels(c) for c in s.all_comparisons}
-        model = train_em(vectors, _estimate_u(prepared, s), levels, max_iterations=s.em_max_iterations)
+        model = _train(prepared, vectors, veto, n, len(l), s)
     step(4)
     bounds = (s.tf_min_weight, s.tf_max_weight)
     tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), prepared[TF_COLUMNS[c]], l, bounds)
           for c in s.tf_comparisons if c in vectors.columns}
     scored = score(model, vectors, tf)
-    veto = _vetoes(vectors, s)
     decision = _decide(scored["match_probability"].to_numpy(), veto, s)
     step(5)
     labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision, veto, s)

@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 TF_COLUMNS = {"first_name": "first_name_nick", "surname": "surname_core", "street": "street", "city": "city",
               "company": "company_key", "postcode": "postcode"}
 _EPS = 1e-6
+#: Smallest m of any level: a field is mistyped, outdated or swapped in at least this share of true matches,
+#: so no single disagreement can outweigh everything else (EM on blocked pairs drives rare levels to ~0).
+MIN_M = 0.01
 
 
 @dataclass
@@ -108,22 +111,37 @@ def _pattern_weights(patterns: np.ndarray, names: list[str], m: dict, u: dict) -
     return total
 
 
+def _with_prior(m: dict[str, list[float]], matches: float, m0: dict[str, list[float]], strength: float):
+    """Blend EM's m with the default m0 as ``strength`` pseudo-matches (a Dirichlet prior).
+
+    With few matches (tiny inputs, a field that is rarely filled) EM's m is noise; the prior keeps it sane.
+    """
+    return {n: ((np.asarray(m[n]) * matches + strength * np.asarray(m0[n])) / (matches + strength)).tolist()
+            for n in m}
+
+
 def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str, list[str]], *,
-             max_iterations: int = 40, prior: float = 0.1, tolerance: float = 1e-5, fix_u: bool = False) -> FSModel:
+             max_iterations: int = 40, prior: float = 0.1, tolerance: float = 1e-5, fix_u: bool = False,
+             m_prior_strength: float = 0.0) -> FSModel:
     """Estimate m, u and the prior by EM on candidate pairs, starting u from random pairs.
 
-    Blocked candidates agree far more often than random pairs, so u is re-estimated on them too
-    (keeping u fixed lets EM call nearly every candidate a match).
+    With ``fix_u`` the u probabilities stay those of random pairs (the classic Fellegi-Sunter setting;
+    the caller excludes known non-matches from ``vectors``); otherwise u is re-estimated on the candidates.
+    ``m_prior_strength`` pseudo-matches pull m toward the default shape (most matches agree exactly).
     """
     names = list(vectors.columns)
     patterns, counts = _patterns(vectors)
-    m = {n: _initial_m(len(levels[n])) for n in names}
+    m0 = {n: _initial_m(len(levels[n])) for n in names}
+    m = dict(m0)
     n_levels = {n: len(levels[n]) for n in names}
     iteration = 0
     for iteration in range(1, max_iterations + 1):
         log_odds = np.log2(prior / (1 - prior)) + _pattern_weights(patterns, names, m, u)
         posterior = 1 / (1 + np.exp2(-np.clip(log_odds, -60, 60)))
         new_m = level_distribution(pd.DataFrame(patterns, columns=names), n_levels, posterior * counts, 0.01)
+        if m_prior_strength:
+            present = {n: float((posterior * counts)[patterns[:, j] >= 0].sum()) for j, n in enumerate(names)}
+            new_m = {n: _with_prior({n: new_m[n]}, present[n], m0, m_prior_strength)[n] for n in names}
         if not fix_u:
             u = level_distribution(pd.DataFrame(patterns, columns=names), n_levels, (1 - posterior) * counts, 0.01)
         new_prior = float(np.clip((posterior * counts).sum() / counts.sum(), 1e-6, 1 - 1e-6))
@@ -132,6 +150,7 @@ def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str,
         if change < tolerance:
             break
     logger.info("EM converged after %d iterations (prior %.4f)", iteration, prior)
+    m = {n: (np.maximum(m[n], MIN_M) / np.maximum(m[n], MIN_M).sum()).tolist() for n in names}
     return FSModel(levels=levels, m=m, u=u, prior=prior, iterations=iteration)
 
 

@@ -4,7 +4,8 @@ Works on a frame that has NOT been normalized: every value is lower-cased, strip
 punctuation here. Each per-value function runs once per distinct value (exports repeat values a lot).
 
 Derived columns (all text or None): ``first_name`` (first given name), ``first_name_nick`` (nickname
-group), ``first_name_phonetic``, ``first_initial``, ``initials``, ``surname_core`` (without infix, double
+group), ``first_name_phonetic``, ``first_initial``, ``initials``, ``initials_given`` (only from the
+initials field), ``surname_core`` (without infix, double
 names kept space-separated), ``surname_phonetic`` (of the first core part), ``birth_date`` (YYYY-MM-DD),
 ``birth_year``, ``birth_month_day``, ``gender`` (m/f), ``email``, ``email_local``, ``email_domain``,
 ``phone`` (last 9 digits), ``postcode``, ``house_number``, ``street``, ``street_phonetic``, ``city``,
@@ -233,6 +234,7 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     out["first_name_nick"] = _distinct(out["first_name"], lambda v: nick.get(v, v))
     out["first_name_phonetic"] = _distinct(out["first_name_nick"], dutch_phonetic)
     out["initials"] = _initials(frame)
+    out["initials_given"] = _distinct(_col(frame, "initials"), lambda v: initials_of(None, v))
     out["first_initial"] = out["initials"].str[0]
     last = _col(frame, "last_name")
     infix = _col(frame, "infix")

@@ -35,6 +35,7 @@ BUILTIN_LEVELS: dict[str, list[str]] = {
     "street": ["different", "similar", "exact"],
     "city": ["different", "similar", "exact"],
     "company": ["different", "similar", "exact"],
+    "address": ["different", "same_area", "same_street", "similar", "exact"],
 }
 EXTRA_LEVELS = {
     "exact": ["different", "exact"],
@@ -91,6 +92,10 @@ class ModelParams(_Strict):
     seed: int = 42
     tf_min_weight: float = -3.0
     tf_max_weight: float = 6.0
+    #: typical u per comparison level (worst first) for a customer file; a prior worth ``u_prior_pairs``
+    #: random pairs, so a small input (where random pairs say little) still gets sane weights
+    u_prior: dict[str, list[float]] = {}
+    u_prior_pairs: int = Field(2000, ge=0)
 
 
 class MatchingFile(_Strict):
@@ -108,6 +113,10 @@ class MatchingFile(_Strict):
         problems = [f"unknown comparison {c!r}" for c in self.comparisons if c not in BUILTIN_LEVELS]
         problems += [f"pass {p.name!r}: unknown key {k!r} (valid: {', '.join(BLOCKING_KEYS)})"
                      for p in self.blocking.passes for k in p.keys if k not in BLOCKING_KEYS]
+        for name, values in self.model.u_prior.items():
+            valid = BUILTIN_LEVELS.get(name)
+            if valid is None or len(values) != len(valid) or min(values) <= 0:
+                problems.append(f"model.u_prior.{name}: needs {len(valid or [])} positive values (one per level)")
         for name, levels in self.cannot_link.items():
             valid = BUILTIN_LEVELS.get(name)
             if valid is None:
@@ -145,6 +154,8 @@ class Settings:
     seed: int = 42
     tf_min_weight: float = -3.0
     tf_max_weight: float = 6.0
+    u_prior: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    u_prior_pairs: int = 2000
     source: str = field(default="", compare=False)
 
     def levels(self, comparison: str) -> list[str]:
@@ -179,6 +190,7 @@ def compile_settings(model: MatchingFile, source: str = "") -> Settings:
         cannot_link=tuple((k, tuple(v)) for k, v in model.cannot_link.items()),
         em_max_iterations=model.model.em_max_iterations, u_sample_pairs=model.model.u_sample_pairs,
         seed=model.model.seed, tf_min_weight=model.model.tf_min_weight, tf_max_weight=model.model.tf_max_weight,
+        u_prior=tuple((k, tuple(v)) for k, v in model.model.u_prior.items()), u_prior_pairs=model.model.u_prior_pairs,
         source=source,
     )
 
