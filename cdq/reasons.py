@@ -91,6 +91,7 @@ _NORMALIZE = {
     "EMAIL_UNDELIVERABLE": "e-mail domain does not accept mail (only with the optional DNS check)",
     "EMAIL_REFORMATTED": "e-mail address trimmed or its domain lower-cased",
     "NAME_INFIX_MOVED": "a surname prefix (tussenvoegsel) typed in another field was moved to infix",
+    "NAME_INFIX_ABBREVIATED": "the surname prefix is abbreviated (v.d., v.) and kept as typed; check it",
     "NAME_RECASED": "name parts re-cased per Dutch rules",
     "NAME_TITLE_MOVED": "a title or salutation typed in a name field was moved to title",
     "NAME_INITIALS_DERIVED": "initials derived from the first name",

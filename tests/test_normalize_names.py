@@ -361,3 +361,22 @@ def test_top_1000_dutch_surnames_split_like_the_meertens_database(shared_data):
         assert right / len(table) >= 0.99, [(g, e) for g, e in pairs if g != e][:10]
     inverted = [(p.infix, p.last_name) for p in map(parse_surname, table["meertens db name"])]
     assert sum(g == e for g, e in zip(inverted, expected, strict=True)) / len(table) >= 0.99
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("v.d. Berg", (None, "v.d.", "Berg")),
+        ("Berg v.d.", (None, "v.d.", "Berg")),
+        ("vd Berg", (None, "vd", "Berg")),
+        ("v. Dijk", (None, "v.", "Dijk")),
+        ("J. v.d. Berg", ("J.", "v.d.", "Berg")),
+        ("V.D. Berg", ("V.D.", None, "Berg")),
+    ],
+)
+def test_abbreviated_prefixes_are_kept_and_flagged(text, expected):
+    s = parse_surname(text)
+    assert (s.initials, s.infix, s.last_name) == expected
+    if expected[1]:
+        out, _ = normalize(_frame([{"last_name": text}]))
+        assert "NAME_INFIX_ABBREVIATED" in out.loc[0, "issues"].split(";")

@@ -26,6 +26,7 @@ import pandas as pd
 from cdq.normalize._distinct import map_distinct
 from cdq.normalize._report import Collector
 from cdq.normalize.names import (
+    ABBREVIATED_PREFIXES,
     capitalise_infix,
     first_name_genders,
     initials_of,
@@ -271,6 +272,8 @@ def _as_registered(parts, sur, frame) -> None:
 def _report_changes(report: Collector, before, parts, found_infix, sur, derived) -> None:
     moved = pd.notna(found_infix) & (pd.isna(before["infix"]) | pd.notna(sur["infix"]))
     report.add(moved, "infix", "NAME_INFIX_MOVED", "info", before["last_name"], parts["infix"])
+    abbreviated = pd.Series(parts["infix"], dtype=object).isin(ABBREVIATED_PREFIXES).to_numpy()
+    report.add(abbreviated, "infix", "NAME_INFIX_ABBREVIATED", "warning", parts["infix"])
     report.add(
         pd.notna(sur["partner_last_name"]), "last_name", "NAME_PARTNER_SPLIT", "info", before["last_name"]
     )

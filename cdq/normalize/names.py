@@ -24,6 +24,9 @@ from cdq.split import name_prefixes
 _APOSTROPHES = str.maketrans({"’": "'", "`": "'", "´": "'", "‘": "'"})
 _GLUED = re.compile(r"(?i)\b(van|in|op|uit|aan|bij|voor|onder|over|von|uijt)'t\b")
 _ELIDED = re.compile(r"(?i)(?:(?<=\s)|^)(d|l|dal)'(?=\w)")
+#: Abbreviated prefixes ("v.d. Berg"): recognised only in lower case (upper case "V.D." are initials) and
+#: kept as typed, since "v.d." may stand for van de, van den or van der; NAME_INFIX_ABBREVIATED flags them.
+ABBREVIATED_PREFIXES = frozenset({"v.", "v.d.", "v.d", "vd", "v/d", "v.d.r.", "v.den", "v.der", "v.de"})
 _INITIALS = re.compile(r"^(?:(?:[A-Za-z]|Th|Ch|Chr|Ph|IJ|Ij|St)\.)+(?:[A-Za-z])?$")
 _GENDER_WORDS = {
     "M": {"m", "man", "male", "mannelijk", "heer", "dhr", "de heer", "h", "jongen", "mr", "mnr"},
@@ -99,6 +102,8 @@ def prefix_length(tokens: list[str], start: int = 0) -> int:
         >>> prefix_length(["El", "Amrani"])
         0
     """
+    if start < len(tokens) and tokens[start] in ABBREVIATED_PREFIXES:
+        return 1
     lowered = [t.lower() for t in tokens[start : start + 4]]
     for n in range(len(lowered), 0, -1):
         if tuple(lowered[:n]) in _prefix_set():
@@ -108,6 +113,8 @@ def prefix_length(tokens: list[str], start: int = 0) -> int:
 
 def is_prefix(tokens: list[str]) -> bool:
     """True when ``tokens`` are exactly one surname prefix ("van der", "'t")."""
+    if len(tokens) == 1 and tokens[0] in ABBREVIATED_PREFIXES:
+        return True
     return bool(tokens) and tuple(t.lower() for t in tokens) in _prefix_set()
 
 
@@ -302,7 +309,9 @@ def _simple(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
     The prefix may lead ("de Vries"), trail ("Vries de") or follow given names ("Jan de Vries").
     """
     lead = 0
-    while lead < len(tokens) - 1 and _INITIALS.match(tokens[lead]):
+    while (
+        lead < len(tokens) - 1 and _INITIALS.match(tokens[lead]) and tokens[lead] not in ABBREVIATED_PREFIXES
+    ):
         lead += 1
     given, tokens = tokens[:lead], tokens[lead:]
     n = prefix_length(tokens)
