@@ -166,10 +166,9 @@ def _gender(frame, parts, given_genders, config: NormalizeConfig, report: Collec
     return gender
 
 
-def normalize_names(
-    frame: pd.DataFrame, report: Collector, config: NormalizeConfig = NormalizeConfig()
-) -> None:
+def normalize_names(frame: pd.DataFrame, report: Collector, config: NormalizeConfig | None = None) -> None:
     """Parse and recombine the name fields in place; add suffix, partner parts, name use and letter lines."""
+    config = config or NormalizeConfig()
     before = {
         c: frame[c].to_numpy(dtype=object) for c in ("initials", "first_name", "infix", "last_name", "title")
     }
