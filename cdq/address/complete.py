@@ -136,8 +136,7 @@ class _Result:
             before = out[column].to_numpy(dtype=object).copy()
             after = before.copy()
             after[mask] = self.values[column][mask]
-            changed = mask & (pd.Series(before).fillna("").astype(str).to_numpy()
-                              != pd.Series(after).fillna("").astype(str).to_numpy())
+            changed = mask & (_comparable(before) != _comparable(after))
             out[column] = after
             if changed.any():
                 out[ORIG_PREFIX + column] = np.where(changed, before, None)
@@ -146,6 +145,11 @@ class _Result:
         out["bag_address_id"] = self.values["bag_address_id"]
         out["address_status"] = self.status
         return out
+
+
+def _comparable(values: np.ndarray) -> np.ndarray:
+    """Values as text with missing as '' (so None, NaN and '' count as the same "nothing")."""
+    return np.where(pd.isna(values), "", values.astype(str))
 
 
 def _mark_invalid(given: pd.DataFrame, result: _Result, findings: _Findings) -> np.ndarray:
