@@ -256,3 +256,19 @@ def test_number_in_street_field_and_hyphenated_postcode(store, street, number, p
                                     "city": ["Amsterdam"]}), store)
     assert out.loc[0, ["address_status", "street"]].tolist() == [status, out_street]
     assert out.loc[0, "orig:street"] == street
+
+
+def test_cli_load_pc4_then_complete_flags_city(tmp_path: Path, shared_data: Path):
+    runner = CliRunner()
+    store = tmp_path / "pc4.sqlite"
+    result = runner.invoke(app, ["reference", "load-pc4",
+                                 str(shared_data / "nl_postcodes" / "pc_areas_cbs_certegis.csv"), "--out", str(store)])
+    assert result.exit_code == 0 and "loaded 4074 PC4" in result.output
+    src = tmp_path / "in.csv"
+    src.write_text("Postcode;Huisnummer;Plaats\n1011 AB;1;Rotterdam\n3011AB;2;Rotterdam\n", encoding="utf-8")
+    result = runner.invoke(app, ["address", "complete", str(src), "--out", str(tmp_path / "o.csv"),
+                                 "-r", str(store)])
+    assert result.exit_code == 0, result.output
+    findings = pd.read_csv(tmp_path / "o.findings.csv", dtype=str)
+    assert findings["reason_code"].tolist() == ["POSTCODE_CITY_MISMATCH"]
+    assert pd.read_csv(tmp_path / "o.csv", dtype=str)["address_status"].tolist() == ["no_reference"] * 2
