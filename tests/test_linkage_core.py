@@ -136,6 +136,37 @@ def test_person_and_organisation_at_one_address_never_link():
     assert _vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [True]
 
 
+@pytest.mark.parametrize("other,vetoed", [
+    ({"postcode": "3115QH", "house_number": "23", "city": "Schiedam", "phone": "0106316229"}, True),  # a branch
+    ({"postcode": "3115QH", "house_number": "23", "city": "Schiedam", "phone": None}, False),  # moved, maybe
+    ({"postcode": "5701PH", "house_number": "54", "city": "Helmond", "phone": "0106316229"}, False),  # same site
+])
+def test_organisation_branches_with_own_address_and_phone_never_link(other, vetoed):
+    from cdq.linkage import _vetoes
+
+    a = {"company_name": "De Jong & Zn.", "email": "info@dejongzn.nl", "postcode": "5701PH", "house_number": "54",
+         "city": "Helmond", "phone": "0492105697"}
+    p = prepare(pd.DataFrame([a, {**a, **other}]))
+    v = compare(p, np.array([0]), np.array([1]), S)
+    assert _vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [vetoed]
+
+
+@pytest.mark.parametrize("a,b,level", [("Herbert", "Bert", "similar"), ("Gerlinde", "Linde", "similar"),
+                                       ("Ab", "Abelard", "different"), ("Piet", "Klaas", "different")])
+def test_short_forms_of_first_names(a, b, level):
+    assert _levels({"first_name": a}, {"first_name": b})["first_name"] == level
+
+
+@pytest.mark.parametrize("d1,d2,vetoed", [("1980-03-04", "1955-07-21", True), ("2012-11-06", "2011-10-10", False)])
+def test_birth_date_veto_only_when_years_apart(d1, d2, vetoed):
+    from cdq.linkage import _vetoes
+
+    rows = [{"first_name": "James", "last_name": "Campbell", "birth_date": d} for d in (d1, d2)]
+    p = prepare(pd.DataFrame(rows))
+    v = compare(p, np.array([0]), np.array([1]), S)
+    assert _vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [vetoed]
+
+
 def test_swapped_first_and_last_name_count_as_similar():
     levels = _levels({"first_name": "Madeline", "last_name": "Mason"}, {"first_name": "Mason", "last_name": "Madeline"})
     assert levels["first_name"] == "very_similar"

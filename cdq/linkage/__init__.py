@@ -93,12 +93,24 @@ def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.
     return out
 
 
-def _party_conflict(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """One record names only a person, the other only an organisation: different parties at one address."""
+def _party_conflict(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
+                    s: Settings) -> np.ndarray:
+    """Pairs that are two parties whatever their scores.
+
+    A record naming only a person and one naming only an organisation are different parties. Two
+    organisation records at different addresses that both have a phone number, and different ones, are two
+    branches: branches share the name and the info@ address, their location is what tells them apart.
+    """
     name = prepared["surname_core"].notna().to_numpy() | prepared["initials"].notna().to_numpy()
     company = prepared["company_key"].notna().to_numpy()
     person, org = name & ~company, company & ~name
-    return (person[l] & org[r]) | (org[l] & person[r])
+    conflict = (person[l] & org[r]) | (org[l] & person[r])
+    if "address" in vectors.columns and "phone" in vectors.columns:
+        elsewhere = vectors["address"].to_numpy() <= s.levels("address").index("same_area")
+        elsewhere &= vectors["address"].to_numpy() >= 0
+        other_phone = vectors["phone"].to_numpy() == 0
+        conflict |= org[l] & org[r] & elsewhere & other_phone
+    return conflict
 
 
 def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -124,7 +136,7 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
                 hit &= vectors["first_name"].to_numpy() < s.levels("first_name").index("very_similar")
             veto |= hit
     if s.cannot_link:
-        veto |= _party_conflict(prepared, l, r)
+        veto |= _party_conflict(prepared, l, r, vectors, s)
     for extra in s.extras:
         if extra.identifier and extra.name in vectors.columns:
             veto &= vectors[extra.name].to_numpy() != len(s.levels(extra.name)) - 1

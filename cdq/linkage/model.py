@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 
 #: Which prepared column carries the value a term-frequency comparison agrees on.
 TF_COLUMNS = {"first_name": "first_name_nick", "surname": "surname_core", "street": "street", "city": "city",
-              "company": "company_key", "postcode": "postcode"}
+              "company": "company_key", "postcode": "postcode",
+              "email": "email", "phone": "phone"}
 _EPS = 1e-6
 #: Smallest m of any level: a field is mistyped, outdated or swapped in at least this share of true matches,
 #: so no single disagreement can outweigh everything else (EM on blocked pairs drives rare levels to ~0).
