@@ -18,7 +18,8 @@ def _size(n: int) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add the ``cdq reference`` command group."""
-    group = typer.Typer(help="Load and inspect the address reference (BAG, PC4).", no_args_is_help=True)
+    group = typer.Typer(help="Load and inspect reference data (BAG addresses, PC4 areas, name lists).",
+                        no_args_is_help=True)
     app.add_typer(group, name="reference")
     from cdq.cli.commands.names import register_reference
 
