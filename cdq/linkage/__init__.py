@@ -166,18 +166,22 @@ def _decide(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np.ndarra
     return decision
 
 
-def _chain_vetoes(prepared: pd.DataFrame, labels: np.ndarray, s: Settings, known: set) -> tuple[np.ndarray, np.ndarray]:
+def _chain_vetoes(prepared: pd.DataFrame, labels: np.ndarray, s: Settings,
+                  known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cannot-link pairs among members of small multi-record components that blocking never compared."""
     counts = np.bincount(labels, minlength=len(labels))
     sizes = counts[labels]
     codes = np.where((sizes >= 3) & (sizes <= CHAIN_CHECK_MAX), labels, -1)
     l, r, _ = pairs_within_blocks(codes, CHAIN_CHECK_MAX)
     n = len(prepared)
-    fresh = ~np.isin(l * n + r, np.fromiter(known, dtype=np.int64, count=len(known)))
+    codes = l * n + r  # ``known``: sorted codes of the pairs blocking already compared
+    at = np.minimum(np.searchsorted(known, codes), max(len(known) - 1, 0))
+    fresh = (known[at] != codes) if len(known) else np.ones(len(codes), dtype=bool)
     l, r = l[fresh], r[fresh]
     if not len(l):
         return l, r
-    veto_settings = replace(s, comparisons=tuple(c for c, _ in s.cannot_link),
+    needed = tuple(c for c, _ in s.cannot_link) + tuple(c for c in ("address", "phone") if c in s.comparisons)
+    veto_settings = replace(s, comparisons=tuple(dict.fromkeys(needed)),
                             extras=tuple(e for e in s.extras if e.identifier))
     veto = _vetoes(_compare(prepared, l, r, veto_settings), s, prepared, l, r)
     return l[veto], r[veto]
@@ -236,8 +240,7 @@ def _cluster(prepared, l, r, weight, decision, veto, s: Settings) -> np.ndarray:
     labels = connected_components(n, ml, mr)
     cl, cr = l[veto], r[veto]
     if s.cannot_link:
-        known = set((l * n + r).tolist()) if len(l) < 5_000_000 else set()
-        extra_l, extra_r = _chain_vetoes(prepared, labels, s, known)
+        extra_l, extra_r = _chain_vetoes(prepared, labels, s, l * n + r)
         cl, cr = np.r_[cl, extra_l], np.r_[cr, extra_r]
     return guarded_clusters(n, ml, mr, mw, cl, cr)
 
