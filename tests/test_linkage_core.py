@@ -66,6 +66,14 @@ def test_oversized_block_is_skipped_and_reported():
     assert report.loc[0, "skipped_blocks"] == 1 and report.loc[0, "skipped_records"] == 10
 
 
+def test_oversized_block_is_split_by_the_refine_key_not_dropped():
+    # 10 records share an e-mail local part; the first initial splits them into blocks of 4 and 6
+    p = pd.DataFrame({"email": ["info"] * 10, "first_initial": list("aaaabbbbbb")})
+    l, r, report = candidate_pairs(p, (("email", ("email",)),), max_block_size=6, refine=("first_initial",))
+    assert set(zip(l.tolist(), r.tolist())) == _brute_pairs(np.array([0] * 4 + [1] * 6), 6)
+    assert report.loc[0, "refined_blocks"] == 1 and report.loc[0, "skipped_blocks"] == 0
+
+
 def _levels(a: dict, b: dict) -> dict:
     p = prepare(pd.DataFrame([a, b]))
     v = compare(p, np.array([0]), np.array([1]), S)

@@ -1,7 +1,9 @@
 """Blocking: candidate pairs from several passes, unioned, with a cap on oversized blocks and a report.
 
-Records sharing every key of a pass form a block; a block larger than ``max_block_size`` is skipped (and
-counted in the report) so loose keys cannot blow up memory. Pairs are ``int64`` row positions ``(l, r)``
+Records sharing every key of a pass form a block; a block larger than ``max_block_size`` is split by the
+next ``refine`` key (first initial, birth year, ...) instead of being dropped, so one common e-mail local
+part or birth date does not hide its true pairs; only what is still oversized after every refine key is
+skipped (and counted in the report), so loose keys cannot blow up memory. Pairs are ``int64`` row positions ``(l, r)``
 with ``l < r``; the union is kept as one sorted array of ``l * n + r`` codes.
 """
 
@@ -14,8 +16,8 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-REPORT_COLUMNS = ["pass", "keys", "blocks", "largest_block", "skipped_blocks", "skipped_records",
-                  "pairs", "new_pairs"]
+REPORT_COLUMNS = ["pass", "keys", "blocks", "largest_block", "refined_blocks", "skipped_blocks",
+                  "skipped_records", "pairs", "new_pairs"]
 
 
 def block_codes(prepared: pd.DataFrame, keys: list[str]) -> np.ndarray:
@@ -28,6 +30,38 @@ def block_codes(prepared: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """
     groups = prepared.groupby(list(keys), sort=False, dropna=True).ngroup()
     return groups.fillna(-1).to_numpy(dtype=np.int64)
+
+
+def refined_codes(prepared: pd.DataFrame, keys: list[str], max_block_size: int,
+                  refine: tuple[str, ...] = ()) -> tuple[np.ndarray, int]:
+    """Block codes where every block above ``max_block_size`` is split by the refine keys in turn.
+
+    Returns ``(codes, refined)``: ``refined`` counts the oversized blocks that were split. Rows of an
+    oversized block that lack the refine key drop out of that pass (they have no finer key to pair on).
+
+    Examples:
+        >>> f = pd.DataFrame({"a": ["x"] * 4 + ["y"], "b": ["1", "1", "2", "2", "1"]})
+        >>> codes, refined = refined_codes(f, ["a"], 3, ("b",))
+        >>> codes.tolist(), refined
+        ([2, 2, 3, 3, 1], 1)
+    """
+    codes = block_codes(prepared, keys)
+    refined, used = 0, list(keys)
+    for extra in refine:
+        valid = codes >= 0
+        if not valid.any() or extra in used:
+            continue
+        sizes = np.bincount(codes[valid])
+        big = sizes > max_block_size
+        if not big.any():
+            break
+        refined += int(big.sum())
+        used.append(extra)
+        rows = np.flatnonzero(valid & big[np.maximum(codes, 0)])
+        sub = block_codes(prepared.iloc[rows], used)
+        codes = codes.copy()
+        codes[rows] = np.where(sub >= 0, sub + codes.max() + 1, -1)
+    return codes, refined
 
 
 def pairs_within_blocks(codes: np.ndarray, max_block_size: int) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -72,19 +106,22 @@ def candidate_pairs(
     max_block_size: int,
     *,
     is_new: np.ndarray | None = None,
+    refine: tuple[str, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Union of the pairs of every pass; returns ``(left, right, report)``.
 
     Args:
         prepared: output of :func:`cdq.linkage.prepare.prepare`.
         passes: ``(name, keys)`` per pass.
-        max_block_size: blocks with more records are skipped, with a warning.
+        max_block_size: blocks with more records are split by ``refine`` keys; still too big: skipped.
         is_new: when given, only pairs with at least one new row are kept (incremental linking).
     """
     n = len(prepared)
     per_pass, rows = [], []
     for name, keys in passes:
-        left, right, info = pairs_within_blocks(block_codes(prepared, list(keys)), max_block_size)
+        codes, refined = refined_codes(prepared, list(keys), max_block_size, refine)
+        left, right, info = pairs_within_blocks(codes, max_block_size)
+        info["refined_blocks"] = refined
         if is_new is not None and len(left):
             wanted = is_new[left] | is_new[right]
             left, right = left[wanted], right[wanted]

@@ -71,6 +71,7 @@ class PassModel(_Strict):
 
 class BlockingModel(_Strict):
     max_block_size: int = Field(400, ge=2)
+    refine: list[str] = []
     passes: list[PassModel] = Field(min_length=1)
 
 
@@ -113,6 +114,7 @@ class MatchingFile(_Strict):
         problems = [f"unknown comparison {c!r}" for c in self.comparisons if c not in BUILTIN_LEVELS]
         problems += [f"pass {p.name!r}: unknown key {k!r} (valid: {', '.join(BLOCKING_KEYS)})"
                      for p in self.blocking.passes for k in p.keys if k not in BLOCKING_KEYS]
+        problems += [f"blocking.refine: unknown key {k!r}" for k in self.blocking.refine if k not in BLOCKING_KEYS]
         for name, values in self.model.u_prior.items():
             valid = BUILTIN_LEVELS.get(name)
             if valid is None or len(values) != len(valid) or min(values) <= 0:
@@ -148,6 +150,7 @@ class Settings:
     comparisons: tuple[str, ...]
     tf_comparisons: frozenset[str]
     extras: tuple[ExtraComparison, ...] = ()
+    refine: tuple[str, ...] = ()
     cannot_link: tuple[tuple[str, tuple[str, ...]], ...] = ()
     em_max_iterations: int = 40
     u_sample_pairs: int = 200_000
@@ -183,7 +186,7 @@ def compile_settings(model: MatchingFile, source: str = "") -> Settings:
     """Resolve an authoring model into :class:`Settings`."""
     return Settings(
         auto_match=model.thresholds.auto_match, review=model.thresholds.review,
-        max_block_size=model.blocking.max_block_size,
+        max_block_size=model.blocking.max_block_size, refine=tuple(model.blocking.refine),
         passes=tuple((p.name, tuple(p.keys)) for p in model.blocking.passes),
         comparisons=tuple(model.comparisons), tf_comparisons=frozenset(c for c, m in model.comparisons.items() if m.tf),
         extras=tuple(_extra(e) for e in model.extra_comparisons),
