@@ -128,12 +128,14 @@ class BottleCrmTarget(RemoteCrmTarget):
 
     def find(self, entity: Entity, golden: dict) -> str | None:
         wanted = self.values(entity, golden) if golden else {}
-        if entity.name == "contacts" and wanted.get("email"):
-            hits = self._list(entity, {"email": wanted["email"]})
-            return next((h["id"] for h in hits if (h.get("email") or "").lower() == wanted["email"]), None)
-        if entity.name == "contacts" and golden:  # no e-mail: our golden id is in source_ref
-            hits = self._list(entity, {"search": wanted["last_name"]})
-            return next((h["id"] for h in hits if h.get("source_ref") == str(golden["golden_id"])), None)
+        if entity.name == "contacts" and golden:
+            # exact e-mail (the filter is a substring match), and our golden id in source_ref: the same
+            # e-mail on another person's contact is not ours
+            key = str(golden["golden_id"])
+            hits = self._list(entity, {"email": wanted["email"]} if wanted.get("email")
+                              else {"search": wanted["last_name"]})
+            return next((h["id"] for h in hits if h.get("source_ref") == key
+                         and (h.get("email") or "").lower() == (wanted.get("email") or "")), None)
         if entity.name == "accounts" and wanted.get("name"):
             return self._account_id(wanted["name"])
         return None

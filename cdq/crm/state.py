@@ -126,7 +126,7 @@ class CrmState:
 
     def reject(self, entity: str, golden_id: str, action: str, reason: str) -> None:
         key = (REJECTION.c.crm == self.crm) & (REJECTION.c.entity == entity) & (REJECTION.c.golden_id == golden_id)
-        self._write(REJECTION.delete().where(key),
+        self._write(REJECTION.delete().where(key), *self._clear(entity, golden_id)[:1],
                     REJECTION.insert().values(crm=self.crm, entity=entity, golden_id=golden_id, action=action,
                                               reason=reason, at=now(), run=self.run),
                     self._change(entity, golden_id, None, "rejected", {"action": action, "reason": reason}))
