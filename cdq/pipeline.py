@@ -36,7 +36,7 @@ from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
 
-StageName = Literal["normalize", "address", "names", "linkage", "golden", "gates", "load", "report"]
+StageName = Literal["normalize", "address", "names", "linkage", "golden", "gates", "load", "export", "report"]
 
 
 class InputSpec(BaseModel):

@@ -70,6 +70,24 @@ STAGES: dict[str, Callable[[RunContext], None]] = {
 }
 
 
+def stage_address(ctx: RunContext) -> None:
+    """Complete and verify addresses against the pipeline's reference (a flat BAG CSV or a built store)."""
+    from cdq.address import AddressStore, complete, default_store_path, load_demo_reference
+
+    reference = ctx.path(ctx.spec.reference) if ctx.spec.reference else None
+    if reference and reference.lower().endswith((".csv", ".txt")):
+        # A small flat table (the demo's): build a store from it in the work directory.
+        store = load_demo_reference(ctx.workdir / "address_reference.sqlite", source=reference)
+    else:
+        store = AddressStore.open(reference or default_store_path())
+    try:
+        frame, findings = complete(ctx.current, store)
+    finally:
+        store.close()
+    _keep(ctx, "addressed", frame)
+    ctx.findings.append(findings)
+
+
 def _store(ctx: RunContext):
     from cdq.store import GoldenStore
 
@@ -96,7 +114,7 @@ def stage_linkage(ctx: RunContext) -> None:
         records, result = frame, dedupe(frame, progress=ctx.progress)
     else:
         changed = frame[status != "same"]
-        records = pd.concat([frame[status == "same"], stored, changed], ignore_index=True)
+        records = _stack([frame[status == "same"], stored, changed])
         existing = records.iloc[: len(records) - len(changed)]
         result = link(changed, existing, progress=ctx.progress) if len(changed) else None
     pairs = result.pairs if result is not None else pd.DataFrame(
@@ -105,7 +123,7 @@ def stage_linkage(ctx: RunContext) -> None:
     pairs, clusters = _steward_decisions(ctx, pairs, clusters, records)
     _keep(ctx, "pairs", pairs)
     _keep(ctx, "clusters", clusters)
-    ctx.frames["merge_input"] = pd.concat([frame, stored], ignore_index=True)
+    ctx.frames["merge_input"] = _stack([frame, stored])
     ctx.results["batch_status"] = status.value_counts().to_dict()
     ctx.results.setdefault("headline", {}).update({
         "new or changed records": int((status != "same").sum()),
@@ -113,6 +131,12 @@ def stage_linkage(ctx: RunContext) -> None:
     })
     if result is not None:
         ctx.results["blocking_report"] = result.report
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate record frames, leaving out empty ones (their all-NA columns would decide dtypes)."""
+    frames = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _steward_decisions(ctx: RunContext, pairs: pd.DataFrame, clusters: pd.DataFrame, records: pd.DataFrame):
@@ -224,7 +248,33 @@ def stage_report(ctx: RunContext) -> None:
     ctx.results.setdefault("outputs", {})["run report"] = path
 
 
+def stage_export(ctx: RunContext) -> None:
+    """Write the clean customer list (golden records), the cross-reference and the quarantine to the workdir."""
+    from cdq.store.schema import source_records, xref
+
+    golden = ctx.frames.get("golden") if "golden" in ctx.frames else _golden_records(ctx)
+    store = _store(ctx)
+    with store.engine.connect() as conn:
+        links = pd.read_sql(
+            select_xref(source_records, xref), conn,
+        )
+    outputs = ctx.results.setdefault("outputs", {})
+    outputs["golden records"] = write_table(golden, ctx.workdir / "golden_records.xlsx", sheet_name="klanten")
+    outputs["cross-reference"] = write_table(links, ctx.workdir / "xref.csv")
+    outputs["quarantine"] = write_table(ctx.frames.get("quarantine", pd.DataFrame()), ctx.workdir / "quarantine.csv")
+
+
+def select_xref(source_records, xref):
+    """Source record ref -> golden id, match score and rule."""
+    import sqlalchemy as sa
+
+    return sa.select(source_records.c.ref, source_records.c.source, xref.c.golden_id, xref.c.match_score,
+                     xref.c.rule).select_from(source_records.join(xref, xref.c.source_record_id == source_records.c.id))
+
+
 STAGES.update({
+    "address": stage_address,
+    "export": stage_export,
     "linkage": stage_linkage,
     "golden": stage_golden,
     "gates": stage_gates,

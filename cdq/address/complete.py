@@ -136,6 +136,8 @@ class _Result:
             before = out[column].to_numpy(dtype=object).copy()
             after = before.copy()
             after[mask] = self.values[column][mask]
+            if column == "postcode":
+                after = _display_postcodes(after)
             changed = mask & (_comparable(before) != _comparable(after))
             out[column] = after
             if changed.any():
@@ -145,6 +147,13 @@ class _Result:
         out["bag_address_id"] = self.values["bag_address_id"]
         out["address_status"] = self.status
         return out
+
+
+def _display_postcodes(values: np.ndarray) -> np.ndarray:
+    """Valid postcodes in the product's canonical form ``1234 AB`` (what normalization writes too)."""
+    text = pd.Series(values, dtype=object)
+    spaced = text.str.replace(r"^([1-9]\d{3})\s?([A-Z]{2})$", r"\1 \2", regex=True)
+    return spaced.where(text.notna(), None).to_numpy(dtype=object)
 
 
 def _comparable(values: np.ndarray) -> np.ndarray:

@@ -117,4 +117,4 @@ def run_summary(ctx) -> None:
         line(f"{label}: {path}")
     load = ctx.results.get("load")
     if load is not None:
-        line(load.line())
+        line(load.would() + " (dry run: nothing loaded)" if load.dry_run else load.line())

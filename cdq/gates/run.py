@@ -30,7 +30,11 @@ def _import_gx():
 
 
 def _context(gx, docs_dir: Path | None):
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    # GE draws tqdm bars on stderr for every metric; the CLI has its own progress display.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     if docs_dir is not None:
         context.add_data_docs_site("cdq", {
             "class_name": "SiteBuilder",
