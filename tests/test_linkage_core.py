@@ -293,3 +293,11 @@ def test_settings_errors_are_listed_at_once(tmp_path):
         load_settings(bad)
     text = str(err.value)
     assert "nonsense" in text and "surnam" in text and "wrong" in text
+
+
+def test_trained_weights_never_fall_from_a_worse_to_a_better_level():
+    model = dedupe(_household()).model
+    for name in model.m:
+        w = model.weights(name)
+        assert all(a <= b + 1e-9 for a, b in zip(w[:-1], w[1:])), (name, w.tolist())
+        assert min(model.m[name]) > 0.005  # no disagreement is "impossible" for a true match

@@ -121,6 +121,27 @@ def _with_prior(m: dict[str, list[float]], matches: float, m0: dict[str, list[fl
             for n in m}
 
 
+def _monotone(m: np.ndarray, u: np.ndarray) -> list[float]:
+    """m with weights that never fall from a worse level to a better one (levels are ordered worst first).
+
+    EM on blocked pairs can learn that an e-mail "similar local part" says more than "same local part"
+    (fathers and sons have similar addresses); a better agreement must never count less. Capped mass goes
+    to the exact level.
+
+    Examples:
+        >>> [round(x, 2) for x in _monotone(np.array([0.1, 0.5, 0.4]), np.array([0.8, 0.1, 0.1]))]
+        [0.1, 0.4, 0.5]
+    """
+    m = m.astype(float).copy()
+    u = np.maximum(u, _EPS)
+    for i in range(len(m) - 2, -1, -1):
+        cap = u[i] * m[i + 1] / u[i + 1]
+        if m[i] > cap:
+            m[-1] += m[i] - cap
+            m[i] = cap
+    return (m / m.sum()).tolist()
+
+
 def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str, list[str]], *,
              max_iterations: int = 40, prior: float = 0.1, tolerance: float = 1e-5, fix_u: bool = False,
              m_prior_strength: float = 0.0) -> FSModel:
@@ -151,7 +172,7 @@ def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str,
         if change < tolerance:
             break
     logger.info("EM converged after %d iterations (prior %.4f)", iteration, prior)
-    m = {n: (np.maximum(m[n], MIN_M) / np.maximum(m[n], MIN_M).sum()).tolist() for n in names}
+    m = {n: _monotone(np.maximum(m[n], MIN_M) / np.maximum(m[n], MIN_M).sum(), np.asarray(u[n])) for n in names}
     return FSModel(levels=levels, m=m, u=u, prior=prior, iterations=iteration)
 
 
