@@ -300,4 +300,4 @@ def test_trained_weights_never_fall_from_a_worse_to_a_better_level():
     for name in model.m:
         w = model.weights(name)
         assert all(a <= b + 1e-9 for a, b in zip(w[:-1], w[1:])), (name, w.tolist())
-        assert min(model.m[name]) > 0.005  # no disagreement is "impossible" for a true match
+        assert model.m[name][0] > 0.005  # disagreeing is never "impossible" for a true match
