@@ -33,12 +33,14 @@ def register(app: typer.Typer) -> None:
         from cdq.export import write_table
         from cdq.headers import load_mapping
 
-        with AddressStore.open(reference) as store:
+        with AddressStore.open(reference) as store, report.progress_bar("completing addresses"):
             result = complete_file(input_path, store, mapping=load_mapping(mapping) if mapping else None)
         write_table(result.frame, out)
         findings_out = findings_path or out.with_name(out.stem + ".findings.csv")
         write_table(result.findings, findings_out)
         report.table(result.status_counts(), title="address status")
         if len(result.quarantine):
-            report.line(f"{len(result.quarantine)} row(s) without any usable field were left out")
+            quarantine_out = out.with_name(out.stem + ".quarantine.csv")
+            write_table(result.quarantine, quarantine_out)
+            report.line(f"{len(result.quarantine)} row(s) without any usable field: written to {quarantine_out}")
         report.line(f"wrote {out} ({len(result.frame)} rows) and {findings_out} ({len(result.findings)} findings)")
