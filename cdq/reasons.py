@@ -69,7 +69,7 @@ def _load_all() -> None:
     """Import the stage modules that register codes, so the registry is complete."""
     import importlib
 
-    for module in ("cdq.normalize",):
+    for module in ("cdq.normalize", "cdq.address", "cdq.names"):
         importlib.import_module(module)
 
 
@@ -114,3 +114,12 @@ _NORMALIZE = {
 }
 for _code, _text in _NORMALIZE.items():
     register(_code, _text, stage="normalize")
+
+_IMPORT = {
+    "NO_USABLE_FIELDS": "import: the row has no name, company, e-mail, phone or address (quarantined)",
+    "ROW_TOO_MANY_FIELDS": "import: the row has more fields than the header (a stray delimiter; quarantined)",
+    "VCARD_UNPARSEABLE": "import: a vCard in the file cannot be read (quarantined; the other cards are read)",
+    "MSG_DISTLIST_UNREADABLE": "import: an Outlook contact group whose members cannot be read (quarantined)",
+}
+for _code, _text in _IMPORT.items():
+    register(_code, _text, stage="import")

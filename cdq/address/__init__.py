@@ -44,3 +44,30 @@ def load_demo_reference(path: str | Path, source: str | Path | None = None) -> A
     """Build the demo store at ``path`` from ``reference_data/demo_bag.csv`` (or ``source``) and open it."""
     load_bag(source or resource("reference_data", "demo_bag.csv"), fmt="flat", out=path)
     return AddressStore.open(path)
+
+
+def _register_reasons() -> None:
+    from cdq.reasons import register
+
+    codes = {
+        "ADDRESS_INVALID_POSTCODE": "address: postcode is not 4 digits + 2 letters (not SA/SD/SS)",
+        "ADDRESS_INVALID_HOUSE_NUMBER": "address: house number is not 1-5 digits",
+        "ADDRESS_INCOMPLETE": "address: needs postcode + house number, or street + house number + city",
+        "ADDRESS_NOT_FOUND": "address: the house number (or postcode) does not exist in the register",
+        "ADDRESS_AMBIGUOUS": "address: several register addresses fit; nothing was filled in",
+        "ADDRESS_POSTCODE_FOUND": "address: postcode found from street + house number + city",
+        "ADDRESS_STREET_MISMATCH": "address: the street differs from the register's at this postcode; kept as typed",
+        "POSTCODE_CITY_MISMATCH": "address: the city does not belong to this postcode; kept as typed",
+        "ADDRESS_ADDITION_CORRECTED": "address: house number addition rewritten as the register has it",
+        "ADDRESS_ADDITION_COMPLETED": "address: house number addition filled in from the register",
+        "ADDRESS_ADDITION_UNKNOWN": "address: the register does not know this addition at this number",
+    }
+    for column in ("street", "city"):
+        codes[f"ADDRESS_{column.upper()}_STANDARDISED"] = f"address: {column} spelling standardised to the register"
+        codes[f"ADDRESS_{column.upper()}_CORRECTED"] = f"address: {column} corrected to the register"
+        codes[f"ADDRESS_{column.upper()}_COMPLETED"] = f"address: {column} filled in from the register"
+    for code, text in codes.items():
+        register(code, text, stage="address")
+
+
+_register_reasons()

@@ -171,3 +171,16 @@ def _split_dict(parts) -> dict:
 
 
 __all__ += ["COMPANY", "UNLIKELY"]
+
+
+def _register_reasons() -> None:
+    from cdq.names.rules import RULES
+    from cdq.names.score import UNLIKELY
+    from cdq.reasons import register
+
+    for rule in RULES.values():
+        register(rule.code, f"name: {rule.description}", stage="names")
+    register(UNLIKELY, "name: a name part looks unlike any real name (character model)", stage="names")
+
+
+_register_reasons()
