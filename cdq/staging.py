@@ -123,13 +123,17 @@ def _table_error_if_unmapped(raw: RawTable, mapped: dict[str, str]) -> None:
         )
 
 
-def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | None = None,
+          keep_unusable: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Map one raw table to the staging frame; return ``(staging, quarantine)``.
 
     Args:
         raw: an adapter's output.
         source: system name recorded in ``source`` (default: mapping's ``source`` or the file stem).
         mapping: explicit header mapping; overrides the adapter's pre-mapping and the synonym table.
+        keep_unusable: keep rows without any identifying field in the staging frame, flagged
+            ``NO_USABLE_FIELDS`` in ``issues``, instead of quarantining them (file-transforming commands
+            such as ``cdq clean`` and ``cdq dedupe`` write every input row).
     """
     headers = [str(c) for c in raw.frame.columns]
     frame_in = raw.frame.copy()
@@ -158,7 +162,7 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
     staging["issues"] = ""
     raw_values = frame_in.reset_index(drop=True).add_prefix(RAW_PREFIX)
     staging = pd.concat([staging, raw_values], axis=1)
-    return _quarantine_unusable(staging, raw, source_name)
+    return _quarantine_unusable(staging, raw, source_name, keep_unusable)
 
 
 def _default_source(raw: RawTable) -> str:
@@ -167,8 +171,12 @@ def _default_source(raw: RawTable) -> str:
     return f"{stem}:{raw.table}" if raw.table else stem
 
 
-def _quarantine_unusable(staging: pd.DataFrame, raw: RawTable, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _quarantine_unusable(staging: pd.DataFrame, raw: RawTable, source: str,
+                         keep_unusable: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     usable = staging[IDENTIFYING].notna().any(axis=1)
+    if keep_unusable:
+        staging.loc[~usable, "issues"] = "NO_USABLE_FIELDS"
+        usable = pd.Series(True, index=staging.index)
     rejected = staging[~usable]
     quarantine = pd.DataFrame({
         "source": source,
@@ -200,14 +208,20 @@ def import_inputs(
     *,
     mapping: MappingFile | None = None,
     progress: Progress | None = None,
+    keep_unusable: bool = False,
     **options,
 ) -> ImportResult:
-    """Read and stage every input; source names are made unique so ``record_id`` is unique in the run."""
+    """Read and stage every input; source names are made unique so ``record_id`` is unique in the run.
+
+    ``keep_unusable`` keeps rows without identifying fields (flagged ``NO_USABLE_FIELDS``); see :func:`stage`.
+    Rows an adapter could not read at all (a ragged CSV row, an unreadable vCard) are always quarantined.
+    """
     stagings, quarantines, tables, used = [], [], [], set()
     for i, path in enumerate(paths, start=1):
         for raw in read_input(path, **options):
             wanted = mapping.source if mapping and mapping.source else _default_source(raw)
-            staged, quarantined = stage(raw, source=_unique_source(wanted, used), mapping=mapping)
+            staged, quarantined = stage(raw, source=_unique_source(wanted, used), mapping=mapping,
+                                        keep_unusable=keep_unusable)
             stagings.append(staged)
             quarantines.append(quarantined)
             tables.append({

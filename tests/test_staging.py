@@ -79,3 +79,10 @@ def test_adapter_premapping_is_used() -> None:
     table = raw([{"EMAIL;PREF": "a@b.nl"}], premapped={"EMAIL;PREF": "email"})
     staging, _ = stage(table)
     assert staging.iloc[0].email == "a@b.nl"
+
+
+def test_keep_unusable_keeps_the_row_flagged() -> None:
+    staging, quarantine = stage(raw([{"Klantnummer": "1", "Achternaam": "Jansen"}, {"Klantnummer": "2"}]),
+                                keep_unusable=True)
+    assert len(staging) == 2 and quarantine.empty
+    assert staging["issues"].tolist() == ["", "NO_USABLE_FIELDS"]

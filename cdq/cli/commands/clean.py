@@ -55,13 +55,17 @@ def register(app: typer.Typer) -> None:
         config = load_config(rules, belgian=True if belgian else None)
         mapping_file = load_mapping(mapping) if mapping else None
         with report.progress_bar("importing") as progress:
-            imported = import_inputs(inputs, mapping=mapping_file, progress=progress)
+            imported = import_inputs(inputs, mapping=mapping_file, progress=progress, keep_unusable=True)
         cleaned, findings = normalize(imported.staging, config)
         write_table(cleaned, out)
         findings_out = findings_path or out.with_name(out.stem + ".findings.csv")
         write_table(findings, findings_out)
         report.table(_issue_counts(findings), title="normalize")
         report.line(f"wrote {out} and {findings_out}")
+        if len(imported.quarantine):
+            quarantine_out = out.with_name(out.stem + ".quarantine.csv")
+            write_table(imported.quarantine, quarantine_out)
+            report.line(f"{len(imported.quarantine)} unreadable row(s) quarantined: {quarantine_out}")
         flagged = int((cleaned["issues"].fillna("") != "").sum())
         report.line(
             f"cleaned: {len(cleaned)} rows, {flagged} with issues, {len(findings)} findings; "
