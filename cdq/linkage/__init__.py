@@ -208,7 +208,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     n = len(frame)
     prepared = _prepare(frame.reset_index(drop=True), s.extras)
     step(1)
-    passes = s.passes + tuple((f"extra_{e.name}", (e.name,)) for e in s.extras if e.block)
+    passes = s.passes + tuple((f"extra_{e.name}", (e.name,), None) for e in s.extras if e.block)
     l, r, report = candidate_pairs(prepared, passes, s.max_block_size, is_new=is_new, refine=s.refine)
     report = pd.concat([report, pd.DataFrame([{"pass": "total", "keys": "", "pairs": len(l), "new_pairs": len(l),
                                               "reduction_ratio": reduction_ratio(n, len(l))}])], ignore_index=True)

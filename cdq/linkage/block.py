@@ -112,15 +112,17 @@ def candidate_pairs(
 
     Args:
         prepared: output of :func:`cdq.linkage.prepare.prepare`.
-        passes: ``(name, keys)`` per pass.
+        passes: ``(name, keys)`` or ``(name, keys, max_block_size)`` per pass (a loose key such as the
+            birth date gets a lower limit of its own, so at scale its blocks are refined sooner).
         max_block_size: blocks with more records are split by ``refine`` keys; still too big: skipped.
         is_new: when given, only pairs with at least one new row are kept (incremental linking).
     """
     n = len(prepared)
     per_pass, rows = [], []
-    for name, keys in passes:
-        codes, refined = refined_codes(prepared, list(keys), max_block_size, refine)
-        left, right, info = pairs_within_blocks(codes, max_block_size)
+    for name, keys, *own in passes:
+        limit = own[0] if own and own[0] else max_block_size
+        codes, refined = refined_codes(prepared, list(keys), limit, refine)
+        left, right, info = pairs_within_blocks(codes, limit)
         info["refined_blocks"] = refined
         if is_new is not None and len(left):
             wanted = is_new[left] | is_new[right]

@@ -67,6 +67,7 @@ class ThresholdsModel(_Strict):
 class PassModel(_Strict):
     name: str
     keys: list[str] = Field(min_length=1)
+    max_block_size: int | None = Field(None, ge=2)
 
 
 class BlockingModel(_Strict):
@@ -146,7 +147,7 @@ class Settings:
     auto_match: float
     review: float
     max_block_size: int
-    passes: tuple[tuple[str, tuple[str, ...]], ...]
+    passes: tuple[tuple, ...]  # (name, keys, max_block_size or None)
     comparisons: tuple[str, ...]
     tf_comparisons: frozenset[str]
     extras: tuple[ExtraComparison, ...] = ()
@@ -187,7 +188,7 @@ def compile_settings(model: MatchingFile, source: str = "") -> Settings:
     return Settings(
         auto_match=model.thresholds.auto_match, review=model.thresholds.review,
         max_block_size=model.blocking.max_block_size, refine=tuple(model.blocking.refine),
-        passes=tuple((p.name, tuple(p.keys)) for p in model.blocking.passes),
+        passes=tuple((p.name, tuple(p.keys), p.max_block_size) for p in model.blocking.passes),
         comparisons=tuple(model.comparisons), tf_comparisons=frozenset(c for c, m in model.comparisons.items() if m.tf),
         extras=tuple(_extra(e) for e in model.extra_comparisons),
         cannot_link=tuple((k, tuple(v)) for k, v in model.cannot_link.items()),
