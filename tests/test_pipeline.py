@@ -74,3 +74,29 @@ def test_dry_run_loads_nothing(tmp_path) -> None:
         if sa.inspect(engine).has_table(table):
             with engine.connect() as conn:
                 assert conn.execute(sa.text(f"select count(*) from {table}")).scalar() == 0
+
+
+def test_planted_problem_fails_the_gate_loads_nothing_and_the_report_says_why(tmp_path) -> None:
+    """A source whose postcodes were shifted into the city column must stop the nightly run before the load."""
+    rows = ["Klantnummer;Voornaam;Achternaam;Straat;Huisnummer;Postcode;Woonplaats"]
+    for i in range(60):
+        rows.append(f"{i};Jan{i};Jansen{i};Kerkstraat;{i + 1};;{1011 + i} AB")  # postcode sits in Woonplaats
+    export = tmp_path / "shifted.csv"
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        f"name: planted\ninputs:\n  - path: {export}\nstore: 'sqlite:///{{workdir}}/golden.sqlite'\n"
+        "crm: 'sqlite:///{workdir}/crm.sqlite'\nstages: [normalize, names, linkage, golden, gates, load, report]\n",
+        encoding="utf-8",
+    )
+    workdir = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(pipeline), "--workdir", str(workdir)])
+    assert result.exit_code == 1, result.output
+    assert "gate failed" in result.output and "city" in result.output and "nothing was loaded" in result.output
+    assert "loaded:" not in result.output
+    crm = sa.create_engine(f"sqlite:///{workdir}/crm.sqlite")
+    assert not any(sa.inspect(crm).has_table(t) for t in ("contacts", "accounts")) or all(
+        pd.read_sql(f"select count(*) n from {t}", crm)["n"].iat[0] == 0 for t in ("contacts", "accounts"))
+    html = (workdir / "run_report.html").read_text(encoding="utf-8")
+    assert "FAILED" in html and "city" in html
+    assert (workdir / "data_docs" / "index.html").exists()
