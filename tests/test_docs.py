@@ -27,3 +27,13 @@ def test_every_command_has_help(path: list[str]) -> None:
 def test_every_command_is_in_the_readme(path: list[str]) -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert f"cdq {' '.join(path)}" in readme, f"README does not mention `cdq {' '.join(path)}`"
+
+
+def test_readme_quickstart_is_two_commands_and_ci_runs_the_test_one() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Quickstart", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.strip().splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert commands[0].endswith("cdq demo")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci[-1] == commands[1], ".ci/run must end with the README's test command, verbatim"
