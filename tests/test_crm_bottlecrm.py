@@ -122,17 +122,17 @@ def test_dry_run_writes_nothing(env):
 
 def test_rejected_duplicate_email_is_reported_kept_and_loaded_later(env):
     store, crm_url, api = env
-    staging = people(4, email="p{i}@x.nl", company=False)
+    staging = people(25, email="p{i}@x.nl", company=False)  # >= 20 new contacts: through the CSV import
     staging.loc[2, "email"] = "p1@x.nl"  # two different people share an e-mail: BottleCRM refuses the second
     nightly(store, staging)
     crm = target_from_url(crm_url)
     result, plan = load_from_store(store, crm)
-    assert result.line() == "loaded: 3 created, 0 updated, 0 merged, 0 unchanged, 1 rejected"
+    assert result.line() == "loaded: 24 created, 0 updated, 0 merged, 0 unchanged, 1 rejected"
     assert plan.rejected[0]["action"] == "create"
     assert "Contact already exists with this email" in plan.rejected[0]["reason"]
     kept = crm.rejections()
     assert len(kept) == 1 and "already exists" in kept["reason"].iloc[0]
-    assert len(api_list(api, "contacts")) == 3
+    assert len(api_list(api, "contacts")) == 24
 
     again = load_from_store(store, target_from_url(crm_url))[0]  # no change: retried, refused again
     assert again.line() == "loaded: 0 created, 0 updated, 0 merged, 0 unchanged, 1 rejected"
@@ -140,7 +140,9 @@ def test_rejected_duplicate_email_is_reported_kept_and_loaded_later(env):
     nightly(store, staging)
     fixed = target_from_url(crm_url)
     assert load_from_store(store, fixed)[0].line() == "loaded: 1 created, 0 updated, 0 merged, 0 unchanged"
-    assert fixed.rejections().empty and len(api_list(api, "contacts")) == 4
+    assert fixed.rejections().empty and len(api_list(api, "contacts")) == 25
+    assert load_from_store(store, target_from_url(crm_url), full=True)[0].line() == \
+        "loaded: 0 created, 0 updated, 0 merged, 25 unchanged"
 
 
 def test_merge_goes_through_the_crm_merge_endpoint(env):
@@ -169,7 +171,7 @@ LOAD = ("import sys; from cdq.crm import load_from_store; from cdq.crm.registry 
 def test_killed_load_then_rerun_ends_in_the_same_state(env, tmp_path):
     store, crm_url, api = env
     nightly(store, people(30))
-    one_at_a_time = crm_url + "&concurrency=1"
+    one_at_a_time = crm_url + "&concurrency=1&bulk_min=1000"  # one POST at a time: killed half-way
     proc = subprocess.Popen([sys.executable, "-c", LOAD, str(store.engine.url), one_at_a_time],
                             env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     state = sa.create_engine(f"sqlite:///{tmp_path / 'state.db'}")

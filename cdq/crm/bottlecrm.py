@@ -7,7 +7,9 @@ trailing slash (without it a POST is redirected into a GET); the ``?email=`` / `
 substring matches, so re-finding compares exactly on our side; a contact e-mail is unique per
 organisation (case-insensitive) and an account name too: the CRM's 400 and its reason become a
 rejection; countries must be ISO alpha-2 (``Nederland`` → ``NL``); ``PUT`` needs the required fields,
-so updates are ``PATCH``. Merges use ``POST /api/<kind>/{survivor}/merge/`` (the loser is deleted,
+so updates are ``PATCH``. From ``bulk_min`` new contacts on, creates go through the CSV import (one
+all-or-nothing request per 1,000 rows, ~30x faster than one POST each; the rows it refuses go through the
+API one by one; imported contacts carry the golden id in ``description``, the importer has no source_ref). Merges use ``POST /api/<kind>/{survivor}/merge/`` (the loser is deleted,
 its links move), then the survivor's golden values are written back (the merge fills its blanks).
 
 Examples:
@@ -20,9 +22,12 @@ Examples:
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import os
 import threading
+import uuid
 
 from cdq.crm.http import CrmHttpError, HttpClient, error_text
 from cdq.crm.mapping import CrmMapping, Entity
@@ -30,6 +35,7 @@ from cdq.crm.remote import Rejected, RemoteCrmTarget
 
 logger = logging.getLogger(__name__)
 
+IMPORT_ROWS = 1000  # the importer takes at most 5,000 rows / 5 MB per file
 #: API field → golden field; composite fields (last_name with infix, address_line) are built in values().
 MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
     "accounts": {"table": "accounts", "party_type": "organisation", "merged_into": None, "columns": {
@@ -76,7 +82,7 @@ class BottleCrmTarget(RemoteCrmTarget):
     kind = "bottlecrm"
 
     def __init__(self, base_url: str, state_url: str, *, token: str | None = None, concurrency: int = 8,
-                 mapping: CrmMapping | None = None, timeout: float = 30.0):
+                 mapping: CrmMapping | None = None, timeout: float = 30.0, bulk_min: int = 20):
         super().__init__(f"bottlecrm:{base_url}", mapping or MAPPING, state_url)
         token = token or os.environ.get("CDQ_CRM_TOKEN")
         if not token:
@@ -85,6 +91,7 @@ class BottleCrmTarget(RemoteCrmTarget):
             raise UsageError("BottleCRM needs a token", hint="export CDQ_CRM_TOKEN=<personal access token>")
         self.http = HttpClient(base_url, {"Authorization": f"Bearer {token}"}, concurrency=concurrency,
                                timeout=timeout)
+        self.bulk_min = bulk_min  # from this many new contacts on, use the CSV import (~1000/s)
         self._accounts: dict[str, str | None] = {}
         self._accounts_lock = threading.Lock()
 
@@ -134,7 +141,7 @@ class BottleCrmTarget(RemoteCrmTarget):
             key = str(golden["golden_id"])
             hits = self._list(entity, {"email": wanted["email"]} if wanted.get("email")
                               else {"search": wanted["last_name"]})
-            return next((h["id"] for h in hits if h.get("source_ref") == key
+            return next((h["id"] for h in hits if (h.get("source_ref") == key or h.get("description") == _mark(key))
                          and (h.get("email") or "").lower() == (wanted.get("email") or "")), None)
         if entity.name == "accounts" and wanted.get("name"):
             return self._account_id(wanted["name"])
@@ -172,6 +179,53 @@ class BottleCrmTarget(RemoteCrmTarget):
                     body["account"] = account
         return body
 
+    def create(self, entity: Entity, rows: list[dict]) -> None:
+        """Contacts in bulk through the CSV import (all-or-nothing per file: rows it refuses are taken out
+        and go through the per-record API, which is less strict and reports the CRM's reason)."""
+        if entity.name != "contacts" or len(rows) < self.bulk_min:
+            return super().create(entity, rows)
+        self.state.intend(entity.name, [r[entity.key] for r in rows])
+        fallback: list[dict] = []
+        for i in range(0, len(rows), IMPORT_ROWS):
+            chunk = rows[i:i + IMPORT_ROWS]
+            for _ in range(3):
+                refused = self._import(entity, chunk)
+                if refused is None:
+                    break
+                fallback += [r for n, r in enumerate(chunk, start=1) if n in refused]
+                chunk = [r for n, r in enumerate(chunk, start=1) if n not in refused]
+            else:
+                fallback += chunk
+        super().create(entity, fallback)
+
+    def _import(self, entity: Entity, rows: list[dict]) -> set[int] | None:
+        """Import rows; None when done, else the (1-based) rows the importer refused (all: any other failure)."""
+        if not rows:
+            return None
+        columns = ["first_name", "last_name", "email", "phone", "organization", "address_line", "postcode", "city",
+                   "country", "description", "account_name"]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            account = self._account_id(row["organization"]) if row.get("organization") else None
+            extra = {"description": _mark(row[entity.key]), "account_name": row["organization"] if account else None}
+            writer.writerow([{**row, **extra}.get(c) or "" for c in columns])
+        boundary = uuid.uuid4().hex
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="cdq.csv"\r\n'
+                f"Content-Type: text/csv\r\n\r\n{out.getvalue()}\r\n--{boundary}--\r\n").encode()
+        r = self.http.request("POST", "/api/contacts/import/commit/", data=body,
+                              content_type=f"multipart/form-data; boundary={boundary}")
+        if r.status == 200 and isinstance(r.body, dict) and len(r.body.get("ids", [])) == len(rows):
+            self.state.link_many(entity.name, [(row[entity.key], cid) for row, cid in zip(rows, r.body["ids"])],
+                                 "create")
+            return None
+        errors = r.body.get("errors") if isinstance(r.body, dict) else None
+        if r.status == 400 and isinstance(errors, list) and errors:
+            return {int(e["row"]) for e in errors if isinstance(e, dict) and "row" in e}
+        logger.info("BottleCRM import answered HTTP %d: %d contacts go one by one", r.status, len(rows))
+        return set(range(1, len(rows) + 1))
+
     def send_create(self, entity: Entity, key: str, values: dict) -> str:
         r = self.http.request("POST", self._path(entity), json_body=self._body(entity, key, values, True))
         if r.status == 200 and isinstance(r.body, dict) and r.body.get("id"):  # 200, not 201
@@ -191,7 +245,7 @@ class BottleCrmTarget(RemoteCrmTarget):
         if entity.name == "contacts" and values.get("email"):
             hits = self._list(entity, {"email": values["email"]})
             return next((h["id"] for h in hits if (h.get("email") or "").lower() == values["email"]
-                         and h.get("source_ref") == key), None)
+                         and (h.get("source_ref") == key or h.get("description") == _mark(key))), None)
         return None
 
     def send_update(self, entity: Entity, crm_id: str, key: str, values: dict) -> None:
@@ -208,6 +262,11 @@ class BottleCrmTarget(RemoteCrmTarget):
             return "gone"
         _check(r, "merge")
         return "merge"
+
+
+def _mark(key: str) -> str:
+    """The golden id as imported contacts carry it in ``description`` (the importer has no source_ref)."""
+    return f"cdq golden id {key}"
 
 
 def _check(response, what: str) -> None:

@@ -80,6 +80,8 @@ def _remote(kind: str, transport: str, url: str, mapping, state: str | None) -> 
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     state = state or query.pop("state", None) or os.environ.get("CDQ_CRM_STATE") or "sqlite:///cdq_crm_state.db"
     options = {"concurrency": int(query.pop("concurrency", 8))}
+    if "bulk_min" in query:  # BottleCRM: from how many new contacts on to use its CSV import
+        options["bulk_min"] = int(query.pop("bulk_min"))
     base = urlunsplit((transport, parts.netloc, parts.path.rstrip("/"), urlencode(query), ""))
     module, cls = REMOTE[kind]
     import importlib

@@ -114,6 +114,21 @@ class CrmState:
                                  status="active", updated_at=now()),
             *self._clear(entity, golden_id), self._change(entity, golden_id, crm_id, action, detail))
 
+    def link_many(self, entity: str, pairs: list[tuple[str, str]], action: str) -> None:
+        """:meth:`link` for many (golden id, CRM id) pairs in one commit."""
+        if not pairs:
+            return
+        keys = [k for k, _ in pairs]
+        where = (XREF.c.crm == self.crm) & (XREF.c.entity == entity)
+        self._write(
+            XREF.delete().where(where & XREF.c.golden_id.in_(keys)),
+            XREF.insert().values([{"crm": self.crm, "entity": entity, "golden_id": k, "crm_id": c,
+                                   "status": "active", "updated_at": now()} for k, c in pairs]),
+            *[t.delete().where((t.c.crm == self.crm) & (t.c.entity == entity) & t.c.golden_id.in_(keys))
+              for t in (INTENT, REJECTION)],
+            CHANGE.insert().values([{"crm": self.crm, "run": self.run, "at": now(), "entity": entity,
+                                     "golden_id": k, "crm_id": c, "action": action} for k, c in pairs]))
+
     def retire(self, entity: str, golden_id: str, survivor: str, crm_id: str | None, action: str) -> None:
         """Mark a merged-away golden record's CRM record as gone (merged into ``survivor``)."""
         key = (XREF.c.crm == self.crm) & (XREF.c.entity == entity) & (XREF.c.golden_id == golden_id)
