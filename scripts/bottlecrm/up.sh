@@ -72,7 +72,7 @@ fi
 runuser -u postgres -- $PGBIN/pg_ctl -D "$BCRM_DIR/pgdata" status >/dev/null 2>&1 ||
 runuser -u postgres -- $PGBIN/pg_ctl -D "$BCRM_DIR/pgdata" -l "$BCRM_DIR/pglog/pg.log" -w \
   -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$BCRM_DIR/pgsock -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-  start >/dev/null
+  start >/dev/null 9>&-   # 9>&-: daemons must not inherit (and so hold) the lock
 
 # Non-superuser application role: a superuser silently bypasses the RLS policies.
 psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 <<'SQL'
@@ -90,7 +90,7 @@ if [ "$USE_REDIS" = 1 ]; then
   step "redis on 127.0.0.1:$REDIS_PORT"
   mkdir -p "$BCRM_DIR/redis"
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save '' --appendonly no \
-    --dir "$BCRM_DIR/redis" --pidfile "$BCRM_DIR/redis/redis.pid" --logfile "$BCRM_DIR/redis/redis.log"
+    --dir "$BCRM_DIR/redis" --pidfile "$BCRM_DIR/redis/redis.pid" --logfile "$BCRM_DIR/redis/redis.log" 9>&-
   BROKER=redis://127.0.0.1:$REDIS_PORT/0; RESULTS=$BROKER
 else
   BROKER=memory://; RESULTS=cache+memory://   # tasks (notification e-mails) are dropped
@@ -136,7 +136,7 @@ echo "BCRM_URL=http://127.0.0.1:$API_PORT" >>"$BCRM_DIR/creds.env"
 step "gunicorn on 127.0.0.1:$API_PORT"
 gunicorn crm.wsgi:application --bind "127.0.0.1:$API_PORT" --workers "$WORKERS" --timeout 60 \
   --no-control-socket --daemon --pid "$BCRM_DIR/run/gunicorn.pid" \
-  --access-logfile "$BCRM_DIR/run/access.log" --error-logfile "$BCRM_DIR/run/gunicorn.err"
+  --access-logfile "$BCRM_DIR/run/access.log" --error-logfile "$BCRM_DIR/run/gunicorn.err" 9>&-
 for i in $(seq 1 150); do
   curl -fsS -o /dev/null "http://127.0.0.1:$API_PORT/healthz/" 2>/dev/null && break; sleep 0.2
 done
