@@ -86,5 +86,9 @@ def _remote(kind: str, transport: str, url: str, mapping, state: str | None) -> 
     module, cls = REMOTE[kind]
     import importlib
 
-    target_cls = getattr(importlib.import_module(module), cls)
+    try:
+        target_cls = getattr(importlib.import_module(module), cls)
+    except (ModuleNotFoundError, AttributeError) as e:
+        raise UsageError(f"the {kind} CRM target is not available in this version of cdq",
+                         hint="write its import file with cdq.crm.files instead") from e
     return target_cls(base, state, mapping=mapping, **options)

@@ -1,0 +1,102 @@
+"""SaaS CRM adapters against local fakes that speak their documented protocol (tests/crm_fakes/).
+
+These are NOT tested against the real products (no network here): the fakes implement the documented
+endpoints, status codes and error bodies, including partial failures (207) and rate limiting (429).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cdq.crm import load_from_store
+from cdq.crm.registry import target_from_url
+from cdq.errors import UsageError
+from cdq.golden import merge_batch
+from cdq.store import GoldenStore
+from cdq.survivorship import load_rules
+from crm_fakes.hubspot import FakeHubSpot
+
+RULES = load_rules()
+
+
+def people(n, email="p{i}@x.nl", city="Utrecht"):
+    rows = [{"record_id": f"r{i}", "source": "erp", "source_key": str(i), "first_name": f"Naam{i}",
+             "last_name": "Jansen", "email": email.format(i=i), "city": city, "source_updated_at": "2024-01-01"}
+            for i in range(n)]
+    rows.append({"record_id": "org", "source": "erp", "source_key": "org", "party_type": "organisation",
+                 "company_name": "Bakkerij De Vries", "city": "Utrecht", "source_updated_at": "2024-01-01"})
+    return pd.DataFrame(rows)
+
+
+def nightly(store, staging, clusters=None):
+    clusters = clusters if clusters is not None else pd.DataFrame(
+        {"record_id": staging["record_id"], "cluster_id": staging["record_id"]})
+    return merge_batch(staging, clusters, store, RULES, store.start_run("nightly"))
+
+
+@pytest.fixture()
+def hubspot(tmp_path, monkeypatch):
+    monkeypatch.setenv("CDQ_CRM_TOKEN", "pat-na1-test")
+    with FakeHubSpot("pat-na1-test", rate_limit_every=3) as fake:
+        yield fake, f"hubspot+{fake.url}?state=sqlite:///{tmp_path / 'state.db'}", GoldenStore(
+            f"sqlite:///{tmp_path / 'golden.db'}")
+
+
+def test_hubspot_upsert_partial_failure_rate_limit_rerun_update_merge(hubspot):
+    fake, url, store = hubspot
+    staging = people(5)
+    staging.loc[3, "email"] = "not-an-email"
+    nightly(store, staging)
+    result, plan = load_from_store(store, target_from_url(url))
+    assert result.line() == "loaded: 5 created, 0 updated, 0 merged, 0 unchanged, 1 rejected"
+    assert "INVALID_EMAIL" in plan.rejected[0]["reason"]
+    assert len(fake.objects["contacts"]) == 4 and len(fake.objects["companies"]) == 1
+    assert fake.rate_limited >= 1  # 429s were retried after Retry-After
+    assert {p["email"] for p in fake.objects["contacts"].values()} == {"p0@x.nl", "p1@x.nl", "p2@x.nl", "p4@x.nl"}
+
+    assert load_from_store(store, target_from_url(url), full=True)[0].line() == \
+        "loaded: 0 created, 0 updated, 0 merged, 5 unchanged, 1 rejected"
+    staging.loc[3, ["email", "source_updated_at"]] = ["p3@x.nl", "2024-06-01"]
+    staging.loc[0, ["city", "source_updated_at"]] = ["Zwolle", "2024-06-01"]
+    nightly(store, staging)
+    assert load_from_store(store, target_from_url(url))[0].line() == \
+        "loaded: 1 created, 1 updated, 0 merged, 0 unchanged"
+    assert sorted(p.get("city") for p in fake.objects["contacts"].values()) == ["Utrecht"] * 4 + ["Zwolle"]
+
+    clusters = pd.DataFrame({"record_id": staging["record_id"],
+                             "cluster_id": ["a", "a", "c", "d", "e", "org"]})
+    nightly(store, staging.assign(source_updated_at="2024-07-01"), clusters)
+    crm = target_from_url(url)
+    assert load_from_store(store, crm)[0].merged == 1
+    assert len(fake.objects["contacts"]) == 4
+    assert crm.state.table("cdq_crm_change")["action"].eq("merge").sum() == 1
+
+
+def test_hubspot_wrong_token_is_a_clear_error(hubspot, monkeypatch):
+    from cdq.crm.http import CrmHttpError
+
+    fake, url, store = hubspot
+    nightly(store, people(1))
+    monkeypatch.setenv("CDQ_CRM_TOKEN", "wrong")
+    with pytest.raises(CrmHttpError, match="HTTP 401: Authentication credentials not found"):
+        load_from_store(store, target_from_url(url))
+
+
+@pytest.mark.parametrize("url", [
+    "bottlecrm+http://user:secret@127.0.0.1:8000",
+    "hubspot+https://api.hubapi.com?access_token=abc",
+    "postgresql://crm:secret@127.0.0.1/crm",
+])
+def test_url_with_a_secret_is_refused(url):
+    with pytest.raises(UsageError, match="holds a password or token") as e:
+        target_from_url(url)
+    assert "secret" not in str(e.value) and "abc" not in str(e.value)
+
+
+def test_unknown_scheme_and_missing_token(monkeypatch, tmp_path):
+    with pytest.raises(UsageError, match="unknown CRM URL scheme"):
+        target_from_url("ftp://x")
+    monkeypatch.delenv("CDQ_CRM_TOKEN", raising=False)
+    with pytest.raises(UsageError, match="token"):
+        target_from_url(f"bottlecrm+http://127.0.0.1:1?state=sqlite:///{tmp_path / 's.db'}")
