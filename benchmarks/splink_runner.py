@@ -4,6 +4,7 @@ Run with the benchmark venv: ``.venv-bench/bin/python benchmarks/splink_runner.p
 Input columns: unique_id, first_name, surname, dob, postcode, city, email (missing ones are all-null).
 """
 
+import resource
 import sys
 import time
 
@@ -44,7 +45,8 @@ def main(src: str, out: str) -> None:
     pairs = linker.inference.predict(threshold_match_probability=0.5)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs, 0.95).as_pandas_dataframe()
     clusters[["unique_id", "cluster_id"]].to_csv(out, index=False)
-    print(f"{time.time() - start:.2f}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{time.time() - start:.2f} {peak_mb:.0f}")
 
 
 if __name__ == "__main__":

@@ -187,16 +187,18 @@ def _chain_vetoes(prepared: pd.DataFrame, labels: np.ndarray, s: Settings,
     return l[veto], r[veto]
 
 
-def _pairs_frame(ids, l, r, vectors, scored, decision, s: Settings) -> pd.DataFrame:
+def _pairs_frame(ids, l, r, vectors, scored, decision, s: Settings, model: FSModel, tf: dict) -> pd.DataFrame:
     keep = (decision != "non_match") | (scored["match_probability"].to_numpy() >= KEEP_MIN_PROBABILITY)
+    vectors = vectors[keep].reset_index(drop=True)
+    fields = score(model, vectors, {c: a[keep] for c, a in tf.items()})
     out = pd.DataFrame({"record_id_l": ids[l[keep]], "record_id_r": ids[r[keep]],
                         "match_weight": scored["match_weight"].to_numpy()[keep],
                         "match_probability": scored["match_probability"].to_numpy()[keep],
                         "decision": pd.Categorical(decision[keep], categories=["match", "review", "non_match"])})
     for name in vectors.columns:
         names = ["missing", *s.levels(name)]
-        out[f"{name}_level"] = pd.Categorical.from_codes(vectors[name].to_numpy()[keep] + 1, categories=names)
-        out[f"{name}_weight"] = scored[f"{name}_weight"].to_numpy()[keep]
+        out[f"{name}_level"] = pd.Categorical.from_codes(vectors[name].to_numpy() + 1, categories=names)
+        out[f"{name}_weight"] = fields[f"{name}_weight"].to_numpy()
     return out
 
 
@@ -222,7 +224,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     bounds = (s.tf_min_weight, s.tf_max_weight)
     tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), prepared[TF_COLUMNS[c]], l, bounds)
           for c in s.tf_comparisons if c in vectors.columns}
-    scored = score(model, vectors, tf)
+    scored = score(model, vectors, tf, fields=False)
     decision = _decide(scored["match_probability"].to_numpy(), veto, s)
     step(5)
     labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision, veto, s)
@@ -230,7 +232,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
                 int((decision == "match").sum()), int((decision == "review").sum()), clusters["cluster_id"].nunique())
-    return LinkageResult(_pairs_frame(ids, l, r, vectors, scored, decision, s), clusters, report, model)
+    return LinkageResult(_pairs_frame(ids, l, r, vectors, scored, decision, s, model, tf), clusters, report, model)
 
 
 def _cluster(prepared, l, r, weight, decision, veto, s: Settings) -> np.ndarray:

@@ -200,18 +200,20 @@ def tf_adjustments(model: FSModel, comparison: str, levels: np.ndarray, values: 
     return adj
 
 
-def score(model: FSModel, vectors: pd.DataFrame, tf: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
-    """Per-field weights, ``match_weight`` (bits) and ``match_probability`` for every pair."""
+def score(model: FSModel, vectors: pd.DataFrame, tf: dict[str, np.ndarray] | None = None, *,
+          fields: bool = True) -> pd.DataFrame:
+    """Per-field weights (unless ``fields`` is False: saves memory at scale), ``match_weight`` (bits) and
+    ``match_probability`` for every pair."""
     out = {}
-    total = np.full(len(vectors), np.log2(model.prior / (1 - model.prior)), dtype=np.float64)
+    total = np.full(len(vectors), np.log2(model.prior / (1 - model.prior)), dtype=np.float32)
     for name in vectors.columns:
         col = vectors[name].to_numpy()
-        w = np.where(col >= 0, model.weights(name)[np.maximum(col, 0)], 0.0).astype(np.float32)
+        w = np.where(col >= 0, model.weights(name).astype(np.float32)[np.maximum(col, 0)], np.float32(0))
         if tf and name in tf:
             w = w + tf[name]
-        out[f"{name}_weight"] = w
+        if fields:
+            out[f"{name}_weight"] = w
         total += w
-    result = pd.DataFrame(out)
-    result["match_weight"] = total
-    result["match_probability"] = 1 / (1 + np.exp2(-np.clip(total, -60, 60)))
-    return result
+    out["match_weight"] = total
+    out["match_probability"] = 1 / (1 + np.exp2(-np.clip(total, -60, 60)))
+    return pd.DataFrame(out)
