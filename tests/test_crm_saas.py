@@ -100,3 +100,25 @@ def test_unknown_scheme_and_missing_token(monkeypatch, tmp_path):
     monkeypatch.delenv("CDQ_CRM_TOKEN", raising=False)
     with pytest.raises(UsageError, match="token"):
         target_from_url(f"bottlecrm+http://127.0.0.1:1?state=sqlite:///{tmp_path / 's.db'}")
+
+
+def test_import_files_for_salesforce_and_dynamics(tmp_path):
+    import openpyxl
+
+    from cdq.crm.files import write_dynamics_workbook, write_salesforce_dataloader
+    from cdq.golden import golden_frame
+
+    store = GoldenStore(f"sqlite:///{tmp_path / 'golden.db'}")
+    staging = people(2)
+    staging.loc[0, ["street", "infix"]] = ["=HYPERLINK(1)", "van"]
+    nightly(store, staging)
+    golden = golden_frame(store.changes_since(0).drop(columns=["seq"]))
+    contact, account = write_salesforce_dataloader(golden, tmp_path / "sf")
+    rows = pd.read_csv(contact, dtype=str).fillna("")
+    assert list(rows.columns)[:4] == ["CDQ_Golden_Id__c", "Salutation", "FirstName", "LastName"]
+    assert rows["LastName"].tolist() == ["van Jansen", "Jansen"] and rows["Email"].tolist() == ["p0@x.nl", "p1@x.nl"]
+    assert not rows["MailingStreet"].iloc[0].startswith("=")  # formula neutralised
+    assert pd.read_csv(account, dtype=str)["Name"].tolist() == ["Bakkerij De Vries"]
+    contact_x, account_x = write_dynamics_workbook(golden, tmp_path / "dyn")
+    sheet = openpyxl.load_workbook(contact_x)["Contact"]
+    assert [c.value for c in sheet[1]][:3] == ["cdq_goldenid", "First Name", "Last Name"] and sheet.max_row == 3
