@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -193,11 +194,17 @@ def phone_key(value: object) -> str | None:
 
 
 def _distinct(series: pd.Series, fn: Callable) -> pd.Series:
-    """Apply ``fn`` once per distinct value."""
-    values = series.astype("object").where(series.notna(), None)
-    uniques = pd.unique(values)
-    table = {v: fn(v) for v in uniques if v is not None}
-    return values.map(lambda v: table.get(v) if v is not None else None).astype("object")
+    """Apply ``fn`` once per distinct value; rows take their result by index (no per-row Python call).
+
+    Examples:
+        >>> _distinct(pd.Series(["a", None, "a", "b"]), str.upper).tolist()
+        ['A', None, 'A', 'B']
+    """
+    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = [fn(v) for v in uniques]
+    results[-1] = None  # code -1 (missing) picks the last slot
+    return pd.Series(results[codes], dtype="object")
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
