@@ -11,9 +11,9 @@ database: the ``state`` argument, else ``?state=URL`` in the CRM URL, else ``CDQ
 Examples:
     >>> safe_url("postgresql://crm:secret@db/crm")
     'postgresql://crm:***@db/crm'
-    >>> target_from_url("bottlecrm+http://u:p@127.0.0.1:8000")
+    >>> target_from_url("bottlecrm+http://u:p@127.0.0.1:8000")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    cdq.errors.UsageError: the CRM URL bottlecrm+http://u:***@127.0.0.1:8000 holds a password or token
+    cdq.errors.UsageError: the CRM URL bottlecrm+http://u:***@127.0.0.1:8000 holds a password or token (remove it ...)
 """
 
 from __future__ import annotations
