@@ -13,6 +13,17 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 
+def _peak_mb() -> float:
+    """This process's own peak RSS: VmHWM (ru_maxrss would carry the forking parent's peak across exec)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main(src: str, out: str) -> None:
     df = pd.read_parquet(src)
     start = time.time()
@@ -45,7 +56,7 @@ def main(src: str, out: str) -> None:
     pairs = linker.inference.predict(threshold_match_probability=0.5)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs, 0.95).as_pandas_dataframe()
     clusters[["unique_id", "cluster_id"]].to_csv(out, index=False)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_mb()
     print(f"{time.time() - start:.2f} {peak_mb:.0f}")
 
 

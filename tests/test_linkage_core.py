@@ -301,3 +301,14 @@ def test_trained_weights_never_fall_from_a_worse_to_a_better_level():
         w = model.weights(name)
         assert all(a <= b + 1e-9 for a, b in zip(w[:-1], w[1:])), (name, w.tolist())
         assert model.m[name][0] > 0.005  # disagreeing is never "impossible" for a true match
+
+
+@pytest.mark.parametrize("a,b,comparison,level", [
+    ({"company_name": "Seward"}, {"company_name": "Chicago Public Schools Seward, William H."}, "company", "similar"),
+    ({"company_name": "Bakkerij Jansen"}, {"company_name": "Slagerij Pietersen"}, "company", "different"),
+    ({"street": "3320 W. Evergreen"}, {"street": "3320 W Evergreen Ave.", "postcode": "60651"}, "address", "exact"),
+    ({"street": "Kerkstraat 12a", "city": "Ede"}, {"street": "Kerkstraat", "house_number": "12", "city": "Ede"},
+     "address", "exact"),
+])
+def test_company_words_and_numbers_written_in_the_street(a, b, comparison, level):
+    assert _levels(a, b)[comparison] == level

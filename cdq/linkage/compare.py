@@ -152,6 +152,23 @@ def compare_simple(cols: Columns, column: str, l, r, *, top: int, similar: float
     return _select(levels, rules)
 
 
+def compare_company(cols: Columns, l, r) -> np.ndarray:
+    """exact; similar = Jaro-Winkler >= 0.9 or every word of the shorter name occurs in the longer one
+    ("Seward" in "Chicago Public Schools Seward, William H.")."""
+    levels = compare_simple(cols, "company_key", l, r, top=2, similar=0.9)
+    idx = np.flatnonzero(levels == 0)
+    if len(idx):
+        text = cols.text("company_key")
+        levels[idx] = [1 if _words_within(a, b) else 0 for a, b in zip(text[l[idx]].tolist(), text[r[idx]].tolist())]
+    return levels
+
+
+def _words_within(a: str, b: str) -> bool:
+    wa, wb = set(a.split()), set(b.split())
+    small, big = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    return bool(small) and small <= big and max(len(w) for w in small) >= 4
+
+
 def compare_email(cols: Columns, l, r) -> np.ndarray:
     levels, exact, present = _base(cols, "email", l, r)
     local = cols.codes("email_local")
@@ -220,7 +237,7 @@ BUILTIN = {
     "house_number": lambda c, l, r: _with_bag(c, compare_simple(c, "house_number", l, r, top=1), l, r, 1),
     "street": lambda c, l, r: compare_simple(c, "street", l, r, top=2, similar=0.88),
     "city": lambda c, l, r: compare_simple(c, "city", l, r, top=2, similar=0.88),
-    "company": lambda c, l, r: compare_simple(c, "company_key", l, r, top=2, similar=0.9),
+    "company": lambda c, l, r: compare_company(c, l, r),
 }
 
 

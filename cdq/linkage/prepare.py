@@ -257,7 +257,8 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     out["phone"] = _distinct(phone, phone_key)
     out["postcode"] = _distinct(_col(frame, "postcode"), lambda v: re.sub(r"[^0-9a-z]", "", ascii_lower(v) or "") or None)
     out["house_number"] = _distinct(_col(frame, "house_number"), lambda v: (re.match(r"\d+", str(v).strip()) or [None])[0])
-    out["street"] = _distinct(_col(frame, "street"), lambda v: letters(ascii_lower(v)))
+    out["house_number"] = out["house_number"].fillna(_distinct(_col(frame, "street"), _number_in_street))
+    out["street"] = _distinct(_col(frame, "street"), street_name)
     out["street_phonetic"] = _distinct(out["street"], dutch_phonetic)
     out["city"] = _distinct(_col(frame, "city"), lambda v: letters(ascii_lower(v)))
     out["bag_address_id"] = _distinct(_col(frame, "bag_address_id"), lambda v: ascii_lower(v))
@@ -265,6 +266,30 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     for extra in extras:
         out[extra.name] = _distinct(_col(frame, extra.column), ascii_lower)
     return out
+
+
+_STREET_TYPES = re.compile(r"\b(street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|place|pl|court|ct)\b")
+
+
+def street_name(value: object) -> str | None:
+    """Street without house number, direction-free of US type words ("3320 W. Evergreen Ave." -> "w evergreen").
+
+    Examples:
+        >>> street_name("3320 W. Evergreen Ave."), street_name("Kerkstraat 12a")
+        ('w evergreen', 'kerkstraat')
+    """
+    raw = ascii_lower(value)
+    text = letters(re.sub(r"\d+[a-z]?\b", " ", raw)) if raw else None
+    if not text:
+        return None
+    return " ".join(_STREET_TYPES.sub(" ", text).split()) or text
+
+
+def _number_in_street(value: object) -> str | None:
+    """The house number written in the street field (leading "3320 W ..." or trailing "Kerkstraat 12a")."""
+    text = ascii_lower(value) or ""
+    found = re.match(r"^(\d+)\b", text) or re.search(r"\s(\d+)\s*[a-z]?$", text)
+    return found.group(1) if found else None
 
 
 def _initials(frame: pd.DataFrame) -> pd.Series:
