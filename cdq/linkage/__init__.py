@@ -161,9 +161,9 @@ def _train(prepared: pd.DataFrame, vectors: pd.DataFrame, veto: np.ndarray, n: i
 
 
 def _decide(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np.ndarray:
-    decision = np.where(probability >= s.auto_match, "match", np.where(probability >= s.review, "review", "non_match"))
-    decision[veto] = "non_match"
-    return decision
+    code = np.where(probability >= s.auto_match, 0, np.where(probability >= s.review, 1, 2))
+    code[veto] = 2
+    return np.array(["match", "review", "non_match"], dtype=object)[code]
 
 
 def _chain_vetoes(prepared: pd.DataFrame, labels: np.ndarray, s: Settings,

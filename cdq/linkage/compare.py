@@ -36,6 +36,29 @@ class Columns:
         """True where the value has more than one word (double surnames)."""
         return self.prepared[column].str.contains(" ", na=False).to_numpy()
 
+    def date_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Birth year, month and day per record as integers (-1 where missing), computed once."""
+        if "_date" not in self._codes:
+            d = self.prepared["birth_date"]
+            parts = [pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32)
+                     for a, b in ((0, 4), (5, 7), (8, 10))]
+            self._codes["_date"] = parts
+        return self._codes["_date"]
+
+    def prefix_codes(self, column: str, k: int) -> np.ndarray:
+        """Factorized first ``k`` characters of a column (-1 = missing), e.g. the 4 digits of a postcode."""
+        key = f"_{column}_{k}"
+        if key not in self._codes:
+            self._codes[key] = pd.factorize(self.prepared[column].str[:k])[0].astype(np.int64)
+        return self._codes[key]
+
+    def suffix_codes(self, column: str) -> np.ndarray:
+        """Factorized last character of a column (-1 = missing)."""
+        key = f"_{column}_last"
+        if key not in self._codes:
+            self._codes[key] = pd.factorize(self.prepared[column].str[-1:])[0].astype(np.int64)
+        return self._codes[key]
+
     def text(self, column: str) -> np.ndarray:
         if column not in self._text:
             self._text[column] = self.prepared[column].fillna("").to_numpy(dtype=object)
@@ -80,7 +103,9 @@ def _truncation(cols: Columns, l, r, mask: np.ndarray) -> np.ndarray:
     """One first name is the start or the end of the other, at least 3 letters ("ed"/"edward" no,
     "bert"/"herbert", "alex"/"alexander", "chris"/"christiaan" yes): short forms of one name."""
     out = np.zeros(len(l), dtype=bool)
-    idx = np.flatnonzero(mask)
+    first, last = cols.prefix_codes("first_name", 1), cols.suffix_codes("first_name")
+    # a start needs the same first letter, an end the same last letter: skip the rest cheaply
+    idx = np.flatnonzero(mask & ((first[l] == first[r]) | (last[l] == last[r])))
     if len(idx):
         text = cols.text("first_name")
         a, b = text[l[idx]], text[r[idx]]
@@ -123,14 +148,13 @@ def compare_surname(cols: Columns, l, r) -> np.ndarray:
 
 def compare_birth_date(cols: Columns, l, r) -> np.ndarray:
     levels, exact, present = _base(cols, "birth_date", l, r)
-    text = cols.text("birth_date")
     rest = present & ~exact
     idx = np.flatnonzero(rest)
-    a = pd.Series(text[l[idx]], dtype="object")
-    b = pd.Series(text[r[idx]], dtype="object")
-    same_year = (a.str[:4] == b.str[:4]).to_numpy()
-    swapped = same_year & (a.str[5:7] == b.str[8:10]).to_numpy() & (a.str[8:10] == b.str[5:7]).to_numpy()
-    same_md = (a.str[5:] == b.str[5:]).to_numpy()
+    y, m, d = cols.date_parts()
+    li, ri = l[idx], r[idx]
+    same_year = y[li] == y[ri]
+    swapped = same_year & (m[li] == d[ri]) & (d[li] == m[ri])
+    same_md = (m[li] == m[ri]) & (d[li] == d[ri])
     lev = _lev(cols, "birth_date", l, r, rest)[idx]
     sub = np.zeros(len(idx), dtype=np.int8)
     sub = _select(sub, [(swapped, 4), (lev <= 1, 3), (same_md | (lev == 2), 2), (same_year, 1)])
@@ -213,10 +237,8 @@ def compare_address(cols: Columns, l, r) -> np.ndarray:
     city_ok = same_city | unknown(city)
     pc_edit = _lev(cols, "postcode", l, r, both(pc) & ~same_pc) <= 1
     st_sim = _jw(cols, "street", l, r, both(st) & ~same_st) >= 0.9
-    pc_text = cols.text("postcode")
-    pc_area = np.zeros(len(l), dtype=bool)
-    idx = np.flatnonzero(both(pc) & ~same_pc)
-    pc_area[idx] = pd.Series(pc_text[l[idx]]).str[:4].to_numpy() == pd.Series(pc_text[r[idx]]).str[:4].to_numpy()
+    pc4 = cols.prefix_codes("postcode", 4)
+    pc_area = both(pc) & ~same_pc & (pc4[l] == pc4[r])
     bag = cols.codes("bag_address_id")
     exact = (same_pc & same_hn) | (same_st & same_hn & city_ok) | ((bag[l] >= 0) & (bag[l] == bag[r]))
     similar = (same_hn & (pc_edit | (st_sim & city_ok))) | ((same_pc | (same_st & same_city)) & unknown(hn))
