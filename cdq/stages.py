@@ -171,24 +171,15 @@ def stage_golden(ctx: RunContext) -> None:
     })
 
 
-def _crm_target(url: str):
-    """The CRM target for a URL: SQL databases directly, other CRMs through the adapter registry."""
-    if url.startswith(("sqlite:", "postgresql:", "postgresql+")):
-        from cdq.crm import SqlCrmTarget
-
-        return SqlCrmTarget(url)
-    from cdq.crm.registry import target_from_url
-
-    return target_from_url(url)
-
-
 def stage_load(ctx: RunContext) -> None:
     """Load the golden records into the CRM (delta, one transaction); compares every golden record."""
     from cdq.crm import load_from_store
+    from cdq.crm.registry import target_from_url
 
     if not ctx.crm:
         return
-    crm = _crm_target(ctx.expand(ctx.crm))
+    # Remote CRMs keep their own ids (our cross-reference to them) and ledger beside the golden store.
+    crm = target_from_url(ctx.expand(ctx.crm), state=ctx.expand(ctx.spec.store))
     result, _plan = load_from_store(_store(ctx), crm, dry_run=ctx.dry_run, full=True)
     ctx.results["load"] = result
 

@@ -117,4 +117,14 @@ def run_summary(ctx) -> None:
         line(f"{label}: {path}")
     load = ctx.results.get("load")
     if load is not None:
-        line(load.would() + " (dry run: nothing loaded)" if load.dry_run else load.line())
+        load_lines(load)
+
+
+def load_lines(result) -> None:
+    """The end of every CRM load: refused changes (if any), then the one machine-readable ``loaded:`` line."""
+    if result.dry_run:
+        line(result.would() + " (dry run: nothing loaded)")
+        return
+    if result.rejected_line():
+        line(result.rejected_line())
+    line(result.line())

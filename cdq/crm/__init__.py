@@ -42,8 +42,14 @@ class LoadResult:
     rejected: int = 0
 
     def line(self) -> str:
-        line = f"loaded: {self.created} created, {self.updated} updated, {self.merged} merged, {self.unchanged} unchanged"
-        return line + (f", {self.rejected} rejected" if self.rejected else "")
+        """The public last line of every load; outside scripts parse it, so its shape never changes."""
+        return f"loaded: {self.created} created, {self.updated} updated, {self.merged} merged, {self.unchanged} unchanged"
+
+    def rejected_line(self) -> str | None:
+        """A line printed before :meth:`line` when the CRM refused changes (kept for the next load)."""
+        if not self.rejected:
+            return None
+        return f"rejected: {self.rejected} change(s) refused by the CRM, kept and retried on the next load"
 
     def would(self) -> str:
         return f"Would create {self.created} / update {self.updated} / merge {self.merged} records"

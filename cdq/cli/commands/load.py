@@ -17,16 +17,18 @@ def register(app: typer.Typer) -> None:
     @report.handle_errors
     def load_command(
         store: str = typer.Option(..., "--store", help="Golden store URL, e.g. sqlite:///golden.db"),
-        crm: str = typer.Option(..., "--crm", help="CRM database URL, e.g. sqlite:///crm.db"),
+        crm: str = typer.Option(..., "--crm", help="CRM target URL: sqlite:///crm.db, postgresql://..., "
+                                "bottlecrm+http://host:port, hubspot+https://... (token: $CDQ_CRM_TOKEN)."),
         mapping: Path | None = typer.Option(None, "--mapping", help="CRM mapping YAML (default: bundled)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
         full: bool = typer.Option(False, "--full", help="Compare every golden record, not only the changed ones."),
     ) -> None:
         """Delta-upsert golden records into the CRM in one transaction; ends with 'loaded: ...'."""
-        from cdq.crm import SqlCrmTarget, load_from_store, load_mapping
+        from cdq.crm import load_from_store, load_mapping
+        from cdq.crm.registry import target_from_url
         from cdq.store import GoldenStore
 
-        target = SqlCrmTarget(crm, load_mapping(mapping) if mapping else None)
+        target = target_from_url(crm, load_mapping(mapping) if mapping else None, state=store)
         result, plan = load_from_store(GoldenStore(store), target, dry_run=dry_run, full=full)
         if dry_run:
             for kind, groups in (("create", plan.creates), ("update", plan.updates)):
@@ -34,6 +36,6 @@ def register(app: typer.Typer) -> None:
                     report.table(pd.DataFrame(rows), title=f"would {kind} ({entity})", max_rows=10)
             for entity, pairs in plan.merges.items():
                 report.table(pd.DataFrame(pairs, columns=["merge", "into"]), title=f"would merge ({entity})")
-            report.line(result.would() + " (dry run: nothing loaded)")
-            return
-        report.line(result.line())
+        if len(plan.rejected):
+            report.table(pd.DataFrame(plan.rejected), title="refused by the CRM (kept for the next load)")
+        report.load_lines(result)
