@@ -112,10 +112,11 @@ class HttpClient:
         return Response(raw.status, dict(raw.getheaders()), decoded)
 
     def request(self, method: str, path: str, *, json_body=None, params: dict | None = None,
-                data: bytes | None = None, content_type: str | None = None, retry: bool = True) -> Response:
+                data: bytes | None = None, content_type: str | None = None, retry: bool = True,
+                extra_headers: dict[str, str] | None = None) -> Response:
         """One call; 5xx/429/timeouts are retried (unless ``retry=False``), other answers returned as they are."""
         body = json.dumps(json_body).encode() if json_body is not None else data
-        headers = dict(self.headers)
+        headers = {**self.headers, **(extra_headers or {})}
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
         full = path + ("?" + urlencode(params) if params else "")
