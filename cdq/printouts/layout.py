@@ -189,14 +189,14 @@ def _block(entry: Entry) -> Table:
     left = [_p(line, "name") for line in entry.name_lines] + [_p(line, "base") for line in entry.address_lines]
     right = [Paragraph(f"<font color='#5A5A5A'>{escape(label)}</font>  {escape(value)}", _styles()["base"])
              for label, value in entry.contact] or [_p("geen contactgegevens", "small")]
-    rows = [[_p(f"Nr. {entry.nr}", "name"), left, right],
+    rows = [[_p(f"Nr.\u00a0{entry.nr}", "name"), left, right],
             ["", _p(f"Sleutel: {entry.key}", "small"), ""]]
     if entry.problems:
         rows.append(["", [_p("Opvallend:", "label")] + [_p(f"• {t}", "warn") for t in entry.problems], ""])
     rows.append(["", _boxes(), ""])
     rows.append(["", _p("Correcties:", "label"), ""])
     rows += [["", "", ""], ["", "", ""]]
-    nr_w, right_w = 16 * mm, 62 * mm
+    nr_w, right_w = 18 * mm, 62 * mm
     table = Table(rows, colWidths=[nr_w, WIDTH - nr_w - right_w, right_w],
                   rowHeights=[None] * (len(rows) - 2) + [6.5 * mm, 6.5 * mm])
     n = len(rows)

@@ -9,6 +9,7 @@ reason code, and :func:`entries` turns one adviser's sorted rows into :class:`~c
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -138,7 +139,8 @@ def _name_lines(row: dict) -> list[str]:
 
 def _address_lines(row: dict) -> list[str]:
     street = " ".join(p for p in (_v(row, "street"), house_number_text(row)) if p)
-    place = "  ".join(p for p in (_v(row, "postcode"), _v(row, "city").upper()) if p)
+    city = re.sub(r"^'S-", "'s-", _v(row, "city").upper())  # envelope style: capitals, but 's-Hertogenbosch
+    place = "  ".join(p for p in (_v(row, "postcode"), city) if p)
     country = _v(row, "country")
     lines = [line for line in (street, place) if line]
     if country and country.upper() not in ("NL", "NEDERLAND", "THE NETHERLANDS", "NETHERLANDS"):
