@@ -248,6 +248,14 @@ def _check_addresses(changes: list, corrected: list, reference) -> tuple[pd.Data
         from cdq.address import complete
 
         sub = frame.loc[touched, ["row_key", *ADDRESS_FIELDS]].rename(columns={"row_key": "record_id"})
+        # a new postcode without a new street/city: the old ones belong to the old address; the
+        # reference fills in the new ones
+        for i in sub.index:
+            typed = {n for n, _, _ in frame.at[i, "_accepted"]}
+            if "postcode" in typed:
+                for column in ("street", "city"):
+                    if column not in typed:
+                        sub.at[i, column] = None
         done, _ = complete(sub, reference)
         for i, status in zip(sub.index, done["address_status"]):
             if status in ("not_found", "invalid", "ambiguous"):
