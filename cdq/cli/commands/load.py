@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
     def load_command(
         store: str = typer.Option(..., "--store", help="Golden store URL, e.g. sqlite:///golden.db"),
         crm: str = typer.Option(..., "--crm", help="CRM target URL: sqlite:///crm.db, postgresql://..., "
-                                "bottlecrm+http://host:port, hubspot+https://... (token: $CDQ_CRM_TOKEN)."),
+                                "bottlecrm+http://host:port, salesforce+https://..., dynamics+https://..., "
+                                "hubspot+https://..., teamleader+https://... (token: $CDQ_CRM_TOKEN)."),
         mapping: Path | None = typer.Option(None, "--mapping", help="CRM mapping YAML (default: bundled)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
         full: bool = typer.Option(False, "--full", help="Compare every golden record, not only the changed ones."),
