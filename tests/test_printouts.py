@@ -193,3 +193,17 @@ def test_cli_usage_errors(args: list[str]) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert "error:" in result.output
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    ({"street": "Veldlaan", "house_number": "34", "postcode": "7530 TE", "city": "Enschede"}, []),
+    ({"street": None, "house_number": "76", "postcode": "7009 PF", "city": "Doetinchem"},
+     ["adres is onvolledig: straat ontbreekt"]),
+    ({"street": "Veldlaan", "house_number": "34", "postcode": None, "city": None},
+     ["adres is onvolledig: postcode en woonplaats ontbreken"]),
+    ({}, ["adres ontbreekt"]),
+])
+def test_missing_address_parts_are_named(row, expected) -> None:
+    from cdq.printouts.records import missing_parts
+
+    assert missing_parts(row) == expected

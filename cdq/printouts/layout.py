@@ -195,11 +195,11 @@ def _block(entry: Entry) -> Table:
         rows.append(["", [_p("Opvallend:", "label")] + [_p(f"• {t}", "warn") for t in entry.problems], ""])
     rows.append(["", _boxes(), ""])
     rows.append(["", _p("Correcties:", "label"), ""])
-    rows += [["", "", ""], ["", "", ""]]
+    rows += [["", "", ""], ["", "", ""], ["", "", ""]]  # two writing lines and a margin under them
     nr_w, right_w = 18 * mm, 62 * mm
     table = Table(rows, colWidths=[nr_w, WIDTH - nr_w - right_w, right_w],
-                  rowHeights=[None] * (len(rows) - 2) + [6.5 * mm, 6.5 * mm])
-    n = len(rows)
+                  rowHeights=[None] * (len(rows) - 3) + [6.5 * mm, 6.5 * mm, 2 * mm])
+    n = len(rows) - 1
     style = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BOX", (0, 0), (-1, -1), 0.6, _ACCENT),

@@ -163,10 +163,25 @@ def _contact(row: dict) -> list[tuple[str, str]]:
     return out
 
 
+_ADDRESS_PARTS = {"street": "straat", "house_number": "huisnummer", "postcode": "postcode", "city": "woonplaats"}
+
+
+def missing_parts(row: dict) -> list[str]:
+    """'adres is onvolledig: ... ontbreekt' when a part of the address is empty (checked without reference).
+
+    Examples:
+        >>> missing_parts({"street": None, "house_number": "76", "postcode": "7009 PF", "city": "Doetinchem"})
+        ['adres is onvolledig: straat ontbreekt']
+    """
+    gone = [label for column, label in _ADDRESS_PARTS.items() if not _v(row, column)]
+    if not gone or len(gone) == len(_ADDRESS_PARTS):
+        return ["adres ontbreekt"] if gone else []
+    listed = gone[0] if len(gone) == 1 else f"{', '.join(gone[:-1])} en {gone[-1]}"
+    return [f"adres is onvolledig: {listed} {'ontbreekt' if len(gone) == 1 else 'ontbreken'}"]
+
+
 def entries(rows: pd.DataFrame) -> list[Entry]:
     """Print entries for one adviser's rows (already in print order, with ``group_key`` and ``nr``)."""
-    from cdq.printouts.dutch import problems_nl
-
     sizes = rows["group_key"].where(rows["group_key"] != "").value_counts()
     seen: set[str] = set()
     out = []
@@ -178,8 +193,17 @@ def entries(rows: pd.DataFrame) -> list[Entry]:
             heading = f"{_name_lines(row)[0]}: {sizes[group]} vestigingen"
         out.append(Entry(nr=int(row["nr"]), key=str(row["row_key"]), name_lines=_name_lines(row),
                          address_lines=_address_lines(row), contact=_contact(row),
-                         problems=problems_nl(row.get("issues")), group_heading=heading))
+                         problems=_problems(row), group_heading=heading))
     return out
+
+
+def _problems(row: dict) -> list[str]:
+    from cdq.printouts.dutch import problems_nl
+
+    found = problems_nl(row.get("issues"))
+    if any(t.startswith("adres is onvolledig") for t in found):
+        return found
+    return found + [t for t in missing_parts(row) if t not in found]
 
 
 def adviser_groups(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
