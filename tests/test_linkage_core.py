@@ -90,6 +90,9 @@ def _levels(a: dict, b: dict) -> dict:
     ({"birth_date": "1980-03-04"}, {"birth_date": "1980-04-03"}, "birth_date", "swapped"),
     ({"birth_date": "1980-03-04"}, {"birth_date": "1908-03-04"}, "birth_date", "one_edit"),
     ({"birth_date": "1980-03-04"}, {"birth_date": "1955-07-21"}, "birth_date", "different"),
+    ({"birth_date": "1961-10-18"}, {"birth_date": "1947-10-18"}, "birth_date", "different"),  # shared birthday
+    ({"birth_date": "1961-10-18"}, {"birth_date": "1951-10-18"}, "birth_date", "one_edit"),
+    ({"birth_date": "1961-10-18"}, {"birth_date": "1951-10-13"}, "birth_date", "year_typo"),
     ({"email": "a.b@x.nl"}, {"email": "ab@y.nl"}, "email", "same_local"),
     ({"phone": "0612345678"}, {"phone": "+31612345678"}, "phone", "exact"),
     ({"postcode": "1234AB", "house_number": "5"}, {"postcode": "1234 AC", "house_number": "5a"}, "address", "similar"),

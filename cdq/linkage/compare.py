@@ -157,7 +157,11 @@ def compare_birth_date(cols: Columns, l, r) -> np.ndarray:
     same_md = (m[li] == m[ri]) & (d[li] == d[ri])
     lev = _lev(cols, "birth_date", l, r, rest)[idx]
     sub = np.zeros(len(idx), dtype=np.int8)
-    sub = _select(sub, [(swapped, 4), (lev <= 1, 3), (same_md | (lev == 2), 2), (same_year, 1)])
+    # the same birthday in a year that differs in one digit is a typo; in a year that differs in two or
+    # more digits (1961 / 1947) it is a different person who shares a birthday, as 1 in 365 strangers do
+    year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
+    typo_year = (same_md | (lev == 2)) & (year_digits <= 1)
+    sub = _select(sub, [(swapped, 4), (lev <= 1, 3), (typo_year, 2), (same_year, 1)])
     levels[idx] = sub
     levels[exact] = 5
     return levels
