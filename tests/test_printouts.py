@@ -207,3 +207,13 @@ def test_missing_address_parts_are_named(row, expected) -> None:
     from cdq.printouts.records import missing_parts
 
     assert missing_parts(row) == expected
+
+
+@pytest.mark.parametrize("module", ["cdq.printouts", "cdq.printouts.sorting", "cdq.printouts.dutch",
+                                    "cdq.printouts.records"])
+def test_docstring_examples(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted and not result.failed
