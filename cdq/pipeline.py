@@ -36,7 +36,8 @@ from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
 
-StageName = Literal["normalize", "address", "names", "linkage", "golden", "gates", "load", "export", "report"]
+StageName = Literal["normalize", "address", "names", "linkage", "golden", "gates", "load", "export", "printouts",
+                    "report"]
 
 
 class InputSpec(BaseModel):

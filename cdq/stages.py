@@ -70,16 +70,39 @@ STAGES: dict[str, Callable[[RunContext], None]] = {
 }
 
 
-def stage_address(ctx: RunContext) -> None:
-    """Complete and verify addresses against the pipeline's reference (a flat BAG CSV or a built store)."""
-    from cdq.address import AddressStore, complete, default_store_path, load_demo_reference
+def _address_store(ctx: RunContext):
+    """The run's address reference: a flat BAG CSV is built into a store in the workdir (once per run)."""
+    from cdq.address import AddressStore, default_store_path, load_demo_reference
 
     reference = ctx.path(ctx.spec.reference) if ctx.spec.reference else None
     if reference and reference.lower().endswith((".csv", ".txt")):
-        # A small flat table (the demo's): build a store from it in the work directory.
-        store = load_demo_reference(ctx.workdir / "address_reference.sqlite", source=reference)
-    else:
-        store = AddressStore.open(reference or default_store_path())
+        built = ctx.workdir / "address_reference.sqlite"
+        if ctx.results.get("address_reference_built"):
+            return AddressStore.open(built)
+        ctx.results["address_reference_built"] = True
+        return load_demo_reference(built, source=reference)
+    return AddressStore.open(reference or default_store_path())
+
+
+def stage_printouts(ctx: RunContext) -> None:
+    """One verification PDF and Excel return form per adviser, from the golden records in the store."""
+    from cdq.printouts import printouts_from
+
+    store = _address_store(ctx) if ctx.spec.reference else None
+    try:
+        run = printouts_from(ctx.expand(ctx.spec.store), "adviser", ctx.workdir / "printouts", reference=store)
+    finally:
+        if store is not None:
+            store.close()
+    ctx.results.setdefault("outputs", {})["printouts"] = ctx.workdir / "printouts"
+    ctx.results["printouts"] = run
+
+
+def stage_address(ctx: RunContext) -> None:
+    """Complete and verify addresses against the pipeline's reference (a flat BAG CSV or a built store)."""
+    from cdq.address import complete
+
+    store = _address_store(ctx)
     try:
         frame, findings = complete(ctx.current, store)
     finally:
@@ -265,6 +288,7 @@ def select_xref(source_records, xref):
 
 STAGES.update({
     "address": stage_address,
+    "printouts": stage_printouts,
     "export": stage_export,
     "linkage": stage_linkage,
     "golden": stage_golden,

@@ -100,3 +100,17 @@ def test_planted_problem_fails_the_gate_loads_nothing_and_the_report_says_why(tm
     html = (workdir / "run_report.html").read_text(encoding="utf-8")
     assert "FAILED" in html and "city" in html
     assert (workdir / "data_docs" / "index.html").exists()
+
+
+def test_annual_verification_writes_one_printout_and_form_per_adviser(tmp_path) -> None:
+    result = runner.invoke(app, ["run", str(REPO / "pipelines" / "annual_verification.yaml"),
+                                 "--workdir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    overview = pd.read_csv(tmp_path / "printouts" / "overzicht.csv", dtype=str)
+    pdfs = sorted(p.name for p in (tmp_path / "printouts").glob("*.pdf"))
+    assert len(pdfs) == len(overview) >= 5 and sorted(overview["pdf"]) == pdfs
+    assert all((tmp_path / "printouts" / f).exists() for f in overview["form"])
+    golden = sa.create_engine(f"sqlite:///{tmp_path}/golden.sqlite")
+    with golden.connect() as conn:
+        active = conn.execute(sa.text("select count(*) from golden_records where status = 'active'")).scalar()
+    assert overview["customers"].astype(int).sum() == active
