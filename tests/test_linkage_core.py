@@ -127,6 +127,7 @@ def test_a_move_is_one_piece_of_evidence_not_four():
     ({"first_name": "Evbrardus", "initials": "E.H."}, False),   # typo'd formal name, same initials
     ({"first_name": "Lotte", "initials": "L."}, True),          # a different person (twin)
     ({"first_name": "Lotte", "initials": None}, True),
+    ({"first_name": "Eefje", "initials": None}, False),         # same stem: a pet form is possible
 ])
 def test_first_name_veto_needs_strong_evidence(other, vetoed):
     from cdq.linkage import _vetoes

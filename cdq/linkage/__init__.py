@@ -82,6 +82,12 @@ def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> 
     return (codes[l] >= 0) & (codes[l] == codes[r])
 
 
+def _same_stem(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """First names that share their first three letters (walter / wally, thomas / tommie): a pet form is possible."""
+    stem = pd.factorize(prepared["first_name"].where(prepared["first_name"].str.len() >= 3).str[:3])[0]
+    return (stem[l] >= 0) & (stem[l] == stem[r])
+
+
 def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Absolute difference in years between the birth dates (inf where unparseable), only where ``mask``."""
     out = np.full(len(l), np.inf)
@@ -127,7 +133,7 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
             codes = [s.levels(name).index(lv) for lv in level_names]
             hit = np.isin(vectors[name].to_numpy(), codes)
             if name == "first_name":
-                hit &= ~_same(prepared, "initials_given", l, r)
+                hit &= ~_same(prepared, "initials_given", l, r) & ~_same_stem(prepared, l, r)
             if name == "birth_date":
                 hit &= _years_apart(prepared, l, r, hit) >= BIRTH_VETO_YEARS
             if name == "gender" and "first_name" in vectors.columns:
