@@ -62,7 +62,12 @@ def register(app: typer.Typer) -> None:
         """Import, normalize, match and cluster: one cluster_id per input record."""
         from cdq.linkage import dedupe
 
-        result = import_inputs(inputs, mapping=load_mapping(mapping) if mapping else None)
+        # Rows without identifying fields stay in (as singletons): every input record gets a cluster_id.
+        result = import_inputs(inputs, mapping=load_mapping(mapping) if mapping else None, keep_unusable=True)
+        if len(result.quarantine):
+            quarantine_out = out.with_name(out.stem + ".quarantine.csv")
+            write_table(result.quarantine, quarantine_out)
+            report.line(f"{len(result.quarantine)} unreadable row(s) quarantined (no cluster_id): {quarantine_out}")
         staging = _normalize(result.staging)
         ids = _output_ids(staging, id_column)
         with report.progress_bar("matching") as progress:
