@@ -58,18 +58,34 @@ class MergeResult:
     xref: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+#: Fields whose values identify a record that has no key of its own (a vCard, a mail correspondent).
+IDENTITY_FIELDS = ["first_name", "initials", "infix", "last_name", "company_name", "birth_date", "postcode",
+                   "house_number", "house_letter", "house_number_addition", "phone", "mobile"]
+
+
 def record_refs(staging: pd.DataFrame) -> pd.Series:
-    """Stable source-record refs: ``source|source_key``, else ``source|source_file#source_row``.
+    """Stable source-record refs, independent of row positions and file locations.
+
+    ``source|<source_key>`` where the record has its own key; otherwise ``source|@<e-mail>`` or, without
+    an e-mail, ``source|#<hash of the identifying fields>``. A row position would hand a golden id to
+    another customer as soon as a contacts export gains or loses a row. A ref that repeats within the
+    batch (a customer number typed twice) gets ``~2``, ``~3`` in order of appearance, so no row is lost.
 
     Examples:
-        >>> record_refs(pd.DataFrame({"source": ["erp", "xls"], "source_key": ["K1", None],
-        ...     "source_file": ["a.csv", "b.xlsx"], "source_row": [2, 7]})).tolist()
-        ['erp|K1', 'xls|b.xlsx#7']
+        >>> record_refs(pd.DataFrame({"source": ["erp", "vcf", "vcf", "erp"], "source_key": ["K1", None, None, "K1"],
+        ...     "email": [None, "A@x.nl", None, None], "last_name": ["Jansen", "Bos", "Smit", "Jansen"]})).tolist()
+        ['erp|K1', 'vcf|@a@x.nl', 'vcf|#2a48d00ac72b25af', 'erp|K1~2']
     """
-    staging = staging.reindex(columns=["source", "source_key", "source_file", "source_row"])
-    key = staging["source_key"].astype("string")
-    fallback = staging["source_file"].astype("string") + "#" + staging["source_row"].astype("string")
-    return (staging["source"].astype("string") + "|" + key.where(key.notna() & (key != ""), fallback)).astype(str)
+    frame = staging.reindex(columns=["source", "source_key", "email", *IDENTITY_FIELDS]).astype("object")
+    key = frame["source_key"].where(frame["source_key"].notna() & (frame["source_key"].astype(str) != ""), None)
+    email = frame["email"].where(frame["email"].notna(), None).map(lambda v: v and "@" + str(v).strip().lower())
+    identity = frame[IDENTITY_FIELDS].where(frame[IDENTITY_FIELDS].notna(), "").astype(str)
+    digest = identity.apply(lambda col: col.str.strip().str.lower()).agg("|".join, axis=1).map(
+        lambda text: "#" + hashlib.sha1(text.encode()).hexdigest()[:16])
+    own = key.astype("object").where(key.notna(), email).where(key.notna() | email.notna(), digest)
+    refs = frame["source"].astype(str) + "|" + own.astype(str)
+    repeat = refs.groupby(refs).cumcount()
+    return refs.where(repeat == 0, refs + "~" + (repeat + 1).astype(str)).astype(str)
 
 
 def _payloads(staging: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -232,7 +248,8 @@ def _batch(staging: pd.DataFrame) -> pd.DataFrame:
                           "ref": record_refs(staging).to_numpy()})
     batch["payload"], batch["hash"] = _payloads(staging)
     if batch["ref"].duplicated().any():
-        logger.warning("batch: %d rows repeat a source record key; the last one counts",
+        # record_refs makes refs unique within a frame; two frames stacked (batch + stored) may still meet.
+        logger.warning("batch: %d rows repeat a source record ref; the last one counts",
                        int(batch["ref"].duplicated().sum()))
         batch = batch.drop_duplicates("ref", keep="last")
     return batch

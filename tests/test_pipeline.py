@@ -114,3 +114,32 @@ def test_annual_verification_writes_one_printout_and_form_per_adviser(tmp_path) 
     with golden.connect() as conn:
         active = conn.execute(sa.text("select count(*) from golden_records where status = 'active'")).scalar()
     assert overview["customers"].astype(int).sum() == active
+
+
+def _contacts_pipeline(tmp_path, export) -> str:
+    pipeline = tmp_path / "contacts.yaml"
+    pipeline.write_text(
+        f"name: contacts\ninputs:\n  - path: {export}\n    source: outlook\nstore: 'sqlite:///{{workdir}}/golden.sqlite'\n"
+        "crm: 'sqlite:///{workdir}/crm.sqlite'\nstages: [normalize, names, linkage, golden, load]\n", encoding="utf-8")
+    return str(pipeline)
+
+
+def test_keyless_export_losing_a_row_changes_no_other_customer(tmp_path) -> None:
+    """Contacts exports have no customer number: a shifted row must not hand golden ids to other people."""
+    export = tmp_path / "in" / "outlook_contacts.csv"
+    export.parent.mkdir()
+    lines = (REPO / "fixtures" / "outlook_contacts.csv").read_bytes().split(b"\r\n")
+    export.write_bytes(b"\r\n".join(lines))
+    pipeline = _contacts_pipeline(tmp_path, export)
+    first = runner.invoke(app, ["run", pipeline, "--workdir", str(tmp_path / "w")])
+    created = int(LOADED.findall(first.output)[-1][0])
+    export.write_bytes(b"\r\n".join([lines[0], *lines[2:]]))  # the first customer left the export
+    moved = tmp_path / "elsewhere"
+    export.parent.rename(moved)  # ... and the export now lives in another folder
+    second = runner.invoke(app, ["run", _contacts_pipeline(tmp_path, moved / "outlook_contacts.csv"),
+                                 "--workdir", str(tmp_path / "w")])
+    assert second.exit_code == 0, second.output
+    assert LOADED.findall(second.output)[-1] == ("0", "0", "0", str(created))
+
+
+LOADED = re.compile(r"^loaded: (\d+) created, (\d+) updated, (\d+) merged, (\d+) unchanged$", re.M)
