@@ -2,12 +2,14 @@
 
 Spreadsheet programs execute cells that start with ``=``, ``+``, ``-`` or ``@`` as formulas ("CSV
 injection"), so every text cell that starts with one of them is neutralised with a leading apostrophe
-in CSV, and stored as quoted text (Excel's own quote prefix) in ``.xlsx``. Parquet is not opened by
-spreadsheets and keeps values as they are.
+in CSV, and stored as quoted text (Excel's own quote prefix) in ``.xlsx``. A plain signed number such as
+an E.164 phone number (``+31612345678``) or ``-12,5`` cannot carry a formula and is written as it is, so
+canonical columns stay canonical. Parquet is not opened by spreadsheets and keeps values as they are.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +17,7 @@ import pandas as pd
 from cdq.errors import UsageError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]\d+(?:[.,]\d+)?$")
 
 
 def neutralise(value: object) -> object:
@@ -24,11 +27,15 @@ def neutralise(value: object) -> object:
         >>> neutralise("=HYPERLINK(\\"http://x\\")")
         '\\'=HYPERLINK("http://x")'
         >>> neutralise("+31612345678")
-        "'+31612345678"
+        '+31612345678'
+        >>> neutralise("+31 6 1234 5678")
+        "'+31 6 1234 5678"
+        >>> neutralise("@SUM(A1)")
+        "'@SUM(A1)"
         >>> neutralise("Jansen")
         'Jansen'
     """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(value):
         return "'" + value
     return value
 
@@ -80,7 +87,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str) -> None:
         sheet.append([None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in row])
     for row in sheet.iter_rows(min_row=1):
         for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):  # text, never a formula
                 cell.data_type = "s"
                 cell.quotePrefix = True
     sheet.freeze_panes = "A2"

@@ -26,7 +26,7 @@ THRESHOLDS = {
 
 def _read(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    # write_table neutralises formula-like cells ("+31..." → "'+31...") for spreadsheets.
+    # write_table neutralises formula-like cells ("=..." → "'=...") for spreadsheets.
     return frame.apply(lambda c: c.str.replace(r"^'(?=[=+\-@])", "", regex=True))
 
 
