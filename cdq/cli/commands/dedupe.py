@@ -73,8 +73,12 @@ def register(app: typer.Typer) -> None:
         with report.progress_bar("matching") as progress:
             linked = dedupe(staging, progress=progress)
         to_id = dict(zip(staging["record_id"], ids))
+        if id_column and not ids.is_unique:
+            report.line(f"warning: --id-column {id_column} repeats {int(ids.duplicated().sum())} value(s); "
+                        "those records share a record_id in the output but keep their own cluster")
+        # cluster_id is cdq's own id of the cluster's first record: unique even when --id-column values repeat.
         clusters = pd.DataFrame({"record_id": linked.clusters["record_id"].map(to_id),
-                                 "cluster_id": linked.clusters["cluster_id"].map(to_id)})
+                                 "cluster_id": linked.clusters["cluster_id"]})
         write_table(clusters, out)
         if pairs:
             write_table(linked.pairs[linked.pairs["decision"] != "non_match"], pairs)
