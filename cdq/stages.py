@@ -33,7 +33,7 @@ def _keep(ctx: RunContext, name: str, frame: pd.DataFrame) -> None:
 
 def stage_import(ctx: RunContext) -> None:
     """Read every input of the pipeline into one staging frame (+ quarantine)."""
-    stagings, quarantines, tables = [], [], []
+    stagings, quarantines, tables, used_sources = [], [], [], set()
     for spec in ctx.spec.inputs:
         mapping = load_mapping(ctx.path(spec.mapping)) if spec.mapping else None
         if spec.source and mapping is None:
@@ -41,15 +41,11 @@ def stage_import(ctx: RunContext) -> None:
 
             mapping = MappingFile(source=spec.source)
         options = {"sheet": spec.sheet} if spec.sheet else {}
-        result = import_inputs([ctx.path(spec.path)], mapping=mapping, **options)
+        result = import_inputs([ctx.path(spec.path)], mapping=mapping, used_sources=used_sources, **options)
         stagings.append(result.staging)
         quarantines.append(result.quarantine)
         tables.extend(result.tables)
     staging = pd.concat(stagings, ignore_index=True)
-    if staging["record_id"].duplicated().any():
-        # Two inputs with the same source name: keep record ids unique within the run.
-        dup = staging["record_id"].duplicated(keep=False)
-        staging.loc[dup, "record_id"] = staging.loc[dup, "record_id"] + "~" + staging.index[dup].astype(str)
     _keep(ctx, "staging", staging)
     ctx.frames["quarantine"] = pd.concat(quarantines, ignore_index=True)
     ctx.results["import"] = tables

@@ -209,14 +209,17 @@ def import_inputs(
     mapping: MappingFile | None = None,
     progress: Progress | None = None,
     keep_unusable: bool = False,
+    used_sources: set[str] | None = None,
     **options,
 ) -> ImportResult:
     """Read and stage every input; source names are made unique so ``record_id`` is unique in the run.
 
     ``keep_unusable`` keeps rows without identifying fields (flagged ``NO_USABLE_FIELDS``); see :func:`stage`.
+    ``used_sources`` carries the source names taken by earlier calls (a pipeline imports input by input).
     Rows an adapter could not read at all (a ragged CSV row, an unreadable vCard) are always quarantined.
     """
-    stagings, quarantines, tables, used = [], [], [], set()
+    stagings, quarantines, tables = [], [], []
+    used = used_sources if used_sources is not None else set()
     for i, path in enumerate(paths, start=1):
         for raw in read_input(path, **options):
             wanted = mapping.source if mapping and mapping.source else _default_source(raw)
