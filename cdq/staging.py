@@ -191,6 +191,20 @@ def _quarantine_unusable(staging: pd.DataFrame, raw: RawTable, source: str,
     return staging[usable].reset_index(drop=True), pd.concat([adapter_q, quarantine], ignore_index=True)
 
 
+def _unrecognised_table(raw: RawTable, source: str, error: InputError) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Quarantine every row of a table (sheet) in which no column is customer data."""
+    logger.warning("%s: table %s has no customer columns; its %d rows are quarantined",
+                   raw.source_file, raw.table, len(raw.frame))
+    quarantine = pd.DataFrame({
+        "source": source, "source_file": str(raw.source_file), "source_row": list(raw.rows),
+        "column": None, "reason_code": "TABLE_NOT_RECOGNISED",
+        "detail": f"sheet/table {raw.table!r}: {error.problem}",
+        "raw": [_raw_text(r) for r in raw.frame.itertuples(index=False)],
+    }, columns=QUARANTINE)
+    adapter_q = raw.quarantine.assign(source=source) if len(raw.quarantine) else empty_quarantine()
+    return pd.DataFrame(columns=CANONICAL), pd.concat([adapter_q, quarantine], ignore_index=True)
+
+
 def _raw_text(values) -> str:
     return " | ".join("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in values)
 
@@ -221,10 +235,17 @@ def import_inputs(
     stagings, quarantines, tables = [], [], []
     used = used_sources if used_sources is not None else set()
     for i, path in enumerate(paths, start=1):
-        for raw in read_input(path, **options):
+        raws = read_input(path, **options)
+        for raw in raws:
             wanted = mapping.source if mapping and mapping.source else _default_source(raw)
-            staged, quarantined = stage(raw, source=_unique_source(wanted, used), mapping=mapping,
-                                        keep_unusable=keep_unusable)
+            try:
+                staged, quarantined = stage(raw, source=_unique_source(wanted, used), mapping=mapping,
+                                            keep_unusable=keep_unusable)
+            except InputError as error:
+                if len(raws) == 1:
+                    raise
+                # A notes or lookup sheet beside the customer sheets: account for its rows, don't fail.
+                staged, quarantined = _unrecognised_table(raw, wanted, error)
             stagings.append(staged)
             quarantines.append(quarantined)
             tables.append({

@@ -86,3 +86,31 @@ def test_keep_unusable_keeps_the_row_flagged() -> None:
                                 keep_unusable=True)
     assert len(staging) == 2 and quarantine.empty
     assert staging["issues"].tolist() == ["", "NO_USABLE_FIELDS"]
+
+
+def test_a_notes_sheet_beside_customer_sheets_is_quarantined_not_fatal(tmp_path) -> None:
+    from openpyxl import Workbook
+
+    from cdq.staging import import_inputs
+
+    workbook = Workbook()
+    customers = workbook.active
+    customers.title = "Klanten"
+    for row in (["Klantnummer", "Voornaam", "Achternaam"], ["1", "Jan", "Jansen"], ["2", "Els", "Evers"]):
+        customers.append(row)
+    notes = workbook.create_sheet("Toelichting")
+    for row in (["Dit bestand"], ["is een export"], ["van 2026"]):
+        notes.append(row)
+    workbook.save(tmp_path / "two.xlsx")
+    result = import_inputs([tmp_path / "two.xlsx"])
+    assert len(result.staging) == 2
+    assert result.quarantine["reason_code"].tolist() == ["TABLE_NOT_RECOGNISED"] * 2
+    assert result.rows_in == len(result.staging) + len(result.quarantine)
+
+
+def test_a_single_unrecognised_table_is_still_an_input_error(tmp_path) -> None:
+    from cdq.staging import import_inputs
+
+    (tmp_path / "x.csv").write_text("Kleur;Maat\nrood;L\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no column is recognised"):
+        import_inputs([tmp_path / "x.csv"])
