@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cdq.cli import report
+from cdq.cli.paths import refuse_overwriting_inputs
 
 
 def register(app: typer.Typer) -> None:
@@ -33,6 +34,7 @@ def register(app: typer.Typer) -> None:
         from cdq.export import write_table
         from cdq.headers import load_mapping
 
+        refuse_overwriting_inputs(out, [input_path])
         with AddressStore.open(reference) as store, report.progress_bar("completing addresses"):
             result = complete_file(input_path, store, mapping=load_mapping(mapping) if mapping else None)
         write_table(result.frame, out)

@@ -8,6 +8,7 @@ import pandas as pd
 import typer
 
 from cdq.cli import report
+from cdq.cli.paths import refuse_overwriting_inputs
 from cdq.export import write_table
 from cdq.headers import load_mapping
 from cdq.normalize import load_config, normalize
@@ -52,6 +53,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Import and normalize customer files; every change and doubt is recorded as a reason code."""
+        refuse_overwriting_inputs(out, inputs)
         config = load_config(rules, belgian=True if belgian else None)
         mapping_file = load_mapping(mapping) if mapping else None
         with report.progress_bar("importing") as progress:

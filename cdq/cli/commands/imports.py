@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cdq.cli import report
+from cdq.cli.paths import refuse_overwriting_inputs
 from cdq.export import write_table
 from cdq.headers import load_mapping
 from cdq.staging import import_inputs
@@ -27,6 +28,7 @@ def register(app: typer.Typer) -> None:
                                                "(default: next to --out, *.quarantine.csv)."),
     ) -> None:
         """Import customer files into one staging frame (canonical columns + the input's own columns)."""
+        refuse_overwriting_inputs(out, inputs)
         mapping_file = load_mapping(mapping) if mapping else None
         options = {"sheet": sheet} if sheet else {}
         with report.progress_bar("importing") as progress:

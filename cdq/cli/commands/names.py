@@ -8,6 +8,7 @@ import pandas as pd
 import typer
 
 from cdq.cli import report
+from cdq.cli.paths import refuse_overwriting_inputs
 from cdq.errors import UsageError
 
 
@@ -31,6 +32,7 @@ def register(app: typer.Typer) -> None:
         """Add name_plausibility, name_plausible and name_issues to every row; keep every input column."""
         from cdq.export import write_table
 
+        refuse_overwriting_inputs(out, [input_file])
         result = _check_file(input_file, column, rules, threshold)
         write_table(result, out)
         _summary(result)
