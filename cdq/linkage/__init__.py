@@ -19,7 +19,8 @@ from cdq.linkage.cluster import connected_components, guarded_clusters
 # Imported under private names: importing the submodules ``cdq.linkage.prepare`` / ``.compare`` (as doctest
 # collection does) rebinds the package attributes ``prepare`` / ``compare`` to the modules.
 from cdq.linkage.compare import compare as _compare
-from cdq.linkage.model import TF_COLUMNS, FSModel, level_distribution, score, tf_adjustments, train_em
+from cdq.linkage.model import (TF_COLUMNS, FSModel, level_distribution, prior_over_all_pairs, score, tf_adjustments,
+                               train_em)
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
 
@@ -161,8 +162,9 @@ def _train(prepared: pd.DataFrame, vectors: pd.DataFrame, veto: np.ndarray, n: i
     train = vectors[~veto] if (~veto).sum() >= 100 else vectors
     model = train_em(train, _estimate_u(prepared, s), levels, max_iterations=s.em_max_iterations, fix_u=True,
                      m_prior_strength=M_PRIOR_STRENGTH)
-    matches = model.prior * len(train)
-    model.prior = float(np.clip(matches / max(n * (n - 1) / 2, 1), 1e-12, 0.5))
+    all_pairs = max(n * (n - 1) / 2, 1)
+    start = float(np.clip(model.prior * len(train) / all_pairs, 1e-12, 0.5))
+    model.prior = prior_over_all_pairs(model, train, all_pairs, start)
     return model
 
 

@@ -199,10 +199,22 @@ def _words_within(a: str, b: str) -> bool:
 
 def compare_email(cols: Columns, l, r) -> np.ndarray:
     levels, exact, present = _base(cols, "email", l, r)
+    # a shared role address (info@) names the organisation or the household, not the party: no evidence
+    role = cols.prepared["email_role"].to_numpy(dtype=bool) if "email_role" in cols.prepared else None
+    if role is not None:
+        shared = role[l] | role[r]
+        levels[shared] = -1
+        exact, present = exact & ~shared, present & ~shared
     local = cols.codes("email_local")
     same_local = present & (local[l] == local[r])
     jw = _jw(cols, "email_local", l, r, present & ~exact & ~same_local)
-    return _select(levels, [(exact, 3), (same_local, 2), (present & (jw >= 0.88), 1)])
+    levels = _select(levels, [(exact, 3), (same_local, 2), (present & (jw >= 0.88), 1)])
+    # local parts are mostly made of the name ("jan.jansen@"): two people of one name at two providers
+    # agree on them as often as one person does, so where the names agree they add nothing
+    first, last = cols.codes("first_initial"), cols.codes("surname_phonetic")
+    named = (first[l] >= 0) & (first[l] == first[r]) & (last[l] >= 0) & (last[l] == last[r])
+    levels[named & ((levels == 1) | (levels == 2))] = -1
+    return levels
 
 
 def compare_edit(cols: Columns, column: str, l, r, *, top: int, area: int | None = None) -> np.ndarray:
@@ -264,6 +276,7 @@ BUILTIN = {
     "street": lambda c, l, r: compare_simple(c, "street", l, r, top=2, similar=0.88),
     "city": lambda c, l, r: compare_simple(c, "city", l, r, top=2, similar=0.88),
     "company": lambda c, l, r: compare_company(c, l, r),
+    "kvk": lambda c, l, r: compare_edit(c, "kvk", l, r, top=2),
 }
 
 

@@ -176,6 +176,39 @@ def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str,
     return FSModel(levels=levels, m=m, u=u, prior=prior, iterations=iteration)
 
 
+def prior_over_all_pairs(model: FSModel, vectors: pd.DataFrame, all_pairs: float, start: float,
+                         iterations: int = 100) -> float:
+    """The match share among ALL record pairs, consistent with the model: lambda = sum of posteriors / pairs.
+
+    EM on candidate pairs (which blocking chose because they agree) calls most of them matches; dividing
+    that count by all pairs overstates lambda by the share of candidates that are not matches, and more so
+    the larger the file. The fixed point ``lambda = sum_i P(match | pair i, lambda) / all_pairs`` (pairs
+    blocking never formed have posterior ~0) counts a pair only as far as its evidence beats the odds of
+    one random pair being a match, so a common name agreeing means less in 1M records than in 10k.
+    Iterates down from ``start`` (an upper bound), so it finds the largest fixed point.
+
+    Examples:
+        >>> m = FSModel(levels={"a": ["d", "e"]}, m={"a": [0.1, 0.9]}, u={"a": [0.99, 0.01]}, prior=0.5)
+        >>> v = pd.DataFrame({"a": [1] * 10 + [0] * 90})
+        >>> 0 < prior_over_all_pairs(m, v, 1000.0, 0.1) < 0.01
+        True
+    """
+    names = list(vectors.columns)
+    patterns, counts = _patterns(vectors)
+    weights = _pattern_weights(patterns, names, model.m, model.u)
+    lam = float(start)
+    for _ in range(iterations):
+        log_odds = np.log2(lam / (1 - lam)) + weights
+        posterior = 1 / (1 + np.exp2(-np.clip(log_odds, -60, 60)))
+        new = float(np.clip((posterior * counts).sum() / all_pairs, 1e-12, 0.5))
+        done = abs(new - lam) <= 1e-4 * lam
+        lam = new
+        if done:
+            break
+    logger.info("prior over all pairs: %.3g (from %.3g)", lam, start)
+    return lam
+
+
 def train_supervised(vectors: pd.DataFrame, is_match: np.ndarray, levels: dict[str, list[str]],
                      u: dict[str, list[float]] | None = None) -> FSModel:
     """m from labelled matches; u from labelled non-matches unless given (e.g. from random pairs)."""

@@ -222,6 +222,41 @@ def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series]:
     return clean, local.where(valid, None), split.str[1].where(valid, None)
 
 
+def _role_address(email: pd.Series, issues: pd.Series) -> pd.Series:
+    """True where the e-mail is a role address (info@, administratie@): it names an organisation or a
+    household's shared mailbox, not a person or a branch, so agreeing on it identifies nobody.
+
+    Uses ``cdq.normalize``'s ``EMAIL_ROLE_ADDRESS`` flag in ``issues`` when present, else the same role list.
+
+    Examples:
+        >>> _role_address(pd.Series(["info@x.nl", "jan@x.nl", None]), pd.Series([None] * 3)).tolist()
+        [True, False, False]
+    """
+    from cdq.normalize.emails import reference
+
+    roles = frozenset(reference()["role_local_parts"])
+    local = email.str.split("@", n=1).str[0]
+    flagged = issues.astype("object").fillna("").astype(str).str.contains("EMAIL_ROLE_ADDRESS", regex=False)
+    return (local.isin(roles) | flagged.to_numpy()) & email.notna()
+
+
+def kvk_key(value: object) -> str | None:
+    """KvK (Chamber of Commerce) number: its 8 digits (a 12-digit branch number keeps its first 8).
+
+    Examples:
+        >>> kvk_key("KvK 4192 1471"), kvk_key(41921471.0), kvk_key("-")
+        ('41921471', '41921471', None)
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    digits = re.sub(r"\D", "", str(value))
+    if len(digits) < 7:
+        return None
+    return digits.zfill(8)[:8]
+
+
 def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     """Derived comparison columns, one row per input row, in input order.
 
@@ -253,6 +288,7 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     out["birth_month_day"] = out["birth_date"].str[5:]
     out["gender"] = _distinct(_col(frame, "gender"), _gender)
     out["email"], out["email_local"], out["email_domain"] = _email_parts(_col(frame, "email"))
+    out["email_role"] = _role_address(out["email"], _col(frame, "issues")).to_numpy()
     phone = _col(frame, "phone").where(_col(frame, "phone").notna(), _col(frame, "mobile"))
     out["phone"] = _distinct(phone, phone_key)
     out["postcode"] = _distinct(_col(frame, "postcode"), lambda v: re.sub(r"[^0-9a-z]", "", ascii_lower(v) or "") or None)
@@ -263,6 +299,7 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     out["city"] = _distinct(_col(frame, "city"), lambda v: letters(ascii_lower(v)))
     out["bag_address_id"] = _distinct(_col(frame, "bag_address_id"), lambda v: ascii_lower(v))
     out["company_key"] = _distinct(_col(frame, "company_name"), _company_key)
+    out["kvk"] = _distinct(_col(frame, "kvk_number"), kvk_key)
     for extra in extras:
         out[extra.name] = _distinct(_col(frame, extra.column), ascii_lower)
     return out

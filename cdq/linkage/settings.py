@@ -35,6 +35,7 @@ BUILTIN_LEVELS: dict[str, list[str]] = {
     "street": ["different", "similar", "exact"],
     "city": ["different", "similar", "exact"],
     "company": ["different", "similar", "exact"],
+    "kvk": ["different", "one_edit", "exact"],
     "address": ["different", "same_area", "same_street", "similar", "exact"],
 }
 EXTRA_LEVELS = {
@@ -45,7 +46,7 @@ EXTRA_LEVELS = {
 BLOCKING_KEYS = (
     "postcode", "house_number", "surname_core", "surname_phonetic", "first_name_phonetic", "first_initial",
     "birth_date", "birth_year", "birth_month_day", "email", "email_local", "phone", "city", "street_phonetic",
-    "bag_address_id", "company_key",
+    "bag_address_id", "company_key", "kvk",
 )
 
 
