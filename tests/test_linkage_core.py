@@ -316,3 +316,25 @@ def test_trained_weights_never_fall_from_a_worse_to_a_better_level():
 ])
 def test_company_words_and_numbers_written_in_the_street(a, b, comparison, level):
     assert _levels(a, b)[comparison] == level
+
+
+@pytest.mark.parametrize("kvk_b, together", [("41921471", True), ("59876543", False)])
+def test_kvk_number_decides_between_same_named_organisations(kvk_b, together):
+    """Two 'Mulder Bouw' records sharing info@: one KvK number links them, two KvK numbers never do."""
+    base = {"party_type": "organisation", "company_name": "Mulder Bouw B.V.", "email": "info@mulderbouw.nl",
+            "street": "Kerkstraat", "house_number": "1", "postcode": "1234AB", "city": "Utrecht"}
+    rows = [dict(base, record_id="a", kvk_number="41921471", phone="0301234567"),
+            dict(base, record_id="b", kvk_number=kvk_b, phone="030-1234567")]
+    clusters = dedupe(pd.DataFrame(rows)).clusters.set_index("record_id")["cluster_id"]
+    assert (clusters["a"] == clusters["b"]) is together
+
+
+@pytest.mark.parametrize("email_a, email_b, level", [
+    ("info@bakker.nl", "info@bakker.nl", -1),          # a role address names nobody
+    ("jan@bakker.nl", "jan@bakker.nl", 3),
+    ("administratie@x.nl", "jan@x.nl", -1),
+])
+def test_role_email_address_is_no_evidence(email_a, email_b, level):
+    p = prepare(pd.DataFrame({"first_name": ["Jan", "Piet"], "last_name": ["Bakker", "Smit"],
+                              "email": [email_a, email_b]}))
+    assert int(compare(p, np.array([0]), np.array([1]), load_settings()).loc[0, "email"]) == level
