@@ -238,6 +238,52 @@ def test_ragged_rows_quoted_newline_and_blank_line():
     assert "row 3 has 4 fields" in q.loc[0, "detail"]
 
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_unbalanced_quote_quarantines_its_row_and_reads_the_next_rows():
+    path = FIXTURES / "broken" / "ragged_rows.csv"
+    [table] = read_delimited(path)
+    assert table.rows_in == 5  # every physical data record counts
+    assert table.frame["Klantnummer"].tolist() == ["1001", "1002", "1005"]
+    assert table.frame.loc[2, "Naam"] == "Truus Visser"
+    q = table.quarantine
+    assert q[["source_row", "reason_code"]].values.tolist() == [
+        [4, "ROW_TOO_MANY_FIELDS"],
+        [5, "ROW_UNBALANCED_QUOTE"],
+    ]
+    assert q.loc[1, "raw"] == '1004;"Henk ""de"" Boer;9711 AB;Groningen'
+    assert "row 5" in q.loc[1, "detail"]
+
+
+@pytest.mark.parametrize(
+    "body, rows, numbers, quarantined",
+    [
+        # a legitimate quoted line break in the middle of a record (the last line holds later fields)
+        ('1;"Jan\nde";Vries;Ede\n2;Piet;Bos;Epe\n', ["1", "2"], [2, 3], []),
+        # a stray quote followed by a whole record, closed by a quote further down
+        ('1;"Jan;Vries;Ede\n2;Piet;Bos;Epe\n3;"Kees";Smit;Ede\n', ["2", "3"], [3, 4], [2]),
+        # a stray quote before the last line
+        ('1;Jan;Vries;Ede\n2;"Piet;Bos;Epe\n3;Kees;Smit;Ede\n', ["1", "3"], [2, 4], [3]),
+    ],
+)
+def test_stray_quote_versus_quoted_line_break(tmp_path, body, rows, numbers, quarantined):
+    p = tmp_path / "in.csv"
+    p.write_text("Nr;Voornaam;Achternaam;Plaats\n" + body, encoding="utf-8")
+    [table] = read_delimited(p)
+    assert table.frame["Nr"].tolist() == rows
+    assert table.rows == numbers
+    assert table.quarantine["source_row"].tolist() == quarantined
+    assert table.rows_in == len(rows) + len(quarantined)
+
+
+def test_cli_unbalanced_quote_counts_every_row(tmp_path):
+    out = tmp_path / "x.csv"
+    result = CliRunner().invoke(app, ["import", str(FIXTURES / "broken" / "ragged_rows.csv"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "5 rows in = 3 staged + 2 quarantined" in result.output
+
+
 def test_no_header_file_gets_generated_headers():
     [table] = read_delimited(DATA / "no_header.csv")
     assert list(table.frame.columns) == ["column_1", "column_2", "column_3"]
@@ -279,7 +325,8 @@ def test_broken_delimited_files_are_rejected(name, problem):
         (b"PK\x03\x04rest-of-a-zip", "zip archive"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1ole", "OLE2 file"),
         (b"\n\n  \r\n", "the file is empty"),
-        (b'Naam;Plaats\n"Jan;Ede\n' + b"x" * 10, None),  # unclosed quote: read as one long field, no crash
+        # a quote still open at the end of the file: that row is quarantined, the next line is a row
+        (b'Naam;Plaats\n"Jan;Ede\n' + b"x" * 10, None),
     ],
 )
 def test_wrong_format_as_csv(tmp_path, content, problem):
@@ -287,7 +334,8 @@ def test_wrong_format_as_csv(tmp_path, content, problem):
     p.write_bytes(content)
     if problem is None:
         [table] = read_delimited(p)
-        assert table.rows_in == 1
+        assert table.rows_in == 2 and table.rows == [3]
+        assert table.quarantine["reason_code"].tolist() == ["ROW_UNBALANCED_QUOTE"]
         return
     with pytest.raises(InputError, match=problem):
         read_delimited(p)

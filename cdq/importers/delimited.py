@@ -43,6 +43,7 @@ _WESTERN = re.compile(
     r"^(ascii|utf_8|cp125\d|latin_1|iso8859_\d+|mac_.*|cp8\d\d|cp437|koi8_.*|ptcp154|kz1048|hp_roman8)$"
 )
 _KANA = re.compile(r"[\u3040-\u30ff]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MAGIC = [
     (b"PK\x03\x04", "a zip archive (an .xlsx/.ods workbook?)"),
     (b"\xd0\xcf\x11\xe0", "an OLE2 file (an .xls workbook or Outlook .msg?)"),
@@ -82,8 +83,8 @@ def read_delimited(
         raise InputError(path, "the file is empty (no header, no rows)", hint="export the data again")
     _reject_binary_text(path, text)
     sep = delimiter or detect_delimiter(text)
-    records = _parse(path, text, sep)
-    return [_build_table(path, records, sep, detected)]
+    records, unbalanced = _parse(path, text, sep)
+    return [_build_table(path, records, sep, detected, unbalanced)]
 
 
 def _read_bytes(path: str | Path) -> bytes:
@@ -244,27 +245,112 @@ def _field_counts(sample: str, sep: str, limit: int = 50) -> list[int]:
     return counts[:limit] if len(counts) > 1 else counts
 
 
-def _parse(path: str | Path, text: str, sep: str) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+class _Lines:
+    """Physical lines for ``csv.reader`` with push-back; remembers the lines the current record took."""
+
+    def __init__(self, text: str) -> None:
+        self._source = iter(io.StringIO(text, newline=""))
+        self._back: list[str] = []
+        self.taken: list[str] = []
+        self.hit_end = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self._back:
+            line = self._back.pop()
+        else:
+            try:
+                line = next(self._source)
+            except StopIteration:
+                self.hit_end = True
+                raise
+        self.taken.append(line)
+        return line
+
+    def push_back(self, lines: list[str]) -> None:
+        self._back.extend(reversed(lines))
+        self.hit_end = False
+
+
+def _parse(path: str | Path, text: str, sep: str) -> tuple[list[list[str]], dict[int, str]]:
+    """Records, plus ``index -> raw line`` of records whose quote never closed where it should.
+
+    A quoted field may hold line breaks (Thunderbird notes). But when a quote opened in one line
+    swallows following lines that look like whole records (the header's number of delimiters inside
+    the quote) or runs to the end of the file, the quote is a stray one: that line alone becomes a
+    record (quarantined later) and the swallowed lines are read again as records of their own.
+    """
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=sep)
     records: list[list[str]] = []
+    unbalanced: dict[int, str] = {}
+    width = 0
+    while True:
+        lines.taken = []
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise InputError(
+                path,
+                f"cannot parse record {len(records) + 1} ({e})",
+                row=len(records) + 1,
+                hint="look for an unclosed quote in or before this row",
+            ) from e
+        taken = lines.taken
+        if len(taken) > 1 and _stray_quote(taken, record, sep, width, lines.hit_end):
+            lines.push_back(taken[1:])
+            unbalanced[len(records)] = taken[0].rstrip("\r\n")
+            record = next(csv.reader([taken[0].rstrip("\r\n")], delimiter=sep), [])
+        if not width and not _is_blank(record):
+            width = len(record)
+        records.append(record)
+    return records, unbalanced
+
+
+def _stray_quote(taken: list[str], record: list[str], sep: str, width: int, hit_end: bool) -> bool:
+    """Whether a record read over several lines comes from an unbalanced quote, not a real line break.
+
+    Well-formed CSV (every quote closed right before a delimiter or line end) is never a stray quote,
+    whatever it holds. Otherwise it is one when the quote runs to the end of the file, or when a line
+    swallowed into a field looks like a whole record (the header's number of delimiters).
+
+    Examples:
+        >>> _stray_quote(['1;"Henk;1234 AB\\n', '2;Truus;2011 AA\\n', '3;"Kees";Ede\\n'],
+        ...              ['1', 'Henk;1234 AB\\n2;Truus;2011 AA\\n3;Kees"', 'Ede\\n'], ";", 3, False)
+        True
+        >>> _stray_quote(['1;Jan;"Kerkstraat 1;\\n', 'Utrecht"\\n'], ['1', 'Jan', 'Kerkstraat 1;\\nUtrecht'],
+        ...              ";", 3, False)
+        False
+    """
+    if not "".join(taken[1:]).strip():
+        return False  # only blank lines swallowed: no row is lost
     try:
-        for record in reader:
-            records.append(record)
+        for _ in csv.reader(io.StringIO("".join(taken), newline=""), delimiter=sep, strict=True):
+            pass
+        return False
     except csv.Error as e:
-        raise InputError(
-            path,
-            f"cannot parse record {len(records) + 1} ({e})",
-            row=len(records) + 1,
-            hint="look for an unclosed quote in or before this row",
-        ) from e
-    return records
+        if hit_end and "unexpected end of data" in str(e):
+            return True
+    need = max(width - 1, 2)
+    return any(
+        segment.count(sep) >= need
+        for field in record
+        if "\n" in field or "\r" in field
+        for segment in _LINE_BREAK.split(field)[1:]
+    )
 
 
 def _is_blank(record: list[str]) -> bool:
     return not any(field.strip() for field in record)
 
 
-def _build_table(path: str | Path, records: list[list[str]], sep: str, encoding: str) -> RawTable:
+def _build_table(
+    path: str | Path, records: list[list[str]], sep: str, encoding: str, unbalanced: dict[int, str]
+) -> RawTable:
     """Headers from the first non-blank record (or generated), rows padded, over-long rows quarantined."""
     first = next((i for i, r in enumerate(records) if not _is_blank(r)), None)
     notes: dict[str, object] = {
@@ -286,7 +372,7 @@ def _build_table(path: str | Path, records: list[list[str]], sep: str, encoding:
         notes["header_row"] = None
         notes["no_header"] = True
         body_start = first
-    rows, numbers, bad = _fit_rows(path, records, body_start, len(headers), sep)
+    rows, numbers, bad = _fit_rows(path, records, body_start, len(headers), sep, unbalanced)
     frame = text_frame(headers, rows)
     quarantine = quarantine_frame(bad)
     from cdq.importers.contacts_csv import premap
@@ -314,14 +400,27 @@ def _build_table(path: str | Path, records: list[list[str]], sep: str, encoding:
     )
 
 
-def _fit_rows(path, records: list[list[str]], start: int, width: int, sep: str):
-    """Pad short rows with None; quarantine rows with extra non-empty fields (trailing empties dropped)."""
+def _fit_rows(path, records: list[list[str]], start: int, width: int, sep: str, unbalanced: dict[int, str]):
+    """Pad short rows with None; quarantine rows with extra non-empty fields (trailing empties dropped)
+    and rows with a stray quote."""
     rows, numbers, bad = [], [], []
     for index in range(start, len(records)):
         record = records[index]
+        number = index + 1
+        if index in unbalanced:
+            bad.append(
+                {
+                    "source_file": str(path),
+                    "source_row": number,
+                    "reason_code": "ROW_UNBALANCED_QUOTE",
+                    "detail": f"row {number} opens a quote that is not closed on its line; "
+                    "the following lines are read as rows of their own",
+                    "raw": unbalanced[index],
+                }
+            )
+            continue
         if _is_blank(record):
             continue
-        number = index + 1
         if len(record) > width:
             if any(field.strip() for field in record[width:]):
                 bad.append(
