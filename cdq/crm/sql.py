@@ -47,7 +47,11 @@ class SqlCrmTarget(CrmTarget):
         self.conn: sa.Connection | None = None
         self._pause_after = int(os.environ.get("CDQ_CRM_PAUSE_AFTER_ROWS", "0") or 0)
         self._written = 0
-        self.tables = self._prepare()
+        try:
+            self.tables = self._prepare()
+        except sa.exc.DatabaseError as e:
+            raise UsageError(f"cannot open CRM database {self.engine.url!r}: {e.orig}",
+                             hint="check the --crm URL; it must be a database cdq may create tables in") from e
 
     def _prepare(self) -> dict[str, sa.Table]:
         md = sa.MetaData()

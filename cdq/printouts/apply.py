@@ -384,7 +384,7 @@ def _apply_to_store(form: Path, rows: pd.DataFrame, url: str, reference, day: dt
     from cdq.store import GoldenStore
     from cdq.survivorship import load_rules
 
-    store, rules = GoldenStore(url), load_rules()
+    store, rules = GoldenStore(url, must_exist=True), load_rules()
     current = _current_from_store(store, list(rows["key"].dropna().unique()))
     changes, corrected = validate(rows, current, reference)
     run_id = None

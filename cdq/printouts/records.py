@@ -34,7 +34,7 @@ def _store_frame(url: str) -> pd.DataFrame:
     from cdq.golden import golden_frame
     from cdq.store import GoldenStore
 
-    rows = GoldenStore(url).changes_since(0, full=True)
+    rows = GoldenStore(url, must_exist=True).changes_since(0, full=True)
     rows = rows[rows["status"] == "active"].reset_index(drop=True)
     if rows.empty:
         raise UsageError(f"the golden store {url} has no active golden records",

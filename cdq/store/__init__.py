@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -52,17 +53,38 @@ def _frame(conn: sa.Connection, query_for, values: Iterable, columns: list[str])
 class GoldenStore:
     """A golden store on one database (see module docstring)."""
 
-    def __init__(self, url: str, *, echo: bool = False):
+    def __init__(self, url: str, *, echo: bool = False, must_exist: bool = False):
+        """Open (and create or migrate) the store at ``url``.
+
+        ``must_exist``: commands that read a store (``cdq load``, ``cdq unmerge``, printouts) refuse to
+        create an empty one, so a typo in a path is an error instead of an empty success.
+        """
         try:
             self.engine = sa.create_engine(url, echo=echo)
         except (sa.exc.ArgumentError, ImportError) as e:
             raise UsageError(f"cannot open golden store {url!r}: {e}",
                              hint="use a SQLAlchemy URL like sqlite:///golden.db") from e
         self.url = url
+        if must_exist:
+            self._check_exists()
         try:
             migrate(self.engine)
-        except sa.exc.OperationalError as e:
+        except sa.exc.DatabaseError as e:
+            raise UsageError(f"cannot open golden store {self.engine.url!r}: {e.orig}",
+                             hint="is this a cdq golden store (a SQLite file or database URL)?") from e
+
+    def _check_exists(self) -> None:
+        database = self.engine.url.database
+        if self.engine.url.get_backend_name() == "sqlite" and database and database != ":memory:":
+            if not Path(database).is_file():
+                raise UsageError(f"no golden store at {database}", hint="check the --store URL, or run a pipeline first")
+        try:
+            found = sa.inspect(self.engine).has_table("_cdq_migrations")
+        except sa.exc.DatabaseError as e:
             raise UsageError(f"cannot open golden store {self.engine.url!r}: {e.orig}") from e
+        if not found:
+            raise UsageError(f"{self.engine.url!r} is not a cdq golden store (no _cdq_migrations table)",
+                             hint="check the --store URL, or run a pipeline first")
 
     def begin(self):
         """A connection in a transaction (commits on success, rolls back on error)."""

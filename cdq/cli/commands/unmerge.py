@@ -24,6 +24,6 @@ def register(app: typer.Typer) -> None:
         from cdq.store import GoldenStore
         from cdq.survivorship import load_rules
 
-        result = unmerge(GoldenStore(store), golden_id, load_rules(rules))
+        result = unmerge(GoldenStore(store, must_exist=True), golden_id, load_rules(rules))
         report.line(f"unmerged {golden_id}: {result.counts['golden_written']} golden records rewritten "
                     f"(run {result.run_id}); run `cdq load` to update the CRM")
