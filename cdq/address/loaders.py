@@ -38,6 +38,10 @@ FLAT = {"postcode": "postcode", "huisnummer": "number", "huisletter": "letter",
 OPEN_CSV = {"straat": "street", "huisnummer": "number", "huisletter": "letter", "huistoevoeging": "addition",
             "woonplaats": "city", "postcode": "postcode"}
 REQUIRED = ("postcode", "number", "street", "city")
+#: Columns a format's header must have (the rest are optional); a missing one means a wrong --format,
+#: which would otherwise fold every address with an addition into "duplicates".
+FORMAT_REQUIRED = {"flat": ("postcode", "huisnummer", "huisletter", "huisnummertoevoeging", "straat", "woonplaats"),
+                   "open-csv": ("straat", "huisnummer", "huisletter", "huistoevoeging", "woonplaats", "postcode")}
 
 GPKG_TABLES = ("nummeraanduiding", "verblijfsobject", "adres")
 GPKG_COLUMNS = {
@@ -71,7 +75,7 @@ def read_reference(path: str | Path, fmt: str | None = None, chunk_rows: int = C
         raise UsageError(f"unknown reference format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "gpkg":
         return _read_gpkg(path, chunk_rows)
-    return _read_csv(path, FLAT if fmt == "flat" else OPEN_CSV, chunk_rows)
+    return _read_csv(path, FLAT if fmt == "flat" else OPEN_CSV, chunk_rows, FORMAT_REQUIRED[fmt])
 
 
 def _sniff_delimiter(path: Path) -> str:
@@ -80,13 +84,20 @@ def _sniff_delimiter(path: Path) -> str:
     return max(";,\t", key=first.count)
 
 
-def _read_csv(path: Path, columns: dict[str, str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _read_csv(path: Path, columns: dict[str, str], chunk_rows: int,
+              required: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:
     sep = _sniff_delimiter(path)
-    header = pd.read_csv(path, sep=sep, nrows=0, encoding="utf-8-sig").columns
+    try:
+        header = pd.read_csv(path, sep=sep, nrows=0, encoding="utf-8-sig").columns
+    except UnicodeDecodeError as e:
+        raise InputError(path, "not a UTF-8 text file (a BAG table is UTF-8 CSV)", hint="check the file") from e
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as e:
+        raise InputError(path, f"not a readable CSV table ({type(e).__name__})", hint="check the file") from e
     usecols = {h: columns[h.strip().lower()] for h in header if h.strip().lower() in columns}
-    missing = [c for c in REQUIRED if c not in usecols.values()]
+    names = {h.strip().lower() for h in header}
+    missing = [c for c in REQUIRED if c not in usecols.values()] or [c for c in required if c not in names]
     if missing:
-        wanted = [h for h, c in columns.items() if c in missing]
+        wanted = [h for h, c in columns.items() if c in missing] or missing
         raise InputError(path, f"missing column(s) {', '.join(wanted)}",
                          hint=f"the header must name {', '.join(columns)}; check --format")
     try:
