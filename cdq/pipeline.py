@@ -126,6 +126,8 @@ def run_pipeline(
     path = Path(path)
     spec = load_pipeline(path)
     workdir = Path(workdir).resolve()
+    if workdir.exists() and not workdir.is_dir():
+        raise UsageError(f"{workdir}: --workdir is a file, not a folder")
     workdir.mkdir(parents=True, exist_ok=True)
     ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress)
     for name in ["import", *spec.stages]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 from pathlib import Path
 
 import pandas as pd
@@ -38,7 +40,7 @@ def _output_ids(staging: pd.DataFrame, id_column: str | None) -> pd.Series:
 def _read_clusters(path: Path, id_column: str, cluster_column: str) -> pd.Series:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, csv.Error) as e:
         raise InputError(path, f"cannot read as CSV ({e})") from e
     missing = [c for c in (id_column, cluster_column) if c not in frame.columns]
     if missing:
@@ -68,6 +70,8 @@ def register(app: typer.Typer) -> None:
             quarantine_out = out.with_name(out.stem + ".quarantine.csv")
             write_table(result.quarantine, quarantine_out)
             report.line(f"{len(result.quarantine)} unreadable row(s) quarantined (no cluster_id): {quarantine_out}")
+        if result.staging.empty:
+            raise InputError(", ".join(map(str, inputs)), "no records to match (the input has no data rows)")
         staging = _normalize(result.staging)
         ids = _output_ids(staging, id_column)
         with report.progress_bar("matching") as progress:
