@@ -143,3 +143,25 @@ def test_keyless_export_losing_a_row_changes_no_other_customer(tmp_path) -> None
 
 
 LOADED = re.compile(r"^loaded: (\d+) created, (\d+) updated, (\d+) merged, (\d+) unchanged$", re.M)
+
+
+@pytest.mark.postgres
+def test_nightly_on_postgresql_store_and_crm(tmp_path, pg_url) -> None:
+    """The PostgreSQL path end to end: golden store and CRM tables in one PostgreSQL schema."""
+    text = (REPO / "pipelines" / "nightly.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"^store: .*$", f"store: '{pg_url}'", text, flags=re.M)
+    text = re.sub(r"^crm: .*$", f"crm: '{pg_url}'", text, flags=re.M)
+    pipeline = tmp_path / "nightly_pg.yaml"
+    pipeline.write_text(text.replace('"{fixtures}', f'"{REPO}/fixtures').replace(
+        '"{reference_data}', f'"{REPO}/reference_data'), encoding="utf-8")
+    first = runner.invoke(app, ["run", str(pipeline), "--workdir", str(tmp_path / "w")])
+    assert first.exit_code == 0, first.output
+    created = int(LOADED.findall(first.output)[-1][0])
+    assert created > 50
+    second = runner.invoke(app, ["run", str(pipeline), "--workdir", str(tmp_path / "w")])
+    assert LOADED.findall(second.output)[-1] == ("0", "0", "0", str(created))
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:
+        in_crm = sum(conn.execute(sa.text(f"select count(*) from {t}")).scalar() for t in ("contacts", "accounts"))
+        golden = conn.execute(sa.text("select count(*) from golden_records where status = 'active'")).scalar()
+    assert in_crm == golden == created
