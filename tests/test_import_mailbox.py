@@ -18,8 +18,10 @@ DATA = Path(__file__).parent / "data" / "import_mail"
 REAL_MAIL = {
     "mbox/gmail_takeout_style.mbox": (4, 2, 0, {"sender@example.com": "Sender", "recipient@example.com": "Recipient"}),
     "mbox/mboxrd_escaped_from.mbox": (2, 2, 0, {"author@example.com": "Author"}),
-    "mbox/netscape_1996_content_length.mbox": (29, 25, 6, {"jwz@netscape.com": "Jamie Zawinski"}),
-    "mbox/roundcube_import_crlf_mboxo.mbox": (3, 4, 0, {"tb@tester.local": "Tom Tester", "test2@rc.net": None}),
+    # jwz@netscape.com owns the mailbox (16 of 29 messages): he and 3 colleagues at netscape.com are skipped
+    "mbox/netscape_1996_content_length.mbox": (29, 21, 6, {"chrlsim@futureone.com": "Chuck Simmons"}),
+    # tb@tester.local receives all 3 messages: the owner, skipped; the 3 rc.net senders stay
+    "mbox/roundcube_import_crlf_mboxo.mbox": (3, 3, 0, {"test1@rc.net": None, "test2@rc.net": None}),
     "mbox/thunderbird_local_folder_movemailspool.mbox": (3, 5, 0, {"example@example.com": "Some User"}),
     "mbox/thunderbird_mbox_modern_space_quoting.mbox": (2, 2, 0, {"recipient@example.com": "Recipient"}),
     "mbox/unmunged_from_lines_bom.mbox": (2, 1, 0, {"jeff@xamarin.com": "Jeffrey Stedfast"}),
@@ -103,9 +105,60 @@ def test_distribution_list_is_quarantined_clearly(real_files):
 
 
 def test_latest_date_and_dedup_across_messages(real_files):
-    frame = read_mailbox(real_files / "mbox/netscape_1996_content_length.mbox")[0].frame.set_index("email")
-    assert frame.loc["jwz@netscape.com", "source_updated_at"] == "1997-08-18T21:07:07-07:00"
-    assert frame.loc["jwz@netscape.com", "mail_roles"] == "from,sender,to"
+    table = read_mailbox(real_files / "mbox/netscape_1996_content_length.mbox")[0]
+    frame = table.frame.set_index("email")
+    assert frame.loc["smime-dev@RSA.COM", "source_updated_at"] == "1996-11-21T16:10:23-05:00"  # 9 messages
+    assert frame.loc["rosenqui@strataware.com", "mail_roles"] == "cc,from"
+    # the owner and the owner's colleagues are not customers
+    assert table.notes["own_addresses_skipped"] == 4
+    assert not frame.index.str.lower().str.endswith("@netscape.com").any()
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.mark.parametrize(
+    "name, people, own",
+    [
+        ("mail", 5, 4),  # advisers a.bakker, p.jansen, r.elamrani, s.visser at adviespunt-voorbeeld.nl
+        ("mailbox.mbox", 8, 3),  # p.jansen (8 of 13 messages), m.devries, s.visser
+    ],
+)
+def test_own_organisation_addresses_are_not_customers(name, people, own):
+    table = read_mailbox(FIXTURES / name)[0]
+    assert (table.rows_in, table.notes["own_addresses_skipped"]) == (people, own)
+    emails = table.frame["email"].str.lower()
+    assert not emails.str.endswith("@adviespunt-voorbeeld.nl").any()
+    assert emails.str.contains("@").all()
+
+
+def _box(messages: list[tuple[str, str]]) -> bytes:
+    return b"".join(
+        f"From x@y Mon Jan 1 00:00:00 2024\nFrom: {a}\nTo: {b}\nDate: Mon, 1 Jan 2024 10:00:00 +0100\n\nhoi\n".encode()
+        for a, b in messages
+    )
+
+
+@pytest.mark.parametrize(
+    "messages, kept",
+    [
+        # owner at a public provider: only the owner is skipped, not the other gmail.com customers
+        ([("a@ziggo.nl", "me@gmail.com"), ("b@gmail.com", "me@gmail.com"), ("me@gmail.com", "c@home.nl")],
+         ["a@ziggo.nl", "b@gmail.com", "c@home.nl"]),
+        # owner at an organisation domain: colleagues there are skipped as well
+        ([("a@ziggo.nl", "me@bureau.nl"), ("b@gmail.com", "me@bureau.nl"), ("me@bureau.nl", "c@home.nl"),
+          ("collega@bureau.nl", "d@planet.nl")], ["a@ziggo.nl", "b@gmail.com", "c@home.nl", "d@planet.nl"]),
+        # fewer than 3 messages: no owner can be found
+        ([("a@ziggo.nl", "me@bureau.nl"), ("b@gmail.com", "me@bureau.nl")], ["a@ziggo.nl", "me@bureau.nl", "b@gmail.com"]),
+        # one conversation: both take part in every message, nobody is skipped
+        ([("a@ziggo.nl", "b@bureau.nl")] * 3, ["a@ziggo.nl", "b@bureau.nl"]),
+    ],
+)
+def test_owner_detection(tmp_path, messages, kept):
+    path = tmp_path / "box.mbox"
+    path.write_bytes(_box(messages))
+    table = read_mailbox(path)[0]
+    assert table.frame["email"].tolist() == kept
 
 
 def test_folder_of_eml_and_msg(real_files, tmp_path):
@@ -120,7 +173,9 @@ def test_folder_of_eml_and_msg(real_files, tmp_path):
 
 def test_hand_made_mbox_skips_bulk_and_noreply():
     table = read_mailbox(DATA / "bulk_and_noreply.mbox")[0]
-    assert table.notes == {"messages": 4, "correspondents": 2, "senders_skipped": 3}
+    # info@bedrijf.example receives every message: the mailbox owner, not a customer
+    assert table.notes == {"messages": 4, "correspondents": 1, "senders_skipped": 3, "own_addresses_skipped": 1}
+    assert "info@bedrijf.example" not in set(table.frame["email"])
     frame = table.frame.set_index("email")
     assert frame.loc["jan@example.nl", "full_name"] == "Vries, Jan de"
     assert frame.loc["jan@example.nl", "source_updated_at"] == "2024-03-02T10:00:00+01:00"

@@ -6,6 +6,13 @@ and folders of ``.eml``/``.msg`` files. Addresses come from From, To, Cc and Rep
 words are decoded after the address list is split, so an encoded comma stays inside its name.
 No-reply, bounce and bulk senders (``List-Unsubscribe``, ``Precedence: bulk``) are skipped. One row per
 distinct address (case-insensitive) with the most recent ``Date`` seen as ``source_updated_at``.
+
+The mailbox's own organisation is no customer: the owner(s) -- addresses taking part in at least 40% of
+the messages (and in 3 or more) -- and every address at the organisation's domain are skipped and counted
+as ``own_addresses_skipped``. The organisation's domain is an owner's domain, or a domain that both sends
+and receives in 40% of the messages; public mail providers (gmail.com, ziggo.nl...) and reserved test
+domains (example.com, *.invalid) never are one. When every address qualifies as an owner (a mailbox of
+one conversation) nobody can be told apart and nothing is skipped.
 """
 
 from __future__ import annotations
@@ -36,6 +43,18 @@ _FROM_LINE = re.compile(rb"^From (-|\S*@\S*|\S+ .*\d\d:\d\d)")
 _ADDRESS_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
 _EMAIL = re.compile(r"[^\s<>(),;:\"]+@[^\s<>(),;:\"]+")
+#: Public mail providers: sharing one with the mailbox owner does not make someone a colleague.
+PUBLIC_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "hotmail.com", "hotmail.nl", "outlook.com", "outlook.nl", "live.com",
+    "live.nl", "msn.com", "ziggo.nl", "kpnmail.nl", "kpnplanet.nl", "planet.nl", "home.nl", "xs4all.nl",
+    "casema.nl", "upcmail.nl", "chello.nl", "hetnet.nl", "zeelandnet.nl", "telfort.nl", "tele2.nl",
+    "online.nl", "quicknet.nl", "caiway.nl", "solcon.nl", "icloud.com", "me.com", "mac.com", "yahoo.com",
+    "yahoo.nl", "aol.com", "gmx.net", "gmx.de", "protonmail.com", "proton.me", "skynet.be", "telenet.be",
+    "proximus.be", "scarlet.be", "web.de",
+})
+_RESERVED_DOMAIN = re.compile(r"(?i)(^|\.)(example\.(com|org|net)|invalid|test|example|localhost|local)$")
+OWNER_SHARE = 0.4
+OWNER_MIN_MESSAGES = 3
 
 
 @dataclass
@@ -46,6 +65,7 @@ class Correspondent:
     name: str | None = None
     roles: set[str] = field(default_factory=set)
     latest: datetime | None = None
+    in_messages: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -62,6 +82,7 @@ class Harvest:
         key = email.lower()
         person = self.people.setdefault(key, Correspondent(email))
         person.roles.add(role)
+        person.in_messages.add(self.messages)
         if name and (person.name is None or (when and (person.latest is None or when >= person.latest))):
             person.name = name
         if when and (person.latest is None or when > person.latest):
@@ -289,8 +310,46 @@ def _display_name(name: str | None, email: str) -> str | None:
     return name.strip("'\" ") or None
 
 
+def own_addresses(harvest: Harvest) -> set[str]:
+    """Lower-cased addresses of the mailbox owner(s) and their organisation (see the module docstring).
+
+    Examples:
+        >>> h = Harvest()
+        >>> for client in ("a@ziggo.nl", "b@gmail.com", "c@casema.nl"):
+        ...     h.messages += 1
+        ...     h.add(None, client, "from", None); h.add(None, "me@bureau.nl", "to", None)
+        >>> h.add(None, "collega@bureau.nl", "cc", None)
+        >>> sorted(own_addresses(h))
+        ['collega@bureau.nl', 'me@bureau.nl']
+    """
+    total = harvest.messages
+    if total < OWNER_MIN_MESSAGES:
+        return set()
+    need = max(OWNER_MIN_MESSAGES, OWNER_SHARE * total)
+    owners = {key for key, p in harvest.people.items() if len(p.in_messages) >= need}
+    if owners and owners == set(harvest.people):
+        return set()  # everyone qualifies: no owner can be told apart
+    by_domain: dict[str, list[Correspondent]] = {}
+    for key, person in harvest.people.items():
+        by_domain.setdefault(key.rsplit("@", 1)[1], []).append(person)
+    domains = {key.rsplit("@", 1)[1] for key in owners}
+    for domain, people in by_domain.items():
+        roles = set().union(*(p.roles for p in people))
+        messages = set().union(*(p.in_messages for p in people))
+        if len(messages) >= need and roles & {"from", "sender"} and roles & {"to", "cc"}:
+            domains.add(domain)
+    domains = {d for d in domains if d not in PUBLIC_MAIL_DOMAINS and not _RESERVED_DOMAIN.search(d)}
+    own = owners | {key for d in domains for key in (p.email.lower() for p in by_domain[d])}
+    if own == set(harvest.people):
+        return set()
+    return own
+
+
 def _table(path: Path, harvest: Harvest) -> RawTable:
     records = list(harvest.extra_records)
+    own = own_addresses(harvest)
+    for key in own:
+        del harvest.people[key]
     for person in harvest.people.values():
         records.append({
             "full_name": _display_name(person.name, person.email), "email": person.email,
@@ -300,9 +359,9 @@ def _table(path: Path, harvest: Harvest) -> RawTable:
         })
     rows = list(range(1, len(records) + 1))
     notes = {"messages": harvest.messages, "correspondents": len(harvest.people),
-             "senders_skipped": len(harvest.skipped)}
-    logger.info("%s: %d messages, %d correspondents, %d skipped", path, harvest.messages,
-                len(harvest.people), len(harvest.skipped))
+             "senders_skipped": len(harvest.skipped), "own_addresses_skipped": len(own)}
+    logger.info("%s: %d messages, %d correspondents, %d skipped, %d own addresses skipped", path,
+                harvest.messages, len(harvest.people), len(harvest.skipped), len(own))
     for i, q in enumerate(harvest.quarantine, start=len(records) + 1):
         q["source_row"] = i  # quarantined items are numbered after the correspondents
     return contact_table(records, rows, str(path), quarantine=harvest.quarantine,
