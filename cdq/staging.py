@@ -166,8 +166,9 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
 
 
 def _default_source(raw: RawTable) -> str:
-    stem = Path(str(raw.source_file)).name if "://" not in str(raw.source_file) else str(raw.table or "sql")
-    stem = Path(stem).stem if "://" not in str(raw.source_file) else stem
+    if "://" in str(raw.source_file):  # a database table: the table is the source
+        return str(raw.table or "sql")
+    stem = Path(Path(str(raw.source_file)).name).stem
     return f"{stem}:{raw.table}" if raw.table else stem
 
 

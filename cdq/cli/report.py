@@ -80,10 +80,19 @@ def line(text: str) -> None:
     console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
+def _short(location: str) -> str:
+    """A file's name (a database URL without its folder), so the table fits a terminal."""
+    text = str(location)
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        return f"{scheme}://…/{rest.rsplit('/', 1)[-1]}" if "/" in rest else text
+    return text.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def import_summary(result) -> None:
     """Per-table accounting of an import."""
     rows = [
-        {"source": t["source"], "file": t["file"], "table": t["table"] or "", "rows in": t["rows_in"],
+        {"source": t["source"], "file": _short(t["file"]), "rows in": t["rows_in"],
          "staged": t["staged"], "quarantined": t["quarantined"]}
         for t in result.tables
     ]
