@@ -451,3 +451,51 @@ def test_cli_rejects_garbage_with_exit_2(tmp_path):
     assert result.exit_code == 2
     assert "binary data, not delimited text" in result.output
     assert "Traceback" not in result.output
+
+
+# --- Google Contacts ' ::: ' multi-values --------------------------------------------------------------
+
+
+def test_google_multi_values_are_split_in_the_fixture():
+    [table] = read_delimited(FIXTURES / "google_contacts.csv")
+    frame = table.frame
+    assert not frame["Phone 1 - Value"].fillna("").str.contains(":::").any()
+    row = frame[frame["Phone 1 - Value"] == "0657909075"].iloc[0]
+    assert row["other_phones"] == "mobile:0507615952"
+    second = frame[frame["Phone 1 - Value"] == "0647436121"].iloc[0]  # Phone 2 (Home) goes to the others too
+    assert second["other_phones"] == "home:0306027478"
+    assert table.premapped["other_phones"] == "other_phones" and "Phone 2 - Value" not in table.premapped
+    staged = stage(table)[0]
+    assert set(staged.loc[staged["phone"] == "0657909075", "other_phones"]) == {"mobile:0507615952"}
+
+
+@pytest.mark.parametrize(
+    "cells, expected",
+    [
+        (
+            {"E-mail 1 - Label": "* Home ::: Work", "E-mail 1 - Value": "a@x.nl ::: b@y.nl"},
+            {"E-mail 1 - Value": "a@x.nl", "other_emails": "work:b@y.nl"},
+        ),
+        (
+            {"Phone 1 - Label": "Mobile", "Phone 1 - Value": "06 1 ::: 06 2 ::: 050 3",
+             "Phone 2 - Label": "Work", "Phone 2 - Value": "010 4 ::: 010 5"},
+            {"Phone 1 - Value": "06 1", "other_phones": "mobile:06 2; mobile:050 3; work:010 4; work:010 5"},
+        ),
+        (
+            {"Address 1 - Label": "Home ::: Work", "Address 1 - Formatted": "Laan 1\n1234 AB Ede ::: Weg 2\nEpe",
+             "Address 1 - Street": "Laan 1 ::: Weg 2", "Address 1 - City": "Ede ::: Epe",
+             "Address 1 - Postal Code": "1234 AB ::: "},
+            {"Address 1 - Street": "Laan 1", "Address 1 - City": "Ede", "Address 1 - Postal Code": "1234 AB",
+             "Address 1 - Formatted": "Laan 1\n1234 AB Ede", "other_addresses": "work: Weg 2, Epe"},
+        ),
+        (
+            {"Phone 1 - Label": "Mobile", "Phone 1 - Value": "0612345678"},
+            {"Phone 1 - Value": "0612345678", "other_phones": None},
+        ),
+    ],
+)
+def test_google_multi_values(cells, expected):
+    from cdq.importers.contacts_csv import google_multi_values
+
+    out = google_multi_values(pd.DataFrame({k: [v] for k, v in cells.items()}, dtype="object"))
+    assert {k: out.loc[0, k] for k in expected} == expected

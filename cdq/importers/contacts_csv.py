@@ -7,7 +7,17 @@ These exports have fixed, well-known headers, so the adapter decides their mappi
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
+
 from cdq.headers import header_key
+from cdq.importers._contact import Value
+
+#: Google Contacts puts several values in one cell, separated by this.
+GOOGLE_SEPARATOR = " ::: "
+_GOOGLE_COLUMN = re.compile(r"^(E-mail|Phone|Address) (\d+) - (.+)$", re.I)
+_ADDRESS_PARTS = ["street", "extended address", "po box", "postal code", "city", "region", "country"]
 
 #: layout -> (signature header keys, at least how many of them, [(canonical target, [header keys])]).
 LAYOUTS: dict[str, tuple[set[str], int, list[tuple[str, list[str]]]]] = {
@@ -35,9 +45,9 @@ LAYOUTS: dict[str, tuple[set[str], int, list[tuple[str, list[str]]]]] = {
             ("birth_date", ["birthday"]),
             ("company_name", ["organization1name", "organizationname"]),
             ("email", ["email1value"]),
-            ("other_emails", ["email2value"]),
+            ("other_emails", ["otheremails"]),  # added by google_multi_values
             ("phone", ["phone1value"]),
-            ("other_phones", ["phone2value"]),
+            ("other_phones", ["otherphones"]),
             ("street_and_number", ["address1street"]),
             ("address_line", ["address1formatted"]),
             ("postcode", ["address1postalcode"]),
@@ -178,3 +188,81 @@ def premap(headers: list[str]) -> tuple[dict[str, str], str | None]:
         if header is not None:
             chosen[header] = target
     return {h: chosen[h] for h in headers if h in chosen}, layout
+
+
+def google_multi_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """Split Google's `` ::: `` multi-values: the first stays, the rest go to ``other_*`` columns.
+
+    ``E-mail 1 - Value`` / ``Phone 1 - Value`` / the ``Address 1 - ...`` cells keep their first value;
+    their further values and every value of the ``E-mail 2+``, ``Phone 2+`` and ``Address 2+`` columns are
+    typed with their label (``mobile:06...``, like the vCard adapter) and ';'-joined in the new columns
+    ``other_emails`` / ``other_phones``, ``other_addresses`` (' | '-joined: addresses hold commas).
+
+    Examples:
+        >>> f = pd.DataFrame({"Phone 1 - Label": ["Mobile ::: Home"], "Phone 1 - Value": ["06 1 ::: 050 2"],
+        ...                   "Phone 2 - Label": ["Work"], "Phone 2 - Value": ["010 3"]})
+        >>> google_multi_values(f)[["Phone 1 - Value", "other_phones"]].values.tolist()
+        [['06 1', 'home:050 2; work:010 3']]
+    """
+    groups: dict[tuple[str, int], dict[str, str]] = {}
+    for header in frame.columns:
+        m = _GOOGLE_COLUMN.match(str(header))
+        if m:
+            kind = m.group(1).lower().replace("-", "")
+            groups.setdefault((kind, int(m.group(2))), {})[m.group(3).strip().lower()] = header
+    if not groups:
+        return frame
+    frame = frame.copy()
+    others: dict[str, list[list[str]]] = {k: [[] for _ in range(len(frame))] for k in ("email", "phone", "address")}
+    for (kind, number), parts in sorted(groups.items()):
+        label_col = parts.get("label") or parts.get("type")
+        labels = [_split(v) for v in frame[label_col]] if label_col else [[] for _ in range(len(frame))]
+        value_cols = [parts["value"]] if kind != "address" else [c for k, c in parts.items() if k not in ("label", "type")]
+        if not value_cols or value_cols == [None]:
+            continue
+        split = {c: [_split(v) for v in frame[c]] for c in value_cols}
+        keep_first = number == 1
+        if keep_first:
+            for c in value_cols:
+                frame[c] = [vals[0] if vals else None for vals in split[c]]
+        for i in range(len(frame)):
+            count = max(len(split[c][i]) for c in value_cols)
+            for j in range(1 if keep_first else 0, count):
+                label = _label(labels[i], j)
+                if kind == "address":
+                    text = _address_text({k: _at(split[parts[k]][i], j) for k in parts if parts[k] in split})
+                    if text:
+                        others["address"][i].append(f"{label}: {text}" if label else text)
+                else:
+                    value = _at(split[value_cols[0]][i], j)
+                    if value:
+                        others[kind][i].append(Value(value, (label,) if label else ()).typed())
+    for kind, column, sep in (("email", "other_emails", "; "), ("phone", "other_phones", "; "),
+                              ("address", "other_addresses", " | ")):
+        if any(kind == k for k, _ in groups) and column not in frame.columns:
+            frame[column] = pd.Series([sep.join(v) or None for v in others[kind]], index=frame.index, dtype="object")
+    return frame
+
+
+def _split(cell) -> list[str]:
+    if cell is None or (isinstance(cell, float) and pd.isna(cell)):
+        return []
+    return [part.strip() for part in str(cell).split(GOOGLE_SEPARATOR.strip())] if str(cell).strip() else []
+
+
+def _at(values: list[str], j: int) -> str:
+    return values[j] if j < len(values) else ""
+
+
+def _label(labels: list[str], j: int) -> str:
+    """The label of value ``j``; one label for several values applies to all. ``* Home`` -> ``home``."""
+    text = labels[j] if j < len(labels) else (labels[0] if len(labels) == 1 else "")
+    return text.lstrip("* ").strip().lower()
+
+
+def _address_text(parts: dict[str, str]) -> str:
+    """The formatted address on one line, else its parts joined with ', '."""
+    formatted = parts.get("formatted", "")
+    if formatted:
+        return ", ".join(line.strip() for line in formatted.splitlines() if line.strip())
+    return ", ".join(parts[k] for k in _ADDRESS_PARTS if parts.get(k))

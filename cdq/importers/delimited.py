@@ -375,9 +375,12 @@ def _build_table(
     rows, numbers, bad = _fit_rows(path, records, body_start, len(headers), sep, unbalanced)
     frame = text_frame(headers, rows)
     quarantine = quarantine_frame(bad)
-    from cdq.importers.contacts_csv import premap
+    from cdq.importers.contacts_csv import google_multi_values, premap
 
     premapped, layout = premap(headers)
+    if layout == "google":
+        frame = google_multi_values(frame)
+        premapped, layout = premap(list(frame.columns))
     if layout:
         notes["layout"] = layout
     logger.info(
