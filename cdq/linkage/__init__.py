@@ -160,11 +160,12 @@ def _train(prepared: pd.DataFrame, vectors: pd.DataFrame, veto: np.ndarray, n: i
     """
     levels = {c: s.levels(c) for c in s.all_comparisons}
     train = vectors[~veto] if (~veto).sum() >= 100 else vectors
-    model = train_em(train, _estimate_u(prepared, s), levels, max_iterations=s.em_max_iterations, fix_u=True,
-                     m_prior_strength=M_PRIOR_STRENGTH)
     all_pairs = max(n * (n - 1) / 2, 1)
-    start = float(np.clip(model.prior * len(train) / all_pairs, 1e-12, 0.5))
-    model.prior = prior_over_all_pairs(model, train, all_pairs, start)
+    # start: half the candidates are matches (an upper bound EM works down from)
+    start = float(np.clip(0.5 * len(train) / all_pairs, 1e-12, 0.5))
+    model = train_em(train, _estimate_u(prepared, s), levels, max_iterations=s.em_max_iterations, fix_u=True,
+                     m_prior_strength=M_PRIOR_STRENGTH, prior=start, all_pairs=all_pairs)
+    model.prior = prior_over_all_pairs(model, train, all_pairs, model.prior)
     return model
 
 

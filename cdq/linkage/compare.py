@@ -275,7 +275,7 @@ BUILTIN = {
     "house_number": lambda c, l, r: _with_bag(c, compare_simple(c, "house_number", l, r, top=1), l, r, 1),
     "street": lambda c, l, r: compare_simple(c, "street", l, r, top=2, similar=0.88),
     "city": lambda c, l, r: compare_simple(c, "city", l, r, top=2, similar=0.88),
-    "company": lambda c, l, r: compare_company(c, l, r),
+    "company": compare_company,
     "kvk": lambda c, l, r: compare_edit(c, "kvk", l, r, top=2),
 }
 

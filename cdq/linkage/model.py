@@ -144,12 +144,16 @@ def _monotone(m: np.ndarray, u: np.ndarray) -> list[float]:
 
 def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str, list[str]], *,
              max_iterations: int = 40, prior: float = 0.1, tolerance: float = 1e-5, fix_u: bool = False,
-             m_prior_strength: float = 0.0) -> FSModel:
+             m_prior_strength: float = 0.0, all_pairs: float | None = None) -> FSModel:
     """Estimate m, u and the prior by EM on candidate pairs, starting u from random pairs.
 
     With ``fix_u`` the u probabilities stay those of random pairs (the classic Fellegi-Sunter setting;
     the caller excludes known non-matches from ``vectors``); otherwise u is re-estimated on the candidates.
     ``m_prior_strength`` pseudo-matches pull m toward the default shape (most matches agree exactly).
+    ``all_pairs`` (with ``fix_u``): the vectors are the candidate pairs out of that many record pairs, and
+    the prior is the match share among ALL of them (pairs never compared are non-matches): with u from
+    random pairs, a prior among candidates calls nearly every candidate a match (same-name strangers
+    included) and m becomes the candidates' distribution instead of the matches'.
     """
     names = list(vectors.columns)
     patterns, counts = _patterns(vectors)
@@ -166,8 +170,11 @@ def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str,
             new_m = {n: _with_prior({n: new_m[n]}, present[n], m0, m_prior_strength)[n] for n in names}
         if not fix_u:
             u = level_distribution(pd.DataFrame(patterns, columns=names), n_levels, (1 - posterior) * counts, 0.01)
-        new_prior = float(np.clip((posterior * counts).sum() / counts.sum(), 1e-6, 1 - 1e-6))
-        change = max(abs(new_prior - prior), *(np.abs(np.subtract(new_m[n], m[n])).max() for n in names))
+        if all_pairs:
+            new_prior = float(np.clip((posterior * counts).sum() / all_pairs, 1e-12, 0.5))
+        else:
+            new_prior = float(np.clip((posterior * counts).sum() / counts.sum(), 1e-6, 1 - 1e-6))
+        change = max(abs(new_prior - prior) / (prior if all_pairs else 1.0), *(np.abs(np.subtract(new_m[n], m[n])).max() for n in names))
         m, prior = new_m, new_prior
         if change < tolerance:
             break
