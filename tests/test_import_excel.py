@@ -354,3 +354,34 @@ def test_phone_text_only_restores_certain_zeros(value, text):
 )
 def test_detect_header_row(rows, expected):
     assert detect_header_row(rows) == expected
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_formula_without_cached_value_keeps_its_text():
+    [table] = read_excel(FIXTURES / "adviseur_jansen.xlsx")
+    row = table.frame.iloc[table.rows.index(40)]
+    assert row["Opmerking"] == '=HYPERLINK("http://voorbeeld.invalid","klik")'
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("=HYPERLINK(\"https://x.invalid\",\"a & b\")", "=HYPERLINK(\"https://x.invalid\",\"a & b\")"),
+        ("=1+1", "=1+1"),  # openpyxl writes no cached value: the formula text, not an empty cell
+        ("gewone tekst", "gewone tekst"),
+        (None, None),
+    ],
+)
+def test_formula_cells_written_without_cache(tmp_path, cell, expected):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["Naam", "Opmerking", "Extra"])
+    ws.append(["Jan", cell, "x"])
+    ws["E5"] = "=A2"  # a formula in an otherwise empty row is read as well
+    path = tmp_path / "f.xlsx"
+    book.save(path)
+    [table] = read_excel(path)
+    assert table.frame.loc[0, "Opmerking"] == expected
+    assert table.rows[-1] == 5

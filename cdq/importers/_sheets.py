@@ -15,9 +15,13 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax.saxutils import unescape
 
 from cdq.errors import InputError
 
+_FORMULA = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?>(.*?)</(?:\w+:)?f>", re.S)
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 
 
@@ -49,7 +53,11 @@ def _column_number(letters: bytes) -> int:
 
 
 def read_xlsx(path: Path, wanted: str | None) -> Iterator[Sheet]:
-    """Sheets of an .xlsx/.xlsm via openpyxl in read-only mode (cached formula values, not formulas)."""
+    """Sheets of an .xlsx/.xlsm via openpyxl in read-only mode.
+
+    Formula cells give their cached value; a formula without one (a workbook written by a program, never
+    recalculated by Excel) gives its formula text, ``=HYPERLINK(...)``, rather than an empty cell.
+    """
     import openpyxl
 
     try:
@@ -68,12 +76,19 @@ def read_xlsx(path: Path, wanted: str | None) -> Iterator[Sheet]:
                 continue
             if getattr(ws, "reset_dimensions", None):
                 ws.reset_dimensions()  # Gnumeric writes A1:XFD1048576; trust the cells, not the claim
+            xml = _sheet_xml(ws)
+            formulas = _uncached_formulas(xml)
             rows = []
             for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                values = _trimmed(list(values))
+                values = list(values)
+                for column, text in formulas.get(number, ()):
+                    values.extend([None] * (column - len(values)))
+                    if _blank(values[column - 1]):
+                        values[column - 1] = text
+                values = _trimmed(values)
                 if values and not all(_blank(v) for v in values):
                     rows.append((number, values))
-            yield Sheet(ws.title, rows, _xlsx_merged(ws))
+            yield Sheet(ws.title, rows, _xlsx_merged(xml))
     except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as e:
         raise InputError(
             path,
@@ -84,13 +99,47 @@ def read_xlsx(path: Path, wanted: str | None) -> Iterator[Sheet]:
         book.close()
 
 
-def _xlsx_merged(ws) -> list[tuple[int, int, int, int]]:
-    """Merged ranges from the sheet XML (read-only worksheets do not parse them)."""
+def _sheet_xml(ws) -> bytes:
+    """The worksheet's XML (read once for merged ranges and formulas; read-only sheets parse neither)."""
     source = ws._get_source()
     try:
-        data = source.read()
+        return source.read()
     finally:
         source.close()
+
+
+def _uncached_formulas(data: bytes) -> dict[int, list[tuple[int, str]]]:
+    """``row -> [(column, '=FORMULA')]`` for formula cells that have no cached value.
+
+    A workbook without formulas costs one ``find``; shared formulas without text are left out.
+
+    Examples:
+        >>> _uncached_formulas(b'<c r="R40"><f>HYPERLINK("x","&amp;")</f><v /></c><c r="A1"><f>1+1</f><v>2</v></c>')
+        {40: [(18, '=HYPERLINK("x","&")')]}
+    """
+    found: dict[int, list[tuple[int, str]]] = {}
+    if b"<f" not in data and b":f" not in data:
+        return found
+    for m in _FORMULA.finditer(data):
+        start = max(data.rfind(b"<c ", 0, m.start()), data.rfind(b":c ", 0, m.start()))
+        end = data.find(b"</", m.end())
+        cell_end = data.find(b"c>", end)
+        if start < 0 or end < 0:
+            continue
+        ref = _CELL_REF.search(data, start, m.start())
+        text = m.group(1)
+        if ref is None or not text:
+            continue
+        value = _VALUE.search(data[m.end() : cell_end])
+        if value and value.group(1).strip():
+            continue  # Excel cached a value: openpyxl already gave it
+        formula = unescape(text.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"})
+        found.setdefault(int(ref.group(2)), []).append((_column_number(ref.group(1)), "=" + formula))
+    return found
+
+
+def _xlsx_merged(data: bytes) -> list[tuple[int, int, int, int]]:
+    """Merged ranges from the sheet XML."""
     ranges = []
     for c1, r1, c2, r2 in _MERGE.findall(data):
         ranges.append((int(r1), int(r2 or r1), _column_number(c1), _column_number(c2 or c1)))
