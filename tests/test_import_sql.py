@@ -75,6 +75,28 @@ def test_bad_requests(sqlite_url, tmp_path, url, error, match):
         read_sql(url.format(tmp=tmp_path))
 
 
+@pytest.mark.parametrize("name", ["nofile.sqlite", "missing/dir/x.db"])
+def test_missing_sqlite_file_is_not_created(tmp_path, name):
+    path = tmp_path / name
+    with pytest.raises(InputError, match="database file not found"):
+        read_sql(f"sqlite:///{path}?table=x")
+    assert not path.exists()
+
+
+def test_cli_missing_sqlite_file_exits_2(tmp_path):
+    from cdq.cli.main import app
+
+    path = tmp_path / "nofile.sqlite"
+    result = CliRunner().invoke(app, ["import", f"sqlite:///{path}?table=x", "--out", str(tmp_path / "o.csv")])
+    assert result.exit_code == 2 and "database file not found" in result.output
+    assert "Traceback" not in result.output and not path.exists()
+
+
+def test_sqlite_in_memory_is_not_a_missing_file():
+    with pytest.raises(InputError, match=r"no table 'x'; tables: \(none\)"):
+        read_sql("sqlite://?table=x")
+
+
 def test_staging_maps_headers_and_source_key(sqlite_url):
     result = import_inputs([sqlite_url + "?table=klanten"])
     staged = result.staging

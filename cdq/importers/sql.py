@@ -51,6 +51,7 @@ def read_sql(url: str, *, table: str | None = None, query: str | None = None, **
     table, query = table or url_table, query or url_query
     if not table and not query:
         raise UsageError(f"{_safe(engine_url)}: say what to read, e.g. ?table=klanten or ?query=SELECT ...")
+    _check_sqlite_file(engine_url)
     try:
         engine = sa.create_engine(engine_url)
     except Exception as e:  # noqa: BLE001 - bad URLs and missing drivers raise many kinds
@@ -68,6 +69,33 @@ def read_sql(url: str, *, table: str | None = None, query: str | None = None, **
     logger.info("%s: %d rows, %d columns", table or "query", len(frame), len(frame.columns))
     return [RawTable(frame=_as_text(frame), rows=list(range(1, len(frame) + 1)), source_file=_safe(engine_url),
                      table=table or "query", notes={"columns": len(frame.columns)})]
+
+
+def _check_sqlite_file(url: str) -> None:
+    """An SQLite URL must name an existing file: connecting would create an empty database there.
+
+    Examples:
+        >>> _check_sqlite_file("sqlite://")  # in memory
+        >>> _check_sqlite_file("sqlite:////nonexistent/x.sqlite")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        cdq.errors.InputError: sqlite:////nonexistent/x.sqlite: database file not found ...
+    """
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.make_url(url)
+    except Exception:  # noqa: BLE001 - create_engine reports a bad URL with its own message
+        return
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    if database.startswith("file:") or parsed.query.get("uri"):
+        return  # SQLite URI filenames (mode=memory, mode=ro) decide for themselves
+    if not Path(database).is_file():
+        raise InputError(_safe(url), f"database file not found ({database})",
+                         hint="check the path; sqlite:////absolute/path.db has four slashes")
 
 
 def _read(conn, sa, table: str | None, query: str | None, url: str) -> pd.DataFrame:
