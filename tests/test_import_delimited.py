@@ -499,3 +499,22 @@ def test_google_multi_values(cells, expected):
 
     out = google_multi_values(pd.DataFrame({k: [v] for k, v in cells.items()}, dtype="object"))
     assert {k: out.loc[0, k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("rows", [[4.0, 5.0], [4, None], ["4", "5"]])
+def test_raw_table_quarantine_rows_are_integers(rows):
+    from cdq.importers._tabular import quarantine_frame
+    from cdq.importers.base import RawTable
+
+    q = quarantine_frame([{"source_row": r, "reason_code": "ROW_TOO_MANY_FIELDS"} for r in rows])
+    table = RawTable(frame=pd.DataFrame(), rows=[], source_file="x.csv", quarantine=q.astype({"source_row": object}))
+    assert str(table.quarantine["source_row"].dtype) == "Int64"
+    assert table.quarantine["source_row"].tolist()[0] == 4
+
+
+def test_cli_quarantine_file_has_integer_row_numbers(tmp_path):
+    out = tmp_path / "x.csv"
+    result = CliRunner().invoke(app, ["import", str(FIXTURES / "broken" / "ragged_rows.csv"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    q = pd.read_csv(tmp_path / "x.quarantine.csv", dtype=str, keep_default_na=False)
+    assert q["source_row"].tolist() == ["4", "5"]

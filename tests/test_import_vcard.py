@@ -206,3 +206,18 @@ def test_cli_rejects_non_vcard(tmp_path):
     result = CliRunner().invoke(app, ["import", str(f), "--out", str(tmp_path / "o.csv")])
     assert result.exit_code == 2
     assert "no vCard found" in result.output
+
+
+def test_quarantine_source_row_is_an_integer(tmp_path):
+    """vCard and mailbox quarantines (built by contact_table) carry integer row numbers, never 2.0."""
+    table = read_vcard(DATA / "broken_card_in_middle.vcf")[0]
+    assert str(table.quarantine["source_row"].dtype) == "Int64"
+    from cdq.cli.main import app
+
+    out = tmp_path / "o.csv"
+    result = CliRunner().invoke(app, ["import", str(DATA / "broken_card_in_middle.vcf"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    rows = pd.read_csv(tmp_path / "o.quarantine.csv", dtype=str, keep_default_na=False)["source_row"].tolist()
+    assert rows and all(r.isdigit() for r in rows)

@@ -54,7 +54,8 @@ def generated_headers(n: int) -> list[str]:
 
 def quarantine_frame(records: list[dict]) -> pd.DataFrame:
     """A quarantine frame (:data:`cdq.columns.QUARANTINE`) from dicts holding some of its keys."""
-    return pd.DataFrame([{c: r.get(c) for c in QUARANTINE} for r in records], columns=QUARANTINE)
+    frame = pd.DataFrame([{c: r.get(c) for c in QUARANTINE} for r in records], columns=QUARANTINE)
+    return frame.astype({"source_row": "Int64"})
 
 
 def text_frame(headers: list[str], rows: list[list[object]]) -> pd.DataFrame:
