@@ -146,6 +146,22 @@ def compare_surname(cols: Columns, l, r) -> np.ndarray:
                             (present & (jw >= 0.8), 1)])
 
 
+def _digit_differences(y, m, d, li, ri) -> np.ndarray:
+    """Number of differing digits between two YYYY-MM-DD dates (position by position).
+
+    Examples:
+        >>> y, m, d = np.array([1980, 1908]), np.array([2, 12]), np.array([1, 10])
+        >>> _digit_differences(y, m, d, np.array([0]), np.array([1])).tolist()
+        [5]
+    """
+    out = np.zeros(len(li), dtype=np.int8)
+    for part, width in ((y, 4), (m, 2), (d, 2)):
+        a, b = part[li], part[ri]
+        for k in range(width):
+            out += ((a // 10 ** k) % 10 != (b // 10 ** k) % 10).astype(np.int8)
+    return out
+
+
 def compare_birth_date(cols: Columns, l, r) -> np.ndarray:
     levels, exact, present = _base(cols, "birth_date", l, r)
     rest = present & ~exact
@@ -155,7 +171,11 @@ def compare_birth_date(cols: Columns, l, r) -> np.ndarray:
     same_year = y[li] == y[ri]
     swapped = same_year & (m[li] == d[ri]) & (d[li] == m[ri])
     same_md = (m[li] == m[ri]) & (d[li] == d[ri])
-    lev = _lev(cols, "birth_date", l, r, rest)[idx]
+    # an edit fixes at most two differing digits (a transposition): beyond 4 the distance exceeds 2,
+    # so the string distance is only computed where the cheap digit count allows 1 or 2
+    close = np.zeros(len(l), dtype=bool)
+    close[idx] = _digit_differences(y, m, d, li, ri) <= 4
+    lev = _lev(cols, "birth_date", l, r, close)[idx]
     sub = np.zeros(len(idx), dtype=np.int8)
     # the same birthday in a year that differs in one digit is a typo; in a year that differs in two or
     # more digits (1961 / 1947) it is a different person who shares a birthday, as 1 in 365 strangers do
@@ -207,13 +227,13 @@ def compare_email(cols: Columns, l, r) -> np.ndarray:
         exact, present = exact & ~shared, present & ~shared
     local = cols.codes("email_local")
     same_local = present & (local[l] == local[r])
-    jw = _jw(cols, "email_local", l, r, present & ~exact & ~same_local)
-    levels = _select(levels, [(exact, 3), (same_local, 2), (present & (jw >= 0.88), 1)])
     # local parts are mostly made of the name ("jan.jansen@"): two people of one name at two providers
-    # agree on them as often as one person does, so where the names agree they add nothing
+    # agree on them as often as one person does, so where the names agree only the whole address counts
     first, last = cols.codes("first_initial"), cols.codes("surname_phonetic")
     named = (first[l] >= 0) & (first[l] == first[r]) & (last[l] >= 0) & (last[l] == last[r])
-    levels[named & ((levels == 1) | (levels == 2))] = -1
+    jw = _jw(cols, "email_local", l, r, present & ~exact & ~same_local & ~named)
+    levels = _select(levels, [(exact, 3), (same_local, 2), (present & (jw >= 0.88), 1)])
+    levels[named & present & ~exact] = -1
     return levels
 
 
@@ -251,8 +271,9 @@ def compare_address(cols: Columns, l, r) -> np.ndarray:
     unknown = lambda c: (c[l] < 0) | (c[r] < 0)  # noqa: E731
     same_pc, same_hn, same_st, same_city = same(pc), same(hn), same(st), same(city)
     city_ok = same_city | unknown(city)
-    pc_edit = _lev(cols, "postcode", l, r, both(pc) & ~same_pc) <= 1
-    st_sim = _jw(cols, "street", l, r, both(st) & ~same_st) >= 0.9
+    # a near postcode or street only counts with the same house number: compare strings only there
+    pc_edit = _lev(cols, "postcode", l, r, same_hn & both(pc) & ~same_pc) <= 1
+    st_sim = _jw(cols, "street", l, r, same_hn & city_ok & both(st) & ~same_st) >= 0.9
     pc4 = cols.prefix_codes("postcode", 4)
     pc_area = both(pc) & ~same_pc & (pc4[l] == pc4[r])
     bag = cols.codes("bag_address_id")
