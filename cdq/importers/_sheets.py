@@ -114,7 +114,8 @@ def _uncached_formulas(data: bytes) -> dict[int, list[tuple[int, str]]]:
     A workbook without formulas costs one ``find``; shared formulas without text are left out.
 
     Examples:
-        >>> _uncached_formulas(b'<c r="R40"><f>HYPERLINK("x","&amp;")</f><v /></c><c r="A1"><f>1+1</f><v>2</v></c>')
+        >>> xml = b'<c r="R40"><f>HYPERLINK("x","&amp;")</f><v /></c><c r="A1"><f>1+1</f><v>2</v></c>'
+        >>> _uncached_formulas(xml)
         {40: [(18, '=HYPERLINK("x","&")')]}
     """
     found: dict[int, list[tuple[int, str]]] = {}

@@ -43,7 +43,7 @@ class RawTable:
 
     def __post_init__(self) -> None:
         if "source_row" in self.quarantine.columns:
-            # row numbers are integers in every adapter's quarantine (a float 4.0 reads as a broken row number)
+            # row numbers are integers in every adapter's quarantine (4.0 reads as a broken row number)
             rows = pd.to_numeric(self.quarantine["source_row"], errors="coerce").round().astype("Int64")
             self.quarantine = self.quarantine.assign(source_row=rows)
         if self.rows_in is None:

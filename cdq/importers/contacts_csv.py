@@ -213,12 +213,17 @@ def google_multi_values(frame: pd.DataFrame) -> pd.DataFrame:
     if not groups:
         return frame
     frame = frame.copy()
-    others: dict[str, list[list[str]]] = {k: [[] for _ in range(len(frame))] for k in ("email", "phone", "address")}
+    others: dict[str, list[list[str]]] = {
+        k: [[] for _ in range(len(frame))] for k in ("email", "phone", "address")
+    }
     for (kind, number), parts in sorted(groups.items()):
         label_col = parts.get("label") or parts.get("type")
         labels = [_split(v) for v in frame[label_col]] if label_col else [[] for _ in range(len(frame))]
-        value_cols = [parts["value"]] if kind != "address" else [c for k, c in parts.items() if k not in ("label", "type")]
-        if not value_cols or value_cols == [None]:
+        if kind == "address":
+            value_cols = [c for k, c in parts.items() if k not in ("label", "type")]
+        else:
+            value_cols = [parts["value"]] if "value" in parts else []
+        if not value_cols:
             continue
         split = {c: [_split(v) for v in frame[c]] for c in value_cols}
         keep_first = number == 1
@@ -240,7 +245,8 @@ def google_multi_values(frame: pd.DataFrame) -> pd.DataFrame:
     for kind, column, sep in (("email", "other_emails", "; "), ("phone", "other_phones", "; "),
                               ("address", "other_addresses", " | ")):
         if any(kind == k for k, _ in groups) and column not in frame.columns:
-            frame[column] = pd.Series([sep.join(v) or None for v in others[kind]], index=frame.index, dtype="object")
+            joined = [sep.join(v) or None for v in others[kind]]
+            frame[column] = pd.Series(joined, index=frame.index, dtype="object")
     return frame
 
 
