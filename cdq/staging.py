@@ -182,7 +182,7 @@ def _quarantine_unusable(staging: pd.DataFrame, raw: RawTable, source: str,
     quarantine = pd.DataFrame({
         "source": source,
         "source_file": str(raw.source_file),
-        "source_row": rejected["source_row"].tolist(),
+        "source_row": pd.array(rejected["source_row"].tolist(), dtype="Int64"),
         "column": None,
         "reason_code": "NO_USABLE_FIELDS",
         "detail": "no name, company, e-mail, phone or address in this row",
@@ -197,7 +197,7 @@ def _unrecognised_table(raw: RawTable, source: str, error: InputError) -> tuple[
     logger.warning("%s: table %s has no customer columns; its %d rows are quarantined",
                    raw.source_file, raw.table, len(raw.frame))
     quarantine = pd.DataFrame({
-        "source": source, "source_file": str(raw.source_file), "source_row": list(raw.rows),
+        "source": source, "source_file": str(raw.source_file), "source_row": pd.array(list(raw.rows), dtype="Int64"),
         "column": None, "reason_code": "TABLE_NOT_RECOGNISED",
         "detail": f"sheet/table {raw.table!r}: {error.problem}",
         "raw": [_raw_text(r) for r in raw.frame.itertuples(index=False)],
