@@ -189,7 +189,7 @@ def _quarantine_unusable(staging: pd.DataFrame, raw: RawTable, source: str,
         "raw": [_raw_text(r) for r in rejected.filter(like=RAW_PREFIX).itertuples(index=False)],
     }, columns=QUARANTINE)
     adapter_q = raw.quarantine.assign(source=source) if len(raw.quarantine) else empty_quarantine()
-    return staging[usable].reset_index(drop=True), pd.concat([adapter_q, quarantine], ignore_index=True)
+    return staging[usable].reset_index(drop=True), _stack_quarantine([adapter_q, quarantine])
 
 
 def _unrecognised_table(raw: RawTable, source: str, error: InputError) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -203,7 +203,13 @@ def _unrecognised_table(raw: RawTable, source: str, error: InputError) -> tuple[
         "raw": [_raw_text(r) for r in raw.frame.itertuples(index=False)],
     }, columns=QUARANTINE)
     adapter_q = raw.quarantine.assign(source=source) if len(raw.quarantine) else empty_quarantine()
-    return pd.DataFrame(columns=CANONICAL), pd.concat([adapter_q, quarantine], ignore_index=True)
+    return pd.DataFrame(columns=CANONICAL), _stack_quarantine([adapter_q, quarantine])
+
+
+def _stack_quarantine(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate quarantine frames, skipping empty ones (they would decide the column dtypes)."""
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else empty_quarantine()
 
 
 def _raw_text(values) -> str:
@@ -259,5 +265,5 @@ def import_inputs(
         if progress:
             progress(i, len(paths))
     staging = pd.concat(stagings, ignore_index=True) if stagings else pd.DataFrame(columns=CANONICAL)
-    quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else empty_quarantine()
+    quarantine = _stack_quarantine(quarantines)
     return ImportResult(staging, quarantine, tables)
