@@ -35,6 +35,10 @@ def register(app: typer.Typer) -> None:
         from cdq.headers import load_mapping
 
         refuse_overwriting_inputs(out, [input_path])
+        if not input_path.exists():
+            from cdq.errors import InputError
+
+            raise InputError(input_path, "file not found", hint="check the path")
         with AddressStore.open(reference) as store, report.progress_bar("completing addresses"):
             result = complete_file(input_path, store, mapping=load_mapping(mapping) if mapping else None)
         write_table(result.frame, out)
