@@ -19,6 +19,18 @@ logger = logging.getLogger(__name__)
 CHUNK = 1_000_000
 
 
+def _distinct_codes(series: pd.Series, fn) -> np.ndarray:
+    """Factorized codes (-1 = missing) of a vectorised string function applied to the distinct values only.
+
+    Examples:
+        >>> _distinct_codes(pd.Series(["ab", None, "ac", "bd"]), lambda s: s.str[:1]).tolist()
+        [0, -1, 0, 1]
+    """
+    codes, uniques = pd.factorize(series)
+    derived = pd.factorize(fn(pd.Series(uniques, dtype="object")))[0]
+    return np.r_[derived, -1][codes].astype(np.int64)
+
+
 class Columns:
     """Per-column arrays of a prepared frame: factorized codes (-1 = missing) and text."""
 
@@ -39,9 +51,10 @@ class Columns:
     def date_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Birth year, month and day per record as integers (-1 where missing), computed once."""
         if "_date" not in self._codes:
-            d = self.prepared["birth_date"]
-            parts = [pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32)
-                     for a, b in ((0, 4), (5, 7), (8, 10))]
+            codes, uniques = pd.factorize(self.prepared["birth_date"])
+            d = pd.Series(uniques, dtype="object")
+            parts = [np.r_[pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32), -1][codes]
+                     for a, b in ((0, 4), (5, 7), (8, 10))]  # per distinct date; code -1 takes the last slot
             self._codes["_date"] = parts
         return self._codes["_date"]
 
@@ -49,14 +62,14 @@ class Columns:
         """Factorized first ``k`` characters of a column (-1 = missing), e.g. the 4 digits of a postcode."""
         key = f"_{column}_{k}"
         if key not in self._codes:
-            self._codes[key] = pd.factorize(self.prepared[column].str[:k])[0].astype(np.int64)
+            self._codes[key] = _distinct_codes(self.prepared[column], lambda s: s.str[:k])
         return self._codes[key]
 
     def suffix_codes(self, column: str) -> np.ndarray:
         """Factorized last character of a column (-1 = missing)."""
         key = f"_{column}_last"
         if key not in self._codes:
-            self._codes[key] = pd.factorize(self.prepared[column].str[-1:])[0].astype(np.int64)
+            self._codes[key] = _distinct_codes(self.prepared[column], lambda s: s.str[-1:])
         return self._codes[key]
 
     def text(self, column: str) -> np.ndarray:

@@ -207,19 +207,34 @@ def _distinct(series: pd.Series, fn: Callable) -> pd.Series:
     return pd.Series(results[codes], dtype="object")
 
 
+def _distinct_vec(series: pd.Series, fn: Callable) -> pd.Series:
+    """A vectorised Series -> Series function applied to the distinct values only, taken back by code.
+
+    Examples:
+        >>> _distinct_vec(pd.Series(["ab", None, "ab", "cd"]), lambda s: s.str[0]).tolist()
+        ['a', None, 'a', 'c']
+    """
+    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = fn(pd.Series(uniques, dtype="object")).astype("object").to_numpy()
+    results[-1] = None
+    out = results[codes]
+    out[pd.isna(out)] = None
+    return pd.Series(out, dtype="object")
+
+
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name].reset_index(drop=True)
     return pd.Series([None] * len(frame), dtype="object")
 
 
-def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     clean = _distinct(email, lambda v: (ascii_lower(v) or "").replace(" ", "") or None)
-    valid = clean.str.contains("@", na=False)
-    clean = clean.where(valid, None)
-    split = clean.str.rsplit("@", n=1)
-    local = split.str[0].str.replace(r"\+.*$", "", regex=True).str.replace(".", "", regex=False)
-    return clean, local.where(valid, None), split.str[1].where(valid, None)
+    clean = _distinct_vec(clean, lambda c: c.where(c.str.contains("@", na=False), None))
+    local = _distinct_vec(clean, lambda c: c.str.rsplit("@", n=1).str[0].str.replace(r"\+.*$", "", regex=True)
+                          .str.replace(".", "", regex=False))
+    return clean, local, _distinct_vec(clean, lambda c: c.str.rsplit("@", n=1).str[1])
 
 
 def _role_address(email: pd.Series, issues: pd.Series) -> pd.Series:
@@ -235,9 +250,9 @@ def _role_address(email: pd.Series, issues: pd.Series) -> pd.Series:
     from cdq.normalize.emails import reference
 
     roles = frozenset(reference()["role_local_parts"])
-    local = email.str.split("@", n=1).str[0]
-    flagged = issues.astype("object").fillna("").astype(str).str.contains("EMAIL_ROLE_ADDRESS", regex=False)
-    return (local.isin(roles) | flagged.to_numpy()) & email.notna()
+    role = _distinct_vec(email, lambda e: e.str.split("@", n=1).str[0].isin(roles)).to_numpy() == True  # noqa: E712
+    flagged = _distinct_vec(issues, lambda i: i.astype(str).str.contains("EMAIL_ROLE_ADDRESS", regex=False))
+    return pd.Series((role | (flagged.to_numpy() == True)) & email.notna().to_numpy())  # noqa: E712
 
 
 def kvk_key(value: object) -> str | None:
@@ -277,15 +292,15 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     out["first_name_phonetic"] = _distinct(out["first_name_nick"], dutch_phonetic)
     out["initials"] = _initials(frame)
     out["initials_given"] = _distinct(_col(frame, "initials"), lambda v: initials_of(None, v))
-    out["first_initial"] = out["initials"].str[0]
+    out["first_initial"] = _distinct_vec(out["initials"], lambda s: s.str[0])
     last = _col(frame, "last_name")
     infix = _col(frame, "infix")
     full_last = (infix.fillna("") + " " + last.fillna("")).where(last.notna(), None)
     out["surname_core"] = _distinct(full_last, surname_core)
     out["surname_phonetic"] = _distinct(out["surname_core"], lambda v: dutch_phonetic(v.split()[0]))
     out["birth_date"] = _distinct(_col(frame, "birth_date"), birth_date)
-    out["birth_year"] = out["birth_date"].str[:4]
-    out["birth_month_day"] = out["birth_date"].str[5:]
+    out["birth_year"] = _distinct_vec(out["birth_date"], lambda s: s.str[:4])
+    out["birth_month_day"] = _distinct_vec(out["birth_date"], lambda s: s.str[5:])
     out["gender"] = _distinct(_col(frame, "gender"), _gender)
     out["email"], out["email_local"], out["email_domain"] = _email_parts(_col(frame, "email"))
     out["email_role"] = _role_address(out["email"], _col(frame, "issues")).to_numpy()
