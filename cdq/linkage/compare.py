@@ -45,8 +45,13 @@ class Columns:
         return self._codes[column]
 
     def spaced(self, column: str) -> np.ndarray:
-        """True where the value has more than one word (double surnames)."""
-        return self.prepared[column].str.contains(" ", na=False).to_numpy()
+        """True where the value has more than one word (double surnames); once per column, per distinct value."""
+        key = f"_{column}_spaced"
+        if key not in self._codes:
+            codes, uniques = pd.factorize(self.prepared[column])
+            spaced = pd.Series(uniques, dtype="object").str.contains(" ", na=False).to_numpy()
+            self._codes[key] = np.r_[spaced, False][codes]
+        return self._codes[key]
 
     def date_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Birth year, month and day per record as integers (-1 where missing), computed once."""
@@ -73,6 +78,10 @@ class Columns:
         return self._codes[key]
 
     def text(self, column: str) -> np.ndarray:
+        """Values as an object array ("" = missing); ``<column>_distinct``: the distinct values in code order."""
+        if column.endswith("_distinct") and column not in self._text:
+            base = column[: -len("_distinct")]
+            self._text[column] = pd.factorize(self.prepared[base])[1].astype(object)
         if column not in self._text:
             self._text[column] = self.prepared[column].fillna("").to_numpy(dtype=object)
         return self._text[column]
@@ -120,10 +129,15 @@ def _truncation(cols: Columns, l, r, mask: np.ndarray) -> np.ndarray:
     # a start needs the same first letter, an end the same last letter: skip the rest cheaply
     idx = np.flatnonzero(mask & ((first[l] == first[r]) | (last[l] == last[r])))
     if len(idx):
-        text = cols.text("first_name")
-        a, b = text[l[idx]], text[r[idx]]
-        out[idx] = [len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x) or x.endswith(y) or y.endswith(x))
-                    for x, y in zip(a.tolist(), b.tolist())]
+        # once per distinct pair of names (name pairs repeat a lot among millions of candidate pairs)
+        codes, names = cols.codes("first_name"), cols.text("first_name_distinct")
+        pair = codes[l[idx]] * (len(names) + 1) + codes[r[idx]]
+        which, uniques = pd.factorize(pair)
+        a, b = names[uniques // (len(names) + 1)], names[uniques % (len(names) + 1)]
+        hit = np.array([len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x) or x.endswith(y)
+                                                         or y.endswith(x)) for x, y in zip(a.tolist(), b.tolist())],
+                       dtype=bool)
+        out[idx] = hit[which]
     return out
 
 
