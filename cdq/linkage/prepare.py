@@ -230,11 +230,19 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    clean = _distinct(email, lambda v: (ascii_lower(v) or "").replace(" ", "") or None)
-    clean = _distinct_vec(clean, lambda c: c.where(c.str.contains("@", na=False), None))
-    local = _distinct_vec(clean, lambda c: c.str.rsplit("@", n=1).str[0].str.replace(r"\+.*$", "", regex=True)
-                          .str.replace(".", "", regex=False))
-    return clean, local, _distinct_vec(clean, lambda c: c.str.rsplit("@", n=1).str[1])
+    # every step on the distinct raw values, taken back to the rows once
+    codes, uniques = pd.factorize(email.astype("object"), use_na_sentinel=True)
+    clean = pd.Series([(ascii_lower(v) or "").replace(" ", "") or None for v in uniques], dtype="object")
+    clean = clean.where(clean.str.contains("@", na=False), None)
+    split = clean.str.rsplit("@", n=1)
+    local = split.str[0].str.replace(r"\+.*$", "", regex=True).str.replace(".", "", regex=False)
+
+    def back(values: pd.Series) -> pd.Series:
+        out = np.r_[values.astype("object").to_numpy(), None][codes]
+        out[pd.isna(out)] = None
+        return pd.Series(out, dtype="object")
+
+    return back(clean), back(local), back(split.str[1])
 
 
 def _role_address(email: pd.Series, issues: pd.Series) -> pd.Series:
