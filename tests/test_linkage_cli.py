@@ -66,3 +66,22 @@ def test_febrl3_f1_at_least_099(shared_data):
     scores, _ = run_cdq(data)
     assert scores["f1"] >= 0.99
     assert scores["records"] == 5000 and scores["missing_in_predicted"] == 0
+
+
+def test_same_personal_email_and_birth_date_link_despite_other_first_names() -> None:
+    """Fixture customers whose first names differ (Liesbeth / E.K., Leo / LLeonardus, a partner surname)
+    but who share a personal e-mail address and an exact birth date are one customer."""
+    from conftest import FIXTURES
+
+    from cdq.linkage import dedupe
+    from cdq.normalize import normalize
+    from cdq.staging import import_inputs
+
+    staged = import_inputs([FIXTURES / "adviseur_jansen.xlsx", FIXTURES / "backoffice_export.csv",
+                            FIXTURES / "contacts.vcf"]).staging
+    frame, _ = normalize(staged)
+    clusters = dedupe(frame).clusters.set_index("record_id")["cluster_id"]
+    for email in ("liesbeth.jansen@gmail.com", "vandenheuvel.leo@home.nl", "a.kuiper@outlook.com"):
+        ids = frame.loc[frame["email"] == email, "record_id"]
+        assert len(ids) >= 2, email
+        assert clusters[ids].nunique() == 1, email

@@ -83,6 +83,15 @@ def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> 
     return (codes[l] >= 0) & (codes[l] == codes[r])
 
 
+def _same_personal_email(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """The same e-mail address on both records, and not a role address (info@, administratie@)."""
+    same = _same(prepared, "email", l, r)
+    if "email_role" in prepared.columns:
+        role = prepared["email_role"].fillna(False).to_numpy(dtype=bool)
+        same &= ~role[l]
+    return same
+
+
 def _same_stem(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """First names that share their first three letters (walter / wally, thomas / tommie): a pet form is possible."""
     stem = pd.factorize(prepared["first_name"].where(prepared["first_name"].str.len() >= 3).str[:3])[0]
@@ -142,6 +151,10 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
                 # first names do not agree either
                 hit &= vectors["first_name"].to_numpy() < s.levels("first_name").index("very_similar")
             veto |= hit
+    if "first_name" in dict(s.cannot_link) or "gender" in dict(s.cannot_link):
+        # One personal e-mail address and one exact birth date name one person, whatever the first names
+        # say (a call name missing from the nickname table, a partner's surname, a typo): lift name vetoes.
+        veto &= ~(_same_personal_email(prepared, l, r) & _same(prepared, "birth_date", l, r))
     if s.cannot_link:
         veto |= _party_conflict(prepared, l, r, vectors, s)
     for extra in s.extras:
