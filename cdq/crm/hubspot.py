@@ -16,7 +16,7 @@ import pandas as pd
 
 from cdq.crm.http import CrmHttpError, HttpClient, error_text
 from cdq.crm.mapping import CrmMapping, Entity
-from cdq.crm.remote import RemoteCrmTarget
+from cdq.crm.remote import BatchPrimitives, RemoteCrmTarget
 from cdq.errors import UsageError
 
 BATCH = 100  # HubSpot's batch limit
@@ -32,7 +32,7 @@ MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
 }})
 
 
-class HubSpotTarget(RemoteCrmTarget):
+class HubSpotTarget(BatchPrimitives, RemoteCrmTarget):
     """HubSpot at ``base_url`` (``https://api.hubapi.com``); private-app token from ``CDQ_CRM_TOKEN``."""
 
     kind = "hubspot"
@@ -107,18 +107,7 @@ class HubSpotTarget(RemoteCrmTarget):
     def _reapply(self, entity: Entity, survivor: str, crm_id: str) -> None:
         pass  # HubSpot keeps the primary record's values
 
-    # batch adapters do not use the per-record primitives
-    def fetch(self, entity, crm_ids):  # pragma: no cover
-        raise NotImplementedError
 
-    def find(self, entity, golden):  # pragma: no cover
-        return None
 
-    def send_create(self, entity, key, values):  # pragma: no cover
-        raise NotImplementedError
 
-    def send_update(self, entity, crm_id, key, values):  # pragma: no cover
-        raise NotImplementedError
 
-    def to_columns(self, entity, record):  # pragma: no cover
-        raise NotImplementedError

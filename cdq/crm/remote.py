@@ -169,3 +169,29 @@ class RemoteCrmTarget(CrmTarget):
 
 def _strip_key(row: dict, entity: Entity) -> dict:
     return {k: v for k, v in row.items() if k not in (entity.key, entity.merged_into)}
+
+
+class BatchPrimitives:
+    """Mixin for batch adapters (HubSpot, Salesforce) that override ``read``/``create``/``update``/``merge``
+    wholesale: the per-record primitives of :class:`RemoteCrmTarget` are never called for them.
+
+    List it before :class:`RemoteCrmTarget` in the bases; an adapter overrides the ones it does use.
+    """
+
+    def fetch(self, entity, crm_ids):  # pragma: no cover - never called by a batch adapter
+        raise NotImplementedError
+
+    def find(self, entity, golden):  # pragma: no cover
+        return None
+
+    def send_create(self, entity, key, values):  # pragma: no cover
+        raise NotImplementedError
+
+    def send_update(self, entity, crm_id, key, values):  # pragma: no cover
+        raise NotImplementedError
+
+    def send_merge(self, entity, survivor_id, retired_id):  # pragma: no cover
+        raise NotImplementedError
+
+    def to_columns(self, entity, record):  # pragma: no cover
+        raise NotImplementedError

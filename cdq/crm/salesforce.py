@@ -41,7 +41,7 @@ import pandas as pd
 from cdq.crm.bottlecrm import address_line
 from cdq.crm.http import CrmHttpError, HttpClient, Response, backoff, error_text, retry_after
 from cdq.crm.mapping import CrmMapping, Entity
-from cdq.crm.remote import RemoteCrmTarget
+from cdq.crm.remote import BatchPrimitives, RemoteCrmTarget
 from cdq.errors import UsageError
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def to_csv(columns: list[str], rows: list[dict], blank: str = "") -> str:
     return out.getvalue()
 
 
-class SalesforceTarget(RemoteCrmTarget):
+class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
     """Salesforce at ``base_url`` (``https://MyDomain.my.salesforce.com``); OAuth access token from ``CDQ_CRM_TOKEN``."""
 
     kind = "salesforce"
@@ -292,18 +292,7 @@ class SalesforceTarget(RemoteCrmTarget):
                           for e in res.findall(f"{{{SOAP}}}errors")) or "merge refused"
                 for res in results]
 
-    # batch adapter: the per-record primitives of RemoteCrmTarget are not used
-    def fetch(self, entity, crm_ids):  # pragma: no cover
-        raise NotImplementedError
 
-    def find(self, entity, golden):  # pragma: no cover
-        return None
 
-    def send_create(self, entity, key, values):  # pragma: no cover
-        raise NotImplementedError
 
-    def send_update(self, entity, crm_id, key, values):  # pragma: no cover
-        raise NotImplementedError
 
-    def send_merge(self, entity, survivor_id, retired_id):  # pragma: no cover
-        raise NotImplementedError
