@@ -202,3 +202,48 @@ def test_killed_load_then_rerun_ends_in_the_same_state(env, tmp_path):
     assert len(api_list(api, "accounts")) == 1
     assert load_from_store(store, target_from_url(crm_url), full=True)[0].line() == \
         "loaded: 0 created, 0 updated, 0 merged, 31 unchanged"
+
+
+def test_cdq_demo_into_bottlecrm_loads_or_reports_every_golden_record_and_reruns_as_a_no_op(bottlecrm_org, tmp_path):
+    """The whole demo pipeline into the real BottleCRM (its CSV import path: > 20 new contacts).
+
+    BottleCRM refuses a second account with the same name (the demo has companies with several
+    locations) and a second contact with the same e-mail (a household sharing one address): those golden
+    records must be reported with the CRM's reason and kept for the next run; everything else is loaded,
+    and a rerun changes nothing.
+    """
+    import re
+
+    from typer.testing import CliRunner
+
+    from cdq.cli.main import app
+    from cdq.golden import golden_frame
+
+    url, token = bottlecrm_org
+    crm_url = f"bottlecrm+{url}"
+    loaded = re.compile(r"^loaded: (\d+) created, (\d+) updated, (\d+) merged, (\d+) unchanged$", re.M)
+    first = CliRunner().invoke(app, ["demo", "--workdir", str(tmp_path / "w"), "--crm", crm_url])
+    assert first.exit_code == 0, first.output
+    assert token not in first.output
+    created = int(loaded.findall(first.output)[-1][0])
+    store_url = f"sqlite:///{tmp_path / 'w' / 'golden.sqlite'}"  # remote CRM state lives beside the store
+    rejections = pd.read_sql("select entity, golden_id, action, reason from cdq_crm_rejection", store_url)
+    assert set(rejections["reason"].str.split(":").str[0]) <= {"name", "email"}
+    assert rejections["reason"].str.contains("already exists").all()
+    assert re.search(rf"^rejected: {len(rejections)} change", first.output, re.M)
+    golden = golden_frame(GoldenStore(store_url).changes_since(0, full=True).drop(columns=["seq"]))
+    golden = golden[golden["status"] == "active"]
+    assert created + rejections["golden_id"].nunique() == len(golden)
+    api = HttpClient(url, {"Authorization": f"Bearer {token}"})
+    contacts = {c["email"]: c for c in api_list(api, "contacts") if c.get("email")}
+    loaded_persons = golden[(golden["party_type"] != "organisation") & golden["email"].notna()
+                            & ~golden["golden_id"].isin(rejections["golden_id"])]
+    assert len(loaded_persons) > 50
+    for row in loaded_persons.to_dict("records"):
+        rec = contacts[row["email"]]
+        last = " ".join(filter(None, [row.get("infix"), row.get("last_name")]))
+        given = row.get("first_name") or row.get("initials") or ""  # the adapter sends initials without a first name
+        assert (rec["first_name"] or "", rec["last_name"] or "") == (given, last), row["email"]
+    second = CliRunner().invoke(app, ["demo", "--workdir", str(tmp_path / "w"), "--crm", crm_url])
+    assert second.exit_code == 0, second.output
+    assert loaded.findall(second.output)[-1] == ("0", "0", "0", str(created))
