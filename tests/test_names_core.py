@@ -140,7 +140,7 @@ def test_bad_yaml_value_names_key_and_line(tmp_path):
 
 
 def test_ngram_round_trip(tmp_path):
-    model = ngram.train([n for n in builtin().surnames][:400], order=3)
+    model = ngram.train(sorted(builtin().surnames), order=3)  # sorted: a set's order varies between runs
     path = model.save(tmp_path / "m.json.gz")
     again = ngram.load(path)
     assert again == model
