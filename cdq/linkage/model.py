@@ -190,8 +190,10 @@ def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str,
             u = level_distribution(pd.DataFrame(patterns, columns=names), n_levels, (1 - posterior) * counts, 0.01)
         if all_pairs:
             new_prior = float(np.clip((posterior * counts).sum() / all_pairs, 1e-12, 0.5))
-        else:
+        elif counts.sum() > 0:
             new_prior = float(np.clip((posterior * counts).sum() / counts.sum(), 1e-6, 1 - 1e-6))
+        else:  # no candidate pairs at all (a file of one or two records): nothing to learn
+            new_prior = prior
         change = max(abs(new_prior - prior) / (prior if all_pairs else 1.0), *(np.abs(np.subtract(new_m[n], m[n])).max() for n in names))
         m, prior = new_m, new_prior
         if change < tolerance:
