@@ -48,6 +48,9 @@ class InputSpec(BaseModel):
     mapping: str | None = None
     source: str | None = None
     sheet: str | None = None
+    #: The input is a full extract of its source: a record missing from it was deleted at the source
+    #: (soft-deleted in the golden store; see the deletion policy in ``cdq.golden``).
+    full_extract: bool = False
 
 
 class PipelineSpec(BaseModel):

@@ -42,6 +42,8 @@ def stage_import(ctx: RunContext) -> None:
             mapping = MappingFile(source=spec.source)
         options = {"sheet": spec.sheet} if spec.sheet else {}
         result = import_inputs([ctx.path(spec.path)], mapping=mapping, used_sources=used_sources, **options)
+        if spec.full_extract:
+            ctx.results.setdefault("full_sources", set()).update(t["source"] for t in result.tables)
         stagings.append(result.staging)
         quarantines.append(result.quarantine)
         tables.extend(result.tables)
@@ -129,6 +131,8 @@ def stage_linkage(ctx: RunContext) -> None:
     store = _store(ctx)
     status = batch_status(frame, store)
     stored = stored_records(store, exclude_refs=set(record_refs(frame)))
+    # A full extract is the whole truth of its source: its stored records missing from it were deleted.
+    stored = stored[~stored["source"].isin(ctx.results.get("full_sources", set()))]
     if (status == "new").all() and stored.empty:
         records, result = frame, dedupe(frame, progress=ctx.progress)
     else:
@@ -181,7 +185,7 @@ def stage_golden(ctx: RunContext) -> None:
     rules = load_rules()
     run_id = store.start_run(ctx.spec.name)
     result = merge_batch(ctx.frames["merge_input"], ctx.frames["clusters"], store, rules, run_id,
-                         pairs=ctx.frames["pairs"])
+                         pairs=ctx.frames["pairs"], full_sources=sorted(ctx.results.get("full_sources", ())))
     store.finish_run(run_id, counts=result.counts)
     ctx.results["golden"] = result
     ctx.results.setdefault("headline", {}).update({

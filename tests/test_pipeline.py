@@ -165,3 +165,25 @@ def test_nightly_on_postgresql_store_and_crm(tmp_path, pg_url) -> None:
         in_crm = sum(conn.execute(sa.text(f"select count(*) from {t}")).scalar() for t in ("contacts", "accounts"))
         golden = conn.execute(sa.text("select count(*) from golden_records where status = 'active'")).scalar()
     assert in_crm == golden == created
+
+
+def test_full_extract_soft_deletes_a_customer_missing_from_the_next_export(tmp_path) -> None:
+    export = tmp_path / "outlook_contacts.csv"
+    lines = (REPO / "fixtures" / "outlook_contacts.csv").read_bytes().split(b"\r\n")
+    export.write_bytes(b"\r\n".join(lines))
+    pipeline = tmp_path / "full.yaml"
+    pipeline.write_text(
+        f"name: full\ninputs:\n  - path: {export}\n    source: outlook\n    full_extract: true\n"
+        "store: 'sqlite:///{workdir}/golden.sqlite'\ncrm: 'sqlite:///{workdir}/crm.sqlite'\n"
+        "stages: [normalize, names, linkage, golden, load]\n", encoding="utf-8")
+    workdir = tmp_path / "w"
+    assert runner.invoke(app, ["run", str(pipeline), "--workdir", str(workdir)]).exit_code == 0
+    export.write_bytes(b"\r\n".join([lines[0], *lines[2:]]))  # the first contact was deleted in Outlook
+    second = runner.invoke(app, ["run", str(pipeline), "--workdir", str(workdir)])
+    assert second.exit_code == 0, second.output
+    created, updated, merged, _ = LOADED.findall(second.output)[-1]
+    assert (created, merged) == ("0", "0")
+    store = sa.create_engine(f"sqlite:///{workdir}/golden.sqlite")
+    with store.connect() as conn:
+        deleted_sources = conn.execute(sa.text("select count(*) from source_records where deleted_run is not null")).scalar()
+    assert deleted_sources == 1
