@@ -19,8 +19,9 @@ import json
 import re
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from crm_fakes import LocalFake
 
 API = "/api/data/v9.2"
 KEY = "cdq_goldenid"
@@ -34,8 +35,10 @@ def _strings(text: str) -> list[str]:
     return [m.replace("''", "'") for m in re.findall(r"'((?:[^']|'')*)'", text)]
 
 
-class FakeDynamics:
+class FakeDynamics(LocalFake):
     """``with FakeDynamics(token) as fake: fake.url`` — records in ``fake.records["contacts"|"accounts"][guid]``."""
+
+    methods = ("GET", "PATCH", "POST")
 
     def __init__(self, token: str, rate_limit_every: int = 0, rate_limit_max: int = 1, page_size: int = 3):
         self.token, self.rate_limit_every, self.rate_limit_max = token, rate_limit_every, rate_limit_max
@@ -44,40 +47,16 @@ class FakeDynamics:
         self.requests = self.rate_limited = 0
         self.log: list[tuple[str, str, dict]] = []  # (method, path, headers) of every request
         self.lock = threading.Lock()
-        fake = self
+        self.start_server()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _serve(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status, payload, headers = fake.handle(self.command, self.path, dict(self.headers), raw)
-                data = json.dumps(payload).encode() if payload is not None else b""
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                if data:
-                    self.send_header("Content-Type", "application/json; odata.metadata=minimal")
-                self.send_header("OData-Version", "4.0")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_PATCH = do_POST = _serve
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def respond(self, method: str, path: str, headers: dict, raw: bytes) -> tuple[int, bytes, dict]:
+        status, payload, extra = self.handle(method, path, headers, raw)
+        data = json.dumps(payload).encode() if payload is not None else b""
+        out = dict(extra)
+        if data:
+            out["Content-Type"] = "application/json; odata.metadata=minimal"
+        out["OData-Version"] = "4.0"
+        return status, data, out
 
     def active(self, entity_set: str) -> list[dict]:
         return [r for r in self.records[entity_set].values() if r["statecode"] == 0]

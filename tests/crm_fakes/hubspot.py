@@ -13,13 +13,16 @@ import itertools
 import json
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from crm_fakes import LocalFake
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class FakeHubSpot:
+class FakeHubSpot(LocalFake):
     """``with FakeHubSpot(token) as fake: fake.url`` — objects in ``fake.objects[type][id]``."""
+
+    methods = ("POST",)
 
     def __init__(self, token: str, rate_limit_every: int = 0):
         self.token, self.rate_limit_every = token, rate_limit_every
@@ -28,33 +31,11 @@ class FakeHubSpot:
         self.requests = 0
         self.rate_limited = 0
         self.lock = threading.Lock()
-        fake = self
+        self.start_server()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                status, payload, headers = fake.handle(self.path, self.headers.get("Authorization"), body)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                for k, v in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def respond(self, method: str, path: str, headers: dict, raw: bytes) -> tuple[int, bytes, dict]:
+        status, payload, extra = self.handle(path, headers.get("Authorization"), json.loads(raw or b"{}"))
+        return status, json.dumps(payload).encode(), {"Content-Type": "application/json", **extra}
 
     def handle(self, path: str, auth: str | None, body: dict):
         with self.lock:

@@ -21,9 +21,10 @@ import itertools
 import json
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree as ET
+
+from crm_fakes import LocalFake
 
 API = "/services/data/v59.0"
 KEY = "CDQ_Golden_Id__c"
@@ -51,8 +52,10 @@ def _csv(columns: list[str], rows: list[dict]) -> str:
     return out.getvalue()
 
 
-class FakeSalesforce:
+class FakeSalesforce(LocalFake):
     """``with FakeSalesforce(token) as fake: fake.url`` — records in ``fake.objects["Contact"|"Account"][Id]``."""
+
+    methods = ("GET", "POST", "PUT", "PATCH")
 
     def __init__(self, token: str, rate_limit_every: int = 0, rate_limit_max: int = 1, throttle_status: int = 429,
                  page_size: int = 3):
@@ -65,42 +68,18 @@ class FakeSalesforce:
         self.requests = self.rate_limited = 0
         self.log: list[tuple[str, str]] = []
         self.lock = threading.Lock()
-        fake = self
+        self.start_server()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _serve(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status, payload, headers = fake.handle(self.command, self.path, dict(self.headers), raw)
-                if isinstance(payload, (dict, list)):
-                    data, kind = json.dumps(payload).encode(), "application/json;charset=UTF-8"
-                else:
-                    data, kind = (payload or "").encode(), headers.pop("Content-Type", "text/csv")
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                if data:
-                    self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_PATCH = _serve
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def respond(self, method: str, path: str, headers: dict, raw: bytes) -> tuple[int, bytes, dict]:
+        status, payload, extra = self.handle(method, path, headers, raw)
+        if isinstance(payload, (dict, list)):
+            data, kind = json.dumps(payload).encode(), "application/json;charset=UTF-8"
+        else:
+            data, kind = (payload or "").encode(), extra.pop("Content-Type", "text/csv")
+        out = dict(extra)
+        if data:
+            out["Content-Type"] = kind
+        return status, data, out
 
     def by_key(self, sobject: str) -> dict[str, dict]:
         return {r[KEY]: r for r in self.objects[sobject].values() if r.get(KEY)}

@@ -16,7 +16,8 @@ import re
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from crm_fakes import LocalFake
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -26,8 +27,10 @@ def _error(status: int, title: str, pointer: str | None = None):
     return status, {"errors": [error]}, {}
 
 
-class FakeTeamleader:
+class FakeTeamleader(LocalFake):
     """``with FakeTeamleader(token) as fake: fake.url`` — records in ``fake.records["contacts"|"companies"][id]``."""
+
+    methods = ("POST",)
 
     def __init__(self, token: str, rate_limit_every: int = 0, reset_seconds: float = 0.3):
         self.token, self.rate_limit_every, self.reset_seconds = token, rate_limit_every, reset_seconds
@@ -35,37 +38,15 @@ class FakeTeamleader:
         self.requests = self.rate_limited = 0
         self.calls: list[str] = []
         self.lock = threading.Lock()
-        fake = self
+        self.start_server()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status, payload, headers = fake.handle(self.path, self.headers.get("Authorization"), raw)
-                data = json.dumps(payload).encode() if payload is not None else b""
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                if data:
-                    self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def respond(self, method: str, path: str, headers: dict, raw: bytes) -> tuple[int, bytes, dict]:
+        status, payload, extra = self.handle(path, headers.get("Authorization"), raw)
+        data = json.dumps(payload).encode() if payload is not None else b""
+        out = dict(extra)
+        if data:
+            out["Content-Type"] = "application/json"
+        return status, data, out
 
     def handle(self, path: str, auth: str | None, raw: bytes):
         with self.lock:
