@@ -14,6 +14,8 @@ import pandas as pd
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
+from cdq.linkage.name_variants import related_pairs
+
 logger = logging.getLogger(__name__)
 
 CHUNK = 1_000_000
@@ -144,7 +146,7 @@ def _truncation(cols: Columns, l, r, mask: np.ndarray) -> np.ndarray:
 def compare_first_name(cols: Columns, l, r) -> np.ndarray:
     levels, exact, present = _base(cols, "first_name", l, r)
     nick = cols.codes("first_name_nick")
-    nickname = present & (nick[l] == nick[r])
+    nickname = present & ((nick[l] == nick[r]) | related_pairs(cols.prepared["first_name_variant_id"].to_numpy(), l, r))
     jw = _jw(cols, "first_name", l, r, present & ~nickname)
     one_edit = _lev(cols, "first_name", l, r, present & ~nickname & (jw < 0.8)) <= 1
     short = _truncation(cols, l, r, present & ~nickname & (jw < 0.8) & ~one_edit)

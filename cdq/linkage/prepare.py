@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.resources import resource
 
 _NON_LETTER = re.compile(r"[^a-z ]+")
@@ -96,15 +97,9 @@ def prefixes() -> tuple[str, ...]:
     return tuple(sorted((p for p in found if p), key=len, reverse=True))
 
 
-@lru_cache(maxsize=1)
 def nicknames() -> dict[str, str]:
-    """Name -> canonical name, from ``reference_data/nicknames.yaml`` (first group named wins)."""
-    data = yaml.safe_load(resource("reference_data", "nicknames.yaml").read_text(encoding="utf-8"))
-    table: dict[str, str] = {}
-    for canonical, variants in data.items():
-        for name in [canonical, *variants]:
-            table.setdefault(letters(ascii_lower(name)) or "", canonical)
-    return table
+    """Name -> one formal name (Dutch table first, then English); see :mod:`cdq.linkage.name_variants`."""
+    return canonical_names()
 
 
 def surname_core(value: str | None) -> str | None:
@@ -128,8 +123,13 @@ def surname_core(value: str | None) -> str | None:
 
 
 def first_name(value: str | None) -> str | None:
-    """First given name; a value of initials only ("J.P.") gives None."""
-    text = letters(ascii_lower(value))
+    """First given name, titles and ordinals dropped; a value of initials only ("J.P.") gives None.
+
+    Examples:
+        >>> first_name("Sir Thomas"), first_name("J.P."), first_name("Dhr."), first_name("Zoë Anne")
+        ('thomas', None, None, 'zoe')
+    """
+    text = given_names(ascii_lower(value))
     if not text:
         return None
     first = text.split()[0]
@@ -151,7 +151,7 @@ def initials_of(first: str | None, initials: str | None) -> str | None:
         if len(compact) <= 4 or " " not in text:
             return compact if len(compact) <= 4 else compact[0]
         return "".join(w[0] for w in text.split())
-    text = letters(ascii_lower(first))
+    text = given_names(ascii_lower(first))
     return "".join(w[0] for w in text.split()) if text else None
 
 
@@ -298,6 +298,8 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     nick = nicknames()
     out["first_name_nick"] = _distinct(out["first_name"], lambda v: nick.get(v, v))
     out["first_name_phonetic"] = _distinct(out["first_name_nick"], dutch_phonetic)
+    ids = relations()[0]
+    out["first_name_variant_id"] = _distinct(out["first_name"], lambda v: ids.get(v, -1)).fillna(-1).astype(np.int64)
     out["initials"] = _initials(frame)
     out["initials_given"] = _distinct(_col(frame, "initials"), lambda v: initials_of(None, v))
     out["first_initial"] = _distinct_vec(out["initials"], lambda s: s.str[0])
