@@ -124,23 +124,60 @@ def _select(levels: np.ndarray, rules: list[tuple[np.ndarray, int]]) -> np.ndarr
 
 
 def _truncation(cols: Columns, l, r, mask: np.ndarray) -> np.ndarray:
-    """One first name is the start or the end of the other, at least 3 letters ("ed"/"edward" no,
-    "bert"/"herbert", "alex"/"alexander", "chris"/"christiaan" yes): short forms of one name."""
+    """One first name is a short form of the other: its start or end ("bert"/"herbert", "alex"/"alexander")
+    or a pet form of its start ("jay"/"james", "tommie"/"thomas", "ritchie"/"richard"); see :func:`short_form`."""
     out = np.zeros(len(l), dtype=bool)
-    first, last = cols.prefix_codes("first_name", 1), cols.suffix_codes("first_name")
-    # a start needs the same first letter, an end the same last letter: skip the rest cheaply
-    idx = np.flatnonzero(mask & ((first[l] == first[r]) | (last[l] == last[r])))
+    first = cols.prefix_codes("first_name", 1)
+    # every short form keeps the first letter, or (an end) the last one: skip the rest cheaply
+    idx = np.flatnonzero(mask & ((first[l] == first[r]) | (cols.suffix_codes("first_name")[l] == cols.suffix_codes("first_name")[r])))
     if len(idx):
         # once per distinct pair of names (name pairs repeat a lot among millions of candidate pairs)
         codes, names = cols.codes("first_name"), cols.text("first_name_distinct")
         pair = codes[l[idx]] * (len(names) + 1) + codes[r[idx]]
         which, uniques = pd.factorize(pair)
         a, b = names[uniques // (len(names) + 1)], names[uniques % (len(names) + 1)]
-        hit = np.array([len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x) or x.endswith(y)
-                                                         or y.endswith(x)) for x, y in zip(a.tolist(), b.tolist())],
-                       dtype=bool)
+        hit = np.array([short_form(x, y) for x, y in zip(a.tolist(), b.tolist())], dtype=bool)
         out[idx] = hit[which]
     return out
+
+
+#: Endings of pet forms: English -ie/-y/-ey, Dutch -je/-tje/-pje/-ke ("Jantje", "Anneke"). Longest first.
+_PET_ENDINGS = ("tje", "pje", "je", "ke", "ie", "ey", "ee", "y")
+
+
+def short_form(x: str, y: str) -> bool:
+    """True when one name is a short form of the other (both at least 3 letters, or a pet form).
+
+    A start or an end of at least 3 letters ("bert"/"herbert", "chris"/"christiaan"), or a pet form: a
+    pet ending on a stem of at least 2 letters that starts the other name, double letters and a silent h
+    aside ("jay"/"james", "tommie"/"thomas", "ritchie"/"richard", "flossie"/"florence").
+
+    Examples:
+        >>> short_form("bert", "herbert"), short_form("ed", "edward"), short_form("jay", "james")
+        (True, False, True)
+        >>> short_form("tommie", "thomas"), short_form("thomas", "tommie"), short_form("jantje", "jan")
+        (True, True, True)
+        >>> short_form("sanne", "sammy"), short_form("marco", "maria")
+        (False, False)
+    """
+    short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+    if len(short) >= 3 and (long_.startswith(short) or long_.endswith(short)):
+        return True
+    return _pet_of(x, y) or _pet_of(y, x)
+
+
+def _pet_of(pet: str, name: str) -> bool:
+    ending = next((e for e in _PET_ENDINGS if pet.endswith(e) and len(pet) - len(e) >= 2), None)
+    if ending is None:
+        return False
+    stem = _plain(pet[: -len(ending)])
+    return len(stem) >= 2 and _plain(name).startswith(stem)
+
+
+def _plain(name: str) -> str:
+    """Name without a silent h after the first letter and without double letters ("thomas" -> "tomas")."""
+    name = name[0] + name[1:].replace("h", "") if name[1:2] == "h" else name
+    return "".join(ch for i, ch in enumerate(name) if i == 0 or ch != name[i - 1])
 
 
 def compare_first_name(cols: Columns, l, r) -> np.ndarray:
@@ -355,6 +392,23 @@ def _swapped_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> 
     last[swapped] = 2
 
 
+def _lone_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> None:
+    """A record with one name only, in the first-name field ("Pocknee"), against a full name ("Joan Pocknee"):
+    where the lone name is (very nearly) the other's surname it is that surname, and the first name is
+    unknown, not different (in place)."""
+    fn, sn = cols.codes("first_name"), cols.codes("surname_core")
+    lone = (fn >= 0) & (sn < 0)
+    for a, b in ((l, r), (r, l)):
+        idx = np.flatnonzero(lone[a] & (sn[b] >= 0) & (first <= 1))
+        if not len(idx):
+            continue
+        sim = cpdist(cols.text("first_name")[a[idx]], cols.text("surname_core")[b[idx]],
+                     scorer=JaroWinkler.normalized_similarity, workers=-1)
+        hit = sim >= 0.92
+        first[idx[hit]] = -1
+        last[idx[hit]] = np.where(sim[hit] == 1.0, 4, 2)
+
+
 def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:
     """Agreement levels (int8, -1 = missing) for every pair and comparison, computed in chunks.
 
@@ -377,5 +431,6 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
             out[name][start:start + len(l)] = fn(cols, l, r) if fn else _extra(cols, extras[name], l, r)
         if "first_name" in out and "surname" in out:
             _swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
+            _lone_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
         logger.info("compared %d/%d pairs", min(start + CHUNK, len(left)), len(left))
     return pd.DataFrame(out)

@@ -299,7 +299,8 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     out["first_name_nick"] = _distinct(out["first_name"], lambda v: nick.get(v, v))
     out["first_name_phonetic"] = _distinct(out["first_name_nick"], dutch_phonetic)
     ids = relations()[0]
-    out["first_name_variant_id"] = _distinct(out["first_name"], lambda v: ids.get(v, -1)).fillna(-1).astype(np.int64)
+    codes, uniques = pd.factorize(out["first_name"])  # relation id per record, -1 = not in the relation
+    out["first_name_variant_id"] = np.r_[[ids.get(v, -1) for v in uniques], -1][codes].astype(np.int64)
     out["initials"] = _initials(frame)
     out["initials_given"] = _distinct(_col(frame, "initials"), lambda v: initials_of(None, v))
     out["first_initial"] = _distinct_vec(out["initials"], lambda s: s.str[0])
