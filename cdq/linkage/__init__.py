@@ -134,7 +134,7 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
 
     A different first name is no veto when both records carry the same formal initials: the call name
     ("Eef") and the formal name ("Everardus", or a typo of it) then name one person. A different gender
-    is no veto when the first names agree (very similar, nickname or exact). A different birth date vetoes
+    is no veto when the first names agree (similar or better). A different birth date vetoes
     only when the dates are at least ``BIRTH_VETO_YEARS`` apart (a father and son, not a mistyped date).
     """
     veto = np.zeros(len(vectors), dtype=bool)
@@ -149,7 +149,7 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
             if name == "gender" and "first_name" in vectors.columns:
                 # a recorded gender is often wrong (derived from a salutation); it vetoes only when the
                 # first names do not agree either
-                hit &= vectors["first_name"].to_numpy() < s.levels("first_name").index("very_similar")
+                hit &= vectors["first_name"].to_numpy() < s.levels("first_name").index("similar")
             veto |= hit
     if "first_name" in dict(s.cannot_link) or "gender" in dict(s.cannot_link):
         # One personal e-mail address and one exact birth date name one person, whatever the first names
