@@ -18,6 +18,7 @@ from cdq.linkage.block import candidate_pairs, pairs_within_blocks, reduction_ra
 from cdq.linkage.cluster import connected_components, guarded_clusters
 # Imported under private names: importing the submodules ``cdq.linkage.prepare`` / ``.compare`` (as doctest
 # collection does) rebinds the package attributes ``prepare`` / ``compare`` to the modules.
+from cdq.linkage.compare import Columns
 from cdq.linkage.compare import compare as _compare
 from cdq.linkage.model import (TF_COLUMNS, FSModel, level_distribution, prior_over_all_pairs, score, tf_adjustments,
                                train_em)
@@ -79,7 +80,7 @@ def _estimate_u(prepared: pd.DataFrame, s: Settings) -> dict[str, list[float]]:
 
 
 def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
-    codes = pd.factorize(prepared[column])[0]
+    codes = Columns.of(prepared).codes(column)
     return (codes[l] >= 0) & (codes[l] == codes[r])
 
 
@@ -94,7 +95,7 @@ def _same_personal_email(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -
 
 def _same_stem(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """First names that share their first three letters (walter / wally, thomas / tommie): a pet form is possible."""
-    stem = pd.factorize(prepared["first_name"].where(prepared["first_name"].str.len() >= 3).str[:3])[0]
+    stem = Columns.of(prepared).derived_codes("first_name", "stem3", lambda v: v.where(v.str.len() >= 3).str[:3])
     return (stem[l] >= 0) & (stem[l] == stem[r])
 
 
