@@ -245,7 +245,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
         model = _train(prepared, vectors, veto, n, len(l), s)
     step(4)
     bounds = (s.tf_min_weight, s.tf_max_weight)
-    tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), prepared[TF_COLUMNS[c]], l, bounds)
+    tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(TF_COLUMNS[c]), l, bounds)
           for c in s.tf_comparisons if c in vectors.columns}
     scored = score(model, vectors, tf, fields=False)
     decision = _decide(scored["match_probability"].to_numpy(), veto, s)

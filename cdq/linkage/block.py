@@ -14,22 +14,36 @@ import logging
 import numpy as np
 import pandas as pd
 
+from cdq.linkage.compare import Columns
+
 logger = logging.getLogger(__name__)
 
 REPORT_COLUMNS = ["pass", "keys", "blocks", "largest_block", "refined_blocks", "skipped_blocks",
                   "skipped_records", "pairs", "new_pairs"]
 
 
-def block_codes(prepared: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """Block number per row for a pass; -1 where any key is missing.
+def block_codes(prepared: pd.DataFrame, keys: list[str], rows: np.ndarray | None = None) -> np.ndarray:
+    """Block number per row (of ``rows`` only, when given) for a pass; -1 where any key is missing.
+
+    Combines the keys' factorized codes (shared with the comparisons, see ``Columns.of``) instead of a
+    groupby over text columns: at 1M records that is most of the blocking time.
 
     Examples:
         >>> f = pd.DataFrame({"a": ["x", "x", None, "y"], "b": ["1", "1", "1", "1"]})
         >>> block_codes(f, ["a", "b"]).tolist()
         [0, 0, -1, 1]
     """
-    groups = prepared.groupby(list(keys), sort=False, dropna=True).ngroup()
-    return groups.fillna(-1).to_numpy(dtype=np.int64)
+    cols = Columns.of(prepared)
+    parts = [cols.codes(key) if rows is None else cols.codes(key)[rows] for key in keys]
+    idx = np.flatnonzero(np.logical_and.reduce([part >= 0 for part in parts]))
+    combined = np.zeros(len(idx), dtype=np.int64)
+    for part in parts:
+        values = part[idx]
+        if len(idx):  # both numbers are below the row count: their combination fits an int64
+            combined = pd.factorize(combined * (int(values.max()) + 1) + values)[0].astype(np.int64)
+    out = np.full(len(parts[0]), -1, dtype=np.int64)
+    out[idx] = combined
+    return out
 
 
 def refined_codes(prepared: pd.DataFrame, keys: list[str], max_block_size: int,
@@ -58,7 +72,7 @@ def refined_codes(prepared: pd.DataFrame, keys: list[str], max_block_size: int,
         refined += int(big.sum())
         used.append(extra)
         rows = np.flatnonzero(valid & big[np.maximum(codes, 0)])
-        sub = block_codes(prepared.iloc[rows], used)
+        sub = block_codes(prepared, used, rows)
         codes = codes.copy()
         codes[rows] = np.where(sub >= 0, sub + codes.max() + 1, -1)
     return codes, refined
@@ -133,9 +147,8 @@ def candidate_pairs(
         if info["skipped_blocks"]:
             logger.warning("blocking pass %s: %d blocks over %d records skipped (%d records)",
                            name, info["skipped_blocks"], max_block_size, info["skipped_records"])
-    union, first_pass = _union_with_origin(per_pass)
-    new = np.bincount(first_pass, minlength=len(passes))
-    for row, k in zip(rows, new.tolist()):
+    union, new = _union_and_new(per_pass)
+    for row, k in zip(rows, new):
         row["new_pairs"] = k
         logger.info("blocking pass %s: %d pairs, %d new", row["pass"], row["pairs"], k)
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
@@ -155,16 +168,27 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return out[np.r_[True, out[1:] != out[:-1]]]
 
 
-def _union_with_origin(per_pass: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Union of sorted code arrays and, per code, the first pass that produced it (for the report)."""
+def _union_and_new(per_pass: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """Union of sorted code arrays and, per pass, how many of its codes no earlier pass produced (the report).
+
+    One stable sort of the concatenated sorted runs (timsort merges runs) and one lookup per pass, instead of
+    carrying a pass number through the sort.
+
+    Examples:
+        >>> codes, new = _union_and_new([np.array([1, 5]), np.array([2, 5, 9])])
+        >>> codes.tolist(), new
+        ([1, 2, 5, 9], [2, 2])
+    """
     if not per_pass:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    codes = np.concatenate(per_pass)
-    origin = np.repeat(np.arange(len(per_pass)), [len(c) for c in per_pass])
-    order = np.lexsort((origin, codes))
-    codes, origin = codes[order], origin[order]
-    first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.empty(0, dtype=bool)
-    return codes[first], origin[first]
+        return np.empty(0, dtype=np.int64), []
+    union = sorted_unique(np.concatenate(per_pass))
+    seen = np.zeros(len(union), dtype=bool)
+    new = []
+    for codes in per_pass:
+        at = np.searchsorted(union, codes)
+        new.append(int((~seen[at]).sum()))
+        seen[at] = True
+    return union, new
 
 
 def reduction_ratio(n_records: int, n_pairs: int) -> float:

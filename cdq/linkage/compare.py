@@ -265,20 +265,39 @@ def compare_surname(cols: Columns, l, r) -> np.ndarray:
                             (present & (jw >= 0.8), 1)])
 
 
-def _digit_differences(y, m, d, li, ri) -> np.ndarray:
-    """Number of differing digits between two YYYY-MM-DD dates (position by position).
+def _digits(y, m, d, rows) -> np.ndarray:
+    """The 8 digits of YYYY-MM-DD per row, as a (rows, 8) array."""
+    parts = [(y[rows], 4), (m[rows], 2), (d[rows], 2)]
+    return np.stack([(p // 10 ** k) % 10 for p, width in parts for k in range(width - 1, -1, -1)], axis=1)
+
+
+#: Adjacent digit positions within one part of YYYY-MM-DD (the dashes keep parts apart).
+_ADJACENT = ((0, 1), (1, 2), (2, 3), (4, 5), (6, 7))
+
+
+def _date_edits(y, m, d, li, ri) -> np.ndarray:
+    """Edit distance between two YYYY-MM-DD dates (optimal string alignment: a swap of two adjacent digits
+    is one edit), vectorised: differing digits, less one per swapped adjacent pair (left to right, no overlap).
+    Same-width dates cannot gain from an insertion plus a deletion within the 1-2 edits that matter here.
 
     Examples:
-        >>> y, m, d = np.array([1980, 1908]), np.array([2, 12]), np.array([1, 10])
-        >>> _digit_differences(y, m, d, np.array([0]), np.array([1])).tolist()
-        [5]
+        >>> y, m, d = np.array([1980, 1908, 1980, 1980]), np.array([3, 3, 4, 3]), np.array([4, 4, 3, 5])
+        >>> _date_edits(y, m, d, np.array([0, 0, 0]), np.array([1, 2, 3])).tolist()
+        [1, 2, 1]
     """
-    out = np.zeros(len(li), dtype=np.int8)
-    for part, width in ((y, 4), (m, 2), (d, 2)):
-        a, b = part[li], part[ri]
-        for k in range(width):
-            out += ((a // 10 ** k) % 10 != (b // 10 ** k) % 10).astype(np.int8)
-    return out
+    a, b = _digits(y, m, d, li), _digits(y, m, d, ri)
+    diff = a != b
+    edits = diff.sum(axis=1)
+    consumed = np.zeros(len(li), dtype=bool)
+    previous = -1
+    for i, j in _ADJACENT:
+        if i != previous:
+            consumed[:] = False
+        swap = diff[:, i] & diff[:, j] & (a[:, i] == b[:, j]) & (a[:, j] == b[:, i]) & ~consumed
+        edits = edits - swap
+        consumed = swap
+        previous = j
+    return edits
 
 
 def compare_birth_date(cols: Columns, l, r) -> np.ndarray:
@@ -290,11 +309,7 @@ def compare_birth_date(cols: Columns, l, r) -> np.ndarray:
     same_year = y[li] == y[ri]
     swapped = same_year & (m[li] == d[ri]) & (d[li] == m[ri])
     same_md = (m[li] == m[ri]) & (d[li] == d[ri])
-    # an edit fixes at most two differing digits (a transposition): beyond 4 the distance exceeds 2,
-    # so the string distance is only computed where the cheap digit count allows 1 or 2
-    close = np.zeros(len(l), dtype=bool)
-    close[idx] = _digit_differences(y, m, d, li, ri) <= 4
-    lev = _lev(cols, "birth_date", l, r, close)[idx]
+    lev = _date_edits(y, m, d, li, ri)
     sub = np.zeros(len(idx), dtype=np.int8)
     # the same birthday in a year that differs in one digit is a typo; in a year that differs in two or
     # more digits (1961 / 1947) it is a different person who shares a birthday, as 1 in 365 strangers do

@@ -251,11 +251,14 @@ def tf_adjustments(model: FSModel, comparison: str, levels: np.ndarray, values: 
                    bounds: tuple[float, float]) -> np.ndarray:
     """Extra bits where a pair agrees exactly on a value: log2(u_exact / frequency(value)), bounded."""
     top = len(model.levels[comparison]) - 1
-    freq = values.map(values.value_counts(normalize=True)).to_numpy(dtype=float)
+    # ``values``: the text per record, or its factorized codes (-1 = missing)
+    codes = values if isinstance(values, np.ndarray) else pd.factorize(values)[0]
+    present = codes >= 0
+    share = np.bincount(codes[present]) / max(int(present.sum()), 1)  # share of each value among records
     exact = levels == top
     adj = np.zeros(len(levels), dtype=np.float32)
     if exact.any():
-        f = freq[left[exact]]
+        f = share[codes[left[exact]]]
         adj[exact] = np.clip(np.log2(model.u[comparison][top] / np.maximum(f, _EPS)), *bounds)
     return adj
 

@@ -116,10 +116,13 @@ def surname_core(value: str | None) -> str | None:
     text = letters(ascii_lower(value))
     if not text:
         return None
-    words = f" {text} "
-    for prefix in prefixes():
-        words = words.replace(f" {prefix} ", " ")
-    return " ".join(words.split()) or text
+    return " ".join(_prefix_pattern().sub(" ", f" {text} ").split()) or text
+
+
+@lru_cache(maxsize=1)
+def _prefix_pattern() -> re.Pattern:
+    """Any prefix as whole words, longest first ("van der" before "van"): one pass instead of one per prefix."""
+    return re.compile(r"(?<= )(?:" + "|".join(re.escape(p) for p in prefixes()) + r")(?= )")
 
 
 def first_name(value: str | None) -> str | None:
