@@ -480,6 +480,20 @@ def _lone_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> Non
         last[idx[hit]] = np.where(sim[hit] == 1.0, 4, 2)
 
 
+def _name_made_email(cols: Columns, l, r, email: np.ndarray, surname: np.ndarray, birth: np.ndarray) -> None:
+    """E-mail evidence that the names already gave (in place).
+
+    Local parts are made of the name ("jan.jansen@", "j.devries@"), so where the first initial and the surname
+    (or a part of a double surname) agree, a shared local part at two providers is no evidence; and a whole
+    shared address is none either when both birth dates are known and disagree beyond a typo (two people of
+    one name at one provider: at 1M Dutch records such pairs outnumber true ones by far).
+    """
+    initial = cols.codes("first_initial")
+    named = (initial[l] >= 0) & (initial[l] == initial[r]) & (surname >= 3)
+    email[named & ((email == 1) | (email == 2))] = -1
+    email[named & (email == 3) & (birth >= 0) & (birth <= 2)] = -1
+
+
 def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:
     """Agreement levels (int8, -1 = missing) for every pair and comparison, computed in chunks.
 
@@ -503,5 +517,7 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         if "first_name" in out and "surname" in out:
             _swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
             _lone_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
+        if {"email", "surname", "birth_date"} <= out.keys():
+            _name_made_email(cols, l, r, *(out[c][start:start + len(l)] for c in ("email", "surname", "birth_date")))
         logger.info("compared %d/%d pairs", min(start + CHUNK, len(left)), len(left))
     return pd.DataFrame(out)
