@@ -342,3 +342,22 @@ def test_role_email_address_is_no_evidence(email_a, email_b, level):
     p = prepare(pd.DataFrame({"first_name": ["Jan", "Piet"], "last_name": ["Bakker", "Smit"],
                               "email": [email_a, email_b]}))
     assert int(compare(p, np.array([0]), np.array([1]), load_settings()).loc[0, "email"]) == level
+
+
+@pytest.mark.parametrize("a,b,level", [("Tommie", "Thomas", "similar"), ("Jay", "James", "similar"),
+                                       ("Jantje", "Jan", "similar"), ("Sanne", "Sammy", "different")])
+def test_pet_forms_of_first_names(a, b, level):
+    assert _levels({"first_name": a}, {"first_name": b})["first_name"] == level
+
+
+def test_lone_name_in_first_name_field_is_compared_with_the_surname():
+    levels = _levels({"first_name": "Pocknee"}, {"first_name": "Joan", "last_name": "Pocknee"})
+    assert (levels["first_name"], levels["surname"]) == ("missing", "exact")
+    # a lone name that is no surname of the other stays a (different) first name
+    assert _levels({"first_name": "Piet"}, {"first_name": "Joan", "last_name": "Pocknee"})["first_name"] == "different"
+
+
+@pytest.mark.parametrize("other_date,email_level", [("1971-08-22", "missing"), ("1970-03-05", "exact")])
+def test_name_made_email_is_no_evidence_when_birth_dates_disagree(other_date, email_level):
+    a = {"first_name": "Jan", "last_name": "Jansen", "email": "jan.jansen@gmail.com", "birth_date": "1970-03-04"}
+    assert _levels(a, {**a, "birth_date": other_date})["email"] == email_level
