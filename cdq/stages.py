@@ -146,7 +146,7 @@ def stage_linkage(ctx: RunContext) -> None:
     pairs, clusters = _steward_decisions(ctx, pairs, clusters, records)
     _keep(ctx, "pairs", pairs)
     _keep(ctx, "clusters", clusters)
-    ctx.frames["merge_input"] = _stack([frame, stored])
+    ctx.frames["merge_input"] = _stack([frame, _sharing_a_cluster(stored, clusters, frame)])
     ctx.results["batch_status"] = status.value_counts().to_dict()
     ctx.results.setdefault("headline", {}).update({
         "new or changed records": int((status != "same").sum()),
@@ -154,6 +154,26 @@ def stage_linkage(ctx: RunContext) -> None:
     })
     if result is not None:
         ctx.results["blocking_report"] = result.report
+
+
+def _sharing_a_cluster(stored: pd.DataFrame, clusters: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
+    """The stored records in a cluster with a batch record: the merge needs their golden ids.
+
+    Every other stored record keeps its golden record untouched, and re-reading and re-hashing the whole
+    store for it each night would be most of a nightly merge against a million golden records.
+
+    Examples:
+        >>> stored = pd.DataFrame({"record_id": ["stored:a", "stored:b"]})
+        >>> clusters = pd.DataFrame({"record_id": ["n1", "stored:a", "stored:b"], "cluster_id": ["x", "x", "y"]})
+        >>> _sharing_a_cluster(stored, clusters, pd.DataFrame({"record_id": ["n1"]}))["record_id"].tolist()
+        ['stored:a']
+    """
+    if stored.empty or clusters.empty:
+        return stored.iloc[:0]
+    ids = clusters["record_id"].astype(str)
+    wanted = set(clusters.loc[ids.isin(set(batch["record_id"].astype(str))), "cluster_id"])
+    members = set(ids[clusters["cluster_id"].isin(wanted)])
+    return stored[stored["record_id"].astype(str).isin(members)]
 
 
 def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
