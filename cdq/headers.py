@@ -18,7 +18,6 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict

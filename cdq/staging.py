@@ -60,7 +60,7 @@ def _apply_split(frame: pd.DataFrame, column: pd.Series, splitter, assign) -> No
     """Split each distinct value once (exports repeat values a lot) and fill empty targets only."""
     cache = {v: splitter(v) for v in column.dropna().unique()}
     for target, getter in assign.items():
-        values = column.map(lambda v: getter(cache[v]) if v in cache else None)
+        values = column.map(lambda v: getter(cache[v]) if v in cache else None)  # noqa: B023 - runs at once
         frame[target] = frame[target].where(frame[target].notna(), values)
 
 

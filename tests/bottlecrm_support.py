@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import IN_CI, REPO, need
 
 BCRM_DIR = Path(os.environ.get("BCRM_DIR", "/tmp/cdq-bottlecrm"))

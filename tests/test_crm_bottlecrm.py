@@ -49,7 +49,7 @@ def nightly(store, staging, clusters=None):
 
 
 @pytest.fixture()
-def env(bottlecrm_org, tmp_path):
+def env(bottlecrm_org, tmp_path):  # noqa: F811 - the imported fixture
     """(store, crm URL, API client) for a fresh org; state beside the golden store."""
     url, token = bottlecrm_org
     store_url = f"sqlite:///{tmp_path / 'golden.db'}"
@@ -204,7 +204,7 @@ def test_killed_load_then_rerun_ends_in_the_same_state(env, tmp_path):
         "loaded: 0 created, 0 updated, 0 merged, 31 unchanged"
 
 
-def test_cdq_demo_into_bottlecrm_loads_or_reports_every_golden_record_and_reruns_as_a_no_op(bottlecrm_org, tmp_path):
+def test_cdq_demo_into_bottlecrm_loads_or_reports_every_golden_record_and_reruns_as_a_no_op(bottlecrm_org, tmp_path):  # noqa: F811
     """The whole demo pipeline into the real BottleCRM (its CSV import path: > 20 new contacts).
 
     BottleCRM refuses a second account with the same name (the demo has companies with several

@@ -10,14 +10,14 @@ import logging
 
 import pandas as pd
 import pytest
+from crm_fakes.dynamics import FakeDynamics
+from test_crm_saas import nightly, people
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
 from cdq.crm import load_from_store
 from cdq.crm.registry import target_from_url
 from cdq.store import GoldenStore
-from crm_fakes.dynamics import FakeDynamics
-from test_crm_saas import nightly, people
 
 TOKEN = "eyJ0eXAi.dynamics-secret"
 DUPLICATE = "A record was not created or updated because a duplicate of the current record already exists."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from crm_fakes.hubspot import FakeHubSpot
 
 from cdq.crm import load_from_store
 from cdq.crm.registry import target_from_url
@@ -15,7 +16,6 @@ from cdq.errors import UsageError
 from cdq.golden import merge_batch
 from cdq.store import GoldenStore
 from cdq.survivorship import load_rules
-from crm_fakes.hubspot import FakeHubSpot
 
 RULES = load_rules()
 

@@ -10,14 +10,14 @@ import logging
 
 import pandas as pd
 import pytest
+from crm_fakes.salesforce import FakeSalesforce
+from test_crm_saas import nightly, people
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
 from cdq.crm import load_from_store
 from cdq.crm.registry import target_from_url
 from cdq.store import GoldenStore
-from crm_fakes.salesforce import FakeSalesforce
-from test_crm_saas import nightly, people
 
 TOKEN = "00D5e000000TEST!AQ0AQsalesforce-secret"
 

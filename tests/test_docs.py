@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import REPO
 
 from cdq.cli.docs import command_paths, help_text, render
-from conftest import REPO
 
 PATHS = command_paths()
 

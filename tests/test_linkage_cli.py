@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
@@ -60,7 +59,7 @@ def test_febrl3_f1_at_least_099(shared_data):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from bench_linkage import run_cdq, load_febrl
+    from bench_linkage import load_febrl, run_cdq
 
     data = load_febrl(shared_data, "dataset3")
     scores, _ = run_cdq(data)

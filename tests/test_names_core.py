@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from cdq.errors import ConfigError, InputError
-from cdq.names import check, check_names, load_config, resolve, score_parts
-from cdq.names import ngram
+from cdq.names import check, check_names, load_config, ngram, resolve, score_parts
 from cdq.names.knowledge import builtin, from_store, load_names, norm, read_name_list
 from cdq.names.rules import RULES
 from cdq.names.score import PlausibilityConfig, builtin_model_path

@@ -7,12 +7,12 @@ import re
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from conftest import REPO
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
 from cdq.errors import ConfigError
 from cdq.pipeline import load_pipeline
-from conftest import REPO
 
 runner = CliRunner()
 PIPELINES = sorted((REPO / "pipelines").glob("*.yaml"))

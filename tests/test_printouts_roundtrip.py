@@ -3,7 +3,6 @@ niet', a postcode that does not exist) and re-saved by LibreOffice, then ``cdq p
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import subprocess

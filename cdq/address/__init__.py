@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cdq.address.complete import STATUSES, complete
 import pandas as pd
 
+from cdq.address.complete import STATUSES, complete
 from cdq.address.loaders import detect_format, read_reference
 from cdq.address.pc4 import read_pc4
 from cdq.address.store import AddressStore, default_store_path

@@ -193,9 +193,10 @@ class PdokProvider:
         pc_code, status = [], []
         for street, number, city in zip(given["street"], given["number"], given["city"]):
             docs = docs_frame(self.client.docs(self.client.search_url(street, int(number), city)))
+            # the lambdas run at once, inside this iteration: binding the loop variables late is intended
             docs = docs[(docs["number"] == int(number))
-                        & docs["street"].map(lambda s: similar_keys(street_key(s or ""), street_key(street)))
-                        & docs["city"].map(lambda c: city_key(c or "") == city_key(city))]
+                        & docs["street"].map(lambda s: similar_keys(street_key(s or ""), street_key(street)))  # noqa: B023
+                        & docs["city"].map(lambda c: city_key(c or "") == city_key(city))]  # noqa: B023
             codes = docs["pc_code"].unique()
             pc_code.append(int(codes[0]) if len(codes) == 1 else -1)
             status.append("found" if len(codes) == 1 else "ambiguous" if len(codes) > 1 else "not_found")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from cdq.config import load_model
 from cdq.resources import resource
 
+
 class Entity(BaseModel):
     """One CRM table: its key column (holds the golden id), party type and column → golden field map."""
 

@@ -16,12 +16,20 @@ import pandas as pd
 
 from cdq.linkage.block import candidate_pairs, pairs_within_blocks, reduction_ratio
 from cdq.linkage.cluster import connected_components, guarded_clusters
+
 # Imported under private names: importing the submodules ``cdq.linkage.prepare`` / ``.compare`` (as doctest
 # collection does) rebinds the package attributes ``prepare`` / ``compare`` to the modules.
 from cdq.linkage.compare import Columns
 from cdq.linkage.compare import compare as _compare
-from cdq.linkage.model import (TF_COLUMNS, FSModel, level_distribution, prior_over_all_pairs, score, tf_adjustments,
-                               train_em)
+from cdq.linkage.model import (
+    TF_COLUMNS,
+    FSModel,
+    level_distribution,
+    prior_over_all_pairs,
+    score,
+    tf_adjustments,
+    train_em,
+)
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
 

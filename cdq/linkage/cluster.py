@@ -108,7 +108,7 @@ def guarded_clusters(n: int, left: np.ndarray, right: np.ndarray, weight: np.nda
         by_component.setdefault(labels[a], []).append((w, a, b))
     logger.info("guarded clustering: %d components split-checked", len(by_component))
     labels = labels.copy()
-    for component, edges in by_component.items():
+    for edges in by_component.values():
         for node, label in _guarded(edges, cannot).items():
             labels[node] = label
     return labels

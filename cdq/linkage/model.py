@@ -179,7 +179,7 @@ def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str,
     m = dict(m0)
     n_levels = {n: len(levels[n]) for n in names}
     iteration = 0
-    for iteration in range(1, max_iterations + 1):
+    for iteration in range(1, max_iterations + 1):  # noqa: B007 - the count is reported after the loop
         log_odds = np.log2(prior / (1 - prior)) + _pattern_weights(patterns, names, m, u)
         posterior = 1 / (1 + np.exp2(-np.clip(log_odds, -60, 60)))
         new_m = level_distribution(pd.DataFrame(patterns, columns=names), n_levels, posterior * counts, 0.01)

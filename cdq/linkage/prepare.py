@@ -21,7 +21,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.resources import resource

@@ -15,7 +15,13 @@ import pandas as pd
 from cdq.columns import FINDINGS, empty_findings
 from cdq.names.rules import PARTS, RULES, build_view
 from cdq.names.score import (
-    COMPANY, UNLIKELY, PlausibilityConfig, ResolvedPlausibility, load_config, resolve, score_view,
+    COMPANY,
+    UNLIKELY,
+    PlausibilityConfig,
+    ResolvedPlausibility,
+    load_config,
+    resolve,
+    score_view,
 )
 
 __all__ = ["check", "check_names", "score_parts", "resolve", "load_config", "PlausibilityConfig",

@@ -142,7 +142,7 @@ def build(shared: Path, *, n_real: int = 600, seed: int = 7) -> Labelled:
         initials = rng.choice(["", fname[0].upper() + "."])
         rows.append({"kind": "real", "title": title, "initials": initials, "first_name": fname,
                      "infix": infix, "last_name": last})
-    for fname, gender, surname in FOREIGN:
+    for fname, _gender, surname in FOREIGN:
         infix, last = _split_surname(surname)
         rows.append({"kind": "real_foreign", "first_name": fname, "infix": infix, "last_name": last})
     rows += [{"kind": kind, **parts} for kind, parts in JUNK]

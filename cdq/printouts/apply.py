@@ -24,7 +24,15 @@ import pandas as pd
 
 from cdq.errors import InputError, UsageError
 from cdq.printouts.dutch import STATUSES, issue_texts
-from cdq.printouts.forms import CORRECTIONS, KEY_COLUMN, META_SHEET, NOTE_COLUMN, NR_COLUMN, SHEET, STATUS_COLUMN
+from cdq.printouts.forms import (
+    CORRECTIONS,
+    KEY_COLUMN,
+    META_SHEET,
+    NOTE_COLUMN,
+    NR_COLUMN,
+    SHEET,
+    STATUS_COLUMN,
+)
 
 __all__ = ["apply_returned", "ApplyResult", "read_form", "validate", "SOURCE", "CHANGE_COLUMNS"]
 

@@ -25,7 +25,16 @@ import sqlalchemy as sa
 
 from cdq.errors import UsageError
 from cdq.store.schema import (
-    counters, events, golden_records, golden_versions, migrate, now, overrides, runs, source_records, xref,
+    counters,
+    events,
+    golden_records,
+    golden_versions,
+    migrate,
+    now,
+    overrides,
+    runs,
+    source_records,
+    xref,
 )
 
 __all__ = ["GoldenStore", "golden_number"]
