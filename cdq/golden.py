@@ -354,6 +354,33 @@ def unmerge(store: GoldenStore, retired_id: str, rules: Rules, *, run_id: int | 
     return MergeResult(run_id, {"unmerged": 1, "golden_written": len(written)}, written)
 
 
+def split_record(store: GoldenStore, ref: str, rules: Rules, *, run_id: int | None = None) -> MergeResult:
+    """Take one source record out of its golden record into a new golden record of its own.
+
+    A steward's "this one is someone else" for a single record, where :func:`unmerge` undoes a whole merge.
+    The record is pinned to its new golden record, so a later nightly run does not merge it back; both
+    golden records are re-survived. Raises UsageError for an unknown ref or a record that is alone already.
+    """
+    run_id = run_id or store.start_run("split")
+    with store.begin() as conn:
+        found = store.lookup_sources(conn, [ref])
+        if found.empty or pd.isna(found.iloc[0]["golden_id"]):
+            raise UsageError(f"no stored source record {ref!r}",
+                             hint="a ref is SOURCE|KEY as in the store's source_records table, e.g. erp|K1042")
+        record_id, old = int(found.iloc[0]["id"]), str(found.iloc[0]["golden_id"])
+        members = store.members(conn, [old])
+        if members["deleted_run"].isna().sum() < 2:
+            raise UsageError(f"{ref} is the only live record of {old}: there is nothing to split off")
+        new = store.allocate_golden_ids(conn, 1)[0]
+        store.set_xref(conn, [{"source_record_id": record_id, "golden_id": new, "match_score": None,
+                               "rule": "steward_split", "pinned": True, "run_id": run_id}])
+        store.add_event(conn, run_id, "split", old, new, {"ref": ref, "source_record_id": record_id})
+        written = _resurvive(store, conn, {old, new}, {}, rules, run_id)
+    counts = {"split": 1, "golden_written": len(written)}
+    store.finish_run(run_id, counts=counts)
+    return MergeResult(run_id, counts, written, xref=pd.DataFrame({"record_id": [ref], "ref": [ref], "golden_id": [new]}))
+
+
 def set_override(store: GoldenStore, golden_id: str, column: str, value: str | None, set_by: str,
                  rules: Rules) -> MergeResult:
     """A steward sets ``column`` of a golden record; it wins (chains starting with ``steward``) until removed.

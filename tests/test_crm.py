@@ -160,3 +160,18 @@ def test_cli_load_and_unmerge(urls):
         "loaded: 2 created, 0 updated, 0 merged, 0 unchanged"
     bad = runner.invoke(app, ["unmerge", "G0000001", "--store", urls[0]])
     assert bad.exit_code == 2 and "G0000001 was not merged" in bad.output
+
+
+def test_cli_split_then_load_creates_the_split_off_customer(urls):
+    store = GoldenStore(urls[0])
+    staging = people(3)
+    nightly(store, staging, pd.DataFrame({"record_id": staging["record_id"], "cluster_id": "one"}))
+    runner = CliRunner()
+    assert runner.invoke(app, ["load", "--store", urls[0], "--crm", urls[1]]).exit_code == 0
+    done = runner.invoke(app, ["split", "erp|2", "--store", urls[0]])
+    assert done.exit_code == 0, done.output
+    assert done.output.strip().splitlines()[-1].startswith("split erp|2 off into G0000002: 2 golden records rewritten")
+    load = runner.invoke(app, ["load", "--store", urls[0], "--crm", urls[1]])
+    assert load.output.strip().splitlines()[-1] == "loaded: 1 created, 1 updated, 0 merged, 0 unchanged"
+    bad = runner.invoke(app, ["split", "erp|2", "--store", urls[0]])
+    assert bad.exit_code == 2 and "only live record of G0000002" in bad.output

@@ -10,7 +10,7 @@ import json
 import pandas as pd
 import pytest
 
-from cdq.golden import merge_batch, set_override, unmerge
+from cdq.golden import merge_batch, set_override, split_record, unmerge
 from cdq.store import GoldenStore
 from cdq.survivorship import load_rules
 
@@ -163,3 +163,31 @@ def test_steward_override_wins_until_removed(store_url):
     assert json.loads(data)["email"] == "steward@x.nl"
     result = set_override(store, "G0000001", "email", None, "piet", RULES)
     assert result.golden.loc[0, "email"] == "b@x.nl"
+
+
+def test_split_record_takes_one_record_out_and_a_rerun_keeps_it_apart(store_url):
+    store = GoldenStore(store_url)
+    rows = [rec("1", email="jan@x.nl"), rec("2", first="Piet", email="piet@x.nl", source="crm"),
+            rec("3", email="jan@x.nl", source="excel")]
+    together = [("erp-1", "m"), ("crm-2", "m"), ("excel-3", "m")]
+    run(store, rows, together)
+    assert golden_of(store, "crm|2") == golden_of(store, "erp|1") == "G0000001"
+    result = split_record(store, "crm|2", RULES)
+    new = result.xref["golden_id"].iloc[0]
+    assert new != "G0000001" and golden_of(store, "crm|2") == new
+    data = store.table("golden_records").set_index("golden_id")["data"].map(json.loads)
+    assert data[new]["first_name"] == "Piet" and data["G0000001"]["first_name"] == "Jan"
+    # the same night again, with the linkage still putting all three together: the split holds
+    run(store, rows, together)
+    assert golden_of(store, "crm|2") == new and golden_of(store, "excel|3") == "G0000001"
+    assert store.events()["kind"].tolist() == ["split"]
+
+
+@pytest.mark.parametrize("ref,message", [("crm|404", "no stored source record"), ("erp|1", "nothing to split off")])
+def test_split_record_refuses_unknown_or_lone_records(store_url, ref, message):
+    from cdq.errors import UsageError
+
+    store = GoldenStore(store_url)
+    run(store, [rec("1")], [("erp-1", "a")])
+    with pytest.raises(UsageError, match=message):
+        split_record(store, ref, RULES)
