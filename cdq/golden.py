@@ -40,7 +40,7 @@ from cdq.errors import UsageError
 from cdq.store import GoldenStore, golden_number
 from cdq.survivorship import Rules, survive
 
-__all__ = ["merge_batch", "unmerge", "MergeResult", "record_refs"]
+__all__ = ["merge_batch", "unmerge", "split_record", "MergeResult", "record_refs"]
 
 logger = logging.getLogger(__name__)
 _HASH_SKIP = {"record_id", "source_file", "source_row"}
