@@ -103,7 +103,7 @@ def _same_personal_email(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -
 
 def _same_stem(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """First names that share their first three letters (walter / wally, thomas / tommie): a pet form is possible."""
-    stem = Columns.of(prepared).derived_codes("first_name", "stem3", lambda v: v.where(v.str.len() >= 3).str[:3])
+    stem = Columns.of(prepared).name_stem("first_name")
     return (stem[l] >= 0) & (stem[l] == stem[r])
 
 

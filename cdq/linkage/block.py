@@ -36,13 +36,13 @@ def block_codes(prepared: pd.DataFrame, keys: list[str], rows: np.ndarray | None
     cols = Columns.of(prepared)
     parts = [cols.codes(key) if rows is None else cols.codes(key)[rows] for key in keys]
     idx = np.flatnonzero(np.logical_and.reduce([part >= 0 for part in parts]))
-    combined = np.zeros(len(idx), dtype=np.int64)
-    for part in parts:
-        values = part[idx]
-        if len(idx):  # both numbers are below the row count: their combination fits an int64
-            combined = pd.factorize(combined * (int(values.max()) + 1) + values)[0].astype(np.int64)
     out = np.full(len(parts[0]), -1, dtype=np.int64)
-    out[idx] = combined
+    if len(idx):
+        combined = np.zeros(len(idx), dtype=np.int64)
+        for part in parts:  # both numbers are below the row count: their combination fits an int64
+            values = part[idx]
+            combined = pd.factorize(combined * (int(values.max()) + 1) + values)[0].astype(np.int64)
+        out[idx] = combined
     return out
 
 

@@ -247,12 +247,13 @@ def train_supervised(vectors: pd.DataFrame, is_match: np.ndarray, levels: dict[s
     return FSModel(levels=levels, m=m, u=u, prior=prior, meta={"trained": "supervised"})
 
 
-def tf_adjustments(model: FSModel, comparison: str, levels: np.ndarray, values: pd.Series, left: np.ndarray,
+def tf_adjustments(model: FSModel, comparison: str, levels: np.ndarray, codes: np.ndarray, left: np.ndarray,
                    bounds: tuple[float, float]) -> np.ndarray:
-    """Extra bits where a pair agrees exactly on a value: log2(u_exact / frequency(value)), bounded."""
+    """Extra bits where a pair agrees exactly on a value: log2(u_exact / frequency(value)), bounded.
+
+    ``codes``: the compared value of each record, factorized (-1 = missing).
+    """
     top = len(model.levels[comparison]) - 1
-    # ``values``: the text per record, or its factorized codes (-1 = missing)
-    codes = values if isinstance(values, np.ndarray) else pd.factorize(values)[0]
     present = codes >= 0
     share = np.bincount(codes[present]) / max(int(present.sum()), 1)  # share of each value among records
     exact = levels == top

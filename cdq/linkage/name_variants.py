@@ -20,14 +20,10 @@ from itertools import combinations
 import numpy as np
 import yaml
 
+from cdq.linkage.text import ascii_lower, letters
 from cdq.resources import resource
 
 _HAS_DIGIT = re.compile(r"\S*\d\S*")
-_NON_LETTER = re.compile(r"[^a-z ]+")
-
-
-def _letters(text: str) -> str:
-    return " ".join(_NON_LETTER.sub(" ", text.replace("'", "")).split())
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +40,7 @@ def title_words() -> frozenset[str]:
     words: set[str] = set()
     for section in ("salutations", "prefix_titles", "honorifics"):
         for key in data.get(section) or {}:
-            words.update(_letters(str(key).lower().replace(".", "")).split())
+            words.update((letters(str(key).lower().replace(".", "")) or "").split())
     return frozenset(words - {"de"})
 
 
@@ -59,7 +55,7 @@ def given_names(text: str | None) -> str | None:
     """
     if not text:
         return None
-    words = _letters(_HAS_DIGIT.sub(" ", text)).split()
+    words = (letters(_HAS_DIGIT.sub(" ", text)) or "").split()
     titles = title_words()
     while words and (words[0] in titles or (words[0] == "de" and len(words) > 1 and words[1] in titles)):
         words = words[1:]
@@ -67,10 +63,7 @@ def given_names(text: str | None) -> str | None:
 
 
 def _clean(name: str) -> str:
-    import unicodedata
-
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return _letters(text)
+    return letters(ascii_lower(name)) or ""
 
 
 @lru_cache(maxsize=1)

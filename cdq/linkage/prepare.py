@@ -15,7 +15,6 @@ names kept space-separated), ``surname_phonetic`` (of the first core part), ``bi
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -23,42 +22,15 @@ import numpy as np
 import pandas as pd
 
 from cdq.linkage.name_variants import canonical_names, given_names, relations
+from cdq.linkage.text import ascii_lower, letters
 from cdq.resources import resource
 
-_NON_LETTER = re.compile(r"[^a-z ]+")
 _LEGAL_FORMS = re.compile(r"\b(b\.?\s?v\.?|n\.?\s?v\.?|v\.?o\.?f\.?|c\.?v\.?|holding|bvba|ltd|inc|gmbh)\b")
 _PHONETIC_RULES = [
     ("sch", "s"), ("ij", "y"), ("ei", "y"), ("ey", "y"), ("ie", "i"), ("ch", "g"), ("ph", "f"), ("th", "t"),
     ("ck", "k"), ("qu", "kw"), ("ae", "a"), ("uy", "ui"), ("au", "ou"), ("dt", "t"), ("c", "k"),
     ("z", "s"), ("x", "ks"), ("v", "f"), ("w", "f"), ("h", ""),
 ]
-
-
-def ascii_lower(value: object) -> str | None:
-    """Lower-case, accents removed, whitespace collapsed; empty becomes None.
-
-    Examples:
-        >>> ascii_lower("  Zoë  Müller ")
-        'zoe muller'
-        >>> ascii_lower("") is None
-        True
-    """
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode().lower()
-    return " ".join(text.split()) or None
-
-
-def letters(value: str | None) -> str | None:
-    """Only letters and single spaces (hyphens become spaces).
-
-    Examples:
-        >>> letters("jansen-de vries")
-        'jansen de vries'
-    """
-    if not value:
-        return None
-    return " ".join(_NON_LETTER.sub(" ", value.replace("'", "")).split()) or None
 
 
 def dutch_phonetic(value: str | None) -> str | None:
@@ -94,11 +66,6 @@ def prefixes() -> tuple[str, ...]:
     lines = resource("reference_data", "name_prefixes.txt").read_text(encoding="utf-8").splitlines()
     found = {letters(ascii_lower(line)) for line in lines if line.strip() and not line.startswith("#")}
     return tuple(sorted((p for p in found if p), key=len, reverse=True))
-
-
-def nicknames() -> dict[str, str]:
-    """Name -> one formal name (Dutch table first, then English); see :mod:`cdq.linkage.name_variants`."""
-    return canonical_names()
 
 
 def surname_core(value: str | None) -> str | None:
@@ -297,7 +264,7 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     """
     out = pd.DataFrame(index=range(len(frame)))
     out["first_name"] = _distinct(_col(frame, "first_name"), first_name)
-    nick = nicknames()
+    nick = canonical_names()  # one formal name per variant (blocking and term frequencies)
     out["first_name_nick"] = _distinct(out["first_name"], lambda v: nick.get(v, v))
     out["first_name_phonetic"] = _distinct(out["first_name_nick"], dutch_phonetic)
     ids = relations()[0]
