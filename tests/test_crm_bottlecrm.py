@@ -16,17 +16,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from bottlecrm_support import bottlecrm_org, bottlecrm_server  # noqa: F401  (fixtures)
+from test_crm import nightly
 
 from cdq.crm import load_from_store
 from cdq.crm.bottlecrm import address_line
 from cdq.crm.http import HttpClient
 from cdq.crm.registry import target_from_url
-from cdq.golden import merge_batch
 from cdq.store import GoldenStore
-from cdq.survivorship import load_rules
 
 pytestmark = pytest.mark.bottlecrm
-RULES = load_rules()
 
 
 def people(n, start=0, email="p{i}@x.nl", city="Utrecht", company=True):
@@ -40,12 +38,6 @@ def people(n, start=0, email="p{i}@x.nl", city="Utrecht", company=True):
                      "company_name": "Bakkerij De Vries", "kvk_number": "12345678", "city": "Utrecht",
                      "country": "Nederland", "email": "info@bakkerij.nl", "source_updated_at": "2024-01-01"})
     return pd.DataFrame(rows)
-
-
-def nightly(store, staging, clusters=None):
-    clusters = clusters if clusters is not None else pd.DataFrame(
-        {"record_id": staging["record_id"], "cluster_id": staging["record_id"]})
-    return merge_batch(staging, clusters, store, RULES, store.start_run("nightly"))
 
 
 @pytest.fixture()

@@ -9,15 +9,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from crm_fakes.hubspot import FakeHubSpot
+from test_crm import nightly
 
 from cdq.crm import load_from_store
 from cdq.crm.registry import target_from_url
 from cdq.errors import UsageError
-from cdq.golden import merge_batch
 from cdq.store import GoldenStore
-from cdq.survivorship import load_rules
-
-RULES = load_rules()
 
 
 def people(n, email="p{i}@x.nl", city="Utrecht"):
@@ -27,12 +24,6 @@ def people(n, email="p{i}@x.nl", city="Utrecht"):
     rows.append({"record_id": "org", "source": "erp", "source_key": "org", "party_type": "organisation",
                  "company_name": "Bakkerij De Vries", "city": "Utrecht", "source_updated_at": "2024-01-01"})
     return pd.DataFrame(rows)
-
-
-def nightly(store, staging, clusters=None):
-    clusters = clusters if clusters is not None else pd.DataFrame(
-        {"record_id": staging["record_id"], "cluster_id": staging["record_id"]})
-    return merge_batch(staging, clusters, store, RULES, store.start_run("nightly"))
 
 
 @pytest.fixture()
