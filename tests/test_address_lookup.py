@@ -31,10 +31,10 @@ def test_lookup_is_exported_from_the_package():
     assert cdq.address.lookup is lookup
 
 
-def test_lookup_verified_gives_register_values(store: AddressStore):
+def test_lookup_fills_register_values(store: AddressStore):
     found = lookup("1011 ab", "105", "2", store=store)
     assert (found.status, found.street, found.city, found.municipality, found.bag_id) == (
-        "verified", "De Ruijterkade", "Amsterdam", "Amsterdam", "0363200000081087")
+        "completed", "De Ruijterkade", "Amsterdam", "Amsterdam", "0363200000081087")
     assert (found.house_number, found.house_letter, found.house_number_addition) == ("105", None, "2")
     assert found.existing == ["105-1", "105-2", "105-3", "105-H"]
 
