@@ -12,13 +12,14 @@ import pandas as pd
 
 from cdq.address.complete import STATUSES, complete
 from cdq.address.loaders import detect_format, read_reference
+from cdq.address.lookup import AddressLookup, lookup
 from cdq.address.pc4 import read_pc4
 from cdq.address.store import AddressStore, default_store_path
 from cdq.log import Progress
 from cdq.resources import resource
 
-__all__ = ["AddressStore", "STATUSES", "complete", "default_store_path", "load_bag", "load_demo_reference",
-           "load_pc4"]
+__all__ = ["AddressLookup", "AddressStore", "STATUSES", "complete", "default_store_path", "load_bag",
+           "load_demo_reference", "load_pc4", "lookup"]
 
 
 def load_bag(path: str | Path, *, fmt: str | None = None, out: str | Path | None = None,
