@@ -95,6 +95,15 @@ def _initial(conn: sa.Connection) -> None:
 MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [("0001_initial", _initial)]
 
 
+def _online_service(conn: sa.Connection) -> None:
+    from cdq.store.online import create_online_tables
+
+    create_online_tables(conn)
+
+
+MIGRATIONS.append(("0002_online_service", _online_service))
+
+
 def migrate(engine: sa.Engine) -> list[str]:
     """Create the tables / apply pending migrations; return the names applied now."""
     with engine.begin() as conn:
