@@ -127,8 +127,8 @@ def stage_linkage(ctx: RunContext) -> None:
     from cdq.golden import batch_status, record_refs, stored_records
     from cdq.linkage import dedupe, link
 
-    frame = ctx.current
     store = _store(ctx)
+    frame = _hold_erased_subjects(ctx, store)
     status = batch_status(frame, store)
     stored = stored_records(store, exclude_refs=set(record_refs(frame)))
     # A full extract is the whole truth of its source: its stored records missing from it were deleted.
@@ -154,6 +154,19 @@ def stage_linkage(ctx: RunContext) -> None:
     })
     if result is not None:
         ctx.results["blocking_report"] = result.report
+
+
+def _hold_erased_subjects(ctx: RunContext, store) -> pd.DataFrame:
+    """Records of people erased on request go to the quarantine (``SUBJECT_ERASED``), not to linkage."""
+    from cdq.golden import record_refs
+    from cdq.privacy import hold_erased
+
+    kept, held = hold_erased(ctx.current, store, record_refs(ctx.current))
+    if len(held):
+        ctx.frames[ctx.current_name] = kept
+        ctx.frames["quarantine"] = _stack([ctx.frames.get("quarantine", held.iloc[:0]), held])
+        ctx.results.setdefault("headline", {})["held: erased data subjects"] = len(held)
+    return kept
 
 
 def _sharing_a_cluster(stored: pd.DataFrame, clusters: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
