@@ -37,7 +37,7 @@ from cdq.resources import resource
 logger = logging.getLogger(__name__)
 
 StageName = Literal["normalize", "address", "names", "linkage", "golden", "gates", "load", "export", "printouts",
-                    "report"]
+                    "report", "retention"]
 
 
 class InputSpec(BaseModel):
@@ -51,6 +51,8 @@ class InputSpec(BaseModel):
     #: The input is a full extract of its source: a record missing from it was deleted at the source
     #: (soft-deleted in the golden store; see the deletion policy in ``cdq.golden``).
     full_extract: bool = False
+    #: Why this source's personal data is processed (the processing register, ``cdq privacy register``).
+    purpose: str | None = None
 
 
 class PipelineSpec(BaseModel):
@@ -59,6 +61,8 @@ class PipelineSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     description: str = ""
+    #: The purpose of the processing (AVG art. 30), shown by ``cdq privacy register``.
+    purpose: str | None = None
     inputs: list[InputSpec]
     stages: list[StageName] = ["normalize", "address", "names", "linkage", "golden", "gates", "load", "report"]
     reference: str | None = None

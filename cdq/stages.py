@@ -291,6 +291,7 @@ def stage_report(ctx: RunContext) -> None:
         pairs=ctx.frames.get("pairs"), clusters=ctx.frames.get("clusters"),
         golden=ctx.frames.get("golden") if "golden" in ctx.frames else _golden_records(ctx),
         gates=ctx.results.get("gates"), timings=ctx.timings, loaded=load.line() if load is not None else None,
+        headline=ctx.results.get("headline"),
     )
     ctx.results.setdefault("outputs", {})["run report"] = path
 
@@ -341,3 +342,15 @@ def stage_names(ctx: RunContext) -> None:
 
 
 STAGES.update({"names": stage_names})
+
+
+def stage_retention(ctx: RunContext) -> None:
+    """Apply ``rules/retention.yaml`` to the golden store and the work directory (counted in the report)."""
+    from cdq.privacy.retention import apply_retention, load_retention
+
+    purged = apply_retention(_store(ctx), load_retention(), workdir=ctx.workdir, dry_run=ctx.dry_run)
+    ctx.results["retention"] = purged
+    ctx.results.setdefault("headline", {})["purged by retention"] = len(purged)
+
+
+STAGES.update({"retention": stage_retention})
