@@ -15,9 +15,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from bottlecrm_support import bottlecrm_org, bottlecrm_server  # noqa: F401  (fixtures)
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
+from cdq.crm.http import HttpClient
+from cdq.crm.registry import target_from_url
 from cdq.crm.sql import SqlCrmTarget
 from cdq.pipeline import run_pipeline
 from cdq.privacy import erase_subject, lift_erasure
@@ -130,6 +133,68 @@ def test_find_export_erase_and_the_next_night_does_not_bring_them_back(tmp_path,
     run_pipeline(pipeline, workdir=tmp_path / "w")
     back = [g for g, v in active_golden(store).items() if v.get("last_name") == "Wijnaendts"]
     assert len(back) == 1 and back[0] != golden_id  # a new customer: erased ids are never reused
+
+
+@pytest.mark.bottlecrm
+def test_erase_deletes_the_contact_from_a_real_bottlecrm(tmp_path, bottlecrm_org):  # noqa: F811
+    url, token = bottlecrm_org
+    store_url = f"sqlite:///{tmp_path}/g.sqlite"
+    pipeline = _pipeline(tmp_path, store_url, f"bottlecrm+{url}")
+    run_pipeline(pipeline, workdir=tmp_path / "w")
+    store = GoldenStore(store_url)
+    golden_id = find_subjects(store, email=SUBJECT["email"]).at[0, "golden_id"]
+    state = store.table("cdq_crm_xref")
+    crm_id = state.loc[state["golden_id"] == golden_id, "crm_id"].item()
+    api = HttpClient(url, {"Authorization": f"Bearer {token}"})
+    assert api.get(f"/api/contacts/{crm_id}/").status == 200
+    others = {r["id"] for r in api.get("/api/contacts/", params={"limit": 1000}).body["results"]} - {crm_id}
+
+    result = erase_subject(store, golden_id, reason="r", erased_by="s", crm=target_from_url(f"bottlecrm+{url}",
+                                                                                          state=store_url))
+    assert result.crm_line == "erased: 1 CRM record(s) deleted"
+    assert api.get(f"/api/contacts/{crm_id}/").status == 404
+    listed = api.get("/api/contacts/", params={"limit": 1000}).body["results"]
+    assert {r["id"] for r in listed} == others and "Wijnaendts" not in json.dumps(listed)
+    assert not [n for n in NEEDLES if n in dump_text(store_url)]  # the CRM state beside the store too
+    ctx = run_pipeline(pipeline, workdir=tmp_path / "w")
+    assert (ctx.frames["quarantine"]["reason_code"] == "SUBJECT_ERASED").sum() == 3
+    listed = api.get("/api/contacts/", params={"limit": 1000}).body["results"]
+    assert "Wijnaendts" not in json.dumps(listed) and {r["id"] for r in listed} == others
+
+
+def _fake(kind: str):
+    from crm_fakes.dynamics import FakeDynamics
+    from crm_fakes.hubspot import FakeHubSpot
+    from crm_fakes.salesforce import FakeSalesforce
+    from crm_fakes.teamleader import FakeTeamleader
+
+    return {"hubspot": FakeHubSpot, "salesforce": FakeSalesforce, "dynamics": FakeDynamics,
+            "teamleader": FakeTeamleader}[kind]("token-123")
+
+
+def _held(fake, kind: str) -> str:
+    """Everything a fake CRM holds, as text."""
+    stores = {"hubspot": "objects", "salesforce": "objects", "dynamics": "records", "teamleader": "records"}
+    return json.dumps(getattr(fake, stores[kind]), default=str)
+
+
+@pytest.mark.parametrize("kind", ["hubspot", "salesforce", "dynamics", "teamleader"])
+def test_erase_deletes_from_each_saas_crm_against_its_documented_protocol(tmp_path, monkeypatch, kind):
+    """Against local fakes of the documented APIs only (the real services cannot be reached from here)."""
+    monkeypatch.setenv("CDQ_CRM_TOKEN", "token-123")
+    store_url = f"sqlite:///{tmp_path}/g.sqlite"
+    with _fake(kind) as fake:
+        crm_url = f"{kind}+{fake.url}"
+        run_pipeline(_pipeline(tmp_path, store_url, crm_url), workdir=tmp_path / "w")
+        assert "Wijnaendts" in _held(fake, kind)
+        before = _held(fake, kind).count("example.nl")
+        store = GoldenStore(store_url)
+        golden_id = find_subjects(store, email=SUBJECT["email"]).at[0, "golden_id"]
+        result = erase_subject(store, golden_id, reason="r", erased_by="s",
+                               crm=target_from_url(crm_url, state=store_url))
+        assert result.crm_line == "erased: 1 CRM record(s) deleted"
+        assert "Wijnaendts" not in _held(fake, kind) and "wijnaendts" not in _held(fake, kind)
+        assert _held(fake, kind).count("example.nl") == before  # nobody else deleted
 
 
 def test_a_shared_landline_or_family_email_does_not_hold_back_another_person(tmp_path):
