@@ -20,6 +20,7 @@ chains them, names every intermediate artefact (``staging``, ``normalized``, ``a
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,8 @@ def run_pipeline(
         raise UsageError(f"{workdir}: --workdir is a file, not a folder")
     workdir.mkdir(parents=True, exist_ok=True)
     ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress)
+    if not keep_intermediates:  # a debug run's copies of every record are not kept around (minimisation)
+        shutil.rmtree(workdir / "intermediates", ignore_errors=True)
     for name in ["import", *spec.stages]:
         started = time.perf_counter()
         logger.info("stage %s: start", name)

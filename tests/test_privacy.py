@@ -67,7 +67,7 @@ inputs:
   - {{path: newsletter.csv, source: newsletter, purpose: newsletter with consent}}
 store: "{store}"
 crm: "{crm}"
-stages: [normalize, names, linkage, golden, load]
+stages: [normalize, names, linkage, golden, load, export]
 """, encoding="utf-8")
     return path
 
@@ -96,7 +96,7 @@ def urls(request, tmp_path):
 def test_find_export_erase_and_the_next_night_does_not_bring_them_back(tmp_path, urls):
     store_url, crm_url = urls
     pipeline = _pipeline(tmp_path, store_url, crm_url)
-    run_pipeline(pipeline, workdir=tmp_path / "w")
+    run_pipeline(pipeline, workdir=tmp_path / "w", keep_intermediates=True)
     store = GoldenStore(store_url)
     found = find_subjects(store, email="JO.Wijnaendts@example-mail.nl")
     assert len(found) == 1
@@ -113,15 +113,19 @@ def test_find_export_erase_and_the_next_night_does_not_bring_them_back(tmp_path,
 
     others_before = {g: v for g, v in active_golden(store).items() if g != golden_id}
     assert "Wijnaendts" in dump_text(crm_url)
-    result = erase_subject(store, golden_id, reason="request 2026-17", erased_by="steward", crm=SqlCrmTarget(crm_url))
+    result = erase_subject(store, golden_id, reason="request 2026-17", erased_by="steward", crm=SqlCrmTarget(crm_url),
+                           workdir=tmp_path / "w")
     assert result.counts["source_records"] == 3 and result.crm_line == "erased: 1 CRM record(s) deleted"
     for text in (dump_text(store_url), dump_text(crm_url)):
         assert not [n for n in NEEDLES if n in text], "personal data left after the erasure"
+    removed = {Path(p).relative_to(tmp_path / "w").as_posix() for p in result.files_removed}
+    assert {"golden_records.xlsx", "xref.csv", "intermediates/staging.parquet"} <= removed
 
     again = erase_subject(store, golden_id, reason="request 2026-17", erased_by="steward", crm=SqlCrmTarget(crm_url))
     assert again.already and again.crm_line == "erased: 0 CRM record(s) deleted"
 
     ctx = run_pipeline(pipeline, workdir=tmp_path / "w")  # the same old exports again
+    assert not (tmp_path / "w" / "intermediates").exists()  # a run without --keep-intermediates cleans them
     held = ctx.frames["quarantine"]
     assert sorted(held.loc[held["reason_code"] == "SUBJECT_ERASED", "source"]) == ["crm", "erp", "newsletter"]
     assert held["raw"].isna().all()

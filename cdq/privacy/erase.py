@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -56,6 +57,9 @@ class EraseResult:
     counts: dict[str, int] = field(default_factory=dict)
     already: bool = False
     crm_line: str | None = None
+    #: Work-directory files that quoted the subject and were deleted; PDFs that must be regenerated.
+    files_removed: list[str] = field(default_factory=list)
+    files_to_regenerate: list[str] = field(default_factory=list)
 
 
 def subject_tree(conn: sa.Connection, golden_id: str) -> list[str]:
@@ -151,14 +155,21 @@ def erase_golden(store: GoldenStore, conn: sa.Connection, ids: list[str], *, tom
     return counts
 
 
-def erase_subject(store: GoldenStore, golden_id: str, *, reason: str, erased_by: str, crm=None) -> EraseResult:
-    """Erase a data subject from the store and (given a :class:`~cdq.crm.CrmTarget`) the CRM."""
+def erase_subject(store: GoldenStore, golden_id: str, *, reason: str, erased_by: str, crm=None,
+                  workdir: str | Path | None = None) -> EraseResult:
+    """Erase a data subject from the store and (given a :class:`~cdq.crm.CrmTarget`) the CRM.
+
+    With ``workdir`` (a pipeline's work directory) the run artefacts there that quote the subject (review
+    workbook, exports, intermediates, reports) are deleted too; they are rebuilt by the next run.
+    """
     if not reason.strip():
         raise UsageError("an erasure needs a reason (--reason), kept in the erasure record")
+    needles: set[str] = set()
     with store.begin() as conn:
         ids = subject_tree(conn, golden_id)
         done = conn.execute(sa.select(erasures.c.counts).where(erasures.c.golden_id == ids[0])).scalar()
         if done is None:
+            needles = _file_needles(_member_rows(conn, ids))
             counts = erase_golden(store, conn, ids, tombstone=True)
             counts["golden_ids"] = len(ids)
             conn.execute(erasures.insert().values(golden_id=ids[0], erased_at=now(), reason=reason,
@@ -167,9 +178,60 @@ def erase_subject(store: GoldenStore, golden_id: str, *, reason: str, erased_by:
                                               counts=json.dumps(counts, sort_keys=True)))
     result = EraseResult(ids[0], ids, json.loads(done) if done else counts, already=done is not None)
     logger.info("erased golden record %s (%d golden ids)%s", ids[0], len(ids), " (already)" if done else "")
+    if workdir is not None and needles:
+        result.files_removed, result.files_to_regenerate = scrub_workdir(Path(workdir), needles)
     if crm is not None:
         result.crm_line = _erase_in_crm(store, crm, ids)
     return result
+
+
+def _file_needles(members: pd.DataFrame) -> set[str]:
+    """What marks a file as quoting the subject: refs, e-mails, phones, and surnames (a false hit only
+    deletes an artefact the next run writes again)."""
+    found = _needles(members)
+    for payload in members["payload"]:
+        last = json.loads(payload).get("last_name")
+        if last and len(str(last)) >= 4:
+            found.add(str(last))
+    return found
+
+
+def _file_text(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True)
+        try:
+            return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                             for v in row if v is not None)
+        finally:
+            book.close()
+    if suffix == ".parquet":
+        return pd.read_parquet(path).to_csv()
+    return path.read_bytes().decode("utf-8", "replace")
+
+
+def scrub_workdir(workdir: Path, needles: set[str]) -> tuple[list[str], list[str]]:
+    """Delete the run artefacts in ``workdir`` that quote the subject; list PDFs (which cannot be searched
+    once compressed) for regeneration. The stores in the folder are never touched."""
+    from cdq.privacy.retention import ARTEFACTS
+
+    removed, regenerate = [], []
+    lowered = {n.lower() for n in needles}
+    for name in ARTEFACTS:
+        top = workdir / name
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else []
+        for path in files:
+            if path.suffix.lower() == ".pdf":
+                regenerate.append(str(path))
+                continue
+            text = _file_text(path).lower()
+            if any(n in text for n in lowered):
+                path.unlink()
+                removed.append(str(path))
+    logger.info("erasure: %d work-directory file(s) removed, %d PDF(s) to regenerate", len(removed), len(regenerate))
+    return removed, regenerate
 
 
 def _erase_in_crm(store: GoldenStore, crm, ids: list[str]) -> str:

@@ -67,6 +67,8 @@ def register(app: typer.Typer) -> None:
         reason: str = typer.Option(..., "--reason", help="Why (kept in the erasure record), e.g. a request number."),
         crm: str | None = typer.Option(None, "--crm", help="CRM URL to delete the person from as well."),
         by: str | None = typer.Option(None, "--by", help="Who erases (default: the login name)."),
+        workdir: Path | None = typer.Option(None, "--workdir", help="A pipeline work directory: delete the "
+                                            "review workbook, exports and intermediates there that quote the person."),
     ) -> None:
         """Erase a person from the golden store (and the CRM), keeping only a tombstone."""
         from cdq.crm.registry import target_from_url
@@ -75,9 +77,14 @@ def register(app: typer.Typer) -> None:
 
         target = target_from_url(crm, state=store) if crm else None
         result = erase_subject(GoldenStore(store, must_exist=True), golden_id, reason=reason,
-                               erased_by=_who(by), crm=target)
+                               erased_by=_who(by), crm=target, workdir=workdir)
         counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(result.counts.items()))
         report.line(f"{'already erased' if result.already else 'erased'} {result.golden_id}: {counts}")
+        for path in result.files_removed:
+            report.line(f"removed: {path}")
+        if result.files_to_regenerate:
+            report.line(f"regenerate: {len(result.files_to_regenerate)} printout PDF(s) may show the person "
+                        "(run `cdq printouts` again and destroy the old ones)")
         if result.crm_line:
             report.line(result.crm_line)
 
