@@ -206,7 +206,17 @@ def _steward_decisions(ctx: RunContext, pairs: pd.DataFrame, clusters: pd.DataFr
     if len(pairs) and (pairs["decision"] == "review").any():
         path = export_review(pairs, records, ctx.workdir / "review.xlsx")
         ctx.results.setdefault("outputs", {})["review workbook"] = path
+    _queue_for_console(ctx, pairs, records)
     return pairs, clusters
+
+
+def _queue_for_console(ctx: RunContext, pairs: pd.DataFrame, records: pd.DataFrame) -> None:
+    """The open review band also goes to the steward console's queue (refs and explanation only)."""
+    from cdq.review.workbook import review_rows
+    from cdq.web.queue import save_queue
+
+    band = pairs[pairs["decision"].astype(str).eq("review")] if len(pairs) else pairs
+    save_queue(_store(ctx), review_rows(band, records) if len(band) else pd.DataFrame())
 
 
 def stage_golden(ctx: RunContext) -> None:

@@ -166,6 +166,9 @@ def create_app(settings: ServiceSettings, *, state: ServiceState | None = None) 
     app.state.cdq = service
     for router in (health.router, address.router, records.router, leads.router, reconcile.router, pages.router):
         app.include_router(router)
+    from cdq.web import mount
+
+    mount(app)  # the steward console and the customer portal (issue 22) on the same app
     static = resources.files("cdq.service") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     _install_handlers(app)

@@ -47,6 +47,8 @@ class ServiceSettings(BaseModel):
     refresh_seconds: float = Field(10.0, gt=0)
     public_url: str | None = Field(None, description="base URL OpenRefine reaches the service at")
     graceful_shutdown_seconds: int = Field(30, ge=0)
+    workdir: str | None = Field(None, description="a pipeline work directory: the console links its run report "
+                                                  "and Data Docs")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

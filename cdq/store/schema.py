@@ -146,3 +146,12 @@ def migrate(engine: sa.Engine) -> list[str]:
     if applied:
         logger.info("golden store: applied migrations %s", ", ".join(applied))
     return applied
+
+
+def _web_console(conn: sa.Connection) -> None:
+    from cdq.store.web import create_web_tables
+
+    create_web_tables(conn)
+
+
+MIGRATIONS.append(("0003_web_console", _web_console))
