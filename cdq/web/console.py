@@ -212,7 +212,7 @@ def _detail(store: GoldenStore, golden_id: str) -> dict[str, Any]:
     lineage = {item[0]: item for item in current["lineage"]} if isinstance(current["lineage"], list) else {}
     values = [{"column": c, "value": current["data"].get(c), "source": (lineage.get(c) or [None] * 4)[2],
                "rule": (lineage.get(c) or [None] * 4)[3]} for c in SHOWN if current["data"].get(c) not in (None, "")]
-    members = [{"ref": s["ref"], "source": s["source"], "golden_id": s["golden_id"], "score": s.get("match_score"),
+    members = [{"ref": s["ref"], "source": s["source"], "golden_id": s["golden_id"], "score": None if s.get("match_score") is None else round(float(s["match_score"]), 3),
                 "rule": s.get("rule"), "deleted": bool(s.get("deleted_run")), "first_seen": s.get("first_seen_at"),
                 "values": ", ".join(str(s["values"][c]) for c in SHOWN if s["values"].get(c))}
                for s in report["source_records"]]
@@ -233,7 +233,8 @@ def customer(request: Request, golden_id: str, current: users.Session = Depends(
     return render(request, "customer.html", session=current, c=detail, columns=OVERRIDABLE, page="customers")
 
 
-def _act(request: Request, current: users.Session, csrf: str, action: str, golden_id: str, call) -> Response:
+def _act(request: Request, current: users.Session, csrf: str, action: str, golden_id: str, call,
+         target: str | None = None) -> Response:
     from cdq.errors import CdqError
 
     require_csrf(current.csrf, csrf)
@@ -242,7 +243,7 @@ def _act(request: Request, current: users.Session, csrf: str, action: str, golde
     except CdqError as e:
         raise HTTPException(409, e.message) from e
     with _store(request).begin() as conn:
-        users.audit(conn, current.user.name, action, golden_id, "")
+        users.audit(conn, current.user.name, action, target or golden_id, "")
     return _redirect(f"/steward/customers/{_store(request).resolve(golden_id)}")
 
 
@@ -252,8 +253,8 @@ def unmerge(request: Request, golden_id: str, retired_id: str = Form(...), csrf:
     from cdq.golden import unmerge as undo
     from cdq.survivorship import load_rules
 
-    return _act(request, current, csrf, "unmerge", retired_id,
-                lambda: undo(_store(request), retired_id, load_rules()))
+    return _act(request, current, csrf, "unmerge", golden_id,
+                lambda: undo(_store(request), retired_id, load_rules()), target=retired_id)
 
 
 @router.post("/customers/{golden_id}/split")

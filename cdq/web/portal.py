@@ -31,7 +31,7 @@ router = APIRouter(prefix="/mijn-gegevens", include_in_schema=False)
 SOURCE = "customer_self_service"
 #: What a customer may correct, grouped as survivorship takes them (a group is stored whole).
 FIELDS = {"name": ["initials", "first_name", "infix", "last_name"],
-          "address": ["street", "house_number", "house_letter", "house_number_addition", "postcode", "city"],
+          "address": ["postcode", "house_number", "house_letter", "house_number_addition", "street", "city"],
           "email": ["email"], "phone": ["phone"], "mobile": ["mobile"]}
 LABELS = {"initials": "Voorletters", "first_name": "Voornaam", "infix": "Tussenvoegsel", "last_name": "Achternaam",
           "street": "Straat", "house_number": "Huisnummer", "house_letter": "Huisletter",
@@ -101,7 +101,10 @@ def address(request: Request, t: str | None = None, postcode: str = "", house_nu
     ok = found.status in ("verified", "completed", "corrected")
     message = "" if ok else "Dit adres staat niet in de basisregistratie adressen; controleer postcode en huisnummer."
     return JSONResponse({"street": found.street if ok else None, "city": found.city if ok else None,
-                         "status": found.status, "message": message}, headers=SECURITY_HEADERS)
+                         "house_letter": found.house_letter if ok else None,
+                         "house_number_addition": found.house_number_addition if ok else None,
+                         "existing": found.existing, "status": found.status, "message": message},
+                        headers=SECURITY_HEADERS)
 
 
 def _submitted(form: dict[str, Any]) -> dict[str, str | None]:

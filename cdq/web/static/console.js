@@ -11,6 +11,7 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!form) return;
   var postcode = form.querySelector('[name="postcode"]'), number = form.querySelector('[name="house_number"]');
   var addition = form.querySelector('[name="house_number_addition"]');
+  var letter = form.querySelector('[name="house_letter"]');
   var street = form.querySelector('[name="street"]'), city = form.querySelector('[name="city"]');
   var status = document.getElementById("address-status");
   var timer = null;
@@ -23,10 +24,15 @@ document.addEventListener("DOMContentLoaded", function () {
     fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (a) {
       if (a.street) { street.value = a.street; }
       if (a.city) { city.value = a.city; }
-      status.textContent = a.message || "";
+      if (a.street && letter) { letter.value = a.house_letter || ""; }
+      if (a.street && addition && document.activeElement !== addition) {
+        addition.value = a.house_number_addition || "";
+      }
+      var options = (a.existing || []).length > 1 ? " Mogelijke toevoegingen: " + a.existing.join(", ") + "." : "";
+      status.textContent = (a.message || "") + options;
     }).catch(function () { status.textContent = ""; });
   }
-  [postcode, number, addition].forEach(function (el) {
+  [postcode, number].forEach(function (el) {
     if (el) el.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(complete, 250); });
   });
 });
