@@ -226,3 +226,24 @@ def test_a_correction_that_fails_validation_is_explained_in_dutch_and_nothing_is
     pd.testing.assert_frame_equal(store.table("golden_records"), before)
     assert store.table("portal_corrections").empty
     assert visitor.go("GET", f"/mijn-gegevens/?t={token}")[0] == 200  # not used up by a refused correction
+
+
+def test_erasing_a_customer_removes_their_portal_links_corrections_queue_pairs_and_leads(server):
+    from cdq.privacy import erase_subject
+    from cdq.web.portal import apply_correction
+    from cdq.web.queue import open_pairs
+
+    store = server.store
+    queue = open_pairs(store)
+    refs = store.table("source_records").merge(store.table("xref"), left_on="id", right_on="source_record_id")
+    golden_id = refs.loc[refs["ref"] == queue.at[0, "ref_a"], "golden_id"].item()
+    token = tokens.issue(store, golden_id)
+    own = json.loads(store.table("golden_records").set_index("golden_id").at[golden_id, "data"])
+    apply_correction(store, golden_id, {"email": "nieuw.adres@example.nl"}, ["email"])
+    erase_subject(store, golden_id, reason="test", erased_by="test")
+    assert tokens.check(store, token) is None
+    for table, column in (("portal_tokens", "golden_id"), ("portal_corrections", "golden_id")):
+        assert not store.table(table)[column].eq(golden_id).any(), table
+    assert queue.at[0, "ref_a"] not in set(open_pairs(store)["ref_a"]) | set(open_pairs(store)["ref_b"])
+    text = "\n".join(store.table(t).to_csv() for t in ("review_queue", "portal_corrections", "source_records"))
+    assert "nieuw.adres@example.nl" not in text and own["last_name"] not in store.table("review_queue").to_csv()
