@@ -20,13 +20,13 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import os
 import secrets
 
 import sqlalchemy as sa
 
+from cdq.privacy.keys import stored_secret
 from cdq.store import GoldenStore
-from cdq.store.schema import now, store_settings
+from cdq.store.schema import now
 from cdq.store.web import portal_tokens
 
 __all__ = ["PURPOSE", "issue", "check", "use", "link_key"]
@@ -38,14 +38,7 @@ _SETTING = "portal_link_key"
 
 def link_key(conn: sa.Connection) -> bytes:
     """``CDQ_WEB_SECRET``, else the store's own random key (made on first use)."""
-    configured = os.environ.get(KEY_ENV)
-    if configured:
-        return configured.encode()
-    found = conn.execute(sa.select(store_settings.c.value).where(store_settings.c.name == _SETTING)).scalar()
-    if found is None:
-        found = secrets.token_hex(32)
-        conn.execute(store_settings.insert().values(name=_SETTING, value=found))
-    return found.encode()
+    return stored_secret(conn, _SETTING, KEY_ENV)
 
 
 def _b64(data: bytes) -> str:
