@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -272,7 +273,8 @@ def _deletions(store: GoldenStore, conn: sa.Connection, batch: pd.DataFrame, ful
 
 
 def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStore, rules: Rules, run_id: int,
-                pairs: pd.DataFrame | None = None, *, full_sources=(), deleted=()) -> MergeResult:
+                pairs: pd.DataFrame | None = None, *, full_sources=(), deleted=(),
+                check: Callable[[MergeResult], None] | None = None) -> MergeResult:
     """Upsert a batch, map its clusters onto stable golden ids, re-survive touched records (see module doc).
 
     Args:
@@ -282,6 +284,8 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         pairs: optional linkage pairs (``record_id_l, record_id_r, match_probability``) for xref scores.
         full_sources: sources delivered as full extracts (absent records are deleted).
         deleted: refs of records deleted at the source.
+        check: called with the result before the transaction commits (the quality gates); an exception it
+            raises rolls the whole batch back, so a run that stops leaves the store as it was.
     """
     batch = _batch(staging)
     with store.begin() as conn:
@@ -315,14 +319,18 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         ])
         touched |= _deletions(store, conn, batch, full_sources, deleted, run_id)
         written = _resurvive(store, conn, touched, retired, rules, run_id)
-    counts = {"records_new": int((up["status"] == "new").sum()),
-              "records_changed": int((up["status"] == "changed").sum()),
-              "records_unchanged": int((up["status"] == "same").sum()),
-              "golden_touched": len(touched), "golden_written": len(written), "merges": len(retired)}
+        counts = {"records_new": int((up["status"] == "new").sum()),
+                  "records_changed": int((up["status"] == "changed").sum()),
+                  "records_unchanged": int((up["status"] == "same").sum()),
+                  "golden_touched": len(touched), "golden_written": len(written), "merges": len(retired)}
+        merges = pd.DataFrame(sorted(retired.items()), columns=["retired_id", "survivor_id"])
+        xref_out = cl[["record_id", "ref"]].assign(
+            golden_id=free["target"].reindex(cl.index).fillna(cl["golden_id"]))
+        result = MergeResult(run_id, counts, written, merges, xref_out)
+        if check is not None:
+            check(result)
     logger.info("merge batch: %s", counts)
-    merges = pd.DataFrame(sorted(retired.items()), columns=["retired_id", "survivor_id"])
-    xref_out = cl[["record_id", "ref"]].assign(golden_id=free["target"].reindex(cl.index).fillna(cl["golden_id"]))
-    return MergeResult(run_id, counts, written, merges, xref_out)
+    return result
 
 
 def unmerge(store: GoldenStore, retired_id: str, rules: Rules, *, run_id: int | None = None) -> MergeResult:
