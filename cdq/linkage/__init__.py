@@ -92,6 +92,16 @@ def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> 
     return (codes[l] >= 0) & (codes[l] == codes[r])
 
 
+def _initials_against_call_name(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """One record has only initials, the other a first name: a Dutch first name is mostly the call name,
+    which often does not start with the formal initial (Nel for Petronella, Stijn for Christiaan), so the
+    two disagreeing is evidence (a weight), never a cannot-link."""
+    name = Columns.of(prepared).codes("first_name") >= 0
+    initials = Columns.of(prepared).codes("initials_given") >= 0
+    only_initials = ~name & initials
+    return (only_initials[l] & name[r]) | (only_initials[r] & name[l])
+
+
 def _same_personal_email(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """The same e-mail address on both records, and not a role address (info@, administratie@)."""
     same = _same(prepared, "email", l, r)
@@ -142,7 +152,8 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
     """True where a pair sits on a cannot-link level of some comparison (strong evidence only).
 
     A different first name is no veto when both records carry the same formal initials: the call name
-    ("Eef") and the formal name ("Everardus", or a typo of it) then name one person. A different gender
+    ("Eef") and the formal name ("Everardus", or a typo of it) then name one person; nor when one record
+    has only initials and the other a first name (the call name need not start with the formal initial). A different gender
     is no veto when the first names agree (similar or better). A different birth date vetoes
     only when the dates are at least ``BIRTH_VETO_YEARS`` apart (a father and son, not a mistyped date).
     """
@@ -153,6 +164,7 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
             hit = np.isin(vectors[name].to_numpy(), codes)
             if name == "first_name":
                 hit &= ~_same(prepared, "initials_given", l, r) & ~_same_stem(prepared, l, r)
+                hit &= ~_initials_against_call_name(prepared, l, r)
             if name == "birth_date":
                 hit &= _years_apart(prepared, l, r, hit) >= BIRTH_VETO_YEARS
             if name == "gender" and "first_name" in vectors.columns:
@@ -259,6 +271,8 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     decision = _decide(scored["match_probability"].to_numpy(), veto, s)
     step(5)
     labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision, veto, s)
+    # a match the guarded clustering kept apart (a household, an ambiguous record) is for the steward
+    decision[(decision == "match") & (labels[l] != labels[r])] = "review"
     clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels]})
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
