@@ -183,17 +183,36 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _steward_decisions(ctx: RunContext, pairs: pd.DataFrame, clusters: pd.DataFrame, records: pd.DataFrame):
-    """Apply remembered review decisions, re-cluster if there are any, export the open review band."""
-    from cdq.review import apply_decisions, export_review, load_decisions, recluster
+    """Apply remembered review decisions on top of the clusters; keep the review band for the workbook.
+
+    With a golden stage the open pairs (this run's band and every earlier undecided one) are exported after
+    the store is written, with each record's current golden record; without one, this run's band now.
+    """
+    from cdq.review import apply_decisions, export_review, load_decisions, steward_clusters
 
     decisions = load_decisions(ctx.expand(ctx.spec.store))
     if len(decisions) and len(pairs):
         pairs = apply_decisions(pairs, decisions, records)
-        clusters = recluster(pairs, records["record_id"])
-    if len(pairs) and (pairs["decision"] == "review").any():
+        clusters = steward_clusters(clusters, pairs)
+    ctx.frames["review_records"] = records
+    if "golden" not in ctx.spec.stages and len(pairs) and (pairs["decision"] == "review").any():
         path = export_review(pairs, records, ctx.workdir / "review.xlsx")
         ctx.results.setdefault("outputs", {})["review workbook"] = path
     return pairs, clusters
+
+
+def _export_open_pairs(ctx: RunContext) -> None:
+    """Store this run's review band and write every undecided pair to ``WORKDIR/review.xlsx``."""
+    from cdq.review.steward import export_open, save_open_pairs
+
+    store = _store(ctx)
+    pairs = ctx.frames.get("pairs")
+    if pairs is not None and len(pairs):
+        save_open_pairs(store, pairs, ctx.frames["review_records"])
+    path, count = export_open(store, ctx.workdir / "review.xlsx")
+    if path is not None:
+        ctx.results.setdefault("outputs", {})["review workbook"] = path
+    ctx.results.setdefault("headline", {})["pairs for review"] = count
 
 
 def stage_golden(ctx: RunContext) -> None:
@@ -224,6 +243,7 @@ def stage_golden(ctx: RunContext) -> None:
             raise
     store.finish_run(run_id, counts=result.counts)
     ctx.results["golden"] = result
+    _export_open_pairs(ctx)
     ctx.results.setdefault("headline", {}).update({
         "golden records touched": result.counts.get("golden_touched", 0),
         "merges": result.counts.get("merges", 0),

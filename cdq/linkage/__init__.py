@@ -318,3 +318,37 @@ def link(new: pd.DataFrame, existing: pd.DataFrame, settings: Settings | None = 
     frame = pd.concat([existing, new], ignore_index=True)
     is_new = np.r_[np.zeros(len(existing), dtype=bool), np.ones(len(new), dtype=bool)]
     return _run(frame, settings, progress, model, is_new)
+
+
+def cannot_links(left: pd.DataFrame, right: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """Every pair (one record of ``left``, one of ``right``) that a cannot-link rule keeps apart, and why.
+
+    The rules are the clustering's own (``cannot_link`` in ``rules/matching.yaml``: a different gender,
+    birth date, first name, person against organisation). Used to check a steward's "match" before two
+    golden records are joined. Returns ``record_id_l, record_id_r, reason`` (the comparisons that veto).
+
+    Examples:
+        >>> a = pd.DataFrame({"record_id": ["a"], "first_name": ["Jan"], "last_name": ["Bos"], "gender": ["M"],
+        ...                   "birth_date": ["1960-01-01"]})
+        >>> b = pd.DataFrame({"record_id": ["b"], "first_name": ["Mia"], "last_name": ["Bos"], "gender": ["F"],
+        ...                   "birth_date": ["1975-06-30"]})
+        >>> cannot_links(a, b)[["record_id_l", "record_id_r", "reason"]].values.tolist()
+        [['a', 'b', 'birth_date, first_name, gender']]
+    """
+    s = settings or load_settings()
+    frame = pd.concat([left, right], ignore_index=True)
+    ids = _record_ids(frame)
+    l, r = (a.ravel() for a in np.meshgrid(np.arange(len(left)), len(left) + np.arange(len(right)), indexing="ij"))
+    empty = pd.DataFrame(columns=["record_id_l", "record_id_r", "reason"])
+    if not len(l) or not s.cannot_link:
+        return empty
+    prepared = _prepare(frame.reset_index(drop=True), s.extras)
+    vectors = _compare(prepared, l, r, s)
+    party = _party_conflict(prepared, l, r, vectors, s)
+    reasons = [np.where(_vetoes(vectors, replace(s, cannot_link=(rule,)), prepared, l, r) & ~party, rule[0], "")
+               for rule in s.cannot_link]
+    text = [", ".join(sorted({x for x in row if x} | ({"party_type"} if p else set())))
+            for row, p in zip(zip(*reasons), party)]
+    veto = _vetoes(vectors, s, prepared, l, r)
+    return pd.DataFrame({"record_id_l": ids[l[veto]], "record_id_r": ids[r[veto]],
+                         "reason": np.array(text, dtype=object)[veto]}) if veto.any() else empty

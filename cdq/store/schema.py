@@ -91,8 +91,15 @@ def _initial(conn: sa.Connection) -> None:
     conn.execute(counters.insert(), [{"name": "golden", "value": 0}, {"name": "seq", "value": 0}])
 
 
+def _review_tables(conn: sa.Connection) -> None:
+    from cdq.review.decisions import migrate_review_tables
+
+    migrate_review_tables(conn)
+
+
 #: Applied in order, each once; a new schema change is a new entry (never edit an applied one).
 MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [("0001_initial", _initial)]
+MIGRATIONS.append(("0002_review_notes_and_open_pairs", _review_tables))
 
 
 def migrate(engine: sa.Engine) -> list[str]:
