@@ -154,6 +154,8 @@ def stage_linkage(ctx: RunContext) -> None:
     })
     if result is not None:
         ctx.results["blocking_report"] = result.report
+        # the model this run matched with: `cdq why` / `cdq explain` explain pairs with it later
+        result.model.save(ctx.workdir / "linkage_model.json")
 
 
 def _sharing_a_cluster(stored: pd.DataFrame, clusters: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
@@ -390,7 +392,7 @@ def stage_report(ctx: RunContext) -> None:
         quarantine=ctx.frames.get("quarantine"), checked=ctx.current, findings=ctx.all_findings(),
         pairs=ctx.frames.get("pairs"), clusters=ctx.frames.get("clusters"),
         golden=_report_golden(ctx), gates=ctx.results.get("gates"), timings=ctx.timings,
-        loaded=load.line() if load is not None else None, held=_held(ctx),
+        loaded=load.line() if load is not None else None, held=_held(ctx), changes=_changes(ctx),
     )
     ctx.results.setdefault("outputs", {})["run report"] = path
 
@@ -403,6 +405,14 @@ def _report_golden(ctx: RunContext) -> pd.DataFrame | None:
         return None
     ctx.frames["golden"] = _golden_records(ctx)
     return ctx.frames["golden"]
+
+
+def _changes(ctx: RunContext) -> pd.DataFrame | None:
+    """What this run changed in the golden store (None when it wrote nothing)."""
+    from cdq.reporting.changes import run_changes
+
+    merged = ctx.results.get("golden")
+    return run_changes(_store(ctx), merged.run_id) if merged is not None else None
 
 
 def _held(ctx: RunContext) -> pd.DataFrame | None:

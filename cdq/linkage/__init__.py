@@ -33,7 +33,7 @@ from cdq.linkage.model import (
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
 
-__all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel"]
+__all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel", "cannot_links", "compare_pairs"]
 
 logger = logging.getLogger(__name__)
 
@@ -352,3 +352,34 @@ def cannot_links(left: pd.DataFrame, right: pd.DataFrame, settings: Settings | N
     veto = _vetoes(vectors, s, prepared, l, r)
     return pd.DataFrame({"record_id_l": ids[l[veto]], "record_id_r": ids[r[veto]],
                          "reason": np.array(text, dtype=object)[veto]}) if veto.any() else empty
+
+
+def compare_pairs(left: pd.DataFrame, right: pd.DataFrame, model: FSModel,
+                  settings: Settings | None = None) -> pd.DataFrame:
+    """Score every pair (one record of ``left``, one of ``right``) with a trained model, blocking or not.
+
+    The same columns as :attr:`LinkageResult.pairs` (per comparison ``<name>_level`` and ``<name>_weight``),
+    plus ``cannot_link``. For explaining pairs a steward asks about (``cdq why``, ``cdq explain``).
+    """
+    s = settings or load_settings()
+    frame = pd.concat([left, right], ignore_index=True)
+    ids = np.r_[left["record_id"].astype(str).to_numpy(), right["record_id"].astype(str).to_numpy()].astype(object)
+    l, r = (a.ravel() for a in np.meshgrid(np.arange(len(left)), len(left) + np.arange(len(right)), indexing="ij"))
+    prepared = _prepare(frame.reset_index(drop=True), s.extras)
+    vectors = _compare(prepared, l, r, s)
+    veto = _vetoes(vectors, s, prepared, l, r)
+    bounds = (s.tf_min_weight, s.tf_max_weight)
+    tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(TF_COLUMNS[c]), l, bounds)
+          for c in s.tf_comparisons if c in vectors.columns}
+    scored = score(model, vectors, tf, fields=False)
+    decision = _decide(scored["match_probability"].to_numpy(), veto, s)
+    fields = score(model, vectors, tf)
+    out = pd.DataFrame({"record_id_l": ids[l], "record_id_r": ids[r],
+                        "match_weight": scored["match_weight"].to_numpy(),
+                        "match_probability": scored["match_probability"].to_numpy(), "decision": decision,
+                        "cannot_link": veto})
+    for name in vectors.columns:
+        out[f"{name}_level"] = pd.Categorical.from_codes(vectors[name].to_numpy() + 1,
+                                                         categories=["missing", *s.levels(name)])
+        out[f"{name}_weight"] = fields[f"{name}_weight"].to_numpy()
+    return out

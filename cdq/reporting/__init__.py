@@ -73,7 +73,8 @@ def render_run_report(
         thresholds: ``{"review": p, "auto_match": p}`` (default: ``rules/matching.yaml``).
         headline: extra headline numbers. timings: seconds per stage. loaded: the CRM load line.
         held: quarantine rows of the records the gates held (``source``, ``source_row``, ``detail``).
-        changes: what changed tonight (:func:`cdq.reporting.changes.run_changes`).
+        changes: what changed tonight (:func:`cdq.reporting.changes.run_changes`): golden ids, the kind of
+            change and the changed column names (no values).
 
     Examples:
         >>> html = render_run_report(title="t", staging=pd.DataFrame({"source": ["a", "a", "b"]}))
@@ -189,7 +190,8 @@ def _changes_section(changes: pd.DataFrame | None) -> str:
         return ""
     if changes.empty:
         return "<section><h2>What changed tonight</h2><p>Nothing: no golden record changed.</p></section>"
-    counts = changes.groupby("change").size().rename("golden records").reset_index()
+    kind = changes["change"].str.replace(r"^merged into .*", "merged into another", regex=True)
+    counts = kind.groupby(kind).size().rename("golden records").rename_axis("change").reset_index()
     return ("<section><h2>What changed tonight</h2>" + _table(counts) + _table(changes.head(200))
             + (f"<p>… and {len(changes) - 200:,} more.</p>" if len(changes) > 200 else "") + "</section>")
 
