@@ -93,13 +93,19 @@ def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> 
 
 
 def _initials_against_call_name(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """One record has only initials, the other a first name: a Dutch first name is mostly the call name,
-    which often does not start with the formal initial (Nel for Petronella, Stijn for Christiaan), so the
-    two disagreeing is evidence (a weight), never a cannot-link."""
+    """One record has only initials, the other a first name, and both the same personal mailbox name.
+
+    A Dutch first name is mostly the call name, which often does not start with the formal initial (Nel for
+    Petronella, Stijn for Christiaan, Greet for Margaretha): with the same personal e-mail name (the domain
+    may be mistyped) the disagreement is evidence (a weight), not a cannot-link.
+    """
     name = Columns.of(prepared).codes("first_name") >= 0
     initials = Columns.of(prepared).codes("initials_given") >= 0
     only_initials = ~name & initials
-    return (only_initials[l] & name[r]) | (only_initials[r] & name[l])
+    mailbox = _same(prepared, "email_local", l, r)
+    if "email_role" in prepared.columns:
+        mailbox &= ~prepared["email_role"].fillna(False).to_numpy(dtype=bool)[l]
+    return ((only_initials[l] & name[r]) | (only_initials[r] & name[l])) & mailbox
 
 
 def _same_personal_email(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -153,7 +159,8 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
 
     A different first name is no veto when both records carry the same formal initials: the call name
     ("Eef") and the formal name ("Everardus", or a typo of it) then name one person; nor when one record
-    has only initials and the other a first name (the call name need not start with the formal initial). A different gender
+    has only initials and the other a first name and both the same personal e-mail name (the call name
+    need not start with the formal initial). A different gender
     is no veto when the first names agree (similar or better). A different birth date vetoes
     only when the dates are at least ``BIRTH_VETO_YEARS`` apart (a father and son, not a mistyped date).
     """
