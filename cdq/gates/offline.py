@@ -37,7 +37,8 @@ body{font-family:system-ui,sans-serif;margin:16px;color:#222} .container,.contai
 table{border-collapse:collapse;margin:8px 0;font-size:13px} td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}
 .table-striped tbody tr:nth-of-type(odd){background:#f6f8fa} .text-danger{color:#b8443f} .text-success{color:#2d7a46}
 .card{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0} .badge{padding:1px 6px;border-radius:4px;background:#eee}
-.collapse:not(.show){display:block} nav,footer{position:static!important}
+.collapse:not(.show){display:block} nav,footer,.sticky,.fixed-top{position:static!important}
+ol.breadcrumb{display:flex;gap:10px;list-style:none;padding:0;margin:8px 0}
 """
 
 
