@@ -245,5 +245,5 @@ def test_erasing_a_customer_removes_their_portal_links_corrections_queue_pairs_a
     for table, column in (("portal_tokens", "golden_id"), ("portal_corrections", "golden_id")):
         assert not store.table(table)[column].eq(golden_id).any(), table
     assert queue.at[0, "ref_a"] not in set(open_pairs(store)["ref_a"]) | set(open_pairs(store)["ref_b"])
-    text = "\n".join(store.table(t).to_csv() for t in ("review_queue", "portal_corrections", "source_records"))
-    assert "nieuw.adres@example.nl" not in text and own["last_name"] not in store.table("review_queue").to_csv()
+    text = "\n".join(store.table(t).to_csv() for t in ("review_pairs", "portal_corrections", "source_records"))
+    assert "nieuw.adres@example.nl" not in text and own["last_name"] not in store.table("review_pairs").to_csv()

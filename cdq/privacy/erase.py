@@ -114,7 +114,7 @@ LINKED_ROWS = {
     "portal_tokens": ("golden_id", "golden"),
     "portal_corrections": ("golden_id", "golden"),
     "match_keys": ("source_record_id", "member"),  # the service's blocking index
-    "review_queue": ("ref_a", "ref"),
+    "review_pairs": ("ref_a", "ref"),  # open review pairs (refs may hold an e-mail address)
 }
 
 

@@ -6,8 +6,6 @@ migration ``0003_web_console``.
 - ``web_sessions``: the SHA-256 of each session id (the cookie holds the id), its user, CSRF token, expiry;
 - ``portal_tokens``: the SHA-256 of each personal link's token, its golden id, purpose, expiry, use;
 - ``portal_corrections``: every correction a customer confirmed (values as JSON), when it was applied;
-- ``review_queue``: the open pairs of the clerical review band (record refs, probability, explanation:
-  the values are read from ``source_records`` when shown);
 - ``console_audit``: every console action (who, when, what, on which golden id; no values).
 """
 
@@ -40,12 +38,6 @@ portal_corrections = sa.Table(
     "portal_corrections", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True), sa.Column("golden_id", ID, index=True),
     sa.Column("submitted_at", sa.String(40)), sa.Column("values", sa.Text), sa.Column("applied_run", sa.Integer),
-)
-review_queue = sa.Table(
-    "review_queue", metadata,
-    sa.Column("ref_a", sa.String(500), primary_key=True), sa.Column("ref_b", sa.String(500), primary_key=True),
-    sa.Column("match_probability", sa.Float), sa.Column("match_weight", sa.Float),
-    sa.Column("explanation", sa.Text), sa.Column("queued_at", sa.String(40)),
 )
 console_audit = sa.Table(
     "console_audit", metadata,

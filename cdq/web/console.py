@@ -108,7 +108,8 @@ def _pair_fields(a: dict, b: dict) -> list[dict[str, Any]]:
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review(request: Request, skip: int = 0, done: int = 0, current: users.Session = Depends(session)) -> HTMLResponse:
+def review(request: Request, skip: int = 0, done: int = 0, refused: str = "",
+           current: users.Session = Depends(session)) -> HTMLResponse:
     from cdq.web.queue import open_pairs, records_of
 
     pairs = open_pairs(_store(request))
@@ -122,20 +123,27 @@ def review(request: Request, skip: int = 0, done: int = 0, current: users.Sessio
                 "fields": _pair_fields(values.get(row["ref_a"], {}), values.get(row["ref_b"], {})),
                 "source_a": row["ref_a"].split("|")[0], "source_b": row["ref_b"].split("|")[0]}
     return render(request, "review.html", session=current, pair=pair, open=len(pairs), skip=skip + 1, done=done,
-                  page="review")
+                  refused=refused[:500], page="review")
 
 
 @router.post("/review/decide")
 def decide(request: Request, ref_a: str = Form(...), ref_b: str = Form(...), decision: str = Form(...),
-           csrf: str = Form(""), current: users.Session = Depends(steward)) -> Response:
-    from cdq.web.queue import decide as store_decision
+           force: str = Form(""), csrf: str = Form(""), current: users.Session = Depends(steward)) -> Response:
+    """Apply the decision now, as ``cdq review apply`` does; a match a cannot-link rule refuses comes back
+    with the rule's reason (and the pair stays open) unless the steward forces it."""
+    from urllib.parse import quote
+
+    from cdq.web.queue import decide as apply_decision
 
     require_csrf(current.csrf, csrf)
     if decision not in ("match", "non_match"):
         raise HTTPException(422, "decision must be match or non_match")
-    store_decision(_store(request), ref_a, ref_b, decision, current.user.name)
+    outcome = apply_decision(_store(request), ref_a, ref_b, decision, current.user.name, force=force == "1")
     with _store(request).begin() as conn:
-        users.audit(conn, current.user.name, f"review_{decision}", "pair", "")
+        users.audit(conn, current.user.name, f"review_{decision}", str(outcome.get("golden_after") or "pair"),
+                    str(outcome["action"]))
+    if outcome["action"] == "refused":
+        return _redirect(f"/steward/review?refused={quote(str(outcome['reason']))}")
     return _redirect("/steward/review?done=1")
 
 

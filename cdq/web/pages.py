@@ -37,7 +37,8 @@ LABELS: dict[str, dict[str, str]] = {
            "save": "Opslaan", "status": "Status", "started": "Gestart", "finished": "Klaar", "counts": "Aantallen",
            "report": "Rapport", "data_docs": "Data Docs", "viewer_only": "U kunt kijken maar niets wijzigen.",
            "shortcuts": "Sneltoetsen: m = zelfde klant, n = verschillend, s = overslaan", "golden_id": "Klantnummer",
-           "merged_ids": "Samengevoegde nummers", "language": "English", "decided": "Beslissing opgeslagen."},
+           "merged_ids": "Samengevoegde nummers", "language": "English", "decided": "Beslissing opgeslagen en toegepast.",
+           "force": "Toch samenvoegen (force match)"},
     "en": {"console": "Steward console", "review": "Review", "customers": "Customers", "runs": "Runs",
            "logout": "Log out", "login": "Log in", "user": "User name", "password": "Password",
            "login_failed": "Unknown user or wrong password.", "match": "Same customer",
@@ -51,7 +52,8 @@ LABELS: dict[str, dict[str, str]] = {
            "counts": "Counts", "report": "Report", "data_docs": "Data Docs",
            "viewer_only": "You can look but not change anything.",
            "shortcuts": "Shortcuts: m = same customer, n = different, s = skip", "golden_id": "Golden id",
-           "merged_ids": "Merged ids", "language": "Nederlands", "decided": "Decision stored."},
+           "merged_ids": "Merged ids", "language": "Nederlands", "decided": "Decision stored and applied.",
+           "force": "Join them anyway (force match)"},
 }
 
 _env = Environment(loader=FileSystemLoader(str(resources.files("cdq.web") / "templates")),
