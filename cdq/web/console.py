@@ -108,11 +108,17 @@ def _pair_fields(a: dict, b: dict) -> list[dict[str, Any]]:
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review(request: Request, skip: int = 0, done: int = 0, refused: str = "",
-           current: users.Session = Depends(session)) -> HTMLResponse:
+def review(request: Request, skip: int = 0, done: int = 0, current: users.Session = Depends(session)) -> HTMLResponse:
+    return _review_page(request, current, skip, done)
+
+
+def _review_page(request: Request, current: users.Session, skip: int = 0, done: int = 0,
+                 refused: str = "", refs: tuple[str, str] | None = None) -> HTMLResponse:
     from cdq.web.queue import open_pairs, records_of
 
     pairs = open_pairs(_store(request))
+    if refs is not None:  # the refused pair itself, whatever its place in the queue
+        pairs = pairs[(pairs["ref_a"] == refs[0]) & (pairs["ref_b"] == refs[1])] if len(pairs) else pairs
     pair = None
     if len(pairs):
         row = pairs.iloc[skip % len(pairs)]
@@ -131,8 +137,6 @@ def decide(request: Request, ref_a: str = Form(...), ref_b: str = Form(...), dec
            force: str = Form(""), csrf: str = Form(""), current: users.Session = Depends(steward)) -> Response:
     """Apply the decision now, as ``cdq review apply`` does; a match a cannot-link rule refuses comes back
     with the rule's reason (and the pair stays open) unless the steward forces it."""
-    from urllib.parse import quote
-
     from cdq.web.queue import decide as apply_decision
 
     require_csrf(current.csrf, csrf)
@@ -142,8 +146,8 @@ def decide(request: Request, ref_a: str = Form(...), ref_b: str = Form(...), dec
     with _store(request).begin() as conn:
         users.audit(conn, current.user.name, f"review_{decision}", str(outcome.get("golden_after") or "pair"),
                     str(outcome["action"]))
-    if outcome["action"] == "refused":
-        return _redirect(f"/steward/review?refused={quote(str(outcome['reason']))}")
+    if outcome["action"] == "refused":  # shown at once: the reason names records, it does not go in a URL
+        return _review_page(request, current, refused=str(outcome["reason"]), refs=tuple(sorted((ref_a, ref_b))))
     return _redirect("/steward/review?done=1")
 
 
@@ -248,8 +252,10 @@ def _act(request: Request, current: users.Session, csrf: str, action: str, golde
     require_csrf(current.csrf, csrf)
     try:
         call()
-    except CdqError as e:
-        raise HTTPException(409, e.message) from e
+    except CdqError as e:  # the message may name a record ref: the steward sees it, the audit log does not
+        with _store(request).begin() as conn:
+            users.audit(conn, current.user.name, f"{action}_refused", target or golden_id, type(e).__name__)
+        return render(request, "error.html", status=409, session=current, message=e.message, back=golden_id)
     with _store(request).begin() as conn:
         users.audit(conn, current.user.name, action, target or golden_id, "")
     return _redirect(f"/steward/customers/{_store(request).resolve(golden_id)}")
@@ -309,9 +315,12 @@ def _workdir(request: Request) -> Path | None:
 def files(request: Request, path: str, current: users.Session = Depends(session)) -> FileResponse:
     """The run report and Data Docs of the work directory (nothing else, nothing outside it)."""
     workdir = _workdir(request)
-    if workdir is None or not (path == "run_report.html" or path.startswith("data_docs/")):
+    if workdir is None or ".." in Path(path).parts or "\\" in path:
         raise HTTPException(404, "not found")
     target = (workdir / path).resolve()
-    if not target.is_file() or workdir not in target.parents:
+    docs = (workdir / "data_docs").resolve()
+    allowed = target == (workdir / "run_report.html").resolve() or docs in target.parents
+    if not allowed or not target.is_file():
         raise HTTPException(404, "not found")
-    return FileResponse(target, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    return FileResponse(target, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                                         "Content-Security-Policy": "sandbox; default-src 'self' 'unsafe-inline'"})

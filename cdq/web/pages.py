@@ -78,5 +78,5 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 def require_csrf(expected: str | None, given: str | None) -> None:
     """403 unless the form's token equals the session's (constant-time)."""
-    if not expected or not given or not hmac.compare_digest(str(expected), str(given)):
+    if not expected or not given or not hmac.compare_digest(str(expected).encode(), str(given).encode()):
         raise HTTPException(403, "the form's CSRF token is missing or wrong; reload the page and try again")

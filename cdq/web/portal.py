@@ -153,12 +153,17 @@ async def correct(request: Request) -> Response:
         shown = {**current, **{k: v for k, v in values.items()}}
         return render(request, "portal.html", status=422, values=shown, token=token, csrf=_csrf(request, token),
                       groups=FIELDS, labels=LABELS, errors=problems)
+    with _store(request).begin() as conn:  # claimed first: of two submits with one link only one goes on
+        if not tokens.use(conn, token):
+            return _refused(request)
     if changed:
-        apply_correction(_store(request), golden_id, {c: cleaned.get(c) for g in changed for c in FIELDS[g]},
-                         changed, token)
-    else:
-        with _store(request).begin() as conn:
-            tokens.use(conn, token)
+        try:
+            apply_correction(_store(request), golden_id, {c: cleaned.get(c) for g in changed for c in FIELDS[g]},
+                             changed)
+        except BaseException:
+            with _store(request).begin() as conn:
+                tokens.release(conn, token)
+            raise
     return render(request, "portal_done.html", changed=bool(changed))
 
 
@@ -171,7 +176,7 @@ def download(request: Request, t: str | None = None, format: str = "html") -> Re
         golden_id = _golden_id(request, t)
     except _Refused:
         return _refused(request)
-    report = subject_report(_store(request), golden_id)
+    report = own_report(subject_report(_store(request), golden_id))
     headers = {**SECURITY_HEADERS, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
     if format == "json":
         body = json.dumps(report, indent=2, ensure_ascii=False, default=str)
@@ -180,8 +185,23 @@ def download(request: Request, t: str | None = None, format: str = "html") -> Re
     return HTMLResponse(_letter(report), headers=headers)
 
 
-def apply_correction(store: GoldenStore, golden_id: str, values: dict[str, Any], groups: list[str],
-                     token: str | None = None) -> int:
+def own_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The access report as the customer may see it: their values and their own source records only.
+
+    Merge events and old versions can hold the values of another person whose record was once wrongly
+    joined with this one (and later split off again); review decisions name other records and staff. Those
+    stay in the steward's full export (``cdq subject export``), never in a customer's download.
+    """
+    golden = [{k: g[k] for k in ("golden_id", "status", "data")} for g in report["golden_records"]
+              if g["golden_id"] == report["golden_id"]]
+    sources = [{k: s.get(k) for k in ("source", "values", "first_seen_at", "last_seen_at")}
+               for s in report["source_records"] if not s.get("deleted_run")]
+    return {"golden_id": report["golden_id"], "golden_records": golden, "source_records": sources,
+            "corrections": [{k: c.get(k) for k in ("source", "values", "first_seen_at")} for c in report["corrections"]],
+            "versions": [], "history": [], "review_decisions": [], "steward_overrides": [], "crm": {}}
+
+
+def apply_correction(store: GoldenStore, golden_id: str, values: dict[str, Any], groups: list[str]) -> int:
     """Store a confirmed correction as the ``customer_self_service`` source record of ``golden_id`` and
     merge it into the golden record now; return the run id. The customer's earlier corrections are kept
     (one source record per golden id), the groups corrected now replace theirs."""
@@ -210,8 +230,6 @@ def apply_correction(store: GoldenStore, golden_id: str, values: dict[str, Any],
     with store.begin() as conn:
         conn.execute(portal_corrections.insert().values(golden_id=golden_id, submitted_at=now(),
                                                         values=json.dumps(sorted(groups)), applied_run=run_id))
-        if token:
-            tokens.use(conn, token)
     return run_id
 
 

@@ -70,7 +70,7 @@ def check(store: GoldenStore, token: str | None, purpose: str = PURPOSE) -> str 
         return None
     body, signature = token.split(".")
     with store.begin() as conn:
-        if not hmac.compare_digest(signature, _signature(link_key(conn), body, purpose)):
+        if not hmac.compare_digest(signature.encode(), _signature(link_key(conn), body, purpose).encode()):
             return None
         row = conn.execute(sa.select(portal_tokens).where(portal_tokens.c.token_hash == _hash(token))).mappings().first()
     if row is None or row["purpose"] != purpose or row["used_at"] or row["expires_at"] <= now():
@@ -78,6 +78,13 @@ def check(store: GoldenStore, token: str | None, purpose: str = PURPOSE) -> str 
     return row["golden_id"]
 
 
-def use(conn: sa.Connection, token: str) -> None:
-    """Mark a token used (inside the transaction that stores what it was used for)."""
-    conn.execute(portal_tokens.update().where(portal_tokens.c.token_hash == _hash(token)).values(used_at=now()))
+def use(conn: sa.Connection, token: str) -> bool:
+    """Claim a token (atomically: of two requests with one token, only one gets True)."""
+    return conn.execute(portal_tokens.update().where(portal_tokens.c.token_hash == _hash(token),
+                                                     portal_tokens.c.used_at.is_(None))
+                        .values(used_at=now())).rowcount == 1
+
+
+def release(conn: sa.Connection, token: str) -> None:
+    """Give a claimed token back (what it was claimed for failed)."""
+    conn.execute(portal_tokens.update().where(portal_tokens.c.token_hash == _hash(token)).values(used_at=None))

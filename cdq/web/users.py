@@ -100,19 +100,16 @@ def login(store: GoldenStore, name: str, password: str) -> Session | None:
     """A new session for the right name and password of an account that is not locked; else None."""
     with store.begin() as conn:
         row = conn.execute(sa.select(web_users).where(web_users.c.name == name)).mappings().first()
-        if row is None:
+        if row is None:  # the same work as a wrong password (a hash and a write), so timing tells nothing
             _verify(_DUMMY, password)
+            audit(conn, "?", "login_failed", "", "")
             return None
         if row["locked_until"] and row["locked_until"] > now():
             _verify(_DUMMY, password)  # the same time and answer as any other failure
             audit(conn, name, "login_refused", "", "locked")
             return None
         if not _verify(row["password_hash"], password):
-            failed = (row["failed"] or 0) + 1
-            lock = failed >= MAX_FAILED
-            conn.execute(web_users.update().where(web_users.c.name == name).values(
-                failed=0 if lock else failed, locked_until=_later(minutes=LOCK_MINUTES) if lock else None))
-            audit(conn, name, "login_failed", "", "locked" if lock else "")
+            _count_failure(conn, name)
             return None
         conn.execute(web_users.update().where(web_users.c.name == name).values(failed=0, locked_until=None))
         session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), User(name, row["role"]))
@@ -120,6 +117,18 @@ def login(store: GoldenStore, name: str, password: str) -> Session | None:
                                                   expires_at=_later(hours=SESSION_HOURS)))
         audit(conn, name, "login", "", "")
     return session
+
+
+def _count_failure(conn: sa.Connection, name: str) -> None:
+    """One failed log-in, counted in the database itself (parallel guesses are each counted); the fifth in
+    a row locks the account."""
+    failed = conn.execute(web_users.update().where(web_users.c.name == name)
+                          .values(failed=web_users.c.failed + 1).returning(web_users.c.failed)).scalar() or 0
+    lock = failed >= MAX_FAILED
+    if lock:
+        conn.execute(web_users.update().where(web_users.c.name == name).values(
+            failed=0, locked_until=_later(minutes=LOCK_MINUTES)))
+    audit(conn, name, "login_failed", "", "locked" if lock else "")
 
 
 def _verify(hashed: str, password: str) -> bool:
