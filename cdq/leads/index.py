@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 MAX_CANDIDATES = 200
 #: Records sampled from the store to train the model when none is given.
 TRAIN_SAMPLE = 20_000
+#: Below this many stored records the model is trained with synthetic customers added.
+MIN_TRAIN = 1_500
 _BUILD_CHUNK = 50_000
 
 
@@ -83,7 +85,10 @@ class MatchIndex:
         self.passes = [(name, tuple(keys)) for name, keys, _ in self.settings.passes]
         self.tf_columns = sorted({TF_COLUMNS[c] for c in self.settings.tf_comparisons if c in TF_COLUMNS})
         self._model = model
+        self._given = model is not None
         self._lock = threading.Lock()
+        #: Stored records the model was trained on (0: given, or not trained yet).
+        self.trained_on = 0
 
     # -- keys ------------------------------------------------------------------------------------------
     def key_texts(self, frame: pd.DataFrame) -> tuple[list[int], list[str]]:
@@ -177,12 +182,32 @@ class MatchIndex:
             rows = conn.execute(sa.select(sr.ref, sr.payload).where(sr.deleted_run.is_(None), sr.id % step == 0)
                                 .limit(TRAIN_SAMPLE)).all()
         frame = pd.DataFrame([json.loads(p) for _, p in rows], columns=PAYLOAD_COLUMNS)
-        if len(frame) < 2:  # an empty store: the configured priors only
-            frame = pd.DataFrame({"record_id": ["a", "b"], "last_name": ["a", "b"]})
-        frame["record_id"] = [r for r, _ in rows] if len(rows) >= 2 else frame["record_id"]
+        frame["record_id"] = [r for r, _ in rows]
+        if len(frame) < MIN_TRAIN:
+            # A new or small store has too few pairs to learn from (a service started before the first
+            # nightly run): add seeded synthetic Dutch customers with duplicates; retrained once it grows.
+            from cdq.synthetic import generate_records
+
+            synthetic = generate_records(MIN_TRAIN * 2, seed=7).drop(columns=["entity_id"])
+            synthetic["record_id"] = "synthetic:" + synthetic["record_id"].astype(str)
+            frame = pd.concat([frame, synthetic.reindex(columns=frame.columns)], ignore_index=True)
         model = dedupe(frame, self.settings).model
+        self.trained_on = len(rows)
         logger.info("match model trained on %d stored records", len(frame))
         return model
+
+    def retrain_if_grown(self) -> bool:
+        """Retrain when the model was trained here on a store that has since grown past twice its sample
+        (a service started on an empty store before its first nightly run)."""
+        if self._given or self.trained_on >= TRAIN_SAMPLE:
+            return False
+        with self.store.engine.connect() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(source_records)).scalar() or 0
+        if total <= 2 * max(self.trained_on, 1):
+            return False
+        with self._lock:
+            self._model = self._train()
+        return True
 
     # -- candidates ------------------------------------------------------------------------------------
     def candidates(self, conn: sa.Connection, record: pd.DataFrame) -> pd.DataFrame:
