@@ -121,21 +121,31 @@ class MatchIndex:
             if not done:
                 conn.execute(match_index_state.insert().values(name=name, value=value))
 
-    def _index_rows(self, conn: sa.Connection, rows: list[tuple[int, str, Any]]) -> int:
-        """(Re)index ``(id, payload, deleted_run)`` rows: old keys out, live records' keys in."""
-        ids = [int(r[0]) for r in rows]
-        for part in chunks(ids):
-            conn.execute(match_keys.delete().where(match_keys.c.source_record_id.in_(part)))
+    def _index_rows(self, conn: sa.Connection, rows: list[tuple[int, str, Any]], *, fresh: bool = False) -> int:
+        """(Re)index ``(id, payload, deleted_run)`` rows: old keys out (unless ``fresh``), live records' keys in."""
+        if not fresh:
+            for part in chunks([int(r[0]) for r in rows]):
+                conn.execute(match_keys.delete().where(match_keys.c.source_record_id.in_(part)))
         live = [(i, p) for i, p, deleted in rows if deleted is None]
         if not live:
             return 0
         frame = pd.DataFrame([json.loads(p) for _, p in live], columns=PAYLOAD_COLUMNS)
         positions, texts = self.key_texts(frame)
         record_ids = np.asarray([i for i, _ in live], dtype=np.int64)[np.asarray(positions, dtype=np.int64)]
-        hashes = _hash(texts)
-        conn.execute(match_keys.insert(), [{"key_hash": int(h), "source_record_id": int(i)}
-                                           for h, i in zip(hashes.tolist(), record_ids.tolist())])
+        pairs = list(zip(_hash(texts).tolist(), record_ids.tolist()))
+        if conn.dialect.name == "sqlite":  # the DB-API executemany: ~10x SQLAlchemy's per-row dicts at 16M rows
+            conn.exec_driver_sql("INSERT INTO match_keys (key_hash, source_record_id) VALUES (?, ?)", pairs)
+        else:
+            conn.execute(match_keys.insert(), [{"key_hash": h, "source_record_id": i} for h, i in pairs])
         return len(live)
+
+    def _indexes(self, conn: sa.Connection, present: bool) -> None:
+        """Drop the index's B-tree indexes for a first build (one sort at the end beats 16M random inserts)."""
+        for index in match_keys.indexes:
+            if present:
+                index.create(conn, checkfirst=True)
+            else:
+                index.drop(conn, checkfirst=True)
 
     def refresh(self, conn: sa.Connection | None = None) -> int:
         """Index every source record added, changed or deleted since the last refresh; returns how many."""
@@ -150,11 +160,16 @@ class MatchIndex:
             (sr.id > max_id) | (sr.last_run > max_run) | (sr.deleted_run > max_run)).order_by(sr.id)
         top = conn.execute(sa.select(sa.func.max(sr.id), sa.func.max(sr.last_run),
                                      sa.func.max(sr.deleted_run))).first()
-        result = conn.execution_options(yield_per=_BUILD_CHUNK).execute(query)
+        fresh = max_id == 0 and conn.execute(sa.select(match_keys.c.key_hash).limit(1)).first() is None
+        if fresh:
+            self._indexes(conn, present=False)
+        result = conn.execute(query.execution_options(yield_per=_BUILD_CHUNK))
         for part in result.partitions(_BUILD_CHUNK):
-            done += self._index_rows(conn, [tuple(r) for r in part])
+            done += self._index_rows(conn, [tuple(r) for r in part], fresh=fresh)
             if done:
                 logger.info("match index: %d records indexed (%.0f s)", done, time.perf_counter() - started)
+        if fresh:
+            self._indexes(conn, present=True)
         runs = [v for v in (top[1], top[2]) if v is not None]
         self._set_state(conn, {"max_id": int(top[0] or 0), "max_run": int(max(runs, default=-1))})
         return done
