@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from bottlecrm_support import bottlecrm_org, bottlecrm_server  # noqa: F401 - fixtures
 from conftest import need
-from service_support import demo_store, running, store_copy  # noqa: F401 - fixtures
+from service_support import running
 from test_service import customer, demo_addresses
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -34,6 +33,9 @@ def browser():
     driver.set_page_load_timeout(60)
     yield driver
     driver.quit()
+
+pytest_plugins = ["service_support", "bottlecrm_support"]
+
 
 
 def _wait(driver, condition, timeout: float = 30.0):

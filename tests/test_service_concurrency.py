@@ -20,9 +20,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import REPO
-from service_support import demo_store, running  # noqa: F401 - fixtures
+from service_support import running
 
 from cdq.store import GoldenStore
+
+pytest_plugins = ["service_support"]
+
 
 
 def _pipeline(tmp_path: Path, store_url: str) -> Path:

@@ -170,15 +170,20 @@ class MatchIndex:
                 logger.info("match index: %d records indexed (%.0f s)", done, time.perf_counter() - started)
         if fresh:
             self._indexes(conn, present=True)
-        runs = [v for v in (top[1], top[2]) if v is not None]
-        self._set_state(conn, {"max_id": int(top[0] or 0), "max_run": int(max(runs, default=-1))})
+        top_id, last, deleted = tuple(top) if top is not None else (0, None, None)
+        runs = [v for v in (last, deleted) if v is not None]
+        live = conn.execute(sa.select(sa.func.count()).select_from(source_records)
+                            .where(sr.deleted_run.is_(None))).scalar() or 0
+        self._set_state(conn, {"max_id": int(top_id or 0), "max_run": int(max(runs, default=-1)), "records": live})
         return done
 
     def add(self, conn: sa.Connection, source_record_ids: list[int]) -> None:
         """Index these source records now (a lead's record, inside the lead's transaction)."""
         sr = source_records.c
         rows = conn.execute(sa.select(sr.id, sr.payload, sr.deleted_run).where(sr.id.in_(source_record_ids))).all()
-        self._index_rows(conn, [tuple(r) for r in rows])
+        added = self._index_rows(conn, [tuple(r) for r in rows])
+        conn.execute(match_index_state.update().where(match_index_state.c.name == "records")
+                     .values(value=match_index_state.c.value + added))
 
     # -- model -----------------------------------------------------------------------------------------
     @property
@@ -251,11 +256,11 @@ class MatchIndex:
             return {}, 1
         hashes = dict(zip(texts, (int(h) for h in _hash(list(texts.values())))))
         mk = match_keys.c
-        counts = dict(conn.execute(sa.select(mk.key_hash, sa.func.count()).where(mk.key_hash.in_(list(hashes.values())))
-                                   .group_by(mk.key_hash)).all())
-        total = self._state(conn).get("records", 0) or conn.execute(
-            sa.select(sa.func.count(sa.distinct(mk.source_record_id)))).scalar() or 1
-        return {c: int(counts.get(h, 0)) for c, h in hashes.items()}, int(total)
+        counts: dict[int, int] = {int(h): int(n) for h, n in conn.execute(
+            sa.select(mk.key_hash, sa.func.count()).where(mk.key_hash.in_(list(hashes.values())))
+            .group_by(mk.key_hash)).all()}
+        total = self._state(conn).get("records", 0) or 1  # live records, kept by refresh() and add()
+        return {c: counts.get(h, 0) for c, h in hashes.items()}, int(total)
 
 
 def _tf(index: MatchIndex, vectors: pd.DataFrame, counts: dict[str, int], total: int) -> dict[str, np.ndarray]:
