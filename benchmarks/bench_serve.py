@@ -122,14 +122,15 @@ class Load:
                 "p99": float(np.percentile(all_ms, 99))}
 
 
-def _start(store: Path, reference: Path, port: int) -> subprocess.Popen:
+def _start(store: Path, reference: Path, port: int, log: Path) -> subprocess.Popen:
     cdq = Path(sys.executable).parent / "cdq"
+    # the server's log goes to a file: a pipe nobody reads would fill and stall the server
     proc = subprocess.Popen([str(cdq), "serve", "--store", f"sqlite:///{store}", "--reference", str(reference),
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 3600  # the first start over a new store builds the match index
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"cdq serve exited: {proc.stdout.read()[-3000:] if proc.stdout else ''}")
+            raise SystemExit(f"cdq serve exited: {log.read_text()[-3000:]}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", "/health")
@@ -154,7 +155,7 @@ def main() -> None:
     key = create_key(GoldenStore(f"sqlite:///{store_path}"), "bench", ["read", "match"])
     port = _port()
     started = time.perf_counter()
-    proc = _start(store_path, reference, port)
+    proc = _start(store_path, reference, port, args.workdir / "serve.log")
     ready = time.perf_counter() - started
     load = Load(port, key, args.clients, args.seconds)
     results = {}
