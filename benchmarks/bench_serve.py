@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import signal
 import socket
 import sqlite3
@@ -126,7 +127,8 @@ def _start(store: Path, reference: Path, port: int, log: Path) -> subprocess.Pop
     cdq = Path(sys.executable).parent / "cdq"
     # the server's log goes to a file: a pipe nobody reads would fill and stall the server
     proc = subprocess.Popen([str(cdq), "serve", "--store", f"sqlite:///{store}", "--reference", str(reference),
-                             "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
+                             "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "CDQ_SERVE_RATE_LIMIT": "1000000/second"})  # measure, not throttle
     deadline = time.monotonic() + 3600  # the first start over a new store builds the match index
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -158,11 +160,17 @@ def main() -> None:
     proc = _start(store_path, reference, port, args.workdir / "serve.log")
     ready = time.perf_counter() - started
     load = Load(port, key, args.clients, args.seconds)
+    load_before = os.getloadavg()[0]
     results = {}
     try:
-        results["/v1/address"] = load.run("GET", _address_queries(reference, 20_000, 1))
-        results["/v1/match"] = load.run("POST", _match_bodies(args.workdir / "queries.parquet"))
+        addresses, bodies = _address_queries(reference, 20_000, 1), _match_bodies(args.workdir / "queries.parquet")
+        results["/v1/address"] = load.run("GET", addresses)
+        results["/v1/match"] = load.run("POST", bodies)
+        single = Load(port, key, 1, min(args.seconds, 15.0))  # one client: the service time without queueing
+        results["/v1/address 1 client"] = single.run("GET", addresses[::-1])
+        results["/v1/match 1 client"] = single.run("POST", bodies[::-1])
         rss, peak = _memory(proc.pid)
+        load_after = os.getloadavg()[0]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
@@ -170,12 +178,14 @@ def main() -> None:
         golden = conn.exec_driver_sql("select count(*) from golden_records").scalar()
     print(f"golden records {golden:,}; reference addresses {args.addresses:,}; {args.clients} clients x "
           f"{args.seconds:.0f} s per endpoint; server ready in {ready:.0f} s")
-    print(f"{'endpoint':<14}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  target")
+    print(f"{'endpoint':<22}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  target")
     targets = {"/v1/address": 10, "/v1/match": 50}
     for name, r in results.items():
-        verdict = "ok" if r["p95"] < targets[name] and not r["errors"] else "MISSED"
-        print(f"{name:<14}{r['requests']:>10,}{r['errors']:>8}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
-              f"{r['p99']:>9.1f}  p95 < {targets[name]} ms: {verdict}")
+        target = targets[name.split()[0]]
+        verdict = "ok" if r["p95"] < target and not r["errors"] else "MISSED"
+        print(f"{name:<22}{r['requests']:>10,}{r['errors']:>8}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
+              f"{r['p99']:>9.1f}  p95 < {target} ms: {verdict}")
+    print(f"machine load average (1 min) {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores")
     print(f"server RSS {rss:,.0f} MB (peak {peak:,.0f} MB); target < 2,048 MB: {'ok' if peak < 2048 else 'MISSED'}")
 
 
