@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import re
 import threading
 import time
 from pathlib import Path
@@ -14,10 +13,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import REPO, SHARED_DATA, need
-from service_support import demo_store, running, store_copy  # noqa: F401 - fixtures
+from service_support import running
 
 from cdq.service.apikeys import create_key, revoke_key
 from cdq.store import GoldenStore
+
+pytest_plugins = ["service_support"]
+
 
 
 def customer(store_url: str, *, with_email: bool = True) -> dict:

@@ -179,7 +179,8 @@ def _merge_lead(conn: sa.Connection, store: GoldenStore, index: MatchIndex, lead
     staging, cluster = [row], [(lead_id, lead_id)]
     pairs = pd.DataFrame(columns=["record_id_l", "record_id_r", "match_probability"])
     if best is not None and best.decision == "match":
-        payload = conn.execute(sa.select(source_records.c.payload).where(source_records.c.ref == best.source_ref)).scalar()
+        payload = conn.execute(sa.select(source_records.c.payload).where(source_records.c.ref == best.source_ref)
+                               ).scalar_one()
         stored = {**json.loads(payload), "record_id": "stored:" + best.source_ref}
         staging.append(stored)
         cluster.append((stored["record_id"], lead_id))
@@ -243,14 +244,13 @@ def push(store: GoldenStore, lead_id: str, crm_url: str) -> str:
     values = {**json.loads(row["record"]), **{k: row[k] for k in ("lead_id", "golden_id", "source_code",
                                                                   "qualification", "campaign")},
               "outcome": row["status"], "received_at": row["received_at"]}
+    detail: str | None = None
     try:
         status, crm_id = push_lead(crm_url, values)
     except CdqError as e:
         status, crm_id = "failed", None
         logger.warning("lead %s: CRM push failed (%s)", lead_id, type(e).__name__)
         detail = str(getattr(e, "status", "") or type(e).__name__)
-    else:
-        detail = None
     with store.begin() as conn:
         conn.execute(leads.update().where(leads.c.lead_id == lead_id).values(crm_status=status, crm_id=crm_id))
         audit(conn, "lead_crm", lead_id=lead_id, golden_id=row["golden_id"], outcome=status, detail=detail)

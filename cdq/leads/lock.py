@@ -56,7 +56,8 @@ def hold_run(store: GoldenStore, kind: str) -> Iterator[None]:
             current = conn.execute(sa.select(store_lock.c.holder, store_lock.c.acquired_at)
                                    .where(store_lock.c.name == NAME)).first()
     if not got:
-        raise StoreBusy(f"the golden store is held by another run ({current[0]} since {current[1]})",
+        who, since = tuple(current) if current is not None else ("?", "?")
+        raise StoreBusy(f"the golden store is held by another run ({who} since {since})",
                         hint="wait for it to finish; a run that crashed is released with `cdq serve-unlock`")
     logger.info("store lock: held by %s", holder)
     try:

@@ -24,7 +24,8 @@ def serve(settings: ServiceSettings) -> None:
 
     from cdq import log
 
-    log.enable(logging.INFO)
+    log.enable(logging.WARNING)  # the library's per-stage INFO lines would be one per request
+    logging.getLogger("cdq.service").setLevel(logging.INFO)  # one line per request, no personal data
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False,
                 timeout_graceful_shutdown=settings.graceful_shutdown_seconds, log_level="info",
                 server_header=False)

@@ -147,8 +147,8 @@ def create_app(settings: ServiceSettings, *, state: ServiceState | None = None) 
     Examples:
         >>> from cdq.service.settings import load_settings
         >>> app = create_app(load_settings(environ={}, store="sqlite://"))
-        >>> sorted(r.path for r in app.routes if r.path.startswith("/v1"))[:3]
-        ['/v1/address', '/v1/leads', '/v1/leads/{lead_id}']
+        >>> sorted(app.openapi()["paths"])[:4]
+        ['/health', '/reconcile', '/reconcile/preview', '/v1/address']
     """
     from cdq.service.routers import address, health, leads, pages, reconcile, records
 

@@ -118,6 +118,7 @@ class ServiceState:
             latest = self._latest_run()
             if latest != self._last_run:
                 self.index.refresh()
+                self.index.retrain_if_grown()
                 self._last_run = latest
             drain(self.store, self.index, crm_url=self.settings.crm)
         except Exception as e:  # noqa: BLE001 - the thread must survive a failed round; logged without data

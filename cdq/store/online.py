@@ -1,4 +1,4 @@
-"""Tables of the online service (``cdq serve``) in the golden store, created by migration ``0002_online_service``.
+"""Tables of the online service (``cdq serve``) in the golden store, created by migration ``0003_online_service``.
 
 - ``api_keys``: name, scopes, the SHA-256 of the key's secret (never the key), created/revoked times;
 - ``leads``: every web lead once (unique ``idempotency_key``), its status (``queued`` while a nightly run
@@ -68,7 +68,7 @@ match_index_state = sa.Table(
 
 
 def create_online_tables(conn: sa.Connection) -> None:
-    """Migration ``0002_online_service``: create the tables (``checkfirst``) and the ``golden`` lock row."""
+    """Migration ``0003_online_service``: create the tables (``checkfirst``) and the ``golden`` lock row."""
     metadata.create_all(conn, checkfirst=True)
     if conn.execute(sa.select(store_lock.c.name).where(store_lock.c.name == "golden")).first() is None:
         conn.execute(store_lock.insert().values(name="golden", holder=None, writes=0))
