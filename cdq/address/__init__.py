@@ -23,15 +23,24 @@ __all__ = ["AddressLookup", "AddressStore", "STATUSES", "complete", "default_sto
 
 
 def load_bag(path: str | Path, *, fmt: str | None = None, out: str | Path | None = None,
-             progress: Progress | None = None) -> dict:
-    """Load a BAG-derived table (``flat``, ``open-csv`` or ``gpkg``) into the store at ``out``.
+             progress: Progress | None = None, municipalities: str | Path | None = None) -> dict:
+    """Load an address register file into the store at ``out``; the format is detected unless ``fmt`` is given.
 
-    Returns the load summary (rows, read, skipped_malformed, duplicates, seconds, size_bytes, ...).
+    Dutch formats replace the Dutch addresses in the store; a Belgian BeST-Address file replaces only its
+    region's Belgian addresses. ``municipalities`` is CBS's municipality table, used by the LV BAG extract
+    (which names municipalities only by code). Returns the load summary (rows, read, skipped_malformed,
+    duplicates, conflicting_duplicates, not_usable, standdatum, seconds, size_bytes, ...).
     """
-    chunks = read_reference(path, fmt)
     fmt = fmt or detect_format(path)
+    info: dict = {}
+    chunks = read_reference(path, fmt, municipalities=municipalities, info=info)
+    if fmt == "best-csv":
+        from cdq.address.belgium import load_best
+
+        with AddressStore.open_for_update(out) as store:
+            return load_best(store, chunks, source=str(path), progress=progress)
     with AddressStore.create(out) as store:
-        return store.bulk_load(chunks, source=str(path), fmt=fmt, progress=progress)
+        return store.bulk_load(chunks, source=str(path), fmt=fmt, progress=progress, info=info)
 
 
 def load_pc4(paths: list[str | Path], *, out: str | Path | None = None) -> int:
