@@ -70,7 +70,17 @@ def _register_reasons() -> None:
         "POSTCODE_CITY_MISMATCH": "address: the city does not belong to this postcode; kept as typed",
         "ADDRESS_ADDITION_CORRECTED": "address: house number addition rewritten as the register has it",
         "ADDRESS_ADDITION_COMPLETED": "address: house number addition filled in from the register",
-        "ADDRESS_ADDITION_UNKNOWN": "address: the register does not know this addition at this number",
+        "ADDRESS_ADDITION_NOT_FOUND": "address: the register does not hold this letter/addition at this number "
+                                      "(status addition_not_found; no BAG id given)",
+        "ADDRESS_WITHDRAWN": "address: the register lists this address as withdrawn (status withdrawn; no BAG id)",
+        "ADDRESS_NUMBER_RANGE": "address: a range of house numbers (150-152, 112 t/m 113) is several addresses "
+                                "(status range)",
+        "ADDRESS_REGISTER_DUPLICATE": "address: the register lists this address twice with different content "
+                                      "(status ambiguous)",
+        "ADDRESS_POSTBUS": "address: a Postbus with a valid postcode in a known postcode area (status postbus)",
+        "ADDRESS_ANTWOORDNUMMER": "address: an Antwoordnummer with a valid postcode in a known postcode area "
+                                  "(status antwoordnummer)",
+        "ADDRESS_POSTAL_INVALID": "address: a Postbus/Antwoordnummer without a 1-6 digit number or a valid postcode",
     }
     for column in ("street", "city"):
         codes[f"ADDRESS_{column.upper()}_STANDARDISED"] = f"address: {column} spelling standardised to the register"

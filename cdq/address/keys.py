@@ -138,3 +138,26 @@ def split_numbers(number: pd.Series, letter: pd.Series, addition: pd.Series) -> 
 
 def _upper_or_none(series: pd.Series) -> np.ndarray:
     return per_distinct(series, lambda v: str(v).strip().upper() or None)
+
+
+_RANGE = re.compile(r"^\s*(\d{1,5})\s*(?:-|/|\+|&|t\s*/\s*m|t\.?\s*m\.?|tot\s+en\s+met|en)\s*(\d{1,5})\s*$", re.IGNORECASE)
+
+
+def _range(text: object) -> str | None:
+    match = _RANGE.match(str(text))
+    if not match:
+        return None
+    low, high = int(match.group(1)), int(match.group(2))
+    return f"{low}-{high}" if high > low else None
+
+
+def number_ranges(number: pd.Series) -> np.ndarray:
+    """``"low-high"`` where a typed house number is a range ("150-152", "112 t/m 113"), else ``None``.
+
+    "12-2" and "12/3" are a number with an addition (the second part is not higher), never a range.
+
+    Examples:
+        >>> number_ranges(pd.Series(["150-152", "112 t/m 113", "12-2", "7", None, "4 en 6"])).tolist()
+        ['150-152', '112-113', None, None, None, '4-6']
+    """
+    return per_distinct(number, _range)

@@ -287,6 +287,22 @@ class AddressStore:
                 f"SELECT DISTINCT postcode FROM addresses WHERE postcode IN ({marks})", part))
         return found
 
+    def pc4_places(self, pc4s: list[int]) -> dict[int, list[str]]:
+        """PC4 -> names of the places and municipalities with addresses (or PC4 table rows) in that area."""
+        out: dict[int, list[str]] = {}
+        places = self.places
+        for pc4 in pc4s:
+            ids = [r[0] for r in self.conn.execute(
+                "SELECT DISTINCT place_id FROM addresses WHERE postcode BETWEEN ? AND ?",
+                (pc4 * 676, pc4 * 676 + 675))]
+            rows = places.reindex(ids)
+            names = [*rows["city"].dropna(), *rows["municipality"].dropna()]
+            names += [n for r in self.conn.execute("SELECT place, municipality FROM pc4 WHERE pc4 = ?", (pc4,))
+                      for n in r]
+            if names:
+                out[pc4] = names
+        return out
+
     def place_streets(self) -> pd.DataFrame:
         """(place_id, street_id) pairs: which streets each place has."""
         return pd.read_sql_query("SELECT place_id, street_id FROM place_streets", self.conn)
