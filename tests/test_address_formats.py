@@ -1,0 +1,169 @@
+"""The real register files (../shared/data/bag_real, see its SOURCES.md) load as they come, detected from the
+file itself, and completion over each store gives the same answers for the same addresses."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cdq.address import AddressStore, complete, load_bag
+from cdq.address.loaders import detect_format
+from cdq.cli.main import app
+from cdq.errors import InputError
+
+CBS = "cbs/gemeentelijke-indeling.csv"
+# file -> (detected format, addresses in the store)
+FILES = {
+    "lvbag_extract/BAGNLDL-15092020-small.zip": ("lvbag", 5),
+    "lvbag_extract/expand": ("lvbag", 5),
+    "nlextract_csv/bagadres.csv": ("nlextract-csv", 99),
+    "nlextract_csv/bagadres-full.csv": ("nlextract-csv", 99),
+    "nlextract_csv/bagadresplus.csv": ("nlextract-csv", 99),
+    "bagconv_output/bag.sqlite": ("bagconv-sqlite", 7),
+    "bagconv_output/pcodes.csv": ("open-csv", 7),
+    "bagconv_output/pcodes-geo.csv": ("open-csv", 7),
+    "bagconv_output/postcodes-nl.csv": ("open-csv", 7),
+    "bagconv_layout/bagconv_shaped_amsterdam.sqlite": ("bagconv-sqlite", 99),
+    "pdok_layout/pdok_shaped_amsterdam.gpkg": ("gpkg", 95),
+    "pdok_layout/pdok_shaped_groningen_doesburg.gpkg": ("gpkg", 24995),
+}
+AMSTERDAM = ["nlextract_csv/bagadres.csv", "nlextract_csv/bagadres-full.csv", "nlextract_csv/bagadresplus.csv",
+             "bagconv_layout/bagconv_shaped_amsterdam.sqlite", "pdok_layout/pdok_shaped_amsterdam.gpkg"]
+DOESBURG = ["lvbag_extract/BAGNLDL-15092020-small.zip", "lvbag_extract/expand", "bagconv_output/bag.sqlite",
+            "bagconv_output/pcodes.csv", "bagconv_output/postcodes-nl.csv",
+            "pdok_layout/pdok_shaped_groningen_doesburg.gpkg"]
+COMPARED = ["address_status", "street", "city", "postcode", "house_number", "house_letter", "house_number_addition"]
+
+
+@pytest.fixture(scope="module")
+def bag_real(shared_data: Path) -> Path:
+    return shared_data / "bag_real"
+
+
+@pytest.fixture(scope="module")
+def stores(bag_real: Path, tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("stores")
+    out = {}
+    for i, name in enumerate(FILES):
+        out[name] = folder / f"{i}.sqlite"
+        load_bag(bag_real / name, out=out[name], municipalities=bag_real / CBS)
+    return out
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_every_real_format_loads_as_it_comes(name: str, bag_real: Path, stores: dict[str, Path]):
+    fmt, rows = FILES[name]
+    assert detect_format(bag_real / name) == fmt
+    with AddressStore.open(stores[name]) as store:
+        status = store.status()
+    assert (status["format"], status["rows"]) == (fmt, rows)
+    assert status["source"] == str(bag_real / name)
+
+
+def test_zipped_bagconv_csv_loads(bag_real: Path, tmp_path: Path):
+    # bagconv and postcodes-nl publish the CSV zipped; the delimiter is sniffed from the unpacked text
+    archive = tmp_path / "pcodes.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.write(bag_real / "bagconv_output/pcodes.csv", "pcodes.csv")
+    summary = load_bag(archive, out=tmp_path / "s.sqlite")
+    assert (summary["format"], summary["rows"]) == ("open-csv", 7)
+
+
+def test_lvbag_extract_joins_current_versions(stores: dict[str, Path]):
+    with AddressStore.open(stores["lvbag_extract/BAGNLDL-15092020-small.zip"]) as store:
+        status = store.status()
+        rows = pd.read_sql_query("SELECT * FROM addresses", store.conn)
+        found = store._decode(rows.assign(bag_id=rows["bag_id"].fillna(-1)))
+    assert status["standdatum"] == "2020-09-15"
+    by_id = found.set_index("bag_id")
+    # houseboats and caravan pitches are addresses too; place -> municipality (GEM-WPL) -> province (CBS)
+    assert by_id.loc["0221200000330151", ["postcode", "number", "street", "city", "municipality", "province",
+                                         "kind"]].tolist() == [
+        "6982CZ", 2, "Koppenberch", "Doesburg", "Doesburg", "Gelderland", "ligplaats"]
+    assert by_id.loc["0221200000330171", "kind"] == "standplaats"
+    assert by_id.loc["0221200000330227", ["kind", "register_status"]].tolist() == [
+        "verblijfsobject", "Verbouwing verblijfsobject"]
+    # 0221200000330998 has an old version (4x, 6981ED) and a newer one without a postcode: the newest counts
+    assert "0221200000330998" not in by_id.index
+    assert sorted(found["kind"].value_counts().items()) == [("ligplaats", 2), ("standplaats", 2),
+                                                           ("verblijfsobject", 1)]
+
+
+def test_part_of_an_extract_is_refused_with_a_clear_message(bag_real: Path, tmp_path: Path):
+    with pytest.raises(InputError, match="public spaces"):
+        load_bag(bag_real / "lvbag_extract/expand/0221NUM15092020-000001.xml", out=tmp_path / "s.sqlite")
+
+
+def test_nlextract_secondary_addresses_and_kinds(stores: dict[str, Path]):
+    with AddressStore.open(stores["nlextract_csv/bagadresplus.csv"]) as store:
+        rows = pd.read_sql_query("SELECT * FROM addresses", store.conn)
+        found = store._decode(rows.assign(bag_id=rows["bag_id"].fillna(-1)))
+    assert found["secondary"].sum() > 0
+    assert {"verblijfsobject", "ligplaats", "standplaats"} <= set(found["kind"])
+
+
+def test_inspire_addresses_are_refused_with_the_reason(bag_real: Path, tmp_path: Path):
+    result = CliRunner().invoke(app, ["reference", "load-bag", str(bag_real / "inspire_addresses/ADNL_28992.gpkg"),
+                                      "--out", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 2 and "references" in result.output
+
+
+def test_format_override_is_checked(bag_real: Path, tmp_path: Path):
+    result = CliRunner().invoke(app, ["reference", "load-bag", str(bag_real / "nlextract_csv/bagadres.csv"),
+                                      "--format", "flat", "--out", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 2 and "missing column" in result.output
+
+
+def test_reference_status_shows_source_and_standdatum(bag_real: Path, tmp_path: Path):
+    runner = CliRunner()
+    store = tmp_path / "s.sqlite"
+    loaded = runner.invoke(app, ["reference", "load-bag", str(bag_real / "lvbag_extract/BAGNLDL-15092020-small.zip"),
+                                 "--out", str(store), "--municipalities", str(bag_real / CBS)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "register date 2020-09-15" in loaded.output
+    shown = runner.invoke(app, ["reference", "status", "--store", str(store)], env={"COLUMNS": "250"})
+    assert shown.exit_code == 0 and "2020-09-15" in shown.output and "lvbag" in shown.output
+
+
+def _typed(keys: pd.DataFrame) -> pd.DataFrame:
+    """Each common address typed several ways, plus a number that does not exist."""
+    label = keys["number"].astype(str) + keys["letter"].fillna("")
+    with_addition = label + ("-" + keys["addition"].fillna("")).where(keys["addition"].notna(), "")
+    ways = [with_addition, with_addition.str.lower(), keys["number"].astype(str),
+            (keys["number"] + 5000).astype(str)]
+    frames = [pd.DataFrame({"postcode": keys["postcode"], "house_number": w, "street": None, "city": None})
+              for w in ways]
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("group", [AMSTERDAM, DOESBURG], ids=["amsterdam", "doesburg"])
+def test_same_answers_from_every_store(group: list[str], stores: dict[str, Path]):
+    keysets = []
+    for name in group:
+        with AddressStore.open(stores[name]) as store:
+            rows = pd.read_sql_query("SELECT postcode, number, letter, addition FROM addresses", store.conn)
+        keysets.append(set(zip(rows["postcode"], rows["number"], rows["letter"], rows["addition"])))
+    common = sorted(set.intersection(*keysets))
+    assert len(common) >= (4 if group is DOESBURG else 90)
+    with AddressStore.open(stores[group[0]]) as store:
+        keys = store._decode(pd.DataFrame(
+            [(*k, 0, 0, -1, 0, 0) for k in common],
+            columns=["postcode", "number", "letter", "addition", "street_id", "place_id", "bag_id", "status_id",
+                     "flags"]))[["postcode", "number", "letter", "addition"]]
+    typed = _typed(keys)
+    answers = []
+    for name in group:
+        with AddressStore.open(stores[name]) as store:
+            out, _ = complete(typed, store)
+        answers.append(out[COMPARED].astype(object).where(out[COMPARED].notna(), None))
+    for name, answer in zip(group[1:], answers[1:]):
+        differ = ~(answer.fillna("").to_numpy() == answers[0].fillna("").to_numpy()).all(axis=1)
+        assert not differ.any(), f"{name} differs from {group[0]}:\n{typed[differ].head()}\n{answer[differ].head()}"
+    statuses = set(answers[0]["address_status"])
+    assert "not_found" in statuses and statuses & {"completed", "verified"}
+    assert np.all(answers[0]["address_status"].iloc[-len(keys):] == "not_found")
