@@ -18,7 +18,7 @@ import pandas as pd
 
 from cdq.address import pc4 as pc4_module
 from cdq.address.find import find_postcodes
-from cdq.address import postal
+from cdq.address import belgium, postal
 from cdq.address.keys import (canonical_postcode, encode_postcodes, number_ranges, per_distinct, split_numbers,
                               valid_postcode)
 from cdq.address.resolve import resolve
@@ -112,8 +112,12 @@ def complete(frame: pd.DataFrame, store=None) -> tuple[pd.DataFrame, pd.DataFram
     findings = _Findings(ids.reset_index(drop=True))
     given = _given(out)
     result = _Result(len(out))
-    settled = postal.mark_postal(given, np.ones(len(given), dtype=bool), store, result, findings)
+    # country per record: Belgian addresses are checked against BeST-Address, the rest against the BAG
+    be = belgium.detect(given, out["country"] if "country" in out.columns else None, store)
+    settled = postal.mark_postal(given, ~be, store, result, findings) | be
     todo = _mark_invalid(given, result, findings, settled)
+    belgium.complete_be(given, np.flatnonzero(be), store, result, findings, given["number_text"],
+                        out["house_number_addition"].reset_index(drop=True).astype(object))
     has_addresses = store is not None and getattr(store, "has_addresses", True)
     if not has_addresses:
         _no_reference(given, todo, store, result, findings)

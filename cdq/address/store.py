@@ -232,6 +232,9 @@ class AddressStore:
         meta["pc4_rows"] = int(meta.get("pc4_rows", 0))
         meta["size_bytes"] = self.path.stat().st_size
         meta["path"] = str(self.path)
+        from cdq.address.belgium import regions_loaded
+
+        meta["belgium"] = regions_loaded(meta)
         return meta
 
     @property
