@@ -167,3 +167,69 @@ def test_same_answers_from_every_store(group: list[str], stores: dict[str, Path]
     statuses = set(answers[0]["address_status"])
     assert "not_found" in statuses and statuses & {"completed", "verified"}
     assert np.all(answers[0]["address_status"].iloc[-len(keys):] == "not_found")
+
+
+def test_broken_xml_names_the_file(tmp_path: Path):
+    folder = tmp_path / "extract"
+    folder.mkdir()
+    (folder / "9999NUM01012024-000001.xml").write_text(
+        '<?xml version="1.0"?><sl:bagStand xmlns:sl="http://www.kadaster.nl/schemas/x"><open></sl:bagStand>')
+    result = CliRunner().invoke(app, ["reference", "load-bag", str(folder), "--out", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 2 and "9999NUM01012024-000001.xml" in result.output
+
+
+NUM = ('<sl-bag-extract:bagObject><Objecten:Nummeraanduiding><Objecten:identificatie domein="NL.IMBAG.'
+       'Nummeraanduiding">{i:016d}</Objecten:identificatie><Objecten:huisnummer>{n}</Objecten:huisnummer>'
+       '<Objecten:postcode>1011AB</Objecten:postcode><Objecten:typeAdresseerbaarObject>Verblijfsobject'
+       '</Objecten:typeAdresseerbaarObject><Objecten:status>Naamgeving uitgegeven</Objecten:status>'
+       '<Objecten:voorkomen><Historie:Voorkomen><Historie:voorkomenidentificatie>1</Historie:voorkomenidentificatie>'
+       '<Historie:beginGeldigheid>2010-01-01</Historie:beginGeldigheid><Historie:tijdstipRegistratie>'
+       '2010-01-01T10:00:00.000</Historie:tijdstipRegistratie></Historie:Voorkomen></Objecten:voorkomen>'
+       '<Objecten:ligtAan><Objecten-ref:OpenbareRuimteRef domein="NL.IMBAG.Openbareruimte">0363300000000001'
+       '</Objecten-ref:OpenbareRuimteRef></Objecten:ligtAan></Objecten:Nummeraanduiding></sl-bag-extract:bagObject>\n')
+PROBE = """
+import sys
+from pathlib import Path
+from cdq.address.lvbag import _Current, parse_stream
+seen = []
+with open(sys.argv[1], "rb") as handle:
+    parse_stream(handle, sys.argv[1], _Current("2024-01-01"), lambda t, r: seen.append(r[0]), {})
+peak = next(int(l.split()[1]) for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM"))
+print(len(seen), peak // 1024)
+"""
+
+
+def test_xml_is_streamed_not_held_in_memory(tmp_path: Path):
+    import subprocess
+    import sys
+
+    big = tmp_path / "9999NUM01012024-000001.xml"
+    with big.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?><sl-bag-extract:bagStand '
+                  'xmlns:Objecten="www.kadaster.nl/schemas/lvbag/imbag/objecten/v20200601" '
+                  'xmlns:Historie="www.kadaster.nl/schemas/lvbag/imbag/historie/v20200601" '
+                  'xmlns:Objecten-ref="www.kadaster.nl/schemas/lvbag/imbag/objecten-ref/v20200601" '
+                  'xmlns:sl-bag-extract="http://www.kadaster.nl/schemas/lvbag/extract-deelbestand-lvc/v20200601" '
+                  'xmlns:sl="http://www.kadaster.nl/schemas/standlevering-generiek/1.0"><sl:standBestand><sl:stand>')
+        for i in range(150_000):
+            out.write(NUM.format(i=i + 1, n=i % 500 + 1))
+        out.write("</sl:stand></sl:standBestand></sl-bag-extract:bagStand>")
+    assert big.stat().st_size > 120e6
+    done = subprocess.run([sys.executable, "-c", PROBE, str(big)], capture_output=True, text=True, check=True)
+    objects, peak_mb = map(int, done.stdout.split())
+    # the whole tree would take well over a gigabyte; streamed, the interpreter and libraries are most of it
+    assert objects == 150_000 and peak_mb < 250, peak_mb
+
+
+def test_standard_library_parser_reads_the_same(bag_real: Path, tmp_path: Path):
+    # without lxml (not installed) the standard library's iterparse is used: same objects, same fields
+    from cdq.address import lvbag
+
+    def rows(parse) -> list:
+        out: list = []
+        for name, handle in lvbag.xml_members(bag_real / "lvbag_extract/expand", tmp_path):
+            parse(handle, name, lvbag._Current(None), lambda t, r: out.append((t, r)), {})
+        return sorted(out, key=repr)
+
+    fast = rows(lambda h, n, c, s, i: lvbag._parse_lxml(h, c, s, i))
+    assert fast == rows(lvbag._parse_stdlib) and len(fast) > 200
