@@ -131,3 +131,18 @@ def test_postbus_and_antwoordnummer_are_postal_addresses(store, street, number, 
     assert out.loc[0, "address_status"] == status
     if status in ("postbus", "antwoordnummer"):
         assert out.loc[0, "street"] == status.capitalize() and out.loc[0, "bag_address_id"] is None
+
+
+def test_one_postcode_rule_for_normalize_and_address():
+    # issue 17: normalization and address completion used two canonicalisers with different verdicts
+    from cdq.address.keys import canonical_postcode as address_squash
+    from cdq.address.keys import valid_postcode
+    from cdq.normalize.addresses import canonical_postcode as normalize_canonical
+
+    typed = pd.Series(["1234ab", "1234-AB", "1234 . ab", "12 34 AB", "0123 AB", "1234 SS", "1234 sa", "1234SD",
+                       "1234 ABC", "AB 1234", None, "", "1049.ff"], dtype=object)
+    shown, normalize_ok = normalize_canonical(typed)
+    address_ok = valid_postcode(address_squash(typed))
+    assert normalize_ok.tolist() == address_ok.tolist()
+    assert [s if ok else None for s, ok in zip(shown, normalize_ok)] == [
+        "1234 AB", "1234 AB", "1234 AB", "1234 AB", None, None, None, None, None, None, None, None, "1049 FF"]
