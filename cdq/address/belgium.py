@@ -272,6 +272,11 @@ def complete_be(given: pd.DataFrame, rows: np.ndarray, store: Any, result: Any, 
         _one(row, code, found, number, box, given, places, conn, result, findings)
 
 
+def _box(text: str | None) -> str:
+    """A box number compared without case and leading zeros ("0001" is "1")."""
+    return (text or "").strip().upper().lstrip("0")
+
+
 def _one(row: int, code: int, found: tuple[int, str, bool], number: str, box: str | None, given: pd.DataFrame,
          places: pd.DataFrame, conn: Any, result: Any, findings: Any) -> None:
     """Settle one Belgian record whose street was found."""
@@ -286,13 +291,12 @@ def _one(row: int, code: int, found: tuple[int, str, bool], number: str, box: st
         findings.add(pos, "best_lookup", "house_number", number, "error", "ADDRESS_NOT_FOUND",
                      "this house number does not exist in this street in BeST-Address")
         return
-    norm = (lambda b: (b or "").strip().upper().lstrip("0"))
     if box:
-        hit = usable[usable["box"].map(norm) == norm(box)]
+        hit = usable[usable["box"].map(_box) == _box(box)]
     else:
         hit = usable[usable["box"] == ""] if (usable["box"] == "").any() or len(usable) != 1 else usable
     if len(hit) != 1:
-        gone = cands[(cands["usable"] == 0) & (cands["box"].map(norm) == norm(box))]
+        gone = cands[(cands["usable"] == 0) & (cands["box"].map(_box) == _box(box))]
         status, reason, detail = (
             ("withdrawn", "ADDRESS_WITHDRAWN", "BeST-Address lists this address as " + str(gone["status"].iat[0]))
             if len(gone) else ("addition_not_found", "ADDRESS_ADDITION_NOT_FOUND",

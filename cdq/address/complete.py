@@ -16,11 +16,17 @@ import logging
 import numpy as np
 import pandas as pd
 
+from cdq.address import belgium, postal
 from cdq.address import pc4 as pc4_module
 from cdq.address.find import find_postcodes
-from cdq.address import belgium, postal
-from cdq.address.keys import (canonical_postcode, encode_postcodes, number_ranges, per_distinct, split_numbers,
-                              valid_postcode)
+from cdq.address.keys import (
+    canonical_postcode,
+    encode_postcodes,
+    number_ranges,
+    per_distinct,
+    split_numbers,
+    valid_postcode,
+)
 from cdq.address.resolve import resolve
 from cdq.address.text import city_key, compare, street_key
 from cdq.columns import FINDINGS, empty_findings

@@ -124,9 +124,9 @@ def split_numbers(number: pd.Series, letter: pd.Series, addition: pd.Series) -> 
     out.loc[out["number"] < 0, "number"] = pd.NA
     given_letter, given_addition = _upper_or_none(letter), _upper_or_none(addition)
     out["letter"] = np.where(given_letter != None, given_letter,  # noqa: E711 - elementwise
-                             [p.letter if p is not None else None for p in parts])
+                             np.array([p.letter if p is not None else None for p in parts], dtype=object))
     out["addition"] = np.where(given_addition != None, given_addition,  # noqa: E711
-                               [p.addition if p is not None else None for p in parts])
+                               np.array([p.addition if p is not None else None for p in parts], dtype=object))
     return out
 
 

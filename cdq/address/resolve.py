@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from cdq.address.keys import per_distinct, suffix_key
+from cdq.address.keys import suffix_key
 from cdq.config import load_model
 from cdq.resources import resource
 

@@ -342,8 +342,9 @@ class AddressStore:
         for column in ("city", "municipality", "province"):
             out[column] = place_rows[column].to_numpy()
         bag = raw["bag_id"].to_numpy(dtype=np.int64)
-        padded = np.char.zfill(bag.astype(str), 16).astype(object) if len(bag) else np.array([], dtype=object)
-        out["bag_id"] = np.where(bag >= 0, padded, None)
+        padded: np.ndarray = (np.char.zfill(bag.astype(str), 16).astype(object) if len(bag)
+                              else np.array([], dtype=object))
+        out["bag_id"] = np.where(bag >= 0, padded, np.array(None, dtype=object))
         flags = raw["flags"].to_numpy(dtype=np.int64) if len(raw) else np.array([], dtype=np.int64)
         out["usable"] = (flags & UNUSABLE) == 0
         out["conflict"] = (flags & CONFLICT) != 0
