@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -221,9 +222,12 @@ def _load_child(extract: str, store: str) -> None:
 
     start = time.perf_counter()
     summary = load_bag(extract, out=store)
-    print(json.dumps({"seconds": time.perf_counter() - start, "peak": _peak(), "rows": summary["rows"],
-                      "not_usable": summary["not_usable"], "standdatum": summary["standdatum"],
-                      "size": summary["size_bytes"]}))
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"seconds": time.perf_counter() - start, "peak": _peak(),
+                      "worker_peaks": int(summary.get("parse_worker_peak_bytes", 0)),
+                      "cpu": own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime,
+                      "rows": summary["rows"], "not_usable": summary["not_usable"],
+                      "standdatum": summary["standdatum"], "size": summary["size_bytes"]}))
 
 
 def main() -> None:
@@ -231,6 +235,7 @@ def main() -> None:
     parser.add_argument("--numbers", type=int, default=9_800_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true", help="load the extract already in --workdir")
     parser.add_argument("--load-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load_child:
@@ -240,14 +245,19 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     extract, store = work / "lvbag-extract-nl.zip", work / "bag.sqlite"
     start = time.perf_counter()
-    counts = write_extract(extract, args.numbers, args.seed)
+    if args.reuse and extract.is_file():
+        counts = {"reused": args.numbers}
+    else:
+        counts = write_extract(extract, args.numbers, args.seed)
     write_s = time.perf_counter() - start
     child = subprocess.run([sys.executable, __file__, "--load-child", str(extract), str(store)],
                            capture_output=True, text=True, check=True)
     done = json.loads(child.stdout.strip().splitlines()[-1])
     print(f"extract: {counts} -> {extract.stat().st_size / 1e6:,.0f} MB zip, written in {write_s:,.0f}s")
-    print(f"load-bag: {done['rows']:,} addresses ({done['not_usable']:,} withdrawn) in {done['seconds']:,.0f}s, "
-          f"peak memory {done['peak'] / 1e6:,.0f} MB, store {done['size'] / 1e6:,.0f} MB, "
+    print(f"load-bag: {done['rows']:,} addresses ({done['not_usable']:,} withdrawn) in {done['seconds']:,.0f}s wall, "
+          f"{done['cpu']:,.0f}s CPU (load process + its two parse workers); peak memory {done['peak'] / 1e6:,.0f} MB "
+          f"(load process) + {done['worker_peaks'] / 1e6:,.0f} MB (both parse workers' peaks added) = "
+          f"{(done['peak'] + done['worker_peaks']) / 1e6:,.0f} MB at most; store {done['size'] / 1e6:,.0f} MB, "
           f"standdatum {done['standdatum']}")
     print(f"workdir: {work}")
 

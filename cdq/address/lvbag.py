@@ -414,7 +414,16 @@ def stage_part(path: str, scratch: str, part: str | None, db: str) -> dict[str, 
         return {"error": (e.path, e.problem, e.hint)}
     finally:
         conn.close()
-    return {"objects": objects, "standdatum": current.standdatum or info.get("standdatum")}
+    return {"objects": objects, "standdatum": current.standdatum or info.get("standdatum"), "peak": _peak()}
+
+
+def _peak() -> int:
+    """This process's peak resident memory in bytes (Linux), 0 where unknown."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0)
 
 
 def _stage(path: Path, scratch: Path) -> tuple[list[str], dict[str, Any]]:
@@ -434,7 +443,8 @@ def _stage(path: Path, scratch: Path) -> tuple[list[str], dict[str, Any]]:
             where, message, hint = result["error"]
             raise InputError(where, message, hint=hint)
     days = [r["standdatum"] for r in results if r["standdatum"]]
-    return dbs, {"objects": sum(r["objects"] for r in results), "standdatum": min(days) if days else None}
+    return dbs, {"objects": sum(r["objects"] for r in results), "standdatum": min(days) if days else None,
+                 "worker_peaks": [r["peak"] for r in results]}
 
 
 def _merge(conn: sqlite3.Connection) -> None:
@@ -485,6 +495,7 @@ def read_lvbag(path: str | Path, *, municipalities: str | Path | None = None, in
                              hint="choose another --format")
         if read["standdatum"]:
             info["standdatum"] = read["standdatum"]
+        info["parse_worker_peak_bytes"] = sum(read["worker_peaks"])
         current = _Current(read["standdatum"])
         conn = sqlite3.connect(dbs[0])
         conn.execute("PRAGMA cache_size=-200000")
