@@ -111,9 +111,14 @@ class AddressStore:
         try:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             conn.execute("SELECT count(*) FROM meta").fetchone()
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(addresses)")}
         except sqlite3.DatabaseError as e:
             raise InputError(path, f"not a cdq address store ({e})",
                              hint="rebuild it with `cdq reference load-bag`") from e
+        if columns and "flags" not in columns:
+            conn.close()
+            raise UsageError(f"the address store {path} was built by an older cdq (no address statuses)",
+                             hint="load the register again with `cdq reference load-bag FILE --out STORE`")
         return cls(path, conn)
 
     @classmethod
@@ -124,6 +129,11 @@ class AddressStore:
         try:
             conn = sqlite3.connect(path)
             conn.executescript(SCHEMA)
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(addresses)")}
+            if "flags" not in columns:  # a store of an older cdq: its rows get "status unknown, usable"
+                conn.execute("ALTER TABLE addresses ADD COLUMN status_id INTEGER NOT NULL DEFAULT 0")
+                conn.execute("ALTER TABLE addresses ADD COLUMN flags INTEGER NOT NULL DEFAULT 0")
+                conn.commit()
         except sqlite3.DatabaseError as e:
             raise InputError(path, f"not a cdq address store ({e})", hint="choose another --out path") from e
         return cls(path, conn)
