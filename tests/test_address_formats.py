@@ -233,3 +233,17 @@ def test_standard_library_parser_reads_the_same(bag_real: Path, tmp_path: Path):
 
     fast = rows(lambda h, n, c, s, i: lvbag._parse_lxml(h, c, s, i))
     assert fast == rows(lvbag._parse_stdlib) and len(fast) > 200
+
+
+def test_bagconv_sqlite_keeps_additions(stores: dict[str, Path]):
+    # bagconv writes the addition as `huistoevoeging`; dropping it made a bare "105" look `completed`
+    with AddressStore.open(stores["bagconv_layout/bagconv_shaped_amsterdam.sqlite"]) as store:
+        out, _ = complete(pd.DataFrame({"postcode": ["1011AB", "1011AB"], "house_number": ["105", "105-2"]}), store)
+    assert out["address_status"].tolist() == ["ambiguous", "completed"]
+    assert out["house_number_addition"].tolist()[1] == "2" and out["bag_address_id"].tolist()[0] is None
+
+
+def test_pdok_geopackage_has_houseboats_and_caravan_pitches(stores: dict[str, Path]):
+    with AddressStore.open(stores["pdok_layout/pdok_shaped_groningen_doesburg.gpkg"]) as store:
+        kinds = dict(store.conn.execute("SELECT flags & 3, count(*) FROM addresses GROUP BY 1").fetchall())
+    assert kinds.get(2, 0) > 0 and kinds.get(3, 0) > 0  # ligplaats, standplaats
