@@ -247,3 +247,9 @@ def test_pdok_geopackage_has_houseboats_and_caravan_pitches(stores: dict[str, Pa
     with AddressStore.open(stores["pdok_layout/pdok_shaped_groningen_doesburg.gpkg"]) as store:
         kinds = dict(store.conn.execute("SELECT flags & 3, count(*) FROM addresses GROUP BY 1").fetchall())
     assert kinds.get(2, 0) > 0 and kinds.get(3, 0) > 0  # ligplaats, standplaats
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path):
+    result = CliRunner().invoke(app, ["reference", "load-bag", str(tmp_path / "nope.zip"),
+                                      "--out", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 2 and "file not found" in result.output

@@ -15,6 +15,7 @@ from cdq.address.loaders import detect_format, read_reference
 from cdq.address.lookup import AddressLookup, lookup
 from cdq.address.pc4 import read_pc4
 from cdq.address.store import AddressStore, default_store_path
+from cdq.errors import InputError
 from cdq.log import Progress
 from cdq.resources import resource
 
@@ -31,6 +32,8 @@ def load_bag(path: str | Path, *, fmt: str | None = None, out: str | Path | None
     (which names municipalities only by code). Returns the load summary (rows, read, skipped_malformed,
     duplicates, conflicting_duplicates, not_usable, standdatum, seconds, size_bytes, ...).
     """
+    if not Path(path).exists():
+        raise InputError(path, "file not found", hint="check the path")
     fmt = fmt or detect_format(path)
     info: dict = {}
     chunks = read_reference(path, fmt, municipalities=municipalities, info=info)

@@ -143,7 +143,8 @@ def load_best(store: Any, chunks: Iterable[pd.DataFrame], *, source: str, progre
             (f"be:{region}:rows", str(count)), (f"be:{region}:source", source), (f"be:{region}:loaded_at", now)])
     conn.commit()
     summary.update(rows=rows, duplicates=read - skipped - rows, regions=sorted(regions),
-                   not_usable=conn.execute("SELECT count(*) FROM be_addresses WHERE usable = 0").fetchone()[0],
+                   not_usable=sum(conn.execute("SELECT count(*) FROM be_addresses WHERE usable = 0 AND region = ?",
+                                                (region,)).fetchone()[0] for region in regions),
                    seconds=round(time.monotonic() - start, 1), size_bytes=store.path.stat().st_size)
     logger.info("loaded %d Belgian addresses (%s) in %.1fs", rows, ", ".join(sorted(regions)), summary["seconds"])
     return summary
