@@ -1,7 +1,10 @@
-"""Address completion and verification against the national address register (BAG).
+"""Address completion and verification against the national address registers (BAG; BeST-Address for Belgium).
 
-``load_bag`` builds the local reference store, ``complete`` completes and verifies a frame's addresses,
-``load_demo_reference`` builds the small demo store that ``cdq demo`` uses offline.
+``load_bag`` builds the local reference store from the register as downloaded (format detected from the file:
+LV BAG XML extract, PDOK GeoPackage, NLExtract or bagconv output, cdq's flat CSV, BeST-Address CSV),
+``complete`` completes and verifies a frame's addresses, ``lookup`` does one address (with the letters and
+additions the register holds at that number), ``load_demo_reference`` builds the small demo store that
+``cdq demo`` uses offline. ``STATUSES`` lists every ``address_status`` value.
 """
 
 from __future__ import annotations
