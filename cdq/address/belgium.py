@@ -185,6 +185,9 @@ def detect(given: pd.DataFrame, country: pd.Series | None, store: Any) -> np.nda
     """Per record: is it a Belgian address? The country column decides; without one, a four-digit postcode
     that the loaded BeST-Address knows (or a "bus"/"bte" box number) makes it Belgian."""
     n = len(given)
+    loaded = has_belgium(store)
+    if country is None and not loaded:
+        return np.zeros(n, dtype=bool)  # the common case costs nothing
     typed = (country.reset_index(drop=True).astype(object) if country is not None
              else pd.Series([None] * n, dtype=object))
     lowered = per_distinct(typed, lambda v: str(v).strip().lower() or None)
@@ -192,7 +195,7 @@ def detect(given: pd.DataFrame, country: pd.Series | None, store: Any) -> np.nda
     said_other = np.array([v is not None and v not in BE_COUNTRIES for v in lowered], dtype=bool)
     four = given["pc"].fillna("").astype(str).str.fullmatch(r"\d{4}").to_numpy()
     guess = ~said_be & ~said_other & four
-    if guess.any() and has_belgium(store):
+    if guess.any() and loaded:
         codes = sorted({int(p) for p in given["pc"].to_numpy(dtype=object)[guess]})
         marks = ",".join("?" * len(codes))
         known = {r[0] for r in store.conn.execute(
