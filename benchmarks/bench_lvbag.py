@@ -226,6 +226,7 @@ def _load_child(extract: str, store: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - start, "peak": _peak(),
                       "worker_peaks": int(summary.get("parse_worker_peak_bytes", 0)),
                       "cpu": own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime,
+                      "cpu_workers": workers.ru_utime + workers.ru_stime,
                       "rows": summary["rows"], "not_usable": summary["not_usable"],
                       "standdatum": summary["standdatum"], "size": summary["size_bytes"]}))
 
@@ -255,7 +256,8 @@ def main() -> None:
     done = json.loads(child.stdout.strip().splitlines()[-1])
     print(f"extract: {counts} -> {extract.stat().st_size / 1e6:,.0f} MB zip, written in {write_s:,.0f}s")
     print(f"load-bag: {done['rows']:,} addresses ({done['not_usable']:,} withdrawn) in {done['seconds']:,.0f}s wall, "
-          f"{done['cpu']:,.0f}s CPU (load process + its two parse workers); peak memory {done['peak'] / 1e6:,.0f} MB "
+          f"{done['cpu']:,.0f}s CPU ({done['cpu_workers']:,.0f}s of it in the two parse workers, which run side by "
+          f"side); peak memory {done['peak'] / 1e6:,.0f} MB "
           f"(load process) + {done['worker_peaks'] / 1e6:,.0f} MB (both parse workers' peaks added) = "
           f"{(done['peak'] + done['worker_peaks']) / 1e6:,.0f} MB at most; store {done['size'] / 1e6:,.0f} MB, "
           f"standdatum {done['standdatum']}")
