@@ -47,7 +47,7 @@ OBJECTS = {"Nummeraanduiding", "OpenbareRuimte", "Woonplaats", "Verblijfsobject"
            "GemeenteWoonplaatsRelatie"}
 KINDS = {"Verblijfsobject": "verblijfsobject", "Ligplaats": "ligplaats", "Standplaats": "standplaats"}
 _BATCH = 50_000
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 100_000  # rows per chunk handed to the store: bounds the load's memory
 
 STAGING = """
 CREATE TABLE num(id INTEGER PRIMARY KEY, postcode TEXT, number INTEGER, letter TEXT, addition TEXT,
@@ -388,7 +388,7 @@ def _zip_members(archive: zipfile.ZipFile, label: str, scratch: Path,
 def stage_part(path: str, scratch: str, part: str | None, db: str) -> dict[str, Any]:
     """Parse the files of one part of an extract into the staging SQLite file ``db`` (a worker process)."""
     conn = sqlite3.connect(db)
-    conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-100000;" + STAGING)
+    conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-32000;" + STAGING)
     current = _Current(None)
     info: dict[str, Any] = {}
     pending: dict[str, list[tuple]] = {k: [] for k in SQL}
@@ -498,7 +498,7 @@ def read_lvbag(path: str | Path, *, municipalities: str | Path | None = None, in
         info["parse_worker_peak_bytes"] = sum(read["worker_peaks"])
         current = _Current(read["standdatum"])
         conn = sqlite3.connect(dbs[0])
-        conn.execute("PRAGMA cache_size=-200000")
+        conn.execute("PRAGMA cache_size=-64000")
         conn.execute("ATTACH DATABASE ? AS rest", (dbs[1],))
         _merge(conn)
         conn.executemany("INSERT OR REPLACE INTO rest.gem VALUES (?,?,?)",
