@@ -79,23 +79,27 @@ SQL = {
 }
 
 #: One row per number; the object that has it as main address wins over one that has it as a secondary one.
+#: Number -> its object (kind, status, secondary?): main addresses first, so they win over secondary ones.
+#: Built as an on-disk table, not a CTE: a CTE over ten million numbers was held in memory.
+LINK = [
+    "CREATE TABLE rest.link(num INTEGER PRIMARY KEY, kind TEXT, status TEXT, secondary INTEGER)",
+    "INSERT INTO rest.link SELECT main, kind, status, 0 FROM rest.obj WHERE main IS NOT NULL "
+    "ON CONFLICT(num) DO NOTHING",
+    "INSERT INTO rest.link SELECT CAST(j.value AS INTEGER), o.kind, o.status, 1 FROM rest.obj o, json_each(o.side) j "
+    "WHERE o.side IS NOT NULL ON CONFLICT(num) DO NOTHING",
+]
+#: One row per number.
 JOIN = """
-WITH side(num, obj) AS (
-    SELECT CAST(j.value AS INTEGER), o.id FROM rest.obj o, json_each(o.side) j WHERE o.side IS NOT NULL),
-link(num, kind, status, secondary, rank) AS (
-    SELECT main, kind, status, 0, 0 FROM rest.obj WHERE main IS NOT NULL
-    UNION ALL SELECT s.num, o.kind, o.status, 1, 1 FROM side s JOIN rest.obj o ON o.id = s.obj),
-best(num, kind, status, secondary, rank) AS (SELECT num, kind, status, secondary, min(rank) FROM link GROUP BY num)
 SELECT n.postcode, n.number, n.letter, n.addition, o.name AS street, w.name AS city,
        g.name AS municipality, g.province, printf('%016d', n.id) AS bag_id,
-       CASE WHEN b.status IS NULL OR n.status_usable = 0 THEN n.status ELSE b.status END AS status,
+       CASE WHEN b.status IS NULL OR {usable} = 0 THEN n.status ELSE b.status END AS status,
        COALESCE(b.kind, n.kind) AS kind, COALESCE(b.secondary, 0) AS secondary
-FROM (SELECT *, {usable} AS status_usable FROM main.num) n
+FROM main.num n
 LEFT JOIN rest.opr o ON o.id = n.opr
 LEFT JOIN rest.wpl w ON w.id = COALESCE(n.wpl, o.wpl)
 LEFT JOIN rest.gemwpl gw ON gw.wpl = w.id
 LEFT JOIN rest.gem g ON g.code = gw.gem
-LEFT JOIN best b ON b.num = n.id
+LEFT JOIN rest.link b ON b.num = n.id
 """
 
 
@@ -516,7 +520,10 @@ def read_lvbag(path: str | Path, *, municipalities: str | Path | None = None, in
             logger.warning("no CBS municipality table given (--municipalities): municipality and province stay "
                            "empty")
         conn.create_function("usable", 1, lambda s: int(usable_status(s)), deterministic=True)
-        sql = JOIN.format(usable="usable(status)")
+        for statement in LINK:
+            conn.execute(statement)
+        conn.commit()
+        sql = JOIN.format(usable="usable(n.status)")
         for chunk in pd.read_sql_query(sql, conn, chunksize=chunk_rows):
             yield text_columns(chunk)
     finally:
