@@ -97,8 +97,9 @@ def contact_table(records: list[dict], rows: list[int], source_file: str, *, qua
     frame = frame.where(frame.notna(), None)
     premapped = {c: SPLIT_TARGETS.get(c, c) for c in columns if c in CONTACT_COLUMNS or c in SPLIT_TARGETS}
     q = pd.DataFrame(quarantine or [], columns=QUARANTINE, dtype="object")
+    # the adapter named every column itself: its extra columns (job title, display name) are no targets
     return RawTable(frame=frame, rows=list(rows), source_file=source_file, table=table, quarantine=q,
-                    premapped=premapped, rows_in=rows_in, notes=dict(notes or {}))
+                    premapped=premapped, rows_in=rows_in, notes=dict(notes or {}), premapped_only=True)
 
 
 def quarantine_row(source_file: str, row: int, reason: str, detail: str, raw: str | None = None) -> dict:

@@ -184,8 +184,8 @@ def premap(headers: list[str]) -> tuple[dict[str, str], str | None]:
         by_key.setdefault(header_key(header), header)
     chosen: dict[str, str] = {}
     for target, keys in LAYOUTS[layout][2]:
-        header = next((by_key[k] for k in keys if k in by_key and by_key[k] not in chosen), None)
-        if header is not None:
+        # every listed column is kept (home and business address, three phones): staging chooses per row
+        for header in (by_key[k] for k in keys if k in by_key and by_key[k] not in chosen):
             chosen[header] = target
     return {h: chosen[h] for h in headers if h in chosen}, layout
 
