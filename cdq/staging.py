@@ -18,8 +18,8 @@ import pandas as pd
 from cdq.columns import CANONICAL, QUARANTINE, RAW_PREFIX, empty_quarantine
 from cdq.errors import InputError
 from cdq.headers import ADDRESS_TARGETS, CONTACT_TARGETS, ColumnMatch, MappingFile, recognise
-from cdq.importers._columns import address_blocks, choose_blocks, contact_values, multiline_address, ordered
 from cdq.importers import RawTable, read_input
+from cdq.importers._columns import address_blocks, choose_blocks, contact_values, multiline_address, ordered
 from cdq.log import Progress
 from cdq.split import split_address_line, split_house_number, split_name, split_street
 
