@@ -75,7 +75,8 @@ def pick_phones(values: list[Value]) -> dict[str, str | None]:
     """
     values = _ordered([v for v in values if v.value.strip()])
     mobiles = [v for v in values if _MOBILE_TYPES & set(v.types)]
-    voice = [v for v in values if v not in mobiles and not (_NON_VOICE & set(v.types))]
+    mobile_ids = {id(v) for v in mobiles}  # identity, not equality: linear in the number of numbers
+    voice = [v for v in values if id(v) not in mobile_ids and not (_NON_VOICE & set(v.types))]
     mobile = mobiles[0] if mobiles else None
     phone = voice[0] if voice else None
     rest = [v for v in values if v is not mobile and v is not phone]

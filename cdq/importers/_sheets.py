@@ -276,6 +276,35 @@ def read_calamine(path: Path, wanted: str | None) -> Iterator[Sheet]:
         book.close()
 
 
+def read_xlsb(path: Path, wanted: str | None) -> Iterator[Sheet]:
+    """Sheets of an .xlsb: every cell from the record reader, with calamine's typed values (dates) laid over."""
+    from cdq.importers._xlsb import xlsb_cells
+
+    cells = xlsb_cells(path, MAX_COLUMNS, MAX_CELLS)
+    typed: dict[str, Sheet] = {}
+    try:
+        typed = {s.name: s for s in read_calamine(path, wanted)}
+    except Exception:  # noqa: BLE001 - the record reader's values stand on their own
+        typed = {}
+    for name, grid in cells.items():
+        if wanted is not None and name != wanted:
+            continue
+        rows: dict[int, list[object]] = {}
+        for (r, c), value in sorted(grid.items()):
+            row = rows.setdefault(r + 1, [])
+            row.extend([None] * (c + 1 - len(row)))
+            row[c] = value
+        sheet = typed.get(name)
+        for number, values in (sheet.rows if sheet else []):
+            row = rows.setdefault(number, [])
+            row.extend([None] * (len(values) - len(row)))
+            for c, value in enumerate(values):
+                if not _blank(value):
+                    row[c] = value
+        yield Sheet(name, [(n, _trimmed(v)) for n, v in sorted(rows.items()) if not all(_blank(x) for x in v)],
+                    sheet.merged if sheet else [])
+
+
 def check_zip(path: Path) -> None:
     """Refuse zip bombs and XML entity tricks before any reader unpacks a workbook.
 

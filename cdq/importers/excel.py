@@ -16,7 +16,7 @@ import math
 from pathlib import Path
 
 from cdq.errors import InputError
-from cdq.importers._sheets import Sheet, check_zip, read_calamine, read_ods, read_xls, read_xlsx
+from cdq.importers._sheets import Sheet, check_zip, read_calamine, read_ods, read_xls, read_xlsb, read_xlsx
 from cdq.importers._tabular import generated_headers, looks_like_data, text_frame, unique_headers
 from cdq.importers.base import RawTable
 
@@ -141,7 +141,7 @@ def _reader_for(path: Path):
         if kind == "ods-encrypted":
             raise InputError(path, "the spreadsheet is password-protected (encrypted)",
                              hint="open it in LibreOffice, remove the password (File > Properties) and save again")
-        return {"xlsb": read_calamine, "xlsx-strict": read_calamine, "ods": read_ods}.get(kind, read_xlsx)
+        return {"xlsb": read_xlsb, "xlsx-strict": read_calamine, "ods": read_ods}.get(kind, read_xlsx)
     if head[:2] in _BIFF_BOF and head[3] == 0 and 4 <= head[2] <= 20:
         return read_xls  # Excel 2.1/3.0/4.0 (and raw BIFF5) worksheets are no OLE files
     if head.startswith(_OLE):
