@@ -86,8 +86,22 @@ def _split_combined(frame: pd.DataFrame, combined: dict[str, pd.Series]) -> None
 
 
 def _split_house_numbers(frame: pd.DataFrame, full: pd.Series | None) -> None:
-    """A number column holding "12-A" or "12 hs" is split; a clean "12" stays as it is."""
+    """A number column holding "12-A" or "12 hs" is split; a clean "12" stays as it is.
+
+    An addition column that holds the whole number ("202", "7-A": the Dutch government layouts'
+    HUISNUMMER-TOEVOEGING) gives the number where the number column is empty, or repeats it.
+    """
+    addition = frame["house_number_addition"]
+    whole = addition.notna() & addition.astype(str).str.match(r"^\d{1,5}(\D|$)")
+    if whole.any():
+        leading = addition.astype(str).str.extract(r"^(\d{1,5})", expand=False)
+        repeats = whole & (frame["house_number"].isna() | (frame["house_number"].astype(str) == leading))
+        if repeats.any():
+            full = (full if full is not None else pd.Series([None] * len(frame), dtype="object")).copy()
+            full[repeats] = addition[repeats]
+            frame.loc[repeats, "house_number_addition"] = None
     number = frame["house_number"] if full is None else full.where(full.notna(), frame["house_number"])
+    frame["house_number"] = frame["house_number"].where(frame["house_number"].notna(), number)
     needs_split = number.notna() & ~number.astype(str).str.fullmatch(r"\d{1,5}")
     if not needs_split.any():
         return

@@ -176,7 +176,7 @@ def multiline_address(text: str) -> dict[str, str | None] | None:
         >>> multiline_address("Ring 22\\nWinsen")
         {'street_and_number': 'Ring 22', 'postcode': None, 'city': 'Winsen', 'country': None}
         >>> multiline_address("Kerkstraat 1\\n1234 AB  Utrecht\\nNederland")["postcode"]
-        '1234 AB'
+        '1234AB'
     """
     lines = [" ".join(line.split()) for line in re.split(r"[\r\n]+", str(text)) if line.strip()]
     if len(lines) < 2:
@@ -191,6 +191,8 @@ def multiline_address(text: str) -> dict[str, str | None] | None:
         m = _POSTCODE_LINE.match(line)
         if m:
             postcode = m.group("nl") or m.group("num") or m.group("nl2")
+            if postcode and re.fullmatch(r"[1-9]\d{3}\s?[A-Za-z]{2}", postcode):
+                postcode = postcode.replace(" ", "").upper()  # the form the one-line splitter gives
             city = (m.group("city") or m.group("city2") or "").strip(" ,") or None
             place_i = i
             break

@@ -450,12 +450,13 @@ def _build_table(
         "delimiter": sep,
         "delimiter_name": _DELIMITER_NAMES[sep],
     }
+    oversized = [i for i, raw in unbalanced.items() if raw.startswith(_OVERSIZED)]
+    if oversized and (first is None or min(oversized) < first):
+        raise InputError(path, f"the first line has more than {MAX_FIELDS:,} fields; cdq reads at most "
+                         f"{MAX_COLUMNS:,} columns (Excel's limit)", row=min(oversized) + 1,
+                         hint="check the delimiter, or that this is a table at all")
     if first is None:
         raise InputError(path, "the file is empty (only blank lines)", hint="export the data again")
-    if first in unbalanced and unbalanced[first].startswith(_OVERSIZED):
-        raise InputError(path, f"the first line has more than {MAX_FIELDS:,} fields; cdq reads at most "
-                         f"{MAX_COLUMNS:,} columns (Excel's limit)", row=first + 1,
-                         hint="check the delimiter, or that this is a table at all")
     title_rows = _title_rows(records, first)
     if title_rows:
         notes["lines_above_header"] = title_rows
