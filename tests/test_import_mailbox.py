@@ -80,7 +80,10 @@ def test_every_real_mail_file_is_listed(real_files):
 def test_real_mail(real_files, name):
     messages, people, skipped, names = REAL_MAIL[name]
     table = read_mailbox(real_files / name)[0]
-    assert (table.notes["messages"], table.rows_in, table.notes["senders_skipped"]) == (messages, people, skipped)
+    assert (table.notes["messages"], len(table.frame), table.notes["senders_skipped"]) == (messages, people, skipped)
+    # skipped senders and own addresses are quarantined with their reason: rows in = staged + quarantined
+    assert table.rows_in == len(table.frame) + len(table.quarantine)
+    assert len(table.quarantine) == skipped + table.notes["own_addresses_skipped"]
     assert table.rows == list(range(1, people + 1))
     if people:
         emails = table.frame["email"].tolist()
@@ -126,7 +129,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 )
 def test_own_organisation_addresses_are_not_customers(name, people, own):
     table = read_mailbox(FIXTURES / name)[0]
-    assert (table.rows_in, table.notes["own_addresses_skipped"]) == (people, own)
+    assert (len(table.frame), table.notes["own_addresses_skipped"]) == (people, own)
+    assert (table.quarantine["reason_code"] == "MAIL_OWN_ADDRESS").sum() == own
     emails = table.frame["email"].str.lower()
     assert not emails.str.endswith("@adviespunt-voorbeeld.nl").any()
     assert emails.str.contains("@").all()

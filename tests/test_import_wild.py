@@ -442,3 +442,97 @@ def test_no_unexpected_error_on_any_real_file_or_fixture(real_files):
             assert "Error" not in str(error).split(":")[-1], (path, str(error))
             continue
         assert result.rows_in == len(result.staging) + len(result.quarantine), path
+
+
+# --- mail ----------------------------------------------------------------------------------------------
+
+def _mail(sender: str, to: str, *, date: str = "Mon, 1 Jan 2024 10:00:00 +0100", raw_from: bytes | None = None) -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Date"] = date
+    msg["Subject"] = "offerte"
+    msg.set_content("Beste,\n\nzie bijlage.\n")
+    data = msg.as_bytes()
+    if raw_from is not None:  # a client that wrote 8-bit UTF-8 straight into the header
+        data = data.replace(b"From: " + sender.encode() + b"\n", b"From: " + raw_from + b"\n")
+    return data
+
+
+def _names(path: Path) -> dict[str, str | None]:
+    frame = one(path)
+    return dict(zip(frame["email"], frame["first_name"].fillna("") + "|" + frame["last_name"].fillna(""), strict=True))
+
+
+def test_raw_utf8_in_from_is_not_replacement_characters(tmp_path):
+    path = tmp_path / "a.eml"
+    path.write_bytes(_mail("x@y.nl", "me@kantoor.nl", raw_from="Zoë Müller <zoe@voorbeeld.de>".encode()))
+    assert _names(path)["zoe@voorbeeld.de"] == "Zoë|Müller"
+
+
+def test_name_and_address_in_one_encoded_word(tmp_path):
+    path = tmp_path / "palm.eml"
+    path.write_bytes(_mail("=?utf-8?Q?Jos=C3=A9_Garc=C3=ADa_<jose@voorbeeld.es>?=", "me@kantoor.nl"))
+    assert _names(path)["jose@voorbeeld.es"] == "José|García"
+
+
+@pytest.mark.parametrize(("display", "expected"), [
+    ('"Jansen, Piet -- Piet Jansen"', "Piet|Jansen"), ("Jean Dupont (Luxembourg)", "Jean|Dupont")])
+def test_display_name_forms(tmp_path, display, expected):
+    path = tmp_path / "a.eml"
+    path.write_bytes(_mail(f"{display} <p@voorbeeld.lu>", "me@kantoor.nl"))
+    assert _names(path)["p@voorbeeld.lu"] == expected
+
+
+def test_display_name_that_is_an_address_gives_no_last_name(tmp_path):
+    path = tmp_path / "a.eml"
+    path.write_bytes(_mail('"bogus@acme.com" <bogus@domain.com>', "me@kantoor.nl"))
+    row = one(path).set_index("email").loc["bogus@domain.com"]
+    assert row["last_name"] is None and row["first_name"] is None
+
+
+def test_frequent_correspondent_is_not_the_owner_and_owners_are_quarantined(tmp_path):
+    box = tmp_path / "box.mbox"
+    mails = [("klant@voorbeeld.nl", "me@kantoor.nl")] * 3 + [("me@kantoor.nl", "a@bakkerij.example.nl"),
+                                                             ("b@garage.example.be", "me@kantoor.nl")]
+    box.write_bytes(b"".join(b"From x@y Mon Jan 1 00:00:00 2024\n" + _mail(a, b) for a, b in mails))
+    result = staged(box)
+    assert "klant@voorbeeld.nl" in result.staging["email"].tolist()
+    assert "me@kantoor.nl" not in result.staging["email"].tolist()
+    assert result.quarantine["reason_code"].tolist() == ["MAIL_OWN_ADDRESS"]
+    assert result.rows_in == len(result.staging) + len(result.quarantine)
+
+
+def test_a_stray_file_in_a_folder_of_mail_is_quarantined(tmp_path):
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(_mail("Jan Jansen <jan@voorbeeld.nl>", "me@kantoor.nl"))
+    (folder / "2.eml").write_bytes(b"%PDF-1.4 not a message at all\n")
+    result = staged(folder)
+    assert "jan@voorbeeld.nl" in result.staging["email"].tolist()
+    assert "MAIL_FILE_UNREADABLE" in result.quarantine["reason_code"].tolist()
+
+
+def test_mime_digest_gives_the_senders_of_its_posts(tmp_path):
+    from email.message import EmailMessage
+    from email.mime.message import MIMEMessage
+    from email.mime.multipart import MIMEMultipart
+
+    digest = MIMEMultipart("digest")
+    digest["From"] = "lijst-request@lists.voorbeeld.org"
+    digest["To"] = "lijst@lists.voorbeeld.org"
+    digest["Subject"] = "Lijst Digest, Vol 1, Issue 2"
+    digest["Date"] = "Mon, 1 Jan 2024 10:00:00 +0100"
+    for sender in ("Anna de Boer <anna@voorbeeld.nl>", "Karel Smit <karel@voorbeeld.nl>"):
+        post = EmailMessage()
+        post["From"] = sender
+        post["To"] = "lijst@lists.voorbeeld.org"
+        post["Subject"] = "vraag"
+        post.set_content("tekst\n")
+        digest.attach(MIMEMessage(post))
+    path = tmp_path / "digest.eml"
+    path.write_bytes(digest.as_bytes())
+    emails = one(path)["email"].tolist()
+    assert "anna@voorbeeld.nl" in emails and "karel@voorbeeld.nl" in emails
