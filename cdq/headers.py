@@ -52,6 +52,9 @@ CONTACT_TARGETS = frozenset({"email", "phone", "mobile", "other_emails", "other_
 _ENTITY_TARGETS = frozenset({"company_name", "full_name", "name_or_company", "source_key", "adviser",
                              "party_type", "source_updated_at"})
 _DATE_TARGETS = frozenset({"birth_date", "source_updated_at"})
+#: Targets whose header words are ambiguous across exports: a column whose values disagree is not mapped
+#: even when its header is a synonym (Salesforce "Title" holds job titles, Thunderbird "Birth Day" a day).
+_STRICT_CONTENT = frozenset({"title", "birth_date"})
 #: A column that is only "number" right of a street column is its house number (Teamleader: Straat, Nummer).
 _NUMBER_WORDS = frozenset({"nummer", "number", "nr", "no", "numero", "huisnr", "hnr"})
 #: Words that add nothing after an e-mail or phone word ("E-Mail 2: Adresse", "Telefon Nummer").
@@ -220,6 +223,9 @@ def match_header(header: str) -> ColumnMatch:
     key = header_key(header)
     tokens = header_tokens(header)
     synonyms = _synonyms()
+    if _foreign_letters(str(header)):
+        # 'ID 番号', '電話 2': the letters the comparison would drop carry the meaning
+        return ColumnMatch(header, None, 0.0, "not recognised (a script the synonym table does not cover)")
     if key in synonyms:
         target, rank = synonyms[key]
         return ColumnMatch(header, target, CONFIDENCE_EXACT, "synonym", _group_of(tokens),
@@ -228,6 +234,14 @@ def match_header(header: str) -> ColumnMatch:
     if best is None:
         return ColumnMatch(header, None, 0.0, "not recognised")
     return ColumnMatch(header, best.target, best.confidence, best.how, best.group, best.secondary, best.rank)
+
+
+def _foreign_letters(header: str) -> bool:
+    """Letters that have no Latin base letter (CJK, Cyrillic, Greek...): dropped by :func:`header_key`."""
+    for ch in header:
+        if ch.isalpha() and ord(ch) > 0x24F and not unicodedata.normalize("NFKD", ch).isascii():
+            return True
+    return False
 
 
 def _spans(tokens: list[str]) -> list[tuple[int, int, str, int]]:
@@ -303,7 +317,9 @@ def content_agrees(target: str, values: list[str]) -> bool:
         return _share(values, lambda v: "@" in v) >= 0.5
     if target in ("phone", "mobile", "other_phones"):
         return _share(values, lambda v: sum(c.isdigit() for c in v) >= 6) >= 0.5
-    if target in ("postcode", "house_number", "house_number_full", "birth_date", "kvk_number"):
+    if target == "birth_date":
+        return _share(values, lambda v: sum(c.isdigit() for c in v) >= 4 or bool(re.search(r"[A-Za-z]{3}", v))) >= 0.6
+    if target in ("postcode", "house_number", "house_number_full", "kvk_number"):
         return _share(values, lambda v: any(c.isdigit() for c in v)) >= 0.6
     if target in ("first_name", "last_name", "infix", "initials", "city", "street", "full_name", "country"):
         return _share(values, lambda v: "@" not in v and not v.replace(" ", "").isdigit()) >= 0.6
@@ -383,7 +399,7 @@ def _checked(match: ColumnMatch, values: list[str] | None) -> ColumnMatch:
     """Reject a word match whose values contradict it; an exact synonym is only marked as doubtful."""
     if match.target is None or values is None or content_agrees(match.target, values):
         return match
-    if match.confidence >= CONFIDENCE_EXACT and match.target != "title":
+    if match.confidence >= CONFIDENCE_EXACT and match.target not in _STRICT_CONTENT:
         return ColumnMatch(match.header, match.target, 0.5, match.how + "; values look different",
                            match.group, match.secondary, match.rank)
     return ColumnMatch(match.header, None, 0.0, f"not mapped: {match.how} -> {match.target}, but the values "

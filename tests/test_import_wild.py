@@ -298,6 +298,26 @@ def test_headers_that_only_look_like_a_target(header):
     assert match_header(header).target is None
 
 
+def test_ambiguous_headers_checked_against_their_values(real_files, tmp_path):
+    # Thunderbird's "Birth Day" is a day of the month (beside Birth Year/Month); "Name Suffix" is no house number
+    table = read_input(real_files / "contacts_csv" / "thunderbird_plain.csv")[0]
+    result = import_inputs([real_files / "contacts_csv" / "thunderbird_plain.csv"])
+    mapping = {m["column"]: m["target"] for m in result.tables[0]["note_mapping"]}
+    assert mapping["Birth Day"] is None and mapping["birth_date"] == "birth_date"
+    assert "birth_date" in table.frame.columns
+    assert match_header("Name Suffix").target is None and match_header("ID 番号").target is None
+    assert match_header("Title").target == "title"
+    salesforce = import_inputs([_csv_file(real_files.parent / "x", "Title,First Name,Email\nSales Manager,Jan,j@x.nl\n")])
+    assert salesforce.staging["title"].tolist() == [None]
+
+
+def _csv_file(folder: Path, text: str) -> Path:
+    folder = Path(__import__("tempfile").mkdtemp())
+    path = folder / "sf.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_german_outlook_export_keeps_business_address_for_organisations(tmp_path):
     path = tmp_path / "outlook_de.csv"
     path.write_text(

@@ -477,12 +477,14 @@ def _build_table(
     rows, numbers, bad = _fit_rows(path, records, body_start, len(headers), sep, unbalanced)
     frame = text_frame(headers, rows)
     quarantine = quarantine_frame(bad)
-    from cdq.importers.contacts_csv import google_multi_values, premap
+    from cdq.importers.contacts_csv import google_multi_values, premap, thunderbird_birth_date
 
     premapped, layout = premap(headers)
     if layout == "google":
         frame = google_multi_values(frame)
         premapped, layout = premap(list(frame.columns))
+    if layout == "thunderbird":
+        frame = thunderbird_birth_date(frame)
     if layout:
         notes["layout"] = layout
     logger.info(
