@@ -307,15 +307,9 @@ def test_ambiguous_headers_checked_against_their_values(real_files, tmp_path):
     assert "birth_date" in table.frame.columns
     assert match_header("Name Suffix").target is None and match_header("ID 番号").target is None
     assert match_header("Title").target == "title"
-    salesforce = import_inputs([_csv_file(real_files.parent / "x", "Title,First Name,Email\nSales Manager,Jan,j@x.nl\n")])
-    assert salesforce.staging["title"].tolist() == [None]
-
-
-def _csv_file(folder: Path, text: str) -> Path:
-    folder = Path(__import__("tempfile").mkdtemp())
-    path = folder / "sf.csv"
-    path.write_text(text, encoding="utf-8")
-    return path
+    salesforce = tmp_path / "salesforce_report.csv"
+    salesforce.write_text("Title,First Name,Email\nSales Manager,Jan,j@x.nl\n", encoding="utf-8")
+    assert import_inputs([salesforce]).staging["title"].tolist() == [None]  # a job title, not a salutation
 
 
 def test_german_outlook_export_keeps_business_address_for_organisations(tmp_path):
