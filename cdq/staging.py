@@ -237,8 +237,11 @@ def _fill_address(staging: pd.DataFrame, frame: pd.DataFrame, mapped: list[Colum
 def _clean_multiline(series: pd.Series) -> pd.Series:
     """Like :func:`_clean_text`, but line breaks survive (a formatted address is read line by line)."""
     s = series.astype("object").where(series.notna(), None).reset_index(drop=True)
-    return s.map(lambda v: ("\n".join(" ".join(x.split()) for x in str(v).splitlines() if x.strip()) or None)
-                 if v is not None else None)
+    lines = s.notna() & s.astype(str).str.contains("\n", regex=False)
+    if not lines.any():
+        return _clean_text(s)
+    multi = s[lines].map(lambda v: "\n".join(" ".join(x.split()) for x in str(v).splitlines() if x.strip()) or None)
+    return _clean_text(s.where(~lines, None)).where(~lines, multi)
 
 
 def _expand_multiline(staging: pd.DataFrame, series: pd.Series) -> pd.Series:

@@ -29,6 +29,7 @@ _ORGANISATION_ORDER = ["", "visit", "business", "postal", "billing", "home", "de
 _EMAIL_SPLIT = re.compile(r"[,;\s|]+")
 _PHONE_SPLIT = re.compile(r"\s*(?:[;,|\n]|\s/\s|\s+(?:of|or|oder|ou|en|and)\s+)\s*", re.I)
 _DIGITS = re.compile(r"\d")
+_MAYBE_SEVERAL = r"[;,|\n/]|\s(?:of|or|oder|ou|en|and)\s"
 _NUMBER_IN_STREET = re.compile(r"\d")
 
 
@@ -136,7 +137,10 @@ def _first_and_rest(n: int, columns: list[tuple[ColumnMatch, pd.Series]], extra:
     """The first value per row over ``columns`` (cells split), the rest typed and '; '-joined."""
     if len(columns) == 1 and not extra:
         only = columns[0][1].reset_index(drop=True)
-        multi = only.notna() & only.map(lambda v: v is not None and len(splitter(str(v))) > 1)
+        text = only.astype(str)
+        maybe = only.notna() & (text.str.count("@") > 1 if splitter is split_emails
+                                else text.str.contains(_MAYBE_SEVERAL, regex=True))  # vectorised pre-check
+        multi = only[maybe].map(lambda v: len(splitter(str(v))) > 1)
         if not multi.any():
             return only, pd.Series([None] * n, dtype="object")
     firsts: list[str | None] = [None] * n
@@ -157,6 +161,12 @@ def _first_and_rest(n: int, columns: list[tuple[ColumnMatch, pd.Series]], extra:
 
 
 def _join(parts: list[pd.Series]) -> pd.Series:
+    filled = [p for p in parts if p.notna().any()]
+    if not filled:
+        return pd.Series([None] * len(parts[0]), dtype="object")
+    if len(filled) == 1:
+        return filled[0].reset_index(drop=True)
+    parts = filled
     frame = pd.concat([p.reset_index(drop=True) for p in parts], axis=1)
     return pd.Series([("; ".join(v for v in row if v) or None) for row in frame.itertuples(index=False)],
                      dtype="object")
