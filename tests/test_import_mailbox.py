@@ -100,8 +100,19 @@ def test_real_outlook_contact(real_files, name):
     assert {k: row.get(k) for k in REAL_CONTACTS[name]} == REAL_CONTACTS[name]
 
 
-def test_distribution_list_is_quarantined_clearly(real_files):
+def test_distribution_list_members_typed_in_are_read(real_files):
+    # the group's two one-off members (name + address typed into the group) are contacts of their own
     table = read_mailbox(real_files / DIST_LIST)[0]
+    assert (table.rows_in, len(table.frame), len(table.quarantine)) == (2, 2, 0)
+    assert table.frame[["full_name", "email"]].values.tolist() == [
+        ["Contact Middle Last Suffix", "email@gmail.com"], ["Display Name", "email@domain.com"]]
+
+
+def test_distribution_list_without_readable_members_is_quarantined_clearly(tmp_path, real_files):
+    data = (real_files / DIST_LIST).read_bytes().replace(bytes.fromhex("812B1FA4BEA310199D6E00DD010F5402"), b"\0" * 16)
+    path = tmp_path / "group.msg"
+    path.write_bytes(data)
+    table = read_mailbox(path)[0]
     assert (table.rows_in, len(table.frame)) == (1, 0)
     assert table.quarantine["reason_code"].tolist() == ["MSG_DISTLIST_UNREADABLE"]
     assert "export the group's members" in table.quarantine["detail"].iat[0]
