@@ -390,6 +390,7 @@ def recognise(headers: list[str], *, mapping: MappingFile | None = None, premapp
         candidates.append((order, match))
     chosen = _assign(candidates)
     chosen = _number_after_street(headers, chosen)
+    chosen = _second_name_is_company(headers, chosen)
     if frame is not None:
         chosen = _by_content(headers, chosen, frame)
     return [chosen[h] for h in headers]
@@ -423,7 +424,7 @@ def _assign(candidates: list[tuple[tuple, ColumnMatch]]) -> dict[str, ColumnMatc
             slot = (target, "")
         if slot in taken:
             chosen[match.header] = ColumnMatch(match.header, None, 0.0,
-                                               f"not mapped: {target} is taken by '{taken[slot]}'", match.group)
+                                               f"not mapped: {target} is taken by {taken[slot]!r}", match.group)
             continue
         taken[slot] = match.header
         chosen[match.header] = match if target == match.target else ColumnMatch(
@@ -454,6 +455,24 @@ def _number_after_street(headers: list[str], chosen: dict[str, ColumnMatch]) -> 
             chosen[header] = ColumnMatch(header, "house_number", 0.8, f"'{header}' right of the street column",
                                          chosen[left].group)
     return chosen
+
+
+def _second_name_is_company(headers: list[str], chosen: dict[str, ColumnMatch]) -> dict[str, ColumnMatch]:
+    """ERP layouts name the relation "Naam" beside a "Contactpersoon": with the person in one name column,
+    the other name column is the organisation's name (when no column is the company name)."""
+    if any(m.target == "company_name" for m in chosen.values()):
+        return chosen
+    for header in headers:
+        match = chosen[header]
+        if match.target is None and match.how == "not mapped: full_name is taken by " + repr(_taker(chosen)):
+            chosen[header] = ColumnMatch(header, "company_name", CONFIDENCE_LOOSE,
+                                         "a second name column beside the contact person's: the organisation")
+            break
+    return chosen
+
+
+def _taker(chosen: dict[str, ColumnMatch]) -> str:
+    return next((m.header for m in chosen.values() if m.target == "full_name"), "")
 
 
 def _by_content(headers: list[str], chosen: dict[str, ColumnMatch], frame: pd.DataFrame) -> dict[str, ColumnMatch]:

@@ -65,10 +65,10 @@ def _apply_split(frame: pd.DataFrame, column: pd.Series, splitter, assign) -> No
         frame[target] = frame[target].where(frame[target].notna(), values)
 
 
-def _split_combined(frame: pd.DataFrame, combined: dict[str, pd.Series]) -> None:
+def _split_combined(frame: pd.DataFrame, combined: dict[str, pd.Series], beside_contact_person: bool = False) -> None:
     if "name_or_company" in combined or "full_name" in combined:
         names = combined.get("full_name", combined.get("name_or_company"))
-        _assign_names(frame, names)
+        _assign_names(frame, names, beside_contact_person)
     if "address_line" in combined:
         _apply_split(frame, combined["address_line"], split_address_line, {
             "street": lambda a: a.street.street, "house_number": lambda a: a.street.house_number.number,
@@ -115,7 +115,7 @@ def _split_house_numbers(frame: pd.DataFrame, full: pd.Series | None) -> None:
         )
 
 
-def _assign_names(frame: pd.DataFrame, names: pd.Series) -> None:
+def _assign_names(frame: pd.DataFrame, names: pd.Series, beside_contact_person: bool = False) -> None:
     """Split a one-field name; a value that looks like a company goes to company_name instead."""
     from cdq.normalize.organisations import looks_like_company
 
@@ -126,6 +126,15 @@ def _assign_names(frame: pd.DataFrame, names: pd.Series) -> None:
     frame.loc[free, "company_name"] = names[free]
     person_names = names.where(~is_company, None)
     has_person_fields = frame[["first_name", "initials", "last_name"]].notna().any(axis=1)
+    # a name beside the row's own person fields that does not hold that person's surname is the
+    # relation's (organisation's) name: Exact's "Naam" beside ContactpersoonVoornaam/-Achternaam
+    other = has_person_fields & person_names.notna() & frame["company_name"].isna() & frame["last_name"].notna()
+    if beside_contact_person and other.any():
+        surname_in = [str(last).lower() in str(name).lower() or str(name).lower() in str(last).lower()
+                      for name, last in zip(person_names[other], frame.loc[other, "last_name"], strict=True)]
+        relation = other.copy()
+        relation[other] = [not s for s in surname_in]
+        frame.loc[relation, "company_name"] = person_names[relation]
     person_names = person_names.where(~has_person_fields, None)
     _apply_split(frame, person_names, split_name, {f: (lambda p, f=f: getattr(p, f)) for f in _NAME_FIELDS})
 
@@ -194,7 +203,9 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
     for target, values in contact_values(frame_in, mapped, _clean_text).items():
         staging[target] = values
     _fill_address(staging, frame_in, mapped, combined)
-    _split_combined(staging, combined)
+    contact_person = any(m.target in ("first_name", "last_name", "initials") and (
+        m.group == "contact" or any(w in m.header.lower() for w in ("contact", "ansprechpartner"))) for m in mapped)
+    _split_combined(staging, combined, contact_person)
     source_name = source or (mapping.source if mapping and mapping.source else _default_source(raw))
     staging["source"] = source_name
     staging["source_file"] = str(raw.source_file)

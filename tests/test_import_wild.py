@@ -351,6 +351,22 @@ def test_dutch_government_layout(tmp_path):
         ["Bakkerij Bos", "202", None, None], ["Garage Jansen", "7", "A", None]]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # SnelStart (via Easyflex): Naam is the relation, Contactpersoon the person
+    ("Relatiecode;Naam;Contactpersoon;Adres;Postcode;Plaats;Emailadres\n"
+     "1001;Transport Jansen;Piet Jansen;Kerkstraat 1;1234 AB;Ede;piet@jansen.nl\n", ["Piet", "Jansen", "Transport Jansen"]),
+    # Exact (rvvExactConverter field names): Naam beside ContactpersoonVoornaam/-Achternaam
+    ("Debiteurcode;Naam;ContactpersoonVoornaam;ContactpersoonAchternaam;E-Mail\n1;De Gouden Leeuw;Piet;Bos;p@leeuw.nl\n",
+     ["Piet", "Bos", "De Gouden Leeuw"]),
+    # a person file: Naam with a partner's surname stays a person's name, no company
+    ("Naam;Voornaam;Achternaam\nMaria de Wit;Maria;Hendriks\n", ["Maria", "Hendriks", None]),
+], ids=["snelstart", "exact", "person"])
+def test_erp_relation_name_beside_a_contact_person(tmp_path, text, expected):
+    path = tmp_path / "relaties.csv"
+    path.write_text(text, encoding="utf-8")
+    assert one(path)[["first_name", "last_name", "company_name"]].values.tolist() == [expected]
+
+
 def test_company_in_naam_beside_an_empty_bedrijfsnaam(tmp_path):
     path = tmp_path / "klanten.csv"
     path.write_text("Naam;Bedrijfsnaam;Plaats\nJan de Vries;;Utrecht\nBakkerij Jansen BV;;\nTest;Bos BV;Ede\n",
