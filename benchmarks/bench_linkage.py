@@ -75,6 +75,13 @@ def load_chicago(data: Path) -> Bench:
     return Bench(name="chicago childcare", raw=raw, mapping="chicago", truth=pd.Series(raw["True Id"].values, index=raw["Id"]))
 
 
+def load_patstat(data: Path) -> Bench:
+    raw = pd.read_csv(data / "patstat_nl" / "records.csv", dtype=str)[["record_id", "applicant_name"]]
+    truth = pd.read_csv(data / "patstat_nl" / "truth.csv", dtype=str)
+    return Bench(name="patstat_nl", raw=raw, mapping="patstat",
+                 truth=pd.Series(truth["entity_id"].values, index=truth["record_id"]))
+
+
 def load_synthetic(n: int) -> Bench | None:
     try:
         from cdq.synthetic import generate_records
@@ -161,7 +168,7 @@ def benches(names: list[str] | None, sizes: list[int]):
                "febrl3": lambda: load_febrl(DATA, "dataset3"), "febrl4": lambda: load_febrl4(DATA),
                "febrl20k": lambda: load_febrl20k(DATA), "fake1000": lambda: load_fake1000(DATA),
                "historical": lambda: load_historical(DATA), "rldata": lambda: load_rldata(DATA),
-               "chicago": lambda: load_chicago(DATA)}
+               "chicago": lambda: load_chicago(DATA), "patstat": lambda: load_patstat(DATA)}
     loaders.update({f"dutch{n}": (lambda n=n: load_synthetic(n)) for n in sizes})
     for name, load in loaders.items():
         if names and name not in names:
@@ -173,7 +180,7 @@ def benches(names: list[str] | None, sizes: list[int]):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", nargs="*", help="febrl1 febrl2 febrl3 febrl4 febrl20k fake1000 historical rldata chicago dutchN")
+    parser.add_argument("--only", nargs="*", help="febrl1 febrl2 febrl3 febrl4 febrl20k fake1000 historical rldata chicago patstat dutchN")
     parser.add_argument("--sizes", nargs="*", type=int, default=[10_000, 100_000])
     parser.add_argument("--no-splink", action="store_true")
     args = parser.parse_args()

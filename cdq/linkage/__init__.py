@@ -25,6 +25,7 @@ from cdq.linkage.model import (
     TF_COLUMNS,
     FSModel,
     level_distribution,
+    load_model,
     prior_over_all_pairs,
     score,
     tf_adjustments,
@@ -33,7 +34,8 @@ from cdq.linkage.model import (
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
 
-__all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel"]
+__all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel", "match_one", "blocking_keys",
+           "load_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -304,3 +306,6 @@ def link(new: pd.DataFrame, existing: pd.DataFrame, settings: Settings | None = 
     frame = pd.concat([existing, new], ignore_index=True)
     is_new = np.r_[np.zeros(len(existing), dtype=bool), np.ones(len(new), dtype=bool)]
     return _run(frame, settings, progress, model, is_new)
+
+
+from cdq.linkage.one import blocking_keys, match_one  # noqa: E402 - one.py uses this module's helpers

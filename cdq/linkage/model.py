@@ -97,6 +97,39 @@ def _initial_m(k: int) -> list[float]:
     return (raw / raw.sum()).tolist()
 
 
+def prior_model(settings, population: int, u: dict[str, list[float]] | None = None) -> FSModel:
+    """The rules' own model: m and u from ``model.m_prior`` / ``model.u_prior`` in the settings (a default
+    shape where a comparison has none), prior 1 / ``population`` (a record has about one true match among
+    ``population`` records). Used to score one record against candidates and as EM's fallback.
+
+    Examples:
+        >>> from cdq.linkage.settings import load_settings
+        >>> m = prior_model(load_settings(), 1000)
+        >>> m.prior, bool(m.weights("surname")[-1] > 5)
+        (0.001, True)
+    """
+    levels = {c: settings.levels(c) for c in settings.all_comparisons}
+    m_table, u_table = dict(settings.m_prior), dict(settings.u_prior)
+    m = {c: _normalised(m_table.get(c)) or _initial_m(len(lv)) for c, lv in levels.items()}
+    if u is None:
+        u = {c: _normalised(u_table.get(c)) or _initial_u(len(lv)) for c, lv in levels.items()}
+    return FSModel(levels=levels, m=m, u={c: list(u[c]) for c in levels}, prior=1.0 / max(population, 2),
+                   meta={"trained": "prior (rules)"})
+
+
+def _normalised(values) -> list[float] | None:
+    if not values:
+        return None
+    arr = np.asarray(values, dtype=float)
+    return (arr / arr.sum()).tolist()
+
+
+def _initial_u(k: int) -> list[float]:
+    """Default u: random pairs almost always disagree; each better level is ten times rarer."""
+    raw = np.array([10.0 ** -(2 * i) for i in range(k)])
+    return (raw / raw.sum()).tolist()
+
+
 def _patterns(vectors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Distinct comparison vectors and how often each occurs (EM runs on these, not on pairs)."""
     # one mixed-radix integer per pair (levels are small ints >= -1), then a hash factorize: far cheaper

@@ -99,6 +99,9 @@ class ModelParams(_Strict):
     #: random pairs, so a small input (where random pairs say little) still gets sane weights
     u_prior: dict[str, list[float]] = {}
     u_prior_pairs: int = Field(2000, ge=0)
+    #: typical m per comparison level (worst first): how true matches agree. EM's starting point and its
+    #: fallback when the file has too little signal to learn from (few fields, almost no candidate pairs)
+    m_prior: dict[str, list[float]] = {}
 
 
 class MatchingFile(_Strict):
@@ -117,10 +120,11 @@ class MatchingFile(_Strict):
         problems += [f"pass {p.name!r}: unknown key {k!r} (valid: {', '.join(BLOCKING_KEYS)})"
                      for p in self.blocking.passes for k in p.keys if k not in BLOCKING_KEYS]
         problems += [f"blocking.refine: unknown key {k!r}" for k in self.blocking.refine if k not in BLOCKING_KEYS]
-        for name, values in self.model.u_prior.items():
-            valid = BUILTIN_LEVELS.get(name)
-            if valid is None or len(values) != len(valid) or min(values) <= 0:
-                problems.append(f"model.u_prior.{name}: needs {len(valid or [])} positive values (one per level)")
+        for key, table in (("u_prior", self.model.u_prior), ("m_prior", self.model.m_prior)):
+            for name, values in table.items():
+                valid = BUILTIN_LEVELS.get(name)
+                if valid is None or len(values) != len(valid) or min(values) <= 0:
+                    problems.append(f"model.{key}.{name}: needs {len(valid or [])} positive values (one per level)")
         for name, levels in self.cannot_link.items():
             valid = BUILTIN_LEVELS.get(name)
             if valid is None:
@@ -161,6 +165,7 @@ class Settings:
     tf_max_weight: float = 6.0
     u_prior: tuple[tuple[str, tuple[float, ...]], ...] = ()
     u_prior_pairs: int = 2000
+    m_prior: tuple[tuple[str, tuple[float, ...]], ...] = ()
     source: str = field(default="", compare=False)
 
     def levels(self, comparison: str) -> list[str]:
@@ -196,7 +201,7 @@ def compile_settings(model: MatchingFile, source: str = "") -> Settings:
         em_max_iterations=model.model.em_max_iterations, u_sample_pairs=model.model.u_sample_pairs,
         seed=model.model.seed, tf_min_weight=model.model.tf_min_weight, tf_max_weight=model.model.tf_max_weight,
         u_prior=tuple((k, tuple(v)) for k, v in model.model.u_prior.items()), u_prior_pairs=model.model.u_prior_pairs,
-        source=source,
+        m_prior=tuple((k, tuple(v)) for k, v in model.model.m_prior.items()), source=source,
     )
 
 
