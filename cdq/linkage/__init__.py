@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from cdq.linkage.block import candidate_pairs, pairs_within_blocks, reduction_ratio
+from cdq.linkage.checks import check_input, no_match_warning
 from cdq.linkage.cluster import connected_components, guarded_clusters
 
 # Imported under private names: importing the submodules ``cdq.linkage.prepare`` / ``.compare`` (as doctest
@@ -26,6 +27,7 @@ from cdq.linkage.model import (
     FSModel,
     level_distribution,
     load_model,
+    prior_model,
     prior_over_all_pairs,
     score,
     tf_adjustments,
@@ -46,6 +48,10 @@ CHAIN_CHECK_MAX = 60
 _STEPS = 6
 #: Birth dates this many years apart (or more) cannot be one person; closer ones may be a mistyped date.
 BIRTH_VETO_YEARS = 2.0
+#: EM needs at least this many comparisons that carry data (present on INFORMATIVE_SHARE of candidate pairs);
+#: with fewer it falls back to the rules' prior model.
+MIN_EM_FIELDS = 3
+INFORMATIVE_SHARE = 0.01
 #: Pseudo-matches of the default m shape added to EM's estimate (keeps tiny inputs sane; negligible at scale).
 M_PRIOR_STRENGTH = 20.0
 
@@ -58,6 +64,8 @@ class LinkageResult:
     clusters: pd.DataFrame
     report: pd.DataFrame
     model: FSModel
+    #: what a user should know about this run (no match at all on a large file, and the likely reason)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _record_ids(frame: pd.DataFrame) -> np.ndarray:
@@ -78,8 +86,11 @@ def _estimate_u(prepared: pd.DataFrame, s: Settings) -> dict[str, list[float]]:
     n = len(prepared)
     size = min(s.u_sample_pairs, max(n * (n - 1) // 2, 1) * 2)
     l, r = _random_pairs(n, size, s.seed)
-    vectors = _compare(prepared, l, r, s)
-    u = level_distribution(vectors, {c: len(s.levels(c)) for c in s.all_comparisons}, smoothing=0.1)
+    # u_distinct comparisons get their u from pairs of distinct values below, not from these pairs
+    vectors = _compare(prepared, l, r, replace(s, comparisons=tuple(c for c in s.comparisons if c not in s.u_distinct)))
+    u = level_distribution(vectors, {c: len(s.levels(c)) for c in vectors.columns}, smoothing=0.1)
+    u.update({c: prior_model(s, 2).u[c] for c in s.u_distinct if c in s.comparisons})
+    u.update(_distinct_value_u(prepared, s, size))
     # a random sample of a small input holds at most n(n-1)/2 distinct pairs: blend with the prior
     seen = min(len(l), n * (n - 1) // 2)
     for name, u0 in s.u_prior:
@@ -87,6 +98,33 @@ def _estimate_u(prepared: pd.DataFrame, s: Settings) -> dict[str, list[float]]:
             prior = np.asarray(u0) / np.sum(u0)
             u[name] = ((seen * np.asarray(u[name]) + s.u_prior_pairs * prior) / (seen + s.u_prior_pairs)).tolist()
     return u
+
+
+#: Random pairs of distinct values for a ``u_distinct`` comparison (names are compared word by word in Python).
+DISTINCT_U_PAIRS = 20_000
+#: The prepared column whose distinct values a ``u_distinct`` comparison samples.
+_VALUE_COLUMNS = {"company": "company_key", "kvk": "kvk", "email": "email", "phone": "phone"}
+
+
+def _distinct_value_u(prepared: pd.DataFrame, s: Settings, size: int) -> dict[str, list[float]]:
+    """u of ``u_distinct`` comparisons from random pairs of records with DIFFERENT values (one record per value).
+
+    Random record pairs of a file that is mostly one organisation's records are often that organisation twice;
+    pairs of different names say how often two organisations' names agree by chance.
+    """
+    out: dict[str, list[float]] = {}
+    for name in s.u_distinct & set(s.comparisons):
+        codes = Columns.of(prepared).codes(_VALUE_COLUMNS.get(name, name))
+        rows = np.flatnonzero(codes >= 0)
+        rows = rows[np.unique(codes[rows], return_index=True)[1]]
+        if len(rows) < 2:
+            continue
+        k = len(rows)
+        l, r = _random_pairs(k, min(size, k * (k - 1), DISTINCT_U_PAIRS), s.seed)
+        only = replace(s, comparisons=(name,), extras=())
+        vectors = _compare(prepared, rows[l], rows[r], only)
+        out[name] = level_distribution(vectors, {name: len(s.levels(name))}, smoothing=0.1)[name]
+    return out
 
 
 def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -187,9 +225,35 @@ def _train(prepared: pd.DataFrame, vectors: pd.DataFrame, veto: np.ndarray, n: i
     all_pairs = max(n * (n - 1) / 2, 1)
     # start: half the candidates are matches (an upper bound EM works down from)
     start = float(np.clip(0.5 * len(train) / all_pairs, 1e-12, 0.5))
-    model = train_em(train, _estimate_u(prepared, s), levels, max_iterations=s.em_max_iterations, fix_u=True,
+    u = _estimate_u(prepared, s)
+    informative = [c for c in train.columns if len(train) and (train[c].to_numpy() >= 0).mean() >= INFORMATIVE_SHARE]
+    if len(informative) < MIN_EM_FIELDS:
+        return _fallback(train, u, s, n, all_pairs, start,
+                         f"only {len(informative)} field(s) carry data ({', '.join(informative) or 'none'})")
+    model = train_em(train, u, levels, max_iterations=s.em_max_iterations, fix_u=True,
                      m_prior_strength=M_PRIOR_STRENGTH, prior=start, all_pairs=all_pairs)
     model.prior = prior_over_all_pairs(model, train, all_pairs, model.prior)
+    if model.prior * all_pairs < 1:
+        return _fallback(train, u, s, n, all_pairs, start, "EM found no matches among the candidate pairs")
+    return model
+
+
+def _fallback(train: pd.DataFrame, u: dict[str, list[float]], s: Settings, n: int, all_pairs: float, start: float,
+              why: str) -> FSModel:
+    """The rules' prior model (``m_prior``; ``u_prior`` for ``u_distinct`` fields, random pairs elsewhere) when
+    EM cannot separate matches from non-matches, with its match prior from the data (never below 1/n).
+
+    With one or two fields EM's two classes are not identifiable: it puts "match" wherever the candidates are
+    densest (on a name-only file: exact names) and collapses the other levels.
+    """
+    base = prior_model(s, n)
+    priors = dict(s.u_prior)
+    fallback_u = {c: (base.u[c] if c in s.u_distinct and c in priors else u.get(c, base.u[c])) for c in base.levels}
+    model = prior_model(s, n, u=fallback_u)
+    model.prior = max(prior_over_all_pairs(model, train, all_pairs, start), 1.0 / max(n, 2))
+    model.meta = {"trained": "prior (rules)", "why": why}
+    logger.warning("linkage: %s, too little for EM to learn from: scoring with the rules' prior model "
+                   "(model.m_prior / u_prior in rules/matching.yaml)", why)
     return model
 
 
@@ -241,6 +305,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     step = (lambda k: progress(k, _STEPS)) if progress else (lambda k: None)
     ids = _record_ids(frame)
     n = len(frame)
+    filled = check_input(frame, s)
     prepared = _prepare(frame.reset_index(drop=True), s.extras)
     step(1)
     passes = s.passes + tuple((f"extra_{e.name}", (e.name,), None) for e in s.extras if e.block)
@@ -265,7 +330,13 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
                 int((decision == "match").sum()), int((decision == "review").sum()), clusters["cluster_id"].nunique())
-    return LinkageResult(_pairs_frame(ids, l, r, vectors, scored, decision, s, model, tf), clusters, report, model)
+    warning = no_match_warning(n, len(l), decision, scored["match_probability"].to_numpy(), filled, model, s)
+    if warning:
+        logger.warning("linkage: %s", warning)
+    if model.meta.get("why"):
+        warning = "; ".join(filter(None, [warning, f"{model.meta['why']}: scored with the rules' prior model"]))
+    return LinkageResult(_pairs_frame(ids, l, r, vectors, scored, decision, s, model, tf), clusters, report, model,
+                         [warning] if warning else [])
 
 
 def _cluster(prepared, l, r, weight, decision, veto, s: Settings) -> np.ndarray:

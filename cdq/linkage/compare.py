@@ -16,6 +16,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
 from cdq.linkage.name_variants import related_pairs
+from cdq.linkage.organisations import company_level
 
 logger = logging.getLogger(__name__)
 
@@ -321,20 +322,20 @@ def compare_simple(cols: Columns, column: str, l, r, *, top: int, similar: float
 
 
 def compare_company(cols: Columns, l, r) -> np.ndarray:
-    """exact; similar = Jaro-Winkler >= 0.9 or every word of the shorter name occurs in the longer one
-    ("Seward" in "Chicago Public Schools Seward, William H.")."""
-    levels = compare_simple(cols, "company_key", l, r, top=2, similar=0.9)
-    idx = np.flatnonzero(levels == 0)
-    if len(idx):
-        text = cols.text("company_key")
-        levels[idx] = [1 if _words_within(a, b) else 0 for a, b in zip(text[l[idx]].tolist(), text[r[idx]].tolist())]
+    """Organisation names (``company_key``: significant words, sorted): exact (or the same words written
+    together), very similar (the same words but for typos and abbreviations), subset (every word of one
+    is in the other: "Seward" / "Chicago Public Schools Seward"), a shared word, different. See
+    :func:`cdq.linkage.organisations.company_level`."""
+    levels, exact, present = _base(cols, "company_key", l, r)
+    compact = cols.codes("company_compact")
+    exact |= present & (compact[l] == compact[r])
+    rest = _by_distinct_pair(cols, "company_key", l, r, present & ~exact,
+                             lambda a, b: np.fromiter((company_level(x, y) for x, y in zip(a.tolist(), b.tolist())),
+                                                      dtype=np.int8, count=len(a)),
+                             np.zeros(len(l), dtype=np.int8))
+    levels[present] = rest[present]
+    levels[exact] = 4
     return levels
-
-
-def _words_within(a: str, b: str) -> bool:
-    wa, wb = set(a.split()), set(b.split())
-    small, big = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
-    return bool(small) and small <= big and max(len(w) for w in small) >= 4
 
 
 def compare_email(cols: Columns, l, r) -> np.ndarray:

@@ -9,7 +9,9 @@ initials field), ``surname_core`` (without infix, double
 names kept space-separated), ``surname_phonetic`` (of the first core part), ``birth_date`` (YYYY-MM-DD),
 ``birth_year``, ``birth_month_day``, ``gender`` (m/f), ``email``, ``email_local``, ``email_domain``,
 ``phone`` (last 9 digits), ``postcode``, ``house_number``, ``street``, ``street_phonetic``, ``city``,
-``bag_address_id``, ``company_key``, plus one column per extra comparison.
+``bag_address_id``, ``company_key`` (significant words of the organisation name, sorted; see
+``cdq.linkage.organisations``), ``company_compact`` (the words written together), ``company_first``,
+``company_rare`` (the name's least frequent word in the file), plus one column per extra comparison.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from cdq.linkage.name_variants import canonical_names, given_names, relations
+from cdq.linkage.organisations import company_words
 from cdq.linkage.text import ascii_lower, letters
 from cdq.resources import resource
 
-_LEGAL_FORMS = re.compile(r"\b(b\.?\s?v\.?|n\.?\s?v\.?|v\.?o\.?f\.?|c\.?v\.?|holding|bvba|ltd|inc|gmbh)\b")
 _PHONETIC_RULES = [
     ("sch", "s"), ("ij", "y"), ("ei", "y"), ("ey", "y"), ("ie", "i"), ("ch", "g"), ("ph", "f"), ("th", "t"),
     ("ck", "k"), ("qu", "kw"), ("ae", "a"), ("uy", "ui"), ("au", "ou"), ("dt", "t"), ("c", "k"),
@@ -293,7 +295,11 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     out["street_phonetic"] = _distinct(out["street"], dutch_phonetic)
     out["city"] = _distinct(_col(frame, "city"), lambda v: letters(ascii_lower(v)))
     out["bag_address_id"] = _distinct(_col(frame, "bag_address_id"), lambda v: ascii_lower(v))
-    out["company_key"] = _distinct(_col(frame, "company_name"), _company_key)
+    words = _distinct(_col(frame, "company_name"), lambda v: company_words(v) or None)
+    out["company_key"] = _distinct(words, lambda w: " ".join(sorted(w)))
+    out["company_compact"] = _distinct(words, "".join)
+    out["company_first"] = _distinct(words, lambda w: w[0] if len(w[0]) >= 2 else None)
+    out["company_rare"] = _rarest_word(words)
     out["kvk"] = _distinct(_col(frame, "kvk_number"), kvk_key)
     for extra in extras:
         out[extra.name] = _distinct(_col(frame, extra.column), ascii_lower)
@@ -336,6 +342,19 @@ def _gender(value: object) -> str | None:
     return {"m": "m", "man": "m", "male": "m", "f": "f", "v": "f", "vrouw": "f", "female": "f"}.get(text)
 
 
-def _company_key(value: object) -> str | None:
-    text = ascii_lower(value)
-    return letters(_LEGAL_FORMS.sub(" ", text)) if text else None
+def _rarest_word(words: pd.Series) -> pd.Series:
+    """Per record, its organisation name's least frequent word of 3+ letters in this file (None if none).
+
+    Blocking on it pairs "Philips Gloeilampenfabrieken" with "Philips Electronics" where the word both
+    share is rarer than the words that differ; ties go to the earlier word.
+    """
+    codes, uniques = pd.factorize(words)
+    if not len(uniques):
+        return pd.Series([None] * len(words), dtype="object")
+    per_record = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    counts: dict[str, int] = {}
+    for value, k in zip(uniques, per_record):
+        for word in set(value):
+            counts[word] = counts.get(word, 0) + int(k)
+    best = [min((w for w in value if len(w) >= 3), key=lambda w: counts[w], default=None) for value in uniques]
+    return pd.Series(np.r_[np.array(best, dtype=object), None][codes], dtype="object")

@@ -34,7 +34,7 @@ BUILTIN_LEVELS: dict[str, list[str]] = {
     "house_number": ["different", "exact"],
     "street": ["different", "similar", "exact"],
     "city": ["different", "similar", "exact"],
-    "company": ["different", "similar", "exact"],
+    "company": ["different", "shared_word", "subset", "very_similar", "exact"],
     "kvk": ["different", "one_edit", "exact"],
     "address": ["different", "same_area", "same_street", "similar", "exact"],
 }
@@ -46,7 +46,7 @@ EXTRA_LEVELS = {
 BLOCKING_KEYS = (
     "postcode", "house_number", "surname_core", "surname_phonetic", "first_name_phonetic", "first_initial",
     "birth_date", "birth_year", "birth_month_day", "email", "email_local", "phone", "city", "street_phonetic",
-    "bag_address_id", "company_key", "kvk",
+    "bag_address_id", "company_key", "company_compact", "company_first", "company_rare", "kvk",
 )
 
 
@@ -69,6 +69,10 @@ class PassModel(_Strict):
     name: str
     keys: list[str] = Field(min_length=1)
     max_block_size: int | None = Field(None, ge=2)
+    #: oversized blocks give a sorted neighbourhood of this many next records (ordered by ``sort``) instead
+    #: of being refined or skipped: for keys whose blocks are one party (an organisation's name)
+    window: int = Field(0, ge=0)
+    sort: str | None = None
 
 
 class BlockingModel(_Strict):
@@ -79,6 +83,9 @@ class BlockingModel(_Strict):
 
 class ComparisonModel(_Strict):
     tf: bool = False
+    #: estimate u from random pairs of records with different values (an identifier-like field whose
+    #: repeats in a file are its duplicates)
+    u_distinct: bool = False
 
 
 class ExtraComparisonModel(_Strict):
@@ -120,6 +127,8 @@ class MatchingFile(_Strict):
         problems += [f"pass {p.name!r}: unknown key {k!r} (valid: {', '.join(BLOCKING_KEYS)})"
                      for p in self.blocking.passes for k in p.keys if k not in BLOCKING_KEYS]
         problems += [f"blocking.refine: unknown key {k!r}" for k in self.blocking.refine if k not in BLOCKING_KEYS]
+        problems += [f"pass {p.name!r}: unknown sort key {p.sort!r}" for p in self.blocking.passes
+                     if p.sort and p.sort not in BLOCKING_KEYS]
         for key, table in (("u_prior", self.model.u_prior), ("m_prior", self.model.m_prior)):
             for name, values in table.items():
                 valid = BUILTIN_LEVELS.get(name)
@@ -152,9 +161,10 @@ class Settings:
     auto_match: float
     review: float
     max_block_size: int
-    passes: tuple[tuple, ...]  # (name, keys, max_block_size or None)
+    passes: tuple[tuple, ...]  # (name, keys, max_block_size or None, window, sort column or None)
     comparisons: tuple[str, ...]
     tf_comparisons: frozenset[str]
+    u_distinct: frozenset[str] = frozenset()
     extras: tuple[ExtraComparison, ...] = ()
     refine: tuple[str, ...] = ()
     cannot_link: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -194,8 +204,9 @@ def compile_settings(model: MatchingFile, source: str = "") -> Settings:
     return Settings(
         auto_match=model.thresholds.auto_match, review=model.thresholds.review,
         max_block_size=model.blocking.max_block_size, refine=tuple(model.blocking.refine),
-        passes=tuple((p.name, tuple(p.keys), p.max_block_size) for p in model.blocking.passes),
+        passes=tuple((p.name, tuple(p.keys), p.max_block_size, p.window, p.sort) for p in model.blocking.passes),
         comparisons=tuple(model.comparisons), tf_comparisons=frozenset(c for c, m in model.comparisons.items() if m.tf),
+        u_distinct=frozenset(c for c, m in model.comparisons.items() if m.u_distinct),
         extras=tuple(_extra(e) for e in model.extra_comparisons),
         cannot_link=tuple((k, tuple(v)) for k, v in model.cannot_link.items()),
         em_max_iterations=model.model.em_max_iterations, u_sample_pairs=model.model.u_sample_pairs,

@@ -86,6 +86,8 @@ def register(app: typer.Typer) -> None:
         if pairs:
             write_table(linked.pairs[linked.pairs["decision"] != "non_match"], pairs)
         report.table(linked.report.fillna(""), title="blocking")
+        for warning in linked.warnings:
+            report.line(f"warning: {warning}")
         decisions = linked.pairs["decision"].value_counts()
         report.line(f"{len(clusters)} records, {clusters['cluster_id'].nunique()} clusters, "
                     f"{decisions.get('match', 0)} matched pairs, {decisions.get('review', 0)} to review")
