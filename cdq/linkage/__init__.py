@@ -154,7 +154,10 @@ def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.
     if len(idx):
         years = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
         days = (years.to_numpy()[l[idx]] - years.to_numpy()[r[idx]]) / np.timedelta64(1, "D")
-        out[idx] = np.where(np.isnan(days), np.inf, np.abs(days) / 365.25)
+        # a partial date (year or year-month only): whole years apart
+        y = Columns.of(prepared).any_date_parts()[0].astype(float)
+        whole = np.abs(y[l[idx]] - y[r[idx]])
+        out[idx] = np.where(np.isnan(days), whole, np.abs(days) / 365.25)
     return out
 
 
@@ -208,7 +211,10 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
         veto |= _party_conflict(prepared, l, r, vectors, s)
     for extra in s.extras:
         if extra.identifier and extra.name in vectors.columns:
-            veto &= vectors[extra.name].to_numpy() != len(s.levels(extra.name)) - 1
+            # the same identifier, or one typo in it (a number of 6+ digits: strangers are that close about
+            # once in 10^5 pairs), names one person whatever a replaced first name or birth date says
+            top = len(s.levels(extra.name)) - 1
+            veto &= vectors[extra.name].to_numpy() < (top - 1 if extra.kind == "number" else top)
     return veto
 
 
@@ -318,6 +324,10 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     veto = _vetoes(vectors, s, prepared, l, r)
     if model is None:
         model = _train(prepared, vectors, veto, n, len(l), s)
+    else:
+        from cdq.linkage.training import check_model
+
+        check_model(model, s)
     step(4)
     bounds = (s.tf_min_weight, s.tf_max_weight)
     tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(TF_COLUMNS[c]), l, bounds)
@@ -348,7 +358,15 @@ def _cluster(prepared, l, r, weight, decision, veto, s: Settings) -> np.ndarray:
     if s.cannot_link:
         extra_l, extra_r = _chain_vetoes(prepared, labels, s, l * n + r)
         cl, cr = np.r_[cl, extra_l], np.r_[cr, extra_r]
-    return guarded_clusters(n, ml, mr, mw, cl, cr)
+    years = _birth_years(prepared) if "birth_date" in dict(s.cannot_link) else None
+    return guarded_clusters(n, ml, mr, mw, cl, cr, birth_years=years, apart=BIRTH_VETO_YEARS)
+
+
+def _birth_years(prepared: pd.DataFrame) -> np.ndarray:
+    """Full birth dates as fractional years (NaN where there is none): the guard that keeps undated records
+    from joining several dated people into one cluster."""
+    dates = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
+    return (dates.dt.year + (dates.dt.dayofyear - 1) / 365.25).to_numpy(dtype=float)
 
 
 def dedupe(frame: pd.DataFrame, settings: Settings | None = None, progress: Callable | None = None,

@@ -84,6 +84,17 @@ class Columns:
             self._codes["_date"] = parts
         return self._codes["_date"]
 
+    def any_date_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Birth year and month per record from a full or a partial date (-1 where unknown), computed once."""
+        if "_any_date" not in self._codes:
+            both = self.prepared["birth_date"].fillna(self.prepared["birth_partial"])
+            codes, uniques = pd.factorize(both)
+            d = pd.Series(uniques, dtype="object")
+            self._codes["_any_date"] = [
+                np.r_[pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32), -1][codes]
+                for a, b in ((0, 4), (5, 7))]
+        return self._codes["_any_date"]
+
     def prefix_codes(self, column: str, k: int) -> np.ndarray:
         """Factorized first ``k`` characters of a column (-1 = missing), e.g. the 4 digits of a postcode."""
         return self.derived_codes(column, f"prefix{k}", lambda s: s.str[:k])
@@ -236,6 +247,20 @@ def compare_first_name(cols: Columns, l, r) -> np.ndarray:
                             (initial_only & same_initial, 1)])
 
 
+def compare_middle_name(cols: Columns, l, r) -> np.ndarray:
+    """All given names, not only the first: the names after the first agree (``exact``; a typo counts), only
+    their initials agree ("Jan P." / "Jan Peter", "J.P." / "Jan Peter": ``initial``), or they disagree.
+    Missing unless both records have more than one given name or initial: "Jan" says nothing about a middle
+    name. Two people sharing first and last name are common; sharing all given names is rare."""
+    names, inits = cols.codes("middle_names"), cols.codes("middle_initials")
+    levels = np.where((inits[l] >= 0) & (inits[r] >= 0), 0, -1).astype(np.int8)
+    both_names = (names[l] >= 0) & (names[r] >= 0)
+    exact = both_names & (names[l] == names[r])
+    jw = _jw(cols, "middle_names", l, r, both_names & ~exact)
+    same_initials = (inits[l] >= 0) & (inits[l] == inits[r])
+    return _select(levels, [(exact | (jw >= 0.92), 2), (same_initials, 1)])
+
+
 def compare_surname(cols: Columns, l, r) -> np.ndarray:
     levels, exact, present = _base(cols, "surname_core", l, r)
     phon = cols.codes("surname_phonetic")
@@ -302,10 +327,32 @@ def compare_birth_date(cols: Columns, l, r) -> np.ndarray:
     # more digits (1961 / 1947) it is a different person who shares a birthday, as 1 in 365 strangers do
     year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
     typo_year = (same_md | (lev == 2)) & (year_digits <= 1)
-    sub = _select(sub, [(swapped, 4), (lev <= 1, 3), (typo_year, 2), (same_year, 1)])
+    sub = _select(sub, [(swapped, 6), (lev <= 1, 5), (typo_year, 3), (same_year, 1)])
     levels[idx] = sub
-    levels[exact] = 5
+    levels[exact] = 7
+    _partial_dates(cols, l, r, levels)
     return levels
+
+
+def _partial_dates(cols: Columns, l, r, levels: np.ndarray) -> None:
+    """Pairs where a side knows only the year or year-month (in place): the same year-month is
+    ``partial_month``, the same year ``partial_year`` (or ``same_year`` when both months are known and
+    differ), another year ``different``."""
+    part = cols.codes("birth_partial")
+    has_part = part >= 0
+    idx = np.flatnonzero((has_part[l] | has_part[r]) & (levels < 0))
+    if not len(idx):
+        return
+    y, m = cols.any_date_parts()
+    li, ri = l[idx], r[idx]
+    known = (y[li] >= 0) & (y[ri] >= 0)
+    same_y = known & (y[li] == y[ri])
+    both_m = (m[li] >= 0) & (m[ri] >= 0)
+    sub = np.where(known, 0, -1).astype(np.int8)
+    sub[same_y] = 2
+    sub[same_y & both_m & (m[li] != m[ri])] = 1
+    sub[same_y & both_m & (m[li] == m[ri])] = 4
+    levels[idx] = sub
 
 
 def compare_simple(cols: Columns, column: str, l, r, *, top: int, similar: float | None = None,
@@ -408,6 +455,7 @@ def compare_address(cols: Columns, l, r) -> np.ndarray:
 BUILTIN = {
     "address": compare_address,
     "first_name": compare_first_name,
+    "middle_name": compare_middle_name,
     "surname": compare_surname,
     "birth_date": compare_birth_date,
     "gender": lambda c, l, r: compare_simple(c, "gender", l, r, top=1),
@@ -478,7 +526,7 @@ def _name_made_email(cols: Columns, l, r, email: np.ndarray, surname: np.ndarray
     initial = cols.codes("first_initial")
     named = (initial[l] >= 0) & (initial[l] == initial[r]) & (surname >= 3)
     email[named & ((email == 1) | (email == 2))] = -1
-    email[named & (email == 3) & (birth >= 0) & (birth <= 2)] = -1
+    email[named & (email == 3) & np.isin(birth, (0, 1, 3))] = -1  # different, same_year, year_typo
 
 
 def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:

@@ -5,9 +5,9 @@ punctuation here. Each per-value function runs once per distinct value (exports 
 
 Derived columns (all text or None): ``first_name`` (first given name), ``first_name_nick`` (nickname
 group), ``first_name_phonetic``, ``first_initial``, ``initials``, ``initials_given`` (only from the
-initials field), ``surname_core`` (without infix, double
-names kept space-separated), ``surname_phonetic`` (of the first core part), ``birth_date`` (YYYY-MM-DD),
-``birth_year``, ``birth_month_day``, ``gender`` (m/f), ``email``, ``email_local``, ``email_domain``,
+initials field), ``middle_names`` (given names after the first), ``middle_initials`` (initials after the first), ``surname_core`` (without infix, double
+names kept space-separated), ``surname_phonetic`` (of the first core part), ``birth_date`` (YYYY-MM-DD, full dates only),
+``birth_partial`` (YYYY or YYYY-MM where only that is known), ``birth_year`` (of either), ``birth_month_day``, ``gender`` (m/f), ``email``, ``email_local``, ``email_domain``,
 ``phone`` (last 9 digits), ``postcode``, ``house_number``, ``street``, ``street_phonetic``, ``city``,
 ``bag_address_id``, ``company_key`` (significant words of the organisation name, sorted; see
 ``cdq.linkage.organisations``), ``company_compact`` (the words written together), ``company_first``,
@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.linkage.organisations import company_words
@@ -107,6 +108,23 @@ def first_name(value: str | None) -> str | None:
     return first if len(first) > 1 else None
 
 
+def middle_names(value: str | None) -> str | None:
+    """The given names after the first ("Jan Peter Karel" -> "peter karel"); initials among them are dropped.
+
+    Examples:
+        >>> middle_names("Jan Peter"), middle_names("Anna M. Sophia"), middle_names("Jan"), middle_names("J.P.")
+        ('peter', 'sophia', None, None)
+    """
+    text = given_names(ascii_lower(value))
+    if not text:
+        return None
+    words = text.split()
+    if len(words[0]) < 2:
+        return None
+    rest = [w for w in words[1:] if len(w) > 1]
+    return " ".join(rest) or None
+
+
 def initials_of(first: str | None, initials: str | None) -> str | None:
     """Initial letters, from the initials field or else the given names.
 
@@ -149,7 +167,46 @@ def birth_date(value: object) -> str | None:
         found = pattern.match(text)
         if found:
             parts = found.groups()
+            if int(parts[m]) == 0 or int(parts[d]) == 0:
+                return None  # "00-04-1956": only partly known (partial_birth_date)
             return f"{int(parts[y]):04d}-{int(parts[m]):02d}-{int(parts[d]):02d}"
+    return None
+
+
+_PARTIAL_PATTERNS = [
+    (re.compile(r"^(\d{4})[-/. ](\d{1,2})$"), (0, 1)),
+    (re.compile(r"^(\d{1,2})[-/. ](\d{4})$"), (1, 0)),
+    (re.compile(r"^(\d{4})$"), (0, None)),
+    (re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$"), (2, 1)),  # 00-04-1956: day unknown
+    (re.compile(r"^(\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})"), (0, 1)),
+]
+
+
+def partial_birth_date(value: object) -> str | None:
+    """A birth date known only to the year or month: ``YYYY`` or ``YYYY-MM`` (None for a full or no date).
+
+    Sources often hold only a year ("1956"), a month ("04-1956", "1956/4") or zeros for the unknown parts
+    ("00-00-1956", "1956-04-00"): compared at the precision they have (see ``compare_birth_date``).
+
+    Examples:
+        >>> partial_birth_date("1956"), partial_birth_date("04-1956"), partial_birth_date("00-00-1956")
+        ('1956', '1956-04', '1956')
+        >>> partial_birth_date("1956-04-00"), partial_birth_date("1956-04-09"), partial_birth_date("12")
+        ('1956-04', None, None)
+    """
+    text = ascii_lower(value)
+    if not text or birth_date(value) is not None:
+        return None
+    text = text.split(" ")[0] if re.match(r"^\d{4}-\d{2}-\d{2} ", text) else text
+    for pattern, (y, m) in _PARTIAL_PATTERNS:
+        found = pattern.match(text)
+        if found:
+            parts = found.groups()
+            year = int(parts[y])
+            if not 1800 <= year <= 2100:
+                return None
+            month = int(parts[m]) if m is not None else 0
+            return f"{year:04d}-{month:02d}" if 1 <= month <= 12 else f"{year:04d}"
     return None
 
 
@@ -195,9 +252,45 @@ def _distinct_vec(series: pd.Series, fn: Callable) -> pd.Series:
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column of the input with placeholder values ("onbekend", "REMOVED", "-") as missing."""
     if name in frame.columns:
-        return frame[name].reset_index(drop=True)
+        values = frame[name].reset_index(drop=True)
+        return _distinct(values, lambda v: None if is_placeholder(v, name) else v) if values.dtype == object else values
     return pd.Series([None] * len(frame), dtype="object")
+
+
+@lru_cache(maxsize=1)
+def _placeholders() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    data = yaml.safe_load(resource("reference_data", "placeholders.yaml").read_text(encoding="utf-8"))
+    squash = lambda v: re.sub(r"[^a-z0-9]", "", ascii_lower(str(v)) or "")  # noqa: E731
+    return (frozenset(squash(v) for v in data.get("any", [])),
+            {c: frozenset(squash(v) for v in values) for c, values in (data.get("columns") or {}).items()})
+
+
+def is_placeholder(value: object, column: str = "") -> bool:
+    """True for a value that stands for "no value" (``reference_data/placeholders.yaml``).
+
+    Examples:
+        >>> [is_placeholder(v) for v in ["REMOVED", "n.v.t.", "-", "Onbekend", "xxx", "0000", "Jansen", "12"]]
+        [True, True, True, True, True, True, False, False]
+        >>> is_placeholder("geen@geen.nl", "email"), is_placeholder("01-01-1900", "birth_date")
+        (True, True)
+        >>> is_placeholder("11", "house_number"), is_placeholder("Na", "first_name")
+        (False, True)
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    text = ascii_lower(str(value)) or ""
+    squashed = re.sub(r"[^a-z0-9]", "", text)
+    if not squashed:
+        return bool(text.strip())  # only punctuation: "-", "?", "..."
+    if len(set(squashed)) == 1 and len(squashed) >= (4 if squashed.isdigit() else 2):
+        return True  # "xx", "aaa", "0000", "9999999999" (not house number 11)
+    anything, per_column = _placeholders()
+    own = per_column.get(column, frozenset())
+    if column in ("email",) and "@" in text:
+        return re.sub(r"[^a-z0-9]", "", text.split("@")[0]) in own | anything
+    return squashed in anything or squashed in own
 
 
 def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -275,13 +368,17 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     out["initials"] = _initials(frame)
     out["initials_given"] = _distinct(_col(frame, "initials"), lambda v: initials_of(None, v))
     out["first_initial"] = _distinct_vec(out["initials"], lambda s: s.str[0])
+    out["middle_names"] = _distinct(_col(frame, "first_name"), middle_names)
+    out["middle_initials"] = _distinct_vec(out["initials"], lambda s: s.str[1:].where(s.str.len() > 1))
     last = _col(frame, "last_name")
     infix = _col(frame, "infix")
     full_last = (infix.fillna("") + " " + last.fillna("")).where(last.notna(), None)
     out["surname_core"] = _distinct(full_last, surname_core)
     out["surname_phonetic"] = _distinct(out["surname_core"], lambda v: dutch_phonetic(v.split()[0]))
-    out["birth_date"] = _distinct(_col(frame, "birth_date"), birth_date)
-    out["birth_year"] = _distinct_vec(out["birth_date"], lambda s: s.str[:4])
+    birth = _col(frame, "birth_date")
+    out["birth_date"] = _distinct(birth, birth_date)
+    out["birth_partial"] = _distinct(birth, partial_birth_date)
+    out["birth_year"] = _distinct_vec(out["birth_date"].fillna(out["birth_partial"]), lambda s: s.str[:4])
     out["birth_month_day"] = _distinct_vec(out["birth_date"], lambda s: s.str[5:])
     out["gender"] = _distinct(_col(frame, "gender"), _gender)
     out["email"], out["email_local"], out["email_domain"] = _email_parts(_col(frame, "email"))

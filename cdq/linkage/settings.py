@@ -25,8 +25,10 @@ from cdq.resources import resource
 #: Built-in comparisons (see cdq.linkage.compare) and the level names a ``cannot_link`` rule may name.
 BUILTIN_LEVELS: dict[str, list[str]] = {
     "first_name": ["different", "initial", "similar", "very_similar", "nickname", "exact"],
+    "middle_name": ["different", "initial", "exact"],
     "surname": ["different", "similar", "very_similar", "part_or_phonetic", "exact"],
-    "birth_date": ["different", "same_year", "year_typo", "one_edit", "swapped", "exact"],
+    "birth_date": ["different", "same_year", "partial_year", "year_typo", "partial_month", "one_edit", "swapped",
+                   "exact"],
     "gender": ["different", "exact"],
     "email": ["different", "similar_local", "same_local", "exact"],
     "phone": ["different", "one_edit", "exact"],
