@@ -141,3 +141,24 @@ def test_chicago_childcare_f1_at_least_090(shared_data):
 
     scores, _ = run_cdq(load_chicago(shared_data))
     assert scores["f1"] >= 0.90, scores
+
+
+def test_fixture_organisation_with_branches_is_one_organisation_with_its_locations():
+    """The two-level model: every record of one organisation (name, KvK) shares an organisation_id; a branch
+    at its own address is its own cluster (location) inside it; persons without an organisation have none."""
+    from conftest import FIXTURES
+
+    from cdq.normalize import normalize
+    from cdq.staging import import_inputs
+
+    inputs = [FIXTURES / name for name in ("adviseur_bakker.ods", "backoffice_export.csv", "outlook_contacts.csv")]
+    staged = import_inputs([*inputs, f"sqlite:///{FIXTURES / 'erp.sqlite'}?table=klanten"]).staging
+    frame, _ = normalize(staged)
+    clusters = dedupe(frame).clusters.merge(frame[["record_id", "company_name", "last_name"]], on="record_id")
+    orgs = clusters[clusters["company_name"].notna()]
+    assert orgs.groupby("company_name")["organisation_id"].nunique().eq(1).all()
+    assert orgs["organisation_id"].nunique() == orgs["company_name"].nunique()
+    kuiper = orgs[orgs["company_name"] == "Van Kuiper Installatie"]
+    assert kuiper["cluster_id"].nunique() == 2  # Anjerstraat and Van Goghdijk: two locations, one organisation
+    persons = clusters[clusters["company_name"].isna() & clusters["last_name"].notna()]
+    assert persons["organisation_id"].isna().all()

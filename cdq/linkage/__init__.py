@@ -61,6 +61,8 @@ class LinkageResult:
     """Scored pairs (``scored_pairs``), clusters and the blocking report of one linkage run."""
 
     pairs: pd.DataFrame
+    #: ``record_id, cluster_id`` (a party at a location: a person, an organisation's branch) and
+    #: ``organisation_id`` (the organisation above it, None for persons without one; see organisation_ids)
     clusters: pd.DataFrame
     report: pd.DataFrame
     model: FSModel
@@ -337,6 +339,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     step(5)
     labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision, veto, s)
     clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels]})
+    clusters["organisation_id"] = organisation_ids(prepared, l, r, vectors, labels, ids, s)
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
                 int((decision == "match").sum()), int((decision == "review").sum()), clusters["cluster_id"].nunique())
@@ -367,6 +370,40 @@ def _birth_years(prepared: pd.DataFrame) -> np.ndarray:
     from joining several dated people into one cluster."""
     dates = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
     return (dates.dt.year + (dates.dt.dayofyear - 1) / 365.25).to_numpy(dtype=float)
+
+
+#: Company levels that name one organisation (its branches included): the same name, or a typo of it.
+ORGANISATION_LEVELS = ("very_similar", "exact")
+
+
+def organisation_ids(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
+                     labels: np.ndarray, ids: np.ndarray, s: Settings) -> np.ndarray:
+    """The organisation above each cluster: the two-level model (organisation -> its locations).
+
+    Clusters are locations (a branch at its own address and phone is its own cluster); records of one
+    company name (or a typo of it) or one KvK number belong to one organisation whatever their address.
+    A person record with an organisation name (a contact) belongs to that organisation. Two KvK numbers
+    that differ are two organisations, whatever the name. None where a record has no organisation.
+    """
+    company = Columns.of(prepared).codes("company_key") >= 0
+    out = np.full(len(labels), None, dtype=object)
+    if not company.any():
+        return out
+    both = company[l] & company[r]
+    same = np.zeros(len(l), dtype=bool)
+    if "company" in vectors.columns:
+        names = [s.levels("company").index(x) for x in ORGANISATION_LEVELS]
+        same |= np.isin(vectors["company"].to_numpy(), names) & both
+    if "kvk" in vectors.columns:
+        kvk = vectors["kvk"].to_numpy()
+        same = (same & (kvk != 0)) | (kvk == s.levels("kvk").index("exact"))
+    # every location cluster lies inside one organisation: its records are one another's edges too
+    members = np.flatnonzero(company)
+    group = connected_components(len(labels), np.r_[l[same], members], np.r_[r[same], labels[members]])
+    has = np.zeros(len(labels), dtype=bool)
+    np.logical_or.at(has, group, company)
+    out[has[group]] = ids[group[has[group]]]
+    return out
 
 
 def dedupe(frame: pd.DataFrame, settings: Settings | None = None, progress: Callable | None = None,
