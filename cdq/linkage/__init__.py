@@ -23,7 +23,6 @@ from cdq.linkage.cluster import connected_components, guarded_clusters
 from cdq.linkage.compare import Columns
 from cdq.linkage.compare import compare as _compare
 from cdq.linkage.model import (
-    TF_COLUMNS,
     FSModel,
     level_distribution,
     load_model,
@@ -261,7 +260,7 @@ def _fallback(train: pd.DataFrame, u: dict[str, list[float]], s: Settings, n: in
     model.prior = max(prior_over_all_pairs(model, train, all_pairs, start), 1.0 / max(n, 2))
     model.meta = {"trained": "prior (rules)", "why": why}
     logger.warning("linkage: %s, too little for EM to learn from: scoring with the rules' prior model "
-                   "(model.m_prior / u_prior in rules/matching.yaml)", why)
+                   "(m_prior / u_prior of each comparison in rules/matching.yaml)", why)
     return model
 
 
@@ -332,7 +331,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
         check_model(model, s)
     step(4)
     bounds = (s.tf_min_weight, s.tf_max_weight)
-    tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(TF_COLUMNS[c]), l, bounds)
+    tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(s.tf_column(c)), l, bounds)
           for c in s.tf_comparisons if c in vectors.columns}
     scored = score(model, vectors, tf, fields=False)
     decision = _decide(scored["match_probability"].to_numpy(), veto, s)

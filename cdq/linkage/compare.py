@@ -231,23 +231,25 @@ def _plain(name: str) -> str:
     return "".join(ch for i, ch in enumerate(name) if i == 0 or ch != name[i - 1])
 
 
-def compare_first_name(cols: Columns, l, r) -> np.ndarray:
+def compare_first_name(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "first_name", l, r)
     # names sharing a formal name (first_name_nick) are related too: the relation covers them
     nickname = present & related_pairs(cols.prepared["first_name_variant_id"].to_numpy(), l, r)
     jw = _jw(cols, "first_name", l, r, present & ~nickname)
-    one_edit = _lev(cols, "first_name", l, r, present & ~nickname & (jw < 0.8)) <= 1
-    short = _truncation(cols, l, r, present & ~nickname & (jw < 0.8) & ~one_edit)
+    similar, very = s.threshold("first_name", "similar"), s.threshold("first_name", "very_similar")
+    one_edit = _lev(cols, "first_name", l, r, present & ~nickname & (jw < similar)) <= 1
+    short = _truncation(cols, l, r, present & ~nickname & (jw < similar) & ~one_edit)
     init = cols.codes("first_initial")
     has_init = (init[l] >= 0) & (init[r] >= 0)
     initial_only = has_init & ~present
     levels[initial_only] = 0
     same_initial = has_init & (init[l] == init[r])
-    return _select(levels, [(exact, 5), (nickname, 4), (present & (jw >= 0.92), 3), (present & ((jw >= 0.8) | one_edit | short), 2),
+    return _select(levels, [(exact, 5), (nickname, 4), (present & (jw >= very), 3),
+                            (present & ((jw >= similar) | one_edit | short), 2),
                             (initial_only & same_initial, 1)])
 
 
-def compare_middle_name(cols: Columns, l, r) -> np.ndarray:
+def compare_middle_name(cols: Columns, l, r, s) -> np.ndarray:
     """All given names, not only the first: the names after the first agree (``exact``; a typo counts), only
     their initials agree ("Jan P." / "Jan Peter", "J.P." / "Jan Peter": ``initial``), or they disagree.
     Missing unless both records have more than one given name or initial: "Jan" says nothing about a middle
@@ -258,10 +260,10 @@ def compare_middle_name(cols: Columns, l, r) -> np.ndarray:
     exact = both_names & (names[l] == names[r])
     jw = _jw(cols, "middle_names", l, r, both_names & ~exact)
     same_initials = (inits[l] >= 0) & (inits[l] == inits[r])
-    return _select(levels, [(exact | (jw >= 0.92), 2), (same_initials, 1)])
+    return _select(levels, [(exact | (jw >= s.threshold("middle_name", "exact")), 2), (same_initials, 1)])
 
 
-def compare_surname(cols: Columns, l, r) -> np.ndarray:
+def compare_surname(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "surname_core", l, r)
     phon = cols.codes("surname_phonetic")
     part = present & (phon[l] == phon[r])
@@ -272,9 +274,10 @@ def compare_surname(cols: Columns, l, r) -> np.ndarray:
         if set(text[l[i]].split()) & set(text[r[i]].split()):
             part[i] = True
     jw = _jw(cols, "surname_core", l, r, present & ~exact & ~part)
-    one_edit = _lev(cols, "surname_core", l, r, present & ~exact & ~part & (jw < 0.92)) <= 1
-    return _select(levels, [(exact, 4), (part, 3), (present & ((jw >= 0.92) | one_edit), 2),
-                            (present & (jw >= 0.8), 1)])
+    similar, very = s.threshold("surname", "similar"), s.threshold("surname", "very_similar")
+    one_edit = _lev(cols, "surname_core", l, r, present & ~exact & ~part & (jw < very)) <= 1
+    return _select(levels, [(exact, 4), (part, 3), (present & ((jw >= very) | one_edit), 2),
+                            (present & (jw >= similar), 1)])
 
 
 def _digits(y, m, d, rows) -> np.ndarray:
@@ -312,7 +315,7 @@ def _date_edits(y, m, d, li, ri) -> np.ndarray:
     return edits
 
 
-def compare_birth_date(cols: Columns, l, r) -> np.ndarray:
+def compare_birth_date(cols: Columns, l, r, s=None) -> np.ndarray:
     levels, exact, present = _base(cols, "birth_date", l, r)
     rest = present & ~exact
     idx = np.flatnonzero(rest)
@@ -368,16 +371,17 @@ def compare_simple(cols: Columns, column: str, l, r, *, top: int, similar: float
     return _select(levels, rules)
 
 
-def compare_company(cols: Columns, l, r) -> np.ndarray:
+def compare_company(cols: Columns, l, r, s) -> np.ndarray:
     """Organisation names (``company_key``: significant words, sorted): exact (or the same words written
     together), very similar (the same words but for typos and abbreviations), subset (every word of one
     is in the other: "Seward" / "Chicago Public Schools Seward"), a shared word, different. See
     :func:`cdq.linkage.organisations.company_level`."""
+    very = s.threshold("company", "very_similar")
     levels, exact, present = _base(cols, "company_key", l, r)
     compact = cols.codes("company_compact")
     exact |= present & (compact[l] == compact[r])
     rest = _by_distinct_pair(cols, "company_key", l, r, present & ~exact,
-                             lambda a, b: np.fromiter((company_level(x, y) for x, y in zip(a.tolist(), b.tolist())),
+                             lambda a, b: np.fromiter((company_level(x, y, very) for x, y in zip(a.tolist(), b.tolist())),
                                                       dtype=np.int8, count=len(a)),
                              np.zeros(len(l), dtype=np.int8))
     levels[present] = rest[present]
@@ -385,7 +389,7 @@ def compare_company(cols: Columns, l, r) -> np.ndarray:
     return levels
 
 
-def compare_email(cols: Columns, l, r) -> np.ndarray:
+def compare_email(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "email", l, r)
     # a shared role address (info@) names the organisation or the household, not the party: no evidence
     role = cols.prepared["email_role"].to_numpy(dtype=bool) if "email_role" in cols.prepared else None
@@ -400,7 +404,7 @@ def compare_email(cols: Columns, l, r) -> np.ndarray:
     first, last = cols.codes("first_initial"), cols.codes("surname_phonetic")
     named = (first[l] >= 0) & (first[l] == first[r]) & (last[l] >= 0) & (last[l] == last[r])
     jw = _jw(cols, "email_local", l, r, present & ~exact & ~same_local & ~named)
-    levels = _select(levels, [(exact, 3), (same_local, 2), (present & (jw >= 0.88), 1)])
+    levels = _select(levels, [(exact, 3), (same_local, 2), (present & (jw >= s.threshold("email", "similar_local")), 1)])
     levels[named & present & ~exact] = -1
     return levels
 
@@ -425,7 +429,7 @@ def _with_bag(cols: Columns, levels: np.ndarray, l, r, top: int) -> np.ndarray:
     return levels
 
 
-def compare_address(cols: Columns, l, r) -> np.ndarray:
+def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     """One level for the whole address, because postcode, street, number and city are one fact, not four.
 
     Scoring them separately counts a move four times (about -60 bits) and a shared address four times,
@@ -441,7 +445,7 @@ def compare_address(cols: Columns, l, r) -> np.ndarray:
     city_ok = same_city | unknown(city)
     # a near postcode or street only counts with the same house number: compare strings only there
     pc_edit = _lev(cols, "postcode", l, r, same_hn & both(pc) & ~same_pc) <= 1
-    st_sim = _jw(cols, "street", l, r, same_hn & city_ok & both(st) & ~same_st) >= 0.9
+    st_sim = _jw(cols, "street", l, r, same_hn & city_ok & both(st) & ~same_st) >= s.threshold("address", "similar")
     pc4 = cols.prefix_codes("postcode", 4)
     pc_area = both(pc) & ~same_pc & (pc4[l] == pc4[r])
     bag = cols.codes("bag_address_id")
@@ -458,15 +462,15 @@ BUILTIN = {
     "middle_name": compare_middle_name,
     "surname": compare_surname,
     "birth_date": compare_birth_date,
-    "gender": lambda c, l, r: compare_simple(c, "gender", l, r, top=1),
+    "gender": lambda c, l, r, s: compare_simple(c, "gender", l, r, top=1),
     "email": compare_email,
-    "phone": lambda c, l, r: compare_edit(c, "phone", l, r, top=2),
-    "postcode": lambda c, l, r: _with_bag(c, compare_edit(c, "postcode", l, r, top=3, area=3), l, r, 3),
-    "house_number": lambda c, l, r: _with_bag(c, compare_simple(c, "house_number", l, r, top=1), l, r, 1),
-    "street": lambda c, l, r: compare_simple(c, "street", l, r, top=2, similar=0.88),
-    "city": lambda c, l, r: compare_simple(c, "city", l, r, top=2, similar=0.88),
+    "phone": lambda c, l, r, s: compare_edit(c, "phone", l, r, top=2),
+    "postcode": lambda c, l, r, s: _with_bag(c, compare_edit(c, "postcode", l, r, top=3, area=3), l, r, 3),
+    "house_number": lambda c, l, r, s: _with_bag(c, compare_simple(c, "house_number", l, r, top=1), l, r, 1),
+    "street": lambda c, l, r, s: compare_simple(c, "street", l, r, top=2, similar=s.threshold("street", "similar")),
+    "city": lambda c, l, r, s: compare_simple(c, "city", l, r, top=2, similar=s.threshold("city", "similar")),
     "company": compare_company,
-    "kvk": lambda c, l, r: compare_edit(c, "kvk", l, r, top=2),
+    "kvk": lambda c, l, r, s: compare_edit(c, "kvk", l, r, top=2),
 }
 
 
@@ -548,7 +552,7 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         l, r = left[start:start + CHUNK], right[start:start + CHUNK]
         for name in names:
             fn = BUILTIN.get(name)
-            out[name][start:start + len(l)] = fn(cols, l, r) if fn else _extra(cols, extras[name], l, r)
+            out[name][start:start + len(l)] = fn(cols, l, r, settings) if fn else _extra(cols, extras[name], l, r)
         if "first_name" in out and "surname" in out:
             _swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
             _lone_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])

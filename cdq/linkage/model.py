@@ -20,10 +20,6 @@ from cdq.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-#: Which prepared column carries the value a term-frequency comparison agrees on.
-TF_COLUMNS = {"first_name": "first_name_nick", "surname": "surname_core", "street": "street", "city": "city",
-              "company": "company_key", "postcode": "postcode",
-              "email": "email", "phone": "phone"}
 _EPS = 1e-6
 #: Smallest m of any level: a field is mistyped, outdated or swapped in at least this share of true matches,
 #: so no single disagreement can outweigh everything else (EM on blocked pairs drives rare levels to ~0).
@@ -98,7 +94,7 @@ def _initial_m(k: int) -> list[float]:
 
 
 def prior_model(settings, population: int, u: dict[str, list[float]] | None = None) -> FSModel:
-    """The rules' own model: m and u from ``model.m_prior`` / ``model.u_prior`` in the settings (a default
+    """The rules' own model: m and u from each comparison's ``m_prior`` / ``u_prior`` (a default
     shape where a comparison has none), prior 1 / ``population`` (a record has about one true match among
     ``population`` records). Used to score one record against candidates and as EM's fallback.
 

@@ -168,7 +168,7 @@ def _found(words: list[str], others: list[str]) -> list[bool]:
             for w in words]
 
 
-def company_level(a: str, b: str) -> int:
+def company_level(a: str, b: str, very_similar: float = 0.9) -> int:
     """Agreement of two company keys (sorted words), for the levels below ``exact``.
 
     3 = very similar (the same words, typos and abbreviations aside), 2 = subset (every word of one name is
@@ -184,7 +184,7 @@ def company_level(a: str, b: str) -> int:
         >>> company_level("bakkerij jansen", "slagerij pietersen")
         0
     """
-    if Levenshtein.normalized_similarity(a, b) >= 0.9:
+    if Levenshtein.normalized_similarity(a, b) >= very_similar:
         return 3
     wa, wb = a.split(), b.split()
     # two words can only match when they share their first or second letter (an abbreviation or
