@@ -255,8 +255,29 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     """A column of the input with placeholder values ("onbekend", "REMOVED", "-") as missing."""
     if name in frame.columns:
         values = frame[name].reset_index(drop=True)
-        return _distinct(values, lambda v: None if is_placeholder(v, name) else v) if values.dtype == object else values
+        if values.dtype != object:
+            return values
+        codes, uniques = pd.factorize(values)
+        flags = placeholder_mask(pd.Series(uniques, dtype="object"), name)
+        if flags.any():
+            values = values.where(~np.r_[flags, False][codes], None)
+        return values
     return pd.Series([None] * len(frame), dtype="object")
+
+
+def placeholder_mask(values: pd.Series, column: str = "") -> np.ndarray:
+    """:func:`is_placeholder` for a Series of values at once (vectorised: run on a file's distinct values)."""
+    anything, per_column = _placeholders()
+    listed = anything | per_column.get(column, frozenset())
+    text = (values.astype(str).str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
+            .str.lower().str.strip())
+    squashed = text.str.replace(r"[^a-z0-9]", "", regex=True)
+    mask = ((squashed == "") & (text != "")) | squashed.isin(listed)
+    mask |= squashed.str.fullmatch(r"([a-z])\1+") | squashed.str.fullmatch(r"(\d)\1{3,}")
+    if column == "email":
+        local = text.str.split("@", n=1).str[0].str.replace(r"[^a-z0-9]", "", regex=True)
+        mask |= text.str.contains("@", regex=False) & local.isin(listed)
+    return (mask.fillna(False) & values.notna()).to_numpy(dtype=bool)
 
 
 @lru_cache(maxsize=1)
@@ -280,17 +301,9 @@ def is_placeholder(value: object, column: str = "") -> bool:
     """
     if value is None or (isinstance(value, float) and value != value):
         return False
-    text = ascii_lower(str(value)) or ""
-    squashed = re.sub(r"[^a-z0-9]", "", text)
-    if not squashed:
-        return bool(text.strip())  # only punctuation: "-", "?", "..."
-    if len(set(squashed)) == 1 and len(squashed) >= (4 if squashed.isdigit() else 2):
-        return True  # "xx", "aaa", "0000", "9999999999" (not house number 11)
-    anything, per_column = _placeholders()
-    own = per_column.get(column, frozenset())
-    if column in ("email",) and "@" in text:
-        return re.sub(r"[^a-z0-9]", "", text.split("@")[0]) in own | anything
-    return squashed in anything or squashed in own
+    # a listed value; only punctuation ("-", "?"); one letter repeated ("xx") or one digit 4+ times ("0000",
+    # not house number 11); for e-mail a listed local part ("geen@geen.nl")
+    return bool(placeholder_mask(pd.Series([value], dtype="object"), column)[0])
 
 
 def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -377,7 +390,7 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     out["surname_phonetic"] = _distinct(out["surname_core"], lambda v: dutch_phonetic(v.split()[0]))
     birth = _col(frame, "birth_date")
     out["birth_date"] = _distinct(birth, birth_date)
-    out["birth_partial"] = _distinct(birth, partial_birth_date)
+    out["birth_partial"] = _distinct(birth.where(out["birth_date"].isna().to_numpy(), None), partial_birth_date)
     out["birth_year"] = _distinct_vec(out["birth_date"].fillna(out["birth_partial"]), lambda s: s.str[:4])
     out["birth_month_day"] = _distinct_vec(out["birth_date"], lambda s: s.str[5:])
     out["gender"] = _distinct(_col(frame, "gender"), _gender)
