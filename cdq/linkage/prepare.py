@@ -151,6 +151,10 @@ _DATE_PATTERNS = [
 ]
 
 
+#: A year or a year and month only ("1956", "1956-04", "04/1956"): never a full date.
+_YEAR_MONTH = re.compile(r"^(?:\d{4}(?:[-/. ]\d{1,2})?|\d{1,2}[-/. ]\d{4})$")
+
+
 def birth_date(value: object) -> str | None:
     """Parse a birth date to ``YYYY-MM-DD`` (day-first for Dutch ``dd-mm-yyyy``); keeps odd days/months.
 
@@ -161,14 +165,15 @@ def birth_date(value: object) -> str | None:
         True
     """
     text = ascii_lower(value)
-    if not text:
+    if not text or _YEAR_MONTH.match(text):
         return None
     for pattern, (y, m, d) in _DATE_PATTERNS:
         found = pattern.match(text)
         if found:
             parts = found.groups()
-            if int(parts[m]) == 0 or int(parts[d]) == 0:
-                return None  # "00-04-1956": only partly known (partial_birth_date)
+            if int(parts[d]) == 0:
+                return None  # "00-04-1956", "00-00-1956": only partly known (partial_birth_date); a zero
+                # month with a day ("1992-00-08") is a typo of a full date, kept as one
             return f"{int(parts[y]):04d}-{int(parts[m]):02d}-{int(parts[d]):02d}"
     return None
 
@@ -193,6 +198,8 @@ def partial_birth_date(value: object) -> str | None:
         ('1956', '1956-04', '1956')
         >>> partial_birth_date("1956-04-00"), partial_birth_date("1956-04-09"), partial_birth_date("12")
         ('1956-04', None, None)
+        >>> partial_birth_date("1992-00-08") is None  # a mistyped month, not an unknown one
+        True
     """
     text = ascii_lower(value)
     if not text or birth_date(value) is not None:
