@@ -102,7 +102,7 @@ def _estimate_u(prepared: pd.DataFrame, s: Settings) -> dict[str, list[float]]:
 
 
 #: Random pairs of distinct values for a ``u_distinct`` comparison (names are compared word by word in Python).
-DISTINCT_U_PAIRS = 20_000
+DISTINCT_U_PAIRS = 5_000
 #: The prepared column whose distinct values a ``u_distinct`` comparison samples.
 _VALUE_COLUMNS = {"company": "company_key", "kvk": "kvk", "email": "email", "phone": "phone"}
 

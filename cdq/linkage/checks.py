@@ -20,8 +20,11 @@ NON_TRIVIAL_RECORDS = 100
 
 
 def _filled(frame: pd.DataFrame, column: str) -> bool:
-    values = frame[column].dropna()
-    return bool(len(values) and values.astype(str).str.strip().ne("").any())
+    """Whether any value of the column is non-empty (stops at the first: usually the first row)."""
+    for value in frame[column].to_numpy(dtype=object):
+        if value is not None and value == value and str(value).strip():
+            return True
+    return False
 
 
 def check_input(frame: pd.DataFrame, settings) -> list[str]:

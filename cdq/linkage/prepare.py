@@ -272,27 +272,45 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), dtype="object")
 
 
+#: Characters a placeholder comparison ignores ("n.v.t." = "nvt", "N/A" = "na", "- -" = "").
+_PUNCTUATION = str.maketrans("", "", " \t.,;:-_/\\'`\"()[]{}?!*#+=<>|~^&%$")
+
+
+def _squash(value: str) -> str:
+    return value.strip().lower().translate(_PUNCTUATION)
+
+
+def _placeholder(value: object, listed: frozenset[str], email: bool) -> bool:
+    if not isinstance(value, str):
+        return False
+    squashed = _squash(value)
+    if not squashed:
+        return bool(value.strip())  # only punctuation: "-", "?", "..."
+    if squashed in listed:
+        return True
+    if len(set(squashed)) == 1 and len(squashed) >= (4 if squashed.isdigit() else 2) and squashed.isalnum():
+        return True  # "xx", "aaa", "0000", "9999999999" (not house number 11)
+    return email and "@" in squashed and _squash(value.split("@", 1)[0]) in listed
+
+
 def placeholder_mask(values: pd.Series, column: str = "") -> np.ndarray:
-    """:func:`is_placeholder` for a Series of values at once (vectorised: run on a file's distinct values)."""
+    """:func:`is_placeholder` for a Series of values at once (run on a file's distinct values: C-speed string
+    methods only, about a microsecond a value)."""
     anything, per_column = _placeholders()
     listed = anything | per_column.get(column, frozenset())
-    text = (values.astype(str).str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
-            .str.lower().str.strip())
-    squashed = text.str.replace(r"[^a-z0-9]", "", regex=True)
-    mask = ((squashed == "") & (text != "")) | squashed.isin(listed)
-    mask |= squashed.str.fullmatch(r"([a-z])\1+") | squashed.str.fullmatch(r"(\d)\1{3,}")
-    if column == "email":
-        local = text.str.split("@", n=1).str[0].str.replace(r"[^a-z0-9]", "", regex=True)
-        mask |= text.str.contains("@", regex=False) & local.isin(listed)
-    return (mask.fillna(False) & values.notna()).to_numpy(dtype=bool)
+    email = column == "email"
+    return np.fromiter((_placeholder(v, listed, email) for v in values.to_numpy(dtype=object)), dtype=bool,
+                       count=len(values))
 
 
 @lru_cache(maxsize=1)
 def _placeholders() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     data = yaml.safe_load(resource("reference_data", "placeholders.yaml").read_text(encoding="utf-8"))
-    squash = lambda v: re.sub(r"[^a-z0-9]", "", ascii_lower(str(v)) or "")  # noqa: E731
-    return (frozenset(squash(v) for v in data.get("any", [])),
-            {c: frozenset(squash(v) for v in values) for c, values in (data.get("columns") or {}).items()})
+    def spellings(values: list) -> frozenset[str]:  # as typed and without accents ("privé", "prive")
+        return frozenset(x for v in values for x in (_squash(str(v)), _squash(ascii_lower(str(v)) or "")))
+
+    return (spellings(data.get("any", [])),
+            {c: spellings(values) for c, values in (data.get("columns") or {}).items()})
 
 
 def is_placeholder(value: object, column: str = "") -> bool:
