@@ -160,7 +160,7 @@ def _ambiguous(uf: _UnionFind, refused: list[tuple[int, int]], links: dict[int, 
 
 
 def _guarded(edges: list[tuple[float, int, int]], cannot: dict[int, set[int]],
-             dates: dict[int, float] | None = None, apart: float = 2.0) -> dict[int, int]:
+             dates: dict[int, float] | None = None, date_gap: float = 2.0) -> dict[int, int]:
     """Merge one component strongest edge first, refusing joins the cannot-link pairs outvote (so one shared
     landline cannot chain two people together) or that would hold several people's birth dates; records
     ambiguous between two such people stay alone."""
@@ -168,7 +168,7 @@ def _guarded(edges: list[tuple[float, int, int]], cannot: dict[int, set[int]],
     apart: set[int] = set()
     while True:
         kept = [e for e in edges if e[1] not in apart and e[2] not in apart]
-        uf, refused, links = _guarded_once(kept, cannot, dates, apart)
+        uf, refused, links = _guarded_once(kept, cannot, dates, date_gap)
         more = _ambiguous(uf, refused, links, cannot, weight) - apart
         if not more:
             break
