@@ -16,7 +16,7 @@ from cdq.linkage import dedupe
 from cdq.linkage.model import FSModel, load_model
 from cdq.linkage.settings import load_settings
 from cdq.linkage.training import check_model, train_from_decisions
-from cdq.review import save_decisions
+from cdq.review.decisions import save_decisions
 from cdq.store import GoldenStore
 from cdq.survivorship import load_rules
 from cdq.synthetic import generate_records
