@@ -52,3 +52,10 @@ def test_lookup_unknown_number(store: AddressStore):
 
 def test_lookup_accepts_a_store_path(store: AddressStore):
     assert lookup("1011AB", 7, store=store.path).bag_id == "0363200000000007"
+
+
+def test_lookup_says_addition_not_found_and_offers_what_exists(store: AddressStore):
+    found = lookup("1011AB", "105", "7", store=store)
+    assert (found.status, found.bag_id) == ("addition_not_found", None)
+    assert found.existing == ["105-1", "105-2", "105-3", "105-H"]
+    assert lookup("1011AB", "105", "hs", store=store).bag_id == "0363200000081089"

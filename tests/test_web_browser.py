@@ -99,7 +99,12 @@ def test_steward_console_in_a_real_browser(tmp_path, browser):
                                                                                           "input[name=ref_b]")][:2]
         shot(browser, tmp_path, "console-review")
         browser.find_element(By.TAG_NAME, "body").send_keys("m")  # the keyboard shortcut for "same customer"
-        WebDriverWait(browser, 30).until(lambda d: "done=1" in d.current_url)
+        WebDriverWait(browser, 60).until(lambda d: "done=1" in d.current_url or d.find_elements(By.ID, "refused"))
+        if "done=1" not in browser.current_url:  # a cannot-link rule refused it: the reason, and a way to force
+            assert "cannot-link" in browser.find_element(By.ID, "refused").text
+            shot(browser, tmp_path, "console-review-refused")
+            browser.find_element(By.ID, "force-match").click()
+            WebDriverWait(browser, 60).until(lambda d: "done=1" in d.current_url)
         assert browser.find_element(By.ID, "decided").is_displayed()
         decisions = store.table("review_decisions")
         assert sorted(refs) in [sorted(p) for p in zip(decisions["ref_a"], decisions["ref_b"])]

@@ -70,7 +70,8 @@ def existing_labels(store: Any, postcode: str | None, number: int | None) -> lis
 
 
 def lookup(postcode: str | None, house_number: str | int | None, addition: str | None = None, *,
-           store: Any = None, letter: str | None = None) -> AddressLookup:
+           store: Any = None, letter: str | None = None, street: str | None = None, city: str | None = None,
+           country: str | None = None) -> AddressLookup:
     """Verify one address against the register.
 
     Args:
@@ -80,6 +81,9 @@ def lookup(postcode: str | None, house_number: str | int | None, addition: str |
         store: an open :class:`~cdq.address.store.AddressStore`, a path to one, or ``None`` for the default
             store (``$CDQ_BAG_STORE`` or ``~/.cache/cdq/bag.sqlite``).
         letter: the house letter if the caller keeps it apart from the addition.
+        street, city: as typed, if known (checked too; a Belgian address needs the street).
+        country: "BE"/"België"/... for a Belgian address (BeST-Address); empty means the Netherlands unless the
+            postcode is a Belgian one the loaded BeST-Address knows.
 
     Returns:
         :class:`AddressLookup` with the same status :func:`cdq.address.complete` gives this address.
@@ -98,10 +102,10 @@ def lookup(postcode: str | None, house_number: str | int | None, addition: str |
     if store is None or isinstance(store, (str, Path)):
         store = owned = AddressStore.open(store)
     try:
-        frame = pd.DataFrame({"record_id": ["lookup"], "street": [None],
+        frame = pd.DataFrame({"record_id": ["lookup"], "street": [street],
                               "house_number": [None if house_number is None else str(house_number)],
                               "house_letter": [letter], "house_number_addition": [addition],
-                              "postcode": [postcode], "city": [None]})
+                              "postcode": [postcode], "city": [city], "country": [country]})
         done, findings = complete(frame, store)
         row = done.iloc[0]
         pc = canonical_postcode(pd.Series([postcode])).iloc[0] if postcode else None
