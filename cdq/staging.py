@@ -20,7 +20,8 @@ from cdq.errors import InputError
 from cdq.headers import MappingFile, map_headers
 from cdq.importers import RawTable, read_input
 from cdq.log import Progress
-from cdq.split import split_address_line, split_house_number, split_name, split_street
+from cdq.normalize.name_parsing import split_name
+from cdq.split import split_address_line, split_house_number, split_street
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from cdq.names.knowledge import Knowledge, norm
+from cdq.normalize.name_parsing import SALUTATIONS, TITLES
 from cdq.normalize.organisations import TRADE_WORDS, _legal_form_pattern, legal_form
 from cdq.resources import resource
-from cdq.split import SALUTATIONS, TITLES
 
 PARTS = ["title", "initials", "first_name", "infix", "last_name", "gender", "company_name", "party_type"]
 

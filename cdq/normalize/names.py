@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from cdq.normalize.name_parsing import name_prefixes
 from cdq.resources import resource
-from cdq.split import name_prefixes
 
 _APOSTROPHES = str.maketrans({"’": "'", "`": "'", "´": "'", "‘": "'"})
 _GLUED = re.compile(r"(?i)\b(van|in|op|uit|aan|bij|voor|onder|over|von|uijt)'t\b")
