@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cdq.normalize import normalize
+from cdq.normalize.name_lines import surname_line
 from cdq.normalize.name_parsing import split_name
+from cdq.staging import import_inputs
 
 
 @pytest.mark.parametrize(
@@ -35,3 +39,81 @@ def test_split_name(text: str, expected: dict) -> None:
 @given(st.text(max_size=60))
 def test_split_name_never_raises(text: str) -> None:
     split_name(text)
+
+
+# --- issue 15 defect 4: Dutch names typed in one "Naam" column, through import and normalize -------------
+
+def _clean_names(tmp_path, names: list[str]) -> pd.DataFrame:
+    """Import a real CSV with a one-field ``Naam`` column and normalize it, as ``cdq clean`` does."""
+    path = tmp_path / "klanten.csv"
+    lines = ["Klantnummer;Naam;Postcode"] + [f"{i};{n};1234AB" for i, n in enumerate(names, start=1)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    staged = import_inputs([path]).staging
+    out, _ = normalize(staged)
+    return out.set_index(pd.Index(names))
+
+
+def _used_surname(row) -> str:
+    return surname_line(row["infix"], row["last_name"], row["partner_infix"], row["partner_last_name"],
+                        row["name_use"], False)
+
+
+# full name -> expected (initials, first name, surname as used, gender, salutation, envelope)
+WHOLE_NAMES = [
+    ("A. de Vries-Bakker", ("A.", None, "de Vries-Bakker", None, "Geachte A. de Vries-Bakker",
+                            "A. de Vries-Bakker")),
+    ("Mw. A. de Vries-van Dam", ("A.", None, "de Vries-van Dam", "F", "Geachte mevrouw De Vries-van Dam",
+                                 "Mevrouw A. de Vries-van Dam")),
+    ("Dhr. P. van der Berg-de Jong", ("P.", None, "van der Berg-de Jong", "M",
+                                      "Geachte heer Van der Berg-de Jong", "De heer P. van der Berg-de Jong")),
+    ("Maria Hendriks-de Wit", ("M.", "Maria", "Hendriks-de Wit", "F", "Geachte mevrouw Hendriks-de Wit",
+                               "Mevrouw M. Hendriks-de Wit")),
+    ("Jan-Willem de Boer", ("J.W.", "Jan-Willem", "de Boer", "M", "Geachte heer De Boer",
+                            "De heer J.W. de Boer")),
+    ("VRIES, DE, A.", ("A.", None, "de Vries", None, "Geachte A. de Vries", "A. de Vries")),
+    ("BERG, VAN DEN, J.P.", ("J.P.", None, "van den Berg", None, "Geachte J.P. van den Berg",
+                             "J.P. van den Berg")),
+    ("Vries, de, Anna", ("A.", "Anna", "de Vries", "F", "Geachte mevrouw De Vries", "Mevrouw A. de Vries")),
+    ("C. (Carla) Bosman", ("C.", "Carla", "Bosman", "F", "Geachte mevrouw Bosman", "Mevrouw C. Bosman")),
+    ("Johannes (Hans) de Boer", ("J.", "Hans", "de Boer", "M", "Geachte heer De Boer", "De heer J. de Boer")),
+    ('W.H. "Wim" Kok', ("W.H.", "Wim", "Kok", "M", "Geachte heer Kok", "De heer W.H. Kok")),
+    ("Mr John Smith", ("J.", "John", "Smith", "M", "Geachte heer Smith", "De heer J. Smith")),
+    ("Mrs Mary Jones", ("M.", "Mary", "Jones", "F", "Geachte mevrouw Jones", "Mevrouw M. Jones")),
+    ("mr. J. de Vries", ("J.", None, "de Vries", None, "Geachte J. de Vries", "mr. J. de Vries")),
+    ("Mr. drs. P. Jansen", ("P.", None, "Jansen", None, "Geachte P. Jansen", "mr. drs. P. Jansen")),
+    ("Mien Jansen", ("M.", "Mien", "Jansen", "F", "Geachte mevrouw Jansen", "Mevrouw M. Jansen")),
+    ("Ilona Bakker", ("I.", "Ilona", "Bakker", "F", "Geachte mevrouw Bakker", "Mevrouw I. Bakker")),
+    ("Ali Yilmaz", ("A.", "Ali", "Yilmaz", None, "Geachte A. Yilmaz", "A. Yilmaz")),
+]
+
+
+@pytest.mark.parametrize("text,expected", WHOLE_NAMES, ids=[t for t, _ in WHOLE_NAMES])
+def test_whole_names_typed_in_one_field(tmp_path, text, expected):
+    row = _clean_names(tmp_path, [text]).loc[text]
+    got = (row["initials"], row["first_name"], _used_surname(row), row["gender"], row["salutation"],
+           row["envelope_name"])
+    assert got == expected
+
+
+# couples: one record naming two people -> the first person's name, both in the letter lines, NAME_COUPLE
+COUPLES = [
+    ("J. en M. de Vries", ("J.", None, "de Vries", None, "Geachte J. en M. de Vries", "J. en M. de Vries")),
+    ("Dhr. en Mevr. Jansen", (None, None, "Jansen", "M", "Geachte heer en mevrouw Jansen",
+                              "De heer en mevrouw Jansen")),
+    ("Dhr. J. en Mevr. M. de Vries", ("J.", None, "de Vries", "M", "Geachte heer en mevrouw De Vries",
+                                      "De heer J. en mevrouw M. de Vries")),
+    ("Jan en Marie de Vries", ("J.", "Jan", "de Vries", "M", "Geachte heer en mevrouw De Vries",
+                               "De heer J. en mevrouw M. de Vries")),
+    ("J. & M. Bakker", ("J.", None, "Bakker", None, "Geachte J. en M. Bakker", "J. en M. Bakker")),
+    ("Mr and Mrs Smith", (None, None, "Smith", "M", "Geachte heer en mevrouw Smith",
+                          "De heer en mevrouw Smith")),
+]
+
+
+@pytest.mark.parametrize("text,expected", COUPLES, ids=[t for t, _ in COUPLES])
+def test_couples_are_not_one_person_named_en(tmp_path, text, expected):
+    row = _clean_names(tmp_path, [text]).loc[text]
+    got = (row["initials"], row["first_name"], _used_surname(row), row["gender"], row["salutation"],
+           row["envelope_name"])
+    assert got == expected
+    assert "NAME_COUPLE" in row["issues"].split(";")
