@@ -99,6 +99,8 @@ _NORMALIZE = {
     "NAME_PARTNER_SPLIT": "a partner name (Jansen-de Vries, Jansen geb. de Vries) split into own and "
     "partner parts",
     "NAME_SUFFIX_MOVED": "a name suffix (jr., sr.) was moved to suffix",
+    "NAME_COUPLE": "the name names two people ('J. en M. de Vries', 'Dhr. en Mevr. Jansen'): the record keeps "
+    "the first, the letter lines name both; split it into two records if both are customers",
     "GENDER_DERIVED": "gender derived from the title, salutation or first name",
     "GENDER_CONFLICT": "the gender field contradicts the salutation or title",
     "GENDER_UNKNOWN_VALUE": "the gender field holds a value that is not a known gender",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdq.names.knowledge import Knowledge, builtin, norm
-from cdq.normalize.name_parsing import name_prefixes
+from cdq.normalize.names import name_prefixes
 
 #: Full names from communities in the Netherlands, listed for the evaluation (kept out of training).
 FOREIGN = [

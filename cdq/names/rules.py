@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cdq.names.knowledge import Knowledge, norm
-from cdq.normalize.name_parsing import SALUTATIONS, TITLES
+from cdq.normalize.names import titles
 from cdq.normalize.organisations import TRADE_WORDS, _legal_form_pattern, legal_form
 from cdq.resources import resource
 
@@ -204,7 +204,7 @@ def has_street(view, ctx):
     return pd.Series(found, index=view.index)
 
 
-_TITLE_WORDS = {norm(t) for t in list(SALUTATIONS) + list(TITLES)} | {"mr", "mevr", "dhr", "de heer", "fam"}
+_TITLE_WORDS = {norm(t) for t in [*titles()["salutations"], *titles()["prefix_titles"]]} | {"mr", "mevr", "dhr", "fam"}
 
 
 @register_rule("NAME_TITLE_ONLY", "a title or salutation without a name ('Dhr.', 'Mevrouw', 'Dr.')")

@@ -24,7 +24,7 @@ from cdq.errors import ConfigError
 from cdq.names import ngram
 from cdq.names.knowledge import Knowledge, load_knowledge, norm
 from cdq.names.rules import RULES, RuleContext, run_rules
-from cdq.normalize.name_parsing import SURNAME_PARTICLES, name_prefixes
+from cdq.normalize.names import SURNAME_PARTICLES, name_prefixes
 from cdq.resources import resource
 
 logger = logging.getLogger(__name__)

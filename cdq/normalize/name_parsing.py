@@ -1,69 +1,35 @@
-"""Split a full name typed in one field ("Mw. A. de Vries-van Dam", "Vries, Jan de") into its fields.
+"""Split a full name typed in one field ("Mw. A. de Vries-van Dam", "VRIES, DE, A.") into its fields.
 
-:func:`split_name` is the structural split the staging frame needs for a combined ``Naam`` column;
-:mod:`cdq.normalize.names` refines the parts (casing, gender, partner names, salutations) later.
+:func:`split_name` is the structural split the staging frame needs for a combined ``Naam`` column: it
+finds the leading salutations and titles, the given part and the surname part. The surname part keeps a
+partner name whole ("de Vries-van Dam"), and a couple keeps both people ("J. en M."), so that
+:mod:`cdq.normalize.names` (one implementation of the rules: titles, prefixes, partner names, couples,
+call names) refines the parts without anything lost.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from cdq.resources import resource
+from cdq.normalize.names import (
+    ABBREVIATED_PREFIXES,
+    COUPLE_WORDS,
+    SURNAME_PARTICLES,
+    _is_title_word,
+    call_name,
+    english_mr,
+    initials_of,
+    name_prefixes,
+    natural_order,
+    parse_title,
+    prefix_length,
+    split_couple,
+    surname_start,
+    titles,
+    tokenize,
+)
 
-_APOSTROPHES = str.maketrans({"’": "'", "`": "'", "´": "'", "‘": "'"})
-
-SALUTATIONS = {
-    "dhr": "M",
-    "de heer": "M",
-    "heer": "M",
-    "hr": "M",
-    "mr.": None,
-    "mevr": "F",
-    "mevrouw": "F",
-    "mw": "F",
-    "mej": "F",
-    "mejuffrouw": "F",
-    "mevr.": "F",
-    "fam": None,
-    "familie": None,
-    "mr": None,
-    "mrs": "F",
-    "ms": "F",
-    "miss": "F",
-    "sir": "M",
-}
-#: Particles that belong to the surname itself, never an infix: "El Amrani", "Ben Ali", "Mac Donald".
-SURNAME_PARTICLES = {"el", "al", "ben", "bin", "abu", "ait", "ould", "bou", "mac", "mc", "o'", "st", "st."}
-TITLES = {
-    "drs",
-    "dr",
-    "ir",
-    "ing",
-    "mr",
-    "prof",
-    "ds",
-    "bc",
-    "ba",
-    "bsc",
-    "msc",
-    "ma",
-    "mba",
-    "lic",
-    "dra",
-    "kand",
-}
-
-
-@lru_cache(maxsize=1)
-def name_prefixes() -> tuple[tuple[str, ...], ...]:
-    """The surname prefix table as token tuples, longest first (``("van", "der")``, ``("de",)``, ...)."""
-    lines = resource("reference_data", "name_prefixes.txt").read_text(encoding="utf-8").splitlines()
-    prefixes = {tuple(line.strip().lower().translate(_APOSTROPHES).split()) for line in lines}
-    prefixes.discard(())
-    prefixes = {p for p in prefixes if not p[0].startswith("#")}
-    return tuple(sorted(prefixes, key=len, reverse=True))
+__all__ = ["NameParts", "split_name", "name_prefixes", "SURNAME_PARTICLES", "ABBREVIATED_PREFIXES"]
 
 
 @dataclass(frozen=True)
@@ -78,51 +44,64 @@ class NameParts:
     gender: str | None = None
 
 
-_INITIALS = re.compile(r"^(?:[A-Za-z]\.){1,6}[A-Za-z]?$|^[A-Z]{1,3}$|^(?:[A-Z]\.?\s?){1,5}$")
-
-
-def _match_prefix(tokens: list[str], start: int) -> int:
-    """Number of tokens from ``start`` that form a surname prefix (0 if none)."""
-    lowered = [t.lower().translate(_APOSTROPHES) for t in tokens]
-    for prefix in name_prefixes():
-        n = len(prefix)
-        if tuple(lowered[start : start + n]) == prefix:
-            return n
-    return 0
-
-
-def _leading_title(tokens: list[str]) -> tuple[list[str], list[str], str | None]:
-    """Strip salutations and academic titles from the front; return (titles, rest, gender)."""
-    titles, gender = [], None
-    while tokens:
-        word = tokens[0].lower().rstrip(".")
-        two = (word + " " + tokens[1].lower().rstrip(".")) if len(tokens) > 1 else ""
-        if two in SALUTATIONS:
-            gender = gender or SALUTATIONS[two]
-            titles.append(" ".join(tokens[:2]))
-            tokens = tokens[2:]
-        elif word in SALUTATIONS and word != "mr":
-            gender = gender or SALUTATIONS[word]
-            titles.append(tokens.pop(0))
-        elif word in TITLES and len(tokens) > 1:
-            titles.append(tokens.pop(0))
+def _leading_titles(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """Typed salutations and titles at the front, with a couple word between them ("Dhr. en Mevr.")."""
+    lead: list[str] = []
+    while len(tokens) > 1:
+        two = " ".join(tokens[:2])
+        if _is_title_word(two) and len(tokens) > 2:
+            lead, tokens = lead + tokens[:2], tokens[2:]
+        elif _is_title_word(tokens[0]):
+            word = tokens[0]
+            if word.rstrip(".").lower() == "mr":
+                word = "Mr" if english_mr(tokens) else "mr."
+            lead, tokens = lead + [word], tokens[1:]
+        elif lead and tokens[0].lower() in COUPLE_WORDS and _is_title_word(tokens[1]):
+            lead, tokens = lead + ["en"], tokens[1:]
         else:
             break
-    return titles, tokens, gender
+    return lead, tokens
 
 
-def _given_part(tokens: list[str]) -> tuple[str | None, str | None]:
-    """Split given-name tokens into (initials, first name)."""
-    initials = [t for t in tokens if _INITIALS.match(t)]
-    names = [t for t in tokens if not _INITIALS.match(t)]
-    return (" ".join(initials) or None), (" ".join(names) or None)
+def _given_fields(tokens: list[str], call: str | None) -> tuple[str | None, str | None]:
+    """(initials, first name) fields for the given part; a couple's parts stay joined by "en"."""
+    if call:
+        initials = [t for t in tokens if _looks_initial(t)]
+        names = " ".join(t for t in tokens if not _looks_initial(t))
+        return " ".join(initials) or initials_of(names), call
+    first, second = split_couple(tokens)
+    if second is not None:
+        text = " ".join(first) + " en " + " ".join(second)
+        initials_only = all(_looks_initial(t) for t in first + second)
+        return (text, None) if initials_only else (None, text)
+    initials = [t for t in tokens if _looks_initial(t)]
+    names = [t for t in tokens if not _looks_initial(t)]
+    return " ".join(initials) or None, " ".join(names) or None
+
+
+def _looks_initial(token: str) -> bool:
+    bare = token.replace(".", "")
+    return bool(bare) and bare.isalpha() and (token.endswith(".") or (bare.isupper() and len(bare) <= 3))
+
+
+def _surname_fields(tokens: list[str]) -> tuple[str | None, str | None]:
+    """(infix, last name): a simple surname is split, a partner or double name is kept whole."""
+    markers = titles()["partner_markers"]
+    if any("-" in t.strip("-") for t in tokens) or any(t.lower().rstrip(".") in markers for t in tokens):
+        return None, " ".join(tokens) or None
+    n = prefix_length(tokens)
+    if n and n < len(tokens):
+        return " ".join(tokens[:n]), " ".join(tokens[n:])
+    return None, " ".join(tokens) or None
 
 
 def split_name(text: str | None) -> NameParts:
     """Split a full name typed in one field.
 
-    Handles "J.P. de Vries", "Jan de Vries", "Vries, Jan de", "Berg, van der", "dhr. J. de Vries",
-    "d'Ancona" and hyphenated double names (kept whole as last name).
+    Handles "J.P. de Vries", "Jan de Vries", "Vries, Jan de", "VRIES, DE, A.", "Berg, van der",
+    "dhr. J. de Vries", "d'Ancona", partner names ("A. de Vries-Bakker", kept whole as the last name for
+    normalize to split), call names ("C. (Carla) Bosman"), English and Dutch titles ("Mr John Smith",
+    "mr. J. de Vries") and couples ("J. en M. de Vries", "Dhr. en Mevr. Jansen").
 
     Examples:
         >>> split_name("J.P. de Vries")
@@ -131,64 +110,38 @@ def split_name(text: str | None) -> NameParts:
         ('Jan', 'de')
         >>> split_name("Mevr. A. Jansen-de Vries").last_name
         'Jansen-de Vries'
+        >>> split_name("C. (Carla) Bosman")
+        NameParts(title=None, initials='C.', first_name='Carla', infix=None, last_name='Bosman', gender=None)
+        >>> split_name("Dhr. J. en Mevr. M. de Vries")
+        NameParts(title='Dhr. en Mevr.', initials='J. en M.', first_name=None, infix='de', last_name='Vries', \
+gender='M')
     """
     if text is None or not str(text).strip():
         return NameParts()
-    text = " ".join(str(text).replace("\u00a0", " ").split())
-    if "," in text:
-        return _split_inverted(text)
-    tokens = text.split(" ")
-    titles, tokens, gender = _leading_title(tokens)
-    title = " ".join(titles) or None
+    rest, call = call_name(" ".join(str(text).replace("\u00a0", " ").split()))
+    tokens = tokenize(natural_order(rest) if "," in rest else rest)
+    lead, tokens = _leading_titles(tokens)
+    first, second = split_couple(tokens)
+    if second is not None:
+        # "Dhr. J. en Mevr. M. de Vries": the second person's salutation joins the title field
+        more, second = _leading_titles(second)
+        if more:
+            lead = lead + ["en"] + more if lead else more
+        tokens = first + ["en"] + second
+    title = " ".join(lead) or None
+    gender = parse_title(title)[1] if title else None
     if not tokens:
         return NameParts(title=title, gender=gender)
-    # The surname starts at the first hyphenated token ("Jansen-de Vries") or surname particle
-    # ("El Amrani") unless a prefix ("de", "van der") comes earlier.
-    surname_start = next(
-        (
-            i
-            for i, t in enumerate(tokens)
-            if ("-" in t.strip("-") and not _INITIALS.match(t))
-            or (t.lower() in SURNAME_PARTICLES and i + 1 < len(tokens))
-        ),
-        len(tokens) - 1,
-    )
-    for i in range(surname_start):
-        n = _match_prefix(tokens, i)
-        if n and i + n < len(tokens):
-            initials, first = _given_part(tokens[:i])
-            return NameParts(
-                title, initials, first, " ".join(tokens[i : i + n]), " ".join(tokens[i + n :]), gender
-            )
-    initials, first = _given_part(tokens[:surname_start])
-    return NameParts(title, initials, first, None, " ".join(tokens[surname_start:]), gender)
+    start = _start(tokens)
+    initials, first_name = _given_fields(tokens[:start], call)
+    infix, last = _surname_fields(tokens[start:])
+    return NameParts(title, initials, first_name, infix, last, gender)
 
 
-def _split_inverted(text: str) -> NameParts:
-    """ "Vries, Jan de" / "Vries de, J." / "Berg, van der" / "Vries, J.P. de (dhr.)"."""
-    last_part, _, given_part = text.partition(",")
-    last_tokens = last_part.split()
-    given_tokens = given_part.split()
-    titles, given_tokens, gender = _leading_title(given_tokens)
-    infix_tokens: list[str] = []
-    for i in range(len(given_tokens)):
-        n = _match_prefix(given_tokens, i)
-        if n and i + n == len(given_tokens):
-            infix_tokens = given_tokens[i:]
-            given_tokens = given_tokens[:i]
-            break
-    for i in range(1, len(last_tokens)):
-        n = _match_prefix(last_tokens, i)
-        if n and i + n == len(last_tokens):
-            infix_tokens = infix_tokens or last_tokens[i:]
-            last_tokens = last_tokens[:i]
-            break
-    initials, first = _given_part(given_tokens)
-    return NameParts(
-        " ".join(titles) or None,
-        initials,
-        first,
-        " ".join(infix_tokens) or None,
-        " ".join(last_tokens) or None,
-        gender,
-    )
+def _start(tokens: list[str]) -> int:
+    """Where the surname starts; a couple word always belongs to the given part."""
+    last_couple = max((i for i, t in enumerate(tokens[:-1]) if t.lower() in COUPLE_WORDS and i), default=-1)
+    if last_couple < 0:
+        return surname_start(tokens)
+    return last_couple + 1 + surname_start(tokens[last_couple + 1 :])
+
