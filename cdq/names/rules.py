@@ -297,6 +297,25 @@ def no_vowels(view, ctx):
     return _any_part(view, ["first_name_key", "last_name_key"], r"\b[bcdfghjklmnpqrstvwxz]{4,}\b")
 
 
+@register_rule("NAME_PUNCTUATION_ONLY", "a name part without a single letter ('...', \"'-\", '?')")
+def punctuation_only(view, ctx):
+    return _any_part(view, _NAME_PARTS, r"^[^\w]+$|^_+$")
+
+
+def _repeated_tokens(first: str, last: str) -> bool:
+    """A word three times in the name, or twice in a row in one part ("Piet Piet Piet Piet", "Jan Jan")."""
+    words = [w for w in (first + " " + last).split() if len(w) > 1]
+    if any(words.count(w) >= 3 for w in set(words)):
+        return True
+    return any(a == b and len(a) > 1 for part in (first, last) for a, b in zip(part.split(), part.split()[1:]))
+
+
+@register_rule("NAME_REPEATED_TOKENS", "the same word over and over ('Piet Piet Piet Piet', 'Jan Jan Jansen')")
+def repeated_tokens(view, ctx):
+    keys = view["first_name_key"] + "\x1f" + view["last_name_key"]
+    return _per_unique(keys, lambda k: _repeated_tokens(*k.split("\x1f")))
+
+
 @register_rule("NAME_MISSING", "a person record without any name")
 def missing(view, ctx):
     return (view["full"] == "") & (view["initials"] == "") & (view["title"] == "") & (view["gender"] == "")
