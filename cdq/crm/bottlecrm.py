@@ -32,6 +32,7 @@ import uuid
 from cdq.crm.http import CrmHttpError, HttpClient, error_text
 from cdq.crm.mapping import CrmMapping, Entity
 from cdq.crm.remote import Rejected, RemoteCrmTarget
+from cdq.normalize.name_lines import surname_as_used
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class BottleCrmTarget(RemoteCrmTarget):
         if entity.party_type == "person":
             # both names are required by BottleCRM: initials stand in for a missing first name
             out["first_name"] = _t(row.get("first_name")) or _t(row.get("initials")) or "-"
-            out["last_name"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))]))) or "-"
+            out["last_name"] = surname_as_used(row) or "-"
             out["phone"] = _t(row.get("phone")) or _t(row.get("mobile"))
         if out.get("email"):
             out["email"] = out["email"].lower()

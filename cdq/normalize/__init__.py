@@ -6,7 +6,7 @@ columns (below), the row's reason codes appended to ``issues``, and a findings f
 change or flag (``cdq.columns.FINDINGS``). Reason codes are documented in ``docs/reason_codes.md``.
 
 Columns it adds: ``suffix``, ``partner_infix``, ``partner_last_name``, ``name_use`` (own | partner |
-partner-own | own-partner, the BRP's E/P/V/N), ``salutation``, ``envelope_name``, ``email_suggestion``,
+partner-own | own-partner), ``name_use_brp`` (the same as the BRP's E/P/V/N), ``salutation``, ``envelope_name``, ``email_suggestion``,
 ``postcode_pc4``. Before a canonical column is overwritten, its original value is kept in
 ``orig:<column>`` for the rows where normalization changed it (empty elsewhere); the column is only added
 when at least one value changed.
@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from cdq.columns import CANONICAL
+from cdq.columns import CANONICAL, NAME_DERIVED
 from cdq.normalize._report import Collector
 from cdq.normalize.settings import NormalizeConfig, load_config
 
@@ -29,16 +29,7 @@ __all__ = ["normalize", "NormalizeConfig", "load_config", "ADDED_COLUMNS", "ORIG
 logger = logging.getLogger(__name__)
 
 ORIG_PREFIX = "orig:"
-ADDED_COLUMNS = [
-    "suffix",
-    "partner_infix",
-    "partner_last_name",
-    "name_use",
-    "salutation",
-    "envelope_name",
-    "email_suggestion",
-    "postcode_pc4",
-]
+ADDED_COLUMNS = [*NAME_DERIVED, "email_suggestion", "postcode_pc4"]
 #: Canonical columns normalize may rewrite (their changed originals go to ``orig:<column>``).
 REWRITTEN = [
     "title",

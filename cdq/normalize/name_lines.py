@@ -20,6 +20,8 @@ when there are none. In the Belgian convention the surname is kept as registered
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -88,6 +90,39 @@ def surname_line(infix, last, p_infix, p_last, use, leading: bool) -> str:
 
 
 _WORD = {"M": "heer", "F": "mevrouw"}
+
+
+_FROM_BRP = {code: use for use, code in BRP_NAME_USE.items()}
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def surname_as_used(row: Mapping[str, object]) -> str | None:
+    """The surname a person uses, name use applied and the infix in lower case ("Hendriks-de Wit").
+
+    ``row`` is a golden record, a CRM row or a normalized record; ``name_use`` may hold the words or the
+    BRP code. Every place that writes one surname field (CRM adapters, printouts, exports) calls this.
+
+    Examples:
+        >>> surname_as_used({"infix": "de", "last_name": "Wit", "partner_last_name": "Hendriks",
+        ...                  "name_use": "partner-own"})
+        'Hendriks-de Wit'
+        >>> surname_as_used({"infix": "de", "last_name": "Vries", "partner_last_name": "Jansen", "name_use": "P"})
+        'Jansen'
+        >>> surname_as_used({"last_name": None}) is None
+        True
+    """
+    use = _str(row.get("name_use")) or _str(row.get("name_use_brp"))
+    use = _FROM_BRP.get(use or "", use)
+    last, p_last = _str(row.get("last_name")), _str(row.get("partner_last_name"))
+    if not last and not p_last:
+        return None
+    if not last:
+        use = "partner"
+    line = surname_line(_str(row.get("infix")), last, _str(row.get("partner_infix")), p_last, use, False)
+    return line or None
 
 
 def letter_lines(gender, title, initials, first, infix, last, p_infix, p_last, use, suffix, is_org, company,
@@ -271,6 +306,7 @@ def normalize_names(frame: pd.DataFrame, report: Collector, config: NormalizeCon
     }
     has_name = pd.notna(parts["last_name"])
     parts["name_use"] = np.where(pd.isna(sur["name_use"]), np.where(has_name, "own", None), sur["name_use"])
+    parts["name_use_brp"] = pd.Series(parts["name_use"], dtype=object).map(BRP_NAME_USE).to_numpy(dtype=object)
     derived = pd.isna(parts["initials"]) & pd.notna(parts["first_name"])
     if derived.any():
         parts["initials"][derived] = map_distinct(

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdq.errors import UsageError
+from cdq.normalize.name_lines import surname_as_used
 from cdq.printouts.dutch import NO_ADVISER
 from cdq.printouts.layout import Entry
 
@@ -127,8 +128,9 @@ def house_number_text(row: dict) -> str:
 
 def _name_lines(row: dict) -> list[str]:
     company = _v(row, "company_name")
+    # the envelope line normalize wrote (name use applied); else initials and the surname as used
     person = _v(row, "envelope_name") or " ".join(
-        p for p in (_v(row, "initials") or _v(row, "first_name"), _v(row, "infix"), _v(row, "last_name")) if p)
+        p for p in (_v(row, "initials") or _v(row, "first_name"), surname_as_used(row) or "") if p)
     if company:
         form = _v(row, "legal_form")
         name = company if not form or form.lower().replace(".", "") in company.lower().replace(".", "") \

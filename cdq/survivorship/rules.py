@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from cdq.columns import CANONICAL
+from cdq.columns import CANONICAL, NAME_DERIVED
 from cdq.config import load_model
 from cdq.resources import resource
 
@@ -62,7 +62,7 @@ class GroupSpec(BaseModel):
     @field_validator("columns")
     @classmethod
     def _known_columns(cls, value: list[str]) -> list[str]:
-        unknown = [c for c in value if c not in CANONICAL]
+        unknown = [c for c in value if c not in CANONICAL and c not in NAME_DERIVED]
         if unknown:
             raise ValueError(f"unknown column(s) {unknown}; use canonical staging columns")
         return value
