@@ -48,6 +48,7 @@ REWRITTEN = [
     "house_letter",
     "house_number_addition",
     "postcode",
+    "country",
     "email",
     "phone",
     "mobile",
@@ -55,7 +56,7 @@ REWRITTEN = [
 
 
 def _families(config: NormalizeConfig):
-    from cdq.normalize import addresses, dates, emails, name_lines, organisations, phones
+    from cdq.normalize import addresses, countries, dates, emails, name_lines, organisations, phones
 
     return {
         "organisations": lambda f, r: organisations.normalize_organisations(f, r),
@@ -63,6 +64,7 @@ def _families(config: NormalizeConfig):
         "addresses": lambda f, r: (
             addresses.normalize_postcodes(f, r),
             addresses.normalize_house_numbers(f, r),
+            countries.normalize_countries(f, r, config.region),
         ),
         "phones": lambda f, r: phones.normalize_phones(f, r, config.region),
         "emails": lambda f, r: emails.normalize_emails(f, r, config.check_deliverability),
