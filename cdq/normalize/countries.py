@@ -40,7 +40,7 @@ def _table() -> dict[str, str]:
                     for lang in _LANGUAGES]
     table: dict[str, str] = {}
     for country in pycountry.countries:
-        names = {country.alpha_2, country.alpha_3, country.name, getattr(country, "official_name", ""),
+        names = {country.alpha_2, country.alpha_3, country.numeric, country.name, getattr(country, "official_name", ""),
                  getattr(country, "common_name", "")}
         names |= {t.gettext(n) for t in translations for n in list(names) if n}
         for name in filter(None, names):
@@ -61,6 +61,22 @@ def country_code(value: object) -> str | None:
         return None
     key = _key(value)
     return _table().get(key) or _table().get(key.removeprefix("the ").removeprefix("de "))
+
+
+def country_name(code: str, language: str = "nl") -> str:
+    """The name of the country with ISO code ``code`` in ``language`` ("BE" → "België"); the code if unknown.
+
+    Examples:
+        >>> country_name("BE"), country_name("DE"), country_name("XX")
+        ('België', 'Duitsland', 'XX')
+    """
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=str(code).upper())
+    if country is None:
+        return code
+    translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+    return translation.gettext(getattr(country, "common_name", None) or country.name)
 
 
 def normalize_countries(frame: pd.DataFrame, report: Collector, region: str = "NL") -> None:
