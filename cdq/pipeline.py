@@ -53,6 +53,17 @@ class InputSpec(BaseModel):
     full_extract: bool = False
 
 
+class HoldSpec(BaseModel):
+    """Which records a run holds out of the golden records (into the quarantine, with their reason)."""
+
+    model_config = ConfigDict(extra="forbid")
+    #: person records whose name is junk (placeholder, fictional, keyboard run, punctuation, repeated words)
+    junk_names: bool = True
+    #: mailbox correspondents without a name: unless_matched (kept when linkage matches them to another
+    #: record), always, or never
+    nameless_mail: Literal["unless_matched", "always", "never"] = "unless_matched"
+
+
 class PipelineSpec(BaseModel):
     """A pipeline definition (authoring form, as written in YAML)."""
 
@@ -64,6 +75,7 @@ class PipelineSpec(BaseModel):
     reference: str | None = None
     store: str = "sqlite:///{workdir}/golden.sqlite"
     crm: str | None = "sqlite:///{workdir}/crm.sqlite"
+    hold: HoldSpec = HoldSpec()
 
 
 @dataclass
