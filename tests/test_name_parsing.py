@@ -150,3 +150,12 @@ def test_authored_gender_table_agrees_with_the_shared_list(shared_data):
     assert len(both) > 900 and agree >= 0.98, (len(both), agree)
     for name in ("ali", "robin", "kim", "chris", "willy", "sam", "jo", "isa", "noa", "hennie"):
         assert name not in ours, name  # borne by men and women alike: no gender from the name
+
+
+def test_an_infix_typed_apart_belongs_to_the_surname_written_first():
+    frame = pd.DataFrame({"record_id": ["r0"], "first_name": ["Naomi"], "infix": ["van den"],
+                          "last_name": ["Heuvel-Dijkstra"], "issues": [""]})
+    row = normalize(frame)[0].iloc[0]
+    assert (row["partner_infix"], row["partner_last_name"], row["infix"], row["last_name"]) == (
+        "van den", "Heuvel", None, "Dijkstra")
+    assert row["salutation"] == "Geachte mevrouw Van den Heuvel-Dijkstra"

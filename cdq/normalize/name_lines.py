@@ -294,13 +294,17 @@ def normalize_names(frame: pd.DataFrame, report: Collector, config: NormalizeCon
         frame, ["infix"], lambda v: (" ".join(v.lower().split()) if v else None,), ["i"]
     )["i"].to_numpy(dtype=object)
     found_infix = _first(sur["infix"], fst["infix"], ini["infix"])
+    # an infix typed in its own column belongs to the surname written first: "van den" + "Heuvel-Dijkstra"
+    # is partner Van den Heuvel, own Dijkstra (with name use partner-own the partner's name comes first)
+    to_partner = (pd.notna(typed_infix) & pd.notna(sur["partner_last_name"]) & pd.isna(sur["partner_infix"])
+                  & (sur["name_use"] == "partner-own"))
     parts = {
         "title": _first(title["t"].to_numpy(dtype=object), ini["title"], fst["title"], sur["title"]),
         "initials": _first(ini["initials"], fst["initials"], sur["initials"]),
         "first_name": _first(fst["first_name"], ini["first_name"], sur["first_name"]),
-        "infix": _combine_infixes(typed_infix, found_infix),
+        "infix": _combine_infixes(np.where(to_partner, None, typed_infix), found_infix),
         "last_name": sur["last_name"],
-        "partner_infix": sur["partner_infix"],
+        "partner_infix": np.where(to_partner, typed_infix, sur["partner_infix"]),
         "partner_last_name": sur["partner_last_name"],
         "suffix": sur["suffix"],
     }
