@@ -88,7 +88,7 @@ def normalize(
         >>> out.loc[0, ["infix", "last_name", "postcode", "mobile"]].tolist()
         ['de', 'Vries', '1234 AB', '+31612345678']
         >>> out.loc[0, "issues"]
-        'NAME_INFIX_MOVED;PHONE_MOVED_TO_MOBILE'
+        'NAME_INFIX_MOVED;COUNTRY_DEFAULTED;PHONE_MOVED_TO_MOBILE'
     """
     config = config or NormalizeConfig()
     out = frame.copy().reset_index(drop=True)

@@ -11,7 +11,6 @@ import gettext
 import unicodedata
 from functools import lru_cache
 
-import numpy as np
 import pandas as pd
 
 from cdq.normalize._distinct import map_distinct
@@ -86,7 +85,8 @@ def normalize_countries(frame: pd.DataFrame, report: Collector, region: str = "N
     present = pd.notna(before) & (pd.Series(before, dtype=object).astype(str).str.strip() != "").to_numpy()
     has_address = frame.reindex(columns=_ADDRESS).notna().any(axis=1).to_numpy()
     defaulted = ~present & has_address
-    frame["country"] = np.where(pd.notna(code), code, np.where(defaulted, region, np.where(present, before, None)))
+    kept = pd.Series(before, dtype=object).where(present, None).mask(defaulted, region)
+    frame["country"] = pd.Series(code, dtype=object).fillna(kept).to_numpy(dtype=object)
     report.add(present & pd.notna(code) & (code != before), "country", "COUNTRY_REFORMATTED", "info", before)
     report.add(present & pd.isna(code), "country", "COUNTRY_UNKNOWN", "warning", before)
     report.add(defaulted, "country", "COUNTRY_DEFAULTED", "info", before, region)

@@ -66,9 +66,9 @@ def _leading_titles(tokens: list[str]) -> tuple[list[str], list[str]]:
 def _given_fields(tokens: list[str], call: str | None) -> tuple[str | None, str | None]:
     """(initials, first name) fields for the given part; a couple's parts stay joined by "en"."""
     if call:
-        initials = [t for t in tokens if _looks_initial(t)]
-        names = " ".join(t for t in tokens if not _looks_initial(t))
-        return " ".join(initials) or initials_of(names), call
+        typed = [t for t in tokens if _looks_initial(t)]
+        formal = " ".join(t for t in tokens if not _looks_initial(t))
+        return " ".join(typed) or initials_of(formal), call
     first, second = split_couple(tokens)
     if second is not None:
         text = " ".join(first) + " en " + " ".join(second)

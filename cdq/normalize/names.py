@@ -317,7 +317,8 @@ def initials_of(first_name: str | None) -> str | None:
 def _strip_leading(tokens: list[str], keep: int = 0) -> tuple[list[str], list[str], str | None, bool]:
     """Remove salutations and prefix titles from the front, leaving at least ``keep`` tokens ("Heer" is a
     surname too); return (titles, rest, gender, salutation_seen)."""
-    table, found, gender, seen = titles(), [], None, False
+    table, gender, seen = titles(), None, False
+    found: list[str] = []
     while len(tokens) > keep:
         two = _key(" ".join(tokens[:2])) if len(tokens) > 1 else None
         one = _key(tokens[0])
@@ -340,7 +341,8 @@ def _strip_leading(tokens: list[str], keep: int = 0) -> tuple[list[str], list[st
 
 def _strip_suffixes(tokens: list[str]) -> tuple[list[str], list[str]]:
     """Remove suffixes ("jr.", "MSc") from the end; return (rest, suffixes)."""
-    table, found = titles()["suffixes"], []
+    table = titles()["suffixes"]
+    found: list[str] = []
     while len(tokens) > 1 and _key(tokens[-1]) in table and not is_prefix(tokens[-2:-1]):
         found.insert(0, table[_key(tokens.pop())])
     return tokens, found
