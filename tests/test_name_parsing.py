@@ -159,3 +159,12 @@ def test_an_infix_typed_apart_belongs_to_the_surname_written_first():
     assert (row["partner_infix"], row["partner_last_name"], row["infix"], row["last_name"]) == (
         "van den", "Heuvel", None, "Dijkstra")
     assert row["salutation"] == "Geachte mevrouw Van den Heuvel-Dijkstra"
+
+
+def test_a_couple_with_two_full_names_keeps_the_first_and_names_both(tmp_path):
+    text = "Dhr. J. de Vries en Mevr. A. Bakker"
+    row = _clean_names(tmp_path, [text]).loc[text]
+    assert (row["initials"], row["infix"], row["last_name"], row["gender"]) == ("J.", "de", "Vries", "M")
+    assert row["salutation"] == "Geachte heer De Vries en mevrouw Bakker"
+    assert row["envelope_name"] == "De heer J. de Vries en mevrouw A. Bakker"
+    assert "NAME_COUPLE" in row["issues"].split(";")

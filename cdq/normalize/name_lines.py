@@ -126,7 +126,7 @@ def surname_as_used(row: Mapping[str, object]) -> str | None:
 
 
 def letter_lines(gender, title, initials, first, infix, last, p_infix, p_last, use, suffix, is_org, company,
-                 second_initials=None, second_gender=None):
+                 second_initials=None, second_gender=None, second_surname=None):
     """(salutation, envelope name) for one record; see the module docstring for the rules.
 
     A couple (``second_initials`` or ``second_gender`` set) is named as two people: "Geachte heer en
@@ -147,6 +147,8 @@ def letter_lines(gender, title, initials, first, infix, last, p_infix, p_last, u
     mid = surname_line(infix, last, p_infix, p_last, use, False)
     given = _text(initials) or _text(first)
     if isinstance(second_initials, str) or isinstance(second_gender, str):
+        if isinstance(second_surname, str):
+            return _two_names(gender, given, mid, lead, _text(second_initials), second_gender, second_surname)
         return _couple_lines(gender, given, _text(second_initials), second_gender, lead, mid)
     if gender in _SALUTE:
         salutation = _SALUTE[gender] + lead
@@ -155,6 +157,16 @@ def letter_lines(gender, title, initials, first, infix, last, p_infix, p_last, u
     named = _join(_text(title), given, mid) if given else _join(_text(title), lead)
     envelope = _join(_ENVELOPE.get(gender, ""), named, _text(suffix))
     return salutation, envelope
+
+
+def _two_names(gender, given: str, mid: str, lead: str, second: str, second_gender, surname: str):
+    """Letter lines for two people with their own surnames ("De heer J. de Vries en mevrouw A. Bakker")."""
+    lead2 = capitalise_infix(surname) or surname
+    if gender in _WORD and second_gender in _WORD:
+        salutation = f"Geachte {_WORD[gender]} {lead} en {_WORD[second_gender]} {lead2}"
+        envelope = _join(_ENVELOPE[gender], given, mid, "en", _WORD[second_gender], second, surname)
+        return salutation, envelope
+    return "Geachte heer/mevrouw " + lead, _join(given, mid, "en", second, surname)
 
 
 def _couple_lines(gender, given: str, second: str, second_gender, lead: str, mid: str) -> tuple[str, str]:
@@ -193,7 +205,8 @@ def salutation_and_envelope(parts: dict[str, np.ndarray], is_org: np.ndarray, co
         )
     ]
     none = np.full(len(is_org), None, dtype=object)
-    second = [parts.get("second_initials", none), parts.get("second_gender", none)]
+    second = [parts.get("second_initials", none), parts.get("second_gender", none),
+              parts.get("second_surname", none)]
     lines = [letter_lines(*row) for row in zip(*columns, is_org, company, *second, strict=True)]
     salutation = np.empty(len(lines), dtype=object)
     envelope = np.empty(len(lines), dtype=object)
@@ -211,9 +224,9 @@ def _combine_infixes(typed: np.ndarray, found: np.ndarray) -> np.ndarray:
     return out
 
 
-_SECOND = ["second_initials", "second_first_name", "second_gender"]
+_SECOND = ["second_initials", "second_first_name", "second_gender", "second_surname"]
 _GIVEN_FIELDS = ["title", "gender", "first_name", "initials", "infix", *_SECOND]
-_SECOND_OUT = {"second_initials", "second_gender"}
+_SECOND_OUT = {"second_initials", "second_gender", "second_surname"}
 
 
 def _second_person(parts, title, ini, fst, sur, config: NormalizeConfig) -> None:
@@ -222,6 +235,7 @@ def _second_person(parts, title, ini, fst, sur, config: NormalizeConfig) -> None
     names = first_name_genders(config.first_names_file, config.gender_threshold)
     by_name = pd.Series(first, dtype=object).str.split(r"[\s\-]", n=1, regex=True).str[0].str.lower().map(names)
     parts["second_initials"] = _first(ini["second_initials"], fst["second_initials"], sur["second_initials"])
+    parts["second_surname"] = sur["second_surname"]
     parts["second_gender"] = _first(
         title["g2"].to_numpy(dtype=object), ini["second_gender"], fst["second_gender"], sur["second_gender"],
         by_name.to_numpy(dtype=object),

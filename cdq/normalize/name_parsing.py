@@ -18,6 +18,7 @@ from cdq.normalize.names import (
     _is_title_word,
     call_name,
     english_mr,
+    has_own_surname,
     initials_of,
     name_prefixes,
     natural_order,
@@ -122,6 +123,9 @@ gender='M')
     tokens = tokenize(natural_order(rest) if "," in rest else rest)
     lead, tokens = _leading_titles(tokens)
     first, second = split_couple(tokens)
+    if second is not None and has_own_surname(lead + first):
+        # two full names: the surname-field parser keeps the first person and names the second
+        return NameParts(last_name=" ".join(lead + tokens))
     if second is not None:
         # "Dhr. J. en Mevr. M. de Vries": the second person's salutation joins the title field
         more, second = _leading_titles(second)

@@ -360,6 +360,7 @@ class Given:
     second_initials: str | None = None
     second_first_name: str | None = None
     second_gender: str | None = None
+    second_surname: str | None = None
 
 
 def _looks_like_initials(token: str, field: str) -> bool:
@@ -379,9 +380,9 @@ def parse_given(text: str | None, field: str = "first") -> Given:
     ("J. en M.") give the first person's parts and the second person's (``second_*``).
 
     Examples:
-        >>> parse_given("Jan de")
-        Given(title=None, gender=None, first_name='Jan', initials=None, infix='de', second_initials=None, \
-second_first_name=None, second_gender=None)
+        >>> g = parse_given("Jan de")
+        >>> g.first_name, g.infix
+        ('Jan', 'de')
         >>> g = parse_given("dhr. J.P.", "initials")
         >>> g.gender, g.initials
         ('M', 'J.P.')
@@ -448,6 +449,7 @@ class Surname:
     second_initials: str | None = None
     second_first_name: str | None = None
     second_gender: str | None = None
+    second_surname: str | None = None
 
 
 def _simple(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
@@ -600,6 +602,12 @@ def parse_surname(text: str | None, hyphen_use: str = "partner-own") -> Surname:
     if second is None:
         return _parse_natural(tokens, hyphen_use, call)
     base = _parse_natural(second, hyphen_use, None)
+    if has_own_surname(first):
+        # "Dhr. J. de Vries en Mevr. A. Bakker": two full names; the record keeps the first person
+        person = _parse_natural(first, hyphen_use, call)
+        other = join_infix(base.infix, base.last_name) if base.last_name else None
+        return replace(person, second_initials=base.initials or initials_of(base.first_name),
+                       second_first_name=base.first_name, second_gender=base.gender, second_surname=other)
     own = _given_tokens(first, "first", call)
     return replace(
         base, title=own.title or base.title, gender=own.gender, first_name=own.first_name,
@@ -607,6 +615,18 @@ def parse_surname(text: str | None, hyphen_use: str = "partner-own") -> Surname:
         second_initials=base.initials or initials_of(base.first_name),
         second_first_name=base.first_name, second_gender=base.gender,
     )
+
+
+def has_own_surname(tokens: list[str]) -> bool:
+    """Whether the first person of a couple is named in full ("Dhr. J. de Vries" rather than "Dhr. J.").
+
+    Examples:
+        >>> has_own_surname(["Dhr.", "J.", "de", "Vries"]), has_own_surname(["Dhr.", "J."]), has_own_surname(["Jan"])
+        (True, False, False)
+    """
+    rest = _strip_leading(tokens)[1]
+    names = [t for t in rest if not _INITIALS.match(t) and not _looks_like_initials(t, "first")]
+    return len(names) >= 2 or (bool(names) and len(rest) > len(names))
 
 
 def _parse_natural(tokens: list[str], hyphen_use: str, call: str | None) -> Surname:
