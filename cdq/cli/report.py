@@ -121,7 +121,7 @@ def run_summary(ctx) -> None:
         headline.append(("staged", len(staging)))
     if quarantine is not None:
         # rows in = staged + quarantined at import; records held later are counted on their own line
-        held = ctx.results.get("headline", {}).get("held out of the golden records", 0)
+        held = sum(v for k, v in ctx.results.get("headline", {}).items() if k.startswith("held"))
         headline.append(("quarantined", len(quarantine) - held))
     for key, value in ctx.results.get("headline", {}).items():
         headline.append((key, value))
@@ -145,4 +145,6 @@ def load_lines(result) -> None:
         return
     if result.rejected_line():
         line(result.rejected_line())
+    if result.erased_line():
+        line(result.erased_line())
     line(result.line())
