@@ -107,6 +107,8 @@ COUPLES = [
     ("J. & M. Bakker", ("J.", None, "Bakker", None, "Geachte J. en M. Bakker", "J. en M. Bakker")),
     ("Mr and Mrs Smith", (None, None, "Smith", "M", "Geachte heer en mevrouw Smith",
                           "De heer en mevrouw Smith")),
+    ("Mr. and Mrs. Smith", (None, None, "Smith", "M", "Geachte heer en mevrouw Smith",
+                            "De heer en mevrouw Smith")),
 ]
 
 

@@ -168,26 +168,30 @@ def split_couple(tokens: list[str]) -> tuple[list[str], list[str] | None]:
 def english_mr(tokens: list[str]) -> bool:
     """Whether a leading "Mr" is the English salutation (a man) rather than the Dutch law title "mr.".
 
-    The Dutch title is written "mr." in lower case; "Mr" without a dot is English, and so is "Mr." before a
-    given name written out ("Mr. John Smith") unless a Dutch title or surname prefix follows ("Mr. drs. P.
-    Jansen", "Mr. Jan de Vries", a capitalised title at the start of a line).
+    The Dutch title is written "mr." in lower case, and it is what a capitalised "Mr." before initials, before
+    another title or before a Dutch surname with a prefix is ("Mr. drs. P. Jansen", "MR J. DE VRIES"). "Mr"
+    without a dot, "Mr. John Smith" and "Mr. and Mrs. Smith" are English.
 
     Examples:
         >>> english_mr(["Mr", "John", "Smith"]), english_mr(["mr.", "J.", "de", "Vries"])
         (True, False)
         >>> english_mr(["Mr.", "John", "Smith"]), english_mr(["Mr.", "drs.", "P.", "Jansen"])
         (True, False)
+        >>> english_mr(["Mr.", "and", "Mrs.", "Smith"]), english_mr(["MR", "J.", "DE", "VRIES"])
+        (True, False)
     """
     if not tokens or _key(tokens[0]) != "mr" or tokens[0][:1] != "M":
         return False
     rest = tokens[1:]
+    if rest and rest[0].lower().rstrip(".") in COUPLE_WORDS:
+        return True
     if rest and (_key(rest[0]) in titles()["prefix_titles"] or _key(rest[0]) in titles()["salutations"]):
+        return False
+    if any(prefix_length(rest, i) for i in range(1, len(rest))):
         return False
     if not tokens[0].endswith("."):
         return True
-    if not rest or _INITIALS.match(rest[0]) or not rest[0][:1].isupper():
-        return False
-    return not any(prefix_length(rest, i) for i in range(1, len(rest)))
+    return bool(rest) and not _INITIALS.match(rest[0]) and rest[0][:1].isupper()
 
 
 def tokenize(text: str) -> list[str]:
