@@ -303,14 +303,13 @@ def punctuation_only(view, ctx):
 
 
 def _repeated_tokens(first: str, last: str) -> bool:
-    """A word three times in the name, or twice in a row in one part ("Piet Piet Piet Piet", "Jan Jan")."""
+    """A word three or more times in the name ("Piet Piet Piet Piet"); twice is a real name often enough
+    ("Jay-Jay", the surname "Chang Chang", "Thomas Thomas")."""
     words = [w for w in (first + " " + last).split() if len(w) > 1]
-    if any(words.count(w) >= 3 for w in set(words)):
-        return True
-    return any(a == b and len(a) > 1 for part in (first, last) for a, b in zip(part.split(), part.split()[1:]))
+    return any(words.count(w) >= 3 for w in set(words))
 
 
-@register_rule("NAME_REPEATED_TOKENS", "the same word over and over ('Piet Piet Piet Piet', 'Jan Jan Jansen')")
+@register_rule("NAME_REPEATED_TOKENS", "the same word three or more times ('Piet Piet Piet Piet')")
 def repeated_tokens(view, ctx):
     keys = view["first_name_key"] + "\x1f" + view["last_name_key"]
     return _per_unique(keys, lambda k: _repeated_tokens(*k.split("\x1f")))
