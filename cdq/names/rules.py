@@ -311,8 +311,13 @@ def _repeated_tokens(first: str, last: str) -> bool:
 
 @register_rule("NAME_REPEATED_TOKENS", "the same word three or more times ('Piet Piet Piet Piet')")
 def repeated_tokens(view, ctx):
-    keys = view["first_name_key"] + "\x1f" + view["last_name_key"]
-    return _per_unique(keys, lambda k: _repeated_tokens(*k.split("\x1f")))
+    words = view["first_name_key"].str.count(r"\S+") + view["last_name_key"].str.count(r"\S+")
+    maybe = (words >= 3).to_numpy(bool)  # most names have two words: only the rest is looked at
+    found = np.zeros(len(view), bool)
+    if maybe.any():
+        keys = view.loc[maybe, "first_name_key"] + "\x1f" + view.loc[maybe, "last_name_key"]
+        found[maybe] = _per_unique(keys, lambda k: _repeated_tokens(*k.split("\x1f"))).to_numpy(bool)
+    return pd.Series(found, index=view.index)
 
 
 @register_rule("NAME_MISSING", "a person record without any name")
