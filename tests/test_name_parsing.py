@@ -130,7 +130,7 @@ def test_couples_are_not_one_person_named_en(tmp_path, text, expected):
 # --- gender from a first-name table ---------------------------------------------------------------------
 
 def test_ambiguous_first_names_get_no_gender_and_counts_decide_by_threshold(tmp_path):
-    from cdq.normalize.names import first_name_genders
+    from cdq.normalize.first_names import first_name_genders
 
     table = first_name_genders()
     assert (table["mien"], table["ilona"], table["jan"]) == ("F", "F", "M")
@@ -146,7 +146,7 @@ def test_authored_gender_table_agrees_with_the_shared_list(shared_data):
     """cdq's own table (authored, shipped) against the 9.7k-name list in shared data (MIT, not shipped)."""
     import csv
 
-    from cdq.normalize.names import first_name_genders
+    from cdq.normalize.first_names import first_name_genders
 
     with open(shared_data / "nl_names" / "first_names_gender_voornamen.csv", encoding="utf-8") as f:
         shared: dict[str, set[str]] = {}
