@@ -70,3 +70,11 @@ def test_no_junk_name_reaches_the_crm_and_countries_are_iso_codes(demo_runs) -> 
     assert not contacts["last_name"].isin(["Test", "Mouse", "Xxx", "Asdfgh", "asdfgh"]).any()
     assert set(contacts["country"].dropna()) == {"NL"}
     assert contacts["email"].dropna().str.fullmatch(r"[^A-Z]+").all()
+
+
+def test_second_run_asks_the_open_review_pairs_again(demo_runs) -> None:
+    """Undecided pairs are stored and exported every run, not only the run that scored them (issue 15)."""
+    workdir, first, second = demo_runs
+    asked = [int(re.search(r"│ pairs for review\s+│ (\d+)", out.output).group(1)) for out in (first, second)]
+    assert asked[0] > 0 and asked[1] == asked[0]
+    assert (workdir / "review.xlsx").exists() and "review workbook" in second.output
