@@ -168,8 +168,7 @@ def _hold(ctx: RunContext, frame: pd.DataFrame, clusters: pd.DataFrame) -> tuple
     if held.empty:
         return frame, clusters
     ids = set(held["record_id"])
-    ctx.frames["quarantine"] = _stack([ctx.frames.get("quarantine", pd.DataFrame()),
-                                       held.drop(columns=["record_id"])])
+    _add_held(ctx, held.drop(columns=["record_id"]))
     ctx.results.setdefault("headline", {})["held out of the golden records"] = len(held)
     keep = ~frame["record_id"].astype(str).isin(ids)
     return frame[keep], clusters[~clusters["record_id"].astype(str).isin(ids)]

@@ -65,8 +65,8 @@ def date_valid(cand: pd.DataFrame, column: str = "birth_date", **_) -> pd.Series
     from cdq.normalize.dates import parse_date
 
     values = _column(cand, column)
-    verdicts = {v: parse_date(v)[0] is not None for v in values.dropna().unique()}
-    return values.map(verdicts).fillna(False).astype(bool)
+    valid = [v for v in values.dropna().unique() if parse_date(v)[0] is not None]
+    return values.isin(valid).astype(bool)
 
 
 @register("bag_verified", CHECKS)
