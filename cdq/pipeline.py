@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -165,10 +166,23 @@ def run_pipeline(
     ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress)
     if not keep_intermediates:  # a debug run's copies of every record are not kept around (minimisation)
         shutil.rmtree(workdir / "intermediates", ignore_errors=True)
-    for name in ["import", *spec.stages]:
-        started = time.perf_counter()
-        logger.info("stage %s: start", name)
-        stages.STAGES[name](ctx)
-        ctx.timings[name] = time.perf_counter() - started
-        logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
+    with _store_lock(ctx):
+        for name in ["import", *spec.stages]:
+            started = time.perf_counter()
+            logger.info("stage %s: start", name)
+            stages.STAGES[name](ctx)
+            ctx.timings[name] = time.perf_counter() - started
+            logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
     return ctx
+
+
+def _store_lock(ctx: RunContext) -> AbstractContextManager:
+    """A run that writes the golden store holds it from import to the end: web leads arriving meanwhile
+    are queued and taken in after it (:mod:`cdq.leads.lock`), so its matching sees every stored record."""
+    if "golden" not in ctx.spec.stages:
+        return nullcontext()
+    from cdq.leads.lock import hold_run
+    from cdq.store import GoldenStore
+
+    store = ctx.results.setdefault("store", GoldenStore(ctx.expand(ctx.spec.store)))
+    return hold_run(store, ctx.spec.name)
