@@ -24,6 +24,11 @@ QUALITY = ["issues", "name_plausibility", "address_status"]
 
 CANONICAL = LINEAGE + PERSON + ORGANISATION + ADDRESS + CONTACT + EXTRA + QUALITY
 
+#: Name columns normalize derives (partner name, name use as words and as the BRP code E/P/V/N, the letter
+#: lines): stored with every source record and carried into the golden record, the CRM and the exports.
+NAME_DERIVED = ["suffix", "partner_infix", "partner_last_name", "name_use", "name_use_brp", "salutation",
+                "envelope_name"]
+
 #: The part of a staging frame a header can map to (lineage bookkeeping and quality are computed).
 MAPPABLE = ["source_key", "adviser", "source_updated_at"] + PERSON + ORGANISATION + ADDRESS + CONTACT + EXTRA
 

@@ -57,6 +57,17 @@ class InputSpec(BaseModel):
     purpose: str | None = None
 
 
+class HoldSpec(BaseModel):
+    """Which records a run holds out of the golden records (into the quarantine, with their reason)."""
+
+    model_config = ConfigDict(extra="forbid")
+    #: person records whose name is junk (placeholder, fictional, keyboard run, punctuation, repeated words)
+    junk_names: bool = True
+    #: mailbox correspondents without a name: unless_matched (kept when linkage matches them to another
+    #: record), always, or never
+    nameless_mail: Literal["unless_matched", "always", "never"] = "unless_matched"
+
+
 class PipelineSpec(BaseModel):
     """A pipeline definition (authoring form, as written in YAML)."""
 
@@ -70,6 +81,7 @@ class PipelineSpec(BaseModel):
     reference: str | None = None
     store: str = "sqlite:///{workdir}/golden.sqlite"
     crm: str | None = "sqlite:///{workdir}/crm.sqlite"
+    hold: HoldSpec = HoldSpec()
     #: What a failed critical quality gate does: ``stop`` the run before anything is written, or
     #: ``hold_failing``: hold the failing records in the quarantine and load the rest.
     gate_policy: Literal["stop", "hold_failing"] = "hold_failing"

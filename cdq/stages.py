@@ -144,6 +144,7 @@ def stage_linkage(ctx: RunContext) -> None:
         columns=["record_id_l", "record_id_r", "match_weight", "match_probability", "decision"])
     clusters = result.clusters if result is not None else pd.DataFrame(columns=["record_id", "cluster_id"])
     pairs, clusters = _steward_decisions(ctx, pairs, clusters, records)
+    frame, clusters = _hold(ctx, frame, clusters)
     _keep(ctx, "pairs", pairs)
     _keep(ctx, "clusters", clusters)
     ctx.frames["merge_input"] = _stack([frame, _sharing_a_cluster(stored, clusters, frame)])
@@ -156,6 +157,21 @@ def stage_linkage(ctx: RunContext) -> None:
         ctx.results["blocking_report"] = result.report
         # the model this run matched with: `cdq why` / `cdq explain` explain pairs with it later
         result.model.save(ctx.workdir / "linkage_model.json")
+
+
+def _hold(ctx: RunContext, frame: pd.DataFrame, clusters: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold junk names and unmatched nameless mail correspondents in the quarantine (``hold:`` in the YAML)."""
+    from cdq.names.hold import HoldPolicy, held_records
+
+    policy = HoldPolicy(ctx.spec.hold.junk_names, ctx.spec.hold.nameless_mail)
+    held = held_records(frame, clusters, policy)
+    if held.empty:
+        return frame, clusters
+    ids = set(held["record_id"])
+    _add_held(ctx, held.drop(columns=["record_id"]))
+    ctx.results.setdefault("headline", {})["held out of the golden records"] = len(held)
+    keep = ~frame["record_id"].astype(str).isin(ids)
+    return frame[keep], clusters[~clusters["record_id"].astype(str).isin(ids)]
 
 
 def _hold_erased_subjects(ctx: RunContext, store) -> pd.DataFrame:

@@ -21,7 +21,8 @@ from cdq.headers import ADDRESS_TARGETS, CONTACT_TARGETS, ColumnMatch, MappingFi
 from cdq.importers import RawTable, read_input
 from cdq.importers._columns import address_blocks, choose_blocks, contact_values, multiline_address, ordered
 from cdq.log import Progress
-from cdq.split import split_address_line, split_house_number, split_name, split_street
+from cdq.normalize.name_parsing import split_name
+from cdq.split import split_address_line, split_house_number, split_street
 
 logger = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -19,9 +20,12 @@ from cdq.crm import LoadResult, SqlCrmTarget, load_from_store
 from cdq.crm.mapping import CrmMapping
 from cdq.golden import merge_batch, unmerge
 from cdq.store import GoldenStore
-from cdq.survivorship import load_rules
+from cdq.survivorship import Rules, load_rules
 
 RULES = load_rules()
+#: The rules without their validity requirements: a golden store that still holds a value the CRM refuses (an
+#: invalid e-mail), as stores written before issue 15 may; the CRM tests use it to test the refusal path.
+LENIENT = Rules(tuple(replace(g, require=None) for g in RULES.groups), RULES.source_priority, RULES.outputs)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -43,10 +47,10 @@ def people(n, start=0, email="p{i}@x.nl", company=False):
     return pd.DataFrame(rows)
 
 
-def nightly(store, staging, clusters=None):
+def nightly(store, staging, clusters=None, rules=RULES):
     clusters = clusters if clusters is not None else pd.DataFrame(
         {"record_id": staging["record_id"], "cluster_id": staging["record_id"]})
-    return merge_batch(staging, clusters, store, RULES, store.start_run("nightly"))
+    return merge_batch(staging, clusters, store, rules, store.start_run("nightly"))
 
 
 def crm_tables(crm: SqlCrmTarget) -> dict[str, pd.DataFrame]:

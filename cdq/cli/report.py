@@ -145,7 +145,9 @@ def run_summary(ctx) -> None:
         headline.append(("rows in", rows_in))
         headline.append(("staged", len(staging)))
     if quarantine is not None:
-        headline.append(("quarantined", len(quarantine)))
+        # rows in = staged + quarantined at import; records held later are counted on their own line
+        held = sum(v for k, v in ctx.results.get("headline", {}).items() if k.startswith("held"))
+        headline.append(("quarantined", len(quarantine) - held))
     for key, value in ctx.results.get("headline", {}).items():
         headline.append((key, value))
     if headline:

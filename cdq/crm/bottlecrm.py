@@ -32,6 +32,8 @@ import uuid
 from cdq.crm.http import CrmHttpError, HttpClient, error_text
 from cdq.crm.mapping import CrmMapping, Entity
 from cdq.crm.remote import Rejected, RemoteCrmTarget
+from cdq.normalize.countries import country_code
+from cdq.normalize.name_lines import surname_as_used
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +48,6 @@ MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
         "organization": "company_name", "address_line": "street", "postcode": "postcode", "city": "city",
         "country": "country"}},
 }})
-_COUNTRIES = {"nl": "NL", "nld": "NL", "nederland": "NL", "netherlands": "NL", "the netherlands": "NL",
-              "holland": "NL", "be": "BE", "bel": "BE", "belgie": "BE", "belgië": "BE", "belgium": "BE",
-              "belgique": "BE", "de": "DE", "deu": "DE", "duitsland": "DE", "germany": "DE",
-              "deutschland": "DE", "fr": "FR", "frankrijk": "FR", "france": "FR", "lu": "LU",
-              "luxemburg": "LU", "luxembourg": "LU", "gb": "GB", "uk": "GB", "verenigd koninkrijk": "GB",
-              "united kingdom": "GB", "es": "ES", "spanje": "ES", "it": "IT", "italië": "IT", "at": "AT",
-              "oostenrijk": "AT", "ch": "CH", "zwitserland": "CH", "us": "US", "usa": "US",
-              "verenigde staten": "US", "dk": "DK", "denemarken": "DK", "pl": "PL", "polen": "PL",
-              "pt": "PT", "portugal": "PT", "se": "SE", "zweden": "SE", "no": "NO", "noorwegen": "NO"}
 
 
 def _t(value) -> str | None:
@@ -68,12 +61,6 @@ def address_line(row: dict) -> str | None:
     if _t(row.get("house_number_addition")):
         number += "-" + _t(row.get("house_number_addition"))
     return _t(" ".join(filter(None, [_t(row.get("street")), number or None])))
-
-
-def country_code(value) -> str | None:
-    """ISO alpha-2 for a country name or code (Dutch/English), None when unknown."""
-    text = _t(value)
-    return None if text is None else _COUNTRIES.get(text.lower())
 
 
 class BottleCrmTarget(RemoteCrmTarget):
@@ -105,7 +92,7 @@ class BottleCrmTarget(RemoteCrmTarget):
         if entity.party_type == "person":
             # both names are required by BottleCRM: initials stand in for a missing first name
             out["first_name"] = _t(row.get("first_name")) or _t(row.get("initials")) or "-"
-            out["last_name"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))]))) or "-"
+            out["last_name"] = surname_as_used(row) or "-"
             out["phone"] = _t(row.get("phone")) or _t(row.get("mobile"))
         if out.get("email"):
             out["email"] = out["email"].lower()

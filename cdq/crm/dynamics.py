@@ -36,6 +36,7 @@ from cdq.crm.http import CrmHttpError, HttpClient, Response, error_text
 from cdq.crm.mapping import CrmMapping, Entity
 from cdq.crm.remote import Rejected, RemoteCrmTarget
 from cdq.errors import UsageError
+from cdq.normalize.name_lines import surname_as_used
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class DynamicsTarget(RemoteCrmTarget):
         out = {api: _t(row.get(gold)) for api, gold in entity.columns.items()}
         out["address1_line1"] = address_line(row)
         if entity.party_type == "person":
-            out["lastname"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))])))
+            out["lastname"] = surname_as_used(row)
         return out
 
     def to_columns(self, entity: Entity, record: dict) -> dict[str, str | None]:

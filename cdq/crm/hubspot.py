@@ -18,6 +18,7 @@ from cdq.crm.http import CrmHttpError, HttpClient, error_text
 from cdq.crm.mapping import CrmMapping, Entity
 from cdq.crm.remote import BatchPrimitives, RemoteCrmTarget
 from cdq.errors import UsageError
+from cdq.normalize.name_lines import surname_as_used
 
 BATCH = 100  # HubSpot's batch limit
 ID_PROPERTY = "cdq_golden_id"
@@ -45,6 +46,12 @@ class HubSpotTarget(BatchPrimitives, RemoteCrmTarget):
             raise UsageError("HubSpot needs a private app token", hint="export CDQ_CRM_TOKEN=<token>")
         self.http = HttpClient(base_url, {"Authorization": f"Bearer {token}"}, concurrency=concurrency,
                                backoff_base=backoff_base)
+
+    def values(self, entity: Entity, row: dict) -> dict[str, str | None]:
+        out = super().values(entity, row)
+        if entity.party_type == "person" and "lastname" in out:
+            out["lastname"] = surname_as_used(row)  # the surname as used: "Hendriks-de Wit", not "Wit"
+        return out
 
     def _path(self, entity: Entity, action: str) -> str:
         return f"/crm/v3/objects/{entity.name}/{action}"

@@ -43,6 +43,7 @@ from cdq.crm.http import CrmHttpError, HttpClient, Response, backoff, error_text
 from cdq.crm.mapping import CrmMapping, Entity
 from cdq.crm.remote import BatchPrimitives, RemoteCrmTarget
 from cdq.errors import UsageError
+from cdq.normalize.name_lines import surname_as_used
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
         street = "MailingStreet" if entity.party_type == "person" else "BillingStreet"
         out[street] = address_line(row)
         if entity.party_type == "person":
-            out["LastName"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))])))
+            out["LastName"] = surname_as_used(row)
             if out.get("Birthdate"):
                 out["Birthdate"] = out["Birthdate"][:10]  # a Date field: YYYY-MM-DD
         return out

@@ -60,6 +60,8 @@ class SqlCrmTarget(CrmTarget):
             _ledger_md.create_all(conn)
             for entity in self.mapping.entities.values():
                 if sa.inspect(conn).has_table(entity.table):
+                    if self.mapping.create_tables:
+                        _add_missing_columns(conn, entity)
                     tables[entity.name] = sa.Table(entity.table, md, autoload_with=conn)
                 elif self.mapping.create_tables:
                     extra = [entity.merged_into] if entity.merged_into else []
@@ -152,3 +154,12 @@ class SqlCrmTarget(CrmTarget):
     def table(self, name: str) -> pd.DataFrame:
         with self.engine.connect() as conn:
             return pd.read_sql(sa.text(f'select * from "{name}"'), conn)
+
+
+def _add_missing_columns(conn: sa.Connection, entity: Entity) -> None:
+    """A CRM table cdq created earlier gains the columns a newer mapping adds (partner name, name use, ...)."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(entity.table)}
+    wanted = [*entity.columns, *([entity.merged_into] if entity.merged_into else [])]
+    prep = conn.dialect.identifier_preparer
+    for column in [c for c in wanted if c not in have]:
+        conn.execute(sa.text(f"ALTER TABLE {prep.quote(entity.table)} ADD COLUMN {prep.quote(column)} TEXT"))

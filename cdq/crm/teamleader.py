@@ -37,6 +37,7 @@ from cdq.crm.http import MAX_WAIT, RETRY_STATUS, CrmHttpError, HttpClient, backo
 from cdq.crm.mapping import CrmMapping, Entity
 from cdq.crm.remote import Rejected, RemoteCrmTarget
 from cdq.errors import UsageError
+from cdq.normalize.name_lines import surname_as_used
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ class TeamleaderTarget(RemoteCrmTarget):
         if out["country"] is None and any(out[k] for k in ("line_1", "postal_code", "city")):
             out["country"] = "NL"  # Teamleader needs a country in an address; cdq's customers are Dutch/Belgian
         if entity.party_type == "person":
-            out["last_name"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))])))
+            out["last_name"] = surname_as_used(row)
         if out.get("email"):
             out["email"] = out["email"].lower()
         return out

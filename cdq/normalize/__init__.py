@@ -6,7 +6,7 @@ columns (below), the row's reason codes appended to ``issues``, and a findings f
 change or flag (``cdq.columns.FINDINGS``). Reason codes are documented in ``docs/reason_codes.md``.
 
 Columns it adds: ``suffix``, ``partner_infix``, ``partner_last_name``, ``name_use`` (own | partner |
-partner-own | own-partner, the BRP's E/P/V/N), ``salutation``, ``envelope_name``, ``email_suggestion``,
+partner-own | own-partner), ``name_use_brp`` (the same as the BRP's E/P/V/N), ``salutation``, ``envelope_name``, ``email_suggestion``,
 ``postcode_pc4``. Before a canonical column is overwritten, its original value is kept in
 ``orig:<column>`` for the rows where normalization changed it (empty elsewhere); the column is only added
 when at least one value changed.
@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from cdq.columns import CANONICAL
+from cdq.columns import CANONICAL, NAME_DERIVED
 from cdq.normalize._report import Collector
 from cdq.normalize.settings import NormalizeConfig, load_config
 
@@ -29,16 +29,7 @@ __all__ = ["normalize", "NormalizeConfig", "load_config", "ADDED_COLUMNS", "ORIG
 logger = logging.getLogger(__name__)
 
 ORIG_PREFIX = "orig:"
-ADDED_COLUMNS = [
-    "suffix",
-    "partner_infix",
-    "partner_last_name",
-    "name_use",
-    "salutation",
-    "envelope_name",
-    "email_suggestion",
-    "postcode_pc4",
-]
+ADDED_COLUMNS = [*NAME_DERIVED, "email_suggestion", "postcode_pc4"]
 #: Canonical columns normalize may rewrite (their changed originals go to ``orig:<column>``).
 REWRITTEN = [
     "title",
@@ -57,6 +48,7 @@ REWRITTEN = [
     "house_letter",
     "house_number_addition",
     "postcode",
+    "country",
     "email",
     "phone",
     "mobile",
@@ -64,7 +56,7 @@ REWRITTEN = [
 
 
 def _families(config: NormalizeConfig):
-    from cdq.normalize import addresses, dates, emails, name_lines, organisations, phones
+    from cdq.normalize import addresses, countries, dates, emails, name_lines, organisations, phones
 
     return {
         "organisations": lambda f, r: organisations.normalize_organisations(f, r),
@@ -72,6 +64,7 @@ def _families(config: NormalizeConfig):
         "addresses": lambda f, r: (
             addresses.normalize_postcodes(f, r),
             addresses.normalize_house_numbers(f, r),
+            countries.normalize_countries(f, r, config.region),
         ),
         "phones": lambda f, r: phones.normalize_phones(f, r, config.region),
         "emails": lambda f, r: emails.normalize_emails(f, r, config.check_deliverability),
@@ -95,7 +88,7 @@ def normalize(
         >>> out.loc[0, ["infix", "last_name", "postcode", "mobile"]].tolist()
         ['de', 'Vries', '1234 AB', '+31612345678']
         >>> out.loc[0, "issues"]
-        'NAME_INFIX_MOVED;PHONE_MOVED_TO_MOBILE'
+        'NAME_INFIX_MOVED;COUNTRY_DEFAULTED;PHONE_MOVED_TO_MOBILE'
     """
     config = config or NormalizeConfig()
     out = frame.copy().reset_index(drop=True)

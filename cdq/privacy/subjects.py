@@ -37,7 +37,7 @@ def _query_frame(query: dict) -> pd.DataFrame:
 
     raw = {k: v for k, v in query.items() if v}
     if raw.get("name"):  # "J. de Vries", "Jan de Vries", "Vries, J. de": split as the importers do
-        from cdq.split import split_name
+        from cdq.normalize.name_parsing import split_name
 
         parts = split_name(raw.pop("name"))
         raw.update({k: v for k, v in vars(parts).items() if v and k in ("initials", "first_name", "infix", "last_name")})
