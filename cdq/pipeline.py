@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 from cdq.columns import empty_findings
 from cdq.config import load_model
 from cdq.errors import UsageError
-from cdq.log import Progress
+from cdq.log import Progress, ProgressLog
 from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
@@ -133,10 +133,13 @@ def run_pipeline(
         raise UsageError(f"{workdir}: --workdir is a file, not a folder")
     workdir.mkdir(parents=True, exist_ok=True)
     ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress)
-    for name in ["import", *spec.stages]:
+    names = ["import", *spec.stages]
+    tick = ProgressLog(logger, f"pipeline {spec.name}: stages", len(names), every=0.0, progress=progress)
+    for k, name in enumerate(names, start=1):
         started = time.perf_counter()
         logger.info("stage %s: start", name)
         stages.STAGES[name](ctx)
         ctx.timings[name] = time.perf_counter() - started
         logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
+        tick(k)
     return ctx

@@ -19,7 +19,7 @@ from cdq.columns import CANONICAL, QUARANTINE, RAW_PREFIX, empty_quarantine
 from cdq.errors import InputError
 from cdq.headers import MappingFile, map_headers
 from cdq.importers import RawTable, read_input
-from cdq.log import Progress
+from cdq.log import Progress, ProgressLog
 from cdq.split import split_address_line, split_house_number, split_name, split_street
 
 logger = logging.getLogger(__name__)
@@ -241,6 +241,7 @@ def import_inputs(
     """
     stagings, quarantines, tables = [], [], []
     used = used_sources if used_sources is not None else set()
+    tick = ProgressLog(logger, "import", len(paths), progress=progress)
     for i, path in enumerate(paths, start=1):
         raws = read_input(path, **options)
         for raw in raws:
@@ -262,8 +263,7 @@ def import_inputs(
             })
             logger.info("imported %s: %d rows in, %d staged, %d quarantined",
                         raw.source_file, raw.rows_in, len(staged), len(quarantined))
-        if progress:
-            progress(i, len(paths))
+        tick(i)
     staging = pd.concat(stagings, ignore_index=True) if stagings else pd.DataFrame(columns=CANONICAL)
     quarantine = _stack_quarantine(quarantines)
     return ImportResult(staging, quarantine, tables)
