@@ -39,7 +39,7 @@ from xml.sax.saxutils import escape
 import pandas as pd
 
 from cdq.crm.bottlecrm import address_line
-from cdq.crm.http import CrmHttpError, HttpClient, Response, backoff, error_text, retry_after
+from cdq.crm.http import CrmHttpError, HttpClient, Response, Retry, error_text
 from cdq.crm.mapping import CrmMapping, Entity
 from cdq.crm.remote import BatchPrimitives, RemoteCrmTarget
 from cdq.errors import UsageError
@@ -47,6 +47,9 @@ from cdq.errors import UsageError
 logger = logging.getLogger(__name__)
 
 VERSION = "59.0"
+#: A SOAP fault is HTTP 500 and final; only the limits (429, 503) are waited out. Not retried on a dropped
+#: connection: a merge is not idempotent.
+SOAP_RETRY = Retry(statuses=frozenset({429, 503}), errors=False)
 API = f"/services/data/v{VERSION}"
 KEY = "CDQ_Golden_Id__c"
 CHUNK = 200  # keys per SOQL query (the query string stays well under 16,000 characters)
@@ -266,13 +269,9 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Header><urn:SessionHeader>'
             f"<urn:sessionId>{escape(self._token)}</urn:sessionId></urn:SessionHeader>{dup}</soapenv:Header>"
             f"<soapenv:Body><urn:merge>{body}</urn:merge></soapenv:Body></soapenv:Envelope>")
-        for attempt in range(self.http.retries + 1):
-            # a SOAP fault is HTTP 500: only 429/503 (limits) are waited out and retried here
-            r = self.http.request("POST", f"/services/Soap/u/{VERSION}", data=envelope.encode(), retry=False,
-                                  content_type="text/xml; charset=UTF-8", extra_headers={"SOAPAction": '""'})
-            if r.status not in (429, 503) or attempt == self.http.retries:
-                break
-            time.sleep(retry_after(r.headers, backoff(attempt, self.http.backoff_base)))
+        # a SOAP fault is HTTP 500: only 429/503 (limits) are waited out and retried here
+        r = self.http.request("POST", f"/services/Soap/u/{VERSION}", data=envelope.encode(), retry=SOAP_RETRY,
+                              content_type="text/xml; charset=UTF-8", extra_headers={"SOAPAction": '""'})
         text = r.body if isinstance(r.body, str) else ""
         try:
             root = ET.fromstring(text)

@@ -33,7 +33,7 @@ import time
 from datetime import datetime
 
 from cdq.crm.bottlecrm import address_line, country_code
-from cdq.crm.http import MAX_WAIT, RETRY_STATUS, CrmHttpError, HttpClient, backoff
+from cdq.crm.http import MAX_WAIT, CrmHttpError, HttpClient, Response, Retry
 from cdq.crm.mapping import CrmMapping, Entity
 from cdq.crm.remote import Rejected, RemoteCrmTarget
 from cdq.errors import UsageError
@@ -88,6 +88,15 @@ def errors_text(body) -> str:
     return "; ".join(parts)
 
 
+
+def _rate_limit_wait(response: Response, attempt: int, default: float) -> float:
+    """429: until ``X-RateLimit-Reset``; other retried answers: the backoff."""
+    return reset_wait(response.headers, default=default) if response.status == 429 else default
+
+
+#: Teamleader's RPC calls: 429 waits until the limit resets, 5xx retried; not retried on a dropped connection.
+RATE_LIMITED = Retry(errors=False, attempts=ATTEMPTS, wait=_rate_limit_wait)
+
 class TeamleaderTarget(RemoteCrmTarget):
     """Teamleader Focus at ``base_url`` (``https://api.focus.teamleader.eu``); OAuth token from ``CDQ_CRM_TOKEN``."""
 
@@ -110,14 +119,7 @@ class TeamleaderTarget(RemoteCrmTarget):
     # -- transport ----------------------------------------------------------------------------------
     def call(self, method: str, body: dict) -> tuple[int, dict | None]:
         """POST one RPC method; waits out 429 until ``X-RateLimit-Reset``, retries 5xx; 401/403 raise."""
-        for attempt in range(ATTEMPTS):
-            r = self.http.request("POST", f"/{method}", json_body=body, retry=False)
-            if r.status not in RETRY_STATUS or attempt == ATTEMPTS - 1:
-                break
-            wait = reset_wait(r.headers, default=backoff(attempt, self.http.backoff_base)) if r.status == 429 \
-                else backoff(attempt, self.http.backoff_base)
-            logger.info("teamleader %s: HTTP %d, retry in %.1f s", method, r.status, wait)
-            time.sleep(wait)
+        r = self.http.request("POST", f"/{method}", json_body=body, retry=RATE_LIMITED)
         if r.status in (401, 403):
             raise CrmHttpError(f"Teamleader refused the token (HTTP {r.status}: {errors_text(r.body)}); check "
                                "CDQ_CRM_TOKEN (an OAuth access token, valid for one hour)", r.status)
