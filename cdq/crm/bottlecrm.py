@@ -30,22 +30,15 @@ import threading
 import uuid
 
 from cdq.crm.http import CrmHttpError, HttpClient, error_text
-from cdq.crm.mapping import CrmMapping, Entity
+from cdq.crm.mapping import CrmMapping, Entity, load_mapping
 from cdq.crm.remote import Rejected, RemoteCrmTarget
+from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
 
 IMPORT_ROWS = 1000  # the importer takes at most 5,000 rows / 5 MB per file
 #: API field → golden field; composite fields (last_name with infix, address_line) are built in values().
-MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
-    "accounts": {"table": "accounts", "party_type": "organisation", "merged_into": None, "columns": {
-        "name": "company_name", "email": "email", "phone": "phone", "address_line": "street",
-        "postcode": "postcode", "city": "city", "country": "country"}},
-    "contacts": {"table": "contacts", "party_type": "person", "merged_into": None, "columns": {
-        "first_name": "first_name", "last_name": "last_name", "email": "email", "phone": "phone",
-        "organization": "company_name", "address_line": "street", "postcode": "postcode", "city": "city",
-        "country": "country"}},
-}})
+MAPPING = load_mapping(resource("rules", "crm", "bottlecrm.yaml"))
 _COUNTRIES = {"nl": "NL", "nld": "NL", "nederland": "NL", "netherlands": "NL", "the netherlands": "NL",
               "holland": "NL", "be": "BE", "bel": "BE", "belgie": "BE", "belgië": "BE", "belgium": "BE",
               "belgique": "BE", "de": "DE", "deu": "DE", "duitsland": "DE", "germany": "DE",

@@ -40,9 +40,10 @@ import pandas as pd
 
 from cdq.crm.bottlecrm import address_line
 from cdq.crm.http import CrmHttpError, HttpClient, Response, Retry, error_text
-from cdq.crm.mapping import CrmMapping, Entity
+from cdq.crm.mapping import CrmMapping, Entity, load_mapping
 from cdq.crm.remote import BatchPrimitives, RemoteCrmTarget
 from cdq.errors import UsageError
+from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +58,7 @@ JOB_ROWS = 10_000  # rows per ingest job (far below the 150 MB limit)
 MERGES_PER_CALL = 50  # MergeRequests per SOAP merge() call (the limit is 200)
 POLL_MAX = 1800.0  # seconds to wait for one ingest job
 SOAP = "urn:partner.soap.sforce.com"
-MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
-    "Account": {"table": "Account", "party_type": "organisation", "merged_into": None, "key": KEY, "columns": {
-        "Name": "company_name", "Phone": "phone", "BillingStreet": "street", "BillingPostalCode": "postcode",
-        "BillingCity": "city", "BillingCountry": "country"}},
-    "Contact": {"table": "Contact", "party_type": "person", "merged_into": None, "key": KEY, "columns": {
-        "Salutation": "title", "FirstName": "first_name", "LastName": "last_name", "Email": "email",
-        "Phone": "phone", "MobilePhone": "mobile", "MailingStreet": "street", "MailingPostalCode": "postcode",
-        "MailingCity": "city", "MailingCountry": "country", "Birthdate": "birth_date"}},
-}})
+MAPPING = load_mapping(resource("rules", "crm", "salesforce.yaml"))
 
 
 def _t(value) -> str | None:

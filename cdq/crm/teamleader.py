@@ -34,9 +34,10 @@ from datetime import datetime
 
 from cdq.crm.bottlecrm import address_line, country_code
 from cdq.crm.http import MAX_WAIT, CrmHttpError, HttpClient, Response, Retry
-from cdq.crm.mapping import CrmMapping, Entity
+from cdq.crm.mapping import CrmMapping, Entity, load_mapping
 from cdq.crm.remote import Rejected, RemoteCrmTarget
 from cdq.errors import UsageError
+from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +45,7 @@ ATTEMPTS = 6
 PAGE = 100  # Teamleader's largest page size
 ADDRESS = ("line_1", "postal_code", "city", "country")
 #: flattened Teamleader field → golden field (composite values are built in values()).
-MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
-    "companies": {"table": "companies", "party_type": "organisation", "merged_into": None, "columns": {
-        "name": "company_name", "vat_number": "vat_number", "email": "email", "phone": "phone",
-        "line_1": "street", "postal_code": "postcode", "city": "city", "country": "country"}},
-    "contacts": {"table": "contacts", "party_type": "person", "merged_into": None, "columns": {
-        "first_name": "first_name", "last_name": "last_name", "email": "email", "phone": "phone",
-        "mobile": "mobile", "line_1": "street", "postal_code": "postcode", "city": "city", "country": "country"}},
-}})
+MAPPING = load_mapping(resource("rules", "crm", "teamleader.yaml"))
 
 
 def _t(value) -> str | None:
