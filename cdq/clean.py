@@ -8,8 +8,10 @@ one implementation of import → normalize → write.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -62,9 +64,9 @@ class CleanResult:
         return written
 
 
-def clean_files(paths: list[str | Path] | str | Path, *, mapping: MappingFile | str | Path | None = None,
+def clean_files(paths: Sequence[str | Path] | str | Path, *, mapping: MappingFile | str | Path | None = None,
                 config: NormalizeConfig | str | Path | None = None, keep_unusable: bool = True,
-                progress: Progress | None = None, **options: object) -> CleanResult:
+                progress: Progress | None = None, **options: Any) -> CleanResult:
     """Import every input and normalize the result; nothing is written (see :meth:`CleanResult.write`).
 
     Args:

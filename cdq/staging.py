@@ -10,6 +10,7 @@ error (exit code 2) that names the headers found and suggests ``--mapping``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,7 +226,7 @@ def _unique_source(name: str, used: set[str]) -> str:
 
 
 def import_inputs(
-    paths: list[str | Path],
+    paths: Sequence[str | Path],
     *,
     mapping: MappingFile | None = None,
     progress: Progress | None = None,

@@ -58,8 +58,8 @@ def _t(value) -> str | None:
 def address_line(row: dict) -> str | None:
     """Street, house number, letter and addition as one line (Dutch notation)."""
     number = "".join(filter(None, [_t(row.get("house_number")), _t(row.get("house_letter"))]))
-    if _t(row.get("house_number_addition")):
-        number += "-" + _t(row.get("house_number_addition"))
+    if addition := _t(row.get("house_number_addition")):
+        number += "-" + addition
     return _t(" ".join(filter(None, [_t(row.get("street")), number or None])))
 
 
@@ -100,14 +100,14 @@ class BottleCrmTarget(RemoteCrmTarget):
             out["first_name"] = _t(row.get("first_name")) or _t(row.get("initials")) or "-"
             out["last_name"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))]))) or "-"
             out["phone"] = _t(row.get("phone")) or _t(row.get("mobile"))
-        if out.get("email"):
-            out["email"] = out["email"].lower()
+        if email := out.get("email"):
+            out["email"] = email.lower()
         return out
 
     def to_columns(self, entity: Entity, record: dict) -> dict[str, str | None]:
         out = {api: _t(record.get(api)) for api in entity.columns}
-        if out.get("email"):
-            out["email"] = out["email"].lower()
+        if email := out.get("email"):
+            out["email"] = email.lower()
         return out
 
     # -- primitives ---------------------------------------------------------------------------------
@@ -136,8 +136,8 @@ class BottleCrmTarget(RemoteCrmTarget):
                               else {"search": wanted["last_name"]})
             return next((h["id"] for h in hits if (h.get("source_ref") == key or h.get("description") == _mark(key))
                          and (h.get("email") or "").lower() == (wanted.get("email") or "")), None)
-        if entity.name == "accounts" and wanted.get("name"):
-            return self._account_id(wanted["name"])
+        if entity.name == "accounts" and (name := wanted.get("name")):
+            return self._account_id(name)
         return None
 
     def _list(self, entity: Entity, params: dict) -> list[dict]:

@@ -113,7 +113,8 @@ class DynamicsTarget(RemoteCrmTarget):
 
     # -- reads --------------------------------------------------------------------------------------
     def _query(self, entity: Entity, filt: str, select: list[str]) -> list[dict]:
-        path, params, rows = f"{API}/{entity.name}", {"$select": ",".join(select), "$filter": filt}, []
+        path, rows = f"{API}/{entity.name}", []
+        params: dict[str, str] | None = {"$select": ",".join(select), "$filter": filt}
         for _ in range(10_000):  # bounded: follows @odata.nextLink pages
             r = self.http.request("GET", path, params=params, extra_headers={"Prefer": "odata.maxpagesize=500"})
             self._check(r, "read")

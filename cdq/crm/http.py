@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from cdq.errors import CdqError
@@ -47,7 +48,7 @@ class Response:
 
     status: int
     headers: dict[str, str]
-    body: object
+    body: Any
 
     @property
     def ok(self) -> bool:

@@ -117,7 +117,7 @@ class RemoteCrmTarget(CrmTarget):
 
     def merge(self, entity: Entity, merges: list[tuple[str, str]]) -> None:
         xref = self.state.xref(entity.name, [k for pair in merges for k in pair])
-        outcomes = []
+        outcomes: list[tuple[str, str | None]] = []
         for retired, survivor in merges:  # sequential: merges of one survivor must not race
             try:
                 if retired in xref and survivor in xref:

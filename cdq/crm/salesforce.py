@@ -88,7 +88,7 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
     def __init__(self, base_url: str, state_url: str, *, mapping: CrmMapping | None = None, concurrency: int = 4,
                  token: str | None = None, backoff_base: float = 0.5, poll: float = 0.05):
         super().__init__(f"salesforce:{base_url}", mapping or MAPPING, state_url)
-        self._token = token or os.environ.get("CDQ_CRM_TOKEN")
+        self._token = token or os.environ.get("CDQ_CRM_TOKEN") or ""
         if not self._token:
             raise UsageError("Salesforce needs an OAuth access token", hint="export CDQ_CRM_TOKEN=<token>")
         options = {k: v[-1] for k, v in parse_qs(urlsplit(base_url).query).items()}
@@ -117,8 +117,8 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
         out[street] = address_line(row)
         if entity.party_type == "person":
             out["LastName"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))])))
-            if out.get("Birthdate"):
-                out["Birthdate"] = out["Birthdate"][:10]  # a Date field: YYYY-MM-DD
+            if birthdate := out.get("Birthdate"):
+                out["Birthdate"] = birthdate[:10]  # a Date field: YYYY-MM-DD
         return out
 
     def to_columns(self, entity: Entity, record: dict) -> dict[str, str | None]:
@@ -159,7 +159,7 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
             for name in todo[i:i + CHUNK]:
                 ids = found.get(name.lower(), [])
                 self._account_ids[name.lower()] = ids[0] if len(ids) == 1 else None
-        return {n: self._account_ids[n.lower()] for n in names if self._account_ids.get(n.lower())}
+        return {n: account for n in names if (account := self._account_ids.get(n.lower()))}
 
     # -- writes -------------------------------------------------------------------------------------
     def create(self, entity: Entity, rows: list[dict]) -> None:

@@ -59,7 +59,7 @@ def reset_wait(headers: dict[str, str], now: float | None = None, default: float
     now = time.time() if now is None else now
     value = h.get("x-ratelimit-reset")
     try:
-        at = datetime.fromisoformat(value).timestamp() if value and not value.isdigit() else float(value)
+        at = datetime.fromisoformat(value).timestamp() if value and not value.isdigit() else float(value or "")
         return min(max(at - now, 0.0), MAX_WAIT)
     except (TypeError, ValueError):
         pass
@@ -136,8 +136,8 @@ class TeamleaderTarget(RemoteCrmTarget):
             out["country"] = "NL"  # Teamleader needs a country in an address; cdq's customers are Dutch/Belgian
         if entity.party_type == "person":
             out["last_name"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))])))
-        if out.get("email"):
-            out["email"] = out["email"].lower()
+        if email := out.get("email"):
+            out["email"] = email.lower()
         return out
 
     def to_columns(self, entity: Entity, record: dict) -> dict[str, str | None]:
@@ -151,8 +151,8 @@ class TeamleaderTarget(RemoteCrmTarget):
         if "mobile" in entity.columns:
             out["mobile"] = next((_t(p.get("number")) for p in phones if p.get("type") == "mobile"), None)
         out.update({k: _t(address.get(k)) for k in ADDRESS})
-        if out.get("email"):
-            out["email"] = out["email"].lower()
+        if email := out.get("email"):
+            out["email"] = email.lower()
         return out
 
     def _body(self, entity: Entity, values: dict) -> dict:
@@ -192,8 +192,8 @@ class TeamleaderTarget(RemoteCrmTarget):
                     and all(self.to_columns(entity, h).get(k) == wanted.get(k) for k in ("last_name", "name")
                             if k in entity.columns)]
             return hits[0]["id"] if len(hits) == 1 else None
-        if entity.party_type == "organisation" and wanted.get("name"):
-            return self._company_id(wanted["name"])
+        if entity.party_type == "organisation" and (name := wanted.get("name")):
+            return self._company_id(name)
         return None
 
     def _company_id(self, name: str) -> str | None:

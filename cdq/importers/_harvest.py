@@ -90,7 +90,9 @@ def parse_addresses(text: str) -> list[tuple[str | None, str]]:
 
 def _split_list(text: str) -> list[str]:
     """Split an address list on commas/semicolons outside quotes, angle brackets and comments."""
-    parts, current, quoted, depth = [], [], False, 0
+    parts: list[str] = []
+    current: list[str] = []
+    quoted, depth = False, 0
     for ch in text:
         if ch == '"':
             quoted = not quoted

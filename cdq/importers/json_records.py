@@ -64,14 +64,15 @@ def _json_array(text: str, path: Path) -> list[tuple[int, dict]]:
 
 
 def _json_lines(text: str, source: str) -> tuple[list[tuple[int, dict]], list[dict]]:
-    records, quarantine = [], []
+    records: list[tuple[int, dict]] = []
+    quarantine: list[dict] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except ValueError as e:
-            quarantine.append(quarantine_row(source, number, "JSON_RECORD_UNPARSEABLE", f"not valid JSON ({e.msg})"))
+            quarantine.append(quarantine_row(source, number, "JSON_RECORD_UNPARSEABLE", f"not valid JSON ({e})"))
             continue
         if not isinstance(record, dict):
             quarantine.append(quarantine_row(source, number, "JSON_RECORD_UNPARSEABLE", "the line is not an object"))
