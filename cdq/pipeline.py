@@ -20,6 +20,7 @@ chains them, names every intermediate artefact (``staging``, ``normalized``, ``a
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from cdq.resources import resource
 logger = logging.getLogger(__name__)
 
 StageName = Literal["normalize", "address", "names", "linkage", "golden", "gates", "load", "export", "printouts",
-                    "report"]
+                    "report", "retention"]
 
 
 class InputSpec(BaseModel):
@@ -51,6 +52,8 @@ class InputSpec(BaseModel):
     #: The input is a full extract of its source: a record missing from it was deleted at the source
     #: (soft-deleted in the golden store; see the deletion policy in ``cdq.golden``).
     full_extract: bool = False
+    #: Why this source's personal data is processed (the processing register, ``cdq privacy register``).
+    purpose: str | None = None
 
 
 class PipelineSpec(BaseModel):
@@ -59,6 +62,8 @@ class PipelineSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     description: str = ""
+    #: The purpose of the processing (AVG art. 30), shown by ``cdq privacy register``.
+    purpose: str | None = None
     inputs: list[InputSpec]
     stages: list[StageName] = ["normalize", "address", "names", "linkage", "golden", "gates", "load", "report"]
     reference: str | None = None
@@ -133,6 +138,8 @@ def run_pipeline(
         raise UsageError(f"{workdir}: --workdir is a file, not a folder")
     workdir.mkdir(parents=True, exist_ok=True)
     ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress)
+    if not keep_intermediates:  # a debug run's copies of every record are not kept around (minimisation)
+        shutil.rmtree(workdir / "intermediates", ignore_errors=True)
     names = ["import", *spec.stages]
     tick = ProgressLog(logger, f"pipeline {spec.name}: stages", len(names), every=0.0, progress=progress)
     for k, name in enumerate(names, start=1):

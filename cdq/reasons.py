@@ -128,3 +128,6 @@ _IMPORT = {
 }
 for _code, _text in _IMPORT.items():
     register(_code, _text, stage="import")
+
+register("SUBJECT_ERASED", "privacy: the record belongs to a person erased on request (AVG art. 17); held back "
+         "until a steward lifts the erasure (cdq subject lift)", stage="privacy")

@@ -130,8 +130,8 @@ def stage_linkage(ctx: RunContext) -> None:
     from cdq.golden import batch_status, record_refs, stored_records
     from cdq.linkage import dedupe, link
 
-    frame = ctx.current
     store = _store(ctx)
+    frame = _hold_erased_subjects(ctx, store)
     status = batch_status(frame, store)
     stored = stored_records(store, exclude_refs=set(record_refs(frame)))
     # A full extract is the whole truth of its source: its stored records missing from it were deleted.
@@ -157,6 +157,19 @@ def stage_linkage(ctx: RunContext) -> None:
     })
     if result is not None:
         ctx.results["blocking_report"] = result.report
+
+
+def _hold_erased_subjects(ctx: RunContext, store) -> pd.DataFrame:
+    """Records of people erased on request go to the quarantine (``SUBJECT_ERASED``), not to linkage."""
+    from cdq.golden import record_refs
+    from cdq.privacy import hold_erased
+
+    kept, held = hold_erased(ctx.current, store, record_refs(ctx.current))
+    if len(held):
+        ctx.frames[ctx.current_name] = kept
+        ctx.frames["quarantine"] = _stack([ctx.frames.get("quarantine", held.iloc[:0]), held])
+        ctx.results.setdefault("headline", {})["held: erased data subjects"] = len(held)
+    return kept
 
 
 def _sharing_a_cluster(stored: pd.DataFrame, clusters: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
@@ -281,6 +294,7 @@ def stage_report(ctx: RunContext) -> None:
         pairs=ctx.frames.get("pairs"), clusters=ctx.frames.get("clusters"),
         golden=ctx.frames.get("golden") if "golden" in ctx.frames else _golden_records(ctx),
         gates=ctx.results.get("gates"), timings=ctx.timings, loaded=load.line() if load is not None else None,
+        headline=ctx.results.get("headline"),
     )
     ctx.results.setdefault("outputs", {})["run report"] = path
 
@@ -331,3 +345,15 @@ def stage_names(ctx: RunContext) -> None:
 
 
 STAGES.update({"names": stage_names})
+
+
+def stage_retention(ctx: RunContext) -> None:
+    """Apply ``rules/retention.yaml`` to the golden store and the work directory (counted in the report)."""
+    from cdq.privacy.retention import apply_retention, load_retention
+
+    purged = apply_retention(_store(ctx), load_retention(), workdir=ctx.workdir, dry_run=ctx.dry_run)
+    ctx.results["retention"] = purged
+    ctx.results.setdefault("headline", {})["purged by retention"] = len(purged)
+
+
+STAGES.update({"retention": stage_retention})

@@ -5,7 +5,8 @@ Tables: ``runs``; ``counters`` (monotonic golden-id and change-sequence allocati
 content hash and the canonical values as JSON); ``xref`` (source record → golden id, match score, rule,
 pinned by a steward); ``golden_records`` (current version, status ``active``/``retired``/``deleted``,
 ``merged_into``, values and lineage as JSON, ``seq`` = the change sequence the CRM load reads from);
-``golden_versions`` (every version); ``events`` (merge, unmerge, split); ``overrides`` (steward values).
+``golden_versions`` (every version); ``events`` (merge, unmerge, split); ``overrides`` (steward values);
+``erasures``, ``erasure_keys`` (tombstones of erased data subjects), ``store_settings``.
 """
 
 from __future__ import annotations
@@ -81,6 +82,25 @@ overrides = sa.Table(
 )
 
 
+#: One row per erased data subject (AVG art. 17): no personal data, only what proves the erasure happened.
+erasures = sa.Table(
+    "erasures", metadata,
+    sa.Column("golden_id", ID, primary_key=True), sa.Column("erased_at", sa.String(40), nullable=False),
+    sa.Column("reason", sa.Text), sa.Column("erased_by", sa.String(100)), sa.Column("counts", sa.Text),
+    sa.Column("lifted_at", sa.String(40)), sa.Column("lifted_by", sa.String(100)),
+)
+#: Keyed hashes of an erased subject's identifying keys: a later import of the same person is recognised.
+erasure_keys = sa.Table(
+    "erasure_keys", metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True), sa.Column("golden_id", ID, nullable=False, index=True),
+)
+#: Store-wide settings cdq generates itself (the erasure hash key when CDQ_ERASURE_KEY is not set).
+store_settings = sa.Table(
+    "store_settings", metadata,
+    sa.Column("name", sa.String(60), primary_key=True), sa.Column("value", sa.Text, nullable=False),
+)
+
+
 def now() -> str:
     """UTC timestamp text (portable across SQLite and PostgreSQL)."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -91,8 +111,16 @@ def _initial(conn: sa.Connection) -> None:
     conn.execute(counters.insert(), [{"name": "golden", "value": 0}, {"name": "seq", "value": 0}])
 
 
+def _privacy(conn: sa.Connection) -> None:
+    for table in (erasures, erasure_keys, store_settings):
+        table.create(conn, checkfirst=True)
+
+
 #: Applied in order, each once; a new schema change is a new entry (never edit an applied one).
-MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [("0001_initial", _initial)]
+MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
+    ("0001_initial", _initial),
+    ("0002_privacy_erasures", _privacy),
+]
 
 
 def migrate(engine: sa.Engine) -> list[str]:
