@@ -23,7 +23,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from cdq.crm import CrmTarget
+from cdq.crm.base import CrmTarget
 from cdq.crm.mapping import CrmMapping
 from cdq.errors import UsageError
 

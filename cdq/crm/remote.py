@@ -19,7 +19,7 @@ from abc import abstractmethod
 
 import pandas as pd
 
-from cdq.crm import CrmTarget, LoadPlan, LoadResult
+from cdq.crm.base import CrmTarget, LoadPlan, LoadResult
 from cdq.crm.mapping import CrmMapping, Entity
 from cdq.crm.state import CrmState
 

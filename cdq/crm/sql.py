@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pandas as pd
 import sqlalchemy as sa
 
-from cdq.crm import CrmTarget, LoadPlan, LoadResult
+from cdq.crm.base import CrmTarget, LoadPlan, LoadResult
 from cdq.crm.mapping import CrmMapping, Entity, load_mapping
 from cdq.errors import UsageError
 from cdq.store.schema import now
@@ -134,7 +134,7 @@ class SqlCrmTarget(CrmTarget):
     def erase(self, entity: Entity, keys: list[str]) -> None:
         table = self.tables[entity.name]
         for i in range(0, len(keys), 900):
-            self.conn.execute(table.delete().where(table.c[entity.key].in_(keys[i:i + 900])))
+            self._tx.execute(table.delete().where(table.c[entity.key].in_(keys[i:i + 900])))
             self._wrote(len(keys[i:i + 900]))
 
     def report(self, result: LoadResult, plan: LoadPlan, watermark: int | None) -> None:
