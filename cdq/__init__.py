@@ -58,7 +58,7 @@ _EXPORTS: dict[str, str] = {
 
 #: subpackages reachable as attributes (``cdq.linkage.dedupe``) without importing them first
 _SUBMODULES = ("address", "crm", "gates", "golden", "importers", "linkage", "names", "normalize", "printouts",
-               "reporting", "review", "store", "survivorship")
+               "privacy", "reporting", "review", "store", "survivorship")
 
 __all__ = [
     "__version__",
