@@ -41,7 +41,7 @@ def test_json_lines_quarantine_bad_lines_and_stage_the_rest(tmp_path):
     result = import_inputs([path])
     assert result.rows_in == 4 and len(result.staging) == 2
     assert result.quarantine[["source_row", "reason_code"]].values.tolist() == [
-        [2, "JSON_RECORD_UNPARSEABLE"], [4, "JSON_RECORD_UNPARSEABLE"]]
+        [2, "RECORD_UNPARSEABLE"], [4, "RECORD_UNPARSEABLE"]]
     first = result.staging.iloc[0]
     assert (first["source_key"], first["postcode"], first["city"], first["source_row"]) == ("17", "1234AB", "Utrecht", 1)
     assert result.staging.iloc[1]["source_row"] == 5

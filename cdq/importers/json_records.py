@@ -3,7 +3,7 @@
 Web shops, form tools and CRM APIs export customers this way. Each record is one row; a nested object is
 flattened into dotted headers (``{"adres": {"postcode": ..}}`` → ``adres.postcode``, or just ``postcode`` when
 no other header ends in that name, so the header synonyms apply), a list of values joined with ``;``. A ``.json`` file may also wrap its array in one object (``{"contacts": [...]}``). A JSON Lines row
-that does not parse, or is not an object, is quarantined (``JSON_RECORD_UNPARSEABLE``); the others are read.
+that does not parse, or is not an object, is quarantined (``RECORD_UNPARSEABLE``); the others are read.
 A ``.json`` file that does not parse at all is an :class:`~cdq.errors.InputError`.
 
 Examples:
@@ -15,7 +15,7 @@ Examples:
     >>> table.frame.to_dict("records"), table.rows
     ([{'naam': 'J. de Vries', 'postcode': '1234AB', 'tel': '010-1234567'}], [1])
     >>> table.quarantine[["source_row", "reason_code"]].values.tolist()
-    [[2, 'JSON_RECORD_UNPARSEABLE']]
+    [[2, 'RECORD_UNPARSEABLE']]
 """
 
 from __future__ import annotations
@@ -72,10 +72,10 @@ def _json_lines(text: str, source: str) -> tuple[list[tuple[int, dict]], list[di
         try:
             record = json.loads(line)
         except ValueError as e:
-            quarantine.append(quarantine_row(source, number, "JSON_RECORD_UNPARSEABLE", f"not valid JSON ({e})"))
+            quarantine.append(quarantine_row(source, number, "RECORD_UNPARSEABLE", f"not valid JSON ({e})"))
             continue
         if not isinstance(record, dict):
-            quarantine.append(quarantine_row(source, number, "JSON_RECORD_UNPARSEABLE", "the line is not an object"))
+            quarantine.append(quarantine_row(source, number, "RECORD_UNPARSEABLE", "the line is not an object"))
             continue
         records.append((number, record))
     return records, quarantine
