@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from cdq.columns import empty_findings
 from cdq.config import load_model
@@ -65,10 +65,23 @@ class PipelineSpec(BaseModel):
     #: The purpose of the processing (AVG art. 30), shown by ``cdq privacy register``.
     purpose: str | None = None
     inputs: list[InputSpec]
-    stages: list[StageName] = ["normalize", "address", "names", "linkage", "golden", "gates", "load", "report"]
+    stages: list[StageName] = ["normalize", "address", "names", "gates", "linkage", "golden", "load", "report"]
     reference: str | None = None
     store: str = "sqlite:///{workdir}/golden.sqlite"
     crm: str | None = "sqlite:///{workdir}/crm.sqlite"
+    #: What a failed critical quality gate does: ``stop`` the run before anything is written, or
+    #: ``hold_failing``: hold the failing records in the quarantine and load the rest.
+    gate_policy: Literal["stop", "hold_failing"] = "hold_failing"
+
+    @model_validator(mode="after")
+    def _gates_before_writes(self) -> PipelineSpec:
+        if "gates" in self.stages:
+            at = self.stages.index("gates")
+            late = [s for s in ("linkage", "golden", "load", "export") if s in self.stages[:at]]
+            if late:
+                raise ValueError(f"stage 'gates' must come before {', '.join(late)}: the gates check records "
+                                 "before anything is written to the golden store or the CRM")
+        return self
 
 
 @dataclass

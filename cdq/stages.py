@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 #: Record-level frames: each stage that produces one makes it the run's ``current`` frame.
-RECORD_FRAMES = ("staging", "normalized", "addressed", "checked")
+RECORD_FRAMES = ("staging", "normalized", "addressed", "checked", "gated")
 
 
 def _keep(ctx: RunContext, name: str, frame: pd.DataFrame) -> None:
@@ -157,6 +157,8 @@ def stage_linkage(ctx: RunContext) -> None:
     })
     if result is not None:
         ctx.results["blocking_report"] = result.report
+        # the model this run matched with: `cdq why` / `cdq explain` explain pairs with it later
+        result.model.save(ctx.workdir / "linkage_model.json")
 
 
 def _hold_erased_subjects(ctx: RunContext, store) -> pd.DataFrame:
@@ -199,35 +201,118 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _steward_decisions(ctx: RunContext, pairs: pd.DataFrame, clusters: pd.DataFrame, records: pd.DataFrame):
-    """Apply remembered review decisions, re-cluster if there are any, export the open review band."""
-    from cdq.review import apply_decisions, export_review, load_decisions, recluster
+    """Apply remembered review decisions on top of the clusters; keep the review band for the workbook.
+
+    With a golden stage the open pairs (this run's band and every earlier undecided one) are exported after
+    the store is written, with each record's current golden record; without one, this run's band now.
+    """
+    from cdq.review import apply_decisions, export_review, load_decisions, steward_clusters
 
     decisions = load_decisions(ctx.expand(ctx.spec.store))
     if len(decisions) and len(pairs):
         pairs = apply_decisions(pairs, decisions, records)
-        clusters = recluster(pairs, records["record_id"])
-    if len(pairs) and (pairs["decision"] == "review").any():
+        clusters = steward_clusters(clusters, pairs)
+    ctx.frames["review_records"] = records
+    if "golden" not in ctx.spec.stages and len(pairs) and (pairs["decision"] == "review").any():
         path = export_review(pairs, records, ctx.workdir / "review.xlsx")
         ctx.results.setdefault("outputs", {})["review workbook"] = path
     return pairs, clusters
 
 
+def _export_open_pairs(ctx: RunContext) -> None:
+    """Store this run's review band and write every undecided pair to ``WORKDIR/review.xlsx``."""
+    from cdq.review.steward import export_open, save_open_pairs
+
+    store = _store(ctx)
+    pairs = ctx.frames.get("pairs")
+    if pairs is not None and len(pairs):
+        save_open_pairs(store, pairs, ctx.frames["review_records"])
+    path, count = export_open(store, ctx.workdir / "review.xlsx")
+    if path is not None:
+        ctx.results.setdefault("outputs", {})["review workbook"] = path
+    ctx.results.setdefault("headline", {})["pairs for review"] = count
+
+
 def stage_golden(ctx: RunContext) -> None:
-    """Map clusters onto stable golden ids and re-survive the touched golden records."""
+    """Map clusters onto stable golden ids and re-survive the touched golden records.
+
+    With the ``gates`` stage in the pipeline, the golden and accounting suites check the batch inside its
+    transaction: a failure rolls it back (the store is as it was, the run is not recorded), or, with gate
+    policy ``hold_failing``, the batch records of the failing golden records are held and the batch is
+    merged again without them.
+    """
     from cdq.golden import merge_batch
     from cdq.survivorship import load_rules
 
     store = _store(ctx)
     rules = load_rules()
-    run_id = store.start_run(ctx.spec.name)
-    result = merge_batch(ctx.frames["merge_input"], ctx.frames["clusters"], store, rules, run_id,
-                         pairs=ctx.frames["pairs"], full_sources=sorted(ctx.results.get("full_sources", ())))
+    for attempt in (1, 2):
+        run_id = store.start_run(ctx.spec.name)
+        try:
+            result = merge_batch(ctx.frames["merge_input"], ctx.frames["clusters"], store, rules, run_id,
+                                 pairs=ctx.frames["pairs"], full_sources=sorted(ctx.results.get("full_sources", ())),
+                                 check=_golden_gate(ctx, last=attempt == 2) if "gates" in ctx.spec.stages else None)
+            break
+        except _HoldGolden as held:
+            store.discard_run(run_id)
+            _hold_golden_members(ctx, held)
+        except BaseException:
+            store.discard_run(run_id)
+            raise
     store.finish_run(run_id, counts=result.counts)
     ctx.results["golden"] = result
+    _export_open_pairs(ctx)
     ctx.results.setdefault("headline", {}).update({
         "golden records touched": result.counts.get("golden_touched", 0),
         "merges": result.counts.get("merges", 0),
     })
+
+
+class _HoldGolden(Exception):
+    """Raised inside the merge transaction: roll back, hold these golden records' batch records, retry."""
+
+    def __init__(self, result, failing: pd.DataFrame):
+        super().__init__("golden gate: hold failing records")
+        self.result, self.failing = result, failing
+
+
+def _golden_gate(ctx: RunContext, *, last: bool):
+    """The check merge_batch runs before it commits: golden + accounting suites on what it would write."""
+    from cdq.gates import accounting, run_gates
+
+    def gate(result) -> None:
+        golden = result.golden[result.golden["status"].eq("active")] if len(result.golden) else result.golden
+        batch_ids = set(ctx.current["record_id"].astype(str))
+        members = int(result.xref["record_id"].astype(str).isin(batch_ids).sum())
+        rows_in = sum(t["rows_in"] for t in ctx.results.get("import", []))
+        # the staging suite again (on the records as they came in) so the one Data Docs site shows every suite
+        full = run_gates(staging=ctx.frames.get("gate_input"), golden=golden.reset_index(drop=True),
+                         accounting_frame=accounting(rows_in, members, len(ctx.frames.get("quarantine", []))),
+                         docs_dir=ctx.workdir / "data_docs")
+        gates = full.only(("golden", "accounting"))
+        _record_gates(ctx, gates)
+        if gates.passed:
+            return
+        if ctx.spec.gate_policy == "hold_failing" and gates.holdable and not last:
+            raise _HoldGolden(result, gates.failing_rows)
+        _stop(ctx, gates)
+
+    return gate
+
+
+def _hold_golden_members(ctx: RunContext, held: _HoldGolden) -> None:
+    """Hold the batch records of the golden records that failed the golden suite; drop them from the batch."""
+    from cdq.gates.hold import hold_rows
+
+    xref = held.result.xref.astype({"record_id": str})
+    by_golden = xref.merge(held.failing.rename(columns={"row_id": "golden_id"}), on="golden_id")
+    failing = by_golden.rename(columns={"record_id": "row_id"})[["suite", "expectation", "column", "row_id"]]
+    kept, quarantine = hold_rows(ctx.current, failing)
+    _keep(ctx, "gated", kept)
+    _add_held(ctx, quarantine)
+    gone = set(failing["row_id"])
+    ctx.frames["merge_input"] = ctx.frames["merge_input"][~ctx.frames["merge_input"]["record_id"].astype(str).isin(gone)]
+    logger.warning("gates: %d records held (golden suite); merging the batch again without them", len(quarantine))
 
 
 def stage_load(ctx: RunContext) -> None:
@@ -255,32 +340,62 @@ def _golden_records(ctx: RunContext) -> pd.DataFrame:
 
 
 def stage_gates(ctx: RunContext) -> None:
-    """Great Expectations gates on the cleaned records, the golden records and the row accounting.
+    """Quality gates BEFORE anything is written: the staging suite on the cleaned records, here.
 
-    A failed critical expectation writes the run report and stops the run before the CRM load (exit 1).
+    Every suite is checked against Great Expectations' definitions first (a typo stops the run with a
+    clear error). A failed critical expectation stops the run (gate policy ``stop``), or, with
+    ``hold_failing`` (the default), holds the failing records in the quarantine and lets the rest go on.
+    The golden and accounting suites run later, inside the golden stage's transaction (before it commits).
     """
-    from cdq.errors import CheckFailed
-    from cdq.gates import accounting, check, run_gates
+    from cdq.gates import check_suites, run_gates
+    from cdq.gates.hold import hold_rows
 
-    golden = _golden_records(ctx)
-    ctx.frames["golden"] = golden
-    merged = ctx.results.get("golden")
-    batch_ids = set(ctx.current["record_id"])
-    members = int(merged.xref["record_id"].isin(batch_ids).sum()) if merged is not None else 0
-    rows_in = sum(t["rows_in"] for t in ctx.results.get("import", []))
-    result = run_gates(
-        staging=ctx.current, golden=golden,
-        accounting_frame=accounting(rows_in, members, len(ctx.frames.get("quarantine", []))),
-        docs_dir=ctx.workdir / "data_docs",
-    )
-    ctx.results["gates"] = result
+    check_suites()
+    ctx.frames["gate_input"] = ctx.current
+    result = run_gates(staging=ctx.current, docs_dir=ctx.workdir / "data_docs", suites=("staging",))
+    _record_gates(ctx, result)
+    if result.passed:
+        return
+    if ctx.spec.gate_policy != "hold_failing" or not result.holdable or \
+            set(ctx.current["record_id"].astype(str)) <= set(result.failing_rows["row_id"]):
+        _stop(ctx, result)  # a failure of the whole table, or of every row (a shifted export), stops the run
+    kept, quarantine = hold_rows(ctx.current, result.failing_rows)
+    _keep(ctx, "gated", kept)
+    _add_held(ctx, quarantine)
+    logger.warning("gates: %d records held in the quarantine (staging suite)", len(quarantine))
+
+
+def _add_held(ctx: RunContext, quarantine: pd.DataFrame) -> None:
+    """Add held records to the run's quarantine and write it to ``WORKDIR/quarantine.csv``."""
+    ctx.frames["quarantine"] = _stack([ctx.frames.get("quarantine", pd.DataFrame()), quarantine])
+    outputs = ctx.results.setdefault("outputs", {})
+    outputs["quarantine"] = write_table(ctx.frames["quarantine"], ctx.workdir / "quarantine.csv")
+
+
+def _record_gates(ctx: RunContext, result) -> None:
+    """Keep every gate outcome of the run (the report shows them all)."""
+    ctx.results.setdefault("gate_runs", []).append(result)
+    ctx.results["gates"] = _combined_gates(ctx.results["gate_runs"])
     if result.docs_index:
         ctx.results.setdefault("outputs", {})["data docs"] = result.docs_index
-    try:
-        check(result)
-    except CheckFailed:
-        stage_report(ctx)
-        raise
+
+
+def _combined_gates(runs: list):
+    from cdq.gates import GateResult
+
+    return GateResult(pd.concat([r.results for r in runs], ignore_index=True),
+                      {k: sum(r.timings.get(k, 0.0) for r in runs) for k in ("gx_import", "validate")},
+                      next((r.docs_index for r in reversed(runs) if r.docs_index), None),
+                      pd.concat([r.failing_rows for r in runs], ignore_index=True))
+
+
+def _stop(ctx: RunContext, result) -> None:
+    """Write the report (the store is untouched) and raise CheckFailed (exit 1)."""
+    from cdq.gates import check
+
+    ctx.results["stopped"] = True
+    stage_report(ctx)
+    check(result)
 
 
 def stage_report(ctx: RunContext) -> None:
@@ -292,11 +407,39 @@ def stage_report(ctx: RunContext) -> None:
         ctx.workdir / "run_report.html", title=f"cdq run: {ctx.spec.name}", staging=ctx.frames.get("staging"),
         quarantine=ctx.frames.get("quarantine"), checked=ctx.current, findings=ctx.all_findings(),
         pairs=ctx.frames.get("pairs"), clusters=ctx.frames.get("clusters"),
-        golden=ctx.frames.get("golden") if "golden" in ctx.frames else _golden_records(ctx),
-        gates=ctx.results.get("gates"), timings=ctx.timings, loaded=load.line() if load is not None else None,
+        golden=_report_golden(ctx), gates=ctx.results.get("gates"), timings=ctx.timings,
+        loaded=load.line() if load is not None else None, held=_held(ctx), changes=_changes(ctx),
         headline=ctx.results.get("headline"),
     )
     ctx.results.setdefault("outputs", {})["run report"] = path
+
+
+def _report_golden(ctx: RunContext) -> pd.DataFrame | None:
+    """Every active golden record after the run (None when the run stopped before the store was opened)."""
+    if "golden" in ctx.frames:
+        return ctx.frames["golden"]
+    if "store" not in ctx.results and ctx.results.get("stopped"):
+        return None
+    ctx.frames["golden"] = _golden_records(ctx)
+    return ctx.frames["golden"]
+
+
+def _changes(ctx: RunContext) -> pd.DataFrame | None:
+    """What this run changed in the golden store (None when it wrote nothing)."""
+    from cdq.reporting.changes import run_changes
+
+    merged = ctx.results.get("golden")
+    return run_changes(_store(ctx), merged.run_id) if merged is not None else None
+
+
+def _held(ctx: RunContext) -> pd.DataFrame | None:
+    """The records the gates held in this run (quarantine rows with reason GATE_HELD)."""
+    from cdq.reasons import GATE_HELD
+
+    quarantine = ctx.frames.get("quarantine")
+    if quarantine is None or quarantine.empty:
+        return None
+    return quarantine[quarantine["reason_code"].eq(GATE_HELD)].reset_index(drop=True)
 
 
 def stage_export(ctx: RunContext) -> None:

@@ -110,6 +110,11 @@ class GoldenStore:
             conn.execute(runs.update().where(runs.c.run_id == run_id).values(
                 finished_at=now(), status=status, counts=json.dumps(counts or {}, sort_keys=True)))
 
+    def discard_run(self, run_id: int) -> None:
+        """Forget a run that stopped before it wrote anything (its batch was rolled back)."""
+        with self.begin() as conn:
+            conn.execute(runs.delete().where(runs.c.run_id == run_id))
+
     def _allocate(self, conn: sa.Connection, name: str, n: int) -> int:
         """Reserve ``n`` values of counter ``name``; return the first. Row-locked on PostgreSQL."""
         row = sa.select(counters.c.value).where(counters.c.name == name).with_for_update()

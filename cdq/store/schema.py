@@ -111,6 +111,12 @@ def _initial(conn: sa.Connection) -> None:
     conn.execute(counters.insert(), [{"name": "golden", "value": 0}, {"name": "seq", "value": 0}])
 
 
+def _review_tables(conn: sa.Connection) -> None:
+    from cdq.review.decisions import migrate_review_tables
+
+    migrate_review_tables(conn)
+
+
 def _privacy(conn: sa.Connection) -> None:
     for table in (erasures, erasure_keys, store_settings):
         table.create(conn, checkfirst=True)
@@ -121,6 +127,7 @@ MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_privacy_erasures", _privacy),
 ]
+MIGRATIONS.append(("0003_review_notes_and_open_pairs", _review_tables))
 
 
 def migrate(engine: sa.Engine) -> list[str]:
