@@ -156,7 +156,7 @@ def _crm_history(conn: sa.Connection, ids: list[str]) -> dict[str, list[dict]]:
 
 def subject_report(store: GoldenStore, golden_id: str) -> dict:
     """Everything the golden store holds about the person of ``golden_id`` (plain JSON-able data)."""
-    from cdq.review.decisions import review_decisions
+    from cdq.review.tables import review_decisions
 
     with store.engine.connect() as conn:
         ids = subject_tree(conn, golden_id)

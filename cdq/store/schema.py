@@ -112,7 +112,7 @@ def _initial(conn: sa.Connection) -> None:
 
 
 def _review_tables(conn: sa.Connection) -> None:
-    from cdq.review.decisions import migrate_review_tables
+    from cdq.review.tables import migrate_review_tables
 
     migrate_review_tables(conn)
 
