@@ -71,6 +71,10 @@ def parse_addresses(text: str) -> list[tuple[str | None, str]]:
     text = " ".join(text.split())
     pairs = []
     for part in _split_list(text):
+        if "<" not in part and "=?" in part:
+            decoded = _decode_words(part)
+            if re.search(r"<[^<>]*@[^<>]*>", decoded):  # name and address in one encoded word (Palm webOS)
+                part = decoded
         m = re.search(r"<([^<>]*)>", part)
         if m:
             name, email = part[: m.start()], m.group(1)
@@ -84,8 +88,25 @@ def parse_addresses(text: str) -> list[tuple[str | None, str]]:
         name = re.sub(r"^[^\"<@]*:\s*", "", name) if ":" in name and "@" not in name.split(":")[0] else name
         email = email.strip().strip("'\"").removeprefix("mailto:")
         if "@" in email:
-            pairs.append((_decode_words(name.strip().strip('"').strip("'").strip()) or None, email))
+            pairs.append((_clean_display(_decode_words(name.strip().strip('"').strip("'").strip())) or None, email))
     return pairs
+
+
+def _clean_display(name: str) -> str:
+    """A display name without comments: "Jean Dupont (Luxembourg)" -> "Jean Dupont"; "Doe, John -- John Doe"
+    -> "John Doe" (the plain form of a name written twice).
+
+    Examples:
+        >>> _clean_display("Jean Dupont (Luxembourg)"), _clean_display("Doe, John -- John Doe")
+        ('Jean Dupont', 'John Doe')
+    """
+    if " -- " in name:
+        first, _, second = name.partition(" -- ")
+        name = second if second.strip() and "," in first else first
+    outside = re.sub(r"\([^()]*\)", " ", name)
+    if outside.strip(" ,"):
+        name = outside
+    return " ".join(name.split()).strip(" ,")
 
 
 def _split_list(text: str) -> list[str]:
