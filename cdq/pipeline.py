@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -155,11 +156,24 @@ def run_pipeline(
         shutil.rmtree(workdir / "intermediates", ignore_errors=True)
     names = ["import", *spec.stages]
     tick = ProgressLog(logger, f"pipeline {spec.name}: stages", len(names), every=0.0, progress=progress)
-    for k, name in enumerate(names, start=1):
-        started = time.perf_counter()
-        logger.info("stage %s: start", name)
-        stages.STAGES[name](ctx)
-        ctx.timings[name] = time.perf_counter() - started
-        logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
-        tick(k)
+    with _store_lock(ctx):
+        for k, name in enumerate(names, start=1):
+            started = time.perf_counter()
+            logger.info("stage %s: start", name)
+            stages.STAGES[name](ctx)
+            ctx.timings[name] = time.perf_counter() - started
+            logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
+            tick(k)
     return ctx
+
+
+def _store_lock(ctx: RunContext) -> AbstractContextManager:
+    """A run that writes the golden store holds it from import to the end: web leads arriving meanwhile
+    are queued and taken in after it (:mod:`cdq.leads.lock`), so its matching sees every stored record."""
+    if "golden" not in ctx.spec.stages:
+        return nullcontext()
+    from cdq.leads.lock import hold_run
+    from cdq.store import GoldenStore
+
+    store = ctx.results.setdefault("store", GoldenStore(ctx.expand(ctx.spec.store)))
+    return hold_run(store, ctx.spec.name)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -59,6 +60,25 @@ def _frame(conn: sa.Connection, query_for, values: Iterable, columns: list[str])
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
+def _sqlite_writers_queue(engine: sa.Engine) -> None:
+    """SQLite: write transactions take the write lock at BEGIN (``BEGIN IMMEDIATE``) and wait for it.
+
+    A deferred transaction that reads first and writes later cannot wait for the lock when another writer
+    holds it: SQLite answers "database is locked" at once to avoid a deadlock. With the service writing
+    leads while a nightly merge runs, that would fail the merge; taking the lock at BEGIN lets writers queue
+    (``busy_timeout``) instead. Reads stay deferred, so they never queue behind a writer's whole transaction.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        dbapi_conn.execute("PRAGMA busy_timeout = 120000")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("cdq_write") else "BEGIN")
+
+
 class GoldenStore:
     """A golden store on one database (see module docstring)."""
 
@@ -74,6 +94,8 @@ class GoldenStore:
             raise UsageError(f"cannot open golden store {url!r}: {e}",
                              hint="use a SQLAlchemy URL like sqlite:///golden.db") from e
         self.url = url
+        if self.engine.url.get_backend_name() == "sqlite":
+            _sqlite_writers_queue(self.engine)
         if must_exist:
             self._check_exists()
         try:
@@ -95,9 +117,14 @@ class GoldenStore:
             raise UsageError(f"{self.engine.url!r} is not a cdq golden store (no _cdq_migrations table)",
                              hint="check the --store URL, or run a pipeline first")
 
-    def begin(self):
-        """A connection in a transaction (commits on success, rolls back on error)."""
-        return self.engine.begin()
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A connection in a write transaction (commits on success, rolls back on error).
+
+        On SQLite it starts with ``BEGIN IMMEDIATE`` (see :func:`_sqlite_writers_queue`).
+        """
+        with self.engine.connect().execution_options(cdq_write=True) as conn, conn.begin():
+            yield conn
 
     # -- runs and counters -------------------------------------------------------------------------
     def start_run(self, kind: str) -> int:

@@ -122,12 +122,26 @@ def _privacy(conn: sa.Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _online_service(conn: sa.Connection) -> None:
+    from cdq.store.online import create_online_tables
+
+    create_online_tables(conn)
+
+
+def _web_console(conn: sa.Connection) -> None:
+    from cdq.store.web import create_web_tables
+
+    create_web_tables(conn)
+
+
 #: Applied in order, each once; a new schema change is a new entry (never edit an applied one).
 MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_privacy_erasures", _privacy),
+    ("0003_review_notes_and_open_pairs", _review_tables),
+    ("0004_online_service", _online_service),
+    ("0005_web_console", _web_console),
 ]
-MIGRATIONS.append(("0003_review_notes_and_open_pairs", _review_tables))
 
 
 def migrate(engine: sa.Engine) -> list[str]:
@@ -144,3 +158,4 @@ def migrate(engine: sa.Engine) -> list[str]:
     if applied:
         logger.info("golden store: applied migrations %s", ", ".join(applied))
     return applied
+
