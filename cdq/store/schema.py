@@ -17,10 +17,11 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from cdq.store.columns import ID
+
 logger = logging.getLogger(__name__)
 
 metadata = sa.MetaData()
-ID = sa.String(24)
 
 migrations = sa.Table(
     "_cdq_migrations", metadata,
