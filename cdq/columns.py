@@ -49,8 +49,3 @@ def empty_quarantine() -> pd.DataFrame:
 def empty_findings() -> pd.DataFrame:
     """A findings frame with the fixed columns and no rows."""
     return pd.DataFrame({c: pd.Series(dtype="object") for c in FINDINGS})
-
-
-def raw_columns(frame: pd.DataFrame) -> list[str]:
-    """The input's own columns kept in a staging frame (``src:`` prefixed)."""
-    return [c for c in frame.columns if str(c).startswith(RAW_PREFIX)]

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from cdq.columns import empty_findings
 from cdq.config import load_model
 from cdq.errors import UsageError
-from cdq.log import Progress
+from cdq.log import Progress, ProgressLog
 from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
@@ -166,13 +166,16 @@ def run_pipeline(
     ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress)
     if not keep_intermediates:  # a debug run's copies of every record are not kept around (minimisation)
         shutil.rmtree(workdir / "intermediates", ignore_errors=True)
+    names = ["import", *spec.stages]
+    tick = ProgressLog(logger, f"pipeline {spec.name}: stages", len(names), every=0.0, progress=progress)
     with _store_lock(ctx):
-        for name in ["import", *spec.stages]:
+        for k, name in enumerate(names, start=1):
             started = time.perf_counter()
             logger.info("stage %s: start", name)
             stages.STAGES[name](ctx)
             ctx.timings[name] = time.perf_counter() - started
             logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
+            tick(k)
     return ctx
 
 

@@ -125,6 +125,7 @@ _IMPORT = {
     "ROW_TOO_MANY_FIELDS": "import: the row has more fields than the header (a stray delimiter; quarantined)",
     "ROW_UNBALANCED_QUOTE": "import: the row opens a quote that swallows the following rows (quarantined)",
     "VCARD_UNPARSEABLE": "import: a vCard in the file cannot be read (quarantined; the other cards are read)",
+    "RECORD_UNPARSEABLE": "import: one record of the file cannot be read (quarantined; the other records are read)",
     "MSG_DISTLIST_UNREADABLE": "import: an Outlook contact group whose members cannot be read (quarantined)",
     "TABLE_NOT_RECOGNISED": "import: a sheet/table beside the customer sheets has no customer columns "
     "(its rows are quarantined)",

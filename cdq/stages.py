@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from cdq.export import write_table
 from cdq.headers import load_mapping
-from cdq.pipeline import RunContext
 from cdq.staging import import_inputs
+
+if TYPE_CHECKING:  # the pipeline imports this module to run the stages; the stages only annotate with it
+    from cdq.pipeline import RunContext
 
 logger = logging.getLogger(__name__)
 

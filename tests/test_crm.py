@@ -9,23 +9,20 @@ import os
 import signal
 import subprocess
 import sys
-from dataclasses import replace
 
 import pandas as pd
 import pytest
+from helpers import nightly
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
 from cdq.crm import LoadResult, SqlCrmTarget, load_from_store
 from cdq.crm.mapping import CrmMapping
-from cdq.golden import merge_batch, unmerge
+from cdq.golden import unmerge
 from cdq.store import GoldenStore
-from cdq.survivorship import Rules, load_rules
+from cdq.survivorship import load_rules
 
 RULES = load_rules()
-#: The rules without their validity requirements: a golden store that still holds a value the CRM refuses (an
-#: invalid e-mail), as stores written before issue 15 may; the CRM tests use it to test the refusal path.
-LENIENT = Rules(tuple(replace(g, require=None) for g in RULES.groups), RULES.source_priority, RULES.outputs)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -45,12 +42,6 @@ def people(n, start=0, email="p{i}@x.nl", company=False):
         rows.append({"record_id": "org", "source": "erp", "source_key": "org", "party_type": "organisation",
                      "company_name": "Bakkerij De Vries", "kvk_number": "12345678"})
     return pd.DataFrame(rows)
-
-
-def nightly(store, staging, clusters=None, rules=RULES):
-    clusters = clusters if clusters is not None else pd.DataFrame(
-        {"record_id": staging["record_id"], "cluster_id": staging["record_id"]})
-    return merge_batch(staging, clusters, store, rules, store.start_run("nightly"))
 
 
 def crm_tables(crm: SqlCrmTarget) -> dict[str, pd.DataFrame]:

@@ -1,6 +1,6 @@
 """End-to-end: the golden store loaded into a real BottleCRM (django-crm 1.35.0) over its REST API.
 
-Needs the local BottleCRM (``scripts/bottlecrm/up.sh``; see tests/bottlecrm_support.py): under CI=true a
+Needs the local BottleCRM (``scripts/bottlecrm/up.sh``; see tests/conftest.py): under CI=true a
 missing BottleCRM fails, elsewhere these tests are skipped. Each test gets its own BottleCRM organisation.
 """
 
@@ -15,8 +15,7 @@ import time
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from bottlecrm_support import bottlecrm_org, bottlecrm_server  # noqa: F401  (fixtures)
-from test_crm import nightly
+from helpers import nightly
 
 from cdq.crm import load_from_store
 from cdq.crm.bottlecrm import address_line
@@ -25,7 +24,7 @@ from cdq.crm.registry import target_from_url
 from cdq.normalize.name_lines import surname_as_used
 from cdq.store import GoldenStore
 
-pytestmark = pytest.mark.bottlecrm
+pytestmark = [pytest.mark.bottlecrm, pytest.mark.slow]
 
 
 def people(n, start=0, email="p{i}@x.nl", city="Utrecht", company=True):

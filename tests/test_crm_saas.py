@@ -9,21 +9,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from crm_fakes.hubspot import FakeHubSpot
-from test_crm import LENIENT, nightly
+from helpers import LENIENT, nightly, people
 
 from cdq.crm import load_from_store
 from cdq.crm.registry import target_from_url
 from cdq.errors import UsageError
 from cdq.store import GoldenStore
-
-
-def people(n, email="p{i}@x.nl", city="Utrecht"):
-    rows = [{"record_id": f"r{i}", "source": "erp", "source_key": str(i), "first_name": f"Naam{i}",
-             "last_name": "Jansen", "email": email.format(i=i), "city": city, "source_updated_at": "2024-01-01"}
-            for i in range(n)]
-    rows.append({"record_id": "org", "source": "erp", "source_key": "org", "party_type": "organisation",
-                 "company_name": "Bakkerij De Vries", "city": "Utrecht", "source_updated_at": "2024-01-01"})
-    return pd.DataFrame(rows)
 
 
 @pytest.fixture()

@@ -11,8 +11,7 @@ import logging
 import pandas as pd
 import pytest
 from crm_fakes.teamleader import FakeTeamleader
-from test_crm import LENIENT
-from test_crm_saas import nightly, people
+from helpers import LENIENT, nightly, people
 from typer.testing import CliRunner
 
 from cdq.cli.main import app

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from cdq.cli.main import app
 
 runner = CliRunner()
+ACCOUNTING = re.compile(r"^(\d+) rows in = (\d+) staged \+ (\d+) quarantined$", re.M)
 LOADED = re.compile(r"^loaded: (\d+) created, (\d+) updated, (\d+) merged, (\d+) unchanged$", re.M)
 
 
@@ -43,8 +44,7 @@ def test_second_run_changes_nothing(demo_runs) -> None:
 
 def test_every_input_row_is_in_a_golden_record_or_quarantined(demo_runs) -> None:
     workdir, first, _ = demo_runs
-    rows_in, staged, quarantined = (int(re.search(rf"│ {k}\s+│ (\d+)", first.output).group(1))
-                                    for k in ("rows in", "staged", "quarantined"))
+    rows_in, staged, quarantined = map(int, ACCOUNTING.search(first.output).groups())
     assert rows_in == staged + quarantined
     engine = sa.create_engine(f"sqlite:///{workdir}/golden.sqlite")
     with engine.connect() as conn:

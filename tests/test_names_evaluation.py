@@ -27,6 +27,7 @@ def _rates(labelled, resolved):
     return table, table.loc["ALL REAL", "rate"], table.loc["ALL JUNK", "rate"]
 
 
+@pytest.mark.slow  # an acceptance run over the labelled sets: run by .ci/run's second step
 def test_acceptance_with_user_lists_and_retrained_model(labelled):
     model = train_model(labelled.train_knowledge)
     table, real, junk = _rates(labelled, resolve(knowledge=labelled.train_knowledge, model=model))

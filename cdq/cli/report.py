@@ -152,6 +152,8 @@ def run_summary(ctx) -> None:
         headline.append((key, value))
     if headline:
         table(pd.DataFrame(headline, columns=["what", "count"]), title=f"run {ctx.spec.name}")
+    if staging is not None and quarantine is not None:
+        line(f"{rows_in} rows in = {len(staging)} staged + {len(quarantine)} quarantined")
     timings = pd.DataFrame(
         [(name, f"{seconds:.2f}") for name, seconds in ctx.timings.items()], columns=["stage", "seconds"]
     )

@@ -15,22 +15,15 @@ import os
 import pandas as pd
 
 from cdq.crm.http import CrmHttpError, HttpClient, error_text
-from cdq.crm.mapping import CrmMapping, Entity
+from cdq.crm.mapping import CrmMapping, Entity, load_mapping
 from cdq.crm.remote import BatchPrimitives, RemoteCrmTarget
 from cdq.errors import UsageError
 from cdq.normalize.name_lines import surname_as_used
+from cdq.resources import resource
 
 BATCH = 100  # HubSpot's batch limit
 ID_PROPERTY = "cdq_golden_id"
-MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
-    "companies": {"table": "companies", "party_type": "organisation", "merged_into": None, "key": ID_PROPERTY,
-                  "columns": {"name": "company_name", "phone": "phone", "address": "street", "zip": "postcode",
-                              "city": "city", "country": "country"}},
-    "contacts": {"table": "contacts", "party_type": "person", "merged_into": None, "key": ID_PROPERTY,
-                 "columns": {"firstname": "first_name", "lastname": "last_name", "email": "email", "phone": "phone",
-                             "mobilephone": "mobile", "company": "company_name", "address": "street",
-                             "zip": "postcode", "city": "city", "country": "country"}},
-}})
+MAPPING = load_mapping(resource("rules", "crm", "hubspot.yaml"))
 
 
 class HubSpotTarget(BatchPrimitives, RemoteCrmTarget):

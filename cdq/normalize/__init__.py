@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cdq.columns import CANONICAL, NAME_DERIVED
+from cdq.log import Progress, ProgressLog
 from cdq.normalize._report import Collector
 from cdq.normalize.settings import NormalizeConfig, load_config
 
@@ -73,13 +74,14 @@ def _families(config: NormalizeConfig):
 
 
 def normalize(
-    frame: pd.DataFrame, config: NormalizeConfig | None = None
+    frame: pd.DataFrame, config: NormalizeConfig | None = None, *, progress: Progress | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Normalize a staging frame; return ``(frame, findings)``. The input frame is not modified.
 
     Args:
         frame: a staging frame; missing canonical columns are treated as empty.
         config: resolved settings (default: ``rules/normalization.yaml``'s defaults).
+        progress: optional ``(done, total)`` callback, called after each field family.
 
     Examples:
         >>> df = pd.DataFrame({"record_id": ["a"], "last_name": ["VRIES DE"], "postcode": ["1234ab"],
@@ -100,10 +102,12 @@ def normalize(
     originals = {c: out[c].to_numpy(dtype=object).copy() for c in REWRITTEN}
     report = Collector(out)
     families = _families(config)
-    for name in config.families:
+    tick = ProgressLog(logger, "normalize", len(config.families), progress=progress)
+    for k, name in enumerate(config.families, start=1):
         start = time.perf_counter()
         families[name](out, report)
         logger.info("normalize %s: %d rows in %.1fs", name, len(out), time.perf_counter() - start)
+        tick(k)
     for column in ADDED_COLUMNS:
         if column not in out:
             out[column] = None
