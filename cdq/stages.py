@@ -53,6 +53,7 @@ def stage_import(ctx: RunContext) -> None:
     staging = pd.concat(stagings, ignore_index=True)
     _keep(ctx, "staging", staging)
     ctx.frames["quarantine"] = pd.concat(quarantines, ignore_index=True)
+    ctx.results["quarantined_at_import"] = len(ctx.frames["quarantine"])
     ctx.results["import"] = tables
 
 

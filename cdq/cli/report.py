@@ -144,16 +144,16 @@ def run_summary(ctx) -> None:
     if staging is not None:
         headline.append(("rows in", rows_in))
         headline.append(("staged", len(staging)))
+    # rows in = staged + quarantined at import; records held later are counted on their own lines
+    at_import = ctx.results.get("quarantined_at_import", len(quarantine) if quarantine is not None else 0)
     if quarantine is not None:
-        # rows in = staged + quarantined at import; records held later are counted on their own line
-        held = sum(v for k, v in ctx.results.get("headline", {}).items() if k.startswith("held"))
-        headline.append(("quarantined", len(quarantine) - held))
+        headline.append(("quarantined", at_import))
     for key, value in ctx.results.get("headline", {}).items():
         headline.append((key, value))
     if headline:
         table(pd.DataFrame(headline, columns=["what", "count"]), title=f"run {ctx.spec.name}")
     if staging is not None and quarantine is not None:
-        line(f"{rows_in} rows in = {len(staging)} staged + {len(quarantine)} quarantined")
+        line(f"{rows_in} rows in = {len(staging)} staged + {at_import} quarantined")
     timings = pd.DataFrame(
         [(name, f"{seconds:.2f}") for name, seconds in ctx.timings.items()], columns=["stage", "seconds"]
     )

@@ -25,14 +25,17 @@ document.addEventListener("DOMContentLoaded", function () {
       if (a.street) { street.value = a.street; }
       if (a.city) { city.value = a.city; }
       if (a.street && letter) { letter.value = a.house_letter || ""; }
-      if (a.street && addition && document.activeElement !== addition) {
-        addition.value = a.house_number_addition || "";
-      }
+      if (a.street && addition && !addition.value) { addition.value = a.house_number_addition || ""; }
       var options = (a.existing || []).length > 1 ? " Mogelijke toevoegingen: " + a.existing.join(", ") + "." : "";
       status.textContent = (a.message || "") + options;
     }).catch(function () { status.textContent = ""; });
   }
   [postcode, number].forEach(function (el) {
-    if (el) el.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(complete, 250); });
+    if (el) el.addEventListener("input", function () {
+      // a new postcode or number is a new address: the old letter and addition belong to the old one
+      if (letter) letter.value = "";
+      if (addition) addition.value = "";
+      clearTimeout(timer); timer = setTimeout(complete, 250);
+    });
   });
 });
