@@ -77,6 +77,8 @@ class RunContext:
     dry_run: bool = False
     keep_intermediates: bool = False
     progress: Progress | None = None
+    #: Seconds a write to the golden store waits for another writer's lock (0: fail at once, clearly).
+    wait: float = 0.0
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     findings: list[pd.DataFrame] = field(default_factory=list)
     results: dict[str, object] = field(default_factory=dict)
@@ -122,8 +124,13 @@ def run_pipeline(
     dry_run: bool = False,
     keep_intermediates: bool = False,
     progress: Progress | None = None,
+    wait: float = 0.0,
 ) -> RunContext:
-    """Run a pipeline file end to end; returns the context holding every artefact and result."""
+    """Run a pipeline file end to end; returns the context holding every artefact and result.
+
+    ``wait``: seconds to wait for another writer of the golden store (default: fail at once, naming it).
+    A run that stops on an error is marked ``failed`` in the store's ``runs`` table.
+    """
     from cdq import stages
 
     path = Path(path)
@@ -132,11 +139,19 @@ def run_pipeline(
     if workdir.exists() and not workdir.is_dir():
         raise UsageError(f"{workdir}: --workdir is a file, not a folder")
     workdir.mkdir(parents=True, exist_ok=True)
-    ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress)
-    for name in ["import", *spec.stages]:
-        started = time.perf_counter()
-        logger.info("stage %s: start", name)
-        stages.STAGES[name](ctx)
-        ctx.timings[name] = time.perf_counter() - started
-        logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
+    ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress,
+                     wait=wait)
+    try:
+        for name in ["import", *spec.stages]:
+            started = time.perf_counter()
+            logger.info("stage %s: start", name)
+            stages.STAGES[name](ctx)
+            ctx.timings[name] = time.perf_counter() - started
+            logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
+    except KeyboardInterrupt:
+        stages.abandon_run(ctx, "interrupted")
+        raise
+    except BaseException:
+        stages.abandon_run(ctx)
+        raise
     return ctx

@@ -113,100 +113,87 @@ def _store(ctx: RunContext):
     from cdq.store import GoldenStore
 
     if "store" not in ctx.results:
-        ctx.results["store"] = GoldenStore(ctx.expand(ctx.spec.store))
+        ctx.results["store"] = GoldenStore(ctx.expand(ctx.spec.store), wait=ctx.wait)
     return ctx.results["store"]
 
 
-def stage_linkage(ctx: RunContext) -> None:
-    """Match the batch: everything on a first run; later only new/changed records against the store.
+def _run_id(ctx: RunContext) -> int:
+    """This run's row in the store's ``runs`` table, started (once) by the first stage that writes.
 
-    Steward decisions from earlier review workbooks are applied to the scored pairs (they always win),
-    and the remaining review band is exported to ``WORKDIR/review.xlsx``. Produces ``pairs``,
-    ``clusters`` and ``merge_input`` (batch + the stored records it was matched against).
+    Starting it first marks earlier runs whose process is gone ``killed``; the summary reports them.
     """
-    from cdq.golden import batch_status, record_refs, stored_records
-    from cdq.linkage import dedupe, link
+    if "run_id" not in ctx.results:
+        store = _store(ctx)
+        killed = store.reap_runs()
+        if len(killed):
+            ctx.results["killed_runs"] = killed
+        ctx.results["run_id"] = store.start_run(ctx.spec.name)
+    return ctx.results["run_id"]
 
-    frame = ctx.current
-    store = _store(ctx)
-    status = batch_status(frame, store)
-    stored = stored_records(store, exclude_refs=set(record_refs(frame)))
-    # A full extract is the whole truth of its source: its stored records missing from it were deleted.
-    stored = stored[~stored["source"].isin(ctx.results.get("full_sources", set()))]
-    if (status == "new").all() and stored.empty:
-        records, result = frame, dedupe(frame, progress=ctx.progress)
-    else:
-        changed = frame[status != "same"]
-        records = _stack([frame[status == "same"], stored, changed])
-        existing = records.iloc[: len(records) - len(changed)]
-        result = link(changed, existing, progress=ctx.progress) if len(changed) else None
-    pairs = result.pairs if result is not None else pd.DataFrame(
-        columns=["record_id_l", "record_id_r", "match_weight", "match_probability", "decision"])
-    clusters = result.clusters if result is not None else pd.DataFrame(columns=["record_id", "cluster_id"])
-    pairs, clusters = _steward_decisions(ctx, pairs, clusters, records)
-    _keep(ctx, "pairs", pairs)
-    _keep(ctx, "clusters", clusters)
-    ctx.frames["merge_input"] = _stack([frame, _sharing_a_cluster(stored, clusters, frame)])
+
+def abandon_run(ctx: RunContext, status: str = "failed") -> None:
+    """A run that stops on an error before its merge finished is marked ``failed``, never left ``running``."""
+    if "run_id" in ctx.results and not ctx.results.get("run_finished"):
+        ctx.results["run_finished"] = True
+        try:
+            _store(ctx).finish_run(ctx.results["run_id"], status=status)
+        except Exception:  # noqa: BLE001 - the run's own error is the one to report
+            logger.warning("could not mark run %s %s in the golden store", ctx.results["run_id"], status)
+
+
+def stage_linkage(ctx: RunContext) -> None:
+    """Match the batch against the golden store (:func:`cdq.nightly.match_batch`).
+
+    Produces ``pairs``, ``clusters`` and ``merge_input``; the open review band goes to
+    ``WORKDIR/review.xlsx``.
+    """
+    from cdq.nightly import match_batch
+
+    _run_id(ctx)
+    match = match_batch(ctx.current, _store(ctx), full_sources=ctx.results.get("full_sources", set()),
+                        progress=ctx.progress)
+    _publish_match(ctx, match)
+
+
+def _publish_match(ctx: RunContext, match) -> None:
+    """Keep a match's frames as the run's artefacts, and export its review band."""
+    from cdq.review import export_review
+
+    ctx.results["match"] = match
+    _keep(ctx, "pairs", match.pairs)
+    _keep(ctx, "clusters", match.clusters)
+    ctx.frames["merge_input"] = match.merge_input
+    pairs, status = match.pairs, match.status
+    if len(pairs) and (pairs["decision"] == "review").any():
+        path = export_review(pairs, match.records, ctx.workdir / "review.xlsx")
+        ctx.results.setdefault("outputs", {})["review workbook"] = path
     ctx.results["batch_status"] = status.value_counts().to_dict()
     ctx.results.setdefault("headline", {}).update({
         "new or changed records": int((status != "same").sum()),
         "pairs for review": int((pairs["decision"] == "review").sum()) if len(pairs) else 0,
     })
-    if result is not None:
-        ctx.results["blocking_report"] = result.report
-
-
-def _sharing_a_cluster(stored: pd.DataFrame, clusters: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
-    """The stored records in a cluster with a batch record: the merge needs their golden ids.
-
-    Every other stored record keeps its golden record untouched, and re-reading and re-hashing the whole
-    store for it each night would be most of a nightly merge against a million golden records.
-
-    Examples:
-        >>> stored = pd.DataFrame({"record_id": ["stored:a", "stored:b"]})
-        >>> clusters = pd.DataFrame({"record_id": ["n1", "stored:a", "stored:b"], "cluster_id": ["x", "x", "y"]})
-        >>> _sharing_a_cluster(stored, clusters, pd.DataFrame({"record_id": ["n1"]}))["record_id"].tolist()
-        ['stored:a']
-    """
-    if stored.empty or clusters.empty:
-        return stored.iloc[:0]
-    ids = clusters["record_id"].astype(str)
-    wanted = set(clusters.loc[ids.isin(set(batch["record_id"].astype(str))), "cluster_id"])
-    members = set(ids[clusters["cluster_id"].isin(wanted)])
-    return stored[stored["record_id"].astype(str).isin(members)]
-
-
-def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate record frames, leaving out empty ones (their all-NA columns would decide dtypes)."""
-    frames = [f for f in frames if len(f)] or frames[:1]
-    return pd.concat(frames, ignore_index=True)
-
-
-def _steward_decisions(ctx: RunContext, pairs: pd.DataFrame, clusters: pd.DataFrame, records: pd.DataFrame):
-    """Apply remembered review decisions, re-cluster if there are any, export the open review band."""
-    from cdq.review import apply_decisions, export_review, load_decisions, recluster
-
-    decisions = load_decisions(ctx.expand(ctx.spec.store))
-    if len(decisions) and len(pairs):
-        pairs = apply_decisions(pairs, decisions, records)
-        clusters = recluster(pairs, records["record_id"])
-    if len(pairs) and (pairs["decision"] == "review").any():
-        path = export_review(pairs, records, ctx.workdir / "review.xlsx")
-        ctx.results.setdefault("outputs", {})["review workbook"] = path
-    return pairs, clusters
+    if match.blocking_report is not None:
+        ctx.results["blocking_report"] = match.blocking_report
 
 
 def stage_golden(ctx: RunContext) -> None:
-    """Map clusters onto stable golden ids and re-survive the touched golden records."""
-    from cdq.golden import merge_batch
+    """Map clusters onto stable golden ids and re-survive the touched golden records.
+
+    Under the store's writer lock; if another writer committed since linkage read the store, the batch is
+    matched again inside the merge transaction (:func:`cdq.nightly.merge_match`).
+    """
+    from cdq.nightly import merge_match
     from cdq.survivorship import load_rules
 
     store = _store(ctx)
     rules = load_rules()
-    run_id = store.start_run(ctx.spec.name)
-    result = merge_batch(ctx.frames["merge_input"], ctx.frames["clusters"], store, rules, run_id,
-                         pairs=ctx.frames["pairs"], full_sources=sorted(ctx.results.get("full_sources", ())))
+    run_id = _run_id(ctx)
+    match = ctx.results["match"]
+    result, merged = merge_match(match, store, rules, run_id, progress=ctx.progress)
+    if merged is not match:
+        _publish_match(ctx, merged)
     store.finish_run(run_id, counts=result.counts)
+    ctx.results["run_finished"] = True
     ctx.results["golden"] = result
     ctx.results.setdefault("headline", {}).update({
         "golden records touched": result.counts.get("golden_touched", 0),

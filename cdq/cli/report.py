@@ -109,6 +109,12 @@ def import_summary(result) -> None:
 
 def run_summary(ctx) -> None:
     """What a pipeline run did: inputs, headline numbers, stage timings, outputs; the load line last."""
+    killed = ctx.results.get("killed_runs")
+    if killed is not None:
+        for run in killed.itertuples():
+            err_console.print(f"warning: earlier run {run.run_id} ({run.kind}, started {run.started_at}, pid {run.pid}) "
+                              "did not finish and was marked killed; nothing of it was committed but whole "
+                              "transactions, and this run goes on", highlight=False, markup=False, soft_wrap=True)
     tables = ctx.results.get("import", [])
     if tables:
         import_summary(type("R", (), {"tables": tables})())

@@ -3,7 +3,9 @@
 ``GoldenStore(url)`` opens (and creates or migrates) a store on any SQLAlchemy URL: ``sqlite:///golden.db``
 by default, ``postgresql+psycopg2://…`` supported. Methods that write take an open connection so that
 :func:`cdq.golden.merge_batch` can do a whole nightly batch in one transaction (``with store.begin() as
-conn``). Golden ids look like ``G0000001`` and are allocated monotonically from ``counters``; a lower
+conn``). Every such transaction holds the store's writer lock (:mod:`cdq.store.lock`): one writer at a
+time, waiting up to ``wait`` seconds for it, and it advances the store's generation, which tells a
+reader whether anyone wrote since it read (:meth:`GoldenStore.generation`). Golden ids look like ``G0000001`` and are allocated monotonically from ``counters``; a lower
 number is an older id. ``seq`` on a golden record is the store-wide change sequence the CRM load reads.
 
 Examples:
@@ -17,13 +19,17 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
 from cdq.errors import UsageError
+from cdq.store import lock
+from cdq.store.lock import StoreBusy
 from cdq.store.schema import (
     counters,
     events,
@@ -32,12 +38,13 @@ from cdq.store.schema import (
     migrate,
     now,
     overrides,
+    run_owners,
     runs,
     source_records,
     xref,
 )
 
-__all__ = ["GoldenStore", "golden_number"]
+__all__ = ["GoldenStore", "StoreBusy", "golden_number"]
 
 logger = logging.getLogger(__name__)
 CHUNK = 900  # below SQLite's bound-parameter limit
@@ -62,24 +69,28 @@ def _frame(conn: sa.Connection, query_for, values: Iterable, columns: list[str])
 class GoldenStore:
     """A golden store on one database (see module docstring)."""
 
-    def __init__(self, url: str, *, echo: bool = False, must_exist: bool = False):
+    def __init__(self, url: str, *, echo: bool = False, must_exist: bool = False, wait: float = 60.0):
         """Open (and create or migrate) the store at ``url``.
 
         ``must_exist``: commands that read a store (``cdq load``, ``cdq unmerge``, printouts) refuse to
         create an empty one, so a typo in a path is an error instead of an empty success.
+        ``wait``: how long a write transaction waits for another writer's lock before :class:`StoreBusy`.
         """
         try:
             self.engine = sa.create_engine(url, echo=echo)
         except (sa.exc.ArgumentError, ImportError) as e:
-            raise UsageError(f"cannot open golden store {url!r}: {e}",
+            raise UsageError(f"cannot open golden store {_masked(url)}: {type(e).__name__}",
                              hint="use a SQLAlchemy URL like sqlite:///golden.db") from e
+        lock.install(self.engine)
         self.url = url
+        self.wait = wait
+        self._local = threading.local()
         if must_exist:
             self._check_exists()
         try:
             migrate(self.engine)
         except sa.exc.DatabaseError as e:
-            raise UsageError(f"cannot open golden store {self.engine.url!r}: {e.orig}",
+            raise UsageError(f"cannot open golden store {self.engine.url!r}: {_db_problem(e)}",
                              hint="is this a cdq golden store (a SQLite file or database URL)?") from e
 
     def _check_exists(self) -> None:
@@ -95,20 +106,123 @@ class GoldenStore:
             raise UsageError(f"{self.engine.url!r} is not a cdq golden store (no _cdq_migrations table)",
                              hint="check the --store URL, or run a pipeline first")
 
-    def begin(self):
-        """A connection in a transaction (commits on success, rolls back on error)."""
-        return self.engine.begin()
+    @contextmanager
+    def begin(self, wait: float | None = None) -> Iterator[sa.Connection]:
+        """A write transaction holding the store's writer lock (commits on success, rolls back on error).
+
+        Waits up to ``wait`` seconds (default: the store's ``wait``) for another writer, then raises
+        :class:`StoreBusy` naming the runs that are still running. Re-entrant within a thread: a
+        ``store.begin()`` inside another one joins the outer transaction, so a caller can read, check
+        and call :func:`cdq.golden.merge_batch` under one lock. ``writer_lock`` is the same thing.
+        """
+        outer = getattr(self._local, "conn", None)
+        if outer is not None:
+            yield outer
+            return
+        wait = self.wait if wait is None else wait
+        with lock.writer_connection(self.engine, wait) as conn:
+            try:
+                trans = conn.begin()
+            except sa.exc.OperationalError as e:
+                if lock.is_busy(e):
+                    raise self._busy(wait) from None
+                raise
+            with trans:
+                if self.engine.dialect.name == "postgresql" and not lock.acquire_pg(conn, lock.PG_WRITER_KEY, wait):
+                    raise self._busy(wait)
+                self._local.generation = self.generation(conn)
+                conn.execute(counters.update().where(counters.c.name == "generation")
+                             .values(value=counters.c.value + 1))
+                self._local.conn = conn
+                try:
+                    yield conn
+                finally:
+                    self._local.conn = None
+
+    writer_lock = begin
+
+    def locked_generation(self) -> int | None:
+        """Inside :meth:`begin`: the generation the store had when this transaction took the lock."""
+        return getattr(self._local, "generation", None) if getattr(self._local, "conn", None) else None
+
+    def generation(self, conn: sa.Connection | None = None) -> int:
+        """The store's write generation: every write transaction advances it by one.
+
+        Read it before reading the store; if it is unchanged inside a later write transaction
+        (:meth:`locked_generation`), nobody wrote in between and what was read is still the truth.
+        """
+        query = sa.select(counters.c.value).where(counters.c.name == "generation")
+        if conn is not None:
+            return int(conn.execute(query).scalar() or 0)
+        with self.engine.connect() as own:
+            return int(own.execute(query).scalar() or 0)
+
+    def _busy(self, wait: float) -> StoreBusy:
+        running = self.running_runs()
+        holders = "; ".join(f"run {r.run_id} ({r.kind}, started {r.started_at}, pid {r.pid} on {r.host})"
+                            for r in running.itertuples()) or "another process"
+        return StoreBusy(f"the golden store is being written by {holders}; waited {wait:g}s for it",
+                         hint="run again when it is done, or wait for it with --wait SECONDS")
 
     # -- runs and counters -------------------------------------------------------------------------
+    @contextmanager
+    def _bookkeeping(self) -> Iterator[sa.Connection]:
+        """A short transaction for the ``runs`` table: no advisory lock, no new generation.
+
+        SQLite has one writer at a time whatever is written, so it waits for the writer lock like
+        :meth:`begin` (and raises :class:`StoreBusy` the same way). Never call it inside :meth:`begin` on
+        SQLite: its second connection would wait for our own lock.
+        """
+        with lock.writer_connection(self.engine, self.wait) as conn:
+            try:
+                trans = conn.begin()
+            except sa.exc.OperationalError as e:
+                if lock.is_busy(e):
+                    raise self._busy(self.wait) from None
+                raise
+            with trans:
+                yield conn
+
     def start_run(self, kind: str) -> int:
-        with self.begin() as conn:
-            return conn.execute(runs.insert().values(kind=kind, started_at=now(), status="running")
-                                .returning(runs.c.run_id)).scalar_one()
+        """Record a run as ``running``, owned by this process (first marking dead runs, see :meth:`reap_runs`)."""
+        self.reap_runs()
+        host, pid = lock.identity()
+        with self._bookkeeping() as conn:
+            run_id = conn.execute(runs.insert().values(kind=kind, started_at=now(), status="running")
+                                  .returning(runs.c.run_id)).scalar_one()
+            conn.execute(run_owners.insert().values(run_id=run_id, host=host, pid=pid))
+        return run_id
 
     def finish_run(self, run_id: int, status: str = "ok", counts: dict | None = None) -> None:
-        with self.begin() as conn:
+        with self._bookkeeping() as conn:
             conn.execute(runs.update().where(runs.c.run_id == run_id).values(
                 finished_at=now(), status=status, counts=json.dumps(counts or {}, sort_keys=True)))
+
+    def running_runs(self) -> pd.DataFrame:
+        """Runs still marked ``running``: ``run_id, kind, started_at, host, pid``."""
+        j = runs.outerjoin(run_owners, run_owners.c.run_id == runs.c.run_id)
+        q = (sa.select(runs.c.run_id, runs.c.kind, runs.c.started_at, run_owners.c.host, run_owners.c.pid)
+             .select_from(j).where(runs.c.status == "running").order_by(runs.c.run_id))
+        with self.engine.connect() as conn:
+            return pd.DataFrame([tuple(r) for r in conn.execute(q).all()],
+                                columns=["run_id", "kind", "started_at", "host", "pid"])
+
+    def reap_runs(self) -> pd.DataFrame:
+        """Mark ``killed`` every ``running`` run whose process is gone; return them (reported by the caller).
+
+        A run's process is known dead when it ran on this host and its pid no longer lives. A run from
+        another host is left alone (we cannot tell), and so is a run that recorded no owner.
+        """
+        running = self.running_runs()
+        dead = running[[lock.process_alive(h, p) is False for h, p in zip(running["host"], running["pid"])]]
+        if len(dead):
+            with self._bookkeeping() as conn:
+                conn.execute(runs.update().where(runs.c.run_id.in_([int(i) for i in dead["run_id"]]),
+                                                 runs.c.status == "running")
+                             .values(status="killed", finished_at=now()))
+            logger.warning("golden store: %d earlier run(s) did not finish (process gone): marked killed: %s",
+                           len(dead), ", ".join(str(i) for i in dead["run_id"]))
+        return dead.reset_index(drop=True)
 
     def _allocate(self, conn: sa.Connection, name: str, n: int) -> int:
         """Reserve ``n`` values of counter ``name``; return the first. Row-locked on PostgreSQL."""
@@ -253,3 +367,25 @@ class GoldenStore:
         """A whole table as a frame (tests, debugging, reports)."""
         with self.engine.connect() as conn:
             return pd.read_sql(sa.text(f'select * from "{name}"'), conn)
+
+
+def _masked(url: str) -> str:
+    """A database URL fit for a message: its password replaced by ``***``.
+
+    Examples:
+        >>> _masked("postgresql://cdq:s3cret@db/golden")
+        'postgresql://cdq:***@db/golden'
+        >>> _masked("postgresq://cdq:s3cret@db/golden")
+        'postgresq://cdq:***@db/golden'
+    """
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        import re
+
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", str(url))
+
+
+def _db_problem(error: sa.exc.DBAPIError) -> str:
+    """The database's own message, first line only (a driver may append the failing statement)."""
+    return str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__

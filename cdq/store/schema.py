@@ -81,6 +81,14 @@ overrides = sa.Table(
 )
 
 
+#: Which process a run belongs to, so the next run can tell a killed run from a running one.
+run_owners = sa.Table(
+    "run_owners", metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True), sa.Column("host", sa.String(255)),
+    sa.Column("pid", sa.Integer),
+)
+
+
 def now() -> str:
     """UTC timestamp text (portable across SQLite and PostgreSQL)."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -91,13 +99,54 @@ def _initial(conn: sa.Connection) -> None:
     conn.execute(counters.insert(), [{"name": "golden", "value": 0}, {"name": "seq", "value": 0}])
 
 
+def _run_lock(conn: sa.Connection) -> None:
+    """The write generation counter (see ``GoldenStore.generation``) and the runs' owning processes."""
+    run_owners.create(conn, checkfirst=True)
+    if conn.execute(sa.select(counters.c.name).where(counters.c.name == "generation")).first() is None:
+        conn.execute(counters.insert().values(name="generation", value=0))
+
+
+def _review_decisions(conn: sa.Connection) -> None:
+    """The steward decisions table, created here under the migration lock.
+
+    ``cdq.review`` creates it on first use too (``checkfirst``), which two first runs on one PostgreSQL
+    store would race on; after this migration that finds it there.
+    """
+    from cdq.review.decisions import review_decisions
+
+    review_decisions.create(conn, checkfirst=True)
+
+
 #: Applied in order, each once; a new schema change is a new entry (never edit an applied one).
-MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [("0001_initial", _initial)]
+MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
+    ("0001_initial", _initial),
+    ("0002_run_lock", _run_lock),
+    ("0003_review_decisions_table", _review_decisions),
+]
+
+
+def _pending(engine: sa.Engine) -> bool:
+    """Whether any migration is not applied yet (read only: an up-to-date store takes no lock to open)."""
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table(migrations.name):
+            return True
+        done = set(conn.execute(sa.select(migrations.c.name)).scalars())
+    return any(name not in done for name, _ in MIGRATIONS)
 
 
 def migrate(engine: sa.Engine) -> list[str]:
-    """Create the tables / apply pending migrations; return the names applied now."""
-    with engine.begin() as conn:
+    """Create the tables / apply pending migrations; return the names applied now.
+
+    Under the store's writer lock (``BEGIN IMMEDIATE`` / an advisory lock), so two first runs on one
+    empty store do not both create it: the second waits, then finds it done.
+    """
+    from cdq.store import lock
+
+    if not _pending(engine):
+        return []
+    with lock.writer_connection(engine, wait=600) as conn, conn.begin():
+        if engine.dialect.name == "postgresql":
+            lock.acquire_pg(conn, lock.PG_MIGRATE_KEY, wait=600)
         migrations.create(conn, checkfirst=True)
         done = set(conn.execute(sa.select(migrations.c.name)).scalars())
         applied = []
