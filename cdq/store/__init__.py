@@ -44,7 +44,7 @@ from cdq.store.schema import (
     xref,
 )
 
-__all__ = ["GoldenStore", "StoreBusy", "golden_number"]
+__all__ = ["GoldenStore", "StoreBusy", "golden_number", "masked_url"]
 
 logger = logging.getLogger(__name__)
 CHUNK = 900  # below SQLite's bound-parameter limit
@@ -79,7 +79,7 @@ class GoldenStore:
         try:
             self.engine = sa.create_engine(url, echo=echo)
         except (sa.exc.ArgumentError, ImportError) as e:
-            raise UsageError(f"cannot open golden store {_masked(url)}: {type(e).__name__}",
+            raise UsageError(f"cannot open golden store {masked_url(url)}: {type(e).__name__}",
                              hint="use a SQLAlchemy URL like sqlite:///golden.db") from e
         lock.install(self.engine)
         self.url = url
@@ -369,13 +369,13 @@ class GoldenStore:
             return pd.read_sql(sa.text(f'select * from "{name}"'), conn)
 
 
-def _masked(url: str) -> str:
+def masked_url(url: str) -> str:
     """A database URL fit for a message: its password replaced by ``***``.
 
     Examples:
-        >>> _masked("postgresql://cdq:s3cret@db/golden")
+        >>> masked_url("postgresql://cdq:s3cret@db/golden")
         'postgresql://cdq:***@db/golden'
-        >>> _masked("postgresq://cdq:s3cret@db/golden")
+        >>> masked_url("postgresq://cdq:s3cret@db/golden")
         'postgresq://cdq:***@db/golden'
     """
     try:
