@@ -88,7 +88,7 @@ def clean_frame(frame: pd.DataFrame, limit: int = MAX_FIELD) -> tuple[pd.DataFra
     """
     out = frame.copy()
     codes = [[] for _ in range(len(frame))]
-    for position, column in enumerate(frame.columns):
+    for position in range(len(frame.columns)):
         values = frame.iloc[:, position]
         dirty = [i for i, v in enumerate(values) if _needs_cleaning(v, limit)]
         if not dirty:

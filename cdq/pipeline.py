@@ -141,6 +141,7 @@ def run_pipeline(
     workdir.mkdir(parents=True, exist_ok=True)
     ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress,
                      wait=wait)
+    stages.preflight(ctx)
     try:
         for name in ["import", *spec.stages]:
             started = time.perf_counter()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
@@ -69,17 +70,58 @@ STAGES: dict[str, Callable[[RunContext], None]] = {
 
 
 def _address_store(ctx: RunContext):
-    """The run's address reference: a flat BAG CSV is built into a store in the workdir (once per run)."""
-    from cdq.address import AddressStore, default_store_path, load_demo_reference
+    """The run's address reference: a flat BAG CSV is built into a store in the workdir, once.
+
+    Built beside and renamed into place (atomic), and reused by later runs until the CSV changes, so two
+    runs sharing a work directory never read a half-built reference.
+    """
+    from cdq.address import AddressStore, default_store_path
 
     reference = ctx.path(ctx.spec.reference) if ctx.spec.reference else None
     if reference and reference.lower().endswith((".csv", ".txt")):
-        built = ctx.workdir / "address_reference.sqlite"
-        if ctx.results.get("address_reference_built"):
-            return AddressStore.open(built)
-        ctx.results["address_reference_built"] = True
-        return load_demo_reference(built, source=reference)
+        return AddressStore.open(built_reference(Path(reference), ctx.workdir / "address_reference.sqlite"))
     return AddressStore.open(reference or default_store_path())
+
+
+def built_reference(source: Path, built: Path) -> Path:
+    """``built``, (re)built from the flat BAG CSV ``source`` only when it is missing or ``source`` changed.
+
+    The stamp (path, size, modification time of the CSV) is kept beside the store; a new build goes to a
+    temporary file in the same folder and replaces the old store with one rename, so a reader sees the
+    old reference or the new one, never a part of one.
+    """
+    import json
+    import os
+    import tempfile
+
+    from cdq.address import load_demo_reference
+
+    info = source.stat()
+    stamp = {"source": str(source.resolve()), "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+    stamp_path = built.with_name(built.name + ".source.json")
+    try:
+        current = json.loads(stamp_path.read_text(encoding="utf-8")) if built.is_file() else None
+    except (OSError, ValueError):
+        current = None
+    if current == stamp:
+        logger.info("address reference: reusing %s (source unchanged)", built.name)
+        return built
+    built.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=built.name + ".", suffix=".building", dir=built.parent)
+    os.close(handle)
+    os.unlink(tmp)  # the loader creates the database itself
+    try:
+        load_demo_reference(tmp, source=source).close()
+        os.replace(tmp, built)
+        stamp_tmp = f"{tmp}.json"
+        Path(stamp_tmp).write_text(json.dumps(stamp), encoding="utf-8")
+        os.replace(stamp_tmp, stamp_path)
+    finally:
+        for leftover in (tmp, f"{tmp}-journal", f"{tmp}.json"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    logger.info("address reference: built %s", built.name)
+    return built
 
 
 def stage_printouts(ctx: RunContext) -> None:
@@ -107,6 +149,34 @@ def stage_address(ctx: RunContext) -> None:
         store.close()
     _keep(ctx, "addressed", frame)
     ctx.findings.append(findings)
+
+
+def preflight(ctx: RunContext) -> None:
+    """Validate every URL and credential of the run before any stage runs (nothing is opened yet).
+
+    A CRM URL with a token in it, or a store URL that cannot work, must stop the run before the golden
+    merge commits, not after it.
+    """
+    import sqlalchemy as sa
+
+    from cdq.crm.registry import check_url, credential_params
+    from cdq.errors import UsageError
+    from cdq.store import masked_url
+
+    uses_store = {"linkage", "golden", "gates", "load", "export", "report"} & set(ctx.spec.stages)
+    if uses_store:
+        store = ctx.expand(ctx.spec.store)
+        if credential_params(store):
+            raise UsageError(f"the golden store URL {masked_url(store).split('?')[0]} holds a token in a query "
+                             "parameter", hint="remove it; database passwords come from the environment "
+                             "(PGPASSWORD, ~/.pgpass)")
+        try:
+            sa.create_engine(store).dispose()
+        except (sa.exc.ArgumentError, ImportError) as e:
+            raise UsageError(f"cannot open golden store {masked_url(store)}: {type(e).__name__}",
+                             hint="use a SQLAlchemy URL like sqlite:///golden.sqlite") from None
+    if ctx.crm and "load" in ctx.spec.stages:
+        check_url(ctx.expand(ctx.crm))
 
 
 def _store(ctx: RunContext):

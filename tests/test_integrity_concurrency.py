@@ -9,6 +9,7 @@ in the default suite, so CI runs them; ``CDQ_CONCURRENCY_TRIES`` changes the num
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -112,7 +113,8 @@ def test_two_concurrent_runs_leave_the_golden_records_of_a_sequential_run(stores
         for code, text in results:
             assert code == 0, f"try {attempt + 1}: {text}"
         assert _active(url) == sequential, f"try {attempt + 1} of {TRIES}: duplicate golden records"
-    print(f"{TRIES} tries of two concurrent runs on {stores.backend}: {time.monotonic() - started:.1f}s")
+    logging.getLogger(__name__).warning("%d tries of two concurrent runs on %s: %.1fs", TRIES, stores.backend,
+                                        time.monotonic() - started)
 
 
 def test_a_run_that_cannot_wait_stops_clearly_and_writes_nothing(stores, tmp_path):
