@@ -431,3 +431,12 @@ def stored_records(store: GoldenStore, *, exclude_refs: set[str] | frozenset = f
     frame = pd.DataFrame([json.loads(p) for _, p in rows], columns=PAYLOAD_COLUMNS)
     frame.insert(0, "record_id", ["stored:" + ref for ref, _ in rows])
     return frame
+
+
+def __getattr__(name: str) -> object:
+    """``cdq.golden.match_batch`` / ``merge_match`` / ``Match`` live in :mod:`cdq.nightly` (which imports this)."""
+    if name in ("match_batch", "merge_match", "Match"):
+        from cdq import nightly
+
+        return getattr(nightly, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -87,11 +88,26 @@ class GoldenStore:
         self._local = threading.local()
         if must_exist:
             self._check_exists()
+        else:
+            self._create_private()
         try:
             migrate(self.engine)
         except sa.exc.DatabaseError as e:
             raise UsageError(f"cannot open golden store {self.engine.url!r}: {_db_problem(e)}",
                              hint="is this a cdq golden store (a SQLite file or database URL)?") from e
+
+    def _create_private(self) -> None:
+        """A new SQLite store file is created 0600 (it holds personal data), whatever the umask."""
+        database = self.engine.url.database
+        if self.engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:" \
+                or database.startswith("file:"):
+            return
+        try:
+            os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass
+        except OSError:
+            return  # a missing folder and the like: SQLite's own error says it better
 
     def _check_exists(self) -> None:
         database = self.engine.url.database
