@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -323,3 +325,18 @@ def test_concurrent_first_opens_of_an_empty_postgresql_store(pg_url):
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+def test_a_field_taller_than_a_page_is_cut_with_a_marker_not_a_crash(tmp_path):
+    import datetime as dt
+
+    from cdq.printouts.layout import CUT, Entry, render_pdf
+
+    tall = " ".join(["Jansen"] * 4000)  # ~28,000 characters: hundreds of lines in the name column
+    entry = Entry(1, "erp|K1", [tall], ["Kerkstraat 1", "1234 AB  AMSTERDAM"], [("E-mail", "x" * 5000)],
+                  problems=["y " * 3000])
+    pages = render_pdf(tmp_path / "p.pdf", "M. Jansen", "M. Jansen " * 40, [entry], dt.date(2025, 1, 1))
+    assert pages == 2  # the cover letter and one page for the customer
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(tmp_path / "p.pdf"), "-"], capture_output=True, text=True).stdout
+        assert CUT.strip() in text.replace("\n", " ")
