@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -40,7 +41,7 @@ from cdq.errors import UsageError
 from cdq.store import GoldenStore, golden_number
 from cdq.survivorship import Rules, survive
 
-__all__ = ["merge_batch", "unmerge", "split_record", "MergeResult", "record_refs"]
+__all__ = ["merge_batch", "unmerge", "split_record", "join_golden", "MergeResult", "record_refs"]
 
 logger = logging.getLogger(__name__)
 _HASH_SKIP = {"record_id", "source_file", "source_row"}
@@ -272,7 +273,8 @@ def _deletions(store: GoldenStore, conn: sa.Connection, batch: pd.DataFrame, ful
 
 
 def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStore, rules: Rules, run_id: int,
-                pairs: pd.DataFrame | None = None, *, full_sources=(), deleted=()) -> MergeResult:
+                pairs: pd.DataFrame | None = None, *, full_sources=(), deleted=(),
+                check: Callable[[MergeResult], None] | None = None) -> MergeResult:
     """Upsert a batch, map its clusters onto stable golden ids, re-survive touched records (see module doc).
 
     Args:
@@ -282,6 +284,8 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         pairs: optional linkage pairs (``record_id_l, record_id_r, match_probability``) for xref scores.
         full_sources: sources delivered as full extracts (absent records are deleted).
         deleted: refs of records deleted at the source.
+        check: called with the result before the transaction commits (the quality gates); an exception it
+            raises rolls the whole batch back, so a run that stops leaves the store as it was.
     """
     batch = _batch(staging)
     with store.begin() as conn:
@@ -315,14 +319,18 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         ])
         touched |= _deletions(store, conn, batch, full_sources, deleted, run_id)
         written = _resurvive(store, conn, touched, retired, rules, run_id)
-    counts = {"records_new": int((up["status"] == "new").sum()),
-              "records_changed": int((up["status"] == "changed").sum()),
-              "records_unchanged": int((up["status"] == "same").sum()),
-              "golden_touched": len(touched), "golden_written": len(written), "merges": len(retired)}
+        counts = {"records_new": int((up["status"] == "new").sum()),
+                  "records_changed": int((up["status"] == "changed").sum()),
+                  "records_unchanged": int((up["status"] == "same").sum()),
+                  "golden_touched": len(touched), "golden_written": len(written), "merges": len(retired)}
+        merges = pd.DataFrame(sorted(retired.items()), columns=["retired_id", "survivor_id"])
+        xref_out = cl[["record_id", "ref"]].assign(
+            golden_id=free["target"].reindex(cl.index).fillna(cl["golden_id"]))
+        result = MergeResult(run_id, counts, written, merges, xref_out)
+        if check is not None:
+            check(result)
     logger.info("merge batch: %s", counts)
-    merges = pd.DataFrame(sorted(retired.items()), columns=["retired_id", "survivor_id"])
-    xref_out = cl[["record_id", "ref"]].assign(golden_id=free["target"].reindex(cl.index).fillna(cl["golden_id"]))
-    return MergeResult(run_id, counts, written, merges, xref_out)
+    return result
 
 
 def unmerge(store: GoldenStore, retired_id: str, rules: Rules, *, run_id: int | None = None) -> MergeResult:
@@ -431,6 +439,35 @@ def stored_records(store: GoldenStore, *, exclude_refs: set[str] | frozenset = f
     frame = pd.DataFrame([json.loads(p) for _, p in rows], columns=PAYLOAD_COLUMNS)
     frame.insert(0, "record_id", ["stored:" + ref for ref, _ in rows])
     return frame
+
+
+def join_golden(store: GoldenStore, golden_ids: list[str], rules: Rules, *, run_id: int | None = None,
+                rule: str = "steward_match") -> MergeResult:
+    """Join golden records into the oldest of them now (a steward's "match"), as a nightly merge would.
+
+    Every other id is retired into the survivor with a ``merge`` event holding the prior state (so
+    :func:`unmerge` can undo it), their records move over (xref ``rule``), their steward values follow,
+    and the survivor is re-survived from all its records.
+    """
+    ids = sorted({store.resolve(g) for g in golden_ids}, key=golden_number)
+    if len(ids) < 2:
+        return MergeResult(run_id or 0, {"merges": 0, "golden_written": 0})
+    survivor, retired = ids[0], {g: ids[0] for g in ids[1:]}
+    run_id = run_id or store.start_run("steward")
+    with store.begin() as conn:
+        for old in ids[1:]:
+            store.add_event(conn, run_id, "merge", survivor, old, _snapshot(store, conn, [survivor, old]))
+            store.move_overrides(conn, old, survivor)
+        members = store.members(conn, ids[1:])
+        store.set_xref(conn, [{"source_record_id": int(i), "golden_id": survivor, "match_score": s,
+                               "rule": rule, "pinned": bool(p), "run_id": run_id}
+                              for i, s, p in members[["source_record_id", "match_score", "pinned"]]
+                              .itertuples(index=False, name=None)])
+        written = _resurvive(store, conn, {survivor}, retired, rules, run_id)
+    counts = {"merges": len(retired), "golden_written": len(written)}
+    store.finish_run(run_id, counts=counts)
+    merges = pd.DataFrame(sorted(retired.items()), columns=["retired_id", "survivor_id"])
+    return MergeResult(run_id, counts, written, merges)
 
 
 def __getattr__(name: str) -> object:

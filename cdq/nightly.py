@@ -60,6 +60,8 @@ class Match:
     full_sources: frozenset[str] = frozenset()
     blocking_report: object | None = None
     settings: Settings | None = field(default=None, repr=False)
+    #: The linkage model the batch was scored with (``cdq why`` / ``cdq explain`` use it later).
+    model: object | None = field(default=None, repr=False)
     rematched: bool = False
 
 
@@ -96,15 +98,17 @@ def match_batch(frame: pd.DataFrame, store: GoldenStore, settings: Settings | No
     pairs, clusters = _steward_decisions(store, pairs, clusters, records)
     return Match(frame, status, pairs, clusters, _stack([frame, _sharing_a_cluster(stored, clusters, frame)]),
                  records, generation, frozenset(full_sources), result.report if result is not None else None,
-                 settings)
+                 settings, result.model if result is not None else None)
 
 
 def merge_match(match: Match, store: GoldenStore, rules: Rules, run_id: int, *, wait: float | None = None,
-                progress: Callable[[int, int], None] | None = None) -> tuple[MergeResult, Match]:
+                progress: Callable[[int, int], None] | None = None,
+                check: Callable[[MergeResult], None] | None = None) -> tuple[MergeResult, Match]:
     """Merge a match into the store under the writer lock; match again first if the store changed.
 
     Returns the merge result and the match that was merged (``rematched`` when it had to be redone).
-    Raises :class:`cdq.store.StoreBusy` when the lock is not free within ``wait`` seconds.
+    ``check`` is :func:`cdq.golden.merge_batch`'s check (the gates, before the commit). Raises
+    :class:`cdq.store.StoreBusy` when the lock is not free within ``wait`` seconds.
     """
     with store.begin(wait):
         if store.locked_generation() != match.generation:
@@ -114,7 +118,7 @@ def merge_match(match: Match, store: GoldenStore, rules: Rules, run_id: int, *, 
                 match_batch(match.batch, store, match.settings, full_sources=match.full_sources, progress=progress),
                 rematched=True)
         result = merge_batch(match.merge_input, match.clusters, store, rules, run_id, pairs=match.pairs,
-                             full_sources=sorted(match.full_sources))
+                             full_sources=sorted(match.full_sources), check=check)
     return result, match
 
 
@@ -146,11 +150,11 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _steward_decisions(store: GoldenStore, pairs: pd.DataFrame, clusters: pd.DataFrame,
                        records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Apply remembered review decisions and re-cluster if there are any (a steward always wins)."""
-    from cdq.review import apply_decisions, load_decisions, recluster
+    """Apply remembered review decisions on top of the clusters (a steward always wins)."""
+    from cdq.review import apply_decisions, load_decisions, steward_clusters
 
     decisions = load_decisions(store.url)
     if len(decisions) and len(pairs):
         pairs = apply_decisions(pairs, decisions, records)
-        clusters = recluster(pairs, records["record_id"])
+        clusters = steward_clusters(clusters, pairs)
     return pairs, clusters

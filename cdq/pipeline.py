@@ -20,13 +20,14 @@ chains them, names every intermediate artefact (``staging``, ``normalized``, ``a
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from cdq.columns import empty_findings
 from cdq.config import load_model
@@ -37,7 +38,7 @@ from cdq.resources import resource
 logger = logging.getLogger(__name__)
 
 StageName = Literal["normalize", "address", "names", "linkage", "golden", "gates", "load", "export", "printouts",
-                    "report"]
+                    "report", "retention"]
 
 
 class InputSpec(BaseModel):
@@ -51,6 +52,8 @@ class InputSpec(BaseModel):
     #: The input is a full extract of its source: a record missing from it was deleted at the source
     #: (soft-deleted in the golden store; see the deletion policy in ``cdq.golden``).
     full_extract: bool = False
+    #: Why this source's personal data is processed (the processing register, ``cdq privacy register``).
+    purpose: str | None = None
 
 
 class PipelineSpec(BaseModel):
@@ -59,11 +62,26 @@ class PipelineSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     description: str = ""
+    #: The purpose of the processing (AVG art. 30), shown by ``cdq privacy register``.
+    purpose: str | None = None
     inputs: list[InputSpec]
-    stages: list[StageName] = ["normalize", "address", "names", "linkage", "golden", "gates", "load", "report"]
+    stages: list[StageName] = ["normalize", "address", "names", "gates", "linkage", "golden", "load", "report"]
     reference: str | None = None
     store: str = "sqlite:///{workdir}/golden.sqlite"
     crm: str | None = "sqlite:///{workdir}/crm.sqlite"
+    #: What a failed critical quality gate does: ``stop`` the run before anything is written, or
+    #: ``hold_failing``: hold the failing records in the quarantine and load the rest.
+    gate_policy: Literal["stop", "hold_failing"] = "hold_failing"
+
+    @model_validator(mode="after")
+    def _gates_before_writes(self) -> PipelineSpec:
+        if "gates" in self.stages:
+            at = self.stages.index("gates")
+            late = [s for s in ("linkage", "golden", "load", "export") if s in self.stages[:at]]
+            if late:
+                raise ValueError(f"stage 'gates' must come before {', '.join(late)}: the gates check records "
+                                 "before anything is written to the golden store or the CRM")
+        return self
 
 
 @dataclass
@@ -141,6 +159,8 @@ def run_pipeline(
     workdir.mkdir(parents=True, exist_ok=True)
     ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress,
                      wait=wait)
+    if not keep_intermediates:  # a debug run's copies of every record are not kept around (minimisation)
+        shutil.rmtree(workdir / "intermediates", ignore_errors=True)
     stages.preflight(ctx)
     try:
         for name in ["import", *spec.stages]:

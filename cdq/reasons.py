@@ -126,3 +126,10 @@ _IMPORT = {
 }
 for _code, _text in _IMPORT.items():
     register(_code, _text, stage="import")
+
+#: A record held back by the quality gates (pipeline gate policy ``hold_failing``): in the quarantine with
+#: the expectation it failed, never in the golden store or the CRM.
+GATE_HELD = register("GATE_HELD", "gates: the record failed a critical quality-gate expectation and is held in "
+                     "the quarantine (not written to the golden store or the CRM)", stage="gates")
+register("SUBJECT_ERASED", "privacy: the record belongs to a person erased on request (AVG art. 17); held back "
+         "until a steward lifts the erasure (cdq subject lift)", stage="privacy")

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 #: Record-level frames: each stage that produces one makes it the run's ``current`` frame.
-RECORD_FRAMES = ("staging", "normalized", "addressed", "checked")
+RECORD_FRAMES = ("staging", "normalized", "addressed", "checked", "gated")
 
 
 def _keep(ctx: RunContext, name: str, frame: pd.DataFrame) -> None:
@@ -212,29 +212,31 @@ def abandon_run(ctx: RunContext, status: str = "failed") -> None:
 
 
 def stage_linkage(ctx: RunContext) -> None:
-    """Match the batch against the golden store (:func:`cdq.nightly.match_batch`).
+    """Match the batch against the golden store (:func:`cdq.nightly.match_batch`): everything on a first run,
+    later only new/changed records against the stored ones; steward decisions win.
 
-    Produces ``pairs``, ``clusters`` and ``merge_input``; the open review band goes to
-    ``WORKDIR/review.xlsx``.
+    Produces ``pairs``, ``clusters`` and ``merge_input`` (batch + the stored records it was matched against).
     """
     from cdq.nightly import match_batch
 
+    store = _store(ctx)
+    frame = _hold_erased_subjects(ctx, store)
     _run_id(ctx)
-    match = match_batch(ctx.current, _store(ctx), full_sources=ctx.results.get("full_sources", set()),
-                        progress=ctx.progress)
+    match = match_batch(frame, store, full_sources=ctx.results.get("full_sources", set()), progress=ctx.progress)
     _publish_match(ctx, match)
 
 
 def _publish_match(ctx: RunContext, match) -> None:
-    """Keep a match's frames as the run's artefacts, and export its review band."""
+    """Keep a match's frames as the run's artefacts (again after a re-match under the writer lock)."""
     from cdq.review import export_review
 
     ctx.results["match"] = match
-    _keep(ctx, "pairs", match.pairs)
+    pairs, status = match.pairs, match.status
+    _keep(ctx, "pairs", pairs)
     _keep(ctx, "clusters", match.clusters)
     ctx.frames["merge_input"] = match.merge_input
-    pairs, status = match.pairs, match.status
-    if len(pairs) and (pairs["decision"] == "review").any():
+    ctx.frames["review_records"] = match.records
+    if "golden" not in ctx.spec.stages and len(pairs) and (pairs["decision"] == "review").any():
         path = export_review(pairs, match.records, ctx.workdir / "review.xlsx")
         ctx.results.setdefault("outputs", {})["review workbook"] = path
     ctx.results["batch_status"] = status.value_counts().to_dict()
@@ -244,31 +246,136 @@ def _publish_match(ctx: RunContext, match) -> None:
     })
     if match.blocking_report is not None:
         ctx.results["blocking_report"] = match.blocking_report
+    if match.model is not None:
+        # the model this run matched with: `cdq why` / `cdq explain` explain pairs with it later
+        match.model.save(ctx.workdir / "linkage_model.json")
+
+
+def _hold_erased_subjects(ctx: RunContext, store) -> pd.DataFrame:
+    """Records of people erased on request go to the quarantine (``SUBJECT_ERASED``), not to linkage."""
+    from cdq.golden import record_refs
+    from cdq.privacy import hold_erased
+
+    kept, held = hold_erased(ctx.current, store, record_refs(ctx.current))
+    if len(held):
+        ctx.frames[ctx.current_name] = kept
+        ctx.frames["quarantine"] = _stack([ctx.frames.get("quarantine", held.iloc[:0]), held])
+        ctx.results.setdefault("headline", {})["held: erased data subjects"] = len(held)
+    return kept
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate record frames, leaving out empty ones (their all-NA columns would decide dtypes)."""
+    frames = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _export_open_pairs(ctx: RunContext) -> None:
+    """Store this run's review band and write every undecided pair to ``WORKDIR/review.xlsx``."""
+    from cdq.review.steward import export_open, save_open_pairs
+
+    store = _store(ctx)
+    pairs = ctx.frames.get("pairs")
+    if pairs is not None and len(pairs):
+        save_open_pairs(store, pairs, ctx.frames["review_records"])
+    path, count = export_open(store, ctx.workdir / "review.xlsx")
+    if path is not None:
+        ctx.results.setdefault("outputs", {})["review workbook"] = path
+    ctx.results.setdefault("headline", {})["pairs for review"] = count
 
 
 def stage_golden(ctx: RunContext) -> None:
     """Map clusters onto stable golden ids and re-survive the touched golden records.
 
-    Under the store's writer lock; if another writer committed since linkage read the store, the batch is
-    matched again inside the merge transaction (:func:`cdq.nightly.merge_match`).
+    With the ``gates`` stage in the pipeline, the golden and accounting suites check the batch inside its
+    transaction: a failure rolls it back (the store is as it was, the run is not recorded), or, with gate
+    policy ``hold_failing``, the batch records of the failing golden records are held and the batch is
+    merged again without them.
     """
+    import dataclasses
+
     from cdq.nightly import merge_match
     from cdq.survivorship import load_rules
 
     store = _store(ctx)
     rules = load_rules()
     run_id = _run_id(ctx)
-    match = ctx.results["match"]
-    result, merged = merge_match(match, store, rules, run_id, progress=ctx.progress)
+    for attempt in (1, 2):
+        match = ctx.results["match"]
+        try:
+            # Under the writer lock; a store written since linkage is matched again inside the transaction.
+            result, merged = merge_match(
+                match, store, rules, run_id, progress=ctx.progress,
+                check=_golden_gate(ctx, last=attempt == 2) if "gates" in ctx.spec.stages else None)
+            break
+        except _HoldGolden as held:
+            _hold_golden_members(ctx, held)
+            kept = set(ctx.frames["merge_input"]["record_id"].astype(str))
+            gone = set(match.merge_input["record_id"].astype(str)) - kept
+            ctx.results["match"] = dataclasses.replace(
+                match, batch=match.batch[~match.batch["record_id"].astype(str).isin(gone)],
+                merge_input=ctx.frames["merge_input"])
+        except BaseException:
+            store.discard_run(run_id)  # nothing of it was written: the run is not recorded
+            ctx.results["run_finished"] = True
+            raise
     if merged is not match:
         _publish_match(ctx, merged)
     store.finish_run(run_id, counts=result.counts)
     ctx.results["run_finished"] = True
     ctx.results["golden"] = result
+    _export_open_pairs(ctx)
     ctx.results.setdefault("headline", {}).update({
         "golden records touched": result.counts.get("golden_touched", 0),
         "merges": result.counts.get("merges", 0),
     })
+
+
+class _HoldGolden(Exception):
+    """Raised inside the merge transaction: roll back, hold these golden records' batch records, retry."""
+
+    def __init__(self, result, failing: pd.DataFrame):
+        super().__init__("golden gate: hold failing records")
+        self.result, self.failing = result, failing
+
+
+def _golden_gate(ctx: RunContext, *, last: bool):
+    """The check merge_batch runs before it commits: golden + accounting suites on what it would write."""
+    from cdq.gates import accounting, run_gates
+
+    def gate(result) -> None:
+        golden = result.golden[result.golden["status"].eq("active")] if len(result.golden) else result.golden
+        batch_ids = set(ctx.current["record_id"].astype(str))
+        members = int(result.xref["record_id"].astype(str).isin(batch_ids).sum())
+        rows_in = sum(t["rows_in"] for t in ctx.results.get("import", []))
+        # the staging suite again (on the records as they came in) so the one Data Docs site shows every suite
+        full = run_gates(staging=ctx.frames.get("gate_input"), golden=golden.reset_index(drop=True),
+                         accounting_frame=accounting(rows_in, members, len(ctx.frames.get("quarantine", []))),
+                         docs_dir=ctx.workdir / "data_docs")
+        gates = full.only(("golden", "accounting"))
+        _record_gates(ctx, gates)
+        if gates.passed:
+            return
+        if ctx.spec.gate_policy == "hold_failing" and gates.holdable and not last:
+            raise _HoldGolden(result, gates.failing_rows)
+        _stop(ctx, gates)
+
+    return gate
+
+
+def _hold_golden_members(ctx: RunContext, held: _HoldGolden) -> None:
+    """Hold the batch records of the golden records that failed the golden suite; drop them from the batch."""
+    from cdq.gates.hold import hold_rows
+
+    xref = held.result.xref.astype({"record_id": str})
+    by_golden = xref.merge(held.failing.rename(columns={"row_id": "golden_id"}), on="golden_id")
+    failing = by_golden.rename(columns={"record_id": "row_id"})[["suite", "expectation", "column", "row_id"]]
+    kept, quarantine = hold_rows(ctx.current, failing)
+    _keep(ctx, "gated", kept)
+    _add_held(ctx, quarantine)
+    gone = set(failing["row_id"])
+    ctx.frames["merge_input"] = ctx.frames["merge_input"][~ctx.frames["merge_input"]["record_id"].astype(str).isin(gone)]
+    logger.warning("gates: %d records held (golden suite); merging the batch again without them", len(quarantine))
 
 
 def stage_load(ctx: RunContext) -> None:
@@ -296,32 +403,62 @@ def _golden_records(ctx: RunContext) -> pd.DataFrame:
 
 
 def stage_gates(ctx: RunContext) -> None:
-    """Great Expectations gates on the cleaned records, the golden records and the row accounting.
+    """Quality gates BEFORE anything is written: the staging suite on the cleaned records, here.
 
-    A failed critical expectation writes the run report and stops the run before the CRM load (exit 1).
+    Every suite is checked against Great Expectations' definitions first (a typo stops the run with a
+    clear error). A failed critical expectation stops the run (gate policy ``stop``), or, with
+    ``hold_failing`` (the default), holds the failing records in the quarantine and lets the rest go on.
+    The golden and accounting suites run later, inside the golden stage's transaction (before it commits).
     """
-    from cdq.errors import CheckFailed
-    from cdq.gates import accounting, check, run_gates
+    from cdq.gates import check_suites, run_gates
+    from cdq.gates.hold import hold_rows
 
-    golden = _golden_records(ctx)
-    ctx.frames["golden"] = golden
-    merged = ctx.results.get("golden")
-    batch_ids = set(ctx.current["record_id"])
-    members = int(merged.xref["record_id"].isin(batch_ids).sum()) if merged is not None else 0
-    rows_in = sum(t["rows_in"] for t in ctx.results.get("import", []))
-    result = run_gates(
-        staging=ctx.current, golden=golden,
-        accounting_frame=accounting(rows_in, members, len(ctx.frames.get("quarantine", []))),
-        docs_dir=ctx.workdir / "data_docs",
-    )
-    ctx.results["gates"] = result
+    check_suites()
+    ctx.frames["gate_input"] = ctx.current
+    result = run_gates(staging=ctx.current, docs_dir=ctx.workdir / "data_docs", suites=("staging",))
+    _record_gates(ctx, result)
+    if result.passed:
+        return
+    if ctx.spec.gate_policy != "hold_failing" or not result.holdable or \
+            set(ctx.current["record_id"].astype(str)) <= set(result.failing_rows["row_id"]):
+        _stop(ctx, result)  # a failure of the whole table, or of every row (a shifted export), stops the run
+    kept, quarantine = hold_rows(ctx.current, result.failing_rows)
+    _keep(ctx, "gated", kept)
+    _add_held(ctx, quarantine)
+    logger.warning("gates: %d records held in the quarantine (staging suite)", len(quarantine))
+
+
+def _add_held(ctx: RunContext, quarantine: pd.DataFrame) -> None:
+    """Add held records to the run's quarantine and write it to ``WORKDIR/quarantine.csv``."""
+    ctx.frames["quarantine"] = _stack([ctx.frames.get("quarantine", pd.DataFrame()), quarantine])
+    outputs = ctx.results.setdefault("outputs", {})
+    outputs["quarantine"] = write_table(ctx.frames["quarantine"], ctx.workdir / "quarantine.csv")
+
+
+def _record_gates(ctx: RunContext, result) -> None:
+    """Keep every gate outcome of the run (the report shows them all)."""
+    ctx.results.setdefault("gate_runs", []).append(result)
+    ctx.results["gates"] = _combined_gates(ctx.results["gate_runs"])
     if result.docs_index:
         ctx.results.setdefault("outputs", {})["data docs"] = result.docs_index
-    try:
-        check(result)
-    except CheckFailed:
-        stage_report(ctx)
-        raise
+
+
+def _combined_gates(runs: list):
+    from cdq.gates import GateResult
+
+    return GateResult(pd.concat([r.results for r in runs], ignore_index=True),
+                      {k: sum(r.timings.get(k, 0.0) for r in runs) for k in ("gx_import", "validate")},
+                      next((r.docs_index for r in reversed(runs) if r.docs_index), None),
+                      pd.concat([r.failing_rows for r in runs], ignore_index=True))
+
+
+def _stop(ctx: RunContext, result) -> None:
+    """Write the report (the store is untouched) and raise CheckFailed (exit 1)."""
+    from cdq.gates import check
+
+    ctx.results["stopped"] = True
+    stage_report(ctx)
+    check(result)
 
 
 def stage_report(ctx: RunContext) -> None:
@@ -333,10 +470,39 @@ def stage_report(ctx: RunContext) -> None:
         ctx.workdir / "run_report.html", title=f"cdq run: {ctx.spec.name}", staging=ctx.frames.get("staging"),
         quarantine=ctx.frames.get("quarantine"), checked=ctx.current, findings=ctx.all_findings(),
         pairs=ctx.frames.get("pairs"), clusters=ctx.frames.get("clusters"),
-        golden=ctx.frames.get("golden") if "golden" in ctx.frames else _golden_records(ctx),
-        gates=ctx.results.get("gates"), timings=ctx.timings, loaded=load.line() if load is not None else None,
+        golden=_report_golden(ctx), gates=ctx.results.get("gates"), timings=ctx.timings,
+        loaded=load.line() if load is not None else None, held=_held(ctx), changes=_changes(ctx),
+        headline=ctx.results.get("headline"),
     )
     ctx.results.setdefault("outputs", {})["run report"] = path
+
+
+def _report_golden(ctx: RunContext) -> pd.DataFrame | None:
+    """Every active golden record after the run (None when the run stopped before the store was opened)."""
+    if "golden" in ctx.frames:
+        return ctx.frames["golden"]
+    if "store" not in ctx.results and ctx.results.get("stopped"):
+        return None
+    ctx.frames["golden"] = _golden_records(ctx)
+    return ctx.frames["golden"]
+
+
+def _changes(ctx: RunContext) -> pd.DataFrame | None:
+    """What this run changed in the golden store (None when it wrote nothing)."""
+    from cdq.reporting.changes import run_changes
+
+    merged = ctx.results.get("golden")
+    return run_changes(_store(ctx), merged.run_id) if merged is not None else None
+
+
+def _held(ctx: RunContext) -> pd.DataFrame | None:
+    """The records the gates held in this run (quarantine rows with reason GATE_HELD)."""
+    from cdq.reasons import GATE_HELD
+
+    quarantine = ctx.frames.get("quarantine")
+    if quarantine is None or quarantine.empty:
+        return None
+    return quarantine[quarantine["reason_code"].eq(GATE_HELD)].reset_index(drop=True)
 
 
 def stage_export(ctx: RunContext) -> None:
@@ -385,3 +551,15 @@ def stage_names(ctx: RunContext) -> None:
 
 
 STAGES.update({"names": stage_names})
+
+
+def stage_retention(ctx: RunContext) -> None:
+    """Apply ``rules/retention.yaml`` to the golden store and the work directory (counted in the report)."""
+    from cdq.privacy.retention import apply_retention, load_retention
+
+    purged = apply_retention(_store(ctx), load_retention(), workdir=ctx.workdir, dry_run=ctx.dry_run)
+    ctx.results["retention"] = purged
+    ctx.results.setdefault("headline", {})["purged by retention"] = len(purged)
+
+
+STAGES.update({"retention": stage_retention})

@@ -61,3 +61,11 @@ def test_demo_works_from_another_directory(tmp_path, monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "cdq-demo" / "crm.sqlite").exists()
     assert pd.read_sql("select * from contacts", f"sqlite:///{tmp_path}/cdq-demo/crm.sqlite").shape[0] > 50
+
+
+def test_second_run_asks_the_open_review_pairs_again(demo_runs) -> None:
+    """Undecided pairs are stored and exported every run, not only the run that scored them (issue 15)."""
+    workdir, first, second = demo_runs
+    asked = [int(re.search(r"│ pairs for review\s+│ (\d+)", out.output).group(1)) for out in (first, second)]
+    assert asked[0] > 0 and asked[1] == asked[0]
+    assert (workdir / "review.xlsx").exists() and "review workbook" in second.output

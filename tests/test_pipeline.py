@@ -86,13 +86,13 @@ def test_planted_problem_fails_the_gate_loads_nothing_and_the_report_says_why(tm
     pipeline = tmp_path / "p.yaml"
     pipeline.write_text(
         f"name: planted\ninputs:\n  - path: {export}\nstore: 'sqlite:///{{workdir}}/golden.sqlite'\n"
-        "crm: 'sqlite:///{workdir}/crm.sqlite'\nstages: [normalize, names, linkage, golden, gates, load, report]\n",
+        "crm: 'sqlite:///{workdir}/crm.sqlite'\nstages: [normalize, names, gates, linkage, golden, load, report]\n",
         encoding="utf-8",
     )
     workdir = tmp_path / "run"
     result = runner.invoke(app, ["run", str(pipeline), "--workdir", str(workdir)])
     assert result.exit_code == 1, result.output
-    assert "gate failed" in result.output and "city" in result.output and "nothing was loaded" in result.output
+    assert "gate failed" in result.output and "city" in result.output and "nothing was written" in result.output
     assert "loaded:" not in result.output
     crm = sa.create_engine(f"sqlite:///{workdir}/crm.sqlite")
     assert not any(sa.inspect(crm).has_table(t) for t in ("contacts", "accounts")) or all(

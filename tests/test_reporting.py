@@ -77,7 +77,7 @@ def test_report_is_self_contained_and_has_every_chart(report_path):
 
 def test_report_shows_why_the_gate_failed(report_path, run_frames):
     html = report_path.read_text(encoding="utf-8")
-    assert "Quality gate FAILED: nothing was loaded into the CRM" in html
+    assert "Quality gate FAILED: the run stopped; nothing was written to the golden store" in html
     assert "expect_column_values_to_not_match_regex on <code>city</code> failed on 30 of 100 rows" in html
     assert "<h2>Failed expectations</h2>" in html
     assert str(run_frames["gates"].docs_index) in html

@@ -80,7 +80,7 @@ def test_export_one_row_per_review_pair_side_by_side(tmp_path):
     assert row["postcode A"].fill.fill_type is None
     assert row["phone A"].value == "+31301234567" and row["phone A"].quotePrefix
     rules = sheet.data_validations.dataValidation
-    assert len(rules) == 1 and rules[0].formula1 == '"match,no match"' and "B2:B4" in str(rules[0].sqref)
+    assert len(rules) == 1 and rules[0].formula1 == '"match,no match,force match"' and "B2:B4" in str(rules[0].sqref)
 
 
 @pytest.mark.parametrize(("typed", "stored"), [
@@ -193,7 +193,7 @@ def test_cli_export_and_apply(tmp_path, store):
     decide(out, {1: "match"})
     result = runner.invoke(app, ["review", "apply", str(out), "--store", store, "--by", "anna"])
     assert result.exit_code == 0, result.output
-    assert "review: 1 match, 0 no match stored from wb.xlsx" in result.output
+    assert "review: 1 match, 0 no match from wb.xlsx; 1 stored, 0 refused" in result.output
     result = runner.invoke(app, ["review", "export", "--pairs", str(tmp_path / "pairs.csv"), "--records",
                                  str(tmp_path / "records.parquet"), "--out", str(out), "--store", store])
     assert result.exit_code == 0 and load_workbook(out)["review"].max_row == 3

@@ -12,6 +12,7 @@ import pytest
 
 from cdq.golden import merge_batch, set_override, split_record, unmerge
 from cdq.store import GoldenStore
+from cdq.store.schema import MIGRATIONS
 from cdq.survivorship import load_rules
 
 RULES = load_rules()
@@ -150,9 +151,8 @@ def test_unmerge_of_unknown_id_is_a_usage_error(store_url):
 def test_schema_is_migrated_once(store_url):
     GoldenStore(store_url)
     store = GoldenStore(store_url)
-    from cdq.store.schema import MIGRATIONS
-
-    assert sorted(store.table("_cdq_migrations")["name"]) == sorted(name for name, _ in MIGRATIONS)
+    assert store.table("_cdq_migrations")["name"].tolist() == [name for name, _ in MIGRATIONS]
+    assert GoldenStore(store_url).table("_cdq_migrations")["name"].tolist() == [name for name, _ in MIGRATIONS]
 
 
 def test_steward_override_wins_until_removed(store_url):

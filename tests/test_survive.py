@@ -166,3 +166,79 @@ def test_bad_rules_name_file_key_and_line(tmp_path, yaml_text, needle):
     message = str(info.value)
     assert needle in message and str(path) in message
     assert f"{path}:?" not in message
+
+
+# -- ties are decided by values, and lineage names the rule that truly decided ---------------------------
+
+NAME = ["title", "initials", "first_name", "infix", "last_name", "gender"]
+
+
+def test_values_differing_after_an_empty_column_are_not_a_tie():
+    # Regression: the tie key was the columns joined with NUL for empty values, and pandas treats strings
+    # as equal up to a NUL byte, so "A. Bakker" vs "Anneke Bakker" (empty title first) counted as one value.
+    df = frame([{"record_id": "a", "source": "erp", "initials": "A.", "last_name": "Bakker"},
+                {"record_id": "b", "source": "excel", "initials": "A.", "first_name": "Anneke",
+                 "last_name": "Bakker", "gender": "F"}])
+    rules = rules_for({"name": {"columns": NAME, "chain": ["most_complete", "source_priority"]}},
+                      source_priority=["erp", "excel"])
+    golden, lineage = survive(df, one_cluster(df), rules)
+    assert (golden.loc[0, "first_name"], golden.loc[0, "gender"]) == ("Anneke", "F")
+    assert set(lineage["rule"]) == {"most_complete"} and set(lineage["record_id"]) == {"b"}
+
+
+def test_candidates_that_agree_are_not_credited_to_a_rule():
+    df = frame([{"record_id": "a", "source": "excel", "email": "jan@x.nl"},
+                {"record_id": "b", "source": "erp", "email": "jan@x.nl"}])
+    rules = rules_for({"email": {"columns": ["email"], "chain": ["source_priority"]}}, source_priority=["erp"])
+    _, lineage = survive(df, one_cluster(df), rules)
+    assert lineage["rule"].tolist() == ["all_agree"]
+
+
+def test_the_rule_that_leaves_one_value_decides_not_the_one_that_leaves_one_record():
+    # source_priority keeps a and b (both erp, same values): it decided, even though two records were left.
+    df = frame([{"record_id": "c", "source": "excel", "email": "x@x.nl"},
+                {"record_id": "b", "source": "erp", "email": "jan@x.nl", "source_updated_at": "2020-01-01"},
+                {"record_id": "a", "source": "erp", "email": "jan@x.nl", "source_updated_at": "2024-01-01"}])
+    rules = rules_for({"email": {"columns": ["email"], "chain": ["source_priority", "most_recent"]}},
+                      source_priority=["erp"])
+    _, lineage = survive(df, one_cluster(df), rules)
+    assert lineage["rule"].tolist() == ["source_priority"]
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SMALL = st.one_of(st.none(), st.sampled_from(["A.", "B.", "Jan", "jan", "Anna", "de", "M", "F"]))
+_RECORD = st.fixed_dictionaries({
+    "cluster": st.integers(0, 3),
+    "source": st.sampled_from(["erp", "backoffice", "excel", "vcard"]),
+    "source_updated_at": st.one_of(st.none(), st.sampled_from(["2020-01-01", "2022-06-30", "2024-03-01"])),
+    "name_plausibility": st.one_of(st.none(), st.sampled_from([0.2, 0.9])),
+    "address_status": st.one_of(st.none(), st.sampled_from(["verified", "not_found"])),
+    **{c: _SMALL for c in NAME},
+    "birth_date": st.one_of(st.none(), st.sampled_from(["1980-01-02", "1980-02-01"])),
+    "email": st.one_of(st.none(), st.sampled_from(["jan@x.nl", "JAN@x.nl", "jan@@x", "piet@y.nl"])),
+    "street": _SMALL, "postcode": st.one_of(st.none(), st.sampled_from(["1234 AB", "1234 AC"])),
+})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_RECORD, min_size=1, max_size=12), st.randoms(use_true_random=False))
+def test_permuting_record_ids_never_changes_a_value_a_rule_decided(records, rnd):
+    """Record ids only break true ties: a value any other rule decided is the same under any id order."""
+    rules = load_rules()
+    df = pd.DataFrame(records)
+    df.insert(0, "record_id", [f"r{i:02d}" for i in range(len(df))])
+    clusters = pd.DataFrame({"record_id": df["record_id"], "cluster_id": "c" + df["cluster"].astype(str)})
+    golden, lineage = survive(df, clusters, rules)
+    shuffled = list(df["record_id"])
+    rnd.shuffle(shuffled)
+    renamed = dict(zip(df["record_id"], shuffled))
+    golden2, lineage2 = survive(df.assign(record_id=df["record_id"].map(renamed)),
+                                clusters.assign(record_id=clusters["record_id"].map(renamed)), rules)
+    first = lineage.set_index(["cluster_id", "column"])
+    second = lineage2.set_index(["cluster_id", "column"])
+    decided = first[~first["rule"].isin(["tie_break", "aggregate"])]
+    assert set(decided.index) <= set(second.index)
+    assert second.loc[decided.index, "value"].tolist() == decided["value"].tolist()
+    assert second.loc[decided.index, "rule"].tolist() == decided["rule"].tolist()

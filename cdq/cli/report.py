@@ -170,4 +170,6 @@ def load_lines(result) -> None:
         return
     if result.rejected_line():
         line(result.rejected_line())
+    if result.erased_line():
+        line(result.erased_line())
     line(result.line())

@@ -40,6 +40,8 @@ class LoadResult:
     unchanged: int = 0
     dry_run: bool = False
     rejected: int = 0
+    #: CRM records deleted because their golden record was erased (AVG art. 17) or purged by retention.
+    erased: int = 0
 
     def line(self) -> str:
         """The public last line of every load; outside scripts parse it, so its shape never changes."""
@@ -50,6 +52,12 @@ class LoadResult:
         if not self.rejected:
             return None
         return f"rejected: {self.rejected} change(s) refused by the CRM, kept and retried on the next load"
+
+    def erased_line(self) -> str | None:
+        """A line printed before :meth:`line` when erased golden records were deleted from the CRM."""
+        if not self.erased:
+            return None
+        return f"erased: {self.erased} record(s) of erased data subjects deleted from the CRM"
 
     def would(self) -> str:
         return f"Would create {self.created} / update {self.updated} / merge {self.merged} records"
@@ -62,6 +70,8 @@ class LoadPlan:
     creates: dict[str, list[dict]] = field(default_factory=dict)
     updates: dict[str, list[dict]] = field(default_factory=dict)
     merges: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: Per entity: CRM keys of erased golden records that the CRM still holds (deleted by the load).
+    erasures: dict[str, list[str]] = field(default_factory=dict)
     unchanged: int = 0
     #: Changes a remote CRM refused: ``{"entity", "key", "action", "reason"}`` (kept for the next load).
     rejected: list[dict] = field(default_factory=list)
@@ -69,13 +79,21 @@ class LoadPlan:
     def result(self, dry_run: bool = False) -> LoadResult:
         count = lambda d: sum(len(v) for v in d.values())  # noqa: E731
         return LoadResult(count(self.creates), count(self.updates), count(self.merges), self.unchanged, dry_run,
-                          len(self.rejected))
+                          len(self.rejected), count(self.erasures))
 
     def reject(self, entity: str, key: str, action: str, reason: str) -> None:
         """Take a change the CRM refused out of the plan and record why (remote targets call this)."""
-        group = {"create": self.creates, "update": self.updates, "merge": self.merges}[action].get(entity, [])
-        group[:] = [c for c in group if (c[0] if isinstance(c, tuple) else next(iter(c.values()))) != key]
+        actions = {"create": self.creates, "update": self.updates, "merge": self.merges, "erase": self.erasures}
+        group = actions[action].get(entity, [])
+        group[:] = [c for c in group if _plan_key(c) != key]
         self.rejected.append({"entity": entity, "key": key, "action": action, "reason": reason})
+
+
+def _plan_key(change) -> str:
+    """The CRM key of one planned change (a row dict, a (retired, survivor) pair or an erased key)."""
+    if isinstance(change, tuple):
+        return change[0]
+    return change if isinstance(change, str) else next(iter(change.values()))
 
 
 def _text(value) -> str | None:
@@ -107,6 +125,11 @@ class CrmTarget(ABC):
     def report(self, result: LoadResult, plan: LoadPlan, watermark: int | None) -> None:
         """Write the load ledger (inside the transaction)."""
 
+    def erase(self, entity: Entity, keys: list[str]) -> None:
+        """Delete the CRM records of erased golden records (a target that cannot delete must say so)."""
+        if keys:
+            raise NotImplementedError(f"{type(self).__name__} cannot delete records of erased data subjects")
+
     def watermark(self) -> int:
         """The golden store change sequence already loaded (0: load everything)."""
         return 0
@@ -136,7 +159,19 @@ class CrmTarget(ABC):
             self._plan_upserts(plan, entity, active, current)
             retired = mine[(mine["status"] == "retired") & mine["merged_into"].notna()]
             self._plan_merges(plan, entity, retired, current)
+        self._plan_erasures(plan, changes[changes["status"] == "erased"])
         return plan
+
+    def _plan_erasures(self, plan: LoadPlan, erased: pd.DataFrame) -> None:
+        """Erased golden records hold no values (so no party type): look for them in every entity."""
+        keys = erased["golden_id"].astype(str).tolist()
+        if not keys:
+            return
+        for entity in self.mapping.entities.values():
+            present = set(self.read(entity, keys)[entity.key].astype(str))
+            found = [k for k in keys if k in present]
+            if found:
+                plan.erasures.setdefault(entity.name, []).extend(found)
 
     def _plan_upserts(self, plan: LoadPlan, entity: Entity, active: pd.DataFrame, current: pd.DataFrame) -> None:
         for row in active.to_dict("records"):
@@ -173,6 +208,7 @@ class CrmTarget(ABC):
                 self.create(entity, plan.creates.get(entity.name, []))
                 self.update(entity, plan.updates.get(entity.name, []))
                 self.merge(entity, plan.merges.get(entity.name, []))
+                self.erase(entity, plan.erasures.get(entity.name, []))
             result = plan.result(dry_run)  # without the changes a remote CRM rejected (plan.reject)
             self.report(result, plan, watermark)
         logger.info("CRM load: %s", result.line())

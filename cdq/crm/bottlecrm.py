@@ -263,6 +263,23 @@ class BottleCrmTarget(RemoteCrmTarget):
         _check(r, "merge")
         return "merge"
 
+    def send_delete(self, entity: Entity, crm_id: str) -> None:
+        """Blank every field first (BottleCRM keeps a deleted contact's address row), then delete."""
+        blank = {k: "" for k in self.values(entity, {}) if k not in ("first_name", "last_name", "name", "country")}
+        if entity.name == "contacts":
+            blank.update(first_name="-", last_name="-")
+        r = self.http.request("PATCH", self._path(entity, crm_id), json_body=blank)
+        if r.status == 400:  # a field BottleCRM will not blank: the delete below still removes the record
+            logger.info("BottleCRM refused to blank a record before deleting it: %s", error_text(r))
+        elif r.status != 404:
+            _check(r, "erase")
+        r = self.http.request("DELETE", self._path(entity, crm_id))
+        if r.status == 404:  # gone already (a rerun after a kill)
+            return
+        if r.status in (400, 403):
+            raise Rejected(error_text(r))
+        _check(r, "erase")
+
 
 def _mark(key: str) -> str:
     """The golden id as imported contacts carry it in ``description`` (the importer has no source_ref)."""

@@ -198,6 +198,14 @@ class DynamicsTarget(RemoteCrmTarget):
             raise Rejected(self._refused(r))
         self._check(r, "update")
 
+    def send_delete(self, entity: Entity, crm_id: str) -> None:
+        r = self.http.request("DELETE", f"{API}/{entity.name}({crm_id})")
+        if r.status == 404:  # deleted already (a rerun after a kill)
+            return
+        if self._refused(r) or r.status == 400:
+            raise Rejected(self._refused(r) or error_text(r))
+        self._check(r, "delete")
+
     def send_merge(self, entity: Entity, survivor_id: str, retired_id: str) -> str:
         kind, id_name = f"Microsoft.Dynamics.CRM.{entity.table}", self._entity_id(entity)
         body = {"Target": {"@odata.type": kind, id_name: survivor_id},

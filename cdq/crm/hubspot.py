@@ -104,6 +104,11 @@ class HubSpotTarget(BatchPrimitives, RemoteCrmTarget):
             raise CrmHttpError(f"HubSpot merge failed: HTTP {r.status}: {error_text(r)}", r.status)
         return "merge"
 
+    def send_delete(self, entity: Entity, crm_id: str) -> None:
+        r = self.http.request("DELETE", f"/crm/v3/objects/{entity.name}/{crm_id}")
+        if not r.ok and r.status != 404:
+            raise CrmHttpError(f"HubSpot delete failed: HTTP {r.status}: {error_text(r)}", r.status)
+
     def _reapply(self, entity: Entity, survivor: str, crm_id: str) -> None:
         pass  # HubSpot keeps the primary record's values
 

@@ -67,6 +67,11 @@ class RemoteCrmTarget(CrmTarget):
     def to_columns(self, entity: Entity, record: dict) -> dict[str, str | None]:
         """A fetched CRM record as the columns :meth:`values` produces."""
 
+    def send_delete(self, entity: Entity, crm_id: str) -> None:
+        """Delete one record of an erased data subject (raise :class:`Rejected`); an adapter that can't
+        delete refuses loudly, so the erasure is reported and retried, never silently skipped."""
+        raise Rejected(f"the {self.kind} adapter cannot delete records: delete it in the CRM by hand")
+
     # -- CrmTarget ----------------------------------------------------------------------------------
     def plan(self, changes: pd.DataFrame) -> LoadPlan:
         self.state.new_run()
@@ -130,6 +135,22 @@ class RemoteCrmTarget(CrmTarget):
             except Rejected as e:
                 outcomes.append((retired, str(e)))
         self._rejects(entity, "merge", outcomes)
+
+    def erase(self, entity: Entity, keys: list[str]) -> None:
+        """Delete the CRM records of erased golden records and forget their CRM ids."""
+        xref = self.state.xref(entity.name, keys)
+
+        def one(key: str):
+            if key not in xref:
+                return key, "the CRM id of this record is unknown: delete it in the CRM by hand"
+            try:
+                self.send_delete(entity, xref[key])
+            except Rejected as e:
+                return key, str(e)
+            self.state.forget(entity.name, key, xref[key])
+            return key, None
+
+        self._rejects(entity, "erase", self._map(one, list(keys)))
 
     def _reapply(self, entity: Entity, survivor: str, crm_id: str) -> None:
         """After a CRM merge filled the survivor's blanks from the loser, put the golden values back."""

@@ -229,6 +229,17 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
         return list(csv.DictReader(io.StringIO(text)))
 
     # -- merges -------------------------------------------------------------------------------------
+    def send_delete(self, entity: Entity, crm_id: str) -> None:
+        """REST ``DELETE sobjects/<type>/<Id>`` (the record goes to the recycle bin, emptied by Salesforce)."""
+        r = self.http.request("DELETE", f"{API}/sobjects/{entity.table}/{crm_id}")
+        if r.status == 404:  # deleted already (a rerun after a kill)
+            return
+        if r.status == 400:
+            from cdq.crm.remote import Rejected
+
+            raise Rejected(error_text(r))
+        self._check(r, "delete")
+
     def merge(self, entity: Entity, merges: list[tuple[str, str]]) -> None:
         """SOAP ``merge()``: per survivor, requests of the master and up to two records merged into it."""
         xref = self.state.xref(entity.name, [k for pair in merges for k in pair])

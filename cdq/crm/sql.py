@@ -124,6 +124,12 @@ class SqlCrmTarget(CrmTarget):
                 self.conn.execute(table.delete().where(where))
             self._wrote(1)
 
+    def erase(self, entity: Entity, keys: list[str]) -> None:
+        table = self.tables[entity.name]
+        for i in range(0, len(keys), 900):
+            self.conn.execute(table.delete().where(table.c[entity.key].in_(keys[i:i + 900])))
+            self._wrote(len(keys[i:i + 900]))
+
     def report(self, result: LoadResult, plan: LoadPlan, watermark: int | None) -> None:
         load_id = self.conn.execute(LEDGER.insert().values(
             loaded_at=now(), store_seq=watermark, created=result.created, updated=result.updated,

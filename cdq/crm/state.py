@@ -146,6 +146,15 @@ class CrmState:
                                               reason=reason, at=now(), run=self.run),
                     self._change(entity, golden_id, None, "rejected", {"action": action, "reason": reason}))
 
+    def forget(self, entity: str, golden_id: str, crm_id: str | None) -> None:
+        """After an erasure: drop the cross-reference, intents and rejections (a rejection's reason may quote
+        the CRM's words about the record's values) and log the deletion, without values."""
+        mine = [(t, (t.c.crm == self.crm) & (t.c.entity == entity) & (t.c.golden_id == golden_id))
+                for t in (XREF, INTENT, REJECTION)]
+        rejected = (CHANGE.c.crm == self.crm) & (CHANGE.c.golden_id == golden_id) & (CHANGE.c.action == "rejected")
+        self._write(*[t.delete().where(w) for t, w in mine], CHANGE.update().where(rejected).values(detail=None),
+                    self._change(entity, golden_id, crm_id, "erase", None))
+
     def _clear(self, entity: str, golden_id: str) -> list:
         return [t.delete().where((t.c.crm == self.crm) & (t.c.entity == entity) & (t.c.golden_id == golden_id))
                 for t in (INTENT, REJECTION)]

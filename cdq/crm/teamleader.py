@@ -233,6 +233,11 @@ class TeamleaderTarget(RemoteCrmTarget):
     def send_update(self, entity: Entity, crm_id: str, key: str, values: dict) -> None:
         self._ok(f"{entity.name}.update", {"id": crm_id, **self._body(entity, values)})
 
+    def send_delete(self, entity: Entity, crm_id: str) -> None:
+        status, body = self.call(f"{entity.name}.delete", {"id": crm_id})
+        if status >= 400 and status != 404:  # 404: deleted already (a rerun after a kill)
+            raise Rejected(errors_text(body))
+
     def send_merge(self, entity: Entity, survivor_id: str, retired_id: str) -> str:
         status, body = self.call(f"{entity.name}.delete", {"id": retired_id})
         if status == 404:

@@ -22,7 +22,9 @@ import pandas as pd
 from cdq.errors import CheckFailed
 from cdq.gates.suites import Suite, load_suite, suite_dir
 
-__all__ = ["GateResult", "accounting", "check", "load_suite", "run_gates", "Suite"]
+__all__ = ["GateResult", "accounting", "check", "check_suites", "load_suite", "run_gates", "Suite"]
+
+SUITES = ("staging", "golden", "accounting")
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,9 @@ class GateResult:
     results: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
     docs_index: Path | None = None
+    #: ``suite, expectation, column, row_id`` of the rows behind failed critical expectations on values.
+    failing_rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["suite", "expectation", "column", "row_id"]))
 
     @property
     def failures(self) -> pd.DataFrame:
@@ -44,6 +49,21 @@ class GateResult:
     @property
     def critical_failures(self) -> pd.DataFrame:
         return self.failures[self.failures["critical"]].reset_index(drop=True)
+
+    def only(self, suites: tuple[str, ...]) -> GateResult:
+        """The outcome of some suites only (e.g. the golden suite, after the staging suite was dealt with)."""
+        return GateResult(self.results[self.results["suite"].isin(suites)].reset_index(drop=True), self.timings,
+                          self.docs_index, self.failing_rows[self.failing_rows["suite"].isin(suites)])
+
+    @property
+    def holdable(self) -> bool:
+        """True when every critical failure is pinned on rows, so holding those rows can let the rest pass.
+
+        A failure about the table as a whole (no rows, a missing column, the row accounting) never is.
+        """
+        crit = self.critical_failures
+        pinned = set(zip(self.failing_rows["suite"], self.failing_rows["expectation"], self.failing_rows["column"]))
+        return all((r.suite, r.expectation, r.column) in pinned for r in crit.itertuples())
 
     @property
     def passed(self) -> bool:
@@ -79,6 +99,8 @@ def run_gates(
     accounting_frame: pd.DataFrame | None = None,
     suite_directory: str | Path | None = None,
     docs_dir: str | Path | None = None,
+    *,
+    suites: tuple[str, ...] = ("staging", "golden", "accounting"),
 ) -> GateResult:
     """Validate whichever frames are given against their suites; build Data Docs into ``docs_dir``.
 
@@ -87,16 +109,23 @@ def run_gates(
         golden: the golden records about to be loaded (one row per ``golden_id``).
         accounting_frame: :func:`accounting` of the run.
         suite_directory: folder with ``staging.json``, ``golden.json``, ``accounting.json`` (default: bundled).
-        docs_dir: where GE writes its Data Docs site (``index.html``); None: no docs.
+        docs_dir: where GE writes its Data Docs site (``index.html``, made offline); None: no docs.
+        suites: which of the given frames to validate (the others are ignored).
+
+    Suites are checked against GE's own expectation definitions first (a typo is a ConfigError listing
+    every problem, never a dropped check). Failing rows are identified by ``record_id`` (staging) and
+    ``golden_id`` (golden) in :attr:`GateResult.failing_rows`.
     """
     from cdq.gates.run import validate
 
     directory = Path(suite_directory) if suite_directory else suite_dir()
     frames = {name: (load_suite(name, directory), frame) for name, frame in
-              (("staging", staging), ("golden", golden), ("accounting", accounting_frame)) if frame is not None}
-    results, timings, index = validate(frames, docs_dir)
+              (("staging", staging), ("golden", golden), ("accounting", accounting_frame))
+              if frame is not None and name in suites}
+    results, timings, index, failing = validate(frames, docs_dir,
+                                                id_columns={"staging": "record_id", "golden": "golden_id"})
     results = _explain_accounting(results, accounting_frame)
-    result = GateResult(results, timings, index)
+    result = GateResult(results, timings, index, failing)
     logger.info("gates: %d expectations, %d failed (%d critical)", len(results), len(result.failures),
                 len(result.critical_failures))
     return result
@@ -114,9 +143,18 @@ def _explain_accounting(results: pd.DataFrame, frame: pd.DataFrame | None) -> pd
     return results
 
 
+def check_suites(suite_directory: str | Path | None = None) -> None:
+    """Load every suite and check it against GE's definitions (ConfigError listing every problem)."""
+    from cdq.gates.run import check_suite
+
+    directory = Path(suite_directory) if suite_directory else suite_dir()
+    for name in SUITES:
+        check_suite(load_suite(name, directory))
+
+
 def check(result: GateResult) -> GateResult:
     """Raise CheckFailed (exit 1) naming every failed critical expectation; return the result otherwise."""
     if not result.passed:
         raise CheckFailed(result.summary(), failure_cases=result.failures,
-                          hint="nothing was loaded; see the run report and the Data Docs")
+                          hint="nothing was written to the golden store or loaded into the CRM; see the run report and the Data Docs")
     return result

@@ -99,8 +99,8 @@ def _problems(data: object) -> list[str]:
     return problems
 
 
-def prepare_frame(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
-    """The columns the suite reads, as plain objects; missing ones empty, derived ones computed.
+def prepare_frame(frame: pd.DataFrame, suite: Suite, keep: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+    """The columns the suite reads (and ``keep``: row ids), as plain objects; missing ones empty, derived computed.
 
     Examples:
         >>> s = load_suite("golden")
@@ -108,6 +108,8 @@ def prepare_frame(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
         [True]
     """
     out = pd.DataFrame(index=frame.index)
+    for column in [c for c in keep if c in frame.columns and c not in suite.columns]:
+        out[column] = frame[column].astype(str).to_numpy()
     for column in suite.columns:
         if column in DERIVED:
             out[column] = DERIVED[column](frame)

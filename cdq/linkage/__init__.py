@@ -33,7 +33,7 @@ from cdq.linkage.model import (
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
 
-__all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel"]
+__all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel", "cannot_links", "compare_pairs"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,22 @@ def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> 
     return (codes[l] >= 0) & (codes[l] == codes[r])
 
 
+def _initials_against_call_name(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """One record has only initials, the other a first name, and both the same personal mailbox name.
+
+    A Dutch first name is mostly the call name, which often does not start with the formal initial (Nel for
+    Petronella, Stijn for Christiaan, Greet for Margaretha): with the same personal e-mail name (the domain
+    may be mistyped) the disagreement is evidence (a weight), not a cannot-link.
+    """
+    name = Columns.of(prepared).codes("first_name") >= 0
+    initials = Columns.of(prepared).codes("initials_given") >= 0
+    only_initials = ~name & initials
+    mailbox = _same(prepared, "email_local", l, r)
+    if "email_role" in prepared.columns:
+        mailbox &= ~prepared["email_role"].fillna(False).to_numpy(dtype=bool)[l]
+    return ((only_initials[l] & name[r]) | (only_initials[r] & name[l])) & mailbox
+
+
 def _same_personal_email(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """The same e-mail address on both records, and not a role address (info@, administratie@)."""
     same = _same(prepared, "email", l, r)
@@ -142,7 +158,9 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
     """True where a pair sits on a cannot-link level of some comparison (strong evidence only).
 
     A different first name is no veto when both records carry the same formal initials: the call name
-    ("Eef") and the formal name ("Everardus", or a typo of it) then name one person. A different gender
+    ("Eef") and the formal name ("Everardus", or a typo of it) then name one person; nor when one record
+    has only initials and the other a first name and both the same personal e-mail name (the call name
+    need not start with the formal initial). A different gender
     is no veto when the first names agree (similar or better). A different birth date vetoes
     only when the dates are at least ``BIRTH_VETO_YEARS`` apart (a father and son, not a mistyped date).
     """
@@ -153,6 +171,7 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
             hit = np.isin(vectors[name].to_numpy(), codes)
             if name == "first_name":
                 hit &= ~_same(prepared, "initials_given", l, r) & ~_same_stem(prepared, l, r)
+                hit &= ~_initials_against_call_name(prepared, l, r)
             if name == "birth_date":
                 hit &= _years_apart(prepared, l, r, hit) >= BIRTH_VETO_YEARS
             if name == "gender" and "first_name" in vectors.columns:
@@ -259,6 +278,8 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     decision = _decide(scored["match_probability"].to_numpy(), veto, s)
     step(5)
     labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision, veto, s)
+    # a match the guarded clustering kept apart (a household, an ambiguous record) is for the steward
+    decision[(decision == "match") & (labels[l] != labels[r])] = "review"
     clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels]})
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
@@ -304,3 +325,68 @@ def link(new: pd.DataFrame, existing: pd.DataFrame, settings: Settings | None = 
     frame = pd.concat([existing, new], ignore_index=True)
     is_new = np.r_[np.zeros(len(existing), dtype=bool), np.ones(len(new), dtype=bool)]
     return _run(frame, settings, progress, model, is_new)
+
+
+def cannot_links(left: pd.DataFrame, right: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """Every pair (one record of ``left``, one of ``right``) that a cannot-link rule keeps apart, and why.
+
+    The rules are the clustering's own (``cannot_link`` in ``rules/matching.yaml``: a different gender,
+    birth date, first name, person against organisation). Used to check a steward's "match" before two
+    golden records are joined. Returns ``record_id_l, record_id_r, reason`` (the comparisons that veto).
+
+    Examples:
+        >>> a = pd.DataFrame({"record_id": ["a"], "first_name": ["Jan"], "last_name": ["Bos"], "gender": ["M"],
+        ...                   "birth_date": ["1960-01-01"]})
+        >>> b = pd.DataFrame({"record_id": ["b"], "first_name": ["Mia"], "last_name": ["Bos"], "gender": ["F"],
+        ...                   "birth_date": ["1975-06-30"]})
+        >>> cannot_links(a, b)[["record_id_l", "record_id_r", "reason"]].values.tolist()
+        [['a', 'b', 'birth_date, first_name, gender']]
+    """
+    s = settings or load_settings()
+    frame = pd.concat([left, right], ignore_index=True)
+    ids = _record_ids(frame)
+    l, r = (a.ravel() for a in np.meshgrid(np.arange(len(left)), len(left) + np.arange(len(right)), indexing="ij"))
+    empty = pd.DataFrame(columns=["record_id_l", "record_id_r", "reason"])
+    if not len(l) or not s.cannot_link:
+        return empty
+    prepared = _prepare(frame.reset_index(drop=True), s.extras)
+    vectors = _compare(prepared, l, r, s)
+    party = _party_conflict(prepared, l, r, vectors, s)
+    reasons = [np.where(_vetoes(vectors, replace(s, cannot_link=(rule,)), prepared, l, r) & ~party, rule[0], "")
+               for rule in s.cannot_link]
+    text = [", ".join(sorted({x for x in row if x} | ({"party_type"} if p else set())))
+            for row, p in zip(zip(*reasons), party)]
+    veto = _vetoes(vectors, s, prepared, l, r)
+    return pd.DataFrame({"record_id_l": ids[l[veto]], "record_id_r": ids[r[veto]],
+                         "reason": np.array(text, dtype=object)[veto]}) if veto.any() else empty
+
+
+def compare_pairs(left: pd.DataFrame, right: pd.DataFrame, model: FSModel,
+                  settings: Settings | None = None) -> pd.DataFrame:
+    """Score every pair (one record of ``left``, one of ``right``) with a trained model, blocking or not.
+
+    The same columns as :attr:`LinkageResult.pairs` (per comparison ``<name>_level`` and ``<name>_weight``),
+    plus ``cannot_link``. For explaining pairs a steward asks about (``cdq why``, ``cdq explain``).
+    """
+    s = settings or load_settings()
+    frame = pd.concat([left, right], ignore_index=True)
+    ids = np.r_[left["record_id"].astype(str).to_numpy(), right["record_id"].astype(str).to_numpy()].astype(object)
+    l, r = (a.ravel() for a in np.meshgrid(np.arange(len(left)), len(left) + np.arange(len(right)), indexing="ij"))
+    prepared = _prepare(frame.reset_index(drop=True), s.extras)
+    vectors = _compare(prepared, l, r, s)
+    veto = _vetoes(vectors, s, prepared, l, r)
+    bounds = (s.tf_min_weight, s.tf_max_weight)
+    tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(TF_COLUMNS[c]), l, bounds)
+          for c in s.tf_comparisons if c in vectors.columns}
+    scored = score(model, vectors, tf, fields=False)
+    decision = _decide(scored["match_probability"].to_numpy(), veto, s)
+    fields = score(model, vectors, tf)
+    out = pd.DataFrame({"record_id_l": ids[l], "record_id_r": ids[r],
+                        "match_weight": scored["match_weight"].to_numpy(),
+                        "match_probability": scored["match_probability"].to_numpy(), "decision": decision,
+                        "cannot_link": veto})
+    for name in vectors.columns:
+        out[f"{name}_level"] = pd.Categorical.from_codes(vectors[name].to_numpy() + 1,
+                                                         categories=["missing", *s.levels(name)])
+        out[f"{name}_weight"] = fields[f"{name}_weight"].to_numpy()
+    return out

@@ -4,7 +4,10 @@ Plain connected components merge everything reachable: two people at one address
 landline become one. :func:`guarded_clusters` first takes connected components; only a component that
 contains a *cannot-link* pair (e.g. different dates of birth, twins with different first names) is rebuilt
 by adding its match edges strongest first and refusing a merge of two groups when the cannot-link pairs
-between them are at least as many as the match edges between them.
+between them are at least as many as the match edges between them. A record that matches two groups kept
+apart this way, with nothing that tells which one it belongs to (no cannot-link with either), joins
+neither: a husband and wife share a surname, an address and a landline, and a record holding only those
+belongs to the steward's review, not to whichever spouse's record had the fewer typos.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from scipy.sparse.csgraph import connected_components as _cc
 
 logger = logging.getLogger(__name__)
 _EMPTY: frozenset = frozenset()
+#: A record matching two people kept apart belongs to the stronger one only if its evidence for that one is
+#: this many bits (log2 odds) stronger: one identifying field more (an e-mail, a mobile or a birth date
+#: agreeing is worth 5-7.5 bits), not one level of name similarity (a typo on the other side costs 1-3).
+AMBIGUITY_MARGIN = 4.0
 
 
 def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -61,14 +68,16 @@ def _between(graph: dict[int, set[int]], small: set[int], big: set[int]) -> int:
     return sum(len(graph.get(x, _EMPTY) & big) for x in small)
 
 
-def _guarded(edges: list[tuple[float, int, int]], cannot: dict[int, set[int]]) -> dict[int, int]:
-    """Merge one component strongest edge first; two groups join only if more match edges than
-    cannot-link pairs run between them (so one shared landline cannot chain two people together)."""
+def _guarded_once(edges: list[tuple[float, int, int]], cannot: dict[int, set[int]]
+                  ) -> tuple[_UnionFind, list[tuple[int, int]], dict[int, set[int]]]:
+    """Strongest edge first; two groups join only if more match edges than cannot-link pairs run between
+    them. Returns the groups, the refused edges and the match links."""
     uf = _UnionFind()
     links: dict[int, set[int]] = {}
     for _, a, b in edges:
         links.setdefault(a, set()).add(b)
         links.setdefault(b, set()).add(a)
+    refused = []
     for _, a, b in sorted(edges, reverse=True):
         ra, rb = uf.find(a), uf.find(b)
         if ra == rb:
@@ -76,9 +85,54 @@ def _guarded(edges: list[tuple[float, int, int]], cannot: dict[int, set[int]]) -
         small, big = (ra, rb) if len(uf.members[ra]) <= len(uf.members[rb]) else (rb, ra)
         vetoes = _between(cannot, uf.members[small], uf.members[big])
         if vetoes and _between(links, uf.members[small], uf.members[big]) <= vetoes:
+            refused.append((a, b))
             continue
         uf.union(ra, rb)
-    return {x: min(uf.members[uf.find(x)]) for x in list(uf.parent)}
+    return uf, refused, links
+
+
+def _ambiguous(uf: _UnionFind, refused: list[tuple[int, int]], links: dict[int, set[int]],
+               cannot: dict[int, set[int]], weight: dict[tuple[int, int], float]) -> set[int]:
+    """Records that match two people kept apart, and carry nothing that tells which of them they are.
+
+    A record with only a surname, an address and the household's landline matches the husband and the wife
+    alike; the stronger edge (often only a typo weaker on the other side) must not decide. Such a record
+    has a match edge into its own group and one into the group it was refused, no cannot-link pair with
+    anyone in either, and evidence for its own group less than :data:`AMBIGUITY_MARGIN` stronger: it joins
+    neither (its pairs go to review).
+    """
+
+    def best(x: int, group: set[int]) -> float:
+        return max((weight.get((min(x, y), max(x, y)), float("-inf")) for y in links.get(x, _EMPTY) & group),
+                   default=float("-inf"))
+
+    found: set[int] = set()
+    for a, b in refused:
+        ga, gb = uf.members[uf.find(a)], uf.members[uf.find(b)]
+        if ga is gb:
+            continue
+        for x, own, other in ((a, ga, gb), (b, gb, ga)):
+            if len(own) > 1 and not cannot.get(x, _EMPTY) & (own | other) and \
+                    best(x, own - {x}) - best(x, other) < AMBIGUITY_MARGIN:
+                found.add(x)
+    return found
+
+
+def _guarded(edges: list[tuple[float, int, int]], cannot: dict[int, set[int]]) -> dict[int, int]:
+    """Merge one component strongest edge first, refusing joins the cannot-link pairs outvote (so one shared
+    landline cannot chain two people together); records ambiguous between two such people stay alone."""
+    weight = {(min(a, b), max(a, b)): w for w, a, b in edges}
+    apart: set[int] = set()
+    while True:
+        kept = [e for e in edges if e[1] not in apart and e[2] not in apart]
+        uf, refused, links = _guarded_once(kept, cannot)
+        more = _ambiguous(uf, refused, links, cannot, weight) - apart
+        if not more:
+            break
+        apart |= more
+    labels = {x: x for _, a, b in edges for x in (a, b)}  # a record whose edges were all dropped: alone
+    labels.update({x: min(uf.members[uf.find(x)]) for x in list(uf.parent)})
+    return labels
 
 
 def guarded_clusters(n: int, left: np.ndarray, right: np.ndarray, weight: np.ndarray,
@@ -90,6 +144,10 @@ def guarded_clusters(n: int, left: np.ndarray, right: np.ndarray, weight: np.nda
         >>> guarded_clusters(3, np.array([0, 1]), np.array([1, 2]), np.array([9.0, 5.0]),
         ...                  np.array([0]), np.array([2])).tolist()
         [0, 0, 2]
+        >>> # 2 matches 0 and 1 (who cannot link) about equally: it belongs to neither
+        >>> guarded_clusters(3, np.array([0, 1]), np.array([2, 2]), np.array([11.0, 9.0]),
+        ...                  np.array([0]), np.array([1])).tolist()
+        [0, 1, 2]
     """
     labels = connected_components(n, left, right)
     if len(cannot_left) == 0:

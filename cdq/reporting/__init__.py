@@ -60,6 +60,8 @@ def render_run_report(
     headline: dict[str, object] | None = None,
     timings: dict[str, float] | None = None,
     loaded: str | None = None,
+    held: pd.DataFrame | None = None,
+    changes: pd.DataFrame | None = None,
 ) -> str:
     """The report's HTML.
 
@@ -70,6 +72,9 @@ def render_run_report(
         golden: the golden records. gates: a :class:`cdq.gates.GateResult` (or None: gates not run).
         thresholds: ``{"review": p, "auto_match": p}`` (default: ``rules/matching.yaml``).
         headline: extra headline numbers. timings: seconds per stage. loaded: the CRM load line.
+        held: quarantine rows of the records the gates held (``source``, ``source_row``, ``detail``).
+        changes: what changed tonight (:func:`cdq.reporting.changes.run_changes`): golden ids, the kind of
+            change and the changed column names (no values).
 
     Examples:
         >>> html = render_run_report(title="t", staging=pd.DataFrame({"source": ["a", "a", "b"]}))
@@ -78,7 +83,8 @@ def render_run_report(
     """
     numbers = _headline(staging, quarantine, checked, pairs, clusters, golden, headline)
     body = [f"<h1>{escape(title)}</h1><p class='sub'>generated {dt.datetime.now().isoformat(timespec='seconds')}</p>",
-            _gate_banner(gates, loaded), _numbers(numbers), _gate_table(gates)]
+            _gate_banner(gates, loaded), _numbers(numbers), _gate_table(gates), _held_table(held),
+            _changes_section(changes)]
     sections = [
         ("Rows per source", charts.rows_per_source(staging, quarantine)),
         ("Reason codes by field", charts.reason_codes(findings, checked)),
@@ -154,7 +160,8 @@ def _gate_banner(gates, loaded: str | None) -> str:
     lines = "".join(f"<li>{escape(r.suite)}: {escape(r.expectation)} on <code>{escape(str(r.column) or 'table')}"
                     f"</code> failed on {int(r.failed_rows):,} of {int(r.checked_rows):,} rows</li>"
                     for r in gates.critical_failures.itertuples())
-    return (f"<div class='gate failed'>Quality gate FAILED: nothing was loaded into the CRM."
+    return (f"<div class='gate failed'>Quality gate FAILED: the run stopped; nothing was written to the golden "
+            f"store or loaded into the CRM."
             f"<ul>{lines}</ul></div>")
 
 
@@ -165,6 +172,28 @@ def _gate_table(gates) -> str:
                             "failed_percent", "mostly", "detail"]]
     docs = f"<p>Data Docs: <code>{escape(str(gates.docs_index))}</code></p>" if gates.docs_index else ""
     return "<section><h2>Failed expectations</h2>" + _table(shown, "critical") + docs + "</section>"
+
+
+def _held_table(held: pd.DataFrame | None) -> str:
+    """The records the gates held: where each came from (``source|row``) and which expectation it failed."""
+    if held is None or held.empty:
+        return ""
+    rows = pd.DataFrame({"record (source|row)": [f"{s}|{r}" for s, r in zip(held["source"], held["source_row"])],
+                         "failed expectation": held["detail"].astype(str)})
+    return (f"<section><h2>Records held by the gates ({len(held):,})</h2><p>Not written to the golden store or "
+            f"the CRM; they stay in the quarantine until their source is corrected.</p>{_table(rows)}</section>")
+
+
+def _changes_section(changes: pd.DataFrame | None) -> str:
+    """What changed tonight: golden records created, changed, merged, split or deleted, per column."""
+    if changes is None:
+        return ""
+    if changes.empty:
+        return "<section><h2>What changed tonight</h2><p>Nothing: no golden record changed.</p></section>"
+    kind = changes["change"].str.replace(r"^merged into .*", "merged into another", regex=True)
+    counts = kind.groupby(kind).size().rename("golden records").rename_axis("change").reset_index()
+    return ("<section><h2>What changed tonight</h2>" + _table(counts) + _table(changes.head(200))
+            + (f"<p>… and {len(changes) - 200:,} more.</p>" if len(changes) > 200 else "") + "</section>")
 
 
 def _table(frame: pd.DataFrame, flag: str | None = None) -> str:

@@ -3,25 +3,29 @@
 1. :func:`export_review` writes the review band (pairs whose ``decision`` is ``review``) to an ``.xlsx``
    workbook: one row per pair, records side by side, differences highlighted, a decision drop-down.
 2. A steward decides in Excel or LibreOffice and saves (``.xlsx`` or ``.ods``).
-3. :func:`apply_review` stores the decisions in the golden store (table ``review_decisions``).
+3. :func:`apply_review` applies the decisions to the golden store at once (:mod:`cdq.review.steward`:
+   matches join golden records unless a cannot-link rule refuses, no-matches split them) and stores them
+   (table ``review_decisions``, with the steward's note).
 4. Every later run calls :func:`apply_decisions` (decided pairs leave the review band, the model never
-   overrides them) and :func:`recluster` (steward matches link, steward non-matches split).
+   overrides them) and :func:`steward_clusters` (steward matches link, steward non-matches split, on top
+   of the linkage's own guarded clusters); undecided pairs are stored and exported again every run.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from cdq.review.decisions import apply_decisions, load_decisions, recluster, save_decisions
+from cdq.review.decisions import apply_decisions, load_decisions, recluster, steward_clusters
 from cdq.review.workbook import read_decisions, review_rows, write_workbook
+from cdq.survivorship import Rules
 
-__all__ = ["DecisionResult", "apply_decisions", "apply_review", "export_review", "load_decisions", "recluster"]
+__all__ = ["DecisionResult", "apply_decisions", "apply_review", "export_review", "load_decisions", "recluster",
+           "steward_clusters"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ class DecisionResult:
     workbook: Path
     decisions: pd.DataFrame
     stored: int
+    outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -59,18 +64,28 @@ class DecisionResult:
 
     def line(self) -> str:
         c = self.counts
-        return f"review: {c['match']} match, {c['non_match']} no match stored from {self.workbook.name}"
+        refused = int(self.outcomes["action"].eq("refused").sum()) if len(self.outcomes) else 0
+        return (f"review: {c['match']} match, {c['non_match']} no match from {self.workbook.name}; "
+                f"{self.stored} stored, {refused} refused")
 
 
-def apply_review(workbook: str | Path, store_url: str, decided_by: str | None = None) -> DecisionResult:
-    """Read the decisions from a (re-saved) review workbook and store them in the golden store."""
+def apply_review(workbook: str | Path, store_url: str, decided_by: str | None = None,
+                 rules: Rules | None = None) -> DecisionResult:
+    """Read the decisions of a (re-saved) review workbook, apply them to the golden store now, store them.
+
+    See :mod:`cdq.review.steward`: matches join golden records (a cannot-link rule refuses, unless
+    ``force match``), no-matches split them; ``outcomes`` says per pair what happened.
+    """
+    from cdq.review.steward import decide
+    from cdq.store import GoldenStore
+    from cdq.survivorship import load_rules
+
     workbook = Path(workbook)
     decided = read_decisions(workbook)
-    who = decided_by or _user()
-    rows = decided.assign(decided_by=who, decided_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                          workbook=workbook.name)
-    stored = save_decisions(store_url, rows)
-    return DecisionResult(workbook, decided, stored)
+    store = GoldenStore(store_url)
+    outcomes = decide(store, decided, rules or load_rules(), decided_by=decided_by or _user(),
+                      workbook=workbook.name)
+    return DecisionResult(workbook, decided, int(outcomes["action"].ne("refused").sum()), outcomes)
 
 
 def _user() -> str:

@@ -24,10 +24,25 @@ review_decisions = sa.Table(
     "review_decisions", metadata,
     sa.Column("ref_a", sa.String(500), primary_key=True), sa.Column("ref_b", sa.String(500), primary_key=True),
     sa.Column("decision", sa.String(10), nullable=False), sa.Column("decided_by", sa.String(100)),
-    sa.Column("decided_at", sa.String(40)), sa.Column("workbook", sa.String(500)),
+    sa.Column("decided_at", sa.String(40)), sa.Column("workbook", sa.String(500)), sa.Column("note", sa.Text),
 )
-DECISION_COLUMNS = ["ref_a", "ref_b", "decision", "decided_by", "decided_at", "workbook"]
+#: Pairs the model left in the review band and no steward has decided yet: exported again every run.
+review_pairs = sa.Table(
+    "review_pairs", metadata,
+    sa.Column("ref_a", sa.String(500), primary_key=True), sa.Column("ref_b", sa.String(500), primary_key=True),
+    sa.Column("match_probability", sa.Float), sa.Column("match_weight", sa.Float),
+    sa.Column("explanation", sa.Text), sa.Column("first_seen", sa.String(40)), sa.Column("last_seen", sa.String(40)),
+)
+DECISION_COLUMNS = ["ref_a", "ref_b", "decision", "decided_by", "decided_at", "workbook", "note"]
 DECISIONS = ("match", "non_match")
+
+
+def migrate_review_tables(conn: sa.Connection) -> None:
+    """Store migration: the decisions table (with its ``note`` column) and the open review pairs."""
+    metadata.create_all(conn, checkfirst=True)
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("review_decisions")}
+    if "note" not in columns:
+        conn.execute(sa.text("alter table review_decisions add column note text"))
 #: A steward's match outranks any model weight when clustering.
 STEWARD_WEIGHT = 1e6
 
@@ -46,9 +61,11 @@ def pair_key(ref_l: pd.Series, ref_r: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _engine(store_url: str) -> sa.Engine:
+    from cdq.store.schema import migrate
+
     try:
         engine = sa.create_engine(store_url)
-        metadata.create_all(engine, checkfirst=True)
+        migrate(engine)
     except (sa.exc.ArgumentError, sa.exc.OperationalError, ImportError) as e:
         from cdq.store import masked_url
 
@@ -135,7 +152,7 @@ def recluster(pairs: pd.DataFrame, record_ids: pd.Series) -> pd.DataFrame:
     """Clusters (``record_id, cluster_id``) from match pairs, steward matches first, steward non-matches split.
 
     Examples:
-        >>> p = pd.DataFrame({"record_id_l": ["a", "b"], "record_id_r": ["b", "c"], "match_weight": [9.0, 8.0],
+        >>> p = pd.DataFrame({"record_id_l": ["a", "b"], "record_id_r": ["b", "c"], "match_weight": [9.0, 3.0],
         ...                   "decision": ["match", "match"], "steward_decision": [None, None]})
         >>> recluster(p, pd.Series(["a", "b", "c", "d"]))["cluster_id"].tolist()
         ['a', 'a', 'a', 'd']
@@ -159,3 +176,44 @@ def recluster(pairs: pd.DataFrame, record_ids: pd.Series) -> pd.DataFrame:
                               weight[match].to_numpy(dtype=float), l[cannot].astype(int).to_numpy(),
                               r[cannot].astype(int).to_numpy())
     return pd.DataFrame({"record_id": ids, "cluster_id": ids[labels]})
+
+
+def steward_clusters(clusters: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The linkage's clusters with steward decisions on top (its cannot-link guards are kept as they are).
+
+    A steward match joins the two records' clusters; a steward non-match on two records of one cluster
+    takes out the one with fewer match links inside it (the other records stay), so a third record that
+    links them cannot keep them together.
+
+    Examples:
+        >>> cl = pd.DataFrame({"record_id": ["a", "b", "c", "d"], "cluster_id": ["a", "a", "a", "d"]})
+        >>> p = pd.DataFrame({"record_id_l": ["a", "c", "a", "b"], "record_id_r": ["c", "b", "b", "d"],
+        ...                   "decision": ["match", "match", "non_match", "match"],
+        ...                   "steward_decision": [None, None, "non_match", "match"]})
+        >>> steward_clusters(cl, p)["cluster_id"].tolist()  # b out of a's cluster, then joined with d
+        ['a', 'steward_apart:b', 'a', 'steward_apart:b']
+    """
+    out = clusters[["record_id", "cluster_id"]].astype({"record_id": str}).reset_index(drop=True)
+    steward = pairs.get("steward_decision", pd.Series(None, index=pairs.index))
+    decided = pairs[steward.notna()]
+    if decided.empty:
+        return out
+    cid = dict(zip(out["record_id"], out["cluster_id"]))
+    matches = pairs[pairs["decision"].astype(str).eq("match")]
+    for l, r, d in zip(decided["record_id_l"].astype(str), decided["record_id_r"].astype(str),
+                       decided["steward_decision"]):
+        if l not in cid or r not in cid:
+            continue
+        if d == "match" and cid[l] != cid[r]:
+            old, new = cid[r], cid[l]
+            cid = {k: (new if v == old else v) for k, v in cid.items()}
+        elif d == "non_match" and cid[l] == cid[r]:
+            inside = {k for k, v in cid.items() if v == cid[l]}
+
+            def links(x: str, inside: set[str] = inside) -> int:
+                m = matches[(matches["record_id_l"].astype(str) == x) | (matches["record_id_r"].astype(str) == x)]
+                return int((m["record_id_l"].astype(str).isin(inside) & m["record_id_r"].astype(str).isin(inside)).sum())
+
+            out_id = min((l, r), key=lambda x: (links(x), x != r))
+            cid[out_id] = f"steward_apart:{out_id}"
+    return out.assign(cluster_id=out["record_id"].map(cid))

@@ -25,6 +25,8 @@ FIELDS = ["source", "title", "initials", "first_name", "infix", "last_name", "ge
           "country", "email", "phone", "mobile"]
 HEAD = ["pair", "decision", "note", "match probability", "match weight", "explanation"]
 TAIL = ["ref A", "ref B", "record A", "record B"]
+#: A match a cannot-link rule (different gender, birth date, ...) refuses, unless the steward insists.
+FORCE_WORDS = {"force match", "match anyway", "forced match", "toch match", "toch dezelfde"}
 MATCH_WORDS = {"match", "yes", "y", "ja", "j", "same", "duplicate", "dubbel", "zelfde", "m"}
 NO_MATCH_WORDS = {"no match", "nomatch", "no_match", "non_match", "non match", "non-match", "no-match", "no", "n",
                   "nee", "different", "geen match", "anders", "niet dezelfde"}
@@ -32,12 +34,19 @@ _DIFF_FILL = "FFF2CC"
 
 
 def explanation(pairs: pd.DataFrame) -> pd.Series:
+    """Per pair: ``field: level (weight)``, strongest first (a stored ``explanation`` column is used as it is)."""
+    if "explanation" in pairs.columns:
+        return pairs["explanation"].astype(object).where(pairs["explanation"].notna(), "")
+    return _explain(pairs)
+
+
+def _explain(pairs: pd.DataFrame) -> pd.Series:
     """Per pair: ``field: level (weight)`` for every comparison, strongest evidence first.
 
     Examples:
         >>> p = pd.DataFrame({"surname_level": ["exact"], "surname_weight": [6.5],
         ...                   "birth_date_level": ["different"], "birth_date_weight": [-8.0]})
-        >>> explanation(p).tolist()
+        >>> _explain(p).tolist()
         ['birth_date: different (-8.0); surname: exact (+6.5)']
     """
     names = [c[: -len("_level")] for c in pairs.columns if c.endswith("_level") and f"{c[:-6]}_weight" in pairs]
@@ -57,7 +66,8 @@ def review_rows(pairs: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     for column in ("match_probability", "match_weight"):
         band[column] = pd.to_numeric(band.get(column), errors="coerce")
     band = band.sort_values("match_probability", ascending=False).reset_index(drop=True)
-    recs = records.assign(_ref=record_refs(records).to_numpy()).astype({"record_id": str}).set_index("record_id")
+    refs = records["ref"] if "ref" in records.columns else record_refs(records)
+    recs = records.assign(_ref=refs.to_numpy()).astype({"record_id": str}).set_index("record_id")
     fields = [f for f in FIELDS if f in recs.columns]
     left = recs.reindex(band["record_id_l"].astype(str))
     right = recs.reindex(band["record_id_r"].astype(str))
@@ -65,6 +75,8 @@ def review_rows(pairs: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
                         "match probability": band["match_probability"].round(4).to_numpy(),
                         "match weight": band["match_weight"].round(2).to_numpy(),
                         "explanation": explanation(band).to_numpy()})
+    if "golden_id" in recs.columns:  # each record's current golden record (from the store)
+        out["golden A"], out["golden B"] = _text(left["golden_id"]), _text(right["golden_id"])
     for field in fields:
         out[f"{field} A"] = _text(left[field])
         out[f"{field} B"] = _text(right[field])
@@ -97,8 +109,9 @@ def write_workbook(rows: pd.DataFrame, path: str | Path) -> Path:
     _mark(sheet, rows, PatternFill("solid", fgColor=_DIFF_FILL), Font(bold=True))
     column = rows.columns.get_loc("decision") + 1
     letter = sheet.cell(row=1, column=column).column_letter
-    validation = DataValidation(type="list", formula1='"match,no match"', allow_blank=True,
-                                showErrorMessage=True, errorTitle="decision", error="Choose match or no match.")
+    validation = DataValidation(type="list", formula1='"match,no match,force match"', allow_blank=True,
+                                showErrorMessage=True, errorTitle="decision",
+                                error="Choose match, no match or force match.")
     validation.add(f"{letter}2:{letter}{max(len(rows) + 1, 2)}")
     sheet.add_data_validation(validation)
     sheet.freeze_panes = sheet.cell(row=2, column=len(HEAD) + 1)
@@ -107,7 +120,12 @@ def write_workbook(rows: pd.DataFrame, path: str | Path) -> Path:
         sheet.column_dimensions[sheet.cell(row=1, column=k).column_letter].width = width
     info = book.create_sheet("instructions")
     for text in ("For each row, choose a decision: 'match' (the two records are the same customer) or "
-                 "'no match'. Leave it empty to decide later.",
+                 "'no match'. Leave it empty to decide later; undecided pairs come back in every run's workbook.",
+                 "'golden A' / 'golden B' are the golden records the two records are in now.",
+                 "A 'match' that a rule refuses (different gender, birth date, ...) is reported and not applied; "
+                 "choose 'force match' to join them anyway. The note column is kept with the decision.",
+                 "'no match' on two records of one golden record takes the newer record out into a golden record "
+                 "of its own (kept apart in later runs); the other records stay.",
                  "Highlighted cells differ between record A and record B.",
                  "Save the file (xlsx or ods) and run: cdq review apply FILE --store URL",
                  "Decisions are remembered: a decided pair is never asked again and never overridden."):
@@ -150,19 +168,22 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
     body.columns = header
     decision = body["decision"].fillna("").astype(str).str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
     decided = decision.ne("")
-    problems = [f"row {i + 1}: {body.at[i, 'decision']!r}" for i in body.index[decided]
-                if decision[i] not in MATCH_WORDS and decision[i] not in NO_MATCH_WORDS]
+    known = MATCH_WORDS | NO_MATCH_WORDS | FORCE_WORDS
+    problems = [f"row {i + 1}: {body.at[i, 'decision']!r}" for i in body.index[decided] if decision[i] not in known]
     if problems:
         raise InputError(path, "unknown decision(s) " + ", ".join(problems[:10]), column="decision",
-                         hint="use 'match' or 'no match' (or leave it empty)")
+                         hint="use 'match', 'no match' or 'force match' (or leave it empty)")
     missing_ref = decided & (body["ref a"].isna() | body["ref b"].isna())
     if missing_ref.any():
         raise InputError(path, "decided rows without their 'ref A'/'ref B' key", row=int(body.index[missing_ref][0]) + 1,
                          hint="do not delete the ref columns; export a fresh workbook with cdq review export")
-    chosen = decision[decided].map(lambda d: "match" if d in MATCH_WORDS else "non_match")
+    chosen = decision[decided].map(lambda d: "non_match" if d in NO_MATCH_WORDS else "match")
+    note = body["note"] if "note" in body.columns else pd.Series(None, index=body.index)
     return pd.DataFrame({"ref_a": body.loc[decided, "ref a"].astype(str).str.strip().to_numpy(),
                          "ref_b": body.loc[decided, "ref b"].astype(str).str.strip().to_numpy(),
-                         "decision": chosen.to_numpy(), "row": (body.index[decided] + 1).to_numpy()})
+                         "decision": chosen.to_numpy(), "force": decision[decided].isin(FORCE_WORDS).to_numpy(),
+                         "note": note[decided].where(note[decided].notna(), None).to_numpy(),
+                         "row": (body.index[decided] + 1).to_numpy()})
 
 
 def _read_sheet(path: Path) -> pd.DataFrame:

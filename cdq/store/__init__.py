@@ -240,6 +240,12 @@ class GoldenStore:
                            len(dead), ", ".join(str(i) for i in dead["run_id"]))
         return dead.reset_index(drop=True)
 
+    def discard_run(self, run_id: int) -> None:
+        """Forget a run that stopped before it wrote anything (its batch was rolled back)."""
+        with self._bookkeeping() as conn:
+            conn.execute(runs.delete().where(runs.c.run_id == run_id))
+            conn.execute(run_owners.delete().where(run_owners.c.run_id == run_id))
+
     def _allocate(self, conn: sa.Connection, name: str, n: int) -> int:
         """Reserve ``n`` values of counter ``name``; return the first. Row-locked on PostgreSQL."""
         row = sa.select(counters.c.value).where(counters.c.name == name).with_for_update()

@@ -5,7 +5,8 @@ Tables: ``runs``; ``counters`` (monotonic golden-id and change-sequence allocati
 content hash and the canonical values as JSON); ``xref`` (source record → golden id, match score, rule,
 pinned by a steward); ``golden_records`` (current version, status ``active``/``retired``/``deleted``,
 ``merged_into``, values and lineage as JSON, ``seq`` = the change sequence the CRM load reads from);
-``golden_versions`` (every version); ``events`` (merge, unmerge, split); ``overrides`` (steward values).
+``golden_versions`` (every version); ``events`` (merge, unmerge, split); ``overrides`` (steward values);
+``erasures``, ``erasure_keys`` (tombstones of erased data subjects), ``store_settings``.
 """
 
 from __future__ import annotations
@@ -81,6 +82,23 @@ overrides = sa.Table(
 )
 
 
+#: One row per erased data subject (AVG art. 17): no personal data, only what proves the erasure happened.
+erasures = sa.Table(
+    "erasures", metadata,
+    sa.Column("golden_id", ID, primary_key=True), sa.Column("erased_at", sa.String(40), nullable=False),
+    sa.Column("reason", sa.Text), sa.Column("erased_by", sa.String(100)), sa.Column("counts", sa.Text),
+    sa.Column("lifted_at", sa.String(40)), sa.Column("lifted_by", sa.String(100)),
+)
+#: Keyed hashes of an erased subject's identifying keys: a later import of the same person is recognised.
+erasure_keys = sa.Table(
+    "erasure_keys", metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True), sa.Column("golden_id", ID, nullable=False, index=True),
+)
+#: Store-wide settings cdq generates itself (the erasure hash key when CDQ_ERASURE_KEY is not set).
+store_settings = sa.Table(
+    "store_settings", metadata,
+    sa.Column("name", sa.String(60), primary_key=True), sa.Column("value", sa.Text, nullable=False),
+)
 #: Which process a run belongs to, so the next run can tell a killed run from a running one.
 run_owners = sa.Table(
     "run_owners", metadata,
@@ -99,6 +117,17 @@ def _initial(conn: sa.Connection) -> None:
     conn.execute(counters.insert(), [{"name": "golden", "value": 0}, {"name": "seq", "value": 0}])
 
 
+def _review_tables(conn: sa.Connection) -> None:
+    from cdq.review.decisions import migrate_review_tables
+
+    migrate_review_tables(conn)
+
+
+def _privacy(conn: sa.Connection) -> None:
+    for table in (erasures, erasure_keys, store_settings):
+        table.create(conn, checkfirst=True)
+
+
 def _run_lock(conn: sa.Connection) -> None:
     """The write generation counter (see ``GoldenStore.generation``) and the runs' owning processes."""
     run_owners.create(conn, checkfirst=True)
@@ -106,23 +135,13 @@ def _run_lock(conn: sa.Connection) -> None:
         conn.execute(counters.insert().values(name="generation", value=0))
 
 
-def _review_decisions(conn: sa.Connection) -> None:
-    """The steward decisions table, created here under the migration lock.
-
-    ``cdq.review`` creates it on first use too (``checkfirst``), which two first runs on one PostgreSQL
-    store would race on; after this migration that finds it there.
-    """
-    from cdq.review.decisions import review_decisions
-
-    review_decisions.create(conn, checkfirst=True)
-
-
 #: Applied in order, each once; a new schema change is a new entry (never edit an applied one).
 MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0001_initial", _initial),
-    ("0002_run_lock", _run_lock),
-    ("0003_review_decisions_table", _review_decisions),
+    ("0002_privacy_erasures", _privacy),
 ]
+MIGRATIONS.append(("0003_review_notes_and_open_pairs", _review_tables))
+MIGRATIONS.append(("0004_run_lock", _run_lock))
 
 
 def _pending(engine: sa.Engine) -> bool:

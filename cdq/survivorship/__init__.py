@@ -7,8 +7,9 @@ lowest ``record_id``). Aggregate groups collect every distinct value with its ty
 phone:+3120…``). Steward overrides replace single values in groups whose chain starts with ``steward``.
 
 The lineage frame has one row per non-empty golden value: ``cluster_id, column, value, record_id, rule``,
-where ``rule`` is the step that decided (``only_candidate``, ``validated:email_valid``, ``most_recent``,
-``tie_break``, ``steward`` or ``aggregate``); for a steward value ``record_id`` is ``steward:<person>``,
+where ``rule`` is the step that truly decided: the first after which every candidate left carries the same
+values (``only_candidate``, ``all_agree``, ``validated:email_valid``, ``most_recent``, ...), ``tie_break``
+when different values were left at the end, ``steward`` or ``aggregate``; for a steward value ``record_id`` is ``steward:<person>``,
 for an aggregate the ';'-joined ids of the contributing records.
 
 Examples:
@@ -54,18 +55,41 @@ def _prepare(frame: pd.DataFrame, clusters: pd.DataFrame, rules: Rules) -> pd.Da
     return df.sort_values(["cluster_id", "record_id"], kind="stable").reset_index(drop=True)
 
 
+def _value_keys(cand: pd.DataFrame, cols: list[str]) -> pd.Series:
+    """One integer per distinct combination of the group's values (None is a value of its own).
+
+    Compares the values themselves: a text key joined with a separator would need a byte no value holds,
+    and pandas' hash tables treat strings as equal up to a NUL byte.
+
+    Examples:
+        >>> frame = pd.DataFrame({"a": [None, None, "x"], "b": ["A.", "B.", "A."]})
+        >>> _value_keys(frame, ["a", "b"]).tolist()
+        [0, 1, 2]
+    """
+    if cand.empty:
+        return pd.Series(dtype="int64", index=cand.index)
+    return cand[cols].astype("object").groupby(cols, dropna=False, sort=False).ngroup()
+
+
 def _run_chain(cand: pd.DataFrame, group: Group, rules: Rules) -> tuple[pd.DataFrame, pd.Series]:
-    """Narrow candidates per cluster through the chain; return the winners and the deciding rule."""
+    """Narrow candidates per cluster through the chain; return the winners and the deciding rule.
+
+    The deciding rule is the first step after which the candidates left all carry the same values:
+    ``only_candidate`` (one record had values), ``all_agree`` (every candidate had the same values), a
+    step's label, or ``tie_break`` (different values to the end: the lowest ``record_id`` wins).
+    """
     size = cand.groupby("cluster_id")["record_id"].transform("size")
-    decided = pd.Series(None, index=cand["cluster_id"].unique(), dtype="object")
-    decided[cand.loc[size == 1, "cluster_id"].unique()] = "only_candidate"
+    left = cand.groupby("cluster_id")["_key"].nunique()
+    decided = pd.Series(None, index=left.index, dtype="object")
+    single = set(cand.loc[size == 1, "cluster_id"])
+    decided[left.index[(left == 1).to_numpy()]] = [
+        "only_candidate" if c in single else "all_agree" for c in left.index[(left == 1).to_numpy()]]
     for step in group.steps:
         if step.name == "steward" or decided.notna().all():
             continue
         score = STRATEGY_FUNCS[step.name](cand, group, step, rules).fillna(float("-inf"))
         best = score.groupby(cand["cluster_id"]).transform("max")
         cand = cand[score.to_numpy() == best.to_numpy()]
-        # decided once one record is left, or the ones left all carry the same values
         left = cand.groupby("cluster_id")["_key"].nunique()
         newly = left.index[(left == 1).to_numpy() & decided.reindex(left.index).isna().to_numpy()]
         decided[newly] = step.label
@@ -76,8 +100,7 @@ def _run_chain(cand: pd.DataFrame, group: Group, rules: Rules) -> tuple[pd.DataF
 def _survive_group(df: pd.DataFrame, group: Group, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
     cols = list(group.columns)
     cand = df[df[cols].notna().any(axis=1)]
-    cand = cand.assign(_key=cand[cols].astype("string").fillna("\x00").agg("\x1f".join, axis=1)
-                       if len(cand) else pd.Series(dtype="object"))
+    cand = cand.assign(_key=_value_keys(cand, cols))
     winners, decided = _run_chain(cand, group, rules)
     values = winners.set_index("cluster_id")[cols]
     long = values.reset_index().melt("cluster_id", var_name="column", value_name="value").dropna(subset=["value"])

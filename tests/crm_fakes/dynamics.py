@@ -38,7 +38,7 @@ def _strings(text: str) -> list[str]:
 class FakeDynamics(LocalFake):
     """``with FakeDynamics(token) as fake: fake.url`` — records in ``fake.records["contacts"|"accounts"][guid]``."""
 
-    methods = ("GET", "PATCH", "POST")
+    methods = ("GET", "PATCH", "POST", "DELETE")
 
     def __init__(self, token: str, rate_limit_every: int = 0, rate_limit_max: int = 1, page_size: int = 3):
         self.token, self.rate_limit_every, self.rate_limit_max = token, rate_limit_every, rate_limit_max
@@ -79,6 +79,11 @@ class FakeDynamics(LocalFake):
             body = json.loads(raw) if raw.strip() else {}
             if method == "POST" and parts.path == f"{API}/Merge":
                 return self.merge(body)
+            m = re.fullmatch(rf"{API}/(contacts|accounts)\(([0-9a-f-]{{36}})\)", parts.path)
+            if m and method == "DELETE":
+                if self.records[m.group(1)].pop(m.group(2), None) is None:
+                    return _error(404, "0x80040217", f"{m.group(1)[:-1]} With Ids = {m.group(2)} Does Not Exist")
+                return 204, None, {}
             m = re.fullmatch(rf"{API}/(contacts|accounts)(?:\({KEY}=(.*)\))?", unquote(parts.path))
             if not m:
                 return _error(404, "0x80060888", f"Resource not found for the segment '{parts.path}'.")

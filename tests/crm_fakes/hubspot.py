@@ -22,7 +22,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class FakeHubSpot(LocalFake):
     """``with FakeHubSpot(token) as fake: fake.url`` — objects in ``fake.objects[type][id]``."""
 
-    methods = ("POST",)
+    methods = ("POST", "DELETE")
 
     def __init__(self, token: str, rate_limit_every: int = 0):
         self.token, self.rate_limit_every = token, rate_limit_every
@@ -34,6 +34,8 @@ class FakeHubSpot(LocalFake):
         self.start_server()
 
     def respond(self, method: str, path: str, headers: dict, raw: bytes) -> tuple[int, bytes, dict]:
+        if method == "DELETE":
+            return self.archive(path, headers.get("Authorization"))
         status, payload, extra = self.handle(path, headers.get("Authorization"), json.loads(raw or b"{}"))
         return status, json.dumps(payload).encode(), {"Content-Type": "application/json", **extra}
 
@@ -51,6 +53,17 @@ class FakeHubSpot(LocalFake):
             if not m:
                 return 404, {"status": "error", "category": "OBJECT_NOT_FOUND", "message": "Not found"}, {}
             return getattr(self, m.group(2).replace("batch/", "batch_"))(self.objects[m.group(1)], body)
+
+    def archive(self, path: str, auth: str | None) -> tuple[int, bytes, dict]:
+        """``DELETE /crm/v3/objects/{type}/{id}``: 204 whether or not the object existed (HubSpot's answer)."""
+        with self.lock:
+            if auth != f"Bearer {self.token}":
+                return 401, b'{"status": "error", "category": "INVALID_AUTHENTICATION"}', {}
+            m = re.fullmatch(r"/crm/v3/objects/(contacts|companies)/(\d+)", path)
+            if not m:
+                return 404, b'{"status": "error", "category": "OBJECT_NOT_FOUND", "message": "Not found"}', {}
+            self.objects[m.group(1)].pop(m.group(2), None)
+            return 204, b"", {}
 
     def _by(self, store: dict, prop: str, value: str):
         return next((oid for oid, p in store.items() if p.get(prop) == value), None)

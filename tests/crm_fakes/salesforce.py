@@ -55,7 +55,7 @@ def _csv(columns: list[str], rows: list[dict]) -> str:
 class FakeSalesforce(LocalFake):
     """``with FakeSalesforce(token) as fake: fake.url`` — records in ``fake.objects["Contact"|"Account"][Id]``."""
 
-    methods = ("GET", "POST", "PUT", "PATCH")
+    methods = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
     def __init__(self, token: str, rate_limit_every: int = 0, rate_limit_max: int = 1, throttle_status: int = 429,
                  page_size: int = 3):
@@ -106,6 +106,11 @@ class FakeSalesforce(LocalFake):
             m = re.fullmatch(rf"{API}/query/(01g[\w-]+)", parts.path)
             if m and method == "GET":
                 return self.page(m.group(1))
+            m = re.fullmatch(rf"{API}/sobjects/(Contact|Account)/(\w+)", parts.path)
+            if m and method == "DELETE":
+                if self.objects[m.group(1)].pop(m.group(2), None) is None:
+                    return _rest_error(404, "ENTITY_IS_DELETED", "entity is deleted")
+                return 204, "", {}
             if parts.path == f"{API}/jobs/ingest" and method == "POST":
                 return self.create_job(json.loads(raw or b"{}"), headers)
             m = re.fullmatch(rf"{API}/jobs/ingest/(750\w+)(/batches|/successfulResults/|/failedResults/)?",

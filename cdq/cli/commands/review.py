@@ -38,7 +38,15 @@ def register(app: typer.Typer) -> None:
         store: str = typer.Option(..., "--store", help="Golden store URL, e.g. sqlite:///golden.sqlite"),
         by: str | None = typer.Option(None, "--by", help="Who decided (default: the login name)."),
     ) -> None:
-        """Store the decisions of a review workbook; every later run respects them."""
+        """Apply a review workbook's decisions to the golden store now and store them for every later run.
+
+        A match joins the two golden records (refused, with the rule, when a cannot-link rule such as a
+        different gender or birth date separates them; 'force match' overrides). A no match on two records
+        of one golden record takes the newer one out into a golden record of its own.
+        """
         from cdq.review import apply_review
 
-        report.line(apply_review(workbook, store, by).line())
+        result = apply_review(workbook, store, by)
+        if len(result.outcomes):
+            report.table(result.outcomes, title="decisions (golden records before and after)", max_rows=200)
+        report.line(result.line())
