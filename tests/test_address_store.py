@@ -73,13 +73,14 @@ def test_flat_load_counts_malformed_and_duplicates(tmp_path: Path):
 
 
 def test_lookup_returns_every_variant_with_zero_padded_ids(flat_store: AddressStore):
+    # the letter keeps the register's case ("14b" in the file stays "b")
     found = flat_store.lookup(encode_postcodes(pd.Series(["1011AB", "1011AB"])), [12, 14])
     rows = found.sort_values("number")[["postcode", "number", "letter", "addition", "street", "city",
                                         "municipality", "province", "bag_id"]].values.tolist()
     assert rows == [
         ["1011AB", 12, None, "2", "Burgemeester van der Plasstraat", "Amsterdam", "Amsterdam", "Noord-Holland",
          "0363200000000122"],
-        ["1011AB", 14, "B", None, "Burgemeester van der Plasstraat", "Amsterdam", "Amsterdam", "Noord-Holland",
+        ["1011AB", 14, "b", None, "Burgemeester van der Plasstraat", "Amsterdam", "Amsterdam", "Noord-Holland",
          "0363200000000142"],
     ]
 
@@ -174,3 +175,20 @@ def test_bundled_demo_reference_loads_if_present(tmp_path: Path):
     with load_demo_reference(tmp_path / "demo.sqlite") as store:
         status = store.status()
     assert status["rows"] > 0 and status["skipped_malformed"] == "0" and Path(status["source"]) == demo
+
+
+def test_store_of_an_older_cdq_is_refused_clearly_and_upgraded_on_update(tmp_path: Path):
+    old = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(old)
+    conn.executescript("""
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+        CREATE TABLE addresses(postcode INTEGER NOT NULL, number INTEGER NOT NULL, letter TEXT NOT NULL,
+            addition TEXT NOT NULL, street_id INTEGER NOT NULL, place_id INTEGER NOT NULL, bag_id INTEGER,
+            PRIMARY KEY(postcode, number, letter, addition)) WITHOUT ROWID;
+        INSERT INTO addresses VALUES (834185, 1, '', '', 1, 1, NULL);""")
+    conn.commit()
+    conn.close()
+    with pytest.raises(UsageError, match="older cdq"):
+        AddressStore.open(old)
+    with AddressStore.open_for_update(old) as store:
+        assert store.conn.execute("SELECT status_id, flags FROM addresses").fetchall() == [(0, 0)]

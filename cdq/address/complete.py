@@ -16,9 +16,17 @@ import logging
 import numpy as np
 import pandas as pd
 
+from cdq.address import belgium, postal
 from cdq.address import pc4 as pc4_module
 from cdq.address.find import find_postcodes
-from cdq.address.keys import canonical_postcode, encode_postcodes, per_distinct, split_numbers, valid_postcode
+from cdq.address.keys import (
+    canonical_postcode,
+    encode_postcodes,
+    number_ranges,
+    per_distinct,
+    split_numbers,
+    valid_postcode,
+)
 from cdq.address.resolve import resolve
 from cdq.address.text import city_key, compare, street_key
 from cdq.columns import FINDINGS, empty_findings
@@ -27,7 +35,11 @@ logger = logging.getLogger(__name__)
 
 ADDRESS_COLUMNS = ["street", "house_number", "house_letter", "house_number_addition", "postcode", "city"]
 NEW_COLUMNS = ["municipality", "province", "bag_address_id", "address_status"]
-STATUSES = ("verified", "completed", "corrected", "ambiguous", "not_found", "invalid", "no_reference")
+#: Every ``address_status`` value (docs/address_status.md says what each means).
+STATUSES = ("verified", "completed", "corrected", "ambiguous", "not_found", "addition_not_found", "withdrawn",
+            "range", "postbus", "antwoordnummer", "invalid", "no_reference")
+#: Kinds of match (cdq.address.resolve) that identify one register address.
+_SURE = ("exact", "suffix", "notation", "single")
 ORIG_PREFIX = "orig:"
 _NUMBER_ONLY = r"\d{1,5}\s*[-/ ]?\s*[A-Za-z0-9]{0,4}"
 STAGE = "address"
@@ -81,7 +93,7 @@ def _given(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "pc": pc, "pc_ok": valid_postcode(pc).to_numpy(), "number": numbers["number"],
         "letter": numbers["letter"], "addition": numbers["addition"], "number_text": number,
-        "street": street, "city": _text(f["city"]),
+        "street": street, "city": _text(f["city"]), "range": number_ranges(number),
     })
 
 
@@ -106,7 +118,12 @@ def complete(frame: pd.DataFrame, store=None) -> tuple[pd.DataFrame, pd.DataFram
     findings = _Findings(ids.reset_index(drop=True))
     given = _given(out)
     result = _Result(len(out))
-    todo = _mark_invalid(given, result, findings)
+    # country per record: Belgian addresses are checked against BeST-Address, the rest against the BAG
+    be = belgium.detect(given, out["country"] if "country" in out.columns else None, store)
+    settled = postal.mark_postal(given, ~be, store, result, findings) | be
+    todo = _mark_invalid(given, result, findings, settled)
+    belgium.complete_be(given, np.flatnonzero(be), store, result, findings, given["number_text"],
+                        out["house_number_addition"].reset_index(drop=True).astype(object))
     has_addresses = store is not None and getattr(store, "has_addresses", True)
     if not has_addresses:
         _no_reference(given, todo, store, result, findings)
@@ -161,14 +178,15 @@ def _comparable(values: np.ndarray) -> np.ndarray:
     return np.where(pd.isna(values), "", values.astype(str))
 
 
-def _mark_invalid(given: pd.DataFrame, result: _Result, findings: _Findings) -> np.ndarray:
-    """Flag malformed or too incomplete addresses as ``invalid``; return the mask of rows still to do."""
-    has_pc = given["pc"].notna().to_numpy()
+def _mark_invalid(given: pd.DataFrame, result: _Result, findings: _Findings, settled: np.ndarray) -> np.ndarray:
+    """Flag malformed or too incomplete addresses as ``invalid``; return the mask of rows still to do
+    (``settled`` rows, e.g. Postbus addresses, are left alone)."""
+    has_pc = given["pc"].notna().to_numpy() & ~settled
     bad_pc = has_pc & ~given["pc_ok"].to_numpy()
     has_number = given["number"].notna().to_numpy()
-    bad_number = given["number_text"].notna().to_numpy() & ~has_number
+    bad_number = given["number_text"].notna().to_numpy() & ~has_number & ~settled
     searchable = ~has_pc & has_number & given["street"].notna().to_numpy() & given["city"].notna().to_numpy()
-    incomplete = ~bad_pc & ~bad_number & ~(has_pc & has_number) & ~searchable
+    incomplete = ~bad_pc & ~bad_number & ~(has_pc & has_number) & ~searchable & ~settled
     rule = "address_syntax"
     findings.add(np.flatnonzero(bad_pc), rule, "postcode", given["pc"][bad_pc], "error",
                  "ADDRESS_INVALID_POSTCODE", "postcode is not 4 digits + 2 letters (not SA/SD/SS)")
@@ -176,9 +194,9 @@ def _mark_invalid(given: pd.DataFrame, result: _Result, findings: _Findings) -> 
                  "ADDRESS_INVALID_HOUSE_NUMBER", "house number is not 1-5 digits")
     findings.add(np.flatnonzero(incomplete), rule, "postcode", None, "warning", "ADDRESS_INCOMPLETE",
                  "needs postcode + house number, or street + house number + city")
-    invalid = bad_pc | bad_number | incomplete
+    invalid = (bad_pc | bad_number | incomplete) & ~settled
     result.status[invalid] = "invalid"
-    return ~invalid
+    return ~invalid & ~settled
 
 
 def _no_reference(given, todo, store, result: _Result, findings: _Findings) -> None:
@@ -225,9 +243,59 @@ def _verify(given: pd.DataFrame, todo: np.ndarray, store, result: _Result, findi
     candidates = store.lookup(pc_code[pos], numbers)
     records = pd.DataFrame({"pos": pos, "pc_code": pc_code[pos], "number": numbers,
                             "letter": given["letter"].to_numpy()[pos], "addition": given["addition"].to_numpy()[pos]})
+    usable = candidates["usable"].to_numpy(dtype=bool) if "usable" in candidates.columns else None
+    if usable is not None and not usable.all():
+        withdrawn, candidates = candidates[~usable].reset_index(drop=True), candidates[usable].reset_index(drop=True)
+    else:
+        withdrawn = None
     matched = resolve(records, candidates)
     _not_found(matched, pc_code, store, result, findings)
     _apply_matches(given, matched, candidates, found_mask, result, findings)
+    if withdrawn is not None:
+        _withdrawn(records, matched, withdrawn, result, findings)
+    _ranges(given, matched, result, findings)
+
+
+def _withdrawn(records: pd.DataFrame, matched: pd.DataFrame, withdrawn: pd.DataFrame, result: _Result,
+               findings: _Findings) -> None:
+    """Records the usable register did not settle but a withdrawn address matches: ``withdrawn``, no id."""
+    open_kinds = matched.index.to_numpy()[np.isin(matched["kind"].to_numpy(), ["not_found", "addition_not_found"])]
+    rec = records[records["pos"].isin(open_kinds)]
+    if rec.empty:
+        return
+    again = resolve(rec, withdrawn)
+    hit = again[np.isin(again["kind"].to_numpy(), ["exact", "suffix", "notation", "single"])]
+    pos = hit.index.to_numpy()
+    if len(pos) == 0:
+        return
+    result.status[pos] = "withdrawn"
+    for column in ("house_number", "bag_address_id"):
+        result.values[column][pos] = None
+    status = withdrawn["register_status"].to_numpy(dtype=object)[hit["cidx"].to_numpy()]
+    findings.add(pos, "bag_lookup", "house_number", None, "warning", "ADDRESS_WITHDRAWN",
+                 [f"the register lists this address as withdrawn ({s})" for s in status])
+
+
+def _ranges(given: pd.DataFrame, matched: pd.DataFrame, result: _Result, findings: _Findings) -> None:
+    """A typed number range ("150-152", "112 t/m 113") is several addresses: ``range``, nothing completed,
+    unless the register holds exactly that text as number + addition."""
+    ranged = given["range"].notna().to_numpy()
+    if not ranged.any():
+        return
+    exact = np.zeros(len(given), dtype=bool)
+    exact[matched.index.to_numpy()[matched["kind"].to_numpy() == "exact"]] = True
+    pos = np.flatnonzero(ranged & ~exact & (result.status != None))  # noqa: E711 - elementwise
+    pos = pos[np.isin(result.status[pos], ["verified", "completed", "corrected", "ambiguous", "not_found",
+                                            "addition_not_found"])]
+    if len(pos) == 0:
+        return
+    result.status[pos] = "range"
+    for column in ("house_number", "house_letter", "house_number_addition", "bag_address_id"):
+        result.set_mask.get(column, np.zeros(len(given), dtype=bool))[pos] = False
+        result.values[column][pos] = None
+    findings.add(pos, "address_syntax", "house_number", given["number_text"].to_numpy()[pos], "warning",
+                 "ADDRESS_NUMBER_RANGE",
+                 [f"a range of house numbers ({r}) is several addresses, not one" for r in given["range"].to_numpy()[pos]])
 
 
 def _not_found(matched: pd.DataFrame, pc_code: np.ndarray, store, result: _Result, findings: _Findings) -> None:
@@ -280,11 +348,14 @@ def _addition_findings(findings: _Findings, pos: np.ndarray, kind: np.ndarray, r
     for k, severity, reason, detail in (
         ("suffix", "info", "ADDRESS_ADDITION_CORRECTED", "register: "),
         ("single", "info", "ADDRESS_ADDITION_COMPLETED", "register: "),
-        ("addition_unknown", "warning", "ADDRESS_ADDITION_UNKNOWN", "register has only "),
+        ("notation", "info", "ADDRESS_ADDITION_CORRECTED", "register: "),
     ):
         sel = kind == k
         findings.add(pos[sel], rule, "house_number_addition", None, severity, reason,
                      [detail + v for v in label[sel]])
+    sel = kind == "addition_not_found"
+    findings.add(pos[sel], rule, "house_number_addition", None, "warning", "ADDRESS_ADDITION_NOT_FOUND",
+                 ["the register does not hold this letter/addition at this number"] * int(sel.sum()))
     sel = kind == "ambiguous"
     findings.add(pos[sel], rule, "house_number_addition", None, "warning", "ADDRESS_AMBIGUOUS",
                  [f"{n} register addresses under this number; give the letter or addition" for n in variants[sel]])
@@ -301,11 +372,12 @@ def _apply_matches(given, matched: pd.DataFrame, cand: pd.DataFrame, found_mask:
     has = matched["cidx"].to_numpy() >= 0
     pos, kind, cidx = matched.index.to_numpy()[has], all_kind[has], matched["cidx"].to_numpy()[has]
     reg = cand.iloc[cidx].reset_index(drop=True)
+    conflict = reg["conflict"].to_numpy(dtype=bool) if "conflict" in reg.columns else np.zeros(len(reg), bool)
     street = _compare_column(given["street"].to_numpy()[pos], reg["street"].to_numpy(), street_key)
     city = _compare_column(given["city"].to_numpy()[pos], reg["city"].to_numpy(), city_key,
                            reg["municipality"].to_numpy())
     mismatch = (street == "mismatch") | (city == "mismatch")
-    sure = ~mismatch & (kind != "ambiguous")
+    sure = ~mismatch & np.isin(kind, _SURE) & ~conflict
     for column, outcome in (("street", street), ("city", city)):
         values = reg[column].to_numpy()
         fill = (outcome != "mismatch") & (outcome != "verified")
@@ -315,12 +387,19 @@ def _apply_matches(given, matched: pd.DataFrame, cand: pd.DataFrame, found_mask:
     result.set("province", pos, reg["province"].to_numpy())
     result.set("postcode", pos[sure], reg["postcode"].to_numpy()[sure])
     result.set("house_number", pos[sure], reg["number"].astype(str).to_numpy()[sure])
-    fixed = sure & np.isin(kind, ["exact", "suffix", "single"])
+    fixed = sure
     result.set("house_letter", pos[fixed], reg["letter"].to_numpy()[fixed])
     result.set("house_number_addition", pos[fixed], reg["addition"].to_numpy()[fixed])
     result.set("bag_address_id", pos[sure], reg["bag_id"].to_numpy()[sure])
     _addition_findings(findings, pos, kind, reg, matched["variants"].to_numpy()[has])
-    corrected = (street == "corrected") | (city == "corrected") | (kind == "suffix")
+    corrected = (street == "corrected") | (city == "corrected") | np.isin(kind, ["suffix", "notation"])
     completed = (street == "completed") | (city == "completed") | (kind == "single") | found_mask[pos]
     status = np.where(corrected, "corrected", np.where(completed, "completed", "verified"))
-    result.status[pos] = np.where(mismatch | (kind == "ambiguous"), "ambiguous", status)
+    status = np.where(kind == "addition_not_found", "addition_not_found", status)
+    result.status[pos] = np.where(mismatch | (kind == "ambiguous") | conflict, "ambiguous", status)
+    findings.add(pos[conflict], "bag_lookup", "house_number", None, "warning", "ADDRESS_REGISTER_DUPLICATE",
+                 "the register lists this address twice with different streets, places or ids")
+    lone = matched.index.to_numpy()[(all_kind == "addition_not_found") & (matched["cidx"].to_numpy() < 0)]
+    result.status[lone] = "addition_not_found"
+    findings.add(lone, "bag_lookup", "house_number_addition", None, "warning", "ADDRESS_ADDITION_NOT_FOUND",
+                 "the register does not hold this letter/addition at this number")

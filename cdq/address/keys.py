@@ -12,11 +12,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from cdq.address import postcodes
 from cdq.split import split_house_number
 
-POSTCODE = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
-#: Letter pairs PostNL never issues (they recall the SA, SD and SS).
-FORBIDDEN_LETTERS = ("SA", "SD", "SS")
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7", "VIII": "8", "IX": "9",
           "X": "10"}
 
@@ -36,29 +34,25 @@ def per_distinct(series: pd.Series, func) -> np.ndarray:
 
 
 def canonical_postcode(series: pd.Series) -> pd.Series:
-    """Upper-case, spaces removed; ``None`` where empty. Validity is checked by :func:`valid_postcode`.
+    """Upper-case, separators removed; ``None`` where empty. Validity is checked by :func:`valid_postcode`.
+
+    The rule is :mod:`cdq.address.postcodes` (shared with normalization).
 
     Examples:
         >>> canonical_postcode(pd.Series([" 1234 ab", None, "", "1049-ff"])).tolist()
         ['1234AB', None, None, '1049FF']
     """
-    text = series.astype(object).where(series.notna(), None)
-    text = text.astype(str).str.replace(r"\s+", "", regex=True).str.upper().where(text.notna(), None)
-    # "1049-FF" and "1049.FF" are typed often enough; drop the separator only in that exact shape.
-    text = text.str.replace(r"^(\d{4})[-.](\D{2})$", r"\1\2", regex=True)
-    return text.where(text != "", None)
+    return postcodes.squash(series)
 
 
 def valid_postcode(series: pd.Series) -> pd.Series:
-    """True where a canonical postcode follows ``^[1-9][0-9]{3}[A-Z]{2}$`` and not SA/SD/SS.
+    """True where a canonical postcode is valid (4 digits, not starting with 0, 2 letters, not SA/SD/SS).
 
     Examples:
         >>> valid_postcode(pd.Series(["1234AB", "0123AB", "1234SS", None, "1234ABC"])).tolist()
         [True, False, False, False, False]
     """
-    text = series.fillna("").astype(str)
-    ok = (encode_postcodes(text) >= 0) & (text.str.len() == 6).to_numpy()
-    return pd.Series(ok & ~text.str[4:].isin(FORBIDDEN_LETTERS).to_numpy(), index=series.index)
+    return postcodes.is_valid(series)
 
 
 def encode_postcodes(series: pd.Series) -> np.ndarray:
@@ -130,11 +124,34 @@ def split_numbers(number: pd.Series, letter: pd.Series, addition: pd.Series) -> 
     out.loc[out["number"] < 0, "number"] = pd.NA
     given_letter, given_addition = _upper_or_none(letter), _upper_or_none(addition)
     out["letter"] = np.where(given_letter != None, given_letter,  # noqa: E711 - elementwise
-                             [p.letter if p is not None else None for p in parts])
+                             np.array([p.letter if p is not None else None for p in parts], dtype=object))
     out["addition"] = np.where(given_addition != None, given_addition,  # noqa: E711
-                               [p.addition if p is not None else None for p in parts])
+                               np.array([p.addition if p is not None else None for p in parts], dtype=object))
     return out
 
 
 def _upper_or_none(series: pd.Series) -> np.ndarray:
     return per_distinct(series, lambda v: str(v).strip().upper() or None)
+
+
+_RANGE = re.compile(r"^\s*(\d{1,5})\s*(?:-|/|\+|&|t\s*/\s*m|t\.?\s*m\.?|tot\s+en\s+met|en)\s*(\d{1,5})\s*$", re.IGNORECASE)
+
+
+def _range(text: object) -> str | None:
+    match = _RANGE.match(str(text))
+    if not match:
+        return None
+    low, high = int(match.group(1)), int(match.group(2))
+    return f"{low}-{high}" if high > low else None
+
+
+def number_ranges(number: pd.Series) -> np.ndarray:
+    """``"low-high"`` where a typed house number is a range ("150-152", "112 t/m 113"), else ``None``.
+
+    "12-2" and "12/3" are a number with an addition (the second part is not higher), never a range.
+
+    Examples:
+        >>> number_ranges(pd.Series(["150-152", "112 t/m 113", "12-2", "7", None, "4 en 6"])).tolist()
+        ['150-152', '112-113', None, None, None, '4-6']
+    """
+    return per_distinct(number, _range)

@@ -92,11 +92,40 @@ def city_key(text: str) -> str:
         True
         >>> city_key("Súdwest-Fryslân")
         'sudwestfryslan'
+        >>> city_key("Ljouwert") == city_key("Leeuwarden"), city_key("Scheveningen") == city_key("'s-Gravenhage")
+        (True, True)
     """
     lowered = " ".join(re.sub(r"[^a-z0-9]+", " ", _ascii_lower(text).replace("'", "")).split())
     alias = {" ".join(re.sub(r"[^a-z0-9]+", " ", k).split()): v for k, v in abbreviations().city_aliases.items()}
     lowered = _ascii_lower(alias.get(lowered, lowered)).replace("'", "")
-    return re.sub(r"[^a-z0-9]", "", lowered)
+    key = re.sub(r"[^a-z0-9]", "", lowered)
+    return _place_aliases().get(key, key)
+
+
+class PlaceNames(BaseModel):
+    """The authoring form of ``reference_data/place_names.yaml`` (where the names come from is said there)."""
+
+    model_config = ConfigDict(extra="forbid")
+    frisian: list[list[str]] = []
+    exonyms: list[list[str]] = []
+    localities: dict[str, list[str]] = {}
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", _ascii_lower(text).replace("'", ""))
+
+
+@lru_cache(maxsize=1)
+def _place_aliases() -> dict[str, str]:
+    """Key of every other name -> key of the group's first name (Frisian/Dutch pairs, exonyms, localities)."""
+    table = load_model(resource("reference_data", "place_names.yaml"), PlaceNames)
+    groups = [*table.frisian, *table.exonyms, *([place, *parts] for place, parts in table.localities.items())]
+    out: dict[str, str] = {}
+    for group in groups:
+        first = _squash(group[0])
+        for name in group[1:]:
+            out.setdefault(_squash(name), first)
+    return out
 
 
 @lru_cache(maxsize=500_000)

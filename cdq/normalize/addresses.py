@@ -11,30 +11,27 @@ import re
 import numpy as np
 import pandas as pd
 
+from cdq.address import postcodes
 from cdq.normalize._distinct import arrow_text, map_distinct
 from cdq.normalize._report import Collector
 from cdq.split import split_house_number, split_street
 
 #: Country values that mean the Netherlands (compared lower-cased); an empty country counts as NL too.
 NL_COUNTRIES = {"nl", "nld", "nederland", "netherlands", "the netherlands", "holland", "nl-nl", "528"}
-_FORBIDDEN = ["SA", "SD", "SS"]
 _ADDITION = re.compile(r"^[0-9A-Z]{1,4}$")
 
 
 def canonical_postcode(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Return ``(canonical, valid)``: "1234ab", "1234-AB", " 1234 ab" → "1234 AB"; invalid ones unchanged.
 
+    One rule for all of cdq: :func:`cdq.address.postcodes.canonical` (``reference_data/postcodes.yaml``).
+
     Examples:
         >>> pc, ok = canonical_postcode(pd.Series(["1234ab", "1234-AB", "0123 AB", "1234 SS", None]))
         >>> pc.tolist(), ok.tolist()
         (['1234 AB', '1234 AB', '0123 AB', '1234 SS', None], [True, True, False, False, False])
     """
-    squashed = arrow_text(values).str.upper().str.replace(r"[\s\-.]+", "", regex=True)
-    valid = squashed.str.fullmatch(r"[1-9][0-9]{3}[A-Z]{2}") & ~squashed.str.slice(4).isin(_FORBIDDEN)
-    valid = valid.fillna(False).to_numpy(dtype=bool)
-    canonical = (squashed.str.slice(0, 4) + " " + squashed.str.slice(4)).astype(object)
-    out = np.where(valid, canonical.to_numpy(dtype=object), values.to_numpy(dtype=object))
-    return pd.Series(out, index=values.index, dtype=object), pd.Series(valid, index=values.index)
+    return postcodes.canonical(values)
 
 
 def is_dutch(country: pd.Series) -> pd.Series:

@@ -28,18 +28,29 @@ def register(app: typer.Typer) -> None:
     @group.command("load-bag")
     @report.handle_errors
     def load_bag_command(
-        file: Path = typer.Argument(..., help="BAG-derived table: flat CSV, open conversion CSV or PDOK GeoPackage."),
-        fmt: str | None = typer.Option(None, "--format", "-f", help="flat | open-csv | gpkg (default: detected)."),
+        file: Path = typer.Argument(..., help="Address register as downloaded: LV BAG extract (zip, folder or XML), "
+                                    "PDOK GeoPackage, NLExtract CSV, bagconv CSV/SQLite, cdq flat CSV, or "
+                                    "Belgium's BeST-Address openaddress-be*.csv."),
+        fmt: str | None = typer.Option(None, "--format", "-f",
+                                       help="lvbag | gpkg | nlextract-csv | open-csv | bagconv-sqlite | flat | "
+                                            "best-csv (default: detected from the file)."),
         out: Path | None = typer.Option(None, "--out", "-o", help=_STORE_HELP),
+        municipalities: Path | None = typer.Option(
+            None, "--municipalities", "-m",
+            help="CBS municipality table (gemeentecode;gemeentenaam;provincienaam) for the LV BAG extract, which "
+                 "names municipalities only by code."),
     ) -> None:
-        """Load a BAG-derived address table into the local reference store (replaces what was loaded)."""
+        """Load an address register into the local reference store (Dutch: replaces what was loaded)."""
         from cdq.address import load_bag
 
         with report.progress_bar("loading addresses") as progress:
-            summary = load_bag(file, fmt=fmt, out=out, progress=progress)
-        report.line(f"loaded {summary['rows']} addresses from {file} ({summary['format']}) in "
+            summary = load_bag(file, fmt=fmt, out=out, progress=progress, municipalities=municipalities)
+        dated = f", register date {summary['standdatum']}" if summary.get("standdatum") else ""
+        report.line(f"loaded {summary['rows']} addresses from {file} ({summary['format']}{dated}) in "
                     f"{summary['seconds']}s; {summary['skipped_malformed']} malformed and "
-                    f"{summary['duplicates']} duplicate rows skipped; store {_size(summary['size_bytes'])}")
+                    f"{summary['duplicates']} duplicate rows skipped ({summary.get('conflicting_duplicates', 0)} "
+                    f"listed twice with different content, kept as ambiguous); {summary.get('not_usable', 0)} "
+                    f"withdrawn addresses kept as known; store {_size(summary['size_bytes'])}")
 
     @group.command("load-pc4")
     @report.handle_errors
@@ -58,13 +69,20 @@ def register(app: typer.Typer) -> None:
     def status_command(
         store_path: Path | None = typer.Option(None, "--store", "--reference", "-r", help=_STORE_HELP),
     ) -> None:
-        """Say what the reference store holds: rows, load date, source, size."""
+        """Say what the reference store holds: rows, source, format, register date (standdatum), size."""
         from cdq.address import AddressStore
 
         with AddressStore.open(store_path) as store:
             status = store.status()
         rows = [("store", status["path"]), ("size", _size(status["size_bytes"])),
-                ("addresses", status["rows"]), ("loaded at", status.get("loaded_at", "-")),
-                ("source", status.get("source", "-")), ("format", status.get("format", "-")),
+                ("addresses (NL)", status["rows"]), ("source", status.get("source", "-")),
+                ("format", status.get("format", "-")), ("register date (standdatum)", status.get("standdatum") or "-"),
+                ("loaded at", status.get("loaded_at", "-")),
+                ("withdrawn (known, not used)", status.get("not_usable", "-")),
+                ("listed twice with different content", status.get("conflicting_duplicates", "-")),
                 ("PC4 rows", status["pc4_rows"]), ("PC4 source", status.get("pc4_source", "-"))]
+        for region in status.get("belgium", []):
+            rows += [(f"addresses (BE, {region['region']})", region["rows"]),
+                     (f"source (BE, {region['region']})", region["source"]),
+                     (f"loaded at (BE, {region['region']})", region["loaded_at"])]
         report.table(pd.DataFrame(rows, columns=["what", "value"]).astype(str), title="address reference")
