@@ -20,8 +20,11 @@ chains them, names every intermediate artefact (``staging``, ``normalized``, ``a
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -163,12 +166,13 @@ def run_pipeline(
         shutil.rmtree(workdir / "intermediates", ignore_errors=True)
     stages.preflight(ctx)
     try:
-        for name in ["import", *spec.stages]:
-            started = time.perf_counter()
-            logger.info("stage %s: start", name)
-            stages.STAGES[name](ctx)
-            ctx.timings[name] = time.perf_counter() - started
-            logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
+        with _store_lock(ctx):
+            for name in ["import", *spec.stages]:
+                started = time.perf_counter()
+                logger.info("stage %s: start", name)
+                stages.STAGES[name](ctx)
+                ctx.timings[name] = time.perf_counter() - started
+                logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
     except KeyboardInterrupt:
         stages.abandon_run(ctx, "interrupted")
         raise
@@ -176,3 +180,41 @@ def run_pipeline(
         stages.abandon_run(ctx)
         raise
     return ctx
+
+
+@contextmanager
+def _store_lock(ctx: RunContext) -> Iterator[None]:
+    """A run that writes the golden store holds it from import to the end: web leads arriving meanwhile
+    are queued and taken in after it (:mod:`cdq.leads.lock`), so its matching sees every stored record.
+
+    Another run's hold is waited for up to ``ctx.wait`` seconds; a hold whose process is gone (a killed
+    run on this host) is released, so a ``kill -9`` never blocks the next night.
+    """
+    if "golden" not in ctx.spec.stages:
+        yield
+        return
+    from cdq import stages
+    from cdq.leads.lock import StoreBusy, held_by, hold_run, release
+    from cdq.store.lock import process_alive
+
+    store = stages._store(ctx)
+    deadline = time.monotonic() + ctx.wait
+    while True:
+        holder = held_by(store)
+        found = re.search(r"pid (\d+) on (\S+)", holder or "")
+        if found and process_alive(found.group(2), int(found.group(1))) is False:
+            logger.warning("store lock: the run holding it (%s) is gone; released", holder)
+            release(store)
+        lock = hold_run(store, ctx.spec.name)
+        try:
+            lock.__enter__()
+        except StoreBusy:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
+            continue
+        try:
+            yield
+        finally:
+            lock.__exit__(None, None, None)
+        return

@@ -123,6 +123,10 @@ _IMPORT = {
     "MSG_DISTLIST_UNREADABLE": "import: an Outlook contact group whose members cannot be read (quarantined)",
     "TABLE_NOT_RECOGNISED": "import: a sheet/table beside the customer sheets has no customer columns "
     "(its rows are quarantined)",
+    "MAIL_OWN_ADDRESS": "import: a mailbox owner's or the own organisation's address, no customer (quarantined)",
+    "MAIL_SKIPPED_SENDER": "import: a no-reply, bounce or bulk sender in a mailbox (quarantined)",
+    "MAIL_FILE_UNREADABLE": "import: a file in a folder of mail that is no readable message (quarantined; "
+    "the other messages are read)",
 }
 for _code, _text in _IMPORT.items():
     register(_code, _text, stage="import")

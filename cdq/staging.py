@@ -17,9 +17,10 @@ import pandas as pd
 
 from cdq.columns import CANONICAL, QUARANTINE, RAW_PREFIX, empty_quarantine
 from cdq.errors import InputError
-from cdq.headers import MappingFile, map_headers
+from cdq.headers import ADDRESS_TARGETS, CONTACT_TARGETS, ColumnMatch, MappingFile, recognise
 from cdq.hygiene import FIELD_TOO_LONG, MAX_CANONICAL, clean_frame, clean_headers, overlong
 from cdq.importers import RawTable, read_input
+from cdq.importers._columns import address_blocks, choose_blocks, contact_values, multiline_address, ordered
 from cdq.log import Progress
 from cdq.split import split_address_line, split_house_number, split_name, split_street
 
@@ -65,10 +66,10 @@ def _apply_split(frame: pd.DataFrame, column: pd.Series, splitter, assign) -> No
         frame[target] = frame[target].where(frame[target].notna(), values)
 
 
-def _split_combined(frame: pd.DataFrame, combined: dict[str, pd.Series]) -> None:
+def _split_combined(frame: pd.DataFrame, combined: dict[str, pd.Series], beside_contact_person: bool = False) -> None:
     if "name_or_company" in combined or "full_name" in combined:
         names = combined.get("full_name", combined.get("name_or_company"))
-        _assign_names(frame, names)
+        _assign_names(frame, names, beside_contact_person)
     if "address_line" in combined:
         _apply_split(frame, combined["address_line"], split_address_line, {
             "street": lambda a: a.street.street, "house_number": lambda a: a.street.house_number.number,
@@ -86,8 +87,22 @@ def _split_combined(frame: pd.DataFrame, combined: dict[str, pd.Series]) -> None
 
 
 def _split_house_numbers(frame: pd.DataFrame, full: pd.Series | None) -> None:
-    """A number column holding "12-A" or "12 hs" is split; a clean "12" stays as it is."""
+    """A number column holding "12-A" or "12 hs" is split; a clean "12" stays as it is.
+
+    An addition column that holds the whole number ("202", "7-A": the Dutch government layouts'
+    HUISNUMMER-TOEVOEGING) gives the number where the number column is empty, or repeats it.
+    """
+    addition = frame["house_number_addition"]
+    whole = addition.notna() & addition.astype(str).str.match(r"^\d{1,5}(\D|$)")
+    if whole.any():
+        leading = addition.astype(str).str.extract(r"^(\d{1,5})", expand=False)
+        repeats = whole & (frame["house_number"].isna() | (frame["house_number"].astype(str) == leading))
+        if repeats.any():
+            full = (full if full is not None else pd.Series([None] * len(frame), dtype="object")).copy()
+            full[repeats] = addition[repeats]
+            frame.loc[repeats, "house_number_addition"] = None
     number = frame["house_number"] if full is None else full.where(full.notna(), frame["house_number"])
+    frame["house_number"] = frame["house_number"].where(frame["house_number"].notna(), number)
     needs_split = number.notna() & ~number.astype(str).str.fullmatch(r"\d{1,5}")
     if not needs_split.any():
         return
@@ -101,27 +116,60 @@ def _split_house_numbers(frame: pd.DataFrame, full: pd.Series | None) -> None:
         )
 
 
-def _assign_names(frame: pd.DataFrame, names: pd.Series) -> None:
+def _assign_names(frame: pd.DataFrame, names: pd.Series, beside_contact_person: bool = False) -> None:
     """Split a one-field name; a value that looks like a company goes to company_name instead."""
     from cdq.normalize.organisations import looks_like_company
 
+    names = names.reset_index(drop=True)
     is_company = names.notna() & names.map(lambda v: v is not None and looks_like_company(v))
-    if frame["company_name"].isna().all():
-        frame.loc[is_company, "company_name"] = names[is_company]
+    # row by row: a company typed in the name column of a row whose company column is empty is its company
+    free = is_company & frame["company_name"].isna()
+    frame.loc[free, "company_name"] = names[free]
     person_names = names.where(~is_company, None)
     has_person_fields = frame[["first_name", "initials", "last_name"]].notna().any(axis=1)
+    # a name beside the row's own person fields that does not hold that person's surname is the
+    # relation's (organisation's) name: Exact's "Naam" beside ContactpersoonVoornaam/-Achternaam
+    other = has_person_fields & person_names.notna() & frame["company_name"].isna() & frame["last_name"].notna()
+    if beside_contact_person and other.any():
+        surname_in = [str(last).lower() in str(name).lower() or str(name).lower() in str(last).lower()
+                      for name, last in zip(person_names[other], frame.loc[other, "last_name"], strict=True)]
+        relation = other.copy()
+        relation[other] = [not s for s in surname_in]
+        frame.loc[relation, "company_name"] = person_names[relation]
     person_names = person_names.where(~has_person_fields, None)
     _apply_split(frame, person_names, split_name, {f: (lambda p, f=f: getattr(p, f)) for f in _NAME_FIELDS})
 
 
-def _table_error_if_unmapped(raw: RawTable, mapped: dict[str, str]) -> None:
-    if not mapped and len(raw.frame):
+def _table_error_if_unmapped(raw: RawTable, matches: list[ColumnMatch]) -> None:
+    if not any(m.target for m in matches) and len(raw.frame):
         headers = ", ".join(map(str, list(raw.frame.columns)[:12]))
         where = f"{raw.source_file}" + (f" [{raw.table}]" if raw.table else "")
         raise InputError(
             where, f"no column is recognised as customer data (headers: {headers})",
             hint="pass --mapping FILE to say which column is which (see README: mapping files)",
         )
+
+
+def recognise_table(raw: RawTable, mapping: MappingFile | None = None) -> list[ColumnMatch]:
+    """Where each column of a raw table goes (see :func:`cdq.headers.recognise`)."""
+    headers = [str(c) for c in raw.frame.columns]
+    frame = raw.frame.copy()
+    frame.columns = headers
+    if raw.premapped_only:
+        premapped = {h: t for h, t in raw.premapped.items() if h in headers}
+        explicit = mapping.columns if mapping else {}
+        for header in [h for h in explicit if h not in headers]:
+            recognise(headers, mapping=MappingFile(columns={header: explicit[header]}))  # raises, listing columns
+        return [ColumnMatch(h, explicit[h], 1.0, "mapping file") if h in explicit and explicit[h] else
+                ColumnMatch(h, premapped[h], 1.0, "named by the reader")
+                if h in premapped and h not in explicit else
+                ColumnMatch(h, None, 0.0, "kept as src: (extra detail)") for h in headers]
+    try:
+        return recognise(headers, mapping=mapping, premapped=raw.premapped, layout=raw.notes.get("layout"),
+                         frame=frame.head(2000))
+    except InputError as error:
+        where = f"{raw.source_file}" + (f" [{raw.table}]" if raw.table else "")
+        raise InputError(where, error.problem, hint=error.hint) from None
 
 
 def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | None = None,
@@ -136,29 +184,31 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
             ``NO_USABLE_FIELDS`` in ``issues``, instead of quarantining them (file-transforming commands
             such as ``cdq clean`` and ``cdq dedupe`` write every input row).
     """
-    original = [str(c) for c in raw.frame.columns]
-    headers = _unique(clean_headers(original))
-    renamed = dict(zip(original, headers))
     # Text hygiene, once for every importer: no NUL, control character or runaway value gets past here.
-    frame_in, hygiene_codes = clean_frame(raw.frame)
+    raw, hygiene_codes = _hygienic(raw)
+    headers = [str(c) for c in raw.frame.columns]
+    frame_in = raw.frame.copy().reset_index(drop=True)
     frame_in.columns = headers
-    premapped = {renamed[h]: t for h, t in raw.premapped.items() if h in renamed}
-    mapped = {**map_headers(headers), **{h: t for h, t in premapped.items() if h in headers}}
-    if mapping:
-        explicit = map_headers(headers, mapping)
-        mapped = {h: t for h, t in mapped.items() if h not in mapping.columns and t not in explicit.values()}
-        mapped.update(explicit)
-    _table_error_if_unmapped(raw, mapped)
+    matches = recognise_table(raw, mapping)
+    raw.notes["mapping"] = [m.as_dict() for m in matches]
+    _table_error_if_unmapped(raw, matches)
     n = len(frame_in)
     staging = pd.DataFrame({c: pd.Series([None] * n, dtype="object") for c in CANONICAL})
     combined: dict[str, pd.Series] = {}
-    for header, target in mapped.items():
-        values = _clean_text(frame_in[header]).reset_index(drop=True)
-        if target in CANONICAL:
-            staging[target] = values
+    mapped = [m for m in matches if m.target]
+    simple = [m for m in mapped if m.target not in ADDRESS_TARGETS and m.target not in CONTACT_TARGETS]
+    for m in ordered(simple)[::-1]:  # the most trusted column is written last, so it wins
+        values = _clean_text(frame_in[m.header]).reset_index(drop=True)
+        if m.target in CANONICAL:
+            staging[m.target] = values
         else:
-            combined[target] = values
-    _split_combined(staging, combined)
+            combined[m.target] = values
+    for target, values in contact_values(frame_in, mapped, _clean_text).items():
+        staging[target] = values
+    _fill_address(staging, frame_in, mapped, combined)
+    contact_person = any(m.target in ("first_name", "last_name", "initials") and (
+        m.group == "contact" or any(w in m.header.lower() for w in ("contact", "ansprechpartner"))) for m in mapped)
+    _split_combined(staging, combined, contact_person)
     source_name = source or (mapping.source if mapping and mapping.source else _default_source(raw))
     staging["source"] = source_name
     staging["source_file"] = str(raw.source_file)
@@ -170,11 +220,74 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
     return _quarantine_unusable(staging, raw, source_name, keep_unusable)
 
 
+def _fill_address(staging: pd.DataFrame, frame: pd.DataFrame, mapped: list[ColumnMatch],
+                  combined: dict[str, pd.Series]) -> None:
+    """Address columns from the fullest address block per row; multi-line addresses read line by line."""
+    blocks = address_blocks(mapped)
+    if not blocks:
+        return
+    organisation = staging["company_name"].notna() & staging[["first_name", "last_name", "initials"]].isna().all(axis=1)
+    if "full_name" in combined or "name_or_company" in combined:
+        organisation &= False
+    values = {b: {t: _clean_multiline(frame[h]) for t, h in cols.items()} for b, cols in blocks.items()}
+    chosen = choose_blocks(values, organisation.reset_index(drop=True))
+    for target, series in chosen.items():
+        series = series.reset_index(drop=True)
+        if target in ("street_and_number", "address_line"):
+            series = _expand_multiline(staging, series)
+            series = series.map(lambda v: " ".join(v.split()) if isinstance(v, str) else v)
+        if target in CANONICAL:
+            staging[target] = series.where(series.notna(), staging[target])
+        else:
+            combined[target] = series
+    if "street_and_number" in combined and "address_line" not in combined:
+        text = combined["street_and_number"]
+        with_postcode = text.notna() & text.astype(str).str.contains(r"\b[1-9]\d{3}\s?[A-Za-z]{2}\b", regex=True)
+        if with_postcode.any():  # "Kerkstraat 1, 1234 AB Utrecht" in a street column: the whole address
+            combined["address_line"] = text.where(with_postcode, None)
+            combined["street_and_number"] = text.where(~with_postcode, None)
+
+
+def _clean_multiline(series: pd.Series) -> pd.Series:
+    """Like :func:`_clean_text`, but line breaks survive (a formatted address is read line by line)."""
+    s = series.astype("object").where(series.notna(), None).reset_index(drop=True)
+    lines = s.notna() & s.astype(str).str.contains("\n", regex=False)
+    if not lines.any():
+        return _clean_text(s)
+    multi = s[lines].map(lambda v: "\n".join(" ".join(x.split()) for x in str(v).splitlines() if x.strip()) or None)
+    return _clean_text(s.where(~lines, None)).where(~lines, multi)
+
+
+def _expand_multiline(staging: pd.DataFrame, series: pd.Series) -> pd.Series:
+    """A multi-line address fills postcode, city and country (where empty) and leaves its street line."""
+    multi = series.notna() & series.astype(str).str.contains("\n", regex=False)
+    if not multi.any():
+        return series
+    parsed = {v: multiline_address(v) for v in series[multi].unique()}
+    for target in ("postcode", "city", "country"):
+        found = series[multi].map(lambda v, t=target: (parsed[v] or {}).get(t))
+        staging.loc[multi, target] = staging.loc[multi, target].where(staging.loc[multi, target].notna(), found)
+    return series.where(~multi, series[multi].map(lambda v: (parsed[v] or {}).get("street_and_number", v)))
+
+
 def _default_source(raw: RawTable) -> str:
     if "://" in str(raw.source_file):  # a database table: the table is the source
         return str(raw.table or "sql")
     stem = Path(Path(str(raw.source_file)).name).stem
     return f"{stem}:{raw.table}" if raw.table else stem
+
+
+def _hygienic(raw: RawTable) -> tuple[RawTable, pd.Series]:
+    """``raw`` with every header and cell cleaned (:mod:`cdq.hygiene`), and each row's reason codes."""
+    import dataclasses
+
+    original = [str(c) for c in raw.frame.columns]
+    headers = _unique(clean_headers(original))
+    renamed = dict(zip(original, headers))
+    frame, codes = clean_frame(raw.frame.reset_index(drop=True))
+    frame.columns = headers
+    premapped = {renamed[h]: t for h, t in raw.premapped.items() if h in renamed}
+    return dataclasses.replace(raw, frame=frame, premapped=premapped), codes
 
 
 def _unique(headers: list[str]) -> list[str]:

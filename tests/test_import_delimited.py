@@ -114,7 +114,8 @@ def test_shiftjis_and_utf16_are_decoded(real_files):
         "Doe",
         "johndoe@host.invalid",
     ]
-    assert list(utf16.frame.columns)[-1] == "Unnamed 38"  # the header's trailing comma
+    # the header's trailing comma (then the birth date made of Birth Year/Month/Day)
+    assert list(utf16.frame.columns)[-2:] == ["Unnamed 38", "birth_date"]
 
 
 def test_google_and_outlook_layouts_are_premapped(real_files):

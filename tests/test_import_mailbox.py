@@ -80,7 +80,10 @@ def test_every_real_mail_file_is_listed(real_files):
 def test_real_mail(real_files, name):
     messages, people, skipped, names = REAL_MAIL[name]
     table = read_mailbox(real_files / name)[0]
-    assert (table.notes["messages"], table.rows_in, table.notes["senders_skipped"]) == (messages, people, skipped)
+    assert (table.notes["messages"], len(table.frame), table.notes["senders_skipped"]) == (messages, people, skipped)
+    # skipped senders and own addresses are quarantined with their reason: rows in = staged + quarantined
+    assert table.rows_in == len(table.frame) + len(table.quarantine)
+    assert len(table.quarantine) == skipped + table.notes["own_addresses_skipped"]
     assert table.rows == list(range(1, people + 1))
     if people:
         emails = table.frame["email"].tolist()
@@ -97,8 +100,19 @@ def test_real_outlook_contact(real_files, name):
     assert {k: row.get(k) for k in REAL_CONTACTS[name]} == REAL_CONTACTS[name]
 
 
-def test_distribution_list_is_quarantined_clearly(real_files):
+def test_distribution_list_members_typed_in_are_read(real_files):
+    # the group's two one-off members (name + address typed into the group) are contacts of their own
     table = read_mailbox(real_files / DIST_LIST)[0]
+    assert (table.rows_in, len(table.frame), len(table.quarantine)) == (2, 2, 0)
+    assert table.frame[["full_name", "email"]].values.tolist() == [
+        ["Contact Middle Last Suffix", "email@gmail.com"], ["Display Name", "email@domain.com"]]
+
+
+def test_distribution_list_without_readable_members_is_quarantined_clearly(tmp_path, real_files):
+    data = (real_files / DIST_LIST).read_bytes().replace(bytes.fromhex("812B1FA4BEA310199D6E00DD010F5402"), b"\0" * 16)
+    path = tmp_path / "group.msg"
+    path.write_bytes(data)
+    table = read_mailbox(path)[0]
     assert (table.rows_in, len(table.frame)) == (1, 0)
     assert table.quarantine["reason_code"].tolist() == ["MSG_DISTLIST_UNREADABLE"]
     assert "export the group's members" in table.quarantine["detail"].iat[0]
@@ -126,7 +140,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 )
 def test_own_organisation_addresses_are_not_customers(name, people, own):
     table = read_mailbox(FIXTURES / name)[0]
-    assert (table.rows_in, table.notes["own_addresses_skipped"]) == (people, own)
+    assert (len(table.frame), table.notes["own_addresses_skipped"]) == (people, own)
+    assert (table.quarantine["reason_code"] == "MAIL_OWN_ADDRESS").sum() == own
     emails = table.frame["email"].str.lower()
     assert not emails.str.endswith("@adviespunt-voorbeeld.nl").any()
     assert emails.str.contains("@").all()

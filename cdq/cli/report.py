@@ -117,15 +117,40 @@ def _short(location: str) -> str:
     return text.replace("\\", "/").rsplit("/", 1)[-1]
 
 
-def import_summary(result) -> None:
-    """Per-table accounting of an import."""
+def import_summary(result, *, mapping: bool = False, explain: bool = False) -> None:
+    """Per-table accounting of an import; with ``mapping``, where each input column went and how sure."""
     rows = [
         {"source": t["source"], "file": _short(t["file"]), "rows in": t["rows_in"],
-         "staged": t["staged"], "quarantined": t["quarantined"]}
+         "staged": t["staged"], "quarantined": t["quarantined"],
+         "columns mapped": _mapped_count(t.get("note_mapping"))}
         for t in result.tables
     ]
     if rows:
         table(pd.DataFrame(rows), title="import")
+    if mapping:
+        for t in result.tables:
+            column_mapping(t, explain=explain)
+
+
+def _mapped_count(matches) -> str:
+    if not matches:
+        return ""
+    return f"{sum(1 for m in matches if m.get('target'))} of {len(matches)}"
+
+
+def column_mapping(t: dict, *, explain: bool = False) -> None:
+    """One table: input column -> staging column (or "kept as src:"), confidence, and (explain) why."""
+    matches = t.get("note_mapping") or []
+    if not matches:
+        return
+    frame = pd.DataFrame([
+        {"input column": m["column"], "goes to": m["target"] or "src: only",
+         "confidence": f"{m['confidence']:.2f}" if m["target"] else "",
+         **({"block": m.get("group") or "", "why": m["how"]} if explain else {})}
+        for m in matches
+    ])
+    where = _short(t["file"]) + (f" [{t['table']}]" if t.get("table") else "")
+    table(frame, title=f"columns of {where}", max_rows=len(frame))
 
 
 def run_summary(ctx) -> None:

@@ -125,9 +125,14 @@ class SqlCrmTarget(CrmTarget):
             self._wrote(1)
 
     def erase(self, entity: Entity, keys: list[str]) -> None:
+        """Delete the rows of erased golden records, and the web leads pushed for them (``cdq_leads``)."""
         table = self.tables[entity.name]
+        leads = sa.Table("cdq_leads", sa.MetaData(), autoload_with=self.conn) \
+            if sa.inspect(self.conn).has_table("cdq_leads") else None
         for i in range(0, len(keys), 900):
             self.conn.execute(table.delete().where(table.c[entity.key].in_(keys[i:i + 900])))
+            if leads is not None:
+                self.conn.execute(leads.delete().where(leads.c.golden_id.in_(keys[i:i + 900])))
             self._wrote(len(keys[i:i + 900]))
 
     def report(self, result: LoadResult, plan: LoadPlan, watermark: int | None) -> None:

@@ -25,7 +25,7 @@ KINDS = {
 
 _EXTENSIONS = {
     ".csv": "delimited", ".txt": "delimited", ".tsv": "delimited", ".tab": "delimited",
-    ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel", ".ods": "excel",
+    ".xlsx": "excel", ".xlsm": "excel", ".xlsb": "excel", ".xls": "excel", ".ods": "excel",
     ".vcf": "vcard", ".vcard": "vcard",
     ".mbox": "mailbox", ".mbx": "mailbox", ".eml": "mailbox", ".msg": "mailbox",
 }
@@ -60,6 +60,8 @@ def _sniff(path: Path) -> str:
         raise InputError(path, f"cannot open the file ({e.strerror})") from e
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         return "excel"
+    if head[:2] in (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08") and head[3:4] == b"\x00":
+        return "excel"  # a pre-OLE Excel 2.1-4.0 worksheet
     stripped = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \r\n\t")
     if stripped[:11].upper().replace(b"\x00", b"").startswith(b"BEGIN:VCARD"):
         return "vcard"

@@ -75,7 +75,8 @@ def pick_phones(values: list[Value]) -> dict[str, str | None]:
     """
     values = _ordered([v for v in values if v.value.strip()])
     mobiles = [v for v in values if _MOBILE_TYPES & set(v.types)]
-    voice = [v for v in values if v not in mobiles and not (_NON_VOICE & set(v.types))]
+    mobile_ids = {id(v) for v in mobiles}  # identity, not equality: linear in the number of numbers
+    voice = [v for v in values if id(v) not in mobile_ids and not (_NON_VOICE & set(v.types))]
     mobile = mobiles[0] if mobiles else None
     phone = voice[0] if voice else None
     rest = [v for v in values if v is not mobile and v is not phone]
@@ -97,8 +98,9 @@ def contact_table(records: list[dict], rows: list[int], source_file: str, *, qua
     frame = frame.where(frame.notna(), None)
     premapped = {c: SPLIT_TARGETS.get(c, c) for c in columns if c in CONTACT_COLUMNS or c in SPLIT_TARGETS}
     q = pd.DataFrame(quarantine or [], columns=QUARANTINE, dtype="object")
+    # the adapter named every column itself: its extra columns (job title, display name) are no targets
     return RawTable(frame=frame, rows=list(rows), source_file=source_file, table=table, quarantine=q,
-                    premapped=premapped, rows_in=rows_in, notes=dict(notes or {}))
+                    premapped=premapped, rows_in=rows_in, notes=dict(notes or {}), premapped_only=True)
 
 
 def quarantine_row(source_file: str, row: int, reason: str, detail: str, raw: str | None = None) -> dict:

@@ -1,8 +1,9 @@
 """Outlook ``.msg`` files (via ``extract_msg``): mail gives correspondents, contact items give a contact row.
 
 A contact group (``IPM.DistList``) stores its members as binary entry ids that ``extract_msg`` does not
-decode; it goes to the quarantine with ``MSG_DISTLIST_UNREADABLE`` so the user knows to export the
-members instead. ANSI (non-Unicode) files are re-opened with the code page the file names, because
+decode: members typed in as name and address (one-off entry ids) are read from them; a group with only
+references to other contact items goes to the quarantine with ``MSG_DISTLIST_UNREADABLE`` so the user
+knows to export the members instead. ANSI (non-Unicode) files are re-opened with the code page the file names, because
 ``extract_msg`` otherwise guesses a Western one and garbles Japanese or Greek text.
 """
 
@@ -37,7 +38,10 @@ def read_msg(path: Path, harvest: Harvest) -> None:
     msg = _open(path)
     try:
         kind = (msg.classType or "").lower()
-        if kind.startswith("ipm.distlist"):
+        members = one_off_members(path) if kind.startswith("ipm.distlist") else []
+        if members:
+            harvest.extra_records.extend(members)
+        elif kind.startswith("ipm.distlist"):
             harvest.quarantine.append(quarantine_row(
                 str(path), 0, "MSG_DISTLIST_UNREADABLE",
                 "Outlook contact group: its members are stored as entry ids cdq cannot read; "
@@ -48,6 +52,63 @@ def read_msg(path: Path, harvest: Harvest) -> None:
             _mail(msg, harvest)
     finally:
         msg.close()
+
+
+#: MAPI's provider UID of a one-off entry id: a contact group member typed in as name and address.
+_ONE_OFF_UID = bytes.fromhex("812B1FA4BEA310199D6E00DD010F5402")
+
+
+def one_off_members(path: Path) -> list[dict]:
+    """Members of an Outlook contact group that were typed in (one-off entry ids): name and address.
+
+    Members that point at other contact items hold only a reference and cannot be read from the file.
+    """
+    import olefile
+
+    members: dict[str, dict] = {}
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            for stream in ole.listdir():
+                if not stream[-1].startswith("__substg1.0_"):
+                    continue
+                data = ole.openstream(stream).read()
+                at = data.find(_ONE_OFF_UID)
+                while at >= 0:
+                    member = _one_off(data, at + len(_ONE_OFF_UID))
+                    if member and member["email"].lower() not in members:
+                        members[member["email"].lower()] = member
+                    at = data.find(_ONE_OFF_UID, at + 1)
+    except (OSError, ValueError) as e:
+        logger.debug("%s: contact group members unreadable (%s)", path, type(e).__name__)
+        return []
+    return list(members.values())
+
+
+def _one_off(data: bytes, at: int) -> dict | None:
+    """``{full_name, email}`` from a one-off entry id's body (version, flags, name, type, address)."""
+    if at + 4 > len(data):
+        return None
+    flags = int.from_bytes(data[at + 2:at + 4], "little")
+    unicode = bool(flags & 0x8000)
+    fields, i = [], at + 4
+    for _ in range(3):
+        if unicode:
+            end = i
+            while end + 1 < len(data) and data[end:end + 2] != b"\x00\x00":
+                end += 2
+            fields.append(data[i:end].decode("utf-16-le", "replace"))
+            i = end + 2
+        else:
+            end = data.find(b"\x00", i)
+            end = len(data) if end < 0 else end
+            fields.append(data[i:end].decode("cp1252", "replace"))
+            i = end + 1
+    name, kind, email = fields
+    if "@" not in email:
+        return None
+    name = name.replace(f"({email})", "").strip()
+    return {"full_name": name if name and name.lower() != email.lower() else None, "email": email,
+            "mail_roles": "contact group member"}
 
 
 def _open(path: Path):

@@ -19,6 +19,12 @@ from xml.sax.saxutils import unescape
 
 from cdq.errors import InputError
 
+#: Excel's own limits; a workbook beyond them was not written by a spreadsheet program.
+MAX_COLUMNS = 16_384
+MAX_CELLS = 50_000_000
+MAX_UNPACKED = 1024 * 2**20
+MAX_RATIO = 200
+
 _FORMULA = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?>(.*?)</(?:\w+:)?f>", re.S)
 _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
@@ -153,9 +159,9 @@ def read_xls(path: Path, wanted: str | None) -> Iterator[Sheet]:
 
     try:
         try:
-            book = xlrd.open_workbook(path, formatting_info=True, on_demand=True)
+            book = xlrd.open_workbook(path, formatting_info=True, on_demand=True, logfile=_QUIET)
         except NotImplementedError:  # BIFF versions without formatting records
-            book = xlrd.open_workbook(path, on_demand=True)
+            book = xlrd.open_workbook(path, on_demand=True, logfile=_QUIET)
     except xlrd.XLRDError as e:
         if "encrypt" in str(e).lower():
             raise InputError(
@@ -194,6 +200,16 @@ def read_xls(path: Path, wanted: str | None) -> Iterator[Sheet]:
         book.release_resources()
 
 
+class _Quiet:
+    """xlrd writes warnings ("No CODEPAGE record") to stdout; the CLI's output is not the place."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+_QUIET = _Quiet()
+
+
 def _xls_rows(sheet, datemode: int) -> list[tuple[int, list[object]]]:
     import xlrd
 
@@ -228,46 +244,135 @@ def _xls_date(value: float, datemode: int) -> object:
         return value
 
 
-def read_ods(path: Path, wanted: str | None) -> Iterator[Sheet]:
-    """Sheets of an OpenDocument spreadsheet via pandas' odf engine (repeated rows/columns expanded)."""
-    import pandas as pd
+def read_calamine(path: Path, wanted: str | None) -> Iterator[Sheet]:
+    """Sheets via python-calamine (Rust): .xlsb, Strict Open XML .xlsx, .ods, and what openpyxl refuses.
 
+    Calamine reads every cell into memory, so the caller checks the file's unpacked size first
+    (:func:`check_zip`) and an .ods file's repeat counts (:func:`check_ods_repeats`).
+    """
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
     try:
-        frames = pd.read_excel(
-            path, sheet_name=wanted if wanted is not None else None, header=None, dtype=object, engine="odf"
-        )
-    except ValueError as e:
-        if wanted is not None and "not found" in str(e).lower():
-            raise InputError(path, f"there is no sheet {wanted!r}") from e
-        raise InputError(
-            path, f"not a readable .ods spreadsheet ({e})", hint="open it and save it again"
-        ) from e
-    except (zipfile.BadZipFile, KeyError, OSError, AttributeError, IndexError, TypeError) as e:
-        raise InputError(
-            path,
-            f"the spreadsheet is damaged or truncated ({type(e).__name__})",
-            hint="open it and save it again",
-        ) from e
-    except Exception as e:  # noqa: BLE001 - odfpy raises bare XML errors (ExpatError, SAXParseException)
-        raise InputError(
-            path, f"the spreadsheet is damaged ({type(e).__name__})", hint="open it and save it again"
-        ) from e
-    if not isinstance(frames, dict):
-        frames = {wanted: frames}
-    for name, frame in frames.items():
-        rows = []
-        for number, values in enumerate(frame.itertuples(index=False, name=None), start=1):
-            values = _trimmed([_from_pandas(v) for v in values])
-            if values and not all(_blank(v) for v in values):
-                rows.append((number, values))
-        yield Sheet(str(name), rows)
+        for name in book.sheet_names:
+            if wanted is not None and name != wanted:
+                continue
+            sheet = book.get_sheet_by_name(name)
+            cells = sheet.height * sheet.width
+            if cells > MAX_CELLS:
+                raise InputError(path, f"sheet {name!r} has {sheet.height} rows x {sheet.width} columns; cdq reads at "
+                                 f"most {MAX_CELLS:,} cells per sheet", hint="split the workbook")
+            start_row = (sheet.start or (0, 0))[0]
+            grid = list(sheet.iter_rows())
+            offset = 0 if len(grid) == start_row + sheet.height else start_row  # padded from row 1, or not
+            rows = []
+            for i, values in enumerate(grid):
+                values = _trimmed([None if v == "" else v for v in values])
+                if values and not all(_blank(v) for v in values):
+                    rows.append((offset + i + 1, values))
+            merged = [(r0 + 1, r1 + 1, c0 + 1, c1 + 1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
+            yield Sheet(name, rows, merged)
+    finally:
+        book.close()
 
 
-def _from_pandas(value: object) -> object:
-    import pandas as pd
+def read_xlsb(path: Path, wanted: str | None) -> Iterator[Sheet]:
+    """Sheets of an .xlsb: every cell from the record reader, with calamine's typed values (dates) laid over."""
+    from cdq.importers._xlsb import xlsb_cells
 
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if value is pd.NaT:
-        return None
-    return value
+    cells = xlsb_cells(path, MAX_COLUMNS, MAX_CELLS)
+    typed: dict[str, Sheet] = {}
+    try:
+        typed = {s.name: s for s in read_calamine(path, wanted)}
+    except Exception:  # noqa: BLE001 - the record reader's values stand on their own
+        typed = {}
+    for name, grid in cells.items():
+        if wanted is not None and name != wanted:
+            continue
+        rows: dict[int, list[object]] = {}
+        for (r, c), value in sorted(grid.items()):
+            row = rows.setdefault(r + 1, [])
+            row.extend([None] * (c + 1 - len(row)))
+            row[c] = value
+        sheet = typed.get(name)
+        for number, values in (sheet.rows if sheet else []):
+            row = rows.setdefault(number, [])
+            row.extend([None] * (len(values) - len(row)))
+            for c, value in enumerate(values):
+                if not _blank(value):
+                    row[c] = value
+        yield Sheet(name, [(n, _trimmed(v)) for n, v in sorted(rows.items()) if not all(_blank(x) for x in v)],
+                    sheet.merged if sheet else [])
+
+
+def check_zip(path: Path) -> None:
+    """Refuse zip bombs and XML entity tricks before any reader unpacks a workbook.
+
+    Limits: :data:`MAX_UNPACKED` bytes unpacked in all; a part above 100 MB unpacked at a ratio above
+    :data:`MAX_RATIO`; a ``<!DOCTYPE``/``<!ENTITY`` in any XML part (Office files never declare entities).
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNPACKED:
+                raise InputError(path, f"the workbook unpacks to {total / 2**20:,.0f} MB; cdq reads at most "
+                                 f"{MAX_UNPACKED / 2**20:,.0f} MB", hint="split the workbook or export it as CSV")
+            for info in infos:
+                if info.file_size > 100 * 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                    raise InputError(path, f"part {info.filename} unpacks {info.file_size / max(info.compress_size, 1):,.0f}"
+                                     f" times its packed size (a zip bomb); cdq refuses more than {MAX_RATIO}x",
+                                     hint="this is not a workbook a spreadsheet program wrote")
+                if info.filename.endswith((".xml", ".rels")) and info.file_size:
+                    with z.open(info) as part:
+                        head = part.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise InputError(path, f"part {info.filename} declares XML entities (an 'XML bomb' such as "
+                                         "billion laughs); spreadsheet programs never write that, so cdq refuses it")
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError, NotImplementedError) as e:
+        raise InputError(path, f"the workbook is damaged or truncated (the zip archive cannot be read: "
+                         f"{type(e).__name__})", hint="open it in Excel and save it again") from e
+
+
+def check_ods_repeats(path: Path) -> None:
+    """An .ods sheet may say "this cell 20,000,000 times": refuse repeats of filled cells beyond the limits.
+
+    One streaming pass over ``content.xml`` (linear): filled cells expanded must stay within
+    :data:`MAX_COLUMNS` columns per row and :data:`MAX_CELLS` cells per file; empty repeats (LibreOffice
+    writes ``number-rows-repeated="1048553"`` for the unused rest of a sheet) cost nothing.
+    """
+    from xml.etree.ElementTree import iterparse
+
+    table = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+    office = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+    cells = 0
+    with zipfile.ZipFile(path) as z, z.open("content.xml") as content:
+        row_repeat, column = 1, 0
+        for event, element in iterparse(content, events=("start", "end")):
+            tag = element.tag
+            if event == "start":
+                if tag == table + "table-row":
+                    row_repeat, column = int(element.get(table + "number-rows-repeated", "1")), 0
+                continue
+            if tag in (table + "table-cell", table + "covered-table-cell"):
+                repeat = int(element.get(table + "number-columns-repeated", "1"))
+                filled = element.get(office + "value-type") is not None or len(element)
+                column += repeat
+                if filled:
+                    if column > MAX_COLUMNS:
+                        raise InputError(path, f"a row has filled cells beyond column {MAX_COLUMNS} (a cell repeated "
+                                         f"{repeat:,} times); cdq reads at most {MAX_COLUMNS} columns, as Excel does")
+                    cells += repeat * row_repeat
+                    if cells > MAX_CELLS:
+                        raise InputError(path, f"the sheet repeats filled cells to more than {MAX_CELLS:,} cells "
+                                         f"(a row repeated {row_repeat:,} times); cdq reads at most {MAX_CELLS:,}",
+                                         hint="split the spreadsheet")
+                element.clear()
+            elif tag == table + "table-row":
+                element.clear()
+
+
+def read_ods(path: Path, wanted: str | None) -> Iterator[Sheet]:
+    """Sheets of an OpenDocument spreadsheet via python-calamine, after the repeat check."""
+    check_ods_repeats(path)
+    yield from read_calamine(path, wanted)

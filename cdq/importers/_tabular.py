@@ -18,15 +18,30 @@ def unique_headers(cells: list[object]) -> list[str]:
     """
     out: list[str] = []
     seen: set[str] = set()
+    next_number: dict[str, int] = {}  # per base name: the next suffix to try (keeps this linear)
     for i, cell in enumerate(cells, start=1):
         name = " ".join(str(cell).split()) if cell is not None else ""
         base = name or f"Unnamed {i}"
-        candidate, k = base, 2
+        candidate, k = base, next_number.get(base.lower(), 2)
         while candidate.lower() in seen:
             candidate, k = f"{base} {k}", k + 1
+        next_number[base.lower()] = k
         seen.add(candidate.lower())
         out.append(candidate)
     return out
+
+
+#: The most columns a table may have (Excel's and LibreOffice's own limit).
+MAX_COLUMNS = 16_384
+
+
+def check_width(path: object, width: int, what: str = "the header") -> None:
+    """Refuse a table wider than :data:`MAX_COLUMNS`, naming the limit."""
+    if width > MAX_COLUMNS:
+        from cdq.errors import InputError
+
+        raise InputError(path, f"{what} has {width:,} columns; cdq reads at most {MAX_COLUMNS:,} columns "
+                         "(Excel's limit)", hint="check the delimiter, or split the file")
 
 
 def looks_like_data(cells: list[object]) -> bool:

@@ -15,6 +15,7 @@ from cdq.importers._contact import Value, pick_emails, pick_phones
 _TIMESTAMP = re.compile(
     r"^(\d{4})-?(\d{2})-?(\d{2})(?:T(\d{2}):?(\d{2}):?(\d{2})(?:[.,]\d+)?(Z|[+-]\d{2}:?\d{2})?)?$"
 )
+_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _APPLE_LABEL = re.compile(r"^_\$!<(.*)>!\$_$")
 _EXTRA_TEXT = {"TITLE": "job_title", "ROLE": "role", "NOTE": "note", "URL": "url", "NICKNAME": "nickname",
                "CATEGORIES": "categories"}
@@ -84,12 +85,19 @@ def _tel(text: str) -> str:
 def _names(n, fn) -> dict:
     parts = (_components(n.text) + [""] * 5)[:5] if n is not None else [""] * 5
     family, given, additional, prefix, suffix = (_flat(p) for p in parts)
+    if "@" in family and _EMAIL.fullmatch(family):
+        family = ""  # an address-book entry named by its e-mail address: no surname
     infix = additional if additional and additional == additional.lower() else ""
     return {
         "last_name": family or None, "first_name": given or None, "infix": infix or None,
         "middle_name": (additional if not infix else "") or None, "title": prefix or None,
-        "name_suffix": suffix or None, "full_name": _flat(_unescape(fn.text)) or None if fn is not None else None,
+        "name_suffix": suffix or None, "full_name": _full_name(fn),
     }
+
+
+def _full_name(fn) -> str | None:
+    text = _flat(_unescape(fn.text)) if fn is not None else ""
+    return None if not text or _EMAIL.fullmatch(text.strip("<>\"' ")) else text
 
 
 def _organisation(orgs) -> dict:

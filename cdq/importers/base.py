@@ -30,6 +30,8 @@ class RawTable:
             Outlook/Google CSV layouts); these win over the synonym table but not over a mapping file.
         rows_in: number of input records seen (staged + quarantined must add up to it).
         notes: adapter facts worth reporting (detected encoding, delimiter, header row, skipped senders).
+        premapped_only: the adapter named every column itself (vCard, mailbox): columns it did not
+            premap are extra details, never matched against the synonym table.
     """
 
     frame: pd.DataFrame
@@ -40,6 +42,7 @@ class RawTable:
     premapped: dict[str, str] = field(default_factory=dict)
     rows_in: int | None = None
     notes: dict[str, object] = field(default_factory=dict)
+    premapped_only: bool = False
 
     def __post_init__(self) -> None:
         if "source_row" in self.quarantine.columns:

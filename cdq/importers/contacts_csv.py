@@ -184,8 +184,8 @@ def premap(headers: list[str]) -> tuple[dict[str, str], str | None]:
         by_key.setdefault(header_key(header), header)
     chosen: dict[str, str] = {}
     for target, keys in LAYOUTS[layout][2]:
-        header = next((by_key[k] for k in keys if k in by_key and by_key[k] not in chosen), None)
-        if header is not None:
+        # every listed column is kept (home and business address, three phones): staging chooses per row
+        for header in (by_key[k] for k in keys if k in by_key and by_key[k] not in chosen):
             chosen[header] = target
     return {h: chosen[h] for h in headers if h in chosen}, layout
 
@@ -272,3 +272,30 @@ def _address_text(parts: dict[str, str]) -> str:
     if formatted:
         return ", ".join(line.strip() for line in formatted.splitlines() if line.strip())
     return ", ".join(parts[k] for k in _ADDRESS_PARTS if parts.get(k))
+
+
+def thunderbird_birth_date(frame: pd.DataFrame) -> pd.DataFrame:
+    """Thunderbird writes the birthday as three columns (Birth Year, Birth Month, Birth Day): one ISO date.
+
+    A date without a year becomes ``--MM-DD`` (vCard's form); the three columns stay as ``src:`` columns.
+
+    Examples:
+        >>> f = pd.DataFrame({"Birth Year": ["1980", None], "Birth Month": ["2", "12"], "Birth Day": ["3", "24"]})
+        >>> thunderbird_birth_date(f)["birth_date"].tolist()
+        ['1980-02-03', '--12-24']
+    """
+    parts = {header_key(c): c for c in frame.columns}
+    if not {"birthmonth", "birthday"} <= set(parts) or "birth_date" in frame.columns:
+        return frame
+    year = frame[parts["birthyear"]] if "birthyear" in parts else pd.Series([None] * len(frame), index=frame.index)
+    out = []
+    for y, m, d in zip(year, frame[parts["birthmonth"]], frame[parts["birthday"]], strict=True):
+        if not (str(m or "").strip().isdigit() and str(d or "").strip().isdigit()):
+            out.append(None)
+            continue
+        month, day = int(str(m).strip()), int(str(d).strip())
+        y_text = str(y or "").strip()
+        out.append(f"{int(y_text):04d}-{month:02d}-{day:02d}" if y_text.isdigit() else f"--{month:02d}-{day:02d}")
+    frame = frame.copy()
+    frame["birth_date"] = pd.Series(out, index=frame.index, dtype="object")
+    return frame

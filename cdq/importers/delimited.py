@@ -15,10 +15,13 @@ import io
 import logging
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 from cdq.errors import InputError
 from cdq.importers._tabular import (
+    MAX_COLUMNS,
+    check_width,
     generated_headers,
     looks_like_data,
     quarantine_frame,
@@ -40,8 +43,10 @@ _BOMS = [
 ]
 #: Single-byte Western guesses of charset-normalizer that we overrule with cp1252 / latin-1.
 _WESTERN = re.compile(
-    r"^(ascii|utf_8|cp125\d|latin_1|iso8859_\d+|mac_.*|cp8\d\d|cp437|koi8_.*|ptcp154|kz1048|hp_roman8)$"
+    r"^(ascii|utf_8|cp125\d|latin_1|iso8859_\d+|mac_.*|cp[78]\d\d|cp437|koi8_.*|ptcp154|kz1048|hp_roman8)$"
 )
+_MULTI_BYTE = {"big5", "big5hkscs", "gb2312", "gb18030", "gbk", "euc_jp", "euc_kr", "cp949", "iso2022_jp",
+               "iso2022_kr", "shift_jis", "cp932", "johab", "hz", "cp950", "euc_jis_2004", "shift_jis_2004"}
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MAGIC = [
@@ -51,6 +56,9 @@ _MAGIC = [
     (b"\x1f\x8b", "a gzip archive"),
 ]
 _SNIFF_CHARS = 65536
+#: The most fields one line may have (Excel's column limit is 16,384; this leaves room for ragged rows).
+MAX_FIELDS = 20_000
+_OVERSIZED = "\x00oversized\x00"
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -148,7 +156,10 @@ def decode_bytes(path: str | Path, data: bytes) -> tuple[str, str]:
     guess = _asian_guess(data)
     if guess:
         return guess
-    for name in ("cp1252", "latin-1"):
+    mixed = _per_line_utf8(data)
+    if mixed:
+        return mixed
+    for name in (western_code_page(data), "cp1252", "latin-1"):
         try:
             return data.decode(name), name
         except UnicodeDecodeError:
@@ -173,6 +184,74 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return name
 
 
+#: Letters common in European names: a code page that reads a file's 8-bit bytes as these is right.
+_NAME_LETTERS = set("éèëêáàäâíìïîóòöôúùüûçñøåæœßÿÉÈËÊÁÀÄÂÍÌÏÎÓÒÖÔÚÙÜÛÇÑØÅÆŒ"
+                    "łśżźćńęąčřšžőűŁŚŻŹĆŃĘĄČŘŠŽŐŰďťňĎŤŇ")
+_SYMBOLS = set("€£°±§©®•…–—‘’“”«»½¼¾×÷µ¿¡")
+_IN_WORD = re.compile(rb"(?<=[A-Za-z])[\x80-\xff]|[\x80-\xff](?=[A-Za-z])")
+_WESTERN_CANDIDATES = ["cp1252", "mac_roman", "cp1250", "mac_latin2"]
+
+
+def western_code_page(data: bytes) -> str:
+    """The single-byte code page whose reading of the 8-bit bytes gives the most name letters.
+
+    cp1252 wins ties (Windows exports); Mac Roman and Mac Central European exports, and Central European
+    Windows files (cp1250: ł, ś), win where their letters are the ones that make sense.
+
+    Examples:
+        >>> western_code_page("Zoë Crèche".encode("cp1252")), western_code_page("Zoë Crèche".encode("mac_roman"))
+        ('cp1252', 'mac_roman')
+        >>> western_code_page("Łukasz Wiśniewski".encode("cp1250"))
+        'cp1250'
+    """
+    sample = data[:5_000_000]
+    counts = Counter(sample.translate(None, bytes(range(128))))  # only the 8-bit bytes, counted in C
+    if not counts:
+        return "cp1252"
+    in_word = Counter(b[0] for b in _IN_WORD.findall(sample))
+    best, best_score = "cp1252", None
+    for name in _WESTERN_CANDIDATES:
+        score = 0
+        for byte, count in counts.items():
+            ch = bytes([byte]).decode(name, "replace")
+            inside = in_word.get(byte, 0)
+            if ch == "\ufffd" or not ch.isprintable():
+                score -= count  # undefined here (cp1252 then falls back to latin-1, losing nothing)
+            elif ch.isalpha():
+                score += (3 if ch in _NAME_LETTERS else 2) * inside - (count - inside)
+            else:
+                score += (1 if ch in _SYMBOLS else 0) * (count - inside) - inside
+        if best_score is None or score > best_score:
+            best, best_score = name, score
+    return best
+
+
+def _per_line_utf8(data: bytes) -> tuple[str, str] | None:
+    """A legacy-code-page file with some UTF-8 lines (pasted from another export): decode line by line."""
+    lines = data.split(b"\n")
+    utf8_lines = 0
+    for line in lines:
+        if max(line, default=0) >= 0x80:
+            try:
+                line.decode("utf-8")
+                utf8_lines += 1
+            except UnicodeDecodeError:
+                pass
+    if not utf8_lines:
+        return None
+    legacy = western_code_page(b"\n".join(x for x in lines if not _is_utf8(x)))
+    text = "\n".join(line.decode("utf-8") if _is_utf8(line) else line.decode(legacy, "replace") for line in lines)
+    return text, f"{legacy}+utf-8 (per line)"
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def _asian_guess(data: bytes) -> tuple[str, str] | None:
     """Shift-JIS with kana, or a multi-byte charset-normalizer is sure of (cp1252 would garble both)."""
     for name in ("shift_jis", "cp932"):
@@ -187,6 +266,8 @@ def _asian_guess(data: bytes) -> tuple[str, str] | None:
     best = from_bytes(data[:200_000]).best()
     if best is None or _WESTERN.match(best.encoding) or best.chaos > 0.05 or best.coherence < 0.3:
         return None
+    if best.encoding not in _MULTI_BYTE and (len(data) < 2000 or best.coherence < 0.6):
+        return None  # a short file: a single-byte non-Western guess (cp775, koi8) is weak evidence
     try:
         return data.decode(best.encoding), best.encoding
     except (UnicodeDecodeError, LookupError):
@@ -248,11 +329,13 @@ def _field_counts(sample: str, sep: str, limit: int = 50) -> list[int]:
 class _Lines:
     """Physical lines for ``csv.reader`` with push-back; remembers the lines the current record took."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, sep: str = ",") -> None:
         self._source = iter(io.StringIO(text, newline=""))
         self._back: list[str] = []
         self.taken: list[str] = []
         self.hit_end = False
+        self._sep = sep
+        self.oversized: list[str] = []
 
     def __iter__(self) -> _Lines:
         return self
@@ -266,6 +349,10 @@ class _Lines:
             except StopIteration:
                 self.hit_end = True
                 raise
+        if len(line) > MAX_FIELDS and line.count(self._sep) >= MAX_FIELDS:
+            # 25 million fields on one line: never handed to the csv module (it would build them all)
+            self.oversized.append(line[:2000])
+            line = "\n"
         self.taken.append(line)
         return line
 
@@ -282,7 +369,7 @@ def _parse(path: str | Path, text: str, sep: str) -> tuple[list[list[str]], dict
     the quote) or runs to the end of the file, the quote is a stray one: that line alone becomes a
     record (quarantined later) and the swallowed lines are read again as records of their own.
     """
-    lines = _Lines(text)
+    lines = _Lines(text, sep)
     reader = csv.reader(lines, delimiter=sep)
     records: list[list[str]] = []
     unbalanced: dict[int, str] = {}
@@ -301,6 +388,11 @@ def _parse(path: str | Path, text: str, sep: str) -> tuple[list[list[str]], dict
                 hint="look for an unclosed quote in or before this row",
             ) from e
         taken = lines.taken
+        if lines.oversized:
+            unbalanced[len(records)] = _OVERSIZED + lines.oversized.pop()
+            lines.oversized.clear()
+            records.append([])
+            continue
         if len(taken) > 1 and _stray_quote(taken, record, sep, width, lines.hit_end):
             lines.push_back(taken[1:])
             unbalanced[len(records)] = taken[0].rstrip("\r\n")
@@ -358,9 +450,19 @@ def _build_table(
         "delimiter": sep,
         "delimiter_name": _DELIMITER_NAMES[sep],
     }
+    oversized = [i for i, raw in unbalanced.items() if raw.startswith(_OVERSIZED)]
+    if oversized and (first is None or min(oversized) < first):
+        raise InputError(path, f"the first line has more than {MAX_FIELDS:,} fields; cdq reads at most "
+                         f"{MAX_COLUMNS:,} columns (Excel's limit)", row=min(oversized) + 1,
+                         hint="check the delimiter, or that this is a table at all")
     if first is None:
         raise InputError(path, "the file is empty (only blank lines)", hint="export the data again")
+    title_rows = _title_rows(records, first)
+    if title_rows:
+        notes["lines_above_header"] = title_rows
+        first += title_rows
     header_cells = records[first]
+    check_width(path, len(header_cells))
     has_header = not looks_like_data(header_cells)
     if has_header:
         headers = unique_headers(header_cells)
@@ -375,12 +477,14 @@ def _build_table(
     rows, numbers, bad = _fit_rows(path, records, body_start, len(headers), sep, unbalanced)
     frame = text_frame(headers, rows)
     quarantine = quarantine_frame(bad)
-    from cdq.importers.contacts_csv import google_multi_values, premap
+    from cdq.importers.contacts_csv import google_multi_values, premap, thunderbird_birth_date
 
     premapped, layout = premap(headers)
     if layout == "google":
         frame = google_multi_values(frame)
         premapped, layout = premap(list(frame.columns))
+    if layout == "thunderbird":
+        frame = thunderbird_birth_date(frame)
     if layout:
         notes["layout"] = layout
     logger.info(
@@ -403,6 +507,29 @@ def _build_table(
     )
 
 
+def _title_rows(records: list[list[str]], first: int, scan: int = 30) -> int:
+    """How many title lines (a report name, "Invoice Ninja v4.5.17 - December 19, 2020") sit above the header.
+
+    A title line has one filled field (or under half the table's width) where the lines below have the
+    table's width; the header is the first line below that is at least half filled and no data.
+    """
+    window = [r for r in records[first:first + scan + 1]]
+    filled = [sum(1 for f in r if f.strip()) for r in window]
+    if len(window) < 3:
+        return 0
+    width = max(Counter(filled[1:]).most_common(1)[0][0], 2)
+    if filled[0] >= max(2, (width + 1) // 2):
+        return 0
+    for i in range(1, min(len(window), scan)):
+        if filled[i] >= max(2, (width + 1) // 2) and not looks_like_data(window[i]):
+            below = filled[i + 1:i + 4]
+            if below and max(below) >= max(2, (width + 1) // 2):
+                return i
+        elif filled[i] >= max(2, (width + 1) // 2):
+            return 0  # data before any header: no title block
+    return 0
+
+
 def _fit_rows(path, records: list[list[str]], start: int, width: int, sep: str, unbalanced: dict[int, str]):
     """Pad short rows with None; quarantine rows with extra non-empty fields (trailing empties dropped)
     and rows with a stray quote."""
@@ -410,6 +537,17 @@ def _fit_rows(path, records: list[list[str]], start: int, width: int, sep: str, 
     for index in range(start, len(records)):
         record = records[index]
         number = index + 1
+        if index in unbalanced and unbalanced[index].startswith(_OVERSIZED):
+            bad.append(
+                {
+                    "source_file": str(path),
+                    "source_row": number,
+                    "reason_code": "ROW_TOO_MANY_FIELDS",
+                    "detail": f"row {number} has more than {MAX_FIELDS:,} fields (cdq's limit per line)",
+                    "raw": unbalanced[index].removeprefix(_OVERSIZED)[:2000],
+                }
+            )
+            continue
         if index in unbalanced:
             bad.append(
                 {

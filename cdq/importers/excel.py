@@ -16,7 +16,7 @@ import math
 from pathlib import Path
 
 from cdq.errors import InputError
-from cdq.importers._sheets import Sheet, read_ods, read_xls, read_xlsx
+from cdq.importers._sheets import Sheet, check_zip, read_calamine, read_ods, read_xls, read_xlsb, read_xlsx
 from cdq.importers._tabular import generated_headers, looks_like_data, text_frame, unique_headers
 from cdq.importers.base import RawTable
 
@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 HEADER_SCAN_ROWS = 30
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
+#: BOF record ids of BIFF2, BIFF3, BIFF4 and BIFF5 streams (the first two bytes of a pre-OLE .xls).
+_BIFF_BOF = {b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08"}
 _PHONE_TARGETS = {"phone", "mobile", "other_phones"}
 
 
@@ -45,7 +47,7 @@ def read_excel(
     reader = _reader_for(path)
     tables = []
     found = False
-    for ws in reader(path, sheet):
+    for ws in _guarded(path, reader, sheet):
         found = True
         if ws.rows:
             tables.append(_sheet_table(path, ws, header_row))
@@ -58,6 +60,73 @@ def read_excel(
     return tables
 
 
+def _guarded(path: Path, reader, sheet: str | None) -> list[Sheet]:
+    """The reader's sheets; whatever a reading library raises becomes a clear InputError (no library text).
+
+    openpyxl is tried first for .xlsx (it keeps formula text); when it fails, python-calamine gets the file.
+    """
+    try:
+        return list(reader(path, sheet))
+    except InputError as error:
+        if reader is not read_xlsx or "no sheet" in error.problem or "declares XML" in error.problem:
+            raise
+        first: Exception = error
+    except MemoryError as e:
+        raise InputError(path, "the workbook is too large to read in memory", hint="export it as CSV") from e
+    except Exception as e:  # noqa: BLE001 - library internals (AssertionError, KeyError...) are no message
+        logger.debug("%s: %s failed: %r", path, getattr(reader, "__name__", reader), e)
+        if reader is not read_xlsx:
+            raise InputError(path, _unreadable(path), hint="open it in Excel or LibreOffice and save it as .xlsx") from e
+        first = e
+    logger.info("%s: openpyxl could not read it (%s); trying python-calamine", path, type(first).__name__)
+    try:
+        return list(read_calamine(path, sheet))
+    except InputError:
+        raise
+    except MemoryError as e:
+        raise InputError(path, "the workbook is too large to read in memory", hint="export it as CSV") from e
+    except Exception as e:  # noqa: BLE001
+        logger.debug("%s: calamine failed: %r", path, e)
+        raise InputError(path, _unreadable(path), hint="open it in Excel or LibreOffice and save it again") from e
+
+
+def _unreadable(path: Path) -> str:
+    return "the workbook is damaged or uses a structure cdq's spreadsheet readers cannot read"
+
+
+def _zip_kind(path: Path) -> str:
+    """``xlsx``, ``xlsx-strict``, ``xlsb``, ``ods``, ``ods-encrypted``, or a refusal for other archives."""
+    import zipfile
+
+    check_zip(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if "xl/workbook.bin" in names:
+                return "xlsb"
+            if "xl/workbook.xml" in names:
+                with z.open("xl/workbook.xml") as f:
+                    head = f.read(4096)
+                return "xlsx-strict" if b"purl.oclc.org/ooxml" in head else "xlsx"
+            mimetype = z.read("mimetype") if "mimetype" in names else b""
+            if b"opendocument" in mimetype or "content.xml" in names:
+                manifest = z.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+                if b"encryption-data" in manifest:
+                    return "ods-encrypted"
+                if b"spreadsheet" not in mimetype and mimetype:
+                    raise InputError(path, f"this is an OpenDocument {mimetype.decode('ascii', 'replace').rsplit('.', 1)[-1]}"
+                                     " file, not a spreadsheet", hint="save the data as .ods, .xlsx or .csv")
+                return "ods"
+            if "word/document.xml" in names or "ppt/presentation.xml" in names:
+                raise InputError(path, "this is a Word or PowerPoint file, not a workbook",
+                                 hint="save the table as .xlsx or .csv")
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError) as e:
+        raise InputError(path, f"the workbook is damaged or truncated ({type(e).__name__})",
+                         hint="open it in Excel and save it again") from e
+    raise InputError(path, "this zip archive is not an Excel or OpenDocument workbook",
+                     hint="unpack it and import the files inside")
+
+
 def _reader_for(path: Path):
     """Choose the reader from the file's first bytes; reject what is not a workbook with the reason."""
     try:
@@ -68,7 +137,13 @@ def _reader_for(path: Path):
     if not head:
         raise InputError(path, "the file is empty (0 bytes)", hint="export the workbook again")
     if head.startswith(_ZIP):
-        return read_ods if _is_ods(path) else read_xlsx
+        kind = _zip_kind(path)
+        if kind == "ods-encrypted":
+            raise InputError(path, "the spreadsheet is password-protected (encrypted)",
+                             hint="open it in LibreOffice, remove the password (File > Properties) and save again")
+        return {"xlsb": read_xlsb, "xlsx-strict": read_calamine, "ods": read_ods}.get(kind, read_xlsx)
+    if head[:2] in _BIFF_BOF and head[3] == 0 and 4 <= head[2] <= 20:
+        return read_xls  # Excel 2.1/3.0/4.0 (and raw BIFF5) worksheets are no OLE files
     if head.startswith(_OLE):
         if is_encrypted(path):
             raise InputError(
@@ -78,22 +153,6 @@ def _reader_for(path: Path):
             )
         return read_xls
     raise InputError(path, _not_a_workbook(path, head), hint=_not_a_workbook_hint(head))
-
-
-def _is_ods(path: Path) -> bool:
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            if "mimetype" in z.namelist():
-                return b"opendocument" in z.read("mimetype")
-            return "content.xml" in z.namelist() and "xl/workbook.xml" not in z.namelist()
-    except (zipfile.BadZipFile, OSError, KeyError, EOFError) as e:
-        raise InputError(
-            path,
-            f"the workbook is damaged or truncated ({type(e).__name__})",
-            hint="open it in Excel and save it again",
-        ) from e
 
 
 def is_encrypted(path: Path) -> bool:

@@ -55,6 +55,7 @@ PUBLIC_MAIL_DOMAINS = frozenset({
 _RESERVED_DOMAIN = re.compile(r"(?i)(^|\.)(example\.(com|org|net)|invalid|test|example|localhost|local)$")
 OWNER_SHARE = 0.4
 OWNER_MIN_MESSAGES = 3
+OWNER_OF_TOP = 0.8
 
 
 @dataclass
@@ -128,10 +129,17 @@ def _read_folder(folder: Path, harvest: Harvest) -> None:
     if not files:
         raise InputError(folder, "the folder holds no .eml or .msg files")
     for f in files:
-        if f.suffix.lower() == ".msg":
-            _read_msg(f, harvest)
-        else:
-            _read_eml(f, _read_bytes(f), harvest)
+        try:
+            if f.suffix.lower() == ".msg":
+                _read_msg(f, harvest)
+            else:
+                _read_eml(f, _read_bytes(f), harvest)
+        except InputError as error:
+            if len(files) == 1:
+                raise
+            # one stray file in a folder of messages: quarantine it with the reason, read the rest
+            harvest.quarantine.append({"source": None, "source_file": str(f), "source_row": 0, "column": None,
+                                       "reason_code": "MAIL_FILE_UNREADABLE", "detail": error.problem, "raw": f.name})
 
 
 def _read_msg(path: Path, harvest: Harvest) -> None:
@@ -190,14 +198,32 @@ def _read_mbox(path: Path, data: bytes, harvest: Harvest) -> None:
 def harvest_message(data: bytes, harvest: Harvest) -> None:
     """Add the correspondents of one raw RFC 822 message (headers only are parsed)."""
     msg = BytesHeaderParser(policy=compat32).parsebytes(data)
+    if "multipart/digest" in str(msg.get("content-type", "")).lower():
+        _harvest_digest(data, harvest)
     harvest.messages += 1
     when = _date(msg.get("date"))
     bulk = bool(msg.get("list-unsubscribe")) or str(msg.get("precedence", "")).strip().lower() in (
         "bulk", "list", "junk")
+    raw_items = [(k.lower(), v) for k, v in msg.raw_items()]  # raw values: 8-bit UTF-8 survives as bytes
     for header in _ADDRESS_HEADERS:
-        for value in msg.get_all(header) or []:
+        for value in (v for k, v in raw_items if k == header):
             for name, email in parse_addresses(_header_text(value)):
                 add_address(harvest, name, email, header, when, skip=bulk and header in ("from", "sender", "reply-to"))
+
+
+def _harvest_digest(data: bytes, harvest: Harvest) -> None:
+    """A MIME digest (Mailman): the posts inside are messages of their own, with their own senders."""
+    from email.parser import BytesParser
+
+    digest = BytesParser(policy=compat32).parsebytes(data)
+    for part in digest.walk():
+        if part.get_content_type() == "message/rfc822" or (
+                part.get_content_maintype() == "text" and part.get("from") and part is not digest):
+            inner = part.get_payload(0) if part.is_multipart() else part
+            if inner is not part and hasattr(inner, "as_bytes"):
+                harvest_message(inner.as_bytes(), harvest)
+            elif part.get("from"):
+                harvest_message(part.as_bytes(), harvest)
 
 
 def add_address(harvest: Harvest, name: str | None, email: str, role: str, when: datetime | None,
@@ -235,6 +261,10 @@ def parse_addresses(text: str) -> list[tuple[str | None, str]]:
     text = " ".join(text.split())
     pairs = []
     for part in _split_list(text):
+        if "<" not in part and "=?" in part:
+            decoded = _decode_words(part)
+            if re.search(r"<[^<>]*@[^<>]*>", decoded):  # name and address in one encoded word (Palm webOS)
+                part = decoded
         m = re.search(r"<([^<>]*)>", part)
         if m:
             name, email = part[: m.start()], m.group(1)
@@ -248,8 +278,25 @@ def parse_addresses(text: str) -> list[tuple[str | None, str]]:
         name = re.sub(r"^[^\"<@]*:\s*", "", name) if ":" in name and "@" not in name.split(":")[0] else name
         email = email.strip().strip("'\"").removeprefix("mailto:")
         if "@" in email:
-            pairs.append((_decode_words(name.strip().strip('"').strip("'").strip()) or None, email))
+            pairs.append((_clean_display(_decode_words(name.strip().strip('"').strip("'").strip())) or None, email))
     return pairs
+
+
+def _clean_display(name: str) -> str:
+    """A display name without comments: "Jean Dupont (Luxembourg)" -> "Jean Dupont"; "Doe, John -- John Doe"
+    -> "John Doe" (the plain form of a name written twice).
+
+    Examples:
+        >>> _clean_display("Jean Dupont (Luxembourg)"), _clean_display("Doe, John -- John Doe")
+        ('Jean Dupont', 'John Doe')
+    """
+    if " -- " in name:
+        first, _, second = name.partition(" -- ")
+        name = second if second.strip() and "," in first else first
+    outside = re.sub(r"\([^()]*\)", " ", name)
+    if outside.strip(" ,"):
+        name = outside
+    return " ".join(name.split()).strip(" ,")
 
 
 def _split_list(text: str) -> list[str]:
@@ -325,7 +372,9 @@ def own_addresses(harvest: Harvest) -> set[str]:
     total = harvest.messages
     if total < OWNER_MIN_MESSAGES:
         return set()
-    need = max(OWNER_MIN_MESSAGES, OWNER_SHARE * total)
+    top = max((len(p.in_messages) for p in harvest.people.values()), default=0)
+    # the owner takes part in (nearly) every message; someone who wrote 3 of 5 is a frequent correspondent
+    need = max(OWNER_MIN_MESSAGES, OWNER_SHARE * total, OWNER_OF_TOP * top)
     owners = {key for key, p in harvest.people.items() if len(p.in_messages) >= need}
     if owners and owners == set(harvest.people):
         return set()  # everyone qualifies: no owner can be told apart
@@ -357,6 +406,14 @@ def _table(path: Path, harvest: Harvest) -> RawTable:
             "source_updated_at": person.latest.isoformat() if person.latest else None,
             "mail_roles": ",".join(sorted(person.roles)),
         })
+    for key in sorted(own):
+        harvest.quarantine.append({"source": None, "source_file": str(path), "source_row": 0, "column": "email",
+                                   "reason_code": "MAIL_OWN_ADDRESS", "raw": key,
+                                   "detail": "the mailbox owner's or the own organisation's address, no customer"})
+    for key in sorted(harvest.skipped):
+        harvest.quarantine.append({"source": None, "source_file": str(path), "source_row": 0, "column": "email",
+                                   "reason_code": "MAIL_SKIPPED_SENDER", "raw": key,
+                                   "detail": "a no-reply, bounce or bulk sender, no customer"})
     rows = list(range(1, len(records) + 1))
     notes = {"messages": harvest.messages, "correspondents": len(harvest.people),
              "senders_skipped": len(harvest.skipped), "own_addresses_skipped": len(own)}

@@ -29,6 +29,8 @@ _QP_TEXT = re.compile(rb"=[0-9A-Fa-f]{2}")
 _ENCODINGS = {"QUOTED-PRINTABLE", "QP", "BASE64", "B", "8BIT", "7BIT"}
 _BINARY = {"PHOTO", "LOGO", "SOUND", "KEY", "X-MS-CARDPICTURE", "X-MS-OL-DESIGN", "AGENT"}
 #: Encodings tried (in this order) for raw 8-bit values without a CHARSET that are not UTF-8.
+#: The most properties one card may have; a card with more is quarantined (real cards have dozens).
+MAX_PROPERTIES = 5_000
 _FALLBACKS = ["cp1252", "iso8859_2", "shift_jis", "cp1253", "cp1251", "euc_jp"]
 
 
@@ -68,6 +70,7 @@ class Card:
     props: list[Prop] = field(default_factory=list)
     lines: list[bytes] = field(default_factory=list)
     bad_lines: int = 0
+    too_many: bool = False
 
 
 def read_vcard(path: str | Path, **_) -> list[RawTable]:
@@ -97,13 +100,15 @@ def read_vcard(path: str | Path, **_) -> list[RawTable]:
         try:
             if not card.props:
                 raise ValueError("no property line could be read")
+            if card.too_many:
+                raise ValueError(f"it has more than {MAX_PROPERTIES:,} properties (cdq's limit per card)")
             for prop in card.props:
                 prop.text = _decode(prop, fallback)
             records.append(_record(card))
             rows.append(card.ordinal)
         except Exception as e:  # noqa: BLE001 - one bad card must not stop the file
             logger.warning("%s: card %d unparseable (%s)", path, card.ordinal, type(e).__name__)
-            raw = b"\n".join(card.lines).decode("utf-8", "replace")
+            raw = b"\n".join(card.lines[:200]).decode("utf-8", "replace")
             quarantine.append(quarantine_row(str(path), card.ordinal, "VCARD_UNPARSEABLE",
                                              f"vCard {card.ordinal} cannot be parsed: {e}", raw))
     notes = {"cards": len(cards), "fallback_encoding": fallback,
@@ -126,10 +131,33 @@ def _to_utf8_bytes(data: bytes) -> bytes:
 
 
 def _lines(data: bytes) -> list[bytes]:
-    """Physical lines; a bare CR inside a value is kept unless the file uses CR alone as line end."""
+    """Logical lines: physical lines (a bare CR inside a value is kept unless the file uses CR alone as
+    line end) with folded ones joined first (RFC 6350 3.2), so a fold anywhere -- even inside the
+    parameter list, before the colon -- belongs to its own property.
+
+    A line after a QUOTED-PRINTABLE soft break (ending in ``=``) is left to the card parser, which
+    joins it without dropping its first character.
+
+    Examples:
+        >>> _lines(b"TEL;TYPE=VOICE,M\\r\\n\\tSG,WORK:+1-555\\r\\nEND:VCARD")
+        [b'TEL;TYPE=VOICE,MSG,WORK:+1-555', b'END:VCARD']
+    """
     if b"\n" not in data and b"\r" in data:
-        return data.split(b"\r")
-    return [line[:-1] if line.endswith(b"\r") else line for line in data.split(b"\n")]
+        physical = data.split(b"\r")
+    else:
+        physical = [line[:-1] if line.endswith(b"\r") else line for line in data.split(b"\n")]
+    out: list[bytes] = []
+    parts: list[bytes] = []
+    for line in physical:
+        if parts and line[:1] in (b" ", b"\t") and not parts[-1].endswith(b"="):
+            parts.append(line[1:])
+            continue
+        if parts:
+            out.append(b"".join(parts))
+        parts = [line]
+    if parts:
+        out.append(b"".join(parts))
+    return out
 
 
 def _split_cards(lines: list[bytes]) -> tuple[list[Card], int]:
@@ -163,6 +191,9 @@ def _split_cards(lines: list[bytes]) -> tuple[list[Card], int]:
         elif depth:
             continue
         elif parsed:
+            if len(card.props) >= MAX_PROPERTIES:
+                card.too_many = True
+                continue
             card.props.append(Prop(parsed[0], name, _params(parsed[2]), bytearray(parsed[3])))
         elif line.strip():
             card.bad_lines += 1
@@ -210,7 +241,23 @@ def _parse_line(line: bytes) -> tuple[str, str, bytes, bytes] | None:
 
 
 def _split_outside_quotes(text: str, sep: str) -> list[str]:
-    return [p.strip().strip('"') for p in re.split(sep + r'(?=(?:[^"]*"[^"]*")*[^"]*$)', text)]
+    """Split on ``sep`` outside double quotes, in one pass (a long parameter list stays linear).
+
+    Examples:
+        >>> _split_outside_quotes('TYPE="work;voice";PREF=1', ";")
+        ['TYPE="work;voice"', 'PREF=1']
+    """
+    parts, current, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return [p.strip() for p in parts]
 
 
 def _params(raw: bytes) -> dict[str, list[str]]:
@@ -225,10 +272,11 @@ def _params(raw: bytes) -> dict[str, list[str]]:
         if not part:
             continue
         key, sep, value = part.partition("=")
-        key = key.strip().upper()
+        key = key.strip().strip('"').upper()
         if not sep:
             key, value = ("ENCODING" if key in _ENCODINGS else "TYPE"), key
-        values = [v for v in _split_outside_quotes(value, ",") if v]
+        values = [v.strip().strip('"') for v in value.strip().strip('"').split(",")]
+        values = [v for v in values if v]
         if key == "TYPE":
             values = [v.lower() for v in values]
         params.setdefault(key, []).extend(values)

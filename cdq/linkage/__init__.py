@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from cdq.linkage.block import candidate_pairs, pairs_within_blocks, reduction_ratio
+from cdq.linkage.checks import check_input, no_match_warning
 from cdq.linkage.cluster import connected_components, guarded_clusters
 
 # Imported under private names: importing the submodules ``cdq.linkage.prepare`` / ``.compare`` (as doctest
@@ -22,9 +23,10 @@ from cdq.linkage.cluster import connected_components, guarded_clusters
 from cdq.linkage.compare import Columns
 from cdq.linkage.compare import compare as _compare
 from cdq.linkage.model import (
-    TF_COLUMNS,
     FSModel,
     level_distribution,
+    load_model,
+    prior_model,
     prior_over_all_pairs,
     score,
     tf_adjustments,
@@ -33,7 +35,8 @@ from cdq.linkage.model import (
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
 
-__all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel", "cannot_links", "compare_pairs"]
+__all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel", "match_one", "blocking_keys",
+           "load_model", "cannot_links", "compare_pairs"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,10 @@ CHAIN_CHECK_MAX = 60
 _STEPS = 6
 #: Birth dates this many years apart (or more) cannot be one person; closer ones may be a mistyped date.
 BIRTH_VETO_YEARS = 2.0
+#: EM needs at least this many comparisons that carry data (present on INFORMATIVE_SHARE of candidate pairs);
+#: with fewer it falls back to the rules' prior model.
+MIN_EM_FIELDS = 3
+INFORMATIVE_SHARE = 0.01
 #: Pseudo-matches of the default m shape added to EM's estimate (keeps tiny inputs sane; negligible at scale).
 M_PRIOR_STRENGTH = 20.0
 
@@ -53,9 +60,13 @@ class LinkageResult:
     """Scored pairs (``scored_pairs``), clusters and the blocking report of one linkage run."""
 
     pairs: pd.DataFrame
+    #: ``record_id, cluster_id`` (a party at a location: a person, an organisation's branch) and
+    #: ``organisation_id`` (the organisation above it, None for persons without one; see organisation_ids)
     clusters: pd.DataFrame
     report: pd.DataFrame
     model: FSModel
+    #: what a user should know about this run (no match at all on a large file, and the likely reason)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _record_ids(frame: pd.DataFrame) -> np.ndarray:
@@ -76,8 +87,11 @@ def _estimate_u(prepared: pd.DataFrame, s: Settings) -> dict[str, list[float]]:
     n = len(prepared)
     size = min(s.u_sample_pairs, max(n * (n - 1) // 2, 1) * 2)
     l, r = _random_pairs(n, size, s.seed)
-    vectors = _compare(prepared, l, r, s)
-    u = level_distribution(vectors, {c: len(s.levels(c)) for c in s.all_comparisons}, smoothing=0.1)
+    # u_distinct comparisons get their u from pairs of distinct values below, not from these pairs
+    vectors = _compare(prepared, l, r, replace(s, comparisons=tuple(c for c in s.comparisons if c not in s.u_distinct)))
+    u = level_distribution(vectors, {c: len(s.levels(c)) for c in vectors.columns}, smoothing=0.1)
+    u.update({c: prior_model(s, 2).u[c] for c in s.u_distinct if c in s.comparisons})
+    u.update(_distinct_value_u(prepared, s, size))
     # a random sample of a small input holds at most n(n-1)/2 distinct pairs: blend with the prior
     seen = min(len(l), n * (n - 1) // 2)
     for name, u0 in s.u_prior:
@@ -85,6 +99,33 @@ def _estimate_u(prepared: pd.DataFrame, s: Settings) -> dict[str, list[float]]:
             prior = np.asarray(u0) / np.sum(u0)
             u[name] = ((seen * np.asarray(u[name]) + s.u_prior_pairs * prior) / (seen + s.u_prior_pairs)).tolist()
     return u
+
+
+#: Random pairs of distinct values for a ``u_distinct`` comparison (names are compared word by word in Python).
+DISTINCT_U_PAIRS = 5_000
+#: The prepared column whose distinct values a ``u_distinct`` comparison samples.
+_VALUE_COLUMNS = {"company": "company_key", "kvk": "kvk", "email": "email", "phone": "phone"}
+
+
+def _distinct_value_u(prepared: pd.DataFrame, s: Settings, size: int) -> dict[str, list[float]]:
+    """u of ``u_distinct`` comparisons from random pairs of records with DIFFERENT values (one record per value).
+
+    Random record pairs of a file that is mostly one organisation's records are often that organisation twice;
+    pairs of different names say how often two organisations' names agree by chance.
+    """
+    out: dict[str, list[float]] = {}
+    for name in s.u_distinct & set(s.comparisons):
+        codes = Columns.of(prepared).codes(_VALUE_COLUMNS.get(name, name))
+        rows = np.flatnonzero(codes >= 0)
+        rows = rows[np.unique(codes[rows], return_index=True)[1]]
+        if len(rows) < 2:
+            continue
+        k = len(rows)
+        l, r = _random_pairs(k, min(size, k * (k - 1), DISTINCT_U_PAIRS), s.seed)
+        only = replace(s, comparisons=(name,), extras=())
+        vectors = _compare(prepared, rows[l], rows[r], only)
+        out[name] = level_distribution(vectors, {name: len(s.levels(name))}, smoothing=0.1)[name]
+    return out
 
 
 def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -130,7 +171,10 @@ def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.
     if len(idx):
         years = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
         days = (years.to_numpy()[l[idx]] - years.to_numpy()[r[idx]]) / np.timedelta64(1, "D")
-        out[idx] = np.where(np.isnan(days), np.inf, np.abs(days) / 365.25)
+        # a partial date (year or year-month only): whole years apart
+        y = Columns.of(prepared).any_date_parts()[0].astype(float)
+        whole = np.abs(y[l[idx]] - y[r[idx]])
+        out[idx] = np.where(np.isnan(days), whole, np.abs(days) / 365.25)
     return out
 
 
@@ -187,7 +231,10 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
         veto |= _party_conflict(prepared, l, r, vectors, s)
     for extra in s.extras:
         if extra.identifier and extra.name in vectors.columns:
-            veto &= vectors[extra.name].to_numpy() != len(s.levels(extra.name)) - 1
+            # the same identifier, or one typo in it (a number of 6+ digits: strangers are that close about
+            # once in 10^5 pairs), names one person whatever a replaced first name or birth date says
+            top = len(s.levels(extra.name)) - 1
+            veto &= vectors[extra.name].to_numpy() < (top - 1 if extra.kind == "number" else top)
     return veto
 
 
@@ -204,9 +251,35 @@ def _train(prepared: pd.DataFrame, vectors: pd.DataFrame, veto: np.ndarray, n: i
     all_pairs = max(n * (n - 1) / 2, 1)
     # start: half the candidates are matches (an upper bound EM works down from)
     start = float(np.clip(0.5 * len(train) / all_pairs, 1e-12, 0.5))
-    model = train_em(train, _estimate_u(prepared, s), levels, max_iterations=s.em_max_iterations, fix_u=True,
+    u = _estimate_u(prepared, s)
+    informative = [c for c in train.columns if len(train) and (train[c].to_numpy() >= 0).mean() >= INFORMATIVE_SHARE]
+    if len(informative) < MIN_EM_FIELDS:
+        return _fallback(train, u, s, n, all_pairs, start,
+                         f"only {len(informative)} field(s) carry data ({', '.join(informative) or 'none'})")
+    model = train_em(train, u, levels, max_iterations=s.em_max_iterations, fix_u=True,
                      m_prior_strength=M_PRIOR_STRENGTH, prior=start, all_pairs=all_pairs)
     model.prior = prior_over_all_pairs(model, train, all_pairs, model.prior)
+    if model.prior * all_pairs < 1:
+        return _fallback(train, u, s, n, all_pairs, start, "EM found no matches among the candidate pairs")
+    return model
+
+
+def _fallback(train: pd.DataFrame, u: dict[str, list[float]], s: Settings, n: int, all_pairs: float, start: float,
+              why: str) -> FSModel:
+    """The rules' prior model (``m_prior``; ``u_prior`` for ``u_distinct`` fields, random pairs elsewhere) when
+    EM cannot separate matches from non-matches, with its match prior from the data (never below 1/n).
+
+    With one or two fields EM's two classes are not identifiable: it puts "match" wherever the candidates are
+    densest (on a name-only file: exact names) and collapses the other levels.
+    """
+    base = prior_model(s, n)
+    priors = dict(s.u_prior)
+    fallback_u = {c: (base.u[c] if c in s.u_distinct and c in priors else u.get(c, base.u[c])) for c in base.levels}
+    model = prior_model(s, n, u=fallback_u)
+    model.prior = max(prior_over_all_pairs(model, train, all_pairs, start), 1.0 / max(n, 2))
+    model.meta = {"trained": "prior (rules)", "why": why}
+    logger.warning("linkage: %s, too little for EM to learn from: scoring with the rules' prior model "
+                   "(m_prior / u_prior of each comparison in rules/matching.yaml)", why)
     return model
 
 
@@ -258,6 +331,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     step = (lambda k: progress(k, _STEPS)) if progress else (lambda k: None)
     ids = _record_ids(frame)
     n = len(frame)
+    filled = check_input(frame, s)
     prepared = _prepare(frame.reset_index(drop=True), s.extras)
     step(1)
     passes = s.passes + tuple((f"extra_{e.name}", (e.name,), None) for e in s.extras if e.block)
@@ -270,9 +344,13 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     veto = _vetoes(vectors, s, prepared, l, r)
     if model is None:
         model = _train(prepared, vectors, veto, n, len(l), s)
+    else:
+        from cdq.linkage.training import check_model
+
+        check_model(model, s)
     step(4)
     bounds = (s.tf_min_weight, s.tf_max_weight)
-    tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(TF_COLUMNS[c]), l, bounds)
+    tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(s.tf_column(c)), l, bounds)
           for c in s.tf_comparisons if c in vectors.columns}
     scored = score(model, vectors, tf, fields=False)
     decision = _decide(scored["match_probability"].to_numpy(), veto, s)
@@ -281,10 +359,17 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     # a match the guarded clustering kept apart (a household, an ambiguous record) is for the steward
     decision[(decision == "match") & (labels[l] != labels[r])] = "review"
     clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels]})
+    clusters["organisation_id"] = organisation_ids(prepared, l, r, vectors, labels, ids, s)
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
                 int((decision == "match").sum()), int((decision == "review").sum()), clusters["cluster_id"].nunique())
-    return LinkageResult(_pairs_frame(ids, l, r, vectors, scored, decision, s, model, tf), clusters, report, model)
+    warning = no_match_warning(n, len(l), decision, scored["match_probability"].to_numpy(), filled, model, s)
+    if warning:
+        logger.warning("linkage: %s", warning)
+    if model.meta.get("why"):
+        warning = "; ".join(filter(None, [warning, f"{model.meta['why']}: scored with the rules' prior model"]))
+    return LinkageResult(_pairs_frame(ids, l, r, vectors, scored, decision, s, model, tf), clusters, report, model,
+                         [warning] if warning else [])
 
 
 def _cluster(prepared, l, r, weight, decision, veto, s: Settings) -> np.ndarray:
@@ -296,7 +381,49 @@ def _cluster(prepared, l, r, weight, decision, veto, s: Settings) -> np.ndarray:
     if s.cannot_link:
         extra_l, extra_r = _chain_vetoes(prepared, labels, s, l * n + r)
         cl, cr = np.r_[cl, extra_l], np.r_[cr, extra_r]
-    return guarded_clusters(n, ml, mr, mw, cl, cr)
+    years = _birth_years(prepared) if "birth_date" in dict(s.cannot_link) else None
+    return guarded_clusters(n, ml, mr, mw, cl, cr, birth_years=years, apart=BIRTH_VETO_YEARS)
+
+
+def _birth_years(prepared: pd.DataFrame) -> np.ndarray:
+    """Full birth dates as fractional years (NaN where there is none): the guard that keeps undated records
+    from joining several dated people into one cluster."""
+    dates = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
+    return (dates.dt.year + (dates.dt.dayofyear - 1) / 365.25).to_numpy(dtype=float)
+
+
+#: Company levels that name one organisation (its branches included): the same name, or a typo of it.
+ORGANISATION_LEVELS = ("very_similar", "exact")
+
+
+def organisation_ids(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
+                     labels: np.ndarray, ids: np.ndarray, s: Settings) -> np.ndarray:
+    """The organisation above each cluster: the two-level model (organisation -> its locations).
+
+    Clusters are locations (a branch at its own address and phone is its own cluster); records of one
+    company name (or a typo of it) or one KvK number belong to one organisation whatever their address.
+    A person record with an organisation name (a contact) belongs to that organisation. Two KvK numbers
+    that differ are two organisations, whatever the name. None where a record has no organisation.
+    """
+    company = Columns.of(prepared).codes("company_key") >= 0
+    out = np.full(len(labels), None, dtype=object)
+    if not company.any():
+        return out
+    both = company[l] & company[r]
+    same = np.zeros(len(l), dtype=bool)
+    if "company" in vectors.columns:
+        names = [s.levels("company").index(x) for x in ORGANISATION_LEVELS]
+        same |= np.isin(vectors["company"].to_numpy(), names) & both
+    if "kvk" in vectors.columns:
+        kvk = vectors["kvk"].to_numpy()
+        same = (same & (kvk != 0)) | (kvk == s.levels("kvk").index("exact"))
+    # every location cluster lies inside one organisation: its records are one another's edges too
+    members = np.flatnonzero(company)
+    group = connected_components(len(labels), np.r_[l[same], members], np.r_[r[same], labels[members]])
+    has = np.zeros(len(labels), dtype=bool)
+    np.logical_or.at(has, group, company)
+    out[has[group]] = ids[group[has[group]]]
+    return out
 
 
 def dedupe(frame: pd.DataFrame, settings: Settings | None = None, progress: Callable | None = None,
@@ -376,7 +503,7 @@ def compare_pairs(left: pd.DataFrame, right: pd.DataFrame, model: FSModel,
     vectors = _compare(prepared, l, r, s)
     veto = _vetoes(vectors, s, prepared, l, r)
     bounds = (s.tf_min_weight, s.tf_max_weight)
-    tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(TF_COLUMNS[c]), l, bounds)
+    tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(s.tf_column(c)), l, bounds)
           for c in s.tf_comparisons if c in vectors.columns}
     scored = score(model, vectors, tf, fields=False)
     decision = _decide(scored["match_probability"].to_numpy(), veto, s)
@@ -390,3 +517,6 @@ def compare_pairs(left: pd.DataFrame, right: pd.DataFrame, model: FSModel,
                                                          categories=["missing", *s.levels(name)])
         out[f"{name}_weight"] = fields[f"{name}_weight"].to_numpy()
     return out
+
+
+from cdq.linkage.one import blocking_keys, match_one  # noqa: E402 - one.py uses this module's helpers

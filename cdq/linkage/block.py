@@ -18,7 +18,7 @@ from cdq.linkage.compare import Columns
 
 logger = logging.getLogger(__name__)
 
-REPORT_COLUMNS = ["pass", "keys", "blocks", "largest_block", "refined_blocks", "skipped_blocks",
+REPORT_COLUMNS = ["pass", "keys", "blocks", "largest_block", "refined_blocks", "windowed_blocks", "skipped_blocks",
                   "skipped_records", "pairs", "new_pairs"]
 
 
@@ -78,8 +78,30 @@ def refined_codes(prepared: pd.DataFrame, keys: list[str], max_block_size: int,
     return codes, refined
 
 
-def pairs_within_blocks(codes: np.ndarray, max_block_size: int) -> tuple[np.ndarray, np.ndarray, dict]:
-    """All pairs of rows sharing a block code (``l < r``), skipping blocks above ``max_block_size``.
+def _windowed(codes: np.ndarray, rows: np.ndarray, order: np.ndarray | None, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted neighbourhood inside blocks: each row of ``rows`` paired with the next ``window`` rows of its block,
+    rows ordered by ``order`` (e.g. the alphabetical rank of the name) within each block."""
+    rank = order[rows] if order is not None else rows
+    sorted_rows = rows[np.lexsort((rank, codes[rows]))]
+    block_of = codes[sorted_rows]
+    left, right = [], []
+    for k in range(1, window + 1):
+        same = block_of[k:] == block_of[:-k]
+        left.append(sorted_rows[:-k][same])
+        right.append(sorted_rows[k:][same])
+    left_all = np.concatenate(left) if left else np.empty(0, dtype=np.int64)
+    right_all = np.concatenate(right) if right else np.empty(0, dtype=np.int64)
+    return np.minimum(left_all, right_all), np.maximum(left_all, right_all)
+
+
+def pairs_within_blocks(codes: np.ndarray, max_block_size: int, *, window: int = 0,
+                        order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """All pairs of rows sharing a block code (``l < r``); blocks above ``max_block_size`` are skipped, or with
+    ``window`` give a sorted neighbourhood (each row and its next ``window`` rows in ``order``).
+
+    An organisation with hundreds of records under one name (a group's patent office, a chain's branches) is
+    one oversized block: skipping it would lose all of them; a window links them in a chain that
+    clustering closes.
 
     Examples:
         >>> l, r, info = pairs_within_blocks(np.array([0, 1, 0, 0, -1]), 10)
@@ -87,31 +109,39 @@ def pairs_within_blocks(codes: np.ndarray, max_block_size: int) -> tuple[np.ndar
         [(0, 2), (0, 3), (2, 3)]
         >>> info["largest_block"]
         3
+        >>> l, r, info = pairs_within_blocks(np.array([0, 0, 0, 0, 1]), 3, window=1)
+        >>> sorted(zip(l.tolist(), r.tolist())), info["skipped_blocks"], info["windowed_blocks"]
+        ([(0, 1), (1, 2), (2, 3)], 0, 1)
     """
     valid = np.flatnonzero(codes >= 0)
     empty = np.empty(0, dtype=np.int64)
-    info = {"blocks": 0, "largest_block": 0, "skipped_blocks": 0, "skipped_records": 0}
+    info = {"blocks": 0, "largest_block": 0, "skipped_blocks": 0, "skipped_records": 0, "windowed_blocks": 0}
     if len(valid) == 0:
         return empty, empty, info
     sizes = np.bincount(codes[valid])
     info.update(blocks=int((sizes > 0).sum()), largest_block=int(sizes.max()))
     too_big = sizes > max_block_size
-    info.update(skipped_blocks=int(too_big.sum()), skipped_records=int(sizes[too_big].sum()))
+    extra_l, extra_r = empty, empty
+    if window and too_big.any():
+        info["windowed_blocks"] = int(too_big.sum())
+        extra_l, extra_r = _windowed(codes, valid[too_big[codes[valid]]], order, window)
+    else:
+        info.update(skipped_blocks=int(too_big.sum()), skipped_records=int(sizes[too_big].sum()))
     keep = valid[(sizes[codes[valid]] > 1) & ~too_big[codes[valid]]]
     if len(keep) == 0:
-        return empty, empty, info
-    order = keep[np.argsort(codes[keep], kind="stable")]
-    block_of = codes[order]
+        return extra_l, extra_r, info
+    sorted_keep = keep[np.argsort(codes[keep], kind="stable")]
+    block_of = codes[sorted_keep]
     starts = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1]])
-    lengths = np.diff(np.r_[starts, len(order)])
-    rank = np.arange(len(order)) - np.repeat(starts, lengths)
+    lengths = np.diff(np.r_[starts, len(sorted_keep)])
+    rank = np.arange(len(sorted_keep)) - np.repeat(starts, lengths)
     partners = np.repeat(lengths, lengths) - rank - 1
     total = int(partners.sum())
-    left_pos = np.repeat(np.arange(len(order)), partners)
+    left_pos = np.repeat(np.arange(len(sorted_keep)), partners)
     offset = np.arange(total) - np.repeat(np.cumsum(partners) - partners, partners)
     right_pos = left_pos + 1 + offset
-    left, right = order[left_pos], order[right_pos]
-    return np.minimum(left, right), np.maximum(left, right), info
+    left, right = sorted_keep[left_pos], sorted_keep[right_pos]
+    return np.r_[np.minimum(left, right), extra_l], np.r_[np.maximum(left, right), extra_r], info
 
 
 def candidate_pairs(
@@ -135,8 +165,14 @@ def candidate_pairs(
     per_pass, rows = [], []
     for name, keys, *own in passes:
         limit = own[0] if own and own[0] else max_block_size
-        codes, refined = refined_codes(prepared, list(keys), limit, refine)
-        left, right, info = pairs_within_blocks(codes, limit)
+        window = own[1] if len(own) > 1 and own[1] else 0
+        if window:  # a sorted neighbourhood instead of refining: the keys are an organisation's name
+            codes, refined = block_codes(prepared, list(keys)), 0
+            order = _alphabetical(prepared, own[2] if len(own) > 2 and own[2] else keys[0])
+            left, right, info = pairs_within_blocks(codes, limit, window=window, order=order)
+        else:
+            codes, refined = refined_codes(prepared, list(keys), limit, refine)
+            left, right, info = pairs_within_blocks(codes, limit)
         info["refined_blocks"] = refined
         if is_new is not None and len(left):
             wanted = is_new[left] | is_new[right]
@@ -153,6 +189,12 @@ def candidate_pairs(
         logger.info("blocking pass %s: %d pairs, %d new", row["pass"], row["pairs"], k)
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     return union // max(n, 1), union % max(n, 1), report
+
+
+def _alphabetical(prepared: pd.DataFrame, column: str) -> np.ndarray:
+    """Alphabetical rank of each row's value of ``column`` (missing last)."""
+    codes = pd.factorize(prepared[column], sort=True)[0].astype(np.int64)
+    return np.where(codes < 0, np.iinfo(np.int64).max, codes)
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
 from cdq.linkage.name_variants import related_pairs
+from cdq.linkage.organisations import company_level
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,17 @@ class Columns:
                      for a, b in ((0, 4), (5, 7), (8, 10))]  # per distinct date; code -1 takes the last slot
             self._codes["_date"] = parts
         return self._codes["_date"]
+
+    def any_date_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Birth year and month per record from a full or a partial date (-1 where unknown), computed once."""
+        if "_any_date" not in self._codes:
+            both = self.prepared["birth_date"].fillna(self.prepared["birth_partial"])
+            codes, uniques = pd.factorize(both)
+            d = pd.Series(uniques, dtype="object")
+            self._codes["_any_date"] = [
+                np.r_[pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32), -1][codes]
+                for a, b in ((0, 4), (5, 7))]
+        return self._codes["_any_date"]
 
     def prefix_codes(self, column: str, k: int) -> np.ndarray:
         """Factorized first ``k`` characters of a column (-1 = missing), e.g. the 4 digits of a postcode."""
@@ -219,23 +231,39 @@ def _plain(name: str) -> str:
     return "".join(ch for i, ch in enumerate(name) if i == 0 or ch != name[i - 1])
 
 
-def compare_first_name(cols: Columns, l, r) -> np.ndarray:
+def compare_first_name(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "first_name", l, r)
     # names sharing a formal name (first_name_nick) are related too: the relation covers them
     nickname = present & related_pairs(cols.prepared["first_name_variant_id"].to_numpy(), l, r)
     jw = _jw(cols, "first_name", l, r, present & ~nickname)
-    one_edit = _lev(cols, "first_name", l, r, present & ~nickname & (jw < 0.8)) <= 1
-    short = _truncation(cols, l, r, present & ~nickname & (jw < 0.8) & ~one_edit)
+    similar, very = s.threshold("first_name", "similar"), s.threshold("first_name", "very_similar")
+    one_edit = _lev(cols, "first_name", l, r, present & ~nickname & (jw < similar)) <= 1
+    short = _truncation(cols, l, r, present & ~nickname & (jw < similar) & ~one_edit)
     init = cols.codes("first_initial")
     has_init = (init[l] >= 0) & (init[r] >= 0)
     initial_only = has_init & ~present
     levels[initial_only] = 0
     same_initial = has_init & (init[l] == init[r])
-    return _select(levels, [(exact, 5), (nickname, 4), (present & (jw >= 0.92), 3), (present & ((jw >= 0.8) | one_edit | short), 2),
+    return _select(levels, [(exact, 5), (nickname, 4), (present & (jw >= very), 3),
+                            (present & ((jw >= similar) | one_edit | short), 2),
                             (initial_only & same_initial, 1)])
 
 
-def compare_surname(cols: Columns, l, r) -> np.ndarray:
+def compare_middle_name(cols: Columns, l, r, s) -> np.ndarray:
+    """All given names, not only the first: the names after the first agree (``exact``; a typo counts), only
+    their initials agree ("Jan P." / "Jan Peter", "J.P." / "Jan Peter": ``initial``), or they disagree.
+    Missing unless both records have more than one given name or initial: "Jan" says nothing about a middle
+    name. Two people sharing first and last name are common; sharing all given names is rare."""
+    names, inits = cols.codes("middle_names"), cols.codes("middle_initials")
+    levels = np.where((inits[l] >= 0) & (inits[r] >= 0), 0, -1).astype(np.int8)
+    both_names = (names[l] >= 0) & (names[r] >= 0)
+    exact = both_names & (names[l] == names[r])
+    jw = _jw(cols, "middle_names", l, r, both_names & ~exact)
+    same_initials = (inits[l] >= 0) & (inits[l] == inits[r])
+    return _select(levels, [(exact | (jw >= s.threshold("middle_name", "exact")), 2), (same_initials, 1)])
+
+
+def compare_surname(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "surname_core", l, r)
     phon = cols.codes("surname_phonetic")
     part = present & (phon[l] == phon[r])
@@ -246,9 +274,10 @@ def compare_surname(cols: Columns, l, r) -> np.ndarray:
         if set(text[l[i]].split()) & set(text[r[i]].split()):
             part[i] = True
     jw = _jw(cols, "surname_core", l, r, present & ~exact & ~part)
-    one_edit = _lev(cols, "surname_core", l, r, present & ~exact & ~part & (jw < 0.92)) <= 1
-    return _select(levels, [(exact, 4), (part, 3), (present & ((jw >= 0.92) | one_edit), 2),
-                            (present & (jw >= 0.8), 1)])
+    similar, very = s.threshold("surname", "similar"), s.threshold("surname", "very_similar")
+    one_edit = _lev(cols, "surname_core", l, r, present & ~exact & ~part & (jw < very)) <= 1
+    return _select(levels, [(exact, 4), (part, 3), (present & ((jw >= very) | one_edit), 2),
+                            (present & (jw >= similar), 1)])
 
 
 def _digits(y, m, d, rows) -> np.ndarray:
@@ -286,7 +315,7 @@ def _date_edits(y, m, d, li, ri) -> np.ndarray:
     return edits
 
 
-def compare_birth_date(cols: Columns, l, r) -> np.ndarray:
+def compare_birth_date(cols: Columns, l, r, s=None) -> np.ndarray:
     levels, exact, present = _base(cols, "birth_date", l, r)
     rest = present & ~exact
     idx = np.flatnonzero(rest)
@@ -301,10 +330,32 @@ def compare_birth_date(cols: Columns, l, r) -> np.ndarray:
     # more digits (1961 / 1947) it is a different person who shares a birthday, as 1 in 365 strangers do
     year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
     typo_year = (same_md | (lev == 2)) & (year_digits <= 1)
-    sub = _select(sub, [(swapped, 4), (lev <= 1, 3), (typo_year, 2), (same_year, 1)])
+    sub = _select(sub, [(swapped, 6), (lev <= 1, 5), (typo_year, 3), (same_year, 1)])
     levels[idx] = sub
-    levels[exact] = 5
+    levels[exact] = 7
+    _partial_dates(cols, l, r, levels)
     return levels
+
+
+def _partial_dates(cols: Columns, l, r, levels: np.ndarray) -> None:
+    """Pairs where a side knows only the year or year-month (in place): the same year-month is
+    ``partial_month``, the same year ``partial_year`` (or ``same_year`` when both months are known and
+    differ), another year ``different``."""
+    part = cols.codes("birth_partial")
+    has_part = part >= 0
+    idx = np.flatnonzero((has_part[l] | has_part[r]) & (levels < 0))
+    if not len(idx):
+        return
+    y, m = cols.any_date_parts()
+    li, ri = l[idx], r[idx]
+    known = (y[li] >= 0) & (y[ri] >= 0)
+    same_y = known & (y[li] == y[ri])
+    both_m = (m[li] >= 0) & (m[ri] >= 0)
+    sub = np.where(known, 0, -1).astype(np.int8)
+    sub[same_y] = 2
+    sub[same_y & both_m & (m[li] != m[ri])] = 1
+    sub[same_y & both_m & (m[li] == m[ri])] = 4
+    levels[idx] = sub
 
 
 def compare_simple(cols: Columns, column: str, l, r, *, top: int, similar: float | None = None,
@@ -320,24 +371,25 @@ def compare_simple(cols: Columns, column: str, l, r, *, top: int, similar: float
     return _select(levels, rules)
 
 
-def compare_company(cols: Columns, l, r) -> np.ndarray:
-    """exact; similar = Jaro-Winkler >= 0.9 or every word of the shorter name occurs in the longer one
-    ("Seward" in "Chicago Public Schools Seward, William H.")."""
-    levels = compare_simple(cols, "company_key", l, r, top=2, similar=0.9)
-    idx = np.flatnonzero(levels == 0)
-    if len(idx):
-        text = cols.text("company_key")
-        levels[idx] = [1 if _words_within(a, b) else 0 for a, b in zip(text[l[idx]].tolist(), text[r[idx]].tolist())]
+def compare_company(cols: Columns, l, r, s) -> np.ndarray:
+    """Organisation names (``company_key``: significant words, sorted): exact (or the same words written
+    together), very similar (the same words but for typos and abbreviations), subset (every word of one
+    is in the other: "Seward" / "Chicago Public Schools Seward"), a shared word, different. See
+    :func:`cdq.linkage.organisations.company_level`."""
+    very = s.threshold("company", "very_similar")
+    levels, exact, present = _base(cols, "company_key", l, r)
+    compact = cols.codes("company_compact")
+    exact |= present & (compact[l] == compact[r])
+    rest = _by_distinct_pair(cols, "company_key", l, r, present & ~exact,
+                             lambda a, b: np.fromiter((company_level(x, y, very) for x, y in zip(a.tolist(), b.tolist())),
+                                                      dtype=np.int8, count=len(a)),
+                             np.zeros(len(l), dtype=np.int8))
+    levels[present] = rest[present]
+    levels[exact] = 4
     return levels
 
 
-def _words_within(a: str, b: str) -> bool:
-    wa, wb = set(a.split()), set(b.split())
-    small, big = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
-    return bool(small) and small <= big and max(len(w) for w in small) >= 4
-
-
-def compare_email(cols: Columns, l, r) -> np.ndarray:
+def compare_email(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "email", l, r)
     # a shared role address (info@) names the organisation or the household, not the party: no evidence
     role = cols.prepared["email_role"].to_numpy(dtype=bool) if "email_role" in cols.prepared else None
@@ -352,7 +404,7 @@ def compare_email(cols: Columns, l, r) -> np.ndarray:
     first, last = cols.codes("first_initial"), cols.codes("surname_phonetic")
     named = (first[l] >= 0) & (first[l] == first[r]) & (last[l] >= 0) & (last[l] == last[r])
     jw = _jw(cols, "email_local", l, r, present & ~exact & ~same_local & ~named)
-    levels = _select(levels, [(exact, 3), (same_local, 2), (present & (jw >= 0.88), 1)])
+    levels = _select(levels, [(exact, 3), (same_local, 2), (present & (jw >= s.threshold("email", "similar_local")), 1)])
     levels[named & present & ~exact] = -1
     return levels
 
@@ -377,7 +429,7 @@ def _with_bag(cols: Columns, levels: np.ndarray, l, r, top: int) -> np.ndarray:
     return levels
 
 
-def compare_address(cols: Columns, l, r) -> np.ndarray:
+def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     """One level for the whole address, because postcode, street, number and city are one fact, not four.
 
     Scoring them separately counts a move four times (about -60 bits) and a shared address four times,
@@ -393,7 +445,7 @@ def compare_address(cols: Columns, l, r) -> np.ndarray:
     city_ok = same_city | unknown(city)
     # a near postcode or street only counts with the same house number: compare strings only there
     pc_edit = _lev(cols, "postcode", l, r, same_hn & both(pc) & ~same_pc) <= 1
-    st_sim = _jw(cols, "street", l, r, same_hn & city_ok & both(st) & ~same_st) >= 0.9
+    st_sim = _jw(cols, "street", l, r, same_hn & city_ok & both(st) & ~same_st) >= s.threshold("address", "similar")
     pc4 = cols.prefix_codes("postcode", 4)
     pc_area = both(pc) & ~same_pc & (pc4[l] == pc4[r])
     bag = cols.codes("bag_address_id")
@@ -407,17 +459,18 @@ def compare_address(cols: Columns, l, r) -> np.ndarray:
 BUILTIN = {
     "address": compare_address,
     "first_name": compare_first_name,
+    "middle_name": compare_middle_name,
     "surname": compare_surname,
     "birth_date": compare_birth_date,
-    "gender": lambda c, l, r: compare_simple(c, "gender", l, r, top=1),
+    "gender": lambda c, l, r, s: compare_simple(c, "gender", l, r, top=1),
     "email": compare_email,
-    "phone": lambda c, l, r: compare_edit(c, "phone", l, r, top=2),
-    "postcode": lambda c, l, r: _with_bag(c, compare_edit(c, "postcode", l, r, top=3, area=3), l, r, 3),
-    "house_number": lambda c, l, r: _with_bag(c, compare_simple(c, "house_number", l, r, top=1), l, r, 1),
-    "street": lambda c, l, r: compare_simple(c, "street", l, r, top=2, similar=0.88),
-    "city": lambda c, l, r: compare_simple(c, "city", l, r, top=2, similar=0.88),
+    "phone": lambda c, l, r, s: compare_edit(c, "phone", l, r, top=2),
+    "postcode": lambda c, l, r, s: _with_bag(c, compare_edit(c, "postcode", l, r, top=3, area=3), l, r, 3),
+    "house_number": lambda c, l, r, s: _with_bag(c, compare_simple(c, "house_number", l, r, top=1), l, r, 1),
+    "street": lambda c, l, r, s: compare_simple(c, "street", l, r, top=2, similar=s.threshold("street", "similar")),
+    "city": lambda c, l, r, s: compare_simple(c, "city", l, r, top=2, similar=s.threshold("city", "similar")),
     "company": compare_company,
-    "kvk": lambda c, l, r: compare_edit(c, "kvk", l, r, top=2),
+    "kvk": lambda c, l, r, s: compare_edit(c, "kvk", l, r, top=2),
 }
 
 
@@ -477,7 +530,7 @@ def _name_made_email(cols: Columns, l, r, email: np.ndarray, surname: np.ndarray
     initial = cols.codes("first_initial")
     named = (initial[l] >= 0) & (initial[l] == initial[r]) & (surname >= 3)
     email[named & ((email == 1) | (email == 2))] = -1
-    email[named & (email == 3) & (birth >= 0) & (birth <= 2)] = -1
+    email[named & (email == 3) & np.isin(birth, (0, 1, 3))] = -1  # different, same_year, year_typo
 
 
 def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:
@@ -499,7 +552,7 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         l, r = left[start:start + CHUNK], right[start:start + CHUNK]
         for name in names:
             fn = BUILTIN.get(name)
-            out[name][start:start + len(l)] = fn(cols, l, r) if fn else _extra(cols, extras[name], l, r)
+            out[name][start:start + len(l)] = fn(cols, l, r, settings) if fn else _extra(cols, extras[name], l, r)
         if "first_name" in out and "surname" in out:
             _swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
             _lone_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])

@@ -20,10 +20,6 @@ from cdq.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-#: Which prepared column carries the value a term-frequency comparison agrees on.
-TF_COLUMNS = {"first_name": "first_name_nick", "surname": "surname_core", "street": "street", "city": "city",
-              "company": "company_key", "postcode": "postcode",
-              "email": "email", "phone": "phone"}
 _EPS = 1e-6
 #: Smallest m of any level: a field is mistyped, outdated or swapped in at least this share of true matches,
 #: so no single disagreement can outweigh everything else (EM on blocked pairs drives rare levels to ~0).
@@ -94,6 +90,39 @@ def _initial_m(k: int) -> list[float]:
     """Start of EM: most matches agree exactly, a few are close, very few disagree."""
     raw = np.array([0.5 ** (k - 1 - i) for i in range(k)])
     raw[-1] *= 8
+    return (raw / raw.sum()).tolist()
+
+
+def prior_model(settings, population: int, u: dict[str, list[float]] | None = None) -> FSModel:
+    """The rules' own model: m and u from each comparison's ``m_prior`` / ``u_prior`` (a default
+    shape where a comparison has none), prior 1 / ``population`` (a record has about one true match among
+    ``population`` records). Used to score one record against candidates and as EM's fallback.
+
+    Examples:
+        >>> from cdq.linkage.settings import load_settings
+        >>> m = prior_model(load_settings(), 1000)
+        >>> m.prior, bool(m.weights("surname")[-1] > 5)
+        (0.001, True)
+    """
+    levels = {c: settings.levels(c) for c in settings.all_comparisons}
+    m_table, u_table = dict(settings.m_prior), dict(settings.u_prior)
+    m = {c: _normalised(m_table.get(c)) or _initial_m(len(lv)) for c, lv in levels.items()}
+    if u is None:
+        u = {c: _normalised(u_table.get(c)) or _initial_u(len(lv)) for c, lv in levels.items()}
+    return FSModel(levels=levels, m=m, u={c: list(u[c]) for c in levels}, prior=1.0 / max(population, 2),
+                   meta={"trained": "prior (rules)"})
+
+
+def _normalised(values) -> list[float] | None:
+    if not values:
+        return None
+    arr = np.asarray(values, dtype=float)
+    return (arr / arr.sum()).tolist()
+
+
+def _initial_u(k: int) -> list[float]:
+    """Default u: random pairs almost always disagree; each better level is ten times rarer."""
+    raw = np.array([10.0 ** -(2 * i) for i in range(k)])
     return (raw / raw.sum()).tolist()
 
 

@@ -25,8 +25,10 @@ from cdq.resources import resource
 #: Built-in comparisons (see cdq.linkage.compare) and the level names a ``cannot_link`` rule may name.
 BUILTIN_LEVELS: dict[str, list[str]] = {
     "first_name": ["different", "initial", "similar", "very_similar", "nickname", "exact"],
+    "middle_name": ["different", "initial", "exact"],
     "surname": ["different", "similar", "very_similar", "part_or_phonetic", "exact"],
-    "birth_date": ["different", "same_year", "year_typo", "one_edit", "swapped", "exact"],
+    "birth_date": ["different", "same_year", "partial_year", "year_typo", "partial_month", "one_edit", "swapped",
+                   "exact"],
     "gender": ["different", "exact"],
     "email": ["different", "similar_local", "same_local", "exact"],
     "phone": ["different", "one_edit", "exact"],
@@ -34,7 +36,7 @@ BUILTIN_LEVELS: dict[str, list[str]] = {
     "house_number": ["different", "exact"],
     "street": ["different", "similar", "exact"],
     "city": ["different", "similar", "exact"],
-    "company": ["different", "similar", "exact"],
+    "company": ["different", "shared_word", "subset", "very_similar", "exact"],
     "kvk": ["different", "one_edit", "exact"],
     "address": ["different", "same_area", "same_street", "similar", "exact"],
 }
@@ -46,7 +48,7 @@ EXTRA_LEVELS = {
 BLOCKING_KEYS = (
     "postcode", "house_number", "surname_core", "surname_phonetic", "first_name_phonetic", "first_initial",
     "birth_date", "birth_year", "birth_month_day", "email", "email_local", "phone", "city", "street_phonetic",
-    "bag_address_id", "company_key", "kvk",
+    "bag_address_id", "company_key", "company_compact", "company_first", "company_rare", "kvk",
 )
 
 
@@ -69,6 +71,10 @@ class PassModel(_Strict):
     name: str
     keys: list[str] = Field(min_length=1)
     max_block_size: int | None = Field(None, ge=2)
+    #: oversized blocks give a sorted neighbourhood of this many next records (ordered by ``sort``) instead
+    #: of being refined or skipped: for keys whose blocks are one party (an organisation's name)
+    window: int = Field(0, ge=0)
+    sort: str | None = None
 
 
 class BlockingModel(_Strict):
@@ -78,7 +84,24 @@ class BlockingModel(_Strict):
 
 
 class ComparisonModel(_Strict):
-    tf: bool = False
+    """One comparison as data: the prepared columns it reads, its named levels (worst first), the thresholds
+    of its similarity levels, the term-frequency column, the cannot-link (veto) levels and its priors."""
+
+    #: prepared columns it reads (documentation, checked against cdq.linkage.prepare's output)
+    columns: list[str] = []
+    #: the level names, worst first: must be the ones cdq.linkage.compare implements for it
+    levels: list[str] | None = None
+    #: similarity thresholds of the levels (Jaro-Winkler / similarity ratios), by name
+    thresholds: dict[str, float] = {}
+    #: term-frequency adjustment: true (its default column), a prepared column, or false
+    tf: bool | str = False
+    #: estimate u from random pairs of records with different values (an identifier-like field whose
+    #: repeats in a file are its duplicates)
+    u_distinct: bool = False
+    #: a pair at one of these levels can never be linked, directly or through a chain
+    cannot_link: list[str] = []
+    u_prior: list[float] | None = None
+    m_prior: list[float] | None = None
 
 
 class ExtraComparisonModel(_Strict):
@@ -99,6 +122,9 @@ class ModelParams(_Strict):
     #: random pairs, so a small input (where random pairs say little) still gets sane weights
     u_prior: dict[str, list[float]] = {}
     u_prior_pairs: int = Field(2000, ge=0)
+    #: typical m per comparison level (worst first): how true matches agree. EM's starting point and its
+    #: fallback when the file has too little signal to learn from (few fields, almost no candidate pairs)
+    m_prior: dict[str, list[float]] = {}
 
 
 class MatchingFile(_Strict):
@@ -114,13 +140,27 @@ class MatchingFile(_Strict):
     @model_validator(mode="after")
     def _known_names(self):
         problems = [f"unknown comparison {c!r}" for c in self.comparisons if c not in BUILTIN_LEVELS]
+        problems += _comparison_problems(self.comparisons)
+        # the per-comparison form wins over the older top-level cannot_link / model.u_prior / model.m_prior
+        self.cannot_link = dict(self.cannot_link)
+        self.model = self.model.model_copy(deep=True)
+        for name, c in self.comparisons.items():
+            if c.cannot_link:
+                self.cannot_link[name] = c.cannot_link
+            if c.u_prior:
+                self.model.u_prior[name] = c.u_prior
+            if c.m_prior:
+                self.model.m_prior[name] = c.m_prior
         problems += [f"pass {p.name!r}: unknown key {k!r} (valid: {', '.join(BLOCKING_KEYS)})"
                      for p in self.blocking.passes for k in p.keys if k not in BLOCKING_KEYS]
         problems += [f"blocking.refine: unknown key {k!r}" for k in self.blocking.refine if k not in BLOCKING_KEYS]
-        for name, values in self.model.u_prior.items():
-            valid = BUILTIN_LEVELS.get(name)
-            if valid is None or len(values) != len(valid) or min(values) <= 0:
-                problems.append(f"model.u_prior.{name}: needs {len(valid or [])} positive values (one per level)")
+        problems += [f"pass {p.name!r}: unknown sort key {p.sort!r}" for p in self.blocking.passes
+                     if p.sort and p.sort not in BLOCKING_KEYS]
+        for key, table in (("u_prior", self.model.u_prior), ("m_prior", self.model.m_prior)):
+            for name, values in table.items():
+                valid = BUILTIN_LEVELS.get(name)
+                if valid is None or len(values) != len(valid) or min(values) <= 0:
+                    problems.append(f"model.{key}.{name}: needs {len(valid or [])} positive values (one per level)")
         for name, levels in self.cannot_link.items():
             valid = BUILTIN_LEVELS.get(name)
             if valid is None:
@@ -130,6 +170,53 @@ class MatchingFile(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+#: Thresholds each built-in comparison has (cdq.linkage.compare reads them from the settings).
+DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
+    "first_name": {"similar": 0.80, "very_similar": 0.92},
+    "middle_name": {"exact": 0.92},
+    "surname": {"similar": 0.80, "very_similar": 0.92},
+    "email": {"similar_local": 0.88},
+    "street": {"similar": 0.88},
+    "city": {"similar": 0.88},
+    "address": {"similar": 0.90},
+    "company": {"very_similar": 0.90},
+}
+#: The prepared column whose value a term-frequency adjustment counts, per comparison (``tf: true``).
+DEFAULT_TF_COLUMNS = {"first_name": "first_name_nick", "surname": "surname_core", "street": "street", "city": "city",
+                      "company": "company_key", "postcode": "postcode", "email": "email", "phone": "phone"}
+#: Columns cdq.linkage.prepare derives (what ``columns`` and a ``tf`` column may name).
+PREPARED_COLUMNS = frozenset({
+    "first_name", "first_name_nick", "first_name_phonetic", "first_name_variant_id", "initials", "initials_given",
+    "first_initial", "middle_names", "middle_initials", "surname_core", "surname_phonetic", "birth_date",
+    "birth_partial", "birth_year", "birth_month_day", "gender", "email", "email_local", "email_domain", "email_role",
+    "phone", "postcode", "house_number", "street", "street_phonetic", "city", "bag_address_id", "company_key",
+    "company_compact", "company_first", "company_rare", "kvk"})
+
+
+def _comparison_problems(comparisons: dict[str, ComparisonModel]) -> list[str]:
+    problems = []
+    for name, c in comparisons.items():
+        valid = BUILTIN_LEVELS.get(name)
+        if valid is None:
+            continue
+        if c.levels is not None and c.levels != valid:
+            problems.append(f"comparisons.{name}.levels: cdq.linkage.compare implements {valid}")
+        problems += [f"comparisons.{name}.thresholds: unknown {k!r} (known: {', '.join(DEFAULT_THRESHOLDS.get(name, {}))})"
+                     for k in c.thresholds if k not in DEFAULT_THRESHOLDS.get(name, {})]
+        problems += [f"comparisons.{name}.columns: {col!r} is not a prepared column" for col in c.columns
+                     if col not in PREPARED_COLUMNS]
+        if isinstance(c.tf, str) and c.tf not in PREPARED_COLUMNS:
+            problems.append(f"comparisons.{name}.tf: {c.tf!r} is not a prepared column")
+        if c.tf is True and name not in DEFAULT_TF_COLUMNS:
+            problems.append(f"comparisons.{name}.tf: no default column; name one")
+        problems += [f"comparisons.{name}.cannot_link: unknown level {lv!r} (valid: {', '.join(valid)})"
+                     for lv in c.cannot_link if lv not in valid]
+        for key, values in (("u_prior", c.u_prior), ("m_prior", c.m_prior)):
+            if values is not None and (len(values) != len(valid) or min(values) <= 0):
+                problems.append(f"comparisons.{name}.{key}: needs {len(valid)} positive values (one per level)")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -148,9 +235,10 @@ class Settings:
     auto_match: float
     review: float
     max_block_size: int
-    passes: tuple[tuple, ...]  # (name, keys, max_block_size or None)
+    passes: tuple[tuple, ...]  # (name, keys, max_block_size or None, window, sort column or None)
     comparisons: tuple[str, ...]
     tf_comparisons: frozenset[str]
+    u_distinct: frozenset[str] = frozenset()
     extras: tuple[ExtraComparison, ...] = ()
     refine: tuple[str, ...] = ()
     cannot_link: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -161,7 +249,23 @@ class Settings:
     tf_max_weight: float = 6.0
     u_prior: tuple[tuple[str, tuple[float, ...]], ...] = ()
     u_prior_pairs: int = 2000
+    m_prior: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    #: (comparison, threshold name, value) over the defaults in DEFAULT_THRESHOLDS
+    thresholds: tuple[tuple[str, str, float], ...] = ()
+    #: (comparison, prepared column) of every term-frequency comparison
+    tf_columns: tuple[tuple[str, str], ...] = ()
     source: str = field(default="", compare=False)
+
+    def threshold(self, comparison: str, name: str) -> float:
+        """A comparison's threshold (``comparisons.<name>.thresholds`` in the YAML, else the default)."""
+        for c, key, value in self.thresholds:
+            if c == comparison and key == name:
+                return value
+        return DEFAULT_THRESHOLDS[comparison][name]
+
+    def tf_column(self, comparison: str) -> str:
+        """The prepared column a term-frequency comparison counts values of."""
+        return dict(self.tf_columns).get(comparison) or DEFAULT_TF_COLUMNS[comparison]
 
     def levels(self, comparison: str) -> list[str]:
         """Level names of a comparison, worst first."""
@@ -189,14 +293,18 @@ def compile_settings(model: MatchingFile, source: str = "") -> Settings:
     return Settings(
         auto_match=model.thresholds.auto_match, review=model.thresholds.review,
         max_block_size=model.blocking.max_block_size, refine=tuple(model.blocking.refine),
-        passes=tuple((p.name, tuple(p.keys), p.max_block_size) for p in model.blocking.passes),
+        passes=tuple((p.name, tuple(p.keys), p.max_block_size, p.window, p.sort) for p in model.blocking.passes),
         comparisons=tuple(model.comparisons), tf_comparisons=frozenset(c for c, m in model.comparisons.items() if m.tf),
+        thresholds=tuple((c, k, v) for c, m in model.comparisons.items() for k, v in m.thresholds.items()),
+        tf_columns=tuple((c, m.tf if isinstance(m.tf, str) else DEFAULT_TF_COLUMNS[c])
+                         for c, m in model.comparisons.items() if m.tf),
+        u_distinct=frozenset(c for c, m in model.comparisons.items() if m.u_distinct),
         extras=tuple(_extra(e) for e in model.extra_comparisons),
         cannot_link=tuple((k, tuple(v)) for k, v in model.cannot_link.items()),
         em_max_iterations=model.model.em_max_iterations, u_sample_pairs=model.model.u_sample_pairs,
         seed=model.model.seed, tf_min_weight=model.model.tf_min_weight, tf_max_weight=model.model.tf_max_weight,
         u_prior=tuple((k, tuple(v)) for k, v in model.model.u_prior.items()), u_prior_pairs=model.model.u_prior_pairs,
-        source=source,
+        m_prior=tuple((k, tuple(v)) for k, v in model.model.m_prior.items()), source=source,
     )
 
 

@@ -108,6 +108,33 @@ def _scrub_elsewhere(conn: sa.Connection, needles: set[str], ids: list[str]) -> 
     return scrubbed
 
 
+#: Rows of other parts of cdq that belong to a golden id or a source record: ``table: (column, keyed by)``.
+LINKED_ROWS = {
+    "leads": ("golden_id", "golden"),  # web leads (the lead's form values)
+    "portal_tokens": ("golden_id", "golden"),
+    "portal_corrections": ("golden_id", "golden"),
+    "match_keys": ("source_record_id", "member"),  # the service's blocking index
+    "review_pairs": ("ref_a", "ref"),  # open review pairs (refs may hold an e-mail address)
+}
+
+
+def _delete_linked(conn: sa.Connection, ids: list[str], member_ids: list[int], refs: list[str]) -> int:
+    """Delete what the online service, the portal and the console keep of the subject (tables that exist)."""
+    inspector = sa.inspect(conn)
+    deleted = 0
+    for name, (column, kind) in LINKED_ROWS.items():
+        if not inspector.has_table(name):
+            continue
+        table = sa.Table(name, sa.MetaData(), autoload_with=conn)
+        values = {"golden": ids, "member": member_ids, "ref": refs}[kind]
+        for chunk in chunks(values):
+            where = table.c[column].in_(chunk)
+            if kind == "ref":
+                where = where | table.c.ref_b.in_(chunk)
+            deleted += conn.execute(table.delete().where(where)).rowcount
+    return deleted
+
+
 def _delete_decisions(conn: sa.Connection, refs: list[str]) -> int:
     if not refs or not sa.inspect(conn).has_table("review_decisions"):
         return 0
@@ -138,6 +165,7 @@ def erase_golden(store: GoldenStore, conn: sa.Connection, ids: list[str], *, tom
     counts["elsewhere_scrubbed"] = _scrub_elsewhere(conn, _needles(members), ids)
     counts["review_decisions"] = _delete_decisions(conn, refs)
     member_ids = members["id"].astype(int).tolist()
+    counts["linked_rows"] = _delete_linked(conn, ids, member_ids, refs)
     for chunk in chunks(member_ids):
         conn.execute(xref.delete().where(xref.c.source_record_id.in_(chunk)))
         conn.execute(source_records.delete().where(source_records.c.id.in_(chunk)))

@@ -87,16 +87,22 @@ def identifying_keys(record: Mapping) -> set[str]:
     return keys
 
 
-def hash_key(conn: sa.Connection) -> bytes:
-    """The secret the tombstone hashes use: ``CDQ_ERASURE_KEY``, else the store's own random key."""
-    configured = os.environ.get(KEY_ENV)
+def stored_secret(conn: sa.Connection, setting: str, env: str) -> bytes:
+    """A secret from the environment variable ``env``, else the store's own random one named ``setting``
+    (made on first use and kept in ``store_settings``, so every process using the store agrees)."""
+    configured = os.environ.get(env)
     if configured:
         return configured.encode()
-    found = conn.execute(sa.select(store_settings.c.value).where(store_settings.c.name == _SETTING)).scalar()
+    found = conn.execute(sa.select(store_settings.c.value).where(store_settings.c.name == setting)).scalar()
     if found is None:
         found = secrets.token_hex(32)
-        conn.execute(store_settings.insert().values(name=_SETTING, value=found))
+        conn.execute(store_settings.insert().values(name=setting, value=found))
     return found.encode()
+
+
+def hash_key(conn: sa.Connection) -> bytes:
+    """The secret the tombstone hashes use: ``CDQ_ERASURE_KEY``, else the store's own random key."""
+    return stored_secret(conn, _SETTING, KEY_ENV)
 
 
 def hashed(keys: Iterable[str], secret: bytes) -> set[str]:

@@ -128,6 +128,18 @@ def _privacy(conn: sa.Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _online_service(conn: sa.Connection) -> None:
+    from cdq.store.online import create_online_tables
+
+    create_online_tables(conn)
+
+
+def _web_console(conn: sa.Connection) -> None:
+    from cdq.store.web import create_web_tables
+
+    create_web_tables(conn)
+
+
 def _run_lock(conn: sa.Connection) -> None:
     """The write generation counter (see ``GoldenStore.generation``) and the runs' owning processes."""
     run_owners.create(conn, checkfirst=True)
@@ -139,9 +151,11 @@ def _run_lock(conn: sa.Connection) -> None:
 MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0001_initial", _initial),
     ("0002_privacy_erasures", _privacy),
+    ("0003_review_notes_and_open_pairs", _review_tables),
+    ("0004_online_service", _online_service),
+    ("0005_web_console", _web_console),
+    ("0006_run_lock", _run_lock),
 ]
-MIGRATIONS.append(("0003_review_notes_and_open_pairs", _review_tables))
-MIGRATIONS.append(("0004_run_lock", _run_lock))
 
 
 def _pending(engine: sa.Engine) -> bool:
@@ -177,3 +191,4 @@ def migrate(engine: sa.Engine) -> list[str]:
     if applied:
         logger.info("golden store: applied migrations %s", ", ".join(applied))
     return applied
+

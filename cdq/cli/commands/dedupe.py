@@ -59,9 +59,13 @@ def register(app: typer.Typer) -> None:
         id_column: str | None = typer.Option(None, "--id-column", help="Input column whose value is the record_id."),
         mapping: Path | None = typer.Option(None, "--mapping", "-m", help="YAML file: input header -> canonical column."),
         pairs: Path | None = typer.Option(None, "--pairs", help="Also write the scored pairs (explanations) here."),
+        model: Path | None = typer.Option(None, "--model", help="A model file (`cdq model train`) instead of EM."),
     ) -> None:
         """Import, normalize, match and cluster: one cluster_id per input record."""
         from cdq.linkage import dedupe
+        from cdq.linkage.model import load_model
+
+        trained = load_model(model) if model else None
 
         # Rows without identifying fields stay in (as singletons): every input record gets a cluster_id.
         result = import_inputs(inputs, mapping=load_mapping(mapping) if mapping else None, keep_unusable=True)
@@ -74,7 +78,7 @@ def register(app: typer.Typer) -> None:
         staging = _normalize(result.staging)
         ids = _output_ids(staging, id_column)
         with report.progress_bar("matching") as progress:
-            linked = dedupe(staging, progress=progress)
+            linked = dedupe(staging, progress=progress, model=trained)
         to_id = dict(zip(staging["record_id"], ids))
         if id_column and not ids.is_unique:
             report.line(f"warning: --id-column {id_column} repeats {int(ids.duplicated().sum())} value(s); "
@@ -86,6 +90,8 @@ def register(app: typer.Typer) -> None:
         if pairs:
             write_table(linked.pairs[linked.pairs["decision"] != "non_match"], pairs)
         report.table(linked.report.fillna(""), title="blocking")
+        for warning in linked.warnings:
+            report.line(f"warning: {warning}")
         decisions = linked.pairs["decision"].value_counts()
         report.line(f"{len(clusters)} records, {clusters['cluster_id'].nunique()} clusters, "
                     f"{decisions.get('match', 0)} matched pairs, {decisions.get('review', 0)} to review")

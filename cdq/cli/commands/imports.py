@@ -26,6 +26,8 @@ def register(app: typer.Typer) -> None:
         sheet: str | None = typer.Option(None, "--sheet", help="Excel: read only this sheet (default: every sheet)."),
         quarantine: Path | None = typer.Option(None, "--quarantine", help="Where to write quarantined rows "
                                                "(default: next to --out, *.quarantine.csv)."),
+        explain_mapping: bool = typer.Option(False, "--explain-mapping", help="Also say why each input column "
+                                             "went where it went (synonym, words, layout, values, mapping file)."),
     ) -> None:
         """Import customer files into one staging frame (canonical columns + the input's own columns)."""
         refuse_overwriting_inputs(out, inputs)
@@ -36,6 +38,6 @@ def register(app: typer.Typer) -> None:
         write_table(result.staging, out)
         quarantine_path = quarantine or out.with_name(out.stem + ".quarantine.csv")
         write_table(result.quarantine, quarantine_path)
-        report.import_summary(result)
+        report.import_summary(result, mapping=True, explain=explain_mapping)
         report.line(f"wrote {out} and {quarantine_path}")
         report.line(result.accounting_line())

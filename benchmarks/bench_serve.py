@@ -1,0 +1,193 @@
+"""Benchmark ``cdq serve``: /v1/address and /v1/match latency under a bounded loopback load.
+
+Against a golden store of 1,000,000 records and a 9.8M-address synthetic reference (built once by
+``serve_data.py`` into ``--workdir`` and reused), the service runs as its own process (``cdq serve``) on a
+free loopback port; 8 client threads (one keep-alive connection each) send requests for 60 s per endpoint.
+Prints requests, errors, throughput and p50/p95/p99 latency per endpoint and the server's resident memory
+(current and peak). Targets: /v1/address p95 < 10 ms, /v1/match p95 < 50 ms, RSS < 2 GB, no errors.
+
+    .venv/bin/python benchmarks/bench_serve.py [--workdir /tmp/cdq-bench-serve] [--clients 8] [--seconds 60]
+
+The clients share the machine with the server (2 cores here): the numbers include that contention.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from serve_data import DEFAULT_WORKDIR, build_reference, build_store  # noqa: E402
+
+from cdq.service.apikeys import create_key  # noqa: E402
+from cdq.store import GoldenStore  # noqa: E402
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _memory(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of the server process in MB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            values[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def _address_queries(reference: Path, n: int, seed: int) -> list[str]:
+    conn = sqlite3.connect(f"file:{reference}?mode=ro", uri=True)
+    total = conn.execute("SELECT count(*) FROM addresses").fetchone()[0]
+    step = max(1, total // n)
+    rows = conn.execute(f"SELECT postcode, number FROM addresses WHERE (number * 7 + postcode) % {step} = {seed % step} "
+                        f"LIMIT {n}").fetchall()
+    conn.close()
+    from cdq.address.keys import decode_postcodes
+
+    codes = decode_postcodes(np.array([r[0] for r in rows], dtype=np.int64))
+    return ["/v1/address?" + urlencode({"postcode": pc, "house_number": str(num)}) for pc, (_, num) in zip(codes, rows)]
+
+
+def _match_bodies(path: Path) -> list[bytes]:
+    frame = pd.read_parquet(path)
+    out = []
+    for row in frame.to_dict("records"):
+        out.append(json.dumps({k: v for k, v in row.items() if v is not None and v == v and v != ""}).encode())
+    return out
+
+
+class Load:
+    """``clients`` threads sending requests until ``seconds`` have passed; latencies in ms, errors counted."""
+
+    def __init__(self, port: int, key: str, clients: int, seconds: float):
+        self.port, self.key, self.clients, self.seconds = port, key, clients, seconds
+
+    def run(self, method: str, items: list) -> dict:
+        latencies: list[list[float]] = [[] for _ in range(self.clients)]
+        errors = [0] * self.clients
+        deadline = time.monotonic() + self.seconds
+
+        def client(i: int) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
+            k = i
+            while time.monotonic() < deadline:
+                item = items[k % len(items)]
+                k += self.clients
+                started = time.perf_counter()
+                try:
+                    if method == "GET":
+                        conn.request("GET", item, headers=headers)
+                    else:
+                        conn.request("POST", "/v1/match?limit=5", body=item, headers=headers)
+                    r = conn.getresponse()
+                    r.read()
+                    ok = r.status == 200
+                except (OSError, http.client.HTTPException):
+                    ok = False
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                latencies[i].append((time.perf_counter() - started) * 1000)
+                errors[i] += 0 if ok else 1
+            conn.close()
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(self.clients)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        took = time.perf_counter() - started
+        all_ms = np.concatenate([np.asarray(x) for x in latencies]) if any(latencies) else np.array([0.0])
+        return {"requests": int(len(all_ms)), "errors": int(sum(errors)), "rps": len(all_ms) / took,
+                "p50": float(np.percentile(all_ms, 50)), "p95": float(np.percentile(all_ms, 95)),
+                "p99": float(np.percentile(all_ms, 99))}
+
+
+def _start(store: Path, reference: Path, port: int, log: Path) -> subprocess.Popen:
+    cdq = Path(sys.executable).parent / "cdq"
+    # the server's log goes to a file: a pipe nobody reads would fill and stall the server
+    proc = subprocess.Popen([str(cdq), "serve", "--store", f"sqlite:///{store}", "--reference", str(reference),
+                             "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "CDQ_SERVE_RATE_LIMIT": "1000000/second"})  # measure, not throttle
+    deadline = time.monotonic() + 3600  # the first start over a new store builds the match index
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"cdq serve exited: {log.read_text()[-3000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(1)
+    raise SystemExit("cdq serve did not become healthy")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    parser.add_argument("--golden", type=int, default=1_000_000)
+    parser.add_argument("--addresses", type=int, default=9_800_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    reference = build_reference(args.workdir, args.addresses)
+    store_path = build_store(args.workdir, args.golden)
+    key = create_key(GoldenStore(f"sqlite:///{store_path}"), "bench", ["read", "match"])
+    port = _port()
+    started = time.perf_counter()
+    proc = _start(store_path, reference, port, args.workdir / "serve.log")
+    ready = time.perf_counter() - started
+    load = Load(port, key, args.clients, args.seconds)
+    load_before = os.getloadavg()[0]
+    results = {}
+    try:
+        addresses, bodies = _address_queries(reference, 20_000, 1), _match_bodies(args.workdir / "queries.parquet")
+        results["/v1/address"] = load.run("GET", addresses)
+        results["/v1/match"] = load.run("POST", bodies)
+        single = Load(port, key, 1, min(args.seconds, 15.0))  # one client: the service time without queueing
+        results["/v1/address 1 client"] = single.run("GET", addresses[::-1])
+        results["/v1/match 1 client"] = single.run("POST", bodies[::-1])
+        rss, peak = _memory(proc.pid)
+        load_after = os.getloadavg()[0]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=120)
+    with GoldenStore(f"sqlite:///{store_path}").engine.connect() as conn:
+        golden = conn.exec_driver_sql("select count(*) from golden_records").scalar()
+    print(f"golden records {golden:,}; reference addresses {args.addresses:,}; {args.clients} clients x "
+          f"{args.seconds:.0f} s per endpoint; server ready in {ready:.0f} s")
+    print(f"{'endpoint':<22}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  target")
+    targets = {"/v1/address": 10, "/v1/match": 50}
+    for name, r in results.items():
+        target = targets[name.split()[0]]
+        verdict = "ok" if r["p95"] < target and not r["errors"] else "MISSED"
+        print(f"{name:<22}{r['requests']:>10,}{r['errors']:>8}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
+              f"{r['p99']:>9.1f}  p95 < {target} ms: {verdict}")
+    print(f"machine load average (1 min) {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores")
+    print(f"server RSS {rss:,.0f} MB (peak {peak:,.0f} MB); target < 2,048 MB: {'ok' if peak < 2048 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The service's routers: each endpoint is a thin layer over one library function."""

@@ -1,0 +1,131 @@
+"""What the app holds while it runs: the golden store, the match index, the address reference, the limiter.
+
+One :class:`ServiceState` per app (``app.state.cdq``). The address reference is one read-only SQLite
+connection per worker thread (a connection must not be shared between threads). The background thread
+takes in queued leads and refreshes the match index after a run (:meth:`ServiceState.background`).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from cdq.address import AddressStore, load_demo_reference
+from cdq.leads.index import MatchIndex
+from cdq.service.apikeys import ApiKey, verify_key
+from cdq.service.settings import ServiceSettings
+from cdq.store import GoldenStore
+from cdq.store.schema import runs
+
+logger = logging.getLogger(__name__)
+KEY_CACHE_SECONDS = 5.0
+
+
+class ServiceState:
+    """The service's long-lived objects (see module doc)."""
+
+    def __init__(self, settings: ServiceSettings):
+        self.settings = settings
+        self.store = GoldenStore(settings.store)
+        self.reference_path = self._reference(settings.reference)
+        self.index = MatchIndex(self.store)
+        self._local = threading.local()
+        self._keys: dict[str, tuple[ApiKey | None, float]] = {}
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.limit = parse(settings.rate_limit)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_run = 0
+
+    @staticmethod
+    def _reference(path: str | None) -> Path:
+        """The address reference store; without one, the bundled demo table built into a temp folder."""
+        if path:
+            AddressStore.open(path).close()  # fail at start, with the command that builds one
+            return Path(path)
+        built = Path(tempfile.mkdtemp(prefix="cdq-serve-")) / "demo_bag.sqlite"
+        load_demo_reference(built).close()
+        return built
+
+    @property
+    def reference(self) -> AddressStore:
+        """This thread's read-only connection to the address reference."""
+        ref = getattr(self._local, "reference", None)
+        if ref is None:
+            ref = self._local.reference = AddressStore.open(self.reference_path)
+        return ref
+
+    def key(self, token: str) -> ApiKey | None:
+        """Verify a bearer token (cached a few seconds: a revoked key stops within ``KEY_CACHE_SECONDS``)."""
+        hit = self._keys.get(token)
+        if hit and hit[1] > time.monotonic():
+            return hit[0]
+        with self.store.engine.connect() as conn:
+            found = verify_key(conn, token)
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[token] = (found, time.monotonic() + KEY_CACHE_SECONDS)
+        return found
+
+    def allow(self, who: str) -> bool:
+        """One request of ``who`` (a key id, or the client address) against the rate limit."""
+        return self.limiter.hit(self.limit, who)
+
+    # -- start, background, stop ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Build or refresh the match index, train the match model, start the background thread."""
+        from cdq.leads.lock import held_by
+
+        started = time.perf_counter()
+        if held_by(self.store) is None:
+            self.index.refresh()
+        _ = self.index.model
+        self._last_run = self._latest_run()
+        logger.info("service ready in %.1f s", time.perf_counter() - started)
+        self._thread = threading.Thread(target=self.background, name="cdq-leads", daemon=True)
+        self._thread.start()
+
+    def _latest_run(self) -> int:
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(runs.c.run_id)).where(
+                runs.c.kind != "lead", runs.c.finished_at.is_not(None))).scalar() or 0)
+
+    def background(self) -> None:
+        """Every ``refresh_seconds``: after a finished run, refresh the index; take in queued leads."""
+        from cdq.leads import drain
+        from cdq.leads.lock import held_by
+
+        while not self._stop.wait(self.settings.refresh_seconds):
+            self.tick(drain, held_by)
+
+    def tick(self, drain: Any = None, held_by: Any = None) -> None:
+        """One round of the background work (also called by tests)."""
+        if drain is None:
+            from cdq.leads import drain
+            from cdq.leads.lock import held_by
+        try:
+            if held_by(self.store) is not None:
+                return
+            latest = self._latest_run()
+            if latest != self._last_run:
+                self.index.refresh()
+                self.index.retrain_if_grown()
+                self._last_run = latest
+            drain(self.store, self.index, crm_url=self.settings.crm)
+        except Exception as e:  # noqa: BLE001 - the thread must survive a failed round; logged without data
+            logger.error("background round failed: %s", type(e).__name__)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self.store.engine.dispose()
