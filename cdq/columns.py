@@ -24,6 +24,11 @@ QUALITY = ["issues", "name_plausibility", "address_status"]
 
 CANONICAL = LINEAGE + PERSON + ORGANISATION + ADDRESS + CONTACT + EXTRA + QUALITY
 
+#: Name columns normalize derives (partner name, name use as words and as the BRP code E/P/V/N, the letter
+#: lines): stored with every source record and carried into the golden record, the CRM and the exports.
+NAME_DERIVED = ["suffix", "partner_infix", "partner_last_name", "name_use", "name_use_brp", "salutation",
+                "envelope_name"]
+
 #: The part of a staging frame a header can map to (lineage bookkeeping and quality are computed).
 MAPPABLE = ["source_key", "adviser", "source_updated_at"] + PERSON + ORGANISATION + ADDRESS + CONTACT + EXTRA
 
@@ -44,8 +49,3 @@ def empty_quarantine() -> pd.DataFrame:
 def empty_findings() -> pd.DataFrame:
     """A findings frame with the fixed columns and no rows."""
     return pd.DataFrame({c: pd.Series(dtype="object") for c in FINDINGS})
-
-
-def raw_columns(frame: pd.DataFrame) -> list[str]:
-    """The input's own columns kept in a staging frame (``src:`` prefixed)."""
-    return [c for c in frame.columns if str(c).startswith(RAW_PREFIX)]

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
-from cdq.columns import CANONICAL
+from cdq.columns import CANONICAL, NAME_DERIVED
 from cdq.errors import UsageError
 from cdq.store import GoldenStore, golden_number
 from cdq.survivorship import Rules, survive
@@ -45,7 +45,9 @@ __all__ = ["merge_batch", "unmerge", "split_record", "join_golden", "MergeResult
 
 logger = logging.getLogger(__name__)
 _HASH_SKIP = {"record_id", "source_file", "source_row"}
-PAYLOAD_COLUMNS = [c for c in CANONICAL if c != "record_id"]
+#: Stored per source record: the canonical values and the name parts normalize derives (partner name, name
+#: use, letter lines), so a golden record built later from stored records keeps them.
+PAYLOAD_COLUMNS = [c for c in CANONICAL + NAME_DERIVED if c != "record_id"]
 
 
 @dataclass

@@ -29,13 +29,29 @@ def enable(level: int | str = logging.INFO) -> None:
 
 
 class ProgressLog:
-    """Logs ``k/N (pct) elapsed/remaining`` for a long loop, at most every ``every`` seconds."""
+    """Reports a long loop: logs ``k/N (pct) elapsed/remaining`` at most every ``every`` seconds (always the
+    last step) and passes every step to an optional ``progress`` callback (the CLI's rich progress bar).
 
-    def __init__(self, logger: logging.Logger, what: str, total: int, every: float = 5.0):
+    Examples:
+        >>> seen = []
+        >>> tick = ProgressLog(logging.getLogger("cdq.example"), "printouts", 3, progress=lambda k, n: seen.append(k))
+        >>> for k in range(1, 4):
+        ...     tick(k)
+        >>> seen
+        [1, 2, 3]
+    """
+
+    def __init__(self, logger: logging.Logger, what: str, total: int, every: float = 5.0,
+                 progress: Progress | None = None):
         self.logger, self.what, self.total, self.every = logger, what, max(total, 1), every
+        self.progress = progress
         self.start = self.last = time.monotonic()
 
     def __call__(self, done: int, total: int | None = None) -> None:
+        if total is not None:
+            self.total = max(total, 1)
+        if self.progress is not None:
+            self.progress(done, self.total)
         now = time.monotonic()
         if now - self.last < self.every and done < self.total:
             return

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from cdq.columns import empty_findings
 from cdq.config import load_model
 from cdq.errors import UsageError
-from cdq.log import Progress
+from cdq.log import Progress, ProgressLog
 from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,17 @@ class InputSpec(BaseModel):
     purpose: str | None = None
 
 
+class HoldSpec(BaseModel):
+    """Which records a run holds out of the golden records (into the quarantine, with their reason)."""
+
+    model_config = ConfigDict(extra="forbid")
+    #: person records whose name is junk (placeholder, fictional, keyboard run, punctuation, repeated words)
+    junk_names: bool = True
+    #: mailbox correspondents without a name: unless_matched (kept when linkage matches them to another
+    #: record), always, or never
+    nameless_mail: Literal["unless_matched", "always", "never"] = "unless_matched"
+
+
 class PipelineSpec(BaseModel):
     """A pipeline definition (authoring form, as written in YAML)."""
 
@@ -72,6 +83,7 @@ class PipelineSpec(BaseModel):
     reference: str | None = None
     store: str = "sqlite:///{workdir}/golden.sqlite"
     crm: str | None = "sqlite:///{workdir}/crm.sqlite"
+    hold: HoldSpec = HoldSpec()
     #: What a failed critical quality gate does: ``stop`` the run before anything is written, or
     #: ``hold_failing``: hold the failing records in the quarantine and load the rest.
     gate_policy: Literal["stop", "hold_failing"] = "hold_failing"
@@ -165,14 +177,17 @@ def run_pipeline(
     if not keep_intermediates:  # a debug run's copies of every record are not kept around (minimisation)
         shutil.rmtree(workdir / "intermediates", ignore_errors=True)
     stages.preflight(ctx)
+    names = ["import", *spec.stages]
+    tick = ProgressLog(logger, f"pipeline {spec.name}: stages", len(names), every=0.0, progress=progress)
     try:
         with _store_lock(ctx):
-            for name in ["import", *spec.stages]:
+            for k, name in enumerate(names, start=1):
                 started = time.perf_counter()
                 logger.info("stage %s: start", name)
                 stages.STAGES[name](ctx)
                 ctx.timings[name] = time.perf_counter() - started
                 logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
+                tick(k)
     except KeyboardInterrupt:
         stages.abandon_run(ctx, "interrupted")
         raise

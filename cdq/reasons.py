@@ -69,7 +69,7 @@ def _load_all() -> None:
     """Import the stage modules that register codes, so the registry is complete."""
     import importlib
 
-    for module in ("cdq.normalize", "cdq.address", "cdq.names", "cdq.hygiene"):
+    for module in ("cdq.normalize", "cdq.address", "cdq.names", "cdq.names.hold", "cdq.hygiene"):
         importlib.import_module(module)
 
 
@@ -89,7 +89,7 @@ _NORMALIZE = {
     "EMAIL_ROLE_ADDRESS": "e-mail address is a role address (info@, sales@, ...), not a person's",
     "EMAIL_NO_REPLY": "e-mail address is a no-reply address",
     "EMAIL_UNDELIVERABLE": "e-mail domain does not accept mail (only with the optional DNS check)",
-    "EMAIL_REFORMATTED": "e-mail address trimmed or its domain lower-cased",
+    "EMAIL_REFORMATTED": "e-mail address trimmed or lower-cased",
     "NAME_INFIX_MOVED": "a surname prefix (tussenvoegsel) typed in another field was moved to infix",
     "NAME_INFIX_ABBREVIATED": "the surname prefix is abbreviated (v.d., v.) and kept as typed; check it",
     "NAME_RECASED": "name parts re-cased per Dutch rules",
@@ -99,9 +99,14 @@ _NORMALIZE = {
     "NAME_PARTNER_SPLIT": "a partner name (Jansen-de Vries, Jansen geb. de Vries) split into own and "
     "partner parts",
     "NAME_SUFFIX_MOVED": "a name suffix (jr., sr.) was moved to suffix",
+    "NAME_COUPLE": "the name names two people ('J. en M. de Vries', 'Dhr. en Mevr. Jansen'): the record keeps "
+    "the first, the letter lines name both; split it into two records if both are customers",
     "GENDER_DERIVED": "gender derived from the title, salutation or first name",
     "GENDER_CONFLICT": "the gender field contradicts the salutation or title",
     "GENDER_UNKNOWN_VALUE": "the gender field holds a value that is not a known gender",
+    "COUNTRY_REFORMATTED": "country written as its ISO 3166 code (Nederland → NL, België → BE)",
+    "COUNTRY_UNKNOWN": "country names no known country; kept as typed",
+    "COUNTRY_DEFAULTED": "an address without a country: the default region (NL)",
     "DATE_INVALID": "date cannot be read or does not exist (e.g. 31-02-1961)",
     "DATE_AMBIGUOUS": "day and month could be swapped (both 12 or less); read as day-month",
     "DATE_IMPLAUSIBLE": "birth date is in the future or more than 120 years ago",
@@ -120,6 +125,7 @@ _IMPORT = {
     "ROW_TOO_MANY_FIELDS": "import: the row has more fields than the header (a stray delimiter; quarantined)",
     "ROW_UNBALANCED_QUOTE": "import: the row opens a quote that swallows the following rows (quarantined)",
     "VCARD_UNPARSEABLE": "import: a vCard in the file cannot be read (quarantined; the other cards are read)",
+    "RECORD_UNPARSEABLE": "import: one record of the file cannot be read (quarantined; the other records are read)",
     "MSG_DISTLIST_UNREADABLE": "import: an Outlook contact group whose members cannot be read (quarantined)",
     "TABLE_NOT_RECOGNISED": "import: a sheet/table beside the customer sheets has no customer columns "
     "(its rows are quarantined)",

@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from cdq.export import write_table
 from cdq.headers import load_mapping
-from cdq.pipeline import RunContext
 from cdq.staging import import_inputs
+
+if TYPE_CHECKING:  # the pipeline imports this module to run the stages; the stages only annotate with it
+    from cdq.pipeline import RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +226,19 @@ def stage_linkage(ctx: RunContext) -> None:
     frame = _hold_erased_subjects(ctx, store)
     _run_id(ctx)
     match = match_batch(frame, store, full_sources=ctx.results.get("full_sources", set()), progress=ctx.progress)
-    _publish_match(ctx, match)
+    _publish_match(ctx, _held_out(ctx, match))
+
+
+def _held_out(ctx: RunContext, match):
+    """The match without the records :func:`_hold` keeps out of the golden records (junk names, ...)."""
+    import dataclasses
+
+    batch, clusters = _hold(ctx, match.batch, match.clusters)
+    if len(batch) == len(match.batch):
+        return match
+    gone = set(match.batch["record_id"].astype(str)) - set(batch["record_id"].astype(str))
+    return dataclasses.replace(match, batch=batch, clusters=clusters,
+                               merge_input=match.merge_input[~match.merge_input["record_id"].astype(str).isin(gone)])
 
 
 def _publish_match(ctx: RunContext, match) -> None:
@@ -249,6 +264,21 @@ def _publish_match(ctx: RunContext, match) -> None:
     if match.model is not None:
         # the model this run matched with: `cdq why` / `cdq explain` explain pairs with it later
         match.model.save(ctx.workdir / "linkage_model.json")
+
+
+def _hold(ctx: RunContext, frame: pd.DataFrame, clusters: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold junk names and unmatched nameless mail correspondents in the quarantine (``hold:`` in the YAML)."""
+    from cdq.names.hold import HoldPolicy, held_records
+
+    policy = HoldPolicy(ctx.spec.hold.junk_names, ctx.spec.hold.nameless_mail)
+    held = held_records(frame, clusters, policy)
+    if held.empty:
+        return frame, clusters
+    ids = set(held["record_id"])
+    _add_held(ctx, held.drop(columns=["record_id"]))
+    ctx.results.setdefault("headline", {})["held out of the golden records"] = len(held)
+    keep = ~frame["record_id"].astype(str).isin(ids)
+    return frame[keep], clusters[~clusters["record_id"].astype(str).isin(ids)]
 
 
 def _hold_erased_subjects(ctx: RunContext, store) -> pd.DataFrame:

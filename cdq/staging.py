@@ -10,6 +10,7 @@ error (exit code 2) that names the headers found and suggests ``--mapping``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from cdq.headers import ADDRESS_TARGETS, CONTACT_TARGETS, ColumnMatch, MappingFi
 from cdq.hygiene import FIELD_TOO_LONG, MAX_CANONICAL, clean_frame, clean_headers, overlong
 from cdq.importers import RawTable, read_input
 from cdq.importers._columns import address_blocks, choose_blocks, contact_values, multiline_address, ordered
-from cdq.log import Progress
-from cdq.split import split_address_line, split_house_number, split_name, split_street
+from cdq.log import Progress, ProgressLog
+from cdq.normalize.name_parsing import split_name
+from cdq.split import split_address_line, split_house_number, split_street
 
 logger = logging.getLogger(__name__)
 
@@ -373,7 +375,7 @@ def _unique_source(name: str, used: set[str]) -> str:
 
 
 def import_inputs(
-    paths: list[str | Path],
+    paths: Sequence[str | Path],
     *,
     mapping: MappingFile | None = None,
     progress: Progress | None = None,
@@ -389,6 +391,7 @@ def import_inputs(
     """
     stagings, quarantines, tables = [], [], []
     used = used_sources if used_sources is not None else set()
+    tick = ProgressLog(logger, "import", len(paths), progress=progress)
     for i, path in enumerate(paths, start=1):
         raws = read_input(path, **options)
         for raw in raws:
@@ -410,8 +413,7 @@ def import_inputs(
             })
             logger.info("imported %s: %d rows in, %d staged, %d quarantined",
                         raw.source_file, raw.rows_in, len(staged), len(quarantined))
-        if progress:
-            progress(i, len(paths))
+        tick(i)
     staging = pd.concat(stagings, ignore_index=True) if stagings else pd.DataFrame(columns=CANONICAL)
     quarantine = _stack_quarantine(quarantines)
     return ImportResult(staging, quarantine, tables)

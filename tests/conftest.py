@@ -9,6 +9,8 @@ machine has neither).
 from __future__ import annotations
 
 import os
+import subprocess
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -73,3 +75,58 @@ def pg_url(pg_server_url: str):
 @pytest.fixture()
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+# BottleCRM (the e2e CRM target). Local runs use a running instance (BCRM_DIR points at it; the lead's
+# shared one: BCRM_DIR=/tmp/cdq-bottlecrm) and start one only when asked (CDQ_START_BOTTLECRM=1): bringing
+# it up installs packages and a PostgreSQL cluster as root. Under CI the CI script starts it.
+BCRM_DIR = Path(os.environ.get("BCRM_DIR", "/var/lib/cdq-bottlecrm"))
+BCRM_SCRIPTS = REPO / "scripts" / "bottlecrm"
+
+
+def bottlecrm_creds() -> dict[str, str]:
+    path = BCRM_DIR / "creds.env"
+    if not path.exists():
+        return {}
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def bottlecrm_healthy() -> bool:
+    url = bottlecrm_creds().get("BCRM_URL")
+    try:
+        return bool(url) and urllib.request.urlopen(f"{url}/healthz/", timeout=5).status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def bottlecrm_server():
+    started = False
+    if not bottlecrm_healthy():
+        allowed = IN_CI or os.environ.get("CDQ_START_BOTTLECRM") == "1"
+        need(allowed and (BCRM_SCRIPTS / "up.sh").exists() and os.geteuid() == 0,
+             f"BottleCRM at {BCRM_DIR} (set BCRM_DIR to a running one, or CDQ_START_BOTTLECRM=1 to start it)")
+        try:
+            proc = subprocess.run(["bash", str(BCRM_SCRIPTS / "up.sh")], capture_output=True, text=True, timeout=1500,
+                                  env={**os.environ, "BCRM_DIR": str(BCRM_DIR)})
+        except subprocess.TimeoutExpired:
+            proc = None
+        started = proc is not None and proc.returncode == 0
+        need(started and bottlecrm_healthy(), f"BottleCRM (up.sh failed: {proc and proc.stdout[-2000:]})")
+    yield bottlecrm_creds()["BCRM_URL"]
+    if started and not IN_CI:
+        subprocess.run(["bash", str(BCRM_SCRIPTS / "down.sh")], capture_output=True, timeout=120,
+                       env={**os.environ, "BCRM_DIR": str(BCRM_DIR)})
+
+
+@pytest.fixture()
+def bottlecrm_org(bottlecrm_server, monkeypatch):
+    """(base URL, token) of a new organisation; CDQ_CRM_TOKEN is set to its token."""
+    name = f"cdq-test-{uuid.uuid4().hex[:10]}"
+    proc = subprocess.run(["bash", "-c", f'. "{BCRM_DIR}/env.sh" && cd "{BCRM_DIR}/run" && '
+                           f'python "{BCRM_SCRIPTS}/bootstrap.py" {name}@example.com {name}'],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    token = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)["PAT"]
+    monkeypatch.setenv("CDQ_CRM_TOKEN", token)
+    return bottlecrm_server, token

@@ -12,12 +12,13 @@ import sys
 
 import pandas as pd
 import pytest
+from helpers import nightly
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
 from cdq.crm import LoadResult, SqlCrmTarget, load_from_store
 from cdq.crm.mapping import CrmMapping
-from cdq.golden import merge_batch, unmerge
+from cdq.golden import unmerge
 from cdq.store import GoldenStore
 from cdq.survivorship import load_rules
 
@@ -41,12 +42,6 @@ def people(n, start=0, email="p{i}@x.nl", company=False):
         rows.append({"record_id": "org", "source": "erp", "source_key": "org", "party_type": "organisation",
                      "company_name": "Bakkerij De Vries", "kvk_number": "12345678"})
     return pd.DataFrame(rows)
-
-
-def nightly(store, staging, clusters=None):
-    clusters = clusters if clusters is not None else pd.DataFrame(
-        {"record_id": staging["record_id"], "cluster_id": staging["record_id"]})
-    return merge_batch(staging, clusters, store, RULES, store.start_run("nightly"))
 
 
 def crm_tables(crm: SqlCrmTarget) -> dict[str, pd.DataFrame]:

@@ -11,7 +11,7 @@ import logging
 import pandas as pd
 import pytest
 from crm_fakes.dynamics import FakeDynamics
-from test_crm_saas import nightly, people
+from helpers import nightly, people
 from typer.testing import CliRunner
 
 from cdq.cli.main import app

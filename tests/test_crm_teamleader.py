@@ -11,7 +11,7 @@ import logging
 import pandas as pd
 import pytest
 from crm_fakes.teamleader import FakeTeamleader
-from test_crm_saas import nightly, people
+from helpers import LENIENT, nightly, people
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
@@ -40,7 +40,7 @@ def test_load_refusal_rate_limit_rerun_update_merge(teamleader, caplog):
     staging = people(5)
     staging.loc[3, "email"] = "not-an-email"
     staging.loc[0, "company_name"] = "Bakkerij De Vries"
-    nightly(store, staging)
+    nightly(store, staging, rules=LENIENT)
     result, plan = load_from_store(store, target_from_url(url))
     assert result.line() == "loaded: 5 created, 0 updated, 0 merged, 0 unchanged"
     assert result.rejected == 1 and plan.rejected[0]["action"] == "create"
@@ -58,7 +58,7 @@ def test_load_refusal_rate_limit_rerun_update_merge(teamleader, caplog):
 
     staging.loc[3, ["email", "source_updated_at"]] = ["p3@x.nl", "2024-06-01"]
     staging.loc[1, ["city", "source_updated_at"]] = ["Zwolle", "2024-06-01"]
-    nightly(store, staging)
+    nightly(store, staging, rules=LENIENT)
     crm = target_from_url(url)
     assert load_from_store(store, crm)[0].line() == "loaded: 1 created, 1 updated, 0 merged, 0 unchanged"
     assert crm.rejections().empty
@@ -66,7 +66,7 @@ def test_load_refusal_rate_limit_rerun_update_merge(teamleader, caplog):
     assert cities == ["Utrecht"] * 4 + ["Zwolle"]
 
     clusters = pd.DataFrame({"record_id": staging["record_id"], "cluster_id": ["a", "a", "c", "d", "e", "org"]})
-    nightly(store, staging.assign(source_updated_at="2024-07-01"), clusters)
+    nightly(store, staging.assign(source_updated_at="2024-07-01"), clusters, rules=LENIENT)
     crm = target_from_url(url)
     assert load_from_store(store, crm)[0].merged == 1
     assert len(fake.records["contacts"]) == 4 and "contacts.delete" in fake.calls

@@ -10,51 +10,13 @@ import json
 
 import pandas as pd
 import pytest
+from helpers import clean_staging, golden_of, planted_staging
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
 from cdq.errors import CheckFailed, ConfigError
 from cdq.gates import GateResult, accounting, check, load_suite, run_gates
 from cdq.gates.suites import prepare_frame
-
-SOURCES = {"backoffice": 40, "advisers_xls": 30, "outlook": 30}
-STREETS = ["Kerkstraat", "Dorpsstraat", "Molenweg", "Stationsplein"]
-CITIES = ["Utrecht", "Delft", "Zwolle", "Antwerpen"]
-
-
-def clean_staging() -> pd.DataFrame:
-    """100 cleaned records from three sources, all in canonical formats (made up, not real people)."""
-    rows = []
-    for source, n in SOURCES.items():
-        for i in range(n):
-            k = len(rows)
-            rows.append({
-                "record_id": f"{source}:{i}", "source": source, "source_key": f"K{i}",
-                "source_file": f"{source}.csv", "source_row": i + 2,
-                "first_name": f"Voornaam{k % 7}", "last_name": f"Achternaam{k % 11}",
-                "street": STREETS[k % 4], "house_number": str(k % 90 + 1),
-                "postcode": f"{1000 + k * 37 % 8999} {'ABCDEFGH'[k % 8]}{'KLMNPRTV'[k % 8]}",
-                "city": CITIES[k % 4], "email": f"klant{k}@voorbeeld.nl", "phone": f"+3130{k:07d}",
-                "mobile": f"+316{k:08d}" if k % 3 else None,
-                "address_status": ["verified", "completed", "not_found", "corrected"][k % 4],
-                "name_plausibility": (k % 10) / 10 + 0.05, "issues": "PHONE_REFORMATTED" if k % 5 == 0 else "",
-            })
-    return pd.DataFrame(rows)
-
-
-def planted_staging() -> pd.DataFrame:
-    """The clean frame, but the source ``advisers_xls`` has its postcodes in the city column."""
-    frame = clean_staging()
-    shifted = frame["source"].eq("advisers_xls")
-    frame.loc[shifted, "city"] = frame.loc[shifted, "postcode"]
-    frame.loc[shifted, "postcode"] = None
-    return frame
-
-
-def golden_of(staging: pd.DataFrame) -> pd.DataFrame:
-    golden = staging.drop(columns=["record_id"]).copy()
-    golden.insert(0, "golden_id", [f"G{i + 1:07d}" for i in range(len(golden))])
-    return golden
 
 
 @pytest.fixture(scope="module")

@@ -191,3 +191,30 @@ def test_read_name_list_without_name_column_is_an_input_error(tmp_path):
                                       ("Łukasz", "lukasz"), (None, "")])
 def test_norm(raw, key):
     assert norm(raw) == key
+
+
+# issue 15 defect 6: punctuation-only and repeated-token names were accepted with score 1.0
+@pytest.mark.parametrize("parts, code", [
+    ({"last_name": "..."}, "NAME_PUNCTUATION_ONLY"),
+    ({"last_name": "'-"}, "NAME_PUNCTUATION_ONLY"),
+    ({"first_name": "-", "last_name": "?"}, "NAME_PUNCTUATION_ONLY"),
+    ({"first_name": "Jan", "last_name": "--"}, "NAME_PUNCTUATION_ONLY"),
+    ({"first_name": "Piet Piet Piet", "last_name": "Piet"}, "NAME_REPEATED_TOKENS"),
+    ({"first_name": "Jan Jan", "last_name": "Jan"}, "NAME_REPEATED_TOKENS"),
+    ({"first_name": "Kees", "last_name": "Bakker Bakker Bakker"}, "NAME_REPEATED_TOKENS"),
+])
+def test_punctuation_and_repeated_tokens_are_junk(resolved, parts, code):
+    result = _score(resolved, **parts)
+    assert not result["name_plausible"] and result["name_plausibility"] < 0.5
+    assert code in result["name_issues"].split(";")
+
+
+@pytest.mark.parametrize("parts", [
+    {"first_name": "Thomas", "last_name": "Thomas"}, {"first_name": "Mohamed Ali", "last_name": "Mohamed"},
+    {"first_name": "Jan", "infix": "van de", "last_name": "Ven"}, {"initials": "J.J.", "last_name": "Jansen"},
+    {"first_name": "Anne-Marie", "last_name": "d'Ancona"}, {"first_name": "Jan", "last_name": "Janssen-Jansen"},
+    {"first_name": "Jay-Jay", "last_name": "Harmsen"}, {"first_name": "Hadassah", "last_name": "Chang Chang"},
+])
+def test_real_names_with_repeats_or_punctuation_stay_plausible(resolved, parts):
+    result = _score(resolved, **parts)
+    assert result["name_plausible"], result["name_issues"]

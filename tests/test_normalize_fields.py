@@ -94,7 +94,7 @@ def test_phone_moves_between_phone_and_mobile():
 
 EMAILS = [
     ("jan@gmail.com", "jan@gmail.com"),
-    ("Jan.de.Vries@ZIGGO.NL", "Jan.de.Vries@ziggo.nl"),
+    ("Jan.de.Vries@ZIGGO.NL", "jan.de.vries@ziggo.nl"),  # lower-cased whole (issue 15)
     ("  jan@kpnmail.nl ", "jan@kpnmail.nl"),
     ("mailto:jan@xs4all.nl", "jan@xs4all.nl"),
     ("<jan@hetnet.nl>", "jan@hetnet.nl"),

@@ -69,7 +69,7 @@ def test_contract_columns_findings_and_originals():
     assert (first["infix"], first["last_name"], first["initials"]) == ("de", "Vries", "J.P.")
     assert (first["postcode"], first["postcode_pc4"], first["mobile"]) == ("1234 AB", "1234", "+31612345678")
     assert (first["email"], first["email_suggestion"], first["birth_date"]) == (
-        "Jan@gmial.com",
+        "jan@gmial.com",  # lower-cased whole (issue 15)
         "jan@gmail.com",
         "1961-03-03",
     )
@@ -78,7 +78,7 @@ def test_contract_columns_findings_and_originals():
     assert first["orig:last_name"] == "VRIES DE" and first["orig:postcode"] == "1234ab"
     second = out.loc[1]
     assert (second["party_type"], second["legal_form"]) == ("organisation", "B.V.")
-    assert set(second["issues"].split(";")) == {"POSTCODE_INVALID", "PHONE_NOT_DIALABLE"}
+    assert set(second["issues"].split(";")) == {"POSTCODE_INVALID", "PHONE_NOT_DIALABLE", "COUNTRY_DEFAULTED"}
     assert pd.isna(second["orig:last_name"]) and second["postcode"] == "0123 AB"
     assert second["envelope_name"] == "Bakkerij Jansen bv"
 
@@ -99,7 +99,7 @@ def test_empty_and_partial_frames():
     out, findings = normalize(pd.DataFrame({"record_id": pd.Series([], dtype=object)}))
     assert len(out) == 0 and list(findings.columns) == FINDINGS
     out, _ = normalize(pd.DataFrame({"last_name": ["de Vries"], "postcode": [1234]}))
-    assert out.loc[0, "infix"] == "de" and out.loc[0, "issues"] == "NAME_INFIX_MOVED;POSTCODE_INVALID"
+    assert out.loc[0, "infix"] == "de" and out.loc[0, "issues"] == "NAME_INFIX_MOVED;POSTCODE_INVALID;COUNTRY_DEFAULTED"
 
 
 def test_idempotent():

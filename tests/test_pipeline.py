@@ -49,7 +49,7 @@ def test_batch_cleanse_writes_the_clean_list_and_accounts_for_every_row(tmp_path
     xref = pd.read_csv(tmp_path / "xref.csv", dtype=str)
     quarantine = pd.read_csv(tmp_path / "quarantine.csv", dtype=str)
     assert golden["golden_id"].is_unique and set(xref["golden_id"]) == set(golden["golden_id"])
-    rows_in = int(re.search(r"│ rows in\s+│ (\d+)", result.output).group(1))
+    rows_in = int(re.search(r"^(\d+) rows in = \d+ staged \+ \d+ quarantined$", result.output, re.M).group(1))
     assert rows_in == len(xref) + len(quarantine)
     assert "loaded:" not in result.output  # a batch cleanse does not load a CRM
 

@@ -62,6 +62,7 @@ def _resave_with_libreoffice(path: Path, tmp: Path) -> Path:
     return outdir / path.name
 
 
+@pytest.mark.slow  # LibreOffice: run by .ci/run's second step
 def test_round_trip_through_libreoffice(world: dict) -> None:
     ref = pd.read_csv(REFERENCE, sep=";", dtype=str)
     single = ref.groupby(["postcode", "huisnummer"])["straat"].transform("size").eq(1)

@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from bottlecrm_support import bottlecrm_org, bottlecrm_server  # noqa: F401  (fixtures)
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
@@ -140,7 +139,8 @@ def test_find_export_erase_and_the_next_night_does_not_bring_them_back(tmp_path,
 
 
 @pytest.mark.bottlecrm
-def test_erase_deletes_the_contact_from_a_real_bottlecrm(tmp_path, bottlecrm_org):  # noqa: F811
+@pytest.mark.slow  # BottleCRM: run by .ci/run's second step
+def test_erase_deletes_the_contact_from_a_real_bottlecrm(tmp_path, bottlecrm_org):
     url, token = bottlecrm_org
     store_url = f"sqlite:///{tmp_path}/g.sqlite"
     pipeline = _pipeline(tmp_path, store_url, f"bottlecrm+{url}")

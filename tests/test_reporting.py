@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_gates import clean_staging, golden_of, planted_staging
+from helpers import clean_staging, golden_of, planted_staging
 
 from cdq.gates import accounting, run_gates
 from cdq.linkage import dedupe
@@ -145,6 +145,7 @@ def _chromium_screenshot(html: Path, png: Path) -> None:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.mark.slow  # Chromium: run by .ci/run's second step
 def test_report_renders_in_headless_chromium(report_path, tmp_path):
     if CHROMIUM is None:
         from conftest import need

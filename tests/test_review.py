@@ -160,6 +160,7 @@ def _soffice_convert(path: Path, to: str, outdir: Path) -> Path:
     return outdir / f"{path.stem}.{to.split(':')[0]}"
 
 
+@pytest.mark.slow  # LibreOffice: run by .ci/run's second step
 def test_round_trip_through_libreoffice(tmp_path, store):
     if SOFFICE is None:
         from conftest import need

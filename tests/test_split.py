@@ -1,4 +1,4 @@
-"""Structural splits of combined fields (names, street lines, house numbers)."""
+"""Structural splits of combined address fields (street lines, house numbers)."""
 
 from __future__ import annotations
 
@@ -6,30 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cdq.split import split_address_line, split_house_number, split_name, split_street
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("J.P. de Vries", {"initials": "J.P.", "infix": "de", "last_name": "Vries"}),
-        ("Jan de Vries", {"first_name": "Jan", "infix": "de", "last_name": "Vries"}),
-        ("Vries, Jan de", {"first_name": "Jan", "infix": "de", "last_name": "Vries"}),
-        ("Berg, van der", {"infix": "van der", "last_name": "Berg"}),
-        ("van 't Hof", {"infix": "van 't", "last_name": "Hof"}),
-        ("in ’t Veld", {"infix": "in ’t", "last_name": "Veld"}),
-        ("ten Brink", {"infix": "ten", "last_name": "Brink"}),
-        ("Mohamed El Amrani", {"first_name": "Mohamed", "last_name": "El Amrani"}),
-        ("Jansen-de Vries", {"last_name": "Jansen-de Vries"}),
-        ("dhr. J. de Vries", {"title": "dhr.", "gender": "M", "initials": "J.", "last_name": "Vries"}),
-        ("Mevr. A. Jansen-de Vries", {"gender": "F", "initials": "A.", "last_name": "Jansen-de Vries"}),
-        ("Jan Peter van den Heuvel", {"first_name": "Jan Peter", "infix": "van den", "last_name": "Heuvel"}),
-    ],
-)
-def test_split_name(text: str, expected: dict) -> None:
-    parts = split_name(text)
-    for field, value in expected.items():
-        assert getattr(parts, field) == value, field
+from cdq.split import split_address_line, split_house_number, split_street
 
 
 @pytest.mark.parametrize(
@@ -68,7 +45,6 @@ def test_split_address_line() -> None:
 
 @given(st.text(max_size=60))
 def test_splitters_never_raise(text: str) -> None:
-    split_name(text)
     split_street(text)
     split_house_number(text)
     split_address_line(text)

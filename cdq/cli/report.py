@@ -172,11 +172,15 @@ def run_summary(ctx) -> None:
         headline.append(("rows in", rows_in))
         headline.append(("staged", len(staging)))
     if quarantine is not None:
-        headline.append(("quarantined", len(quarantine)))
+        # rows in = staged + quarantined at import; records held later are counted on their own line
+        held = sum(v for k, v in ctx.results.get("headline", {}).items() if k.startswith("held"))
+        headline.append(("quarantined", len(quarantine) - held))
     for key, value in ctx.results.get("headline", {}).items():
         headline.append((key, value))
     if headline:
         table(pd.DataFrame(headline, columns=["what", "count"]), title=f"run {ctx.spec.name}")
+    if staging is not None and quarantine is not None:
+        line(f"{rows_in} rows in = {len(staging)} staged + {len(quarantine)} quarantined")
     timings = pd.DataFrame(
         [(name, f"{seconds:.2f}") for name, seconds in ctx.timings.items()], columns=["stage", "seconds"]
     )

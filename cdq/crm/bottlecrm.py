@@ -30,31 +30,17 @@ import threading
 import uuid
 
 from cdq.crm.http import CrmHttpError, HttpClient, error_text
-from cdq.crm.mapping import CrmMapping, Entity
+from cdq.crm.mapping import CrmMapping, Entity, load_mapping
 from cdq.crm.remote import Rejected, RemoteCrmTarget
+from cdq.normalize.countries import country_code
+from cdq.normalize.name_lines import surname_as_used
+from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
 
 IMPORT_ROWS = 1000  # the importer takes at most 5,000 rows / 5 MB per file
 #: API field → golden field; composite fields (last_name with infix, address_line) are built in values().
-MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
-    "accounts": {"table": "accounts", "party_type": "organisation", "merged_into": None, "columns": {
-        "name": "company_name", "email": "email", "phone": "phone", "address_line": "street",
-        "postcode": "postcode", "city": "city", "country": "country"}},
-    "contacts": {"table": "contacts", "party_type": "person", "merged_into": None, "columns": {
-        "first_name": "first_name", "last_name": "last_name", "email": "email", "phone": "phone",
-        "organization": "company_name", "address_line": "street", "postcode": "postcode", "city": "city",
-        "country": "country"}},
-}})
-_COUNTRIES = {"nl": "NL", "nld": "NL", "nederland": "NL", "netherlands": "NL", "the netherlands": "NL",
-              "holland": "NL", "be": "BE", "bel": "BE", "belgie": "BE", "belgië": "BE", "belgium": "BE",
-              "belgique": "BE", "de": "DE", "deu": "DE", "duitsland": "DE", "germany": "DE",
-              "deutschland": "DE", "fr": "FR", "frankrijk": "FR", "france": "FR", "lu": "LU",
-              "luxemburg": "LU", "luxembourg": "LU", "gb": "GB", "uk": "GB", "verenigd koninkrijk": "GB",
-              "united kingdom": "GB", "es": "ES", "spanje": "ES", "it": "IT", "italië": "IT", "at": "AT",
-              "oostenrijk": "AT", "ch": "CH", "zwitserland": "CH", "us": "US", "usa": "US",
-              "verenigde staten": "US", "dk": "DK", "denemarken": "DK", "pl": "PL", "polen": "PL",
-              "pt": "PT", "portugal": "PT", "se": "SE", "zweden": "SE", "no": "NO", "noorwegen": "NO"}
+MAPPING = load_mapping(resource("rules", "crm", "bottlecrm.yaml"))
 
 
 def _t(value) -> str | None:
@@ -65,15 +51,9 @@ def _t(value) -> str | None:
 def address_line(row: dict) -> str | None:
     """Street, house number, letter and addition as one line (Dutch notation)."""
     number = "".join(filter(None, [_t(row.get("house_number")), _t(row.get("house_letter"))]))
-    if _t(row.get("house_number_addition")):
-        number += "-" + _t(row.get("house_number_addition"))
+    if addition := _t(row.get("house_number_addition")):
+        number += "-" + addition
     return _t(" ".join(filter(None, [_t(row.get("street")), number or None])))
-
-
-def country_code(value) -> str | None:
-    """ISO alpha-2 for a country name or code (Dutch/English), None when unknown."""
-    text = _t(value)
-    return None if text is None else _COUNTRIES.get(text.lower())
 
 
 class BottleCrmTarget(RemoteCrmTarget):
@@ -105,16 +85,16 @@ class BottleCrmTarget(RemoteCrmTarget):
         if entity.party_type == "person":
             # both names are required by BottleCRM: initials stand in for a missing first name
             out["first_name"] = _t(row.get("first_name")) or _t(row.get("initials")) or "-"
-            out["last_name"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))]))) or "-"
+            out["last_name"] = surname_as_used(row) or "-"
             out["phone"] = _t(row.get("phone")) or _t(row.get("mobile"))
-        if out.get("email"):
-            out["email"] = out["email"].lower()
+        if email := out.get("email"):
+            out["email"] = email.lower()
         return out
 
     def to_columns(self, entity: Entity, record: dict) -> dict[str, str | None]:
         out = {api: _t(record.get(api)) for api in entity.columns}
-        if out.get("email"):
-            out["email"] = out["email"].lower()
+        if email := out.get("email"):
+            out["email"] = email.lower()
         return out
 
     # -- primitives ---------------------------------------------------------------------------------
@@ -143,8 +123,8 @@ class BottleCrmTarget(RemoteCrmTarget):
                               else {"search": wanted["last_name"]})
             return next((h["id"] for h in hits if (h.get("source_ref") == key or h.get("description") == _mark(key))
                          and (h.get("email") or "").lower() == (wanted.get("email") or "")), None)
-        if entity.name == "accounts" and wanted.get("name"):
-            return self._account_id(wanted["name"])
+        if entity.name == "accounts" and (name := wanted.get("name")):
+            return self._account_id(name)
         return None
 
     def _list(self, entity: Entity, params: dict) -> list[dict]:

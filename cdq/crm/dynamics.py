@@ -33,9 +33,11 @@ import pandas as pd
 
 from cdq.crm.bottlecrm import address_line
 from cdq.crm.http import CrmHttpError, HttpClient, Response, error_text
-from cdq.crm.mapping import CrmMapping, Entity
+from cdq.crm.mapping import CrmMapping, Entity, load_mapping
 from cdq.crm.remote import Rejected, RemoteCrmTarget
 from cdq.errors import UsageError
+from cdq.normalize.name_lines import surname_as_used
+from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +45,7 @@ API = "/api/data/v9.2"
 KEY = "cdq_goldenid"
 CHUNK = 50  # keys per read (URL length)
 DUPLICATE = "0x80040333"
-MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
-    "accounts": {"table": "account", "party_type": "organisation", "merged_into": None, "key": KEY, "columns": {
-        "name": "company_name", "emailaddress1": "email", "telephone1": "phone", "address1_line1": "street",
-        "address1_postalcode": "postcode", "address1_city": "city", "address1_country": "country"}},
-    "contacts": {"table": "contact", "party_type": "person", "merged_into": None, "key": KEY, "columns": {
-        "firstname": "first_name", "lastname": "last_name", "emailaddress1": "email", "telephone1": "phone",
-        "mobilephone": "mobile", "address1_line1": "street", "address1_postalcode": "postcode",
-        "address1_city": "city", "address1_country": "country"}},
-}})
+MAPPING = load_mapping(resource("rules", "crm", "dynamics.yaml"))
 
 
 def _t(value) -> str | None:
@@ -109,7 +103,7 @@ class DynamicsTarget(RemoteCrmTarget):
         out = {api: _t(row.get(gold)) for api, gold in entity.columns.items()}
         out["address1_line1"] = address_line(row)
         if entity.party_type == "person":
-            out["lastname"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))])))
+            out["lastname"] = surname_as_used(row)
         return out
 
     def to_columns(self, entity: Entity, record: dict) -> dict[str, str | None]:
@@ -120,7 +114,8 @@ class DynamicsTarget(RemoteCrmTarget):
 
     # -- reads --------------------------------------------------------------------------------------
     def _query(self, entity: Entity, filt: str, select: list[str]) -> list[dict]:
-        path, params, rows = f"{API}/{entity.name}", {"$select": ",".join(select), "$filter": filt}, []
+        path, rows = f"{API}/{entity.name}", []
+        params: dict[str, str] | None = {"$select": ",".join(select), "$filter": filt}
         for _ in range(10_000):  # bounded: follows @odata.nextLink pages
             r = self.http.request("GET", path, params=params, extra_headers={"Prefer": "odata.maxpagesize=500"})
             self._check(r, "read")

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdq.export import write_table
+from cdq.normalize.name_lines import surname_as_used
 
 SALESFORCE = {
     "person": ("Contact", {"CDQ_Golden_Id__c": "golden_id", "Salutation": "title", "FirstName": "first_name",
@@ -49,9 +50,8 @@ def _rows(golden: pd.DataFrame, party_type: str) -> pd.DataFrame:
              for c in ("street", "house_number", "house_letter", "house_number_addition")]
     number = parts[1].fillna("") + parts[2].fillna("") + ("-" + parts[3]).fillna("")
     rows["street_line"] = (parts[0].fillna("") + " " + number).str.strip().replace("", None)
-    rows["last_name"] = (rows.get("infix", pd.Series(None, index=rows.index)).astype("string").fillna("") + " "
-                         + rows.get("last_name", pd.Series(None, index=rows.index)).astype("string").fillna("")
-                         ).str.strip().replace("", None)
+    # one surname field: the surname as used ("Hendriks-de Wit"), name use applied
+    rows["last_name"] = [surname_as_used(r) for r in rows.to_dict("records")]
     return rows
 
 

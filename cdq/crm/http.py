@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from cdq.errors import CdqError
@@ -47,7 +48,7 @@ class Response:
 
     status: int
     headers: dict[str, str]
-    body: object
+    body: Any
 
     @property
     def ok(self) -> bool:
@@ -66,6 +67,24 @@ def retry_after(headers: dict[str, str], default: float) -> float:
         return min(max(float(value), 0.0), MAX_WAIT) if value is not None else default
     except ValueError:
         return default
+
+
+@dataclass(frozen=True)
+class Retry:
+    """What one call retries: which statuses, whether timeouts and dropped connections too, how many attempts
+    and how long to wait (``wait(response, attempt, backoff_seconds)``; default: ``Retry-After`` or backoff).
+
+    The retry loop is written once, in :meth:`HttpClient.request`; an adapter with its own rules (a SOAP fault is
+    HTTP 500 and must not be retried; a rate limit that names its reset time) passes its own ``Retry``.
+    """
+
+    statuses: frozenset[int] = RETRY_STATUS
+    errors: bool = True
+    attempts: int | None = None
+    wait: Callable[[Response, int, float], float] | None = None
+
+
+NO_RETRY = Retry(statuses=frozenset(), errors=False, attempts=1)
 
 
 class HttpClient:
@@ -112,28 +131,32 @@ class HttpClient:
         return Response(raw.status, dict(raw.getheaders()), decoded)
 
     def request(self, method: str, path: str, *, json_body=None, params: dict | None = None,
-                data: bytes | None = None, content_type: str | None = None, retry: bool = True,
+                data: bytes | None = None, content_type: str | None = None, retry: bool | Retry = True,
                 extra_headers: dict[str, str] | None = None) -> Response:
-        """One call; 5xx/429/timeouts are retried (unless ``retry=False``), other answers returned as they are."""
+        """One call; 5xx/429/timeouts are retried (``retry``: False for none, or a :class:`Retry`), other answers
+        returned as they are."""
+        policy = retry if isinstance(retry, Retry) else Retry() if retry else NO_RETRY
+        last = (policy.attempts or self.retries + 1) - 1
         body = json.dumps(json_body).encode() if json_body is not None else data
         headers = {**self.headers, **(extra_headers or {})}
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
         full = path + ("?" + urlencode(params) if params else "")
-        for attempt in range(self.retries + 1):
+        for attempt in range(last + 1):
             self.calls += 1
             try:
                 response = self._once(method, full, body, headers)
             except (TimeoutError, socket.timeout, ConnectionError, http.client.HTTPException, OSError) as e:
                 self._drop()
-                if not retry or attempt == self.retries:
+                if not policy.errors or attempt == last:
                     raise CrmHttpError(f"{method} {path}: {type(e).__name__} after {attempt + 1} attempt(s)") from e
                 wait = backoff(attempt, self.backoff_base)
                 logger.info("%s %s: %s, retry in %.1f s", method, path, type(e).__name__, wait)
             else:
-                if response.status not in RETRY_STATUS or not retry or attempt == self.retries:
+                if response.status not in policy.statuses or attempt == last:
                     return response
-                wait = retry_after(response.headers, backoff(attempt, self.backoff_base))
+                default = backoff(attempt, self.backoff_base)
+                wait = policy.wait(response, attempt, default) if policy.wait else retry_after(response.headers, default)
                 logger.info("%s %s: HTTP %d, retry in %.1f s", method, path, response.status, wait)
             time.sleep(wait)
         raise AssertionError("unreachable")

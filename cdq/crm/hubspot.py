@@ -15,21 +15,15 @@ import os
 import pandas as pd
 
 from cdq.crm.http import CrmHttpError, HttpClient, error_text
-from cdq.crm.mapping import CrmMapping, Entity
+from cdq.crm.mapping import CrmMapping, Entity, load_mapping
 from cdq.crm.remote import BatchPrimitives, RemoteCrmTarget
 from cdq.errors import UsageError
+from cdq.normalize.name_lines import surname_as_used
+from cdq.resources import resource
 
 BATCH = 100  # HubSpot's batch limit
 ID_PROPERTY = "cdq_golden_id"
-MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
-    "companies": {"table": "companies", "party_type": "organisation", "merged_into": None, "key": ID_PROPERTY,
-                  "columns": {"name": "company_name", "phone": "phone", "address": "street", "zip": "postcode",
-                              "city": "city", "country": "country"}},
-    "contacts": {"table": "contacts", "party_type": "person", "merged_into": None, "key": ID_PROPERTY,
-                 "columns": {"firstname": "first_name", "lastname": "last_name", "email": "email", "phone": "phone",
-                             "mobilephone": "mobile", "company": "company_name", "address": "street",
-                             "zip": "postcode", "city": "city", "country": "country"}},
-}})
+MAPPING = load_mapping(resource("rules", "crm", "hubspot.yaml"))
 
 
 class HubSpotTarget(BatchPrimitives, RemoteCrmTarget):
@@ -45,6 +39,12 @@ class HubSpotTarget(BatchPrimitives, RemoteCrmTarget):
             raise UsageError("HubSpot needs a private app token", hint="export CDQ_CRM_TOKEN=<token>")
         self.http = HttpClient(base_url, {"Authorization": f"Bearer {token}"}, concurrency=concurrency,
                                backoff_base=backoff_base)
+
+    def values(self, entity: Entity, row: dict) -> dict[str, str | None]:
+        out = super().values(entity, row)
+        if entity.party_type == "person" and "lastname" in out:
+            out["lastname"] = surname_as_used(row)  # the surname as used: "Hendriks-de Wit", not "Wit"
+        return out
 
     def _path(self, entity: Entity, action: str) -> str:
         return f"/crm/v3/objects/{entity.name}/{action}"

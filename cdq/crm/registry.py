@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
-from cdq.crm import CrmTarget
+from cdq.crm.base import CrmTarget
 from cdq.crm.mapping import CrmMapping
 from cdq.errors import UsageError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 SECRET_PARAMS = {"token", "access_token", "api_key", "apikey", "key", "password", "secret", "client_secret",
                  "hapikey", "sig"}
@@ -106,7 +110,7 @@ def target_from_url(url: str, mapping: CrmMapping | None = None, *, state: str |
                           "dynamics+https://..., hubspot+https://..., teamleader+https://...")
 
 
-def _with_db_password(url: str) -> str:
+def _with_db_password(url: str) -> str | sa.URL:
     token = os.environ.get("CDQ_CRM_TOKEN")
     if not token or not urlsplit(url).username:
         return url

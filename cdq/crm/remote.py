@@ -19,7 +19,7 @@ from abc import abstractmethod
 
 import pandas as pd
 
-from cdq.crm import CrmTarget, LoadPlan, LoadResult
+from cdq.crm.base import CrmTarget, LoadPlan, LoadResult
 from cdq.crm.mapping import CrmMapping, Entity
 from cdq.crm.state import CrmState
 
@@ -122,7 +122,7 @@ class RemoteCrmTarget(CrmTarget):
 
     def merge(self, entity: Entity, merges: list[tuple[str, str]]) -> None:
         xref = self.state.xref(entity.name, [k for pair in merges for k in pair])
-        outcomes = []
+        outcomes: list[tuple[str, str | None]] = []
         for retired, survivor in merges:  # sequential: merges of one survivor must not race
             try:
                 if retired in xref and survivor in xref:

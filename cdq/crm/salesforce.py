@@ -39,14 +39,19 @@ from xml.sax.saxutils import escape
 import pandas as pd
 
 from cdq.crm.bottlecrm import address_line
-from cdq.crm.http import CrmHttpError, HttpClient, Response, backoff, error_text, retry_after
-from cdq.crm.mapping import CrmMapping, Entity
+from cdq.crm.http import CrmHttpError, HttpClient, Response, Retry, error_text
+from cdq.crm.mapping import CrmMapping, Entity, load_mapping
 from cdq.crm.remote import BatchPrimitives, RemoteCrmTarget
 from cdq.errors import UsageError
+from cdq.normalize.name_lines import surname_as_used
+from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
 
 VERSION = "59.0"
+#: A SOAP fault is HTTP 500 and final; only the limits (429, 503) are waited out. Not retried on a dropped
+#: connection: a merge is not idempotent.
+SOAP_RETRY = Retry(statuses=frozenset({429, 503}), errors=False)
 API = f"/services/data/v{VERSION}"
 KEY = "CDQ_Golden_Id__c"
 CHUNK = 200  # keys per SOQL query (the query string stays well under 16,000 characters)
@@ -54,15 +59,7 @@ JOB_ROWS = 10_000  # rows per ingest job (far below the 150 MB limit)
 MERGES_PER_CALL = 50  # MergeRequests per SOAP merge() call (the limit is 200)
 POLL_MAX = 1800.0  # seconds to wait for one ingest job
 SOAP = "urn:partner.soap.sforce.com"
-MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
-    "Account": {"table": "Account", "party_type": "organisation", "merged_into": None, "key": KEY, "columns": {
-        "Name": "company_name", "Phone": "phone", "BillingStreet": "street", "BillingPostalCode": "postcode",
-        "BillingCity": "city", "BillingCountry": "country"}},
-    "Contact": {"table": "Contact", "party_type": "person", "merged_into": None, "key": KEY, "columns": {
-        "Salutation": "title", "FirstName": "first_name", "LastName": "last_name", "Email": "email",
-        "Phone": "phone", "MobilePhone": "mobile", "MailingStreet": "street", "MailingPostalCode": "postcode",
-        "MailingCity": "city", "MailingCountry": "country", "Birthdate": "birth_date"}},
-}})
+MAPPING = load_mapping(resource("rules", "crm", "salesforce.yaml"))
 
 
 def _t(value) -> str | None:
@@ -92,7 +89,7 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
     def __init__(self, base_url: str, state_url: str, *, mapping: CrmMapping | None = None, concurrency: int = 4,
                  token: str | None = None, backoff_base: float = 0.5, poll: float = 0.05):
         super().__init__(f"salesforce:{base_url}", mapping or MAPPING, state_url)
-        self._token = token or os.environ.get("CDQ_CRM_TOKEN")
+        self._token = token or os.environ.get("CDQ_CRM_TOKEN") or ""
         if not self._token:
             raise UsageError("Salesforce needs an OAuth access token", hint="export CDQ_CRM_TOKEN=<token>")
         options = {k: v[-1] for k, v in parse_qs(urlsplit(base_url).query).items()}
@@ -120,7 +117,7 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
         street = "MailingStreet" if entity.party_type == "person" else "BillingStreet"
         out[street] = address_line(row)
         if entity.party_type == "person":
-            out["LastName"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))])))
+            out["LastName"] = surname_as_used(row)
             if out.get("Birthdate"):
                 out["Birthdate"] = out["Birthdate"][:10]  # a Date field: YYYY-MM-DD
         return out
@@ -163,7 +160,7 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
             for name in todo[i:i + CHUNK]:
                 ids = found.get(name.lower(), [])
                 self._account_ids[name.lower()] = ids[0] if len(ids) == 1 else None
-        return {n: self._account_ids[n.lower()] for n in names if self._account_ids.get(n.lower())}
+        return {n: account for n in names if (account := self._account_ids.get(n.lower()))}
 
     # -- writes -------------------------------------------------------------------------------------
     def create(self, entity: Entity, rows: list[dict]) -> None:
@@ -277,13 +274,9 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Header><urn:SessionHeader>'
             f"<urn:sessionId>{escape(self._token)}</urn:sessionId></urn:SessionHeader>{dup}</soapenv:Header>"
             f"<soapenv:Body><urn:merge>{body}</urn:merge></soapenv:Body></soapenv:Envelope>")
-        for attempt in range(self.http.retries + 1):
-            # a SOAP fault is HTTP 500: only 429/503 (limits) are waited out and retried here
-            r = self.http.request("POST", f"/services/Soap/u/{VERSION}", data=envelope.encode(), retry=False,
-                                  content_type="text/xml; charset=UTF-8", extra_headers={"SOAPAction": '""'})
-            if r.status not in (429, 503) or attempt == self.http.retries:
-                break
-            time.sleep(retry_after(r.headers, backoff(attempt, self.http.backoff_base)))
+        # a SOAP fault is HTTP 500: only 429/503 (limits) are waited out and retried here
+        r = self.http.request("POST", f"/services/Soap/u/{VERSION}", data=envelope.encode(), retry=SOAP_RETRY,
+                              content_type="text/xml; charset=UTF-8", extra_headers={"SOAPAction": '""'})
         text = r.body if isinstance(r.body, str) else ""
         try:
             root = ET.fromstring(text)

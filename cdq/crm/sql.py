@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pandas as pd
 import sqlalchemy as sa
 
-from cdq.crm import CrmTarget, LoadPlan, LoadResult
+from cdq.crm.base import CrmTarget, LoadPlan, LoadResult
 from cdq.crm.mapping import CrmMapping, Entity, load_mapping
 from cdq.errors import UsageError
 from cdq.store.schema import now
@@ -38,7 +38,7 @@ CHUNK = 500
 class SqlCrmTarget(CrmTarget):
     """CRM tables in a SQL database (SQLite file, PostgreSQL, ...)."""
 
-    def __init__(self, url: str, mapping: CrmMapping | None = None):
+    def __init__(self, url: str | sa.URL, mapping: CrmMapping | None = None):
         self.mapping = mapping or load_mapping()
         try:
             self.engine = sa.create_engine(url)
@@ -60,6 +60,8 @@ class SqlCrmTarget(CrmTarget):
             _ledger_md.create_all(conn)
             for entity in self.mapping.entities.values():
                 if sa.inspect(conn).has_table(entity.table):
+                    if self.mapping.create_tables:
+                        _add_missing_columns(conn, entity)
                     tables[entity.name] = sa.Table(entity.table, md, autoload_with=conn)
                 elif self.mapping.create_tables:
                     extra = [entity.merged_into] if entity.merged_into else []
@@ -81,6 +83,13 @@ class SqlCrmTarget(CrmTarget):
             finally:
                 self.conn = None
 
+    @property
+    def _tx(self) -> sa.Connection:
+        """The connection of the open :meth:`transaction` (the load reads and writes only inside one)."""
+        if self.conn is None:
+            raise RuntimeError("SqlCrmTarget is used outside its transaction()")
+        return self.conn
+
     def _wrote(self, n: int) -> None:
         self._written += n
         if self._pause_after and self._written >= self._pause_after:
@@ -93,14 +102,14 @@ class SqlCrmTarget(CrmTarget):
 
     def read(self, entity: Entity, keys: list[str]) -> pd.DataFrame:
         table = self.tables[entity.name]
-        rows = []
+        rows: list[sa.Row] = []
         for i in range(0, len(keys), 900):
-            rows += self.conn.execute(sa.select(table).where(table.c[entity.key].in_(keys[i:i + 900]))).all()
+            rows += self._tx.execute(sa.select(table).where(table.c[entity.key].in_(keys[i:i + 900]))).all()
         return pd.DataFrame([tuple(r) for r in rows], columns=[c.name for c in table.c])
 
     def create(self, entity: Entity, rows: list[dict]) -> None:
         for i in range(0, len(rows), self._chunk()):
-            self.conn.execute(self.tables[entity.name].insert(), rows[i:i + self._chunk()])
+            self._tx.execute(self.tables[entity.name].insert(), rows[i:i + self._chunk()])
             self._wrote(len(rows[i:i + self._chunk()]))
 
     def update(self, entity: Entity, rows: list[dict]) -> None:
@@ -111,7 +120,7 @@ class SqlCrmTarget(CrmTarget):
             **{c: sa.bindparam(f"b_{c}") for c in rows[0] if c != entity.key})
         params = [{("b_key" if k == entity.key else f"b_{k}"): v for k, v in r.items()} for r in rows]
         for i in range(0, len(params), self._chunk()):
-            self.conn.execute(stmt, params[i:i + self._chunk()])
+            self._tx.execute(stmt, params[i:i + self._chunk()])
             self._wrote(len(params[i:i + self._chunk()]))
 
     def merge(self, entity: Entity, merges: list[tuple[str, str]]) -> None:
@@ -119,9 +128,9 @@ class SqlCrmTarget(CrmTarget):
         for retired, survivor in merges:
             where = table.c[entity.key] == retired
             if entity.merged_into:
-                self.conn.execute(table.update().where(where).values({entity.merged_into: survivor}))
+                self._tx.execute(table.update().where(where).values({entity.merged_into: survivor}))
             else:
-                self.conn.execute(table.delete().where(where))
+                self._tx.execute(table.delete().where(where))
             self._wrote(1)
 
     def erase(self, entity: Entity, keys: list[str]) -> None:
@@ -130,19 +139,19 @@ class SqlCrmTarget(CrmTarget):
         leads = sa.Table("cdq_leads", sa.MetaData(), autoload_with=self.conn) \
             if sa.inspect(self.conn).has_table("cdq_leads") else None
         for i in range(0, len(keys), 900):
-            self.conn.execute(table.delete().where(table.c[entity.key].in_(keys[i:i + 900])))
+            self._tx.execute(table.delete().where(table.c[entity.key].in_(keys[i:i + 900])))
             if leads is not None:
-                self.conn.execute(leads.delete().where(leads.c.golden_id.in_(keys[i:i + 900])))
+                self._tx.execute(leads.delete().where(leads.c.golden_id.in_(keys[i:i + 900])))
             self._wrote(len(keys[i:i + 900]))
 
     def report(self, result: LoadResult, plan: LoadPlan, watermark: int | None) -> None:
-        load_id = self.conn.execute(LEDGER.insert().values(
+        load_id = self._tx.execute(LEDGER.insert().values(
             loaded_at=now(), store_seq=watermark, created=result.created, updated=result.updated,
             merged=result.merged, unchanged=result.unchanged).returning(LEDGER.c.load_id)).scalar_one()
         rows = [{"load_id": load_id, "entity": e, "merge_key": r, "into_key": s}
                 for e, pairs in plan.merges.items() for r, s in pairs]
         if rows:
-            self.conn.execute(MERGES.insert(), rows)
+            self._tx.execute(MERGES.insert(), rows)
 
     def watermark(self) -> int:
         """The store change sequence of the last load (0 before the first)."""
@@ -152,3 +161,12 @@ class SqlCrmTarget(CrmTarget):
     def table(self, name: str) -> pd.DataFrame:
         with self.engine.connect() as conn:
             return pd.read_sql(sa.text(f'select * from "{name}"'), conn)
+
+
+def _add_missing_columns(conn: sa.Connection, entity: Entity) -> None:
+    """A CRM table cdq created earlier gains the columns a newer mapping adds (partner name, name use, ...)."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(entity.table)}
+    wanted = [*entity.columns, *([entity.merged_into] if entity.merged_into else [])]
+    prep = conn.dialect.identifier_preparer
+    for column in [c for c in wanted if c not in have]:
+        conn.execute(sa.text(f"ALTER TABLE {prep.quote(entity.table)} ADD COLUMN {prep.quote(column)} TEXT"))

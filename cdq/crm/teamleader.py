@@ -33,10 +33,12 @@ import time
 from datetime import datetime
 
 from cdq.crm.bottlecrm import address_line, country_code
-from cdq.crm.http import MAX_WAIT, RETRY_STATUS, CrmHttpError, HttpClient, backoff
-from cdq.crm.mapping import CrmMapping, Entity
+from cdq.crm.http import MAX_WAIT, CrmHttpError, HttpClient, Response, Retry
+from cdq.crm.mapping import CrmMapping, Entity, load_mapping
 from cdq.crm.remote import Rejected, RemoteCrmTarget
 from cdq.errors import UsageError
+from cdq.normalize.name_lines import surname_as_used
+from cdq.resources import resource
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +46,7 @@ ATTEMPTS = 6
 PAGE = 100  # Teamleader's largest page size
 ADDRESS = ("line_1", "postal_code", "city", "country")
 #: flattened Teamleader field → golden field (composite values are built in values()).
-MAPPING = CrmMapping.model_validate({"create_tables": False, "entities": {
-    "companies": {"table": "companies", "party_type": "organisation", "merged_into": None, "columns": {
-        "name": "company_name", "vat_number": "vat_number", "email": "email", "phone": "phone",
-        "line_1": "street", "postal_code": "postcode", "city": "city", "country": "country"}},
-    "contacts": {"table": "contacts", "party_type": "person", "merged_into": None, "columns": {
-        "first_name": "first_name", "last_name": "last_name", "email": "email", "phone": "phone",
-        "mobile": "mobile", "line_1": "street", "postal_code": "postcode", "city": "city", "country": "country"}},
-}})
+MAPPING = load_mapping(resource("rules", "crm", "teamleader.yaml"))
 
 
 def _t(value) -> str | None:
@@ -65,7 +60,7 @@ def reset_wait(headers: dict[str, str], now: float | None = None, default: float
     now = time.time() if now is None else now
     value = h.get("x-ratelimit-reset")
     try:
-        at = datetime.fromisoformat(value).timestamp() if value and not value.isdigit() else float(value)
+        at = datetime.fromisoformat(value).timestamp() if value and not value.isdigit() else float(value or "")
         return min(max(at - now, 0.0), MAX_WAIT)
     except (TypeError, ValueError):
         pass
@@ -87,6 +82,15 @@ def errors_text(body) -> str:
         parts.append(f"{title} ({pointer})" if pointer else title)
     return "; ".join(parts)
 
+
+
+def _rate_limit_wait(response: Response, attempt: int, default: float) -> float:
+    """429: until ``X-RateLimit-Reset``; other retried answers: the backoff."""
+    return reset_wait(response.headers, default=default) if response.status == 429 else default
+
+
+#: Teamleader's RPC calls: 429 waits until the limit resets, 5xx retried; not retried on a dropped connection.
+RATE_LIMITED = Retry(errors=False, attempts=ATTEMPTS, wait=_rate_limit_wait)
 
 class TeamleaderTarget(RemoteCrmTarget):
     """Teamleader Focus at ``base_url`` (``https://api.focus.teamleader.eu``); OAuth token from ``CDQ_CRM_TOKEN``."""
@@ -110,14 +114,7 @@ class TeamleaderTarget(RemoteCrmTarget):
     # -- transport ----------------------------------------------------------------------------------
     def call(self, method: str, body: dict) -> tuple[int, dict | None]:
         """POST one RPC method; waits out 429 until ``X-RateLimit-Reset``, retries 5xx; 401/403 raise."""
-        for attempt in range(ATTEMPTS):
-            r = self.http.request("POST", f"/{method}", json_body=body, retry=False)
-            if r.status not in RETRY_STATUS or attempt == ATTEMPTS - 1:
-                break
-            wait = reset_wait(r.headers, default=backoff(attempt, self.http.backoff_base)) if r.status == 429 \
-                else backoff(attempt, self.http.backoff_base)
-            logger.info("teamleader %s: HTTP %d, retry in %.1f s", method, r.status, wait)
-            time.sleep(wait)
+        r = self.http.request("POST", f"/{method}", json_body=body, retry=RATE_LIMITED)
         if r.status in (401, 403):
             raise CrmHttpError(f"Teamleader refused the token (HTTP {r.status}: {errors_text(r.body)}); check "
                                "CDQ_CRM_TOKEN (an OAuth access token, valid for one hour)", r.status)
@@ -139,7 +136,7 @@ class TeamleaderTarget(RemoteCrmTarget):
         if out["country"] is None and any(out[k] for k in ("line_1", "postal_code", "city")):
             out["country"] = "NL"  # Teamleader needs a country in an address; cdq's customers are Dutch/Belgian
         if entity.party_type == "person":
-            out["last_name"] = _t(" ".join(filter(None, [_t(row.get("infix")), _t(row.get("last_name"))])))
+            out["last_name"] = surname_as_used(row)
         if out.get("email"):
             out["email"] = out["email"].lower()
         return out
@@ -155,8 +152,8 @@ class TeamleaderTarget(RemoteCrmTarget):
         if "mobile" in entity.columns:
             out["mobile"] = next((_t(p.get("number")) for p in phones if p.get("type") == "mobile"), None)
         out.update({k: _t(address.get(k)) for k in ADDRESS})
-        if out.get("email"):
-            out["email"] = out["email"].lower()
+        if email := out.get("email"):
+            out["email"] = email.lower()
         return out
 
     def _body(self, entity: Entity, values: dict) -> dict:
@@ -196,8 +193,8 @@ class TeamleaderTarget(RemoteCrmTarget):
                     and all(self.to_columns(entity, h).get(k) == wanted.get(k) for k in ("last_name", "name")
                             if k in entity.columns)]
             return hits[0]["id"] if len(hits) == 1 else None
-        if entity.party_type == "organisation" and wanted.get("name"):
-            return self._company_id(wanted["name"])
+        if entity.party_type == "organisation" and (name := wanted.get("name")):
+            return self._company_id(name)
         return None
 
     def _company_id(self, name: str) -> str | None:

@@ -57,7 +57,7 @@ def offline_html(html: str, local_image: Callable[[str], str | None]) -> str:
             tag.decompose()
     for tag in soup.find_all("img"):
         if _is_remote(tag.get("src")):
-            local = local_image(Path(urlparse(tag["src"].strip()).path).name)
+            local = local_image(Path(urlparse(str(tag["src"]).strip()).path).name)
             if local is None:
                 tag.decompose()
             else:
@@ -65,8 +65,8 @@ def offline_html(html: str, local_image: Callable[[str], str | None]) -> str:
     for tag in soup.find_all(True):
         for attr in [a for a in _URL_ATTRS if _is_remote(tag.get(a))]:
             del tag[attr]
-        if isinstance(tag.get("style"), str):
-            tag["style"] = _CSS_URL.sub("none", tag["style"])
+        if isinstance(inline := tag.get("style"), str):
+            tag["style"] = _CSS_URL.sub("none", inline)
     for style in soup.find_all("style"):
         style.string = _CSS_URL.sub("none", style.get_text())
     for text in soup.find_all(string=_TEXT_URL):

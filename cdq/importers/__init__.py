@@ -21,6 +21,7 @@ KINDS = {
     "vcard": ("cdq.importers.vcard", "read_vcard"),
     "mailbox": ("cdq.importers.mailbox", "read_mailbox"),
     "sql": ("cdq.importers.sql", "read_sql"),
+    "json": ("cdq.importers.json_records", "read_json_records"),
 }
 
 _EXTENSIONS = {
@@ -28,6 +29,7 @@ _EXTENSIONS = {
     ".xlsx": "excel", ".xlsm": "excel", ".xlsb": "excel", ".xls": "excel", ".ods": "excel",
     ".vcf": "vcard", ".vcard": "vcard",
     ".mbox": "mailbox", ".mbx": "mailbox", ".eml": "mailbox", ".msg": "mailbox",
+    ".json": "json", ".jsonl": "json", ".ndjson": "json",
 }
 _SQL_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "mysql:", "mysql+", "mariadb", "mssql", "oracle")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cdq.errors import InputError
 from cdq.importers._contact import Value, pick_emails, pick_phones, quarantine_row
-from cdq.importers.mailbox import Harvest, add_address, parse_addresses
+from cdq.importers._harvest import Harvest, add_address, parse_addresses
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from cdq.golden import PAYLOAD_COLUMNS
 # one-record scoring uses batch linkage's own decision and veto rules (private there: see the report)
 from cdq.linkage import FSModel, Settings, _decide, _vetoes, dedupe, load_settings
 from cdq.linkage.compare import compare as _compare
-from cdq.linkage.model import TF_COLUMNS, score
+from cdq.linkage.model import score
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.store import GoldenStore, chunks
 from cdq.store.online import match_index_state, match_keys
@@ -82,8 +82,8 @@ class MatchIndex:
         self.store = store
         self.settings = settings or load_settings()
         self.max_candidates = max_candidates
-        self.passes = [(name, tuple(keys)) for name, keys, _ in self.settings.passes]
-        self.tf_columns = sorted({TF_COLUMNS[c] for c in self.settings.tf_comparisons if c in TF_COLUMNS})
+        self.passes = [(name, tuple(keys)) for name, keys, *_ in self.settings.passes]
+        self.tf_columns = sorted({self.settings.tf_column(c) for c in self.settings.tf_comparisons})
         self._model = model
         self._given = model is not None
         self._lock = threading.Lock()
@@ -267,7 +267,7 @@ def _tf(index: MatchIndex, vectors: pd.DataFrame, counts: dict[str, int], total:
     """Term-frequency bits for exact agreements, from store-wide frequencies (as ``tf_adjustments``)."""
     s, model, out = index.settings, index.model, {}
     for comparison in s.tf_comparisons:
-        column = TF_COLUMNS.get(comparison)
+        column = s.tf_column(comparison)
         if comparison not in vectors.columns or column not in counts:
             continue
         top = len(model.levels[comparison]) - 1

@@ -34,6 +34,7 @@ from cdq.linkage.model import (
 )
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
+from cdq.log import ProgressLog
 
 __all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel", "match_one", "blocking_keys",
            "load_model", "cannot_links", "compare_pairs"]
@@ -328,7 +329,7 @@ def _pairs_frame(ids, l, r, vectors, scored, decision, s: Settings, model: FSMod
 def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | None, model: FSModel | None,
          is_new: np.ndarray | None) -> LinkageResult:
     s = settings or load_settings()
-    step = (lambda k: progress(k, _STEPS)) if progress else (lambda k: None)
+    step = ProgressLog(logger, "linkage", _STEPS, progress=progress)
     ids = _record_ids(frame)
     n = len(frame)
     filled = check_input(frame, s)

@@ -265,17 +265,6 @@ def prior_over_all_pairs(model: FSModel, vectors: pd.DataFrame, all_pairs: float
     return lam
 
 
-def train_supervised(vectors: pd.DataFrame, is_match: np.ndarray, levels: dict[str, list[str]],
-                     u: dict[str, list[float]] | None = None) -> FSModel:
-    """m from labelled matches; u from labelled non-matches unless given (e.g. from random pairs)."""
-    n_levels = {n: len(levels[n]) for n in vectors.columns}
-    is_match = np.asarray(is_match, dtype=bool)
-    m = level_distribution(vectors[is_match], n_levels)
-    u = u or level_distribution(vectors[~is_match], n_levels)
-    prior = float(np.clip(is_match.mean(), 1e-6, 1 - 1e-6))
-    return FSModel(levels=levels, m=m, u=u, prior=prior, meta={"trained": "supervised"})
-
-
 def tf_adjustments(model: FSModel, comparison: str, levels: np.ndarray, codes: np.ndarray, left: np.ndarray,
                    bounds: tuple[float, float]) -> np.ndarray:
     """Extra bits where a pair agrees exactly on a value: log2(u_exact / frequency(value)), bounded.

@@ -134,7 +134,7 @@ def _findings(frame: pd.DataFrame, result: pd.DataFrame, resolved: ResolvedPlaus
 def check_names(series: pd.Series, config=None) -> pd.DataFrame:
     """Score a column of full names typed in one field ("J. de Vries", "Vries, Jan de", "dhr. Ali Kaya").
 
-    Each distinct value is split once with :func:`cdq.split.split_name`. Returns ``name_plausibility``,
+    Each distinct value is split once with :func:`cdq.normalize.name_parsing.split_name`. Returns ``name_plausibility``,
     ``name_plausible``, ``name_issues`` indexed like ``series``.
 
     Examples:
@@ -144,7 +144,7 @@ def check_names(series: pd.Series, config=None) -> pd.DataFrame:
         >>> out.loc[3, "name_issues"]
         'NAME_TITLE_ONLY'
     """
-    from cdq.split import split_name
+    from cdq.normalize.name_parsing import split_name
 
     text = series.astype("object").where(series.notna(), "").astype(str)
     codes, uniques = pd.factorize(text)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdq.names.knowledge import Knowledge, builtin, norm
-from cdq.split import name_prefixes
+from cdq.normalize.names import name_prefixes
 
 #: Full names from communities in the Netherlands, listed for the evaluation (kept out of training).
 FOREIGN = [
@@ -82,6 +82,13 @@ JUNK: list[tuple[str, dict]] = [
     *[("keyboard", {"first_name": f, "last_name": s}) for f, s in [
         ("asdf", "asdf"), ("Qwerty", "Uiop"), ("", "asdfgh"), ("Jan", "Zxcvbn"), ("Hjkl", "Jansen"),
         ("", "qwertz"), ("Poiu", "Lkjh")]],
+    *[("punctuation", {"first_name": f, "last_name": s}) for f, s in [
+        ("", "..."), ("", "'-"), ("-", "-"), ("?", "?"), ("Jan", "--"), ("", ".,"), ("...", "..."), ("", "/"),
+        ("", "' '"), ("*", ""), ("", "-.-"), ("Anna", "?")]],
+    *[("repeated_tokens", {"first_name": f, "last_name": s}) for f, s in [
+        ("Piet Piet Piet", "Piet"), ("Jan Jan", "Jan"), ("Kees", "Bakker Bakker Bakker"),
+        ("Anna Anna Anna", "Anna"), ("Klaas Klaas", "Klaas"), ("", "Smit Smit Smit"), ("Mo Mo", "Mo"),
+        ("Jan", "Jan Jan")]],
     *[("gibberish", {"first_name": f, "last_name": s}) for f, s in [
         ("Xqzvbk", "Jansen"), ("Pfrtzl", "Brkx"), ("", "Kdjfkdjf"), ("Jan", "Xzcvqw"), ("Wqxz", "Vbnm"),
         ("", "Gfhgfhgf"), ("Dfgkj", "Smit"), ("Anna", "Zxqj"), ("", "Hdhdhdh"), ("Jkjkjk", "Bos"),

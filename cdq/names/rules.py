@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from cdq.names.knowledge import Knowledge, norm
+from cdq.normalize.names import titles
 from cdq.normalize.organisations import TRADE_WORDS, _legal_form_pattern, legal_form
 from cdq.resources import resource
-from cdq.split import SALUTATIONS, TITLES
 
 PARTS = ["title", "initials", "first_name", "infix", "last_name", "gender", "company_name", "party_type"]
 
@@ -204,7 +204,7 @@ def has_street(view, ctx):
     return pd.Series(found, index=view.index)
 
 
-_TITLE_WORDS = {norm(t) for t in list(SALUTATIONS) + list(TITLES)} | {"mr", "mevr", "dhr", "de heer", "fam"}
+_TITLE_WORDS = {norm(t) for t in [*titles()["salutations"], *titles()["prefix_titles"]]} | {"mr", "mevr", "dhr", "fam"}
 
 
 @register_rule("NAME_TITLE_ONLY", "a title or salutation without a name ('Dhr.', 'Mevrouw', 'Dr.')")
@@ -295,6 +295,29 @@ def unlikely_chars(view, ctx):
 @register_rule("NAME_NO_VOWELS", "a word of four or more letters without a vowel ('Pfrtzl', 'Xzcvk')")
 def no_vowels(view, ctx):
     return _any_part(view, ["first_name_key", "last_name_key"], r"\b[bcdfghjklmnpqrstvwxz]{4,}\b")
+
+
+@register_rule("NAME_PUNCTUATION_ONLY", "a name part without a single letter ('...', \"'-\", '?')")
+def punctuation_only(view, ctx):
+    return _any_part(view, _NAME_PARTS, r"^[^\w]+$|^_+$")
+
+
+def _repeated_tokens(first: str, last: str) -> bool:
+    """A word three or more times in the name ("Piet Piet Piet Piet"); twice is a real name often enough
+    ("Jay-Jay", the surname "Chang Chang", "Thomas Thomas")."""
+    words = [w for w in (first + " " + last).split() if len(w) > 1]
+    return any(words.count(w) >= 3 for w in set(words))
+
+
+@register_rule("NAME_REPEATED_TOKENS", "the same word three or more times ('Piet Piet Piet Piet')")
+def repeated_tokens(view, ctx):
+    words = view["first_name_key"].str.count(r"\S+") + view["last_name_key"].str.count(r"\S+")
+    maybe = (words >= 3).to_numpy(bool)  # most names have two words: only the rest is looked at
+    found = np.zeros(len(view), bool)
+    if maybe.any():
+        keys = view.loc[maybe, "first_name_key"] + "\x1f" + view.loc[maybe, "last_name_key"]
+        found[maybe] = _per_unique(keys, lambda k: _repeated_tokens(*k.split("\x1f"))).to_numpy(bool)
+    return pd.Series(found, index=view.index)
 
 
 @register_rule("NAME_MISSING", "a person record without any name")

@@ -24,8 +24,8 @@ from cdq.errors import ConfigError
 from cdq.names import ngram
 from cdq.names.knowledge import Knowledge, load_knowledge, norm
 from cdq.names.rules import RULES, RuleContext, run_rules
+from cdq.normalize.names import SURNAME_PARTICLES, name_prefixes
 from cdq.resources import resource
-from cdq.split import SURNAME_PARTICLES, name_prefixes
 
 logger = logging.getLogger(__name__)
 

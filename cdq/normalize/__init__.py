@@ -6,7 +6,7 @@ columns (below), the row's reason codes appended to ``issues``, and a findings f
 change or flag (``cdq.columns.FINDINGS``). Reason codes are documented in ``docs/reason_codes.md``.
 
 Columns it adds: ``suffix``, ``partner_infix``, ``partner_last_name``, ``name_use`` (own | partner |
-partner-own | own-partner, the BRP's E/P/V/N), ``salutation``, ``envelope_name``, ``email_suggestion``,
+partner-own | own-partner), ``name_use_brp`` (the same as the BRP's E/P/V/N), ``salutation``, ``envelope_name``, ``email_suggestion``,
 ``postcode_pc4``. Before a canonical column is overwritten, its original value is kept in
 ``orig:<column>`` for the rows where normalization changed it (empty elsewhere); the column is only added
 when at least one value changed.
@@ -20,7 +20,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from cdq.columns import CANONICAL
+from cdq.columns import CANONICAL, NAME_DERIVED
+from cdq.log import Progress, ProgressLog
 from cdq.normalize._report import Collector
 from cdq.normalize.settings import NormalizeConfig, load_config
 
@@ -29,16 +30,7 @@ __all__ = ["normalize", "NormalizeConfig", "load_config", "ADDED_COLUMNS", "ORIG
 logger = logging.getLogger(__name__)
 
 ORIG_PREFIX = "orig:"
-ADDED_COLUMNS = [
-    "suffix",
-    "partner_infix",
-    "partner_last_name",
-    "name_use",
-    "salutation",
-    "envelope_name",
-    "email_suggestion",
-    "postcode_pc4",
-]
+ADDED_COLUMNS = [*NAME_DERIVED, "email_suggestion", "postcode_pc4"]
 #: Canonical columns normalize may rewrite (their changed originals go to ``orig:<column>``).
 REWRITTEN = [
     "title",
@@ -57,6 +49,7 @@ REWRITTEN = [
     "house_letter",
     "house_number_addition",
     "postcode",
+    "country",
     "email",
     "phone",
     "mobile",
@@ -64,7 +57,7 @@ REWRITTEN = [
 
 
 def _families(config: NormalizeConfig):
-    from cdq.normalize import addresses, dates, emails, name_lines, organisations, phones
+    from cdq.normalize import addresses, countries, dates, emails, name_lines, organisations, phones
 
     return {
         "organisations": lambda f, r: organisations.normalize_organisations(f, r),
@@ -72,6 +65,7 @@ def _families(config: NormalizeConfig):
         "addresses": lambda f, r: (
             addresses.normalize_postcodes(f, r),
             addresses.normalize_house_numbers(f, r),
+            countries.normalize_countries(f, r, config.region),
         ),
         "phones": lambda f, r: phones.normalize_phones(f, r, config.region),
         "emails": lambda f, r: emails.normalize_emails(f, r, config.check_deliverability),
@@ -80,13 +74,14 @@ def _families(config: NormalizeConfig):
 
 
 def normalize(
-    frame: pd.DataFrame, config: NormalizeConfig | None = None
+    frame: pd.DataFrame, config: NormalizeConfig | None = None, *, progress: Progress | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Normalize a staging frame; return ``(frame, findings)``. The input frame is not modified.
 
     Args:
         frame: a staging frame; missing canonical columns are treated as empty.
         config: resolved settings (default: ``rules/normalization.yaml``'s defaults).
+        progress: optional ``(done, total)`` callback, called after each field family.
 
     Examples:
         >>> df = pd.DataFrame({"record_id": ["a"], "last_name": ["VRIES DE"], "postcode": ["1234ab"],
@@ -95,7 +90,7 @@ def normalize(
         >>> out.loc[0, ["infix", "last_name", "postcode", "mobile"]].tolist()
         ['de', 'Vries', '1234 AB', '+31612345678']
         >>> out.loc[0, "issues"]
-        'NAME_INFIX_MOVED;PHONE_MOVED_TO_MOBILE'
+        'NAME_INFIX_MOVED;COUNTRY_DEFAULTED;PHONE_MOVED_TO_MOBILE'
     """
     config = config or NormalizeConfig()
     out = frame.copy().reset_index(drop=True)
@@ -107,10 +102,12 @@ def normalize(
     originals = {c: out[c].to_numpy(dtype=object).copy() for c in REWRITTEN}
     report = Collector(out)
     families = _families(config)
-    for name in config.families:
+    tick = ProgressLog(logger, "normalize", len(config.families), progress=progress)
+    for k, name in enumerate(config.families, start=1):
         start = time.perf_counter()
         families[name](out, report)
         logger.info("normalize %s: %d rows in %.1fs", name, len(out), time.perf_counter() - start)
+        tick(k)
     for column in ADDED_COLUMNS:
         if column not in out:
             out[column] = None

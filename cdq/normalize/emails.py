@@ -124,6 +124,8 @@ def canonical_emails(values: pd.Series, check_deliverability: bool = False) -> p
         email[slow] = map_distinct(text[slow].astype(object).to_frame("e"), ["e"], _full, ["e"])[
             "e"
         ].to_numpy()
+    # one spelling per address: providers treat the local part case-insensitively, and so do the CRMs
+    email = np.array([e.lower() if isinstance(e, str) else e for e in email], dtype=object)
     dom = _split_at(pd.Series(email, index=values.index, dtype=object))[1]
     return pd.DataFrame(
         {

@@ -20,6 +20,8 @@ when there are none. In the Belgian convention the surname is kept as registered
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -87,8 +89,56 @@ def surname_line(infix, last, p_infix, p_last, use, leading: bool) -> str:
     return _join(own_first, join_infix(p_infix, p_last), sep="-")
 
 
-def letter_lines(gender, title, initials, first, infix, last, p_infix, p_last, use, suffix, is_org, company):
-    """(salutation, envelope name) for one record; see the module docstring for the rules."""
+_WORD = {"M": "heer", "F": "mevrouw"}
+
+
+_FROM_BRP = {code: use for use, code in BRP_NAME_USE.items()}
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def surname_as_used(row: Mapping[str, object]) -> str | None:
+    """The surname a person uses, name use applied and the infix in lower case ("Hendriks-de Wit").
+
+    ``row`` is a golden record, a CRM row or a normalized record; ``name_use`` may hold the words or the
+    BRP code. Every place that writes one surname field (CRM adapters, printouts, exports) calls this.
+
+    Examples:
+        >>> surname_as_used({"infix": "de", "last_name": "Wit", "partner_last_name": "Hendriks",
+        ...                  "name_use": "partner-own"})
+        'Hendriks-de Wit'
+        >>> surname_as_used({"infix": "de", "last_name": "Vries", "partner_last_name": "Jansen", "name_use": "P"})
+        'Jansen'
+        >>> surname_as_used({"last_name": None}) is None
+        True
+    """
+    use = _str(row.get("name_use")) or _str(row.get("name_use_brp"))
+    use = _FROM_BRP.get(use or "", use)
+    last, p_last = _str(row.get("last_name")), _str(row.get("partner_last_name"))
+    if not last and not p_last:
+        return None
+    if not last:
+        use = "partner"
+    line = surname_line(_str(row.get("infix")), last, _str(row.get("partner_infix")), p_last, use, False)
+    return line or None
+
+
+def letter_lines(gender, title, initials, first, infix, last, p_infix, p_last, use, suffix, is_org, company,
+                 second_initials=None, second_gender=None, second_surname=None):
+    """(salutation, envelope name) for one record; see the module docstring for the rules.
+
+    A couple (``second_initials`` or ``second_gender`` set) is named as two people: "Geachte heer en
+    mevrouw De Vries", "De heer J. en mevrouw M. de Vries", or "J. en M. de Vries" without genders.
+
+    Examples:
+        >>> letter_lines("M", None, None, None, None, "Jansen", None, None, "own", None, False, None,
+        ...              None, "F")
+        ('Geachte heer en mevrouw Jansen', 'De heer en mevrouw Jansen')
+        >>> letter_lines(None, None, "J.", None, "de", "Vries", None, None, "own", None, False, None, "M.", None)
+        ('Geachte J. en M. de Vries', 'J. en M. de Vries')
+    """
     lead = surname_line(infix, last, p_infix, p_last, use, True)
     if is_org and not lead:
         return "Geachte heer/mevrouw", company if isinstance(company, str) else None
@@ -96,6 +146,10 @@ def letter_lines(gender, title, initials, first, infix, last, p_infix, p_last, u
         return "Geachte heer/mevrouw", None
     mid = surname_line(infix, last, p_infix, p_last, use, False)
     given = _text(initials) or _text(first)
+    if isinstance(second_initials, str) or isinstance(second_gender, str):
+        if isinstance(second_surname, str):
+            return _two_names(gender, given, mid, lead, _text(second_initials), second_gender, second_surname)
+        return _couple_lines(gender, given, _text(second_initials), second_gender, lead, mid)
     if gender in _SALUTE:
         salutation = _SALUTE[gender] + lead
     else:
@@ -103,6 +157,30 @@ def letter_lines(gender, title, initials, first, infix, last, p_infix, p_last, u
     named = _join(_text(title), given, mid) if given else _join(_text(title), lead)
     envelope = _join(_ENVELOPE.get(gender, ""), named, _text(suffix))
     return salutation, envelope
+
+
+def _two_names(gender, given: str, mid: str, lead: str, second: str, second_gender, surname: str):
+    """Letter lines for two people with their own surnames ("De heer J. de Vries en mevrouw A. Bakker")."""
+    lead2 = capitalise_infix(surname) or surname
+    if gender in _WORD and second_gender in _WORD:
+        salutation = f"Geachte {_WORD[gender]} {lead} en {_WORD[second_gender]} {lead2}"
+        envelope = _join(_ENVELOPE[gender], given, mid, "en", _WORD[second_gender], second, surname)
+        return salutation, envelope
+    return "Geachte heer/mevrouw " + lead, _join(given, mid, "en", second, surname)
+
+
+def _couple_lines(gender, given: str, second: str, second_gender, lead: str, mid: str) -> tuple[str, str]:
+    """The letter lines of a record naming two people."""
+    if gender in _WORD and second_gender in _WORD:
+        words = _WORD[gender] + " en " + _WORD[second_gender]
+        if given and second:
+            envelope = _join(_ENVELOPE[gender], given, "en", _WORD[second_gender], second, mid)
+        else:
+            envelope = _ENVELOPE[gender] + " en " + words.split(" en ")[1] + " " + lead
+        return "Geachte " + words + " " + lead, envelope
+    if given and second:
+        return _join("Geachte", given, "en", second, mid), _join(given, "en", second, mid)
+    return "Geachte heer/mevrouw " + lead, _join(given, mid) if given else lead
 
 
 def salutation_and_envelope(parts: dict[str, np.ndarray], is_org: np.ndarray, company: np.ndarray):
@@ -126,7 +204,10 @@ def salutation_and_envelope(parts: dict[str, np.ndarray], is_org: np.ndarray, co
             "suffix",
         )
     ]
-    lines = [letter_lines(*row) for row in zip(*columns, is_org, company, strict=True)]
+    none = np.full(len(is_org), None, dtype=object)
+    second = [parts.get("second_initials", none), parts.get("second_gender", none),
+              parts.get("second_surname", none)]
+    lines = [letter_lines(*row) for row in zip(*columns, is_org, company, *second, strict=True)]
     salutation = np.empty(len(lines), dtype=object)
     envelope = np.empty(len(lines), dtype=object)
     salutation[:] = [line[0] for line in lines]
@@ -143,12 +224,30 @@ def _combine_infixes(typed: np.ndarray, found: np.ndarray) -> np.ndarray:
     return out
 
 
+_SECOND = ["second_initials", "second_first_name", "second_gender", "second_surname"]
+_GIVEN_FIELDS = ["title", "gender", "first_name", "initials", "infix", *_SECOND]
+_SECOND_OUT = {"second_initials", "second_gender", "second_surname"}
+
+
+def _second_person(parts, title, ini, fst, sur, config: NormalizeConfig) -> None:
+    """The second person of a couple ("J. en M. de Vries"): initials and gender, for the letter lines."""
+    first = _first(ini["second_first_name"], fst["second_first_name"], sur["second_first_name"])
+    names = first_name_genders(config.first_names_file, config.gender_threshold)
+    by_name = pd.Series(first, dtype=object).str.split(r"[\s\-]", n=1, regex=True).str[0].str.lower().map(names)
+    parts["second_initials"] = _first(ini["second_initials"], fst["second_initials"], sur["second_initials"])
+    parts["second_surname"] = sur["second_surname"]
+    parts["second_gender"] = _first(
+        title["g2"].to_numpy(dtype=object), ini["second_gender"], fst["second_gender"], sur["second_gender"],
+        by_name.to_numpy(dtype=object),
+    )
+
+
 def _gender(frame, parts, given_genders, config: NormalizeConfig, report: Collector) -> np.ndarray:
     raw = frame["gender"].to_numpy(dtype=object)
     parsed = map_distinct(frame, ["gender"], parse_gender, ["g", "ok"])
     explicit, ok = parsed["g"].to_numpy(dtype=object), parsed["ok"].to_numpy(dtype=bool)
     salutation = _first(*given_genders)
-    names = first_name_genders(config.first_names_file)
+    names = first_name_genders(config.first_names_file, config.gender_threshold)
     first_word = pd.Series(parts["first_name"], dtype=object).str.split(r"[\s\-]", n=1, regex=True).str[0]
     by_name = first_word.str.lower().map(names).to_numpy(dtype=object)
     gender = _first(explicit, salutation, by_name)
@@ -172,18 +271,18 @@ def normalize_names(frame: pd.DataFrame, report: Collector, config: NormalizeCon
     before = {
         c: frame[c].to_numpy(dtype=object) for c in ("initials", "first_name", "infix", "last_name", "title")
     }
-    title = map_distinct(frame, ["title"], parse_title, ["t", "g", "seen"])
+    title = map_distinct(frame, ["title"], parse_title, ["t", "g", "seen", "g2"])
     ini = _parsed(
         frame,
         "initials",
         lambda v: parse_given(v, "initials"),
-        ["title", "gender", "first_name", "initials", "infix"],
+        [*_GIVEN_FIELDS],
     )
     fst = _parsed(
         frame,
         "first_name",
         lambda v: parse_given(v, "first"),
-        ["title", "gender", "first_name", "initials", "infix"],
+        [*_GIVEN_FIELDS],
     )
     sur = _parsed(
         frame,
@@ -202,29 +301,37 @@ def normalize_names(frame: pd.DataFrame, report: Collector, config: NormalizeCon
             "suffix",
             "infix_typed",
             "partner_infix_typed",
+            *_SECOND,
         ],
     )
     typed_infix = map_distinct(
         frame, ["infix"], lambda v: (" ".join(v.lower().split()) if v else None,), ["i"]
     )["i"].to_numpy(dtype=object)
     found_infix = _first(sur["infix"], fst["infix"], ini["infix"])
+    # an infix typed in its own column belongs to the surname written first: "van den" + "Heuvel-Dijkstra"
+    # is partner Van den Heuvel, own Dijkstra (with name use partner-own the partner's name comes first)
+    to_partner = (pd.notna(typed_infix) & pd.notna(sur["partner_last_name"]) & pd.isna(sur["partner_infix"])
+                  & (sur["name_use"] == "partner-own"))
     parts = {
         "title": _first(title["t"].to_numpy(dtype=object), ini["title"], fst["title"], sur["title"]),
         "initials": _first(ini["initials"], fst["initials"], sur["initials"]),
         "first_name": _first(fst["first_name"], ini["first_name"], sur["first_name"]),
-        "infix": _combine_infixes(typed_infix, found_infix),
+        "infix": _combine_infixes(pd.Series(typed_infix, dtype=object).mask(to_partner).to_numpy(dtype=object),
+                                  found_infix),
         "last_name": sur["last_name"],
-        "partner_infix": sur["partner_infix"],
+        "partner_infix": np.where(to_partner, typed_infix, sur["partner_infix"]),
         "partner_last_name": sur["partner_last_name"],
         "suffix": sur["suffix"],
     }
     has_name = pd.notna(parts["last_name"])
     parts["name_use"] = np.where(pd.isna(sur["name_use"]), np.where(has_name, "own", None), sur["name_use"])
+    parts["name_use_brp"] = pd.Series(parts["name_use"], dtype=object).map(BRP_NAME_USE).to_numpy(dtype=object)
     derived = pd.isna(parts["initials"]) & pd.notna(parts["first_name"])
     if derived.any():
         parts["initials"][derived] = map_distinct(
             pd.DataFrame({"f": parts["first_name"][derived]}), ["f"], lambda f: (initials_of(f),), ["i"]
         )["i"].to_numpy(dtype=object)
+    _second_person(parts, title, ini, fst, sur, config)
     parts["gender"] = _gender(
         frame,
         parts,
@@ -238,8 +345,11 @@ def normalize_names(frame: pd.DataFrame, report: Collector, config: NormalizeCon
     parts["salutation"], parts["envelope_name"] = salutation_and_envelope(
         parts, is_org, frame["company_name"].to_numpy(dtype=object)
     )
+    couple = pd.notna(parts["second_initials"]) | pd.notna(parts["second_gender"])
+    report.add(couple, "last_name", "NAME_COUPLE", "warning", before["last_name"])
     for column, values in parts.items():
-        frame[column] = values
+        if column not in _SECOND_OUT:
+            frame[column] = values
     _report_changes(report, before, parts, found_infix, sur, derived)
 
 

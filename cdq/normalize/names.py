@@ -10,16 +10,14 @@ voorvoegsels), titles, salutations and suffixes are ``reference_data/titles.yaml
 
 from __future__ import annotations
 
-import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from pathlib import Path
 
 import yaml
 
+from cdq.normalize.first_names import first_name_genders
 from cdq.resources import resource
-from cdq.split import name_prefixes
 
 _APOSTROPHES = str.maketrans({"’": "'", "`": "'", "´": "'", "‘": "'"})
 _GLUED = re.compile(r"(?i)\b(van|in|op|uit|aan|bij|voor|onder|over|von|uijt)'t\b")
@@ -56,28 +54,95 @@ def titles() -> dict:
     return {section: {_key(k): v for k, v in entries.items()} for section, entries in data.items()}
 
 
+#: Particles that belong to the surname itself, never an infix: "El Amrani", "Ben Ali", "Mac Donald".
+SURNAME_PARTICLES = {"el", "al", "ben", "bin", "abu", "ait", "ould", "bou", "mac", "mc", "o'", "st", "st."}
+
+
+@lru_cache(maxsize=1)
+def name_prefixes() -> tuple[tuple[str, ...], ...]:
+    """The surname prefix table as token tuples, longest first (``("van", "der")``, ``("de",)``, ...)."""
+    lines = resource("reference_data", "name_prefixes.txt").read_text(encoding="utf-8").splitlines()
+    prefixes = {tuple(line.strip().lower().translate(_APOSTROPHES).split()) for line in lines}
+    prefixes.discard(())
+    prefixes = {p for p in prefixes if not p[0].startswith("#")}
+    return tuple(sorted(prefixes, key=len, reverse=True))
+
+
 @lru_cache(maxsize=1)
 def _prefix_set() -> frozenset[tuple[str, ...]]:
     return frozenset(name_prefixes())
 
 
-@lru_cache(maxsize=4)
-def first_name_genders(extra_file: str | None = None) -> dict[str, str]:
-    """Lower-cased first name → M/F from ``reference_data/first_names.csv`` and an extra name,gender CSV."""
-    table: dict[str, str] = {}
-    paths = [resource("reference_data", "first_names.csv")] + ([Path(extra_file)] if extra_file else [])
-    for path in paths:
-        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
-        for row in csv.DictReader(lines):
-            gender = (row.get("gender") or "").strip().upper()[:1]
-            if gender in ("M", "F") and row.get("name"):
-                table.setdefault(row["name"].strip().lower(), gender)
-    return table
-
-
 def _key(token: str) -> str:
     """Comparable form of a word: lower case, straight apostrophes, no dots or commas."""
     return " ".join(token.lower().translate(_APOSTROPHES).replace(".", "").replace(",", " ").split())
+
+
+#: Words joining two people in one name field ("J. en M. de Vries", "Dhr. & Mevr. Jansen", "Mr and Mrs Smith").
+COUPLE_WORDS = frozenset({"en", "&", "and", "+", "und", "et"})
+_CALL_NAME = re.compile(r"""\(\s*([^()]*?)\s*\)|"\s*([^"]*?)\s*"|“\s*([^”]*?)\s*”""")
+
+
+def call_name(text: str) -> tuple[str, str | None]:
+    """The text without a call name (roepnaam) written in parentheses or quotes, and that call name.
+
+    Examples:
+        >>> call_name("C. (Carla) Bosman"), call_name('W.H. "Wim" Kok'), call_name("Jan Bos")
+        (('C. Bosman', 'Carla'), ('W.H. Kok', 'Wim'), ('Jan Bos', None))
+    """
+    match = _CALL_NAME.search(text)
+    if not match:
+        return text, None
+    inner = next(g for g in match.groups() if g is not None)
+    rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+    if inner and all(_key(t) in titles()["salutations"] or _key(t) in titles()["prefix_titles"]
+                     for t in inner.split()):
+        return inner + " " + rest, None  # "Vries, J. de (dhr.)": a salutation, not a call name
+    return rest, inner or None
+
+
+def split_couple(tokens: list[str]) -> tuple[list[str], list[str] | None]:
+    """Split name tokens at a word joining two people: (first person's tokens, second person's or None).
+
+    Examples:
+        >>> split_couple(["J.", "en", "M.", "de", "Vries"])
+        (['J.'], ['M.', 'de', 'Vries'])
+        >>> split_couple(["Jansen"])
+        (['Jansen'], None)
+    """
+    for i in range(1, len(tokens) - 1):
+        if tokens[i].lower().rstrip(".") in COUPLE_WORDS:
+            return tokens[:i], tokens[i + 1 :]
+    return tokens, None
+
+
+def english_mr(tokens: list[str]) -> bool:
+    """Whether a leading "Mr" is the English salutation (a man) rather than the Dutch law title "mr.".
+
+    The Dutch title is written "mr." in lower case, and it is what a capitalised "Mr." before initials, before
+    another title or before a Dutch surname with a prefix is ("Mr. drs. P. Jansen", "MR J. DE VRIES"). "Mr"
+    without a dot, "Mr. John Smith" and "Mr. and Mrs. Smith" are English.
+
+    Examples:
+        >>> english_mr(["Mr", "John", "Smith"]), english_mr(["mr.", "J.", "de", "Vries"])
+        (True, False)
+        >>> english_mr(["Mr.", "John", "Smith"]), english_mr(["Mr.", "drs.", "P.", "Jansen"])
+        (True, False)
+        >>> english_mr(["Mr.", "and", "Mrs.", "Smith"]), english_mr(["MR", "J.", "DE", "VRIES"])
+        (True, False)
+    """
+    if not tokens or _key(tokens[0]) != "mr" or tokens[0][:1] != "M":
+        return False
+    rest = tokens[1:]
+    if rest and rest[0].lower().rstrip(".") in COUPLE_WORDS:
+        return True
+    if rest and (_key(rest[0]) in titles()["prefix_titles"] or _key(rest[0]) in titles()["salutations"]):
+        return False
+    if any(prefix_length(rest, i) for i in range(1, len(rest))):
+        return False
+    if not tokens[0].endswith("."):
+        return True
+    return bool(rest) and not _INITIALS.match(rest[0]) and rest[0][:1].isupper()
 
 
 def tokenize(text: str) -> list[str]:
@@ -207,11 +272,14 @@ def initials_of(first_name: str | None) -> str | None:
 def _strip_leading(tokens: list[str], keep: int = 0) -> tuple[list[str], list[str], str | None, bool]:
     """Remove salutations and prefix titles from the front, leaving at least ``keep`` tokens ("Heer" is a
     surname too); return (titles, rest, gender, salutation_seen)."""
-    table, found, gender, seen = titles(), [], None, False
+    table, gender, seen = titles(), None, False
+    found: list[str] = []
     while len(tokens) > keep:
         two = _key(" ".join(tokens[:2])) if len(tokens) > 1 else None
         one = _key(tokens[0])
-        if two and two in table["salutations"] and len(tokens) > 2:
+        if one == "mr" and english_mr(tokens) and (len(tokens) > 1 or keep == 0):
+            gender, seen, tokens = gender or "M", True, tokens[1:]
+        elif two and two in table["salutations"] and len(tokens) > 2:
             gender, seen, tokens = gender or table["salutations"][two], True, tokens[2:]
         elif two and two in table["prefix_titles"] and len(tokens) > 2:
             found.append(table["prefix_titles"][two])
@@ -228,7 +296,8 @@ def _strip_leading(tokens: list[str], keep: int = 0) -> tuple[list[str], list[st
 
 def _strip_suffixes(tokens: list[str]) -> tuple[list[str], list[str]]:
     """Remove suffixes ("jr.", "MSc") from the end; return (rest, suffixes)."""
-    table, found = titles()["suffixes"], []
+    table = titles()["suffixes"]
+    found: list[str] = []
     while len(tokens) > 1 and _key(tokens[-1]) in table and not is_prefix(tokens[-2:-1]):
         found.insert(0, table[_key(tokens.pop())])
     return tokens, found
@@ -243,6 +312,10 @@ class Given:
     first_name: str | None = None
     initials: str | None = None
     infix: str | None = None
+    second_initials: str | None = None
+    second_first_name: str | None = None
+    second_gender: str | None = None
+    second_surname: str | None = None
 
 
 def _looks_like_initials(token: str, field: str) -> bool:
@@ -258,17 +331,41 @@ def _looks_like_initials(token: str, field: str) -> bool:
 def parse_given(text: str | None, field: str = "first") -> Given:
     """Parse a first-name (``field="first"``) or initials (``field="initials"``) field.
 
+    A call name in parentheses is the first name ("Cornelia (Carla)"); two people joined by "en" or "&"
+    ("J. en M.") give the first person's parts and the second person's (``second_*``).
+
     Examples:
-        >>> parse_given("Jan de")
-        Given(title=None, gender=None, first_name='Jan', initials=None, infix='de')
-        >>> parse_given("dhr. J.P.", "initials")
-        Given(title=None, gender='M', first_name=None, initials='J.P.', infix=None)
-        >>> parse_given("ir. JAN PIETER")
-        Given(title='ir.', gender=None, first_name='Jan Pieter', initials=None, infix=None)
+        >>> g = parse_given("Jan de")
+        >>> g.first_name, g.infix
+        ('Jan', 'de')
+        >>> g = parse_given("dhr. J.P.", "initials")
+        >>> g.gender, g.initials
+        ('M', 'J.P.')
+        >>> g = parse_given("ir. JAN PIETER")
+        >>> g.title, g.first_name
+        ('ir.', 'Jan Pieter')
+        >>> g = parse_given("Cornelia (Carla)")
+        >>> g.first_name, g.initials
+        ('Carla', 'C.')
+        >>> g = parse_given("J. en M.", "initials")
+        >>> g.initials, g.second_initials
+        ('J.', 'M.')
     """
     if text is None or not str(text).strip():
         return Given()
-    found, tokens, gender, _ = _strip_leading(tokenize(text))
+    rest, call = call_name(str(text))
+    first, second = split_couple(tokenize(rest))
+    own = _given_tokens(first, field, call)
+    if second is None:
+        return own
+    other = _given_tokens(second, field, None)
+    return replace(own, second_initials=other.initials or initials_of(other.first_name),
+                   second_first_name=other.first_name, second_gender=other.gender)
+
+
+def _given_tokens(tokens: list[str], field: str, call: str | None) -> Given:
+    """The parts of one person's given-name tokens; a call name becomes the first name."""
+    found, tokens, gender, _ = _strip_leading(tokens)
     infix = None
     for i in range(1, len(tokens)):
         if is_prefix(tokens[i:]):
@@ -276,6 +373,9 @@ def parse_given(text: str | None, field: str = "first") -> Given:
             break
     initials = [t for t in tokens if _looks_like_initials(t, field)]
     names = [t for t in tokens if not _looks_like_initials(t, field)]
+    if call and not _looks_like_initials(call, "first"):
+        formal = canonical_initials(initials) or initials_of(proper_case(" ".join(names)))
+        return Given(" ".join(found) or None, gender, proper_case(call), formal, infix)
     return Given(
         " ".join(found) or None,
         gender,
@@ -301,6 +401,10 @@ class Surname:
     suffix: str | None = None
     infix_typed: str | None = None
     partner_infix_typed: str | None = None
+    second_initials: str | None = None
+    second_first_name: str | None = None
+    second_gender: str | None = None
+    second_surname: str | None = None
 
 
 def _simple(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
@@ -351,9 +455,84 @@ def _partner_split(tokens: list[str], hyphen_use: str) -> tuple[list[str], list[
     return tokens, None, None
 
 
+def _is_title_word(token: str) -> bool:
+    key = _key(token)
+    return key in titles()["salutations"] or key in titles()["prefix_titles"]
+
+
+def natural_order(text: str) -> str:
+    """A name written surname first with commas, in natural order.
+
+    Examples:
+        >>> natural_order("VRIES, DE, A."), natural_order("Vries, Jan de"), natural_order("Berg, van der")
+        ('A. DE VRIES', 'Jan de Vries', 'van der Berg')
+        >>> natural_order("Jansen-de Vries, M."), natural_order("dhr. Vries de, J.")
+        ('M. Jansen-de Vries', 'dhr. J. de Vries')
+    """
+    segments = [seg.strip() for seg in text.split(",") if seg.strip()]
+    if len(segments) < 2:
+        return " ".join(text.replace(",", " ").split())
+    surname, infix, given = tokenize(segments[0]), [], []
+    lead = []
+    while len(surname) > 1 and _is_title_word(surname[0]):
+        lead.append(surname.pop(0))
+    for segment in segments[1:]:
+        tokens = tokenize(segment)
+        if is_prefix(tokens):
+            infix = tokens
+        else:
+            given += tokens
+    for i in range(1, len(given)):
+        if is_prefix(given[i:]):
+            infix, given = infix or given[i:], given[:i]
+            break
+    for i in range(1, len(surname)):
+        if is_prefix(surname[i:]):
+            infix, surname = infix or surname[i:], surname[:i]
+            break
+    return " ".join(lead + given + infix + surname)
+
+
+def surname_start(tokens: list[str]) -> int:
+    """Index of the token where the surname starts in a name in natural order (titles already removed).
+
+    Initials lead; the surname starts at the first prefix ("de", "van der"), else at a hyphenated double
+    name or a particle ("El Amrani") after the first given name, else it is the last word; a partner marker
+    ("geb.", "e.v.") ends the search, and a trailing prefix ("Vries de") makes the whole text a surname.
+
+    Examples:
+        >>> surname_start(["A.", "de", "Vries-Bakker"]), surname_start(["Maria", "Hendriks-de", "Wit"])
+        (1, 1)
+        >>> surname_start(["Jan-Willem", "de", "Boer"]), surname_start(["Jan", "Peter", "Jansen"])
+        (1, 2)
+        >>> surname_start(["Maria", "Jansen", "geb.", "de", "Vries"]), surname_start(["Vries", "de"])
+        (1, 0)
+    """
+    n = len(tokens)
+    i0 = 0
+    while i0 < n - 1 and _INITIALS.match(tokens[i0]) and tokens[i0] not in ABBREVIATED_PREFIXES:
+        i0 += 1
+    markers = titles()["partner_markers"]
+    end = next((i for i in range(i0 + 1, n - 1) if _key(tokens[i]) in markers), n)
+    if end == n and any(is_prefix(tokens[j:]) for j in range(i0 + 1, n)):
+        return i0
+    for i in range(i0, end):
+        token = tokens[i]
+        k = prefix_length(tokens, i)
+        # "Jan-Willem de Boer" is a given name, "Jansen-de Vries" a double surname
+        hyphen = "-" in token.strip("-") and (i > i0 or i == n - 1 or is_prefix([token.rsplit("-", 1)[1]]))
+        particle = token.lower() in SURNAME_PARTICLES and i + 1 < n and (i > i0 or n - i0 == 2)
+        if (k and i + k < n) or hyphen or particle:
+            return i
+    return end - 1 if end < n else max(n - 1, 0)
+
+
 @lru_cache(maxsize=500_000)
 def parse_surname(text: str | None, hyphen_use: str = "partner-own") -> Surname:
     """Parse a surname field: prefix anywhere, inverted "Vries, Jan de", partner names, titles, suffixes.
+
+    The field may hold a whole name ("Mw. A. de Vries-van Dam", "VRIES, DE, A.", "C. (Carla) Bosman") or
+    a couple ("J. en M. de Vries": the first person's parts, the second person's in ``second_*``).
 
     Examples:
         >>> s = parse_surname("Vries, J.P. de")
@@ -362,6 +541,9 @@ def parse_surname(text: str | None, hyphen_use: str = "partner-own") -> Surname:
         >>> s = parse_surname("Jansen-de Vries")
         >>> (s.infix, s.last_name, s.partner_last_name, s.name_use)
         ('de', 'Vries', 'Jansen', 'partner-own')
+        >>> s = parse_surname("A. de Vries-Bakker")
+        >>> (s.initials, s.partner_infix, s.partner_last_name, s.last_name)
+        ('A.', 'de', 'Vries', 'Bakker')
         >>> parse_surname("VAN 'T HOF").infix, parse_surname("d'Ancona").last_name
         ("van 't", 'Ancona')
         >>> parse_surname("El Amrani").infix is None
@@ -369,27 +551,60 @@ def parse_surname(text: str | None, hyphen_use: str = "partner-own") -> Surname:
     """
     if text is None or not str(text).strip():
         return Surname()
-    text = " ".join(str(text).split())
-    after: Given = Given()
-    if "," in text:
-        text, _, rest = text.partition(",")
-        rest_tokens = tokenize(rest.strip(" ,"))
-        if is_prefix(rest_tokens):
-            after = Given(infix=" ".join(t.lower() for t in rest_tokens))
-        elif rest_tokens:
-            after = parse_given(" ".join(rest_tokens), "first")
-    found, tokens, gender, _ = _strip_leading(tokenize(text), keep=1)
+    rest, call = call_name(" ".join(str(text).split()))
+    tokens = tokenize(natural_order(rest) if "," in rest else rest)
+    first, second = split_couple(tokens)
+    if second is None:
+        return _parse_natural(tokens, hyphen_use, call)
+    base = _parse_natural(second, hyphen_use, None)
+    if has_own_surname(first):
+        # "Dhr. J. de Vries en Mevr. A. Bakker": two full names; the record keeps the first person
+        person = _parse_natural(first, hyphen_use, call)
+        other = join_infix(base.infix, base.last_name) if base.last_name else None
+        return replace(person, second_initials=base.initials or initials_of(base.first_name),
+                       second_first_name=base.first_name, second_gender=base.gender, second_surname=other)
+    own = _given_tokens(first, "first", call)
+    return replace(
+        base, title=own.title or base.title, gender=own.gender, first_name=own.first_name,
+        initials=own.initials or initials_of(own.first_name),
+        second_initials=base.initials or initials_of(base.first_name),
+        second_first_name=base.first_name, second_gender=base.gender,
+    )
+
+
+def has_own_surname(tokens: list[str]) -> bool:
+    """Whether the first person of a couple is named in full ("Dhr. J. de Vries" rather than "Dhr. J.").
+
+    Examples:
+        >>> has_own_surname(["Dhr.", "J.", "de", "Vries"]), has_own_surname(["Dhr.", "J."]), has_own_surname(["Jan"])
+        (True, False, False)
+    """
+    rest = _strip_leading(tokens)[1]
+    names = [t for t in rest if not _INITIALS.match(t) and not _looks_like_initials(t, "first")]
+    return len(names) >= 2 or (bool(names) and len(rest) > len(names))
+
+
+def _parse_natural(tokens: list[str], hyphen_use: str, call: str | None) -> Surname:
+    """One person's name in natural order (titles, given names, surname with partner name, suffixes)."""
+    found, tokens, gender, _ = _strip_leading(tokens, keep=1)
     tokens, suffixes = _strip_suffixes(tokens)
+    given: list[str] = []
     own, partner, use = _partner_split(tokens, hyphen_use)
-    given, infix, core = _simple(own)
+    start = surname_start(tokens) if partner is not None else 0
+    if start and not any(t.endswith("-") for t in tokens[:start]) and not tokens[start].startswith("-"):
+        # "A. de Vries-Bakker": the given part is no part of the partner name
+        given, tokens = tokens[:start], tokens[start:]
+        own, partner, use = _partner_split(tokens, hyphen_use)
+    simple_given, infix, core = _simple(own)
+    given += simple_given
     p_infix, p_core = ([], []) if partner is None else _simple(partner)[1:]
-    given_parsed = parse_given(" ".join(given), "first") if given else Given()
-    infix_typed = " ".join(infix) or after.infix
+    given_parsed = _given_tokens(given, "first", call) if given or call else Given()
+    infix_typed = " ".join(infix) or None
     return Surname(
-        title=" ".join(found) or after.title,
-        gender=gender or after.gender,
-        first_name=given_parsed.first_name or after.first_name,
-        initials=given_parsed.initials or after.initials,
+        title=" ".join(found) or given_parsed.title,
+        gender=gender or given_parsed.gender,
+        first_name=given_parsed.first_name,
+        initials=given_parsed.initials,
         infix=infix_typed.lower() if infix_typed else None,
         last_name=proper_case(" ".join(core)) or None,
         partner_infix=" ".join(p_infix).lower() or None,
@@ -402,20 +617,26 @@ def parse_surname(text: str | None, hyphen_use: str = "partner-own") -> Surname:
 
 
 @lru_cache(maxsize=10_000)
-def parse_title(text: str | None) -> tuple[str | None, str | None, bool]:
-    """A title field: (canonical titles, gender from a salutation, salutation seen?).
+def parse_title(text: str | None) -> tuple[str | None, str | None, bool, str | None]:
+    """A title field: (canonical titles, gender from a salutation, salutation seen?, second person's gender).
+
+    "Mr" alone is the English salutation, "mr." the Dutch law title; "Dhr. en Mevr." names a couple.
 
     Examples:
         >>> parse_title("Dhr. Drs."), parse_title("Mevrouw"), parse_title("Familie")
-        (('drs.', 'M', True), (None, 'F', True), (None, None, True))
+        (('drs.', 'M', True, None), (None, 'F', True, None), (None, None, True, None))
+        >>> parse_title("Dhr. en Mevr."), parse_title("Mr"), parse_title("mr.")
+        ((None, 'M', True, 'F'), (None, 'M', True, None), ('mr.', None, False, None))
     """
     if text is None or not str(text).strip():
-        return None, None, False
-    found, rest, gender, seen = _strip_leading(tokenize(text) + ["\0"])
+        return None, None, False, None
+    first, second = split_couple(tokenize(text))
+    found, rest, gender, seen = _strip_leading(first + ["\0"])
     rest = [t for t in rest if t != "\0"]
     table = titles()["prefix_titles"]
     extra = [table.get(_key(t), t) for t in rest]
-    return " ".join(found + extra) or None, gender, seen
+    second_gender = _strip_leading(second + ["\0"])[2] if second else None
+    return " ".join(found + extra) or None, gender, seen, second_gender
 
 
 @lru_cache(maxsize=1_000)

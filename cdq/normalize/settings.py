@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from cdq.config import load_model
 from cdq.resources import resource
@@ -17,6 +17,7 @@ Family = Literal["organisations", "names", "addresses", "phones", "emails", "dat
 class NamesSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     first_names_file: str | None = None
+    gender_threshold: float = Field(0.9, gt=0.5, le=1.0)
 
 
 class EmailSettings(BaseModel):
@@ -49,6 +50,7 @@ class NormalizeConfig:
     belgian: bool = False
     hyphenated_name_use: str = "partner-own"
     first_names_file: str | None = None
+    gender_threshold: float = 0.9
     check_deliverability: bool = False
     families: tuple[str, ...] = ("organisations", "names", "addresses", "phones", "emails", "dates")
 
@@ -61,6 +63,7 @@ def load_config(path: str | Path | None = None, *, belgian: bool | None = None) 
         belgian=rules.name_convention == "belgian" if belgian is None else belgian,
         hyphenated_name_use=rules.hyphenated_name_use,
         first_names_file=rules.names.first_names_file,
+        gender_threshold=rules.names.gender_threshold,
         check_deliverability=rules.email.check_deliverability,
         families=tuple(rules.families),
     )

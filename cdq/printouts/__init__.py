@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdq.log import Progress, ProgressLog
 from cdq.printouts.apply import ApplyResult, apply_returned
 from cdq.printouts.forms import write_form
 from cdq.printouts.layout import render_pdf
@@ -97,17 +98,18 @@ def make_printouts(frame: pd.DataFrame, adviser_column: str, out_dir: str | Path
 
 
 def printouts_from(source: str | Path, adviser_column: str, out_dir: str | Path, run_date: dt.date | None = None,
-                   *, reference=None) -> PrintoutRun:
-    """Printouts for a customer file or a golden store URL (``sqlite:///golden.sqlite``)."""
+                   *, reference=None, progress: Progress | None = None) -> PrintoutRun:
+    """Printouts for a customer file or a golden store URL (``sqlite:///golden.sqlite``); ``progress`` is
+    called with ``(advisers done, advisers)``."""
     frame = load_customers(source, adviser_column)
     store = "://" in str(source)
     return _write_all(frame, "adviser_label", out_dir, run_date,
                       source=str(source) if store else str(Path(source).resolve()),
-                      key_kind="golden_id" if store else "record_ref", reference=reference)
+                      key_kind="golden_id" if store else "record_ref", reference=reference, progress=progress)
 
 
 def _write_all(frame: pd.DataFrame, adviser_column: str, out_dir, run_date, *, source: str, key_kind: str,
-               prepared: bool = False, reference=None) -> PrintoutRun:
+               prepared: bool = False, reference=None, progress: Progress | None = None) -> PrintoutRun:
     start = time.perf_counter()
     run_date = run_date or dt.date.today()
     out_dir = Path(out_dir)
@@ -121,6 +123,7 @@ def _write_all(frame: pd.DataFrame, adviser_column: str, out_dir, run_date, *, s
     if not prepared:
         frame = prepare(frame, reference)
     groups = adviser_groups(frame)
+    tick = ProgressLog(logger, "printouts", len(groups), progress=progress)
     rows = []
     for (adviser, part), name in zip(groups, _file_names([a for a, _ in groups])):
         ordered = sort_frame(part)
@@ -131,6 +134,7 @@ def _write_all(frame: pd.DataFrame, adviser_column: str, out_dir, run_date, *, s
         write_form(form, items, adviser=adviser, source=source, key_kind=key_kind, run_date=run_date)
         rows.append({"adviser": label_of(adviser), "customers": len(items), "pages": pages, "pdf": pdf.name,
                      "form": form.name})
+        tick(len(rows))
     summary = pd.DataFrame(rows, columns=["adviser", "customers", "pages", "pdf", "form"])
     from cdq.export import write_table
 

@@ -156,27 +156,19 @@ def _reason(code: str, fallback: str) -> str:
 
 
 def _phone(text: str) -> str | None:
-    """E.164 of a dialable Dutch (or international) number; a lost leading zero is restored."""
-    import phonenumbers
+    """E.164 of a dialable number, by normalize's own verdict (a lost leading zero is restored there too)."""
+    from cdq.normalize.phones import canonical_phones
 
-    digits = re.sub(r"[^\d+]", "", text)
-    if re.fullmatch(r"[1-9]\d{8}", digits):  # typed as a number: Excel dropped the 0 of 06/010/...
-        digits = "0" + digits
-    try:
-        number = phonenumbers.parse(digits, "NL")
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) \
-        if phonenumbers.is_valid_number(number) else None
+    value = canonical_phones(pd.Series([text], dtype=object))["e164"].iloc[0]
+    return value if isinstance(value, str) else None
 
 
 def _email(text: str) -> str | None:
-    from email_validator import EmailNotValidError, validate_email
+    """The normalized address, by normalize's own verdict (None when invalid)."""
+    from cdq.normalize.emails import canonical_emails
 
-    try:
-        return validate_email(text, check_deliverability=False).normalized
-    except EmailNotValidError:
-        return None
+    value = canonical_emails(pd.Series([text], dtype=object))["email"].iloc[0]
+    return value if isinstance(value, str) else None
 
 
 def _postcode(text: str) -> str | None:

@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from cdq.errors import UsageError
+from cdq.normalize.countries import country_code, country_name
+from cdq.normalize.name_lines import surname_as_used
 from cdq.printouts.dutch import NO_ADVISER
 from cdq.printouts.layout import Entry
 
@@ -127,8 +129,9 @@ def house_number_text(row: dict) -> str:
 
 def _name_lines(row: dict) -> list[str]:
     company = _v(row, "company_name")
+    # the envelope line normalize wrote (name use applied); else initials and the surname as used
     person = _v(row, "envelope_name") or " ".join(
-        p for p in (_v(row, "initials") or _v(row, "first_name"), _v(row, "infix"), _v(row, "last_name")) if p)
+        p for p in (_v(row, "initials") or _v(row, "first_name"), surname_as_used(row) or "") if p)
     if company:
         form = _v(row, "legal_form")
         name = company if not form or form.lower().replace(".", "") in company.lower().replace(".", "") \
@@ -143,8 +146,9 @@ def _address_lines(row: dict) -> list[str]:
     place = "  ".join(p for p in (_v(row, "postcode"), city) if p)
     country = _v(row, "country")
     lines = [line for line in (street, place) if line]
-    if country and country.upper() not in ("NL", "NEDERLAND", "THE NETHERLANDS", "NETHERLANDS"):
-        lines.append(country.upper())
+    code = country_code(country)
+    if country and code != "NL":  # abroad: the country's Dutch name in capitals on the last line
+        lines.append((country_name(code) if code else country).upper())
     return lines or ["(adres ontbreekt)"]
 
 

@@ -46,6 +46,10 @@ __all__ = ["EraseResult", "erase_subject", "hold_erased", "lift_erasure", "subje
 
 logger = logging.getLogger(__name__)
 SCRUBBED = json.dumps({"erased": True})
+#: What a run writes into its work directory that retention may delete (never the stores); here, not in
+#: retention, because retention builds on this module (an import cycle otherwise).
+ARTEFACTS = ("run_report.html", "review.xlsx", "golden_records.xlsx", "xref.csv", "quarantine.csv",
+             "data_docs", "printouts", "intermediates", "subjects")
 
 
 @dataclass
@@ -243,7 +247,6 @@ def _file_text(path: Path) -> str:
 def scrub_workdir(workdir: Path, needles: set[str]) -> tuple[list[str], list[str]]:
     """Delete the run artefacts in ``workdir`` that quote the subject; list PDFs (which cannot be searched
     once compressed) for regeneration. The stores in the folder are never touched."""
-    from cdq.privacy.retention import ARTEFACTS
 
     removed, regenerate = [], []
     lowered = {n.lower() for n in needles}

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
 from cdq.config import load_model
-from cdq.privacy.erase import erase_golden
+from cdq.privacy.erase import ARTEFACTS, erase_golden
 from cdq.resources import resource
 from cdq.store import GoldenStore, chunks
 from cdq.store.schema import golden_records, golden_versions, runs, source_records, xref
@@ -29,9 +29,6 @@ __all__ = ["RetentionRules", "load_retention", "apply_retention", "ARTEFACTS"]
 
 logger = logging.getLogger(__name__)
 COLUMNS = ["kind", "target", "age_days"]
-#: What a run writes into its work directory that retention may delete (never the stores).
-ARTEFACTS = ("run_report.html", "review.xlsx", "golden_records.xlsx", "xref.csv", "quarantine.csv",
-             "data_docs", "printouts", "intermediates", "subjects")
 
 
 class ProspectRule(BaseModel):

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -37,7 +38,7 @@ def _query_frame(query: dict) -> pd.DataFrame:
 
     raw = {k: v for k, v in query.items() if v}
     if raw.get("name"):  # "J. de Vries", "Jan de Vries", "Vries, J. de": split as the importers do
-        from cdq.split import split_name
+        from cdq.normalize.name_parsing import split_name
 
         parts = split_name(raw.pop("name"))
         raw.update({k: v for k, v in vars(parts).items() if v and k in ("initials", "first_name", "infix", "last_name")})
@@ -155,7 +156,7 @@ def _crm_history(conn: sa.Connection, ids: list[str]) -> dict[str, list[dict]]:
 
 def subject_report(store: GoldenStore, golden_id: str) -> dict:
     """Everything the golden store holds about the person of ``golden_id`` (plain JSON-able data)."""
-    from cdq.review.decisions import review_decisions
+    from cdq.review.tables import review_decisions
 
     with store.engine.connect() as conn:
         ids = subject_tree(conn, golden_id)
@@ -175,7 +176,7 @@ def subject_report(store: GoldenStore, golden_id: str) -> dict:
         if sa.inspect(conn).has_table("review_decisions") and refs:
             t = review_decisions
             decisions = _rows(conn, sa.select(t).where(t.c.ref_a.in_(refs) | t.c.ref_b.in_(refs)))
-        report = {
+        report: dict[str, Any] = {
             "golden_id": ids[0], "golden_ids": ids, "golden_records": golden,
             "source_records": sources,
             "versions": _rows(conn, sa.select(golden_versions).where(golden_versions.c.golden_id.in_(ids))
@@ -229,7 +230,7 @@ def _table(rows: list[tuple[str, object]]) -> str:
 
 def _letter(report: dict) -> str:
     """The export as a self-contained Dutch page (no external resources; every value escaped)."""
-    current = next((g for g in report["golden_records"] if g["golden_id"] == report["golden_id"]), {})
+    current: dict[str, Any] = next((g for g in report["golden_records"] if g["golden_id"] == report["golden_id"]), {})
     values = current.get("data", {})
     parts = [
         "<!doctype html><html lang='nl'><head><meta charset='utf-8'><title>Inzage persoonsgegevens</title>",

@@ -24,7 +24,8 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from cdq.review.decisions import load_decisions, pair_key, review_pairs, save_decisions
+from cdq.review.decisions import load_decisions, pair_key, save_decisions
+from cdq.review.tables import review_pairs
 from cdq.store import GoldenStore
 from cdq.survivorship import Rules
 

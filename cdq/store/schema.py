@@ -17,10 +17,11 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from cdq.store.columns import ID
+
 logger = logging.getLogger(__name__)
 
 metadata = sa.MetaData()
-ID = sa.String(24)
 
 migrations = sa.Table(
     "_cdq_migrations", metadata,
@@ -118,7 +119,7 @@ def _initial(conn: sa.Connection) -> None:
 
 
 def _review_tables(conn: sa.Connection) -> None:
-    from cdq.review.decisions import migrate_review_tables
+    from cdq.review.tables import migrate_review_tables
 
     migrate_review_tables(conn)
 

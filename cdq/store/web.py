@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from cdq.store.schema import ID
+from cdq.store.columns import ID
 
 metadata = sa.MetaData()
 

@@ -32,7 +32,7 @@ import logging
 import pandas as pd
 
 from cdq.survivorship.rules import Group, Rules, compile_rules, load_rules
-from cdq.survivorship.strategies import STRATEGY_FUNCS
+from cdq.survivorship.strategies import CHECKS, STRATEGY_FUNCS
 
 __all__ = ["survive", "load_rules", "compile_rules", "Rules", "LINEAGE_COLUMNS", "OVERRIDE_COLUMNS"]
 
@@ -97,9 +97,19 @@ def _run_chain(cand: pd.DataFrame, group: Group, rules: Rules) -> tuple[pd.DataF
     return winners, decided.fillna("tie_break")
 
 
+def _valid(cand: pd.DataFrame, group: Group, column: str) -> pd.Series:
+    """Whether each candidate passes the group's ``require`` check (normalize's verdict); all when none."""
+    if group.require is None or not len(cand):
+        return pd.Series(True, index=cand.index)
+    params = {k: v for k, v in group.require.params if k != "check"}
+    params.setdefault("column", column)
+    return CHECKS[group.require.param("check")](cand, **params).astype(bool)
+
+
 def _survive_group(df: pd.DataFrame, group: Group, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
     cols = list(group.columns)
     cand = df[df[cols].notna().any(axis=1)]
+    cand = cand[_valid(cand, group, cols[0])]  # an invalid value is no candidate: it stays a finding only
     cand = cand.assign(_key=_value_keys(cand, cols))
     winners, decided = _run_chain(cand, group, rules)
     values = winners.set_index("cluster_id")[cols]
@@ -116,6 +126,7 @@ def _aggregate_group(df: pd.DataFrame, group: Group) -> tuple[pd.DataFrame, pd.D
         s = df[["cluster_id", "record_id", column]].dropna(subset=[column])
         s = s.assign(value=s[column].astype(str).str.split(";")).explode("value")
         s["value"] = s["value"].str.strip()
+        s = s[_valid(s, group, "value")]
         parts.append(s[s["value"] != ""].assign(kind=kind, order=order)[["cluster_id", "record_id", "value",
                                                                           "kind", "order"]])
     if not parts or not sum(len(p) for p in parts):

@@ -21,12 +21,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from cdq.columns import CANONICAL
+from cdq.columns import CANONICAL, NAME_DERIVED
 from cdq.config import load_model
 from cdq.resources import resource
 
 STRATEGIES = ("steward", "source_priority", "most_recent", "most_complete", "most_frequent", "validated")
-VALIDATORS = ("bag_verified", "email_valid", "phone_valid", "name_plausible")
+VALIDATORS = ("bag_verified", "email_valid", "phone_valid", "date_valid", "name_plausible")
 
 ChainItem = str | dict[str, Any]
 
@@ -58,11 +58,21 @@ class GroupSpec(BaseModel):
     columns: list[str] = []
     chain: list[ChainItem] | None = None
     aggregate: dict[str, str] | None = None
+    #: a validity check (as in ``validated``) a value must pass to be a candidate at all: an invalid value
+    #: stays a finding of its source record but never becomes a golden value
+    require: ChainItem | None = None
+
+    @field_validator("require")
+    @classmethod
+    def _valid_require(cls, value: ChainItem | None) -> ChainItem | None:
+        if value is not None:
+            _check_step({"validated": value})
+        return value
 
     @field_validator("columns")
     @classmethod
     def _known_columns(cls, value: list[str]) -> list[str]:
-        unknown = [c for c in value if c not in CANONICAL]
+        unknown = [c for c in value if c not in CANONICAL and c not in NAME_DERIVED]
         if unknown:
             raise ValueError(f"unknown column(s) {unknown}; use canonical staging columns")
         return value
@@ -142,6 +152,7 @@ class Group:
     columns: tuple[str, ...]
     steps: tuple[Step, ...] = ()
     aggregate: tuple[tuple[str, str], ...] = ()
+    require: Step | None = None
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -165,18 +176,21 @@ def _freeze(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+def _step(item: ChainItem) -> Step:
+    name, params = _check_step(item)
+    return Step(name, tuple(sorted((k, _freeze(v)) for k, v in params.items())))
+
+
 def compile_rules(spec: SurvivorshipFile) -> Rules:
     """Resolve the authoring model: default chains filled in, parameters frozen."""
     groups = []
     for name, g in spec.groups.items():
+        require = _step({"validated": g.require}) if g.require is not None else None
         if g.aggregate is not None:
-            groups.append(Group(name, (), aggregate=tuple(g.aggregate.items())))
+            groups.append(Group(name, (), aggregate=tuple(g.aggregate.items()), require=require))
             continue
-        steps = tuple(
-            Step(n, tuple(sorted((k, _freeze(v)) for k, v in p.items())))
-            for n, p in map(_check_step, g.chain if g.chain is not None else spec.default_chain)
-        )
-        groups.append(Group(name, tuple(g.columns), steps))
+        steps = tuple(map(_step, g.chain if g.chain is not None else spec.default_chain))
+        groups.append(Group(name, tuple(g.columns), steps, require=require))
     outputs = tuple(c for g in groups for c in g.outputs)
     return Rules(tuple(groups), tuple(spec.source_priority), outputs)
 

@@ -9,6 +9,8 @@ Examples:
     >>> cand = pd.DataFrame({"cluster_id": [1, 1], "record_id": ["a", "b"], "email": ["x@y.nl", "bad"]})
     >>> CHECKS["email_valid"](cand, "email").tolist()
     [True, False]
+    >>> CHECKS["phone_valid"](pd.DataFrame({"phone": ["+31201234567", "0987 /6543"]}), "phone").tolist()
+    [True, False]
 """
 
 from __future__ import annotations
@@ -24,9 +26,6 @@ Score = Callable[[pd.DataFrame, Group, Step, Rules], pd.Series]
 STRATEGY_FUNCS: dict[str, Score] = {}
 CHECKS: dict[str, Callable[..., pd.Series]] = {}
 
-_EMAIL = r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$"
-#: NL landline/mobile (10 digits with 0, or +31 + 9), BE (+32 + 8/9), or any other E.164 number.
-_PHONE = r"^(?:(?:\+31|0031|0)[1-9]\d{8}|(?:\+32|0032)\d{8,9}|\+(?!3[12])\d{8,14})$"
 _VERIFIED_STATUSES = {"verified", "completed", "corrected"}
 
 
@@ -46,15 +45,28 @@ def _column(cand: pd.DataFrame, name: str) -> pd.Series:
 
 @register("email_valid", CHECKS)
 def email_valid(cand: pd.DataFrame, column: str = "email", **_) -> pd.Series:
-    """A syntactically valid e-mail address."""
-    return _column(cand, column).astype("string").str.strip().str.fullmatch(_EMAIL).fillna(False).astype(bool)
+    """An e-mail address normalize accepts (its own verdict: :func:`cdq.normalize.emails.canonical_emails`)."""
+    from cdq.normalize.emails import canonical_emails
+
+    return canonical_emails(_column(cand, column))["email"].notna().astype(bool)
 
 
 @register("phone_valid", CHECKS)
 def phone_valid(cand: pd.DataFrame, column: str = "phone", **_) -> pd.Series:
-    """A plausible Dutch, Belgian or international phone number (separators ignored)."""
-    digits = _column(cand, column).astype("string").str.replace(r"[\s\-().]", "", regex=True)
-    return digits.str.fullmatch(_PHONE).fillna(False).astype(bool)
+    """A dialable number by normalize's verdict (:func:`cdq.normalize.phones.canonical_phones`)."""
+    from cdq.normalize.phones import canonical_phones
+
+    return canonical_phones(_column(cand, column))["e164"].notna().astype(bool)
+
+
+@register("date_valid", CHECKS)
+def date_valid(cand: pd.DataFrame, column: str = "birth_date", **_) -> pd.Series:
+    """A date that exists, by normalize's verdict (:func:`cdq.normalize.dates.parse_date`; not 31-02-1980)."""
+    from cdq.normalize.dates import parse_date
+
+    values = _column(cand, column)
+    valid = [v for v in values.dropna().unique() if parse_date(v)[0] is not None]
+    return values.isin(valid).astype(bool)
 
 
 @register("bag_verified", CHECKS)

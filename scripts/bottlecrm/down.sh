@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stop what bottlecrm_up.sh started (by PID file), optionally wipe the directory.
-BCRM_DIR=${BCRM_DIR:-/tmp/cdq-bottlecrm}
+BCRM_DIR=${BCRM_DIR:-/var/lib/cdq-bottlecrm}  # root-owned state, not a shared temp dir
 if [ -f "$BCRM_DIR/run/gunicorn.pid" ]; then
   pid=$(cat "$BCRM_DIR/run/gunicorn.pid"); kill "$pid" 2>/dev/null
   for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Contact + account CRUD against a running BottleCRM, using $BCRM_DIR/creds.env. Needs curl, jq.
 set -uo pipefail
-BCRM_DIR=${BCRM_DIR:-/tmp/cdq-bottlecrm}
+BCRM_DIR=${BCRM_DIR:-/var/lib/cdq-bottlecrm}  # root-owned state, not a shared temp dir
 . "$BCRM_DIR/creds.env"
 B=$BCRM_URL; A=(-H "Authorization: Bearer $PAT" -H "Content-Type: application/json")
 pass=0; fail=0

@@ -6,7 +6,7 @@
 # Writes $BCRM_DIR/creds.env (BCRM_URL, PAT, ORG_ID, ...) and env.sh for the tests.
 set -euo pipefail
 
-BCRM_DIR=${BCRM_DIR:-/tmp/cdq-bottlecrm}
+BCRM_DIR=${BCRM_DIR:-/var/lib/cdq-bottlecrm}  # root-owned state, not a shared temp dir
 HERE=$(cd "$(dirname "$0")" && pwd)
 # The migrated-schema dump is a cache (~2 min of `migrate` saved); CI works without it.
 BCRM_DB_CACHE=${BCRM_DB_CACHE-$HOME/.cache/cdq/bottlecrm/crm_migrated_django-crm-1.35.0.dump}

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 
+from cdq.clean import clean_files
 from cdq.cli import report
 from cdq.cli.paths import refuse_overwriting_inputs
-from cdq.export import write_table
-from cdq.headers import load_mapping
-from cdq.normalize import load_config, normalize
-from cdq.staging import import_inputs
-
-
-def _issue_counts(findings: pd.DataFrame) -> pd.DataFrame:
-    """Rows per reason code, most frequent first (rendered as the command's summary table)."""
-    if findings.empty:
-        return pd.DataFrame(columns=["reason_code", "severity", "rows"])
-    counts = findings.groupby(["reason_code", "severity"]).size().rename("rows").reset_index()
-    return counts.sort_values(["rows", "reason_code"], ascending=[False, True])
+from cdq.normalize import load_config
 
 
 def register(app: typer.Typer) -> None:
@@ -54,22 +43,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import and normalize customer files; every change and doubt is recorded as a reason code."""
         refuse_overwriting_inputs(out, inputs)
-        config = load_config(rules, belgian=True if belgian else None)
-        mapping_file = load_mapping(mapping) if mapping else None
         with report.progress_bar("importing") as progress:
-            imported = import_inputs(inputs, mapping=mapping_file, progress=progress, keep_unusable=True)
-        cleaned, findings = normalize(imported.staging, config)
-        write_table(cleaned, out)
-        findings_out = findings_path or out.with_name(out.stem + ".findings.csv")
-        write_table(findings, findings_out)
-        report.table(_issue_counts(findings), title="normalize")
-        report.line(f"wrote {out} and {findings_out}")
-        if len(imported.quarantine):
-            quarantine_out = out.with_name(out.stem + ".quarantine.csv")
-            write_table(imported.quarantine, quarantine_out)
-            report.line(f"{len(imported.quarantine)} unreadable row(s) quarantined: {quarantine_out}")
-        flagged = int((cleaned["issues"].fillna("") != "").sum())
-        report.line(
-            f"cleaned: {len(cleaned)} rows, {flagged} with issues, {len(findings)} findings; "
-            f"{imported.accounting_line()}"
-        )
+            result = clean_files(inputs, mapping=mapping, config=load_config(rules, belgian=True if belgian else None),
+                                 progress=progress)
+        written = result.write(out, findings_path)
+        report.table(result.issue_counts(), title="normalize")
+        report.line(f"wrote {written['cleaned']} and {written['findings']}")
+        if "quarantine" in written:
+            report.line(f"{len(result.quarantine)} unreadable row(s) quarantined: {written['quarantine']}")
+        report.line(result.summary_line())

@@ -8,22 +8,11 @@ from pathlib import Path
 import pandas as pd
 import typer
 
+from cdq.clean import clean_files
 from cdq.cli import report
 from cdq.columns import RAW_PREFIX
 from cdq.errors import InputError, UsageError
 from cdq.export import write_table
-from cdq.headers import load_mapping
-from cdq.staging import import_inputs
-
-
-def _normalize(frame: pd.DataFrame) -> pd.DataFrame:
-    """Run the normalize stage when it exists (it is optional: linkage prepares raw values itself)."""
-    try:
-        from cdq.normalize import normalize
-    except ImportError:
-        return frame
-    result = normalize(frame)
-    return result[0] if isinstance(result, tuple) else result
 
 
 def _output_ids(staging: pd.DataFrame, id_column: str | None) -> pd.Series:
@@ -68,14 +57,14 @@ def register(app: typer.Typer) -> None:
         trained = load_model(model) if model else None
 
         # Rows without identifying fields stay in (as singletons): every input record gets a cluster_id.
-        result = import_inputs(inputs, mapping=load_mapping(mapping) if mapping else None, keep_unusable=True)
+        result = clean_files(inputs, mapping=mapping)
         if len(result.quarantine):
             quarantine_out = out.with_name(out.stem + ".quarantine.csv")
             write_table(result.quarantine, quarantine_out)
             report.line(f"{len(result.quarantine)} unreadable row(s) quarantined (no cluster_id): {quarantine_out}")
-        if result.staging.empty:
+        if result.cleaned.empty:
             raise InputError(", ".join(map(str, inputs)), "no records to match (the input has no data rows)")
-        staging = _normalize(result.staging)
+        staging = result.cleaned
         ids = _output_ids(staging, id_column)
         with report.progress_bar("matching") as progress:
             linked = dedupe(staging, progress=progress, model=trained)

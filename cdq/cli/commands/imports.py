@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -32,7 +33,7 @@ def register(app: typer.Typer) -> None:
         """Import customer files into one staging frame (canonical columns + the input's own columns)."""
         refuse_overwriting_inputs(out, inputs)
         mapping_file = load_mapping(mapping) if mapping else None
-        options = {"sheet": sheet} if sheet else {}
+        options: dict[str, Any] = {"sheet": sheet} if sheet else {}
         with report.progress_bar("importing") as progress:
             result = import_inputs(inputs, mapping=mapping_file, progress=progress, **options)
         write_table(result.staging, out)

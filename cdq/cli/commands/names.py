@@ -31,9 +31,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add name_plausibility, name_plausible and name_issues to every row; keep every input column."""
         from cdq.export import write_table
+        from cdq.names.tables import check_names_file
 
         refuse_overwriting_inputs(out, [input_file])
-        result = _check_file(input_file, column, rules, threshold)
+        result = check_names_file(input_file, column=column, config=rules, threshold=threshold)
         write_table(result, out)
         _summary(result)
         report.line(f"wrote {out}")
@@ -78,56 +79,6 @@ def register_reference(group: typer.Typer) -> None:
             raise UsageError(f"--kind must be 'first' or 'surname', not {kind!r}")
         count = load_names(file, kind, out)
         report.line(f"loaded {count} {kind} names from {file} into {out or default_store()}")
-
-
-def _check_file(input_file: str, column: str | None, rules: Path | None, threshold: float | None) -> pd.DataFrame:
-    """Read the file, score it, and return every input row and column plus the result columns."""
-    from cdq.importers import read_input
-    from cdq.names import load_config, resolve
-
-    config = load_config(rules)
-    if threshold is not None:
-        config = config.model_copy(update={"threshold": threshold})
-    resolved = resolve(config)
-    frames = [_check_table(raw, column, resolved, input_file) for raw in read_input(input_file)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _check_table(raw, column: str | None, resolved, input_file: str) -> pd.DataFrame:
-    """One table: staged rows are scored from their canonical name columns; rows the import would
-    quarantine (no name, company, contact or address at all) are scored from their name-like columns."""
-    from cdq.headers import map_headers
-    from cdq.names import RESULT_COLUMNS, check, check_names
-    from cdq.staging import stage
-
-    out = raw.frame.copy()
-    out.columns = [str(c) for c in out.columns]
-    if column is not None:
-        if column not in out.columns:
-            raise UsageError(f"{input_file}: no column {column!r}",
-                             hint=f"columns: {', '.join(map(str, out.columns[:12]))}")
-        scored = check_names(out[column], resolved)
-        for name in RESULT_COLUMNS:
-            out[name] = scored[name].to_numpy()
-        return out
-    staged, _ = stage(raw)
-    checked, _ = check(staged, resolved)
-    position = {row: i for i, row in enumerate(raw.rows)}
-    result = pd.DataFrame(index=range(len(out)), columns=RESULT_COLUMNS, dtype=object)
-    result.iloc[[position[r] for r in checked["source_row"]]] = checked[RESULT_COLUMNS].to_numpy()
-    missing = result["name_plausible"].isna()
-    if missing.any():
-        names = [h for h, t in map_headers(list(out.columns)).items() if t in _NAME_TARGETS]
-        text = out.loc[missing, names].astype("object").where(out.loc[missing, names].notna(), "")
-        scored = check_names(text.astype(str).agg(" ".join, axis=1), resolved)
-        result.loc[missing, RESULT_COLUMNS] = scored[RESULT_COLUMNS].to_numpy()
-    for name in RESULT_COLUMNS:
-        out[name] = result[name].to_numpy()
-    out["name_plausible"] = out["name_plausible"].astype(bool)
-    return out
-
-
-_NAME_TARGETS = {"title", "initials", "first_name", "infix", "last_name", "gender", "full_name", "name_or_company"}
 
 
 def _summary(result: pd.DataFrame) -> None:

@@ -86,8 +86,8 @@ def _make(source: str, adviser_column: str, out: Path, reference, run_date) -> N
 
     if "://" not in source and not Path(source).exists():
         raise UsageError(f"input {source} does not exist", hint="give a customer file or a store URL")
-    with report.progress_bar("printing"):
-        run = printouts_from(source, adviser_column, out, run_date, reference=reference)
+    with report.progress_bar("printing") as progress:
+        run = printouts_from(source, adviser_column, out, run_date, reference=reference, progress=progress)
     report.table(run.summary, title="printouts", max_rows=60)
     report.line(f"wrote {len(run.summary)} PDFs and return forms to {out}: {int(run.summary['customers'].sum())} "
                 f"customers, {int(run.summary['pages'].sum())} pages in {run.seconds:.1f}s")
