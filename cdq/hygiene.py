@@ -87,7 +87,7 @@ def clean_frame(frame: pd.DataFrame, limit: int = MAX_FIELD) -> tuple[pd.DataFra
         ([['Jan', 'x y'], ['Piet', None]], ['NUL_REMOVED;CONTROL_CHARACTER_REPLACED', ''])
     """
     out = frame.copy()
-    codes = [[] for _ in range(len(frame))]
+    codes: list[list[str]] = [[] for _ in range(len(frame))]
     for position in range(len(frame.columns)):
         values = frame.iloc[:, position]
         dirty = [i for i, v in enumerate(values) if _needs_cleaning(v, limit)]

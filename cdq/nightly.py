@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cdq.golden import MergeResult, batch_status, merge_batch, record_refs, stored_records
+from cdq.linkage import LinkageResult
 from cdq.linkage.settings import Settings
 from cdq.store import GoldenStore
 from cdq.survivorship import Rules
@@ -86,6 +87,7 @@ def match_batch(frame: pd.DataFrame, store: GoldenStore, settings: Settings | No
     status = batch_status(frame, store)
     stored = stored_records(store, exclude_refs=set(record_refs(frame)))
     stored = stored[~stored["source"].isin(set(full_sources))]
+    result: LinkageResult | None
     if (status == "new").all() and stored.empty:
         records, result = frame, dedupe(frame, settings, progress=progress)
     else:

@@ -123,7 +123,7 @@ def test_a_run_that_cannot_wait_stops_clearly_and_writes_nothing(stores, tmp_pat
     holder = GoldenStore(url)
     run = holder.start_run("steward")
     with holder.begin():
-        code, text = _finish(_cdq_run(pipelines["a"], tmp_path / "w"))
+        code, text = _finish(_cdq_run(pipelines["a"], tmp_path / "w", "--wait", "0"))
     assert code == 2, text
     assert f"is being written by run {run} (steward" in text and "--wait" in text
     assert "Traceback" not in text

@@ -25,8 +25,8 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="Show what the CRM load would change; change nothing."),
         keep_intermediates: bool = typer.Option(False, "--keep-intermediates", help="Write every intermediate "
                                                 "frame to WORKDIR/intermediates/ (debugging)."),
-        wait: float = typer.Option(0.0, "--wait", min=0, help="Seconds to wait when another process is writing "
-                                   "the golden store (default: stop at once and name it)."),
+        wait: float = typer.Option(60.0, "--wait", min=0, help="Seconds to wait when another process is writing "
+                                   "the golden store, then stop and name it (0: stop at once)."),
     ) -> None:
         """Run a pipeline definition (batch cleanse, nightly merge, annual verification, ...)."""
         _run(pipeline, workdir, crm, dry_run, keep_intermediates, wait)
