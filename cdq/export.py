@@ -50,6 +50,31 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Characters an .xlsx cell cannot hold (openpyxl raises on them) and its length limit.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+XLSX_CELL_LIMIT = 32_767
+
+
+def safe_sheet(sheet) -> None:
+    """Make every text cell of an openpyxl worksheet safe: text, never a formula; valid; short enough.
+
+    Import already cleans input (:mod:`cdq.hygiene`); this is the last line for values that came
+    another way (a store written by an older version, a steward's note). Use it on every sheet written,
+    hidden ones too.
+    """
+    for row in sheet.iter_rows():
+        for cell in row:
+            value = cell.value
+            if not isinstance(value, str):
+                continue
+            if _XLSX_ILLEGAL.search(value) or len(value) > XLSX_CELL_LIMIT:
+                value = _XLSX_ILLEGAL.sub(" ", value)[:XLSX_CELL_LIMIT]
+                cell.value = value
+            if value.startswith(FORMULA_START):  # text, never a formula
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
 def _for_text(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
@@ -76,19 +101,22 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, sheet_name: str = "dat
     return path
 
 
+def xlsx_text(value: object) -> object:
+    """A value openpyxl accepts in a cell (its append raises on control characters)."""
+    if isinstance(value, str) and (_XLSX_ILLEGAL.search(value) or len(value) > XLSX_CELL_LIMIT):
+        return _XLSX_ILLEGAL.sub(" ", value)[:XLSX_CELL_LIMIT]
+    return value
+
+
 def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str) -> None:
     from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_name[:31]
-    sheet.append([str(c) for c in frame.columns])
+    sheet.append([xlsx_text(str(c)) for c in frame.columns])
     for row in frame.itertuples(index=False):
-        sheet.append([None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in row])
-    for row in sheet.iter_rows(min_row=1):
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):  # text, never a formula
-                cell.data_type = "s"
-                cell.quotePrefix = True
+        sheet.append([None if v is None or (isinstance(v, float) and pd.isna(v)) else xlsx_text(v) for v in row])
+    safe_sheet(sheet)
     sheet.freeze_panes = "A2"
     workbook.save(path)

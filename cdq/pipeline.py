@@ -20,9 +20,11 @@ chains them, names every intermediate artefact (``staging``, ``normalized``, ``a
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import time
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -108,6 +110,8 @@ class RunContext:
     dry_run: bool = False
     keep_intermediates: bool = False
     progress: Progress | None = None
+    #: Seconds a write to the golden store waits for another writer's lock (0: fail at once, clearly).
+    wait: float = 0.0
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     findings: list[pd.DataFrame] = field(default_factory=list)
     results: dict[str, object] = field(default_factory=dict)
@@ -153,8 +157,13 @@ def run_pipeline(
     dry_run: bool = False,
     keep_intermediates: bool = False,
     progress: Progress | None = None,
+    wait: float = 0.0,
 ) -> RunContext:
-    """Run a pipeline file end to end; returns the context holding every artefact and result."""
+    """Run a pipeline file end to end; returns the context holding every artefact and result.
+
+    ``wait``: seconds to wait for another writer of the golden store (default: fail at once, naming it).
+    A run that stops on an error is marked ``failed`` in the store's ``runs`` table.
+    """
     from cdq import stages
 
     path = Path(path)
@@ -163,29 +172,64 @@ def run_pipeline(
     if workdir.exists() and not workdir.is_dir():
         raise UsageError(f"{workdir}: --workdir is a file, not a folder")
     workdir.mkdir(parents=True, exist_ok=True)
-    ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress)
+    ctx = RunContext(spec, path.parent.resolve(), workdir, crm or spec.crm, dry_run, keep_intermediates, progress,
+                     wait=wait)
     if not keep_intermediates:  # a debug run's copies of every record are not kept around (minimisation)
         shutil.rmtree(workdir / "intermediates", ignore_errors=True)
+    stages.preflight(ctx)
     names = ["import", *spec.stages]
     tick = ProgressLog(logger, f"pipeline {spec.name}: stages", len(names), every=0.0, progress=progress)
-    with _store_lock(ctx):
-        for k, name in enumerate(names, start=1):
-            started = time.perf_counter()
-            logger.info("stage %s: start", name)
-            stages.STAGES[name](ctx)
-            ctx.timings[name] = time.perf_counter() - started
-            logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
-            tick(k)
+    try:
+        with _store_lock(ctx):
+            for k, name in enumerate(names, start=1):
+                started = time.perf_counter()
+                logger.info("stage %s: start", name)
+                stages.STAGES[name](ctx)
+                ctx.timings[name] = time.perf_counter() - started
+                logger.info("stage %s: done in %.2fs", name, ctx.timings[name])
+                tick(k)
+    except KeyboardInterrupt:
+        stages.abandon_run(ctx, "interrupted")
+        raise
+    except BaseException:
+        stages.abandon_run(ctx)
+        raise
     return ctx
 
 
-def _store_lock(ctx: RunContext) -> AbstractContextManager:
+@contextmanager
+def _store_lock(ctx: RunContext) -> Iterator[None]:
     """A run that writes the golden store holds it from import to the end: web leads arriving meanwhile
-    are queued and taken in after it (:mod:`cdq.leads.lock`), so its matching sees every stored record."""
-    if "golden" not in ctx.spec.stages:
-        return nullcontext()
-    from cdq.leads.lock import hold_run
-    from cdq.store import GoldenStore
+    are queued and taken in after it (:mod:`cdq.leads.lock`), so its matching sees every stored record.
 
-    store = ctx.results.setdefault("store", GoldenStore(ctx.expand(ctx.spec.store)))
-    return hold_run(store, ctx.spec.name)
+    Another run's hold is waited for up to ``ctx.wait`` seconds; a hold whose process is gone (a killed
+    run on this host) is released, so a ``kill -9`` never blocks the next night.
+    """
+    if "golden" not in ctx.spec.stages:
+        yield
+        return
+    from cdq import stages
+    from cdq.leads.lock import StoreBusy, held_by, hold_run, release
+    from cdq.store.lock import process_alive
+
+    store = stages._store(ctx)
+    deadline = time.monotonic() + ctx.wait
+    while True:
+        holder = held_by(store)
+        found = re.search(r"pid (\d+) on (\S+)", holder or "")
+        if found and process_alive(found.group(2), int(found.group(1))) is False:
+            logger.warning("store lock: the run holding it (%s) is gone; released", holder)
+            release(store)
+        lock = hold_run(store, ctx.spec.name)
+        try:
+            lock.__enter__()
+        except StoreBusy:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
+            continue
+        try:
+            yield
+        finally:
+            lock.__exit__(None, None, None)
+        return

@@ -69,7 +69,7 @@ def _load_all() -> None:
     """Import the stage modules that register codes, so the registry is complete."""
     import importlib
 
-    for module in ("cdq.normalize", "cdq.address", "cdq.names", "cdq.names.hold"):
+    for module in ("cdq.normalize", "cdq.address", "cdq.names", "cdq.names.hold", "cdq.hygiene"):
         importlib.import_module(module)
 
 

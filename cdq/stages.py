@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -73,17 +74,58 @@ STAGES: dict[str, Callable[[RunContext], None]] = {
 
 
 def _address_store(ctx: RunContext):
-    """The run's address reference: a flat BAG CSV is built into a store in the workdir (once per run)."""
-    from cdq.address import AddressStore, default_store_path, load_demo_reference
+    """The run's address reference: a flat BAG CSV is built into a store in the workdir, once.
+
+    Built beside and renamed into place (atomic), and reused by later runs until the CSV changes, so two
+    runs sharing a work directory never read a half-built reference.
+    """
+    from cdq.address import AddressStore, default_store_path
 
     reference = ctx.path(ctx.spec.reference) if ctx.spec.reference else None
     if reference and reference.lower().endswith((".csv", ".txt")):
-        built = ctx.workdir / "address_reference.sqlite"
-        if ctx.results.get("address_reference_built"):
-            return AddressStore.open(built)
-        ctx.results["address_reference_built"] = True
-        return load_demo_reference(built, source=reference)
+        return AddressStore.open(built_reference(Path(reference), ctx.workdir / "address_reference.sqlite"))
     return AddressStore.open(reference or default_store_path())
+
+
+def built_reference(source: Path, built: Path) -> Path:
+    """``built``, (re)built from the flat BAG CSV ``source`` only when it is missing or ``source`` changed.
+
+    The stamp (path, size, modification time of the CSV) is kept beside the store; a new build goes to a
+    temporary file in the same folder and replaces the old store with one rename, so a reader sees the
+    old reference or the new one, never a part of one.
+    """
+    import json
+    import os
+    import tempfile
+
+    from cdq.address import load_demo_reference
+
+    info = source.stat()
+    stamp = {"source": str(source.resolve()), "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+    stamp_path = built.with_name(built.name + ".source.json")
+    try:
+        current = json.loads(stamp_path.read_text(encoding="utf-8")) if built.is_file() else None
+    except (OSError, ValueError):
+        current = None
+    if current == stamp:
+        logger.info("address reference: reusing %s (source unchanged)", built.name)
+        return built
+    built.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=built.name + ".", suffix=".building", dir=built.parent)
+    os.close(handle)
+    os.unlink(tmp)  # the loader creates the database itself
+    try:
+        load_demo_reference(tmp, source=source).close()
+        os.replace(tmp, built)
+        stamp_tmp = f"{tmp}.json"
+        Path(stamp_tmp).write_text(json.dumps(stamp), encoding="utf-8")
+        os.replace(stamp_tmp, stamp_path)
+    finally:
+        for leftover in (tmp, f"{tmp}-journal", f"{tmp}.json"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    logger.info("address reference: built %s", built.name)
+    return built
 
 
 def stage_printouts(ctx: RunContext) -> None:
@@ -113,54 +155,116 @@ def stage_address(ctx: RunContext) -> None:
     ctx.findings.append(findings)
 
 
+def preflight(ctx: RunContext) -> None:
+    """Validate every URL and credential of the run before any stage runs (nothing is opened yet).
+
+    A CRM URL with a token in it, or a store URL that cannot work, must stop the run before the golden
+    merge commits, not after it.
+    """
+    import sqlalchemy as sa
+
+    from cdq.crm.registry import check_url, credential_params
+    from cdq.errors import UsageError
+    from cdq.store import masked_url
+
+    uses_store = {"linkage", "golden", "gates", "load", "export", "report"} & set(ctx.spec.stages)
+    if uses_store:
+        store = ctx.expand(ctx.spec.store)
+        if credential_params(store):
+            raise UsageError(f"the golden store URL {masked_url(store).split('?')[0]} holds a token in a query "
+                             "parameter", hint="remove it; database passwords come from the environment "
+                             "(PGPASSWORD, ~/.pgpass)")
+        try:
+            sa.create_engine(store).dispose()
+        except (sa.exc.ArgumentError, ImportError) as e:
+            raise UsageError(f"cannot open golden store {masked_url(store)}: {type(e).__name__}",
+                             hint="use a SQLAlchemy URL like sqlite:///golden.sqlite") from None
+    if ctx.crm and "load" in ctx.spec.stages:
+        check_url(ctx.expand(ctx.crm))
+
+
 def _store(ctx: RunContext):
     from cdq.store import GoldenStore
 
     if "store" not in ctx.results:
-        ctx.results["store"] = GoldenStore(ctx.expand(ctx.spec.store))
+        ctx.results["store"] = GoldenStore(ctx.expand(ctx.spec.store), wait=ctx.wait)
     return ctx.results["store"]
 
 
-def stage_linkage(ctx: RunContext) -> None:
-    """Match the batch: everything on a first run; later only new/changed records against the store.
+def _run_id(ctx: RunContext) -> int:
+    """This run's row in the store's ``runs`` table, started (once) by the first stage that writes.
 
-    Steward decisions from earlier review workbooks are applied to the scored pairs (they always win),
-    and the remaining review band is exported to ``WORKDIR/review.xlsx``. Produces ``pairs``,
-    ``clusters`` and ``merge_input`` (batch + the stored records it was matched against).
+    Starting it first marks earlier runs whose process is gone ``killed``; the summary reports them.
     """
-    from cdq.golden import batch_status, record_refs, stored_records
-    from cdq.linkage import dedupe, link
+    if "run_id" not in ctx.results:
+        store = _store(ctx)
+        killed = store.reap_runs()
+        if len(killed):
+            ctx.results["killed_runs"] = killed
+        ctx.results["run_id"] = store.start_run(ctx.spec.name)
+    return ctx.results["run_id"]
+
+
+def abandon_run(ctx: RunContext, status: str = "failed") -> None:
+    """A run that stops on an error before its merge finished is marked ``failed``, never left ``running``."""
+    if "run_id" in ctx.results and not ctx.results.get("run_finished"):
+        ctx.results["run_finished"] = True
+        try:
+            _store(ctx).finish_run(ctx.results["run_id"], status=status)
+        except Exception:  # noqa: BLE001 - the run's own error is the one to report
+            logger.warning("could not mark run %s %s in the golden store", ctx.results["run_id"], status)
+
+
+def stage_linkage(ctx: RunContext) -> None:
+    """Match the batch against the golden store (:func:`cdq.nightly.match_batch`): everything on a first run,
+    later only new/changed records against the stored ones; steward decisions win.
+
+    Produces ``pairs``, ``clusters`` and ``merge_input`` (batch + the stored records it was matched against).
+    """
+    from cdq.nightly import match_batch
 
     store = _store(ctx)
     frame = _hold_erased_subjects(ctx, store)
-    status = batch_status(frame, store)
-    stored = stored_records(store, exclude_refs=set(record_refs(frame)))
-    # A full extract is the whole truth of its source: its stored records missing from it were deleted.
-    stored = stored[~stored["source"].isin(ctx.results.get("full_sources", set()))]
-    if (status == "new").all() and stored.empty:
-        records, result = frame, dedupe(frame, progress=ctx.progress)
-    else:
-        changed = frame[status != "same"]
-        records = _stack([frame[status == "same"], stored, changed])
-        existing = records.iloc[: len(records) - len(changed)]
-        result = link(changed, existing, progress=ctx.progress) if len(changed) else None
-    pairs = result.pairs if result is not None else pd.DataFrame(
-        columns=["record_id_l", "record_id_r", "match_weight", "match_probability", "decision"])
-    clusters = result.clusters if result is not None else pd.DataFrame(columns=["record_id", "cluster_id"])
-    pairs, clusters = _steward_decisions(ctx, pairs, clusters, records)
-    frame, clusters = _hold(ctx, frame, clusters)
+    _run_id(ctx)
+    match = match_batch(frame, store, full_sources=ctx.results.get("full_sources", set()), progress=ctx.progress)
+    _publish_match(ctx, _held_out(ctx, match))
+
+
+def _held_out(ctx: RunContext, match):
+    """The match without the records :func:`_hold` keeps out of the golden records (junk names, ...)."""
+    import dataclasses
+
+    batch, clusters = _hold(ctx, match.batch, match.clusters)
+    if len(batch) == len(match.batch):
+        return match
+    gone = set(match.batch["record_id"].astype(str)) - set(batch["record_id"].astype(str))
+    return dataclasses.replace(match, batch=batch, clusters=clusters,
+                               merge_input=match.merge_input[~match.merge_input["record_id"].astype(str).isin(gone)])
+
+
+def _publish_match(ctx: RunContext, match) -> None:
+    """Keep a match's frames as the run's artefacts (again after a re-match under the writer lock)."""
+    from cdq.review import export_review
+
+    ctx.results["match"] = match
+    pairs, status = match.pairs, match.status
     _keep(ctx, "pairs", pairs)
-    _keep(ctx, "clusters", clusters)
-    ctx.frames["merge_input"] = _stack([frame, _sharing_a_cluster(stored, clusters, frame)])
+    _keep(ctx, "clusters", match.clusters)
+    ctx.frames["merge_input"] = match.merge_input
+    ctx.frames["review_records"] = match.records
+    if "golden" not in ctx.spec.stages and len(pairs) and (pairs["decision"] == "review").any():
+        path = export_review(pairs, match.records, ctx.workdir / "review.xlsx")
+        ctx.results.setdefault("outputs", {})["review workbook"] = path
     ctx.results["batch_status"] = status.value_counts().to_dict()
     ctx.results.setdefault("headline", {}).update({
         "new or changed records": int((status != "same").sum()),
         "pairs for review": int((pairs["decision"] == "review").sum()) if len(pairs) else 0,
     })
-    if result is not None:
-        ctx.results["blocking_report"] = result.report
+    if match.blocking_report is not None:
+        ctx.results["blocking_report"] = match.blocking_report
+    if match.model is not None:
         # the model this run matched with: `cdq why` / `cdq explain` explain pairs with it later
-        result.model.save(ctx.workdir / "linkage_model.json")
+        match.model.save(ctx.workdir / "linkage_model.json")
 
 
 def _hold(ctx: RunContext, frame: pd.DataFrame, clusters: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -191,49 +295,10 @@ def _hold_erased_subjects(ctx: RunContext, store) -> pd.DataFrame:
     return kept
 
 
-def _sharing_a_cluster(stored: pd.DataFrame, clusters: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
-    """The stored records in a cluster with a batch record: the merge needs their golden ids.
-
-    Every other stored record keeps its golden record untouched, and re-reading and re-hashing the whole
-    store for it each night would be most of a nightly merge against a million golden records.
-
-    Examples:
-        >>> stored = pd.DataFrame({"record_id": ["stored:a", "stored:b"]})
-        >>> clusters = pd.DataFrame({"record_id": ["n1", "stored:a", "stored:b"], "cluster_id": ["x", "x", "y"]})
-        >>> _sharing_a_cluster(stored, clusters, pd.DataFrame({"record_id": ["n1"]}))["record_id"].tolist()
-        ['stored:a']
-    """
-    if stored.empty or clusters.empty:
-        return stored.iloc[:0]
-    ids = clusters["record_id"].astype(str)
-    wanted = set(clusters.loc[ids.isin(set(batch["record_id"].astype(str))), "cluster_id"])
-    members = set(ids[clusters["cluster_id"].isin(wanted)])
-    return stored[stored["record_id"].astype(str).isin(members)]
-
-
 def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate record frames, leaving out empty ones (their all-NA columns would decide dtypes)."""
     frames = [f for f in frames if len(f)] or frames[:1]
     return pd.concat(frames, ignore_index=True)
-
-
-def _steward_decisions(ctx: RunContext, pairs: pd.DataFrame, clusters: pd.DataFrame, records: pd.DataFrame):
-    """Apply remembered review decisions on top of the clusters; keep the review band for the workbook.
-
-    With a golden stage the open pairs (this run's band and every earlier undecided one) are exported after
-    the store is written, with each record's current golden record; without one, this run's band now.
-    """
-    from cdq.review import apply_decisions, export_review, load_decisions, steward_clusters
-
-    decisions = load_decisions(ctx.expand(ctx.spec.store))
-    if len(decisions) and len(pairs):
-        pairs = apply_decisions(pairs, decisions, records)
-        clusters = steward_clusters(clusters, pairs)
-    ctx.frames["review_records"] = records
-    if "golden" not in ctx.spec.stages and len(pairs) and (pairs["decision"] == "review").any():
-        path = export_review(pairs, records, ctx.workdir / "review.xlsx")
-        ctx.results.setdefault("outputs", {})["review workbook"] = path
-    return pairs, clusters
 
 
 def _export_open_pairs(ctx: RunContext) -> None:
@@ -258,25 +323,37 @@ def stage_golden(ctx: RunContext) -> None:
     policy ``hold_failing``, the batch records of the failing golden records are held and the batch is
     merged again without them.
     """
-    from cdq.golden import merge_batch
+    import dataclasses
+
+    from cdq.nightly import merge_match
     from cdq.survivorship import load_rules
 
     store = _store(ctx)
     rules = load_rules()
+    run_id = _run_id(ctx)
     for attempt in (1, 2):
-        run_id = store.start_run(ctx.spec.name)
+        match = ctx.results["match"]
         try:
-            result = merge_batch(ctx.frames["merge_input"], ctx.frames["clusters"], store, rules, run_id,
-                                 pairs=ctx.frames["pairs"], full_sources=sorted(ctx.results.get("full_sources", ())),
-                                 check=_golden_gate(ctx, last=attempt == 2) if "gates" in ctx.spec.stages else None)
+            # Under the writer lock; a store written since linkage is matched again inside the transaction.
+            result, merged = merge_match(
+                match, store, rules, run_id, progress=ctx.progress,
+                check=_golden_gate(ctx, last=attempt == 2) if "gates" in ctx.spec.stages else None)
             break
         except _HoldGolden as held:
-            store.discard_run(run_id)
             _hold_golden_members(ctx, held)
+            kept = set(ctx.frames["merge_input"]["record_id"].astype(str))
+            gone = set(match.merge_input["record_id"].astype(str)) - kept
+            ctx.results["match"] = dataclasses.replace(
+                match, batch=match.batch[~match.batch["record_id"].astype(str).isin(gone)],
+                merge_input=ctx.frames["merge_input"])
         except BaseException:
-            store.discard_run(run_id)
+            store.discard_run(run_id)  # nothing of it was written: the run is not recorded
+            ctx.results["run_finished"] = True
             raise
+    if merged is not match:
+        _publish_match(ctx, merged)
     store.finish_run(run_id, counts=result.counts)
+    ctx.results["run_finished"] = True
     ctx.results["golden"] = result
     _export_open_pairs(ctx)
     ctx.results.setdefault("headline", {}).update({

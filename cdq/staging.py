@@ -19,6 +19,7 @@ import pandas as pd
 from cdq.columns import CANONICAL, QUARANTINE, RAW_PREFIX, empty_quarantine
 from cdq.errors import InputError
 from cdq.headers import ADDRESS_TARGETS, CONTACT_TARGETS, ColumnMatch, MappingFile, recognise
+from cdq.hygiene import FIELD_TOO_LONG, MAX_CANONICAL, clean_frame, clean_headers, overlong
 from cdq.importers import RawTable, read_input
 from cdq.importers._columns import address_blocks, choose_blocks, contact_values, multiline_address, ordered
 from cdq.log import Progress, ProgressLog
@@ -185,6 +186,8 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
             ``NO_USABLE_FIELDS`` in ``issues``, instead of quarantining them (file-transforming commands
             such as ``cdq clean`` and ``cdq dedupe`` write every input row).
     """
+    # Text hygiene, once for every importer: no NUL, control character or runaway value gets past here.
+    raw, hygiene_codes = _hygienic(raw)
     headers = [str(c) for c in raw.frame.columns]
     frame_in = raw.frame.copy().reset_index(drop=True)
     frame_in.columns = headers
@@ -213,7 +216,7 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
     staging["source_file"] = str(raw.source_file)
     staging["source_row"] = list(raw.rows)
     staging["record_id"] = [f"{source_name}#{r}" for r in raw.rows]
-    staging["issues"] = ""
+    staging["issues"] = hygiene_codes.reset_index(drop=True)
     raw_values = frame_in.reset_index(drop=True).add_prefix(RAW_PREFIX)
     staging = pd.concat([staging, raw_values], axis=1)
     return _quarantine_unusable(staging, raw, source_name, keep_unusable)
@@ -276,13 +279,48 @@ def _default_source(raw: RawTable) -> str:
     return f"{stem}:{raw.table}" if raw.table else stem
 
 
+def _hygienic(raw: RawTable) -> tuple[RawTable, pd.Series]:
+    """``raw`` with every header and cell cleaned (:mod:`cdq.hygiene`), and each row's reason codes."""
+    import dataclasses
+
+    original = [str(c) for c in raw.frame.columns]
+    headers = _unique(clean_headers(original))
+    renamed = dict(zip(original, headers))
+    frame, codes = clean_frame(raw.frame.reset_index(drop=True))
+    frame.columns = headers
+    premapped = {renamed[h]: t for h, t in raw.premapped.items() if h in renamed}
+    return dataclasses.replace(raw, frame=frame, premapped=premapped), codes
+
+
+def _unique(headers: list[str]) -> list[str]:
+    """Headers made unique again after cleaning (``Naam`` and ``Naam<NUL>`` would both be ``Naam``)."""
+    seen: dict[str, int] = {}
+    out = []
+    for header in headers:
+        seen[header] = seen.get(header, 0) + 1
+        out.append(header if seen[header] == 1 else f"{header} ({seen[header]})")
+    return out
+
+
+def _add_issue(staging: pd.DataFrame, rows: pd.Series, code: str) -> None:
+    current = staging.loc[rows, "issues"].fillna("").astype(str)
+    staging.loc[rows, "issues"] = (current + ";" + code).str.strip(";")
+
+
 def _quarantine_unusable(staging: pd.DataFrame, raw: RawTable, source: str,
                          keep_unusable: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     usable = staging[IDENTIFYING].notna().any(axis=1)
+    too_long = overlong(staging, [c for c in CANONICAL if c not in ("source_file", "issues")])
     if keep_unusable:
-        staging.loc[~usable, "issues"] = "NO_USABLE_FIELDS"
+        _add_issue(staging, ~usable, "NO_USABLE_FIELDS")
+        for column in too_long.dropna().unique():
+            rows = too_long == column
+            staging.loc[rows, column] = staging.loc[rows, column].map(lambda v: v[:MAX_CANONICAL])
+        _add_issue(staging, too_long.notna(), FIELD_TOO_LONG)
         usable = pd.Series(True, index=staging.index)
+        too_long[:] = None
     rejected = staging[~usable]
+    cut = staging[usable & too_long.notna()]
     quarantine = pd.DataFrame({
         "source": source,
         "source_file": str(raw.source_file),
@@ -292,8 +330,16 @@ def _quarantine_unusable(staging: pd.DataFrame, raw: RawTable, source: str,
         "detail": "no name, company, e-mail, phone or address in this row",
         "raw": [_raw_text(r) for r in rejected.filter(like=RAW_PREFIX).itertuples(index=False)],
     }, columns=QUARANTINE)
+    long_q = pd.DataFrame({
+        "source": source, "source_file": str(raw.source_file),
+        "source_row": pd.array(cut["source_row"].tolist(), dtype="Int64"), "column": too_long[cut.index].tolist(),
+        "reason_code": FIELD_TOO_LONG, "detail": f"longer than {MAX_CANONICAL} characters: not a real value",
+        "raw": [_raw_text(r) for r in cut.filter(like=RAW_PREFIX).itertuples(index=False)],
+    }, columns=QUARANTINE)
     adapter_q = raw.quarantine.assign(source=source) if len(raw.quarantine) else empty_quarantine()
-    return staging[usable].reset_index(drop=True), _stack_quarantine([adapter_q, quarantine])
+    adapter_q = clean_frame(adapter_q)[0] if len(adapter_q) else adapter_q
+    kept = usable & too_long.isna()
+    return staging[kept].reset_index(drop=True), _stack_quarantine([adapter_q, quarantine, long_q])
 
 
 def _unrecognised_table(raw: RawTable, source: str, error: InputError) -> tuple[pd.DataFrame, pd.DataFrame]:

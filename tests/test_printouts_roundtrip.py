@@ -90,7 +90,7 @@ def test_round_trip_through_libreoffice(world: dict) -> None:
     workbook.save(filled)
     returned = _resave_with_libreoffice(filled, world["tmp"])
     result = runner.invoke(app, ["printouts", "apply", str(returned), "--reference", str(world["ref"]),
-                                 "--date", "2025-03-20"])
+                                 "--date", "2025-03-20", "--store", world["url"]])
     assert result.exit_code == 0, result.output
     assert "applied: 4 changed, 3 rejected, 0 not applied, 1 confirmed unchanged" in result.output
     changes = pd.read_csv(returned.with_name(returned.stem + "_wijzigingen.csv"), dtype=str)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
 
 import typer
@@ -26,14 +27,38 @@ app = typer.Typer(
 )
 
 STATE = {"debug": False}
+#: Files cdq writes hold personal data: by default only their owner may read them (0600, folders 0700).
+DEFAULT_UMASK = "077"
+
+
+def _umask(text: str) -> int:
+    """An octal umask such as ``077`` (owner only) or ``007`` (owner and group)."""
+    from cdq.errors import UsageError
+
+    try:
+        value = int(text, 8)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0o777:
+        raise UsageError(f"--umask {text!r} is not an octal file mode mask", hint="e.g. 077 (owner only) or 007")
+    return value
 
 
 @app.callback()
 def _global_options(
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="Log progress (-v) or details (-vv)."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
+    umask: str = typer.Option(DEFAULT_UMASK, "--umask", envvar="CDQ_UMASK", help="File mode mask for every file "
+                              "cdq writes (stores, CRM database, workbooks, PDFs, reports); 007 shares with "
+                              "the group."),
 ) -> None:
     """Customer data quality for Dutch and Belgian organisations."""
+    from cdq.cli.report import fail
+
+    try:
+        os.umask(_umask(umask))
+    except Exception as e:  # noqa: BLE001 - a CdqError here must exit like any other
+        fail(e)
     STATE["debug"] = debug
     if verbose or debug:
         log.enable(logging.DEBUG if (verbose > 1 or debug) else log.VERBOSE)

@@ -7,6 +7,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from functools import wraps
+from typing import NoReturn
 
 import pandas as pd
 import typer
@@ -20,6 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from cdq.errors import CdqError
 
@@ -36,24 +38,43 @@ def handle_errors(command: Callable) -> Callable:
 
         try:
             return command(*args, **kwargs)
-        except CdqError as e:
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
-            raise typer.Exit(e.exit_code) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
             err_console.print("interrupted")
             raise typer.Exit(130) from None
         except Exception as e:  # noqa: BLE001 - the last line of defence against tracebacks
-            if STATE.get("debug"):
-                traceback.print_exc(file=sys.stderr)
-            err_console.print(
-                f"[bold red]unexpected error:[/] {type(e).__name__}: {e} (run with --debug for details; "
-                "please report it)", highlight=False, soft_wrap=True,
-            )
-            raise typer.Exit(2) from None
+            fail(e, debug=bool(STATE.get("debug")))
 
     return wrapper
+
+
+def fail(error: BaseException, *, debug: bool = False) -> NoReturn:
+    """Print one error line and exit with its code: a CdqError's own, 2 for anything unexpected.
+
+    Messages are printed as text, never as rich markup (a header like ``[/bold]`` is text). An unexpected
+    error's own message may quote customer values (a driver echoing a row), so only its type and where it
+    happened are printed; ``--debug`` shows everything.
+    """
+    if isinstance(error, CdqError):
+        err_console.print(Text.assemble(("error:", "bold red"), " ", str(error)), highlight=False, soft_wrap=True)
+        raise typer.Exit(error.exit_code) from None
+    if debug:
+        traceback.print_exception(error, file=sys.stderr)
+    err_console.print(Text.assemble(
+        ("unexpected error:", "bold red"), f" {type(error).__name__} in {_where(error)} (run with --debug for "
+        "details; please report it)"), highlight=False, soft_wrap=True)
+    raise typer.Exit(2) from None
+
+
+def _where(error: BaseException) -> str:
+    """``module.py:line`` of the innermost cdq frame of an error (no values, just the place)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if "/cdq/" in f.filename.replace("\\", "/")] or frames
+    if not ours:
+        return "cdq"
+    last = ours[-1]
+    return f"{last.filename.replace(chr(92), '/').rsplit('/cdq/', 1)[-1]}:{last.lineno}"
 
 
 @contextlib.contextmanager
@@ -72,11 +93,11 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
 
 def table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> None:
     """Render a frame as a rich table on stdout."""
-    t = Table(title=title, show_lines=False)
+    t = Table(title=Text(title) if title else None, show_lines=False)
     for column in frame.columns:
-        t.add_column(str(column), overflow="fold")
-    for row in frame.head(max_rows).itertuples(index=False):
-        t.add_row(*["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in row])
+        t.add_column(Text(str(column)), overflow="fold")
+    for row in frame.head(max_rows).itertuples(index=False):  # cells are text, never rich markup
+        t.add_row(*[Text("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)) for v in row])
     console.print(t)
     if len(frame) > max_rows:
         console.print(f"... {len(frame) - max_rows} more rows")
@@ -134,6 +155,12 @@ def column_mapping(t: dict, *, explain: bool = False) -> None:
 
 def run_summary(ctx) -> None:
     """What a pipeline run did: inputs, headline numbers, stage timings, outputs; the load line last."""
+    killed = ctx.results.get("killed_runs")
+    if killed is not None:
+        for run in killed.itertuples():
+            err_console.print(f"warning: earlier run {run.run_id} ({run.kind}, started {run.started_at}, pid {run.pid}) "
+                              "did not finish and was marked killed; nothing of it was committed but whole "
+                              "transactions, and this run goes on", highlight=False, markup=False, soft_wrap=True)
     tables = ctx.results.get("import", [])
     if tables:
         import_summary(type("R", (), {"tables": tables})())

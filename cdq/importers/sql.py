@@ -9,6 +9,7 @@ names and go through the ordinary header mapping.
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import parse_qsl, urlencode
 
 import pandas as pd
@@ -51,6 +52,8 @@ def read_sql(url: str, *, table: str | None = None, query: str | None = None, **
     table, query = table or url_table, query or url_query
     if not table and not query:
         raise UsageError(f"{_safe(engine_url)}: say what to read, e.g. ?table=klanten or ?query=SELECT ...")
+    if query:
+        check_select(query, _safe(engine_url))
     _check_sqlite_file(engine_url)
     try:
         engine = sa.create_engine(engine_url)
@@ -98,7 +101,42 @@ def _check_sqlite_file(url: str) -> None:
                          hint="check the path; sqlite:////absolute/path.db has four slashes")
 
 
+_READING = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*(select|with|values|table)\b", re.I | re.S)
+
+
+def check_select(query: str, url: str = "query") -> None:
+    """Only a single reading statement may be imported: ``SELECT`` / ``WITH`` / ``VALUES`` / ``TABLE``.
+
+    The database enforces it too (:func:`_read_only`); this check gives the clear message.
+
+    Examples:
+        >>> check_select("SELECT * FROM klanten")
+        >>> check_select("DROP TABLE victim")
+        Traceback (most recent call last):
+        cdq.errors.UsageError: query: only a SELECT query can be imported (the database is opened read-only)
+        >>> check_select("SELECT 1; DROP TABLE victim")
+        Traceback (most recent call last):
+        cdq.errors.UsageError: query: only one statement can be imported (no ';' between statements)
+    """
+    if not _READING.match(query):
+        raise UsageError(f"{url}: only a SELECT query can be imported (the database is opened read-only)")
+    if ";" in query.strip().rstrip(";"):
+        raise UsageError(f"{url}: only one statement can be imported (no ';' between statements)")
+
+
+def _read_only(conn, sa) -> None:
+    """Make the connection's transaction read-only in the database itself, whatever the query says."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        conn.exec_driver_sql("PRAGMA query_only = ON")
+    elif name in ("postgresql", "mysql", "mariadb"):
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+    elif name == "mssql":
+        pass  # no per-transaction switch; the SELECT-only check above still applies
+
+
 def _read(conn, sa, table: str | None, query: str | None, url: str) -> pd.DataFrame:
+    _read_only(conn, sa)
     if query:
         result = conn.execute(sa.text(query))
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

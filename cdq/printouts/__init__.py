@@ -43,22 +43,38 @@ class PrintoutRun:
     pdfs: list[Path] = field(default_factory=list)
 
 
+#: Longest adviser part of a file name: far below every file system's 255 bytes, with room for a number.
+NAME_LIMIT = 60
+
+
 def safe_name(adviser: str | None) -> str:
-    """A file-name-safe form of an adviser's name (ASCII letters, digits and '_')."""
+    """A file-name-safe form of an adviser's name (ASCII letters, digits and '_'), at most NAME_LIMIT long."""
     if not adviser:
         return "zonder_adviseur"
     plain = unicodedata.normalize("NFKD", adviser).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9]+", "_", plain).strip("_") or "adviseur"
+    return re.sub(r"[^A-Za-z0-9]+", "_", plain).strip("_")[:NAME_LIMIT].strip("_") or "adviseur"
 
 
 def _file_names(advisers: list[str | None]) -> list[str]:
-    """``controle_<adviser>`` per adviser, made unique ('M. Jansen' and 'M Jansen' differ)."""
-    used: dict[str, int] = {}
+    """``controle_<adviser>`` per adviser, unique even where names sanitise (or case-fold) to one.
+
+    'M. Jansen' and 'M Jansen' are two advisers: the second gets ``_2``, and a number is never one that
+    another adviser's own name already took.
+
+    Examples:
+        >>> _file_names(["M. Jansen", "M Jansen", "M Jansen 2", "m jansen"])
+        ['controle_M_Jansen', 'controle_M_Jansen_2', 'controle_M_Jansen_2_2', 'controle_m_jansen_3']
+    """
+    taken: set[str] = set()
     names = []
     for adviser in advisers:
         base = f"controle_{safe_name(adviser)}"
-        used[base] = used.get(base, 0) + 1
-        names.append(base if used[base] == 1 else f"{base}_{used[base]}")
+        name, n = base, 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name.lower())
+        names.append(name)
     return names
 
 

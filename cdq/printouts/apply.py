@@ -337,7 +337,8 @@ def apply_returned(path: str | Path, store_url: str | None = None, reference=Non
 
     Args:
         path: the returned ``.xlsx``.
-        store_url: the golden store (default: the one the printout came from, recorded in the form).
+        store_url: the golden store to write to. Required for a form printed from a store: the store the
+            form names is only checked against it, never written to on the form's say-so.
         reference: an address reference store (:class:`cdq.address.AddressStore`) to check addresses.
         return_date: the verification date (default: the file's modification time).
         out: where to write the corrected file when the printout came from a file (default:
@@ -346,9 +347,8 @@ def apply_returned(path: str | Path, store_url: str | None = None, reference=Non
     path = Path(path)
     meta, rows = read_form(path)
     day = _return_date(meta, path, return_date)
-    store_url = store_url or (meta.get("source") if meta.get("key_kind") == "golden_id" else None)
-    if store_url:
-        return _apply_to_store(path, rows, store_url, reference, day)
+    if meta.get("key_kind") == "golden_id" or store_url:
+        return _apply_to_store(path, rows, _target_store(path, meta, store_url), reference, day)
     if not meta.get("source"):
         raise UsageError(f"{path} does not say which file or store its rows came from",
                          hint="pass the golden store with --store URL")
@@ -377,6 +377,37 @@ def _adviser_records(corrected: pd.DataFrame, existing: dict, rules, day: dt.dat
                         "source_updated_at": day.isoformat()})
         records.append({c: payload.get(c) for c in PAYLOAD_COLUMNS} | {"record_id": f"{SOURCE}:{rec['golden_id']}"})
     return pd.DataFrame(records)
+
+
+def _target_store(form: Path, meta: dict, store_url: str | None) -> str:
+    """The store a form's corrections go to: the one the user names, and only that one.
+
+    A returned form is input from outside: the store URL in its hidden sheet may have been edited, so it
+    never chooses where to write. When both are known they must name the same store.
+    """
+    from cdq.store import masked_url
+
+    if not store_url:
+        raise UsageError(f"{form} was printed from a golden store: name the store to apply it to",
+                         hint="pass --store URL (the form's own store is only checked, never used instead)")
+    printed = meta.get("source") if meta.get("key_kind") == "golden_id" else None
+    if printed and _same_store(printed) != _same_store(store_url):
+        raise UsageError(f"{form} was printed from golden store {masked_url(printed)}, not from "
+                         f"{masked_url(store_url)}", hint="pass the store the printout was made from")
+    return store_url
+
+
+def _same_store(url: str) -> str:
+    """A store URL compared without its password, a SQLite path made absolute."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        return url
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        parsed = parsed.set(database=str(Path(parsed.database).resolve()))
+    return parsed.set(password=None, drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
 
 
 def _apply_to_store(form: Path, rows: pd.DataFrame, url: str, reference, day: dt.date) -> ApplyResult:

@@ -17,9 +17,10 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from cdq.export import FORMULA_START
+from cdq.export import FORMULA_START, safe_sheet, xlsx_text
 from cdq.printouts.dutch import STATUSES
 from cdq.printouts.layout import Entry
+from cdq.store import masked_url
 
 __all__ = ["write_form", "FORM_VERSION", "KEY_COLUMN", "STATUS_COLUMN", "CORRECTIONS", "SHEET", "META_SHEET"]
 
@@ -67,6 +68,7 @@ def _meta(workbook: Workbook, meta: dict) -> None:
     sheet = workbook.create_sheet(META_SHEET)
     for key, value in {"format": FORM_VERSION, **meta}.items():
         sheet.append([key, None if value is None else str(value)])
+    safe_sheet(sheet)  # an adviser named =HYPERLINK(...) is text in the hidden sheet too
     sheet.sheet_state = "hidden"
 
 
@@ -116,9 +118,10 @@ def write_form(path: str | Path, entries: list[Entry], *, adviser: str | None, s
     sheet.append(headers())
     blank = [None] * (1 + len(CORRECTIONS) + 1)
     for entry in entries:
-        sheet.append([entry.nr, entry.key, *_current(entry), *blank])
+        sheet.append([entry.nr, xlsx_text(entry.key), *map(xlsx_text, _current(entry)), *blank])
+    safe_sheet(sheet)
     _style_sheet(sheet, len(entries))
-    _meta(workbook, {"source": source, "key_kind": key_kind, "adviser": adviser or "",
+    _meta(workbook, {"source": masked_url(source) if "://" in source else source, "key_kind": key_kind, "adviser": adviser or "",
                      "run_date": run_date.isoformat(), "rows": len(entries)})
     path = Path(path)
     workbook.save(path)

@@ -99,9 +99,26 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+#: Longest text printed in one field: a runaway value would be taller than a page (reportlab cannot
+#: split a table cell), so it is cut with :data:`CUT` and the reader sees that it was.
+FIELD_LIMIT = 300
+CUT = " …[afgekapt]"
+
+
+def fit(text: str, limit: int = FIELD_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters with a visible marker.
+
+    Examples:
+        >>> fit("Jansen"), fit("x" * 20, 15)
+        ('Jansen', 'xxx …[afgekapt]')
+    """
+    text = str(text)
+    return text if len(text) <= limit else text[: max(limit - len(CUT), 0)] + CUT
+
+
 def _p(text: str, style: str) -> Paragraph:
-    """A paragraph of plain text (escaped: a customer's '&' or '<' is text, not markup)."""
-    return Paragraph(escape(text), _styles()[style])
+    """A paragraph of plain text (escaped: a customer's '&' or '<' is text, not markup), cut to fit."""
+    return Paragraph(escape(fit(text)), _styles()[style])
 
 
 class _NumberedCanvas(rl_canvas.Canvas):
@@ -195,7 +212,7 @@ def _boxes() -> Table:
 def _block(entry: Entry) -> Table:
     """One customer: number and name, address | contact, problems, tick boxes, room for corrections."""
     left = [_p(line, "name") for line in entry.name_lines] + [_p(line, "base") for line in entry.address_lines]
-    right = [Paragraph(f"<font color='#5A5A5A'>{escape(label)}</font>  {escape(value)}", _styles()["base"])
+    right = [Paragraph(f"<font color='#5A5A5A'>{escape(label)}</font>  {escape(fit(value))}", _styles()["base"])
              for label, value in entry.contact] or [_p("geen contactgegevens", "small")]
     rows = [[_p(f"Nr.\u00a0{entry.nr}", "name"), left, right],
             ["", _p(f"Sleutel: {entry.key}", "small"), ""]]
@@ -235,6 +252,7 @@ def render_pdf(path: str | Path, adviser: str | None, adviser_label: str, entrie
         run_date: the date printed on every page.
     """
     path = Path(path)
+    adviser_label = fit(adviser_label, 60)  # one header line
     doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN + 4 * mm, bottomMargin=MARGIN, title=f"{TITLE} {run_date.year}",
                             author="cdq", subject=adviser_label, invariant=1)

@@ -44,7 +44,9 @@ def _engine(store_url: str) -> sa.Engine:
         engine = sa.create_engine(store_url)
         migrate(engine)
     except (sa.exc.ArgumentError, sa.exc.OperationalError, ImportError) as e:
-        raise UsageError(f"cannot open golden store {store_url!r}: {e}",
+        from cdq.store import masked_url
+
+        raise UsageError(f"cannot open golden store {masked_url(store_url)}: {type(e).__name__}",
                          hint="use a SQLAlchemy URL like sqlite:///golden.sqlite") from e
     return engine
 

@@ -3,7 +3,9 @@
 ``GoldenStore(url)`` opens (and creates or migrates) a store on any SQLAlchemy URL: ``sqlite:///golden.db``
 by default, ``postgresql+psycopg2://…`` supported. Methods that write take an open connection so that
 :func:`cdq.golden.merge_batch` can do a whole nightly batch in one transaction (``with store.begin() as
-conn``). Golden ids look like ``G0000001`` and are allocated monotonically from ``counters``; a lower
+conn``). Every such transaction holds the store's writer lock (:mod:`cdq.store.lock`): one writer at a
+time, waiting up to ``wait`` seconds for it, and it advances the store's generation, which tells a
+reader whether anyone wrote since it read (:meth:`GoldenStore.generation`). Golden ids look like ``G0000001`` and are allocated monotonically from ``counters``; a lower
 number is an older id. ``seq`` on a golden record is the store-wide change sequence the CRM load reads.
 
 Examples:
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +29,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from cdq.errors import UsageError
+from cdq.store import lock
+from cdq.store.lock import StoreBusy
 from cdq.store.schema import (
     counters,
     events,
@@ -33,12 +39,13 @@ from cdq.store.schema import (
     migrate,
     now,
     overrides,
+    run_owners,
     runs,
     source_records,
     xref,
 )
 
-__all__ = ["GoldenStore", "golden_number"]
+__all__ = ["GoldenStore", "StoreBusy", "golden_number", "masked_url"]
 
 logger = logging.getLogger(__name__)
 CHUNK = 900  # below SQLite's bound-parameter limit
@@ -60,49 +67,47 @@ def _frame(conn: sa.Connection, query_for, values: Iterable, columns: list[str])
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
-def _sqlite_writers_queue(engine: sa.Engine) -> None:
-    """SQLite: write transactions take the write lock at BEGIN (``BEGIN IMMEDIATE``) and wait for it.
-
-    A deferred transaction that reads first and writes later cannot wait for the lock when another writer
-    holds it: SQLite answers "database is locked" at once to avoid a deadlock. With the service writing
-    leads while a nightly merge runs, that would fail the merge; taking the lock at BEGIN lets writers queue
-    (``busy_timeout``) instead. Reads stay deferred, so they never queue behind a writer's whole transaction.
-    """
-
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
-        dbapi_conn.execute("PRAGMA busy_timeout = 120000")
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("cdq_write") else "BEGIN")
-
-
 class GoldenStore:
     """A golden store on one database (see module docstring)."""
 
-    def __init__(self, url: str, *, echo: bool = False, must_exist: bool = False):
+    def __init__(self, url: str, *, echo: bool = False, must_exist: bool = False, wait: float = 60.0):
         """Open (and create or migrate) the store at ``url``.
 
         ``must_exist``: commands that read a store (``cdq load``, ``cdq unmerge``, printouts) refuse to
         create an empty one, so a typo in a path is an error instead of an empty success.
+        ``wait``: how long a write transaction waits for another writer's lock before :class:`StoreBusy`.
         """
         try:
             self.engine = sa.create_engine(url, echo=echo)
         except (sa.exc.ArgumentError, ImportError) as e:
-            raise UsageError(f"cannot open golden store {url!r}: {e}",
+            raise UsageError(f"cannot open golden store {masked_url(url)}: {type(e).__name__}",
                              hint="use a SQLAlchemy URL like sqlite:///golden.db") from e
+        lock.install(self.engine)
         self.url = url
-        if self.engine.url.get_backend_name() == "sqlite":
-            _sqlite_writers_queue(self.engine)
+        self.wait = wait
+        self._local = threading.local()
         if must_exist:
             self._check_exists()
+        else:
+            self._create_private()
         try:
             migrate(self.engine)
         except sa.exc.DatabaseError as e:
-            raise UsageError(f"cannot open golden store {self.engine.url!r}: {e.orig}",
+            raise UsageError(f"cannot open golden store {self.engine.url!r}: {_db_problem(e)}",
                              hint="is this a cdq golden store (a SQLite file or database URL)?") from e
+
+    def _create_private(self) -> None:
+        """A new SQLite store file is created 0600 (it holds personal data), whatever the umask."""
+        database = self.engine.url.database
+        if self.engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:" \
+                or database.startswith("file:"):
+            return
+        try:
+            os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass
+        except OSError:
+            return  # a missing folder and the like: SQLite's own error says it better
 
     def _check_exists(self) -> None:
         database = self.engine.url.database
@@ -118,29 +123,128 @@ class GoldenStore:
                              hint="check the --store URL, or run a pipeline first")
 
     @contextmanager
-    def begin(self) -> Iterator[sa.Connection]:
-        """A connection in a write transaction (commits on success, rolls back on error).
+    def begin(self, wait: float | None = None) -> Iterator[sa.Connection]:
+        """A write transaction holding the store's writer lock (commits on success, rolls back on error).
 
-        On SQLite it starts with ``BEGIN IMMEDIATE`` (see :func:`_sqlite_writers_queue`).
+        Waits up to ``wait`` seconds (default: the store's ``wait``) for another writer, then raises
+        :class:`StoreBusy` naming the runs that are still running. Re-entrant within a thread: a
+        ``store.begin()`` inside another one joins the outer transaction, so a caller can read, check
+        and call :func:`cdq.golden.merge_batch` under one lock. ``writer_lock`` is the same thing.
         """
-        with self.engine.connect().execution_options(cdq_write=True) as conn, conn.begin():
-            yield conn
+        outer = getattr(self._local, "conn", None)
+        if outer is not None:
+            yield outer
+            return
+        wait = self.wait if wait is None else wait
+        with lock.writer_connection(self.engine, wait) as conn:
+            try:
+                trans = conn.begin()
+            except sa.exc.OperationalError as e:
+                if lock.is_busy(e):
+                    raise self._busy(wait) from None
+                raise
+            with trans:
+                if self.engine.dialect.name == "postgresql" and not lock.acquire_pg(conn, lock.PG_WRITER_KEY, wait):
+                    raise self._busy(wait)
+                self._local.generation = self.generation(conn)
+                conn.execute(counters.update().where(counters.c.name == "generation")
+                             .values(value=counters.c.value + 1))
+                self._local.conn = conn
+                try:
+                    yield conn
+                finally:
+                    self._local.conn = None
+
+    writer_lock = begin
+
+    def locked_generation(self) -> int | None:
+        """Inside :meth:`begin`: the generation the store had when this transaction took the lock."""
+        return getattr(self._local, "generation", None) if getattr(self._local, "conn", None) else None
+
+    def generation(self, conn: sa.Connection | None = None) -> int:
+        """The store's write generation: every write transaction advances it by one.
+
+        Read it before reading the store; if it is unchanged inside a later write transaction
+        (:meth:`locked_generation`), nobody wrote in between and what was read is still the truth.
+        """
+        query = sa.select(counters.c.value).where(counters.c.name == "generation")
+        if conn is not None:
+            return int(conn.execute(query).scalar() or 0)
+        with self.engine.connect() as own:
+            return int(own.execute(query).scalar() or 0)
+
+    def _busy(self, wait: float) -> StoreBusy:
+        running = self.running_runs()
+        holders = "; ".join(f"run {r.run_id} ({r.kind}, started {r.started_at}, pid {r.pid} on {r.host})"
+                            for r in running.itertuples()) or "another process"
+        return StoreBusy(f"the golden store is being written by {holders}; waited {wait:g}s for it",
+                         hint="run again when it is done, or wait for it with --wait SECONDS")
 
     # -- runs and counters -------------------------------------------------------------------------
+    @contextmanager
+    def _bookkeeping(self) -> Iterator[sa.Connection]:
+        """A short transaction for the ``runs`` table: no advisory lock, no new generation.
+
+        SQLite has one writer at a time whatever is written, so it waits for the writer lock like
+        :meth:`begin` (and raises :class:`StoreBusy` the same way). Never call it inside :meth:`begin` on
+        SQLite: its second connection would wait for our own lock.
+        """
+        with lock.writer_connection(self.engine, self.wait) as conn:
+            try:
+                trans = conn.begin()
+            except sa.exc.OperationalError as e:
+                if lock.is_busy(e):
+                    raise self._busy(self.wait) from None
+                raise
+            with trans:
+                yield conn
+
     def start_run(self, kind: str) -> int:
-        with self.begin() as conn:
-            return conn.execute(runs.insert().values(kind=kind, started_at=now(), status="running")
-                                .returning(runs.c.run_id)).scalar_one()
+        """Record a run as ``running``, owned by this process (first marking dead runs, see :meth:`reap_runs`)."""
+        self.reap_runs()
+        host, pid = lock.identity()
+        with self._bookkeeping() as conn:
+            run_id = conn.execute(runs.insert().values(kind=kind, started_at=now(), status="running")
+                                  .returning(runs.c.run_id)).scalar_one()
+            conn.execute(run_owners.insert().values(run_id=run_id, host=host, pid=pid))
+        return run_id
 
     def finish_run(self, run_id: int, status: str = "ok", counts: dict | None = None) -> None:
-        with self.begin() as conn:
+        with self._bookkeeping() as conn:
             conn.execute(runs.update().where(runs.c.run_id == run_id).values(
                 finished_at=now(), status=status, counts=json.dumps(counts or {}, sort_keys=True)))
 
+    def running_runs(self) -> pd.DataFrame:
+        """Runs still marked ``running``: ``run_id, kind, started_at, host, pid``."""
+        j = runs.outerjoin(run_owners, run_owners.c.run_id == runs.c.run_id)
+        q = (sa.select(runs.c.run_id, runs.c.kind, runs.c.started_at, run_owners.c.host, run_owners.c.pid)
+             .select_from(j).where(runs.c.status == "running").order_by(runs.c.run_id))
+        with self.engine.connect() as conn:
+            return pd.DataFrame([tuple(r) for r in conn.execute(q).all()],
+                                columns=["run_id", "kind", "started_at", "host", "pid"])
+
+    def reap_runs(self) -> pd.DataFrame:
+        """Mark ``killed`` every ``running`` run whose process is gone; return them (reported by the caller).
+
+        A run's process is known dead when it ran on this host and its pid no longer lives. A run from
+        another host is left alone (we cannot tell), and so is a run that recorded no owner.
+        """
+        running = self.running_runs()
+        dead = running[[lock.process_alive(h, p) is False for h, p in zip(running["host"], running["pid"])]]
+        if len(dead):
+            with self._bookkeeping() as conn:
+                conn.execute(runs.update().where(runs.c.run_id.in_([int(i) for i in dead["run_id"]]),
+                                                 runs.c.status == "running")
+                             .values(status="killed", finished_at=now()))
+            logger.warning("golden store: %d earlier run(s) did not finish (process gone): marked killed: %s",
+                           len(dead), ", ".join(str(i) for i in dead["run_id"]))
+        return dead.reset_index(drop=True)
+
     def discard_run(self, run_id: int) -> None:
         """Forget a run that stopped before it wrote anything (its batch was rolled back)."""
-        with self.begin() as conn:
+        with self._bookkeeping() as conn:
             conn.execute(runs.delete().where(runs.c.run_id == run_id))
+            conn.execute(run_owners.delete().where(run_owners.c.run_id == run_id))
 
     def _allocate(self, conn: sa.Connection, name: str, n: int) -> int:
         """Reserve ``n`` values of counter ``name``; return the first. Row-locked on PostgreSQL."""
@@ -285,3 +389,25 @@ class GoldenStore:
         """A whole table as a frame (tests, debugging, reports)."""
         with self.engine.connect() as conn:
             return pd.read_sql(sa.text(f'select * from "{name}"'), conn)
+
+
+def masked_url(url: str) -> str:
+    """A database URL fit for a message: its password replaced by ``***``.
+
+    Examples:
+        >>> masked_url("postgresql://cdq:s3cret@db/golden")
+        'postgresql://cdq:***@db/golden'
+        >>> masked_url("postgresq://cdq:s3cret@db/golden")
+        'postgresq://cdq:***@db/golden'
+    """
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        import re
+
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", str(url))
+
+
+def _db_problem(error: sa.exc.DBAPIError) -> str:
+    """The database's own message, first line only (a driver may append the failing statement)."""
+    return str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__

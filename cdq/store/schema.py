@@ -100,6 +100,12 @@ store_settings = sa.Table(
     "store_settings", metadata,
     sa.Column("name", sa.String(60), primary_key=True), sa.Column("value", sa.Text, nullable=False),
 )
+#: Which process a run belongs to, so the next run can tell a killed run from a running one.
+run_owners = sa.Table(
+    "run_owners", metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True), sa.Column("host", sa.String(255)),
+    sa.Column("pid", sa.Integer),
+)
 
 
 def now() -> str:
@@ -135,6 +141,13 @@ def _web_console(conn: sa.Connection) -> None:
     create_web_tables(conn)
 
 
+def _run_lock(conn: sa.Connection) -> None:
+    """The write generation counter (see ``GoldenStore.generation``) and the runs' owning processes."""
+    run_owners.create(conn, checkfirst=True)
+    if conn.execute(sa.select(counters.c.name).where(counters.c.name == "generation")).first() is None:
+        conn.execute(counters.insert().values(name="generation", value=0))
+
+
 #: Applied in order, each once; a new schema change is a new entry (never edit an applied one).
 MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0001_initial", _initial),
@@ -142,12 +155,32 @@ MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0003_review_notes_and_open_pairs", _review_tables),
     ("0004_online_service", _online_service),
     ("0005_web_console", _web_console),
+    ("0006_run_lock", _run_lock),
 ]
 
 
+def _pending(engine: sa.Engine) -> bool:
+    """Whether any migration is not applied yet (read only: an up-to-date store takes no lock to open)."""
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table(migrations.name):
+            return True
+        done = set(conn.execute(sa.select(migrations.c.name)).scalars())
+    return any(name not in done for name, _ in MIGRATIONS)
+
+
 def migrate(engine: sa.Engine) -> list[str]:
-    """Create the tables / apply pending migrations; return the names applied now."""
-    with engine.begin() as conn:
+    """Create the tables / apply pending migrations; return the names applied now.
+
+    Under the store's writer lock (``BEGIN IMMEDIATE`` / an advisory lock), so two first runs on one
+    empty store do not both create it: the second waits, then finds it done.
+    """
+    from cdq.store import lock
+
+    if not _pending(engine):
+        return []
+    with lock.writer_connection(engine, wait=600) as conn, conn.begin():
+        if engine.dialect.name == "postgresql":
+            lock.acquire_pg(conn, lock.PG_MIGRATE_KEY, wait=600)
         migrations.create(conn, checkfirst=True)
         done = set(conn.execute(sa.select(migrations.c.name)).scalars())
         applied = []

@@ -25,9 +25,11 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="Show what the CRM load would change; change nothing."),
         keep_intermediates: bool = typer.Option(False, "--keep-intermediates", help="Write every intermediate "
                                                 "frame to WORKDIR/intermediates/ (debugging)."),
+        wait: float = typer.Option(60.0, "--wait", min=0, help="Seconds to wait when another process is writing "
+                                   "the golden store, then stop and name it (0: stop at once)."),
     ) -> None:
         """Run a pipeline definition (batch cleanse, nightly merge, annual verification, ...)."""
-        _run(pipeline, workdir, crm, dry_run, keep_intermediates)
+        _run(pipeline, workdir, crm, dry_run, keep_intermediates, wait)
 
     @app.command("demo")
     @report.handle_errors
@@ -44,8 +46,9 @@ def register(app: typer.Typer) -> None:
         _run(resource("pipelines", "demo.yaml"), workdir, crm, False, keep_intermediates)
 
 
-def _run(pipeline: Path, workdir: Path, crm: str | None, dry_run: bool, keep_intermediates: bool) -> None:
+def _run(pipeline: Path, workdir: Path, crm: str | None, dry_run: bool, keep_intermediates: bool,
+         wait: float = 0.0) -> None:
     with report.progress_bar("running pipeline") as progress:
         ctx = run_pipeline(pipeline, workdir=workdir, crm=crm, dry_run=dry_run,
-                           keep_intermediates=keep_intermediates, progress=progress)
+                           keep_intermediates=keep_intermediates, progress=progress, wait=wait)
     report.run_summary(ctx)
