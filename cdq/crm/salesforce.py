@@ -118,8 +118,8 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
         out[street] = address_line(row)
         if entity.party_type == "person":
             out["LastName"] = surname_as_used(row)
-            if out.get("Birthdate"):
-                out["Birthdate"] = out["Birthdate"][:10]  # a Date field: YYYY-MM-DD
+            if birthdate := out.get("Birthdate"):
+                out["Birthdate"] = birthdate[:10]  # a Date field: YYYY-MM-DD
         return out
 
     def to_columns(self, entity: Entity, record: dict) -> dict[str, str | None]:

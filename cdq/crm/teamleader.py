@@ -137,8 +137,8 @@ class TeamleaderTarget(RemoteCrmTarget):
             out["country"] = "NL"  # Teamleader needs a country in an address; cdq's customers are Dutch/Belgian
         if entity.party_type == "person":
             out["last_name"] = surname_as_used(row)
-        if out.get("email"):
-            out["email"] = out["email"].lower()
+        if email := out.get("email"):
+            out["email"] = email.lower()
         return out
 
     def to_columns(self, entity: Entity, record: dict) -> dict[str, str | None]:

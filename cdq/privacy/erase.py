@@ -130,11 +130,11 @@ def _delete_linked(conn: sa.Connection, ids: list[str], member_ids: list[int], r
         if not inspector.has_table(name):
             continue
         table = sa.Table(name, sa.MetaData(), autoload_with=conn)
-        values = {"golden": ids, "member": member_ids, "ref": refs}[kind]
+        values: list = {"golden": ids, "member": member_ids, "ref": refs}[kind]
         for chunk in chunks(values):
-            where = table.c[column].in_(chunk)
+            where: sa.ColumnElement[bool] = table.c[column].in_(chunk)
             if kind == "ref":
-                where = where | table.c.ref_b.in_(chunk)
+                where = sa.or_(where, table.c.ref_b.in_(chunk))
             deleted += conn.execute(table.delete().where(where)).rowcount
     return deleted
 

@@ -147,7 +147,7 @@ def decide(request: Request, ref_a: str = Form(...), ref_b: str = Form(...), dec
         users.audit(conn, current.user.name, f"review_{decision}", str(outcome.get("golden_after") or "pair"),
                     str(outcome["action"]))
     if outcome["action"] == "refused":  # shown at once: the reason names records, it does not go in a URL
-        return _review_page(request, current, refused=str(outcome["reason"]), refs=tuple(sorted((ref_a, ref_b))))
+        return _review_page(request, current, refused=str(outcome["reason"]), refs=(min(ref_a, ref_b), max(ref_a, ref_b)))
     return _redirect("/steward/review?done=1")
 
 
@@ -298,7 +298,7 @@ def override(request: Request, golden_id: str, column: str = Form(...), value: s
 def run_list(request: Request, current: users.Session = Depends(session)) -> HTMLResponse:
     with _store(request).engine.connect() as conn:
         rows = conn.execute(sa.select(runs).order_by(runs.c.run_id.desc()).limit(200)).mappings().all()
-        merges = dict(conn.execute(sa.select(events.c.run_id, sa.func.count()).group_by(events.c.run_id)).all())
+        merges: dict[int, int] = dict(conn.execute(sa.select(events.c.run_id, sa.func.count()).group_by(events.c.run_id)).all())
     items = [{**dict(r), "counts": json.loads(r["counts"] or "{}"), "events": merges.get(r["run_id"], 0)} for r in rows]
     workdir = _workdir(request)
     return render(request, "runs.html", session=current, runs=items, page="runs",
