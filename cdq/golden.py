@@ -471,11 +471,3 @@ def join_golden(store: GoldenStore, golden_ids: list[str], rules: Rules, *, run_
     merges = pd.DataFrame(sorted(retired.items()), columns=["retired_id", "survivor_id"])
     return MergeResult(run_id, counts, written, merges)
 
-
-def __getattr__(name: str) -> object:
-    """``cdq.golden.match_batch`` / ``merge_match`` / ``Match`` live in :mod:`cdq.nightly` (which imports this)."""
-    if name in ("match_batch", "merge_match", "Match"):
-        from cdq import nightly
-
-        return getattr(nightly, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

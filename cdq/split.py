@@ -90,6 +90,9 @@ def split_street(text: str | None) -> StreetAddress:
     if text is None or not str(text).strip():
         return StreetAddress()
     text = " ".join(str(text).split())
+    first = _number_first(text)
+    if first is not None:
+        return first
     match = _STREET_NUMBER.match(text)
     if not match:
         return StreetAddress(street=text)
@@ -104,6 +107,37 @@ def split_street(text: str | None) -> StreetAddress:
             match.group("street") + " " + " ".join(parts[:-1]), split_house_number(parts[-1])
         )
     return StreetAddress(match.group("street").rstrip(","), split_house_number(number))
+
+
+_LEADING_NUMBER = re.compile(r"^(?P<number>\d{1,5})(?P<letter>[A-DF-Za-df-z])?,?\s+(?P<street>\D.*)$")
+_STANDALONE_NUMBER = re.compile(r"(?<![\w-])\d{1,5}(?![\w-])")
+
+
+def _number_first(text: str) -> StreetAddress | None:
+    """The English, French and American order, "432 E. 134th Street" or "12 rue de la Paix": number first.
+
+    Only when nothing after the street name is a house number of its own (an ordinal such as 134th, or a
+    trailing five-digit ZIP code, is not), so the Dutch "3 Octoberstraat 12" and "2e Jan Steenstraat 5" keep
+    their number at the end.
+
+    Examples:
+        >>> _number_first("432 E. 134th Street")
+        StreetAddress(street='E. 134th Street', house_number=HouseNumber(number='432', letter=None, addition=None))
+        >>> _number_first("27 Washington Oak Park IL 60302").house_number.number
+        '27'
+        >>> _number_first("3 Octoberstraat 12") is None, _number_first("2e Jan Steenstraat 5") is None
+        (True, True)
+    """
+    match = _LEADING_NUMBER.match(text)
+    if not match:
+        return None
+    rest = match.group("street")
+    numbers = _STANDALONE_NUMBER.findall(rest)
+    if numbers and not (len(numbers) == 1 and re.search(r"\b\d{5}$", rest)):
+        return None
+    letter = match.group("letter")
+    return StreetAddress(street=rest.rstrip(","), house_number=HouseNumber(match.group("number"),
+                                                                           letter.upper() if letter else None))
 
 
 _POSTCODE_IN_LINE = re.compile(r"\b([1-9]\d{3})\s?([A-Za-z]{2})\b")

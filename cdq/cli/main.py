@@ -15,7 +15,7 @@ import pkgutil
 import typer
 
 from cdq import log
-from cdq.cli import commands
+from cdq.cli import commands, report
 
 app = typer.Typer(
     name="cdq",
@@ -26,7 +26,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-STATE = {"debug": False}
+STATE = report.STATE
 #: Files cdq writes hold personal data: by default only their owner may read them (0600, folders 0700).
 DEFAULT_UMASK = "077"
 

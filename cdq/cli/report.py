@@ -27,6 +27,8 @@ from cdq.errors import CdqError
 
 console = Console()
 err_console = Console(stderr=True)
+#: Global CLI options (``--debug``), set by the app's callback in :mod:`cdq.cli.main`.
+STATE: dict[str, bool] = {"debug": False}
 
 
 def handle_errors(command: Callable) -> Callable:
@@ -34,8 +36,6 @@ def handle_errors(command: Callable) -> Callable:
 
     @wraps(command)
     def wrapper(*args, **kwargs):
-        from cdq.cli.main import STATE
-
         try:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit):
