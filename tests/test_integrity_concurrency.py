@@ -97,13 +97,17 @@ def stores(request, tmp_path):
 
 
 def test_two_concurrent_runs_leave_the_golden_records_of_a_sequential_run(stores, tmp_path):
-    url = stores.new()
-    pipelines = _pipelines(tmp_path, url)
-    for name in ("a", "b"):
-        code, text = _finish(_cdq_run(pipelines[name], tmp_path / "seq", "--wait", "120"))
-        assert code == 0, text
-    sequential = _active(url)
-    assert 123 < sequential < 123 + 28  # the ERP table brings new customers and some already known
+    # The two runs serialise on the store; either may go first, and the order may change a borderline match
+    # (a record that fits two people joins neither, whoever came first): both sequential orders are right.
+    sequential = set()
+    for order in (("a", "b"), ("b", "a")):
+        url = stores.new()
+        pipelines = _pipelines(tmp_path, url)
+        for name in order:
+            code, text = _finish(_cdq_run(pipelines[name], tmp_path / f"seq{''.join(order)}", "--wait", "120"))
+            assert code == 0, text
+        sequential.add(_active(url))
+    assert all(123 < n < 123 + 28 for n in sequential), sequential  # the ERP brings new and known customers
     started = time.monotonic()
     for attempt in range(TRIES):
         pipelines = _pipelines(tmp_path, stores.new())
@@ -112,9 +116,9 @@ def test_two_concurrent_runs_leave_the_golden_records_of_a_sequential_run(stores
         results = [_finish(p) for p in procs]
         for code, text in results:
             assert code == 0, f"try {attempt + 1}: {text}"
-        assert _active(url) == sequential, f"try {attempt + 1} of {TRIES}: duplicate golden records"
-    logging.getLogger(__name__).warning("%d tries of two concurrent runs on %s: %.1fs", TRIES, stores.backend,
-                                        time.monotonic() - started)
+        assert _active(url) in sequential, f"try {attempt + 1} of {TRIES}: duplicate golden records"
+    logging.getLogger(__name__).warning("%d tries of two concurrent runs on %s: %.1fs (sequential: %s)", TRIES,
+                                        stores.backend, time.monotonic() - started, sorted(sequential))
 
 
 def test_a_run_that_cannot_wait_stops_clearly_and_writes_nothing(stores, tmp_path):

@@ -126,7 +126,7 @@ def apply_retention(store: GoldenStore, rules: RetentionRules, *, workdir: str |
     """Purge what the rules say has been kept long enough; return what was (or, dry, would be) purged."""
     now = now or dt.datetime.now(dt.UTC)
     out: list[tuple[str, str, float]] = []
-    with store.begin() as conn:
+    with store.engine.connect() if dry_run else store.begin() as conn:  # a dry run only reads
         ages = _run_ages(conn, now)
         if rules.soft_deleted_records_days is not None:
             old = _soft_deleted(conn, rules.soft_deleted_records_days, ages)
