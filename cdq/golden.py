@@ -245,6 +245,15 @@ def golden_frame(rows: pd.DataFrame) -> pd.DataFrame:
         columns=[c for c in ("lineage", "data_hash") if c in rows], errors="ignore")
 
 
+def active_golden(store: GoldenStore) -> pd.DataFrame:
+    """Every active golden record in the store, one column per value."""
+    rows = store.changes_since(0, full=True)
+    if rows.empty:
+        return pd.DataFrame(columns=["golden_id"])
+    golden = golden_frame(rows.drop(columns=["seq"]))
+    return golden[golden["status"] == "active"].reset_index(drop=True)
+
+
 def _batch(staging: pd.DataFrame) -> pd.DataFrame:
     batch = pd.DataFrame({"record_id": staging["record_id"].astype(str).to_numpy(),
                           "source": staging["source"].astype(str).to_numpy(),

@@ -424,13 +424,9 @@ def stage_load(ctx: RunContext) -> None:
 
 def _golden_records(ctx: RunContext) -> pd.DataFrame:
     """Every active golden record in the store, one column per value."""
-    from cdq.golden import golden_frame
+    from cdq.golden import active_golden
 
-    rows = _store(ctx).changes_since(0, full=True)
-    if rows.empty:
-        return pd.DataFrame(columns=["golden_id"])
-    golden = golden_frame(rows.drop(columns=["seq"]))
-    return golden[golden["status"] == "active"].reset_index(drop=True)
+    return active_golden(_store(ctx))
 
 
 def stage_gates(ctx: RunContext) -> None:

@@ -8,21 +8,11 @@ from pathlib import Path
 import pandas as pd
 
 from cdq.export import write_table
+from cdq.golden import active_golden
 from cdq.privacy.pseudonym import pseudonym_key, pseudonymise
 from cdq.store import GoldenStore
 
-__all__ = ["export_golden", "active_golden"]
-
-
-def active_golden(store: GoldenStore) -> pd.DataFrame:
-    """Every active golden record, one column per value."""
-    from cdq.golden import golden_frame
-
-    rows = store.changes_since(0, full=True)
-    if rows.empty:
-        return pd.DataFrame(columns=["golden_id"])
-    golden = golden_frame(rows.drop(columns=["seq"]))
-    return golden[golden["status"] == "active"].reset_index(drop=True)
+__all__ = ["export_golden"]
 
 
 def export_golden(store_url: str, out: str | Path, *, pseudonymise: bool = False) -> tuple[Path, int]:

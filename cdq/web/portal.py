@@ -65,9 +65,7 @@ def _csrf(request: Request, token: str) -> str:
     import hashlib
     import hmac
 
-    with _store(request).begin() as conn:
-        key = tokens.link_key(conn)
-    return hmac.new(key, f"csrf:{token}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(tokens.store_key(_store(request)), f"csrf:{token}".encode(), hashlib.sha256).hexdigest()
 
 
 def _current(store: GoldenStore, golden_id: str) -> dict[str, Any]:

@@ -20,13 +20,14 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import os
 import secrets
 
 import sqlalchemy as sa
 
 from cdq.privacy.keys import stored_secret
 from cdq.store import GoldenStore
-from cdq.store.schema import now
+from cdq.store.schema import now, store_settings
 from cdq.store.web import portal_tokens
 
 __all__ = ["PURPOSE", "issue", "check", "use", "link_key"]
@@ -39,6 +40,21 @@ _SETTING = "portal_link_key"
 def link_key(conn: sa.Connection) -> bytes:
     """``CDQ_WEB_SECRET``, else the store's own random key (made on first use)."""
     return stored_secret(conn, _SETTING, KEY_ENV)
+
+
+def store_key(store: GoldenStore) -> bytes:
+    """:func:`link_key` for a request: a read, and a write transaction only the first time the key is made
+    (every write transaction takes the writer lock and moves the store's generation, which would make a
+    nightly run that is matching at that moment match again)."""
+    configured = os.environ.get(KEY_ENV)
+    if configured:
+        return configured.encode()
+    with store.engine.connect() as conn:
+        found = conn.execute(sa.select(store_settings.c.value).where(store_settings.c.name == _SETTING)).scalar()
+    if found is not None:
+        return found.encode()
+    with store.begin() as conn:
+        return link_key(conn)
 
 
 def _b64(data: bytes) -> str:
@@ -69,9 +85,9 @@ def check(store: GoldenStore, token: str | None, purpose: str = PURPOSE) -> str 
     if not token or token.count(".") != 1 or len(token) > 200:
         return None
     body, signature = token.split(".")
-    with store.begin() as conn:
-        if not hmac.compare_digest(signature.encode(), _signature(link_key(conn), body, purpose).encode()):
-            return None
+    if not hmac.compare_digest(signature.encode(), _signature(store_key(store), body, purpose).encode()):
+        return None
+    with store.engine.connect() as conn:  # a read: opening a link must not take the store's writer lock
         row = conn.execute(sa.select(portal_tokens).where(portal_tokens.c.token_hash == _hash(token))).mappings().first()
     if row is None or row["purpose"] != purpose or row["used_at"] or row["expires_at"] <= now():
         return None
