@@ -124,10 +124,14 @@ def _zip_members(archive: zipfile.ZipFile, label: str, scratch: Path,
                 with os.fdopen(handle_fd, "wb") as out, archive.open(member) as src:
                     shutil.copyfileobj(src, out, 1 << 20)
                 with zipfile.ZipFile(tmp) as inner:
-                    yield from _zip_members(inner, f"{label}!{name}", scratch,
-                                            lambda n, outer=name: want(n) if kind_of(n) else want(outer))
+                    yield from _zip_members(inner, f"{label}!{name}", scratch, _inner_want(want, name))
             finally:
                 Path(tmp).unlink(missing_ok=True)
+
+
+def _inner_want(want: Callable[[str], bool], outer: str) -> Callable[[str], bool]:
+    """Inside an inner zip a member whose name says nothing of its kind is judged by the zip's name."""
+    return lambda name: want(name) if kind_of(name) else want(outer)
 
 
 # -- reading one object ----------------------------------------------------------------------------------------------
@@ -145,7 +149,8 @@ def _identifier(element: Any) -> tuple[str | None, str]:
 
 def _named(element: Any) -> tuple[str | None, str, dict[str, str]]:
     """(id, version, {language: spelling}) of a street, municipality or postal info."""
-    ident, version, names = None, "", {}
+    ident, version = None, ""
+    names: dict[str, str] = {}
     for child in element:
         name = _local(child.tag)
         if name in _CODE:
