@@ -46,6 +46,9 @@ source_records = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("first_run", sa.Integer), sa.Column("last_run", sa.Integer),
     sa.Column("deleted_run", sa.Integer),
+    # The store generation of the transaction that last wrote the row (see GoldenStore.generation): unlike
+    # run ids (taken when a run starts) it grows in commit order, so "changed since generation g" is exact.
+    sa.Column("generation", sa.BigInteger, index=True),
 )
 xref = sa.Table(
     "xref", metadata,
@@ -148,6 +151,24 @@ def _run_lock(conn: sa.Connection) -> None:
         conn.execute(counters.insert().values(name="generation", value=0))
 
 
+def _source_generation(conn: sa.Connection) -> None:
+    """``source_records.generation`` (indexed), and the match index rebuilt from scratch once.
+
+    The match index of ``cdq serve`` followed the store by run ids, which are taken when a run starts and
+    so are not in commit order; it now follows this column. Its old state cannot tell which rows it saw,
+    so it is emptied and rebuilt (at the service's next start, or the next lead).
+    """
+    from cdq.store.online import match_index_state, match_keys
+
+    if "generation" not in {c["name"] for c in sa.inspect(conn).get_columns("source_records")}:
+        conn.execute(sa.text("ALTER TABLE source_records ADD COLUMN generation BIGINT"))
+    for index in source_records.indexes:
+        if index.name == "ix_source_records_generation":
+            index.create(conn, checkfirst=True)
+    conn.execute(match_keys.delete())
+    conn.execute(match_index_state.delete())
+
+
 #: Applied in order, each once; a new schema change is a new entry (never edit an applied one).
 MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0001_initial", _initial),
@@ -156,6 +177,7 @@ MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0004_online_service", _online_service),
     ("0005_web_console", _web_console),
     ("0006_run_lock", _run_lock),
+    ("0007_source_generation", _source_generation),
 ]
 
 
