@@ -65,15 +65,19 @@ def _people(batch: pd.DataFrame, n: int) -> list[int]:
     return [int(i) for i in list(batch.index[ok])[:n]]
 
 
-def _nightly(store: GoldenStore, batch: pd.DataFrame, *, between=None) -> None:
-    """One nightly run: hold the store, match, (``between()``), merge, release — as ``cdq run`` does."""
+def _nightly(store: GoldenStore, batch: pd.DataFrame, *, between=None) -> bool:
+    """One nightly run: hold the store, match, (``between()``), merge, release — as ``cdq run`` does.
+
+    Returns whether the merge had to match again (someone wrote what matching reads since it matched).
+    """
     with hold_run(store, "nightly"):
         run_id = store.start_run("nightly")
         match = match_batch(batch, store)
         if between is not None:
             between()
-        result, _ = merge_match(match, store, load_rules(), run_id)
+        result, merged = merge_match(match, store, load_rules(), run_id)
         store.finish_run(run_id, counts=result.counts)
+    return merged.rematched
 
 
 def _golden_of(store: GoldenStore) -> dict[str, set[str]]:
@@ -138,7 +142,7 @@ def test_a_lead_after_a_run_that_changed_a_record_finds_it_by_its_new_values(sto
         store.finish_run(portal)
         index.refresh()
 
-    _nightly(store, moved, between=portal_write_and_refresh)
+    assert _nightly(store, moved, between=portal_write_and_refresh)  # the portal's write: matched again
     index.refresh()  # and the background round after the run: it must see the run's changes too
     answer = intake(_lead(moved, row), store, index)
     assert answer.outcome == "matched", answer
@@ -156,9 +160,10 @@ def test_leads_before_during_and_after_a_run_each_once(store, batch, model):
     assert [a.outcome for a in before] == ["created"] * 3
 
     during: list = []
-    _nightly(store, batch, between=lambda: during.extend(
+    rematched = _nightly(store, batch, between=lambda: during.extend(
         [intake(_lead(batch, r), store, index) for r in rows[2:4]] + [intake(new, store, index)]))
     assert [a.outcome for a in during] == ["queued"] * 3
+    assert not rematched  # a queued lead changes nothing the run matched against
     after = [intake(_lead(batch, r), store, index) for r in rows[4:]]  # before the queue is drained
     assert drain(store, index) == 3
     after += [intake(_lead(batch, r), store, index) for r in rows] + [intake(new, store, index)]

@@ -255,7 +255,7 @@ def push(store: GoldenStore, lead_id: str, crm_url: str) -> str:
         status, crm_id = "failed", None
         logger.warning("lead %s: CRM push failed (%s)", lead_id, type(e).__name__)
         detail = str(getattr(e, "status", "") or type(e).__name__)
-    with store.begin() as conn:
+    with store.begin(advance=False) as conn:  # the CRM's answer: nothing a run's matching reads
         conn.execute(leads.update().where(leads.c.lead_id == lead_id).values(crm_status=status, crm_id=crm_id))
         audit(conn, "lead_crm", lead_id=lead_id, golden_id=row["golden_id"], outcome=status, detail=detail)
     return status

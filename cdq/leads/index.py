@@ -159,7 +159,7 @@ class MatchIndex:
         its own. The cost is the number of records written since, not the size of the store.
         """
         if conn is None:
-            with self.store.begin() as own:
+            with self.store.begin(advance=False) as own:  # writes only the index: nothing to match again
                 return self.refresh(own)
         started, done, seen_rows = time.perf_counter(), 0, 0
         upto = self._visible_generation(conn, settled)
@@ -190,13 +190,11 @@ class MatchIndex:
     def _visible_generation(self, conn: sa.Connection, settled: bool) -> int:
         """The generation up to which ``conn`` sees every write (read before the rows, so none is missed).
 
-        Inside the store's write transaction that is the generation it took the lock at, plus its own when
-        ``settled`` (it writes no more source records); outside one, the last committed generation.
+        Inside the store's write transaction that is the generation it took the lock at, or its own (if it
+        has one) when ``settled`` (it writes no more source records); outside one, the last committed one.
         """
         locked = self.store.locked_generation(conn)
-        if locked is None:
-            return self.store.generation(conn)
-        return locked + 1 if settled else locked
+        return self.store.generation(conn) if locked is None or settled else locked
 
     # -- model -----------------------------------------------------------------------------------------
     @property

@@ -81,10 +81,16 @@ def held_by(store: GoldenStore) -> str | None:
 
 @contextmanager
 def lead_transaction(store: GoldenStore) -> Iterator[tuple[sa.Connection, bool]]:
-    """``(conn, free)``: a write transaction holding the lock row; ``free`` is False while a run holds it."""
-    with store.begin() as conn:
+    """``(conn, free)``: a write transaction holding the lock row; ``free`` is False while a run holds it.
+
+    Only a free lead transaction (it will merge) takes a new store generation: a queued lead writes
+    nothing a run's matching reads, so the run holding the store need not match again for it.
+    """
+    with store.begin(advance=False) as conn:
         free = bool(conn.execute(store_lock.update().where(store_lock.c.name == NAME, store_lock.c.holder.is_(None))
                                  .values(writes=store_lock.c.writes + 1)).rowcount)
-        if not free:  # still take the row lock, so the queue insert is ordered after the run's acquire
+        if free:
+            store.advance(conn)
+        else:  # still take the row lock, so the queue insert is ordered after the run's acquire
             conn.execute(store_lock.update().where(store_lock.c.name == NAME).values(writes=store_lock.c.writes))
         yield conn, free

@@ -125,13 +125,17 @@ class GoldenStore:
                              hint="check the --store URL, or run a pipeline first")
 
     @contextmanager
-    def begin(self, wait: float | None = None) -> Iterator[sa.Connection]:
+    def begin(self, wait: float | None = None, *, advance: bool = True) -> Iterator[sa.Connection]:
         """A write transaction holding the store's writer lock (commits on success, rolls back on error).
 
         Waits up to ``wait`` seconds (default: the store's ``wait``) for another writer, then raises
         :class:`StoreBusy` naming the runs that are still running. Re-entrant within a thread: a
         ``store.begin()`` inside another one joins the outer transaction, so a caller can read, check
         and call :func:`cdq.golden.merge_batch` under one lock. ``writer_lock`` is the same thing.
+
+        ``advance=False``: a transaction that writes nothing matching reads (a queued lead, a CRM push
+        result, the service's index) leaves the generation alone, so a nightly run's merge need not match
+        again for it; it must not write source records unless it calls :meth:`advance` first.
         """
         outer = getattr(self._local, "conn", None)
         if outer is not None:
@@ -148,11 +152,10 @@ class GoldenStore:
             with trans:
                 if self.engine.dialect.name == "postgresql" and not lock.acquire_pg(conn, lock.PG_WRITER_KEY, wait):
                     raise self._busy(wait)
-                self._local.generation = self.generation(conn)
-                conn.execute(counters.update().where(counters.c.name == "generation")
-                             .values(value=counters.c.value + 1))
+                self._local.generation = conn.info[LOCKED_GENERATION] = self.generation(conn)
+                if advance:
+                    self.advance(conn)
                 self._local.conn = conn
-                conn.info[LOCKED_GENERATION] = self._local.generation
                 try:
                     yield conn
                 finally:
@@ -160,6 +163,11 @@ class GoldenStore:
                     conn.info.pop(LOCKED_GENERATION, None)
 
     writer_lock = begin
+
+    def advance(self, conn: sa.Connection) -> None:
+        """Give this write transaction its own generation (see :meth:`begin`); once per transaction."""
+        if self.generation(conn) == conn.info[LOCKED_GENERATION]:
+            conn.execute(counters.update().where(counters.c.name == "generation").values(value=counters.c.value + 1))
 
     def locked_generation(self, conn: sa.Connection | None = None) -> int | None:
         """Inside :meth:`begin`: the generation the store had when this transaction took the lock.
