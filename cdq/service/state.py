@@ -100,7 +100,11 @@ class ServiceState:
                 runs.c.kind != "lead", runs.c.finished_at.is_not(None))).scalar() or 0)
 
     def background(self) -> None:
-        """Every ``refresh_seconds``: after a finished run, refresh the index; take in queued leads."""
+        """Every ``refresh_seconds``: after a finished run, refresh the index; take in queued leads.
+
+        The refresh is work done ahead of time, not a condition of correctness: a lead's own transaction
+        brings the index up to date before it matches (:func:`cdq.leads._merge_lead`).
+        """
         from cdq.leads import drain
         from cdq.leads.lock import held_by
 
