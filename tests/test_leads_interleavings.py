@@ -186,3 +186,33 @@ def test_two_nightly_runs_and_leads_between_them(store, batch, model):
     drain(store, index)
     assert [a.outcome for a in first] == ["matched", "matched", "queued", "matched"], first
     _one_each(store, [batch.at[r, "email"] for r in rows])
+
+
+def test_a_killed_runs_hold_is_released_and_its_queued_leads_taken_in(store, batch, model):
+    """A run killed with SIGKILL leaves its hold in ``store_lock``: the service's round releases a hold
+    whose process is gone (this host), and the leads queued behind it are matched, not left waiting."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from cdq.leads.lock import held_by, release_if_gone
+    from cdq.store.online import store_lock
+
+    index = _service(store, model)
+    _nightly(store, batch)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with store.begin() as conn:
+        conn.execute(store_lock.update().values(holder=f"nightly pid {gone.pid} on {socket.gethostname()}"))
+    alive = f"nightly pid {os.getpid()} on {socket.gethostname()}"
+    row = _people(batch, 1)[0]
+    assert intake(_lead(batch, row), store, index).outcome == "queued"
+    with store.begin() as conn:  # a live holder is kept
+        conn.execute(store_lock.update().values(holder=alive))
+    assert release_if_gone(store) is None and held_by(store) == alive
+    with store.begin() as conn:
+        conn.execute(store_lock.update().values(holder=f"nightly pid {gone.pid} on {socket.gethostname()}"))
+    assert release_if_gone(store) is not None and held_by(store) is None
+    assert drain(store, index) == 1
+    _one_each(store, [batch.at[row, "email"]])

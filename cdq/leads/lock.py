@@ -73,6 +73,27 @@ def release(store: GoldenStore) -> None:
     logger.info("store lock: released")
 
 
+def release_if_gone(store: GoldenStore) -> str | None:
+    """Release a hold whose run's process is gone (a ``kill -9`` on this host); returns that holder.
+
+    A hold from another host, or one whose process lives, is left alone.
+    """
+    import re
+
+    from cdq.store.lock import process_alive
+
+    holder = held_by(store)
+    found = re.search(r"pid (\d+) on (\S+)", holder or "")
+    if not found or process_alive(found.group(2), int(found.group(1))) is not False:
+        return None
+    with store.begin() as conn:
+        gone = conn.execute(store_lock.update().where(store_lock.c.name == NAME, store_lock.c.holder == holder)
+                            .values(holder=None, acquired_at=None)).rowcount
+    if gone:
+        logger.warning("store lock: the run holding it (%s) is gone; released", holder)
+    return holder if gone else None
+
+
 def held_by(store: GoldenStore) -> str | None:
     """The current run holder, ``None`` when free."""
     with store.engine.connect() as conn:

@@ -113,10 +113,13 @@ class ServiceState:
 
     def tick(self, drain: Any = None, held_by: Any = None) -> None:
         """One round of the background work (also called by tests)."""
+        from cdq.leads.lock import release_if_gone
+
         if drain is None:
             from cdq.leads import drain
             from cdq.leads.lock import held_by
         try:
+            release_if_gone(self.store)  # a killed run's hold must not queue leads until the next night
             if held_by(self.store) is not None:
                 return
             latest = self._latest_run()
