@@ -101,7 +101,7 @@ def test_a_company_with_branches_is_one_golden_organisation_with_its_locations(d
     with_branches = branches.groupby("org")["entity"].nunique()
     assert (with_branches >= 2).sum() >= 2  # the fixtures hold companies with several branches
     golden_url = f"sqlite:///{workdir}/golden.sqlite"
-    members = pd.read_sql("select golden_id, organisation_id from organisation_members", golden_url)
+    members = pd.read_sql("select golden_id, organisation_id from golden_organisation_members", golden_url)
     member_of = dict(zip(members["golden_id"], members["organisation_id"]))
     crm_url = f"sqlite:///{workdir}/crm.sqlite"
     accounts = pd.read_sql("select cdq_golden_id, organisation_id from accounts", crm_url).set_index("cdq_golden_id")

@@ -27,7 +27,6 @@ __all__ = ["CrmTarget", "LoadResult", "LoadPlan", "SqlCrmTarget", "load_from_sto
 def load_from_store(store, crm: CrmTarget, *, dry_run: bool = False, full: bool = False) -> tuple[LoadResult, LoadPlan]:
     """Load the golden records changed since the CRM's last load (all of them with ``full``)."""
     from cdq.golden import golden_frame
-
     from cdq.organisations import is_organisation_id
 
     since = crm.watermark()

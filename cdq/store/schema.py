@@ -6,8 +6,8 @@ content hash and the canonical values as JSON); ``xref`` (source record → gold
 pinned by a steward); ``golden_records`` (current version, status ``active``/``retired``/``deleted``,
 ``merged_into``, values and lineage as JSON, ``seq`` = the change sequence the CRM load reads from);
 ``golden_versions`` (every version); ``events`` (merge, unmerge, split); ``overrides`` (steward values);
-``erasures``, ``erasure_keys`` (tombstones of erased data subjects), ``store_settings``; ``organisations``,
-``organisation_versions``, ``organisation_members`` (the golden organisation above its locations and contacts).
+``erasures``, ``erasure_keys`` (tombstones of erased data subjects), ``store_settings``; ``golden_organisations``,
+``golden_organisation_versions``, ``golden_organisation_members`` (the golden organisation above its locations and contacts).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ overrides = sa.Table(
 #: The two-level model: a golden organisation above its golden records of its locations (branches) and
 #: contacts. ``data``: the organisation's own values (name, legal form, KvK, VAT) survived from its members.
 organisations = sa.Table(
-    "organisations", metadata,
+    "golden_organisations", metadata,
     sa.Column("organisation_id", ID, primary_key=True),
     sa.Column("version", sa.Integer, nullable=False), sa.Column("status", sa.String(10), nullable=False),
     sa.Column("merged_into", ID), sa.Column("data", sa.Text), sa.Column("lineage", sa.Text),
@@ -95,7 +95,7 @@ organisations = sa.Table(
     sa.Column("created_run", sa.Integer), sa.Column("updated_run", sa.Integer),
 )
 organisation_versions = sa.Table(
-    "organisation_versions", metadata,
+    "golden_organisation_versions", metadata,
     sa.Column("organisation_id", ID, primary_key=True), sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("status", sa.String(10)), sa.Column("merged_into", ID), sa.Column("data", sa.Text),
     sa.Column("lineage", sa.Text), sa.Column("run_id", sa.Integer),
@@ -103,7 +103,7 @@ organisation_versions = sa.Table(
 #: golden record (a location or a contact) → its organisation; a retired golden record keeps its row, so an
 #: unmerge brings it back into its organisation.
 organisation_members = sa.Table(
-    "organisation_members", metadata,
+    "golden_organisation_members", metadata,
     sa.Column("golden_id", ID, primary_key=True), sa.Column("organisation_id", ID, nullable=False, index=True),
     sa.Column("run_id", sa.Integer),
 )
