@@ -178,3 +178,15 @@ def test_a_lone_branch_record_with_another_phone_or_a_person_is_not_placed():
     assert _place([0, 0, 2], ["erp", "crm", "xls"], phones=[5, 5, 7]) == [0, 0, 2]
     assert _place([0, 0, 2], ["erp", "crm", "xls"], phones=[5, 5, 5]) == [0, 0, 0]
     assert _place([0, 0, 2], ["erp", "crm", "xls"], branch_mask=[True, True, False]) == [0, 0, 2]
+
+
+def test_crm_mapping_of_the_organisation_level_takes_only_organisation_fields(tmp_path):
+    from cdq.crm import load_mapping
+    from cdq.errors import ConfigError
+
+    assert load_mapping().entities["organisations"].party_type == "organisation_group"
+    path = tmp_path / "m.yaml"
+    path.write_text("entities:\n  orgs:\n    table: o\n    party_type: organisation_group\n    columns:\n"
+                    "      naam: company_name\n      geboren: birth_date\n")
+    with pytest.raises(ConfigError, match=r"unknown golden field\(s\) \['birth_date'\]"):
+        load_mapping(path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
 from cdq.config import load_model
 from cdq.resources import resource
@@ -30,13 +30,14 @@ class Entity(BaseModel):
     merged_into: str | None = "cdq_merged_into"
     columns: dict[str, str]
 
-    @model_validator(mode="after")
-    def _known_fields(self) -> Entity:
-        outputs = golden_fields(self.party_type)
-        unknown = sorted(v for v in self.columns.values() if v not in outputs)
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        outputs = golden_fields(info.data.get("party_type", "person"))
+        unknown = sorted(v for v in value.values() if v not in outputs)
         if unknown:
             raise ValueError(f"unknown golden field(s) {unknown}; valid: {', '.join(sorted(outputs))}")
-        return self
+        return value
 
 
 def golden_fields(party_type: str) -> set[str]:
