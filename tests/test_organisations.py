@@ -111,6 +111,10 @@ def test_two_organisations_a_record_links_become_one_the_younger_merged_into_the
     assert organisations.loc["O0000002", "status"] == "retired"
     assert organisations.loc["O0000002", "merged_into"] == "O0000001"
     assert set(table(store, "golden_organisation_members")["organisation_id"]) == {"O0000001"}
+    from cdq.explain import explain_organisation
+
+    shown = explain_organisation(store, "O0000002")  # a retired id shows the organisation that holds it now
+    assert (shown.organisation_id, len(shown.locations)) == ("O0000001", 3)
     result, _ = load_from_store(store, crm)
     assert result.merged == 1
     assert crm.table("organisations").set_index("cdq_organisation_id").loc["O0000002", "cdq_merged_into"] == "O0000001"
