@@ -224,8 +224,8 @@ def _write(conn: sa.Connection, rows: list[dict], existing: set[str], seq: int, 
         conn.execute(organisations.insert(), new)
     if old:
         t = organisations
-        values = {c: sa.bindparam(f"b_{c}") for c in ("version", "status", "merged_into", "data", "lineage",
-                                                       "data_hash", "seq")}
+        names = ("version", "status", "merged_into", "data", "lineage", "data_hash", "seq")
+        values: dict[str, sa.BindParameter] = {c: sa.bindparam(f"b_{c}") for c in names}
         conn.execute(t.update().where(t.c.organisation_id == sa.bindparam("b_organisation_id"))
                      .values(**values, updated_run=run_id), old)
     keep = ("organisation_id", "version", "status", "merged_into", "data", "lineage")
