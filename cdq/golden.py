@@ -218,7 +218,7 @@ def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retir
     rows = []
     for gid in sorted(touched | set(retired)):
         old = existing.loc[gid] if gid in existing.index else None
-        if gid in retired:
+        if gid in retired and old is not None:  # a retired golden id is always a stored one
             status, merged_into, (data, lin) = "retired", retired[gid], (old["data"], old["lineage"])
         elif gid in built:
             status, merged_into, (data, lin) = "active", None, built[gid]

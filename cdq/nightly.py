@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cdq.golden import MergeResult, batch_status, merge_batch, record_refs, stored_records
-from cdq.linkage import LinkageResult
+from cdq.linkage import FSModel, LinkageResult
 from cdq.linkage.settings import Settings
 from cdq.store import GoldenStore
 from cdq.survivorship import Rules
@@ -59,10 +59,10 @@ class Match:
     records: pd.DataFrame
     generation: int
     full_sources: frozenset[str] = frozenset()
-    blocking_report: object | None = None
+    blocking_report: pd.DataFrame | None = None
     settings: Settings | None = field(default=None, repr=False)
     #: The linkage model the batch was scored with (``cdq why`` / ``cdq explain`` use it later).
-    model: object | None = field(default=None, repr=False)
+    model: FSModel | None = field(default=None, repr=False)
     rematched: bool = False
 
 
