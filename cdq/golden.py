@@ -38,12 +38,15 @@ import sqlalchemy as sa
 
 from cdq.columns import CANONICAL, NAME_DERIVED
 from cdq.errors import UsageError
+from cdq.log import Progress, ProgressLog
 from cdq.store import GoldenStore, golden_number
 from cdq.survivorship import Rules, survive
 
 __all__ = ["merge_batch", "unmerge", "split_record", "join_golden", "MergeResult", "record_refs"]
 
 logger = logging.getLogger(__name__)
+#: merge_batch's steps (progress): upsert sources, assign golden ids, merges and xref, re-survive, checks
+_MERGE_STEPS = 5
 _HASH_SKIP = {"record_id", "source_file", "source_row"}
 #: Stored per source record: the canonical values and the name parts normalize derives (partner name, name
 #: use, letter lines), so a golden record built later from stored records keeps them.
@@ -285,7 +288,7 @@ def _deletions(store: GoldenStore, conn: sa.Connection, batch: pd.DataFrame, ful
 
 def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStore, rules: Rules, run_id: int,
                 pairs: pd.DataFrame | None = None, *, full_sources=(), deleted=(),
-                check: Callable[[MergeResult], None] | None = None) -> MergeResult:
+                check: Callable[[MergeResult], None] | None = None, progress: Progress | None = None) -> MergeResult:
     """Upsert a batch, map its clusters onto stable golden ids, re-survive touched records (see module doc).
 
     Args:
@@ -297,10 +300,13 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         deleted: refs of records deleted at the source.
         check: called with the result before the transaction commits (the quality gates); an exception it
             raises rolls the whole batch back, so a run that stops leaves the store as it was.
+        progress: optional ``(done, total)`` callback, called after each of the merge's steps.
     """
+    step = ProgressLog(logger, f"golden merge of {len(staging)} records: step", _MERGE_STEPS, progress=progress)
     batch = _batch(staging)
     with store.begin() as conn:
         up = _upsert_sources(store, conn, batch, run_id)
+        step(1)
         cl = up.merge(clusters[["record_id", "cluster_id"]].astype({"record_id": str}), on="record_id", how="left")
         cl["cluster_id"] = cl["cluster_id"].where(cl["cluster_id"].notna(), "_single:" + cl["record_id"])
         cl["score"] = _scores(pairs, cl)
@@ -310,6 +316,7 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         moved = free[free["golden_id"].ne(free["target"])]
         touched = set(free.loc[free["status"].ne("same"), "target"]) | set(moved["target"]) | set(retired.values())
         touched |= set(cl.loc[cl["pinned"] & cl["status"].ne("same"), "golden_id"])
+        step(2)
         for old, survivor in sorted(retired.items()):
             snap = _snapshot(store, conn, [survivor, old])
             store.add_event(conn, run_id, "merge", survivor, old, snap)
@@ -329,7 +336,9 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
             for i, t, s, r in zip(moved["id"], moved["target"], moved["score"], rule[moved.index])
         ])
         touched |= _deletions(store, conn, batch, full_sources, deleted, run_id)
+        step(3)
         written = _resurvive(store, conn, touched, retired, rules, run_id)
+        step(4)
         counts = {"records_new": int((up["status"] == "new").sum()),
                   "records_changed": int((up["status"] == "changed").sum()),
                   "records_unchanged": int((up["status"] == "same").sum()),
@@ -340,6 +349,7 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         result = MergeResult(run_id, counts, written, merges, xref_out)
         if check is not None:
             check(result)
+    step(5)
     logger.info("merge batch: %s", counts)
     return result
 

@@ -120,7 +120,7 @@ def merge_match(match: Match, store: GoldenStore, rules: Rules, run_id: int, *, 
                 match_batch(match.batch, store, match.settings, full_sources=match.full_sources, progress=progress),
                 rematched=True)
         result = merge_batch(match.merge_input, match.clusters, store, rules, run_id, pairs=match.pairs,
-                             full_sources=sorted(match.full_sources), check=check)
+                             full_sources=sorted(match.full_sources), check=check, progress=progress)
     return result, match
 
 

@@ -162,7 +162,7 @@ def stage_address(ctx: RunContext) -> None:
 
     store = _address_store(ctx)
     try:
-        frame, findings = complete(ctx.current, store)
+        frame, findings = complete(ctx.current, store, progress=ctx.progress)
     finally:
         store.close()
     _keep(ctx, "addressed", frame)
@@ -437,7 +437,7 @@ def stage_load(ctx: RunContext) -> None:
         return
     # Remote CRMs keep their own ids (our cross-reference to them) and ledger beside the golden store.
     crm = target_from_url(ctx.expand(ctx.crm), state=ctx.expand(ctx.spec.store))
-    result, _plan = load_from_store(_store(ctx), crm, dry_run=ctx.dry_run, full=True)
+    result, _plan = load_from_store(_store(ctx), crm, dry_run=ctx.dry_run, full=True, progress=ctx.progress)
     ctx.results.load = result
 
 

@@ -20,12 +20,15 @@ import pandas as pd
 from cdq.crm.base import CrmTarget, LoadPlan, LoadResult
 from cdq.crm.mapping import CrmMapping, load_mapping
 from cdq.crm.sql import SqlCrmTarget
+from cdq.log import Progress
 
 __all__ = ["CrmTarget", "LoadResult", "LoadPlan", "SqlCrmTarget", "load_from_store", "load_mapping", "CrmMapping"]
 
 
-def load_from_store(store, crm: CrmTarget, *, dry_run: bool = False, full: bool = False) -> tuple[LoadResult, LoadPlan]:
-    """Load the golden records changed since the CRM's last load (all of them with ``full``)."""
+def load_from_store(store, crm: CrmTarget, *, dry_run: bool = False, full: bool = False,
+                    progress: Progress | None = None) -> tuple[LoadResult, LoadPlan]:
+    """Load the golden records changed since the CRM's last load (all of them with ``full``); ``progress``: an
+    optional ``(done, total)`` callback over the records loaded."""
     from cdq.golden import golden_frame
 
     since = crm.watermark()
@@ -37,5 +40,5 @@ def load_from_store(store, crm: CrmTarget, *, dry_run: bool = False, full: bool 
     watermark = int(rows["seq"].max()) if len(rows) else since
     changes = golden_frame(rows.drop(columns=["seq"])) if len(rows) else pd.DataFrame(
         columns=["golden_id", "status", "merged_into"])
-    return crm.load(changes, dry_run=dry_run, watermark=max(watermark, since))
+    return crm.load(changes, dry_run=dry_run, watermark=max(watermark, since), progress=progress)
 
