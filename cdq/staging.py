@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdq.address_parts import split_address_line, split_house_number, split_street
 from cdq.columns import CANONICAL, QUARANTINE, RAW_PREFIX, empty_quarantine
 from cdq.errors import InputError
 from cdq.headers import ADDRESS_TARGETS, CONTACT_TARGETS, ColumnMatch, MappingFile, recognise
@@ -24,7 +25,6 @@ from cdq.importers import RawTable, read_input
 from cdq.importers._columns import address_blocks, choose_blocks, contact_values, multiline_address, ordered
 from cdq.log import Progress, ProgressLog
 from cdq.normalize.name_parsing import split_name
-from cdq.split import split_address_line, split_house_number, split_street
 
 logger = logging.getLogger(__name__)
 

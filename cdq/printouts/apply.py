@@ -179,7 +179,7 @@ def _postcode(text: str) -> str | None:
 
 def _field_value(name: str, text: str) -> tuple[dict | None, str | None, str | None]:
     """``(canonical values, reason code, detail)`` for one typed correction; values None = rejected."""
-    from cdq.split import split_house_number
+    from cdq.address_parts import split_house_number
 
     if name == "postcode":
         value = _postcode(text)
