@@ -3,7 +3,9 @@
 Pipeline stages (:data:`cdq.stages.STAGES`), survivorship strategies and validity checks
 (:data:`cdq.survivorship.strategies.STRATEGY_FUNCS`, ``CHECKS``) and name plausibility rules
 (:data:`cdq.names.rules.RULES`) are registries. A name from a YAML file is looked up with
-:meth:`Registry.lookup`, whose error lists the valid names.
+:meth:`Registry.lookup`, whose error lists the valid names. Plug-ins whose modules must load only when used
+(import adapters, :data:`cdq.importers.KINDS`) register ``"module:attribute"`` and are loaded with
+:func:`load_lazy`.
 
 Examples:
     >>> from collections.abc import Callable
@@ -20,8 +22,9 @@ Examples:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -52,3 +55,14 @@ class Registry(dict[str, T]):
             return self[name]
         except KeyError:
             raise KeyError(f"unknown {self.kind} {name!r}; valid: {', '.join(sorted(self))}") from None
+
+
+def load_lazy(target: str) -> Any:
+    """The attribute a ``"module:attribute"`` registry entry names, importing its module now.
+
+    Examples:
+        >>> load_lazy("cdq.registry:Registry").__name__
+        'Registry'
+    """
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
