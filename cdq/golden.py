@@ -38,12 +38,15 @@ import sqlalchemy as sa
 
 from cdq.columns import CANONICAL, NAME_DERIVED
 from cdq.errors import UsageError
+from cdq.log import Progress, ProgressLog
 from cdq.store import GoldenStore, golden_number
 from cdq.survivorship import Rules, survive
 
 __all__ = ["merge_batch", "unmerge", "split_record", "join_golden", "MergeResult", "record_refs"]
 
 logger = logging.getLogger(__name__)
+#: merge_batch's steps (progress): upsert sources, assign golden ids, merges and xref, re-survive, checks
+_MERGE_STEPS = 5
 _HASH_SKIP = {"record_id", "source_file", "source_row"}
 #: Stored per source record: the canonical values and the name parts normalize derives (partner name, name
 #: use, letter lines), so a golden record built later from stored records keeps them.
@@ -235,7 +238,7 @@ def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retir
     rows = []
     for gid in sorted(touched | set(retired)):
         old = existing.loc[gid] if gid in existing.index else None
-        if gid in retired:
+        if gid in retired and old is not None:  # a retired golden id is always a stored one
             status, merged_into, (data, lin) = "retired", retired[gid], (old["data"], old["lineage"])
         elif gid in built:
             status, merged_into, (data, lin) = "active", None, built[gid]
@@ -320,7 +323,7 @@ def _organisations(store: GoldenStore, conn: sa.Connection, cl: pd.DataFrame, fr
 
 def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStore, rules: Rules, run_id: int,
                 pairs: pd.DataFrame | None = None, *, full_sources=(), deleted=(),
-                check: Callable[[MergeResult], None] | None = None) -> MergeResult:
+                check: Callable[[MergeResult], None] | None = None, progress: Progress | None = None) -> MergeResult:
     """Upsert a batch, map its clusters onto stable golden ids, re-survive touched records (see module doc).
 
     Args:
@@ -332,10 +335,13 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         deleted: refs of records deleted at the source.
         check: called with the result before the transaction commits (the quality gates); an exception it
             raises rolls the whole batch back, so a run that stops leaves the store as it was.
+        progress: optional ``(done, total)`` callback, called after each of the merge's steps.
     """
+    step = ProgressLog(logger, f"golden merge of {len(staging)} records: step", _MERGE_STEPS, progress=progress)
     batch = _batch(staging)
     with store.begin() as conn:
         up = _upsert_sources(store, conn, batch, run_id)
+        step(1)
         cl = up.merge(clusters.reindex(columns=["record_id", "cluster_id", "organisation_id"])
                       .astype({"record_id": str}), on="record_id", how="left")
         cl["cluster_id"] = cl["cluster_id"].where(cl["cluster_id"].notna(), "_single:" + cl["record_id"])
@@ -346,6 +352,7 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         moved = free[free["golden_id"].ne(free["target"])]
         touched = set(free.loc[free["status"].ne("same"), "target"]) | set(moved["target"]) | set(retired.values())
         touched |= set(cl.loc[cl["pinned"] & cl["status"].ne("same"), "golden_id"])
+        step(2)
         for old, survivor in sorted(retired.items()):
             snap = _snapshot(store, conn, [survivor, old])
             store.add_event(conn, run_id, "merge", survivor, old, snap)
@@ -367,7 +374,9 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         touched |= _deletions(store, conn, batch, full_sources, deleted, run_id)
         in_org, org_retired, org_touched = _organisations(store, conn, cl, free, run_id)
         touched |= in_org
+        step(3)
         written = _resurvive(store, conn, touched, retired, rules, run_id, org_touched, org_retired)
+        step(4)
         counts = {"records_new": int((up["status"] == "new").sum()),
                   "records_changed": int((up["status"] == "changed").sum()),
                   "records_unchanged": int((up["status"] == "same").sum()),
@@ -378,6 +387,7 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         result = MergeResult(run_id, counts, written, merges, xref_out)
         if check is not None:
             check(result)
+    step(5)
     logger.info("merge batch: %s", counts)
     return result
 
