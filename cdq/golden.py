@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
-from cdq.columns import CANONICAL, NAME_DERIVED
+from cdq import golden_values
 from cdq.errors import UsageError
+from cdq.golden_values import PAYLOAD_COLUMNS
 from cdq.log import Progress, ProgressLog
 from cdq.store import GoldenStore, golden_number
 from cdq.survivorship import Rules, survive
@@ -48,9 +49,6 @@ logger = logging.getLogger(__name__)
 #: merge_batch's steps (progress): upsert sources, assign golden ids, merges and xref, re-survive, checks
 _MERGE_STEPS = 5
 _HASH_SKIP = {"record_id", "source_file", "source_row"}
-#: Stored per source record: the canonical values and the name parts normalize derives (partner name, name
-#: use, letter lines), so a golden record built later from stored records keeps them.
-PAYLOAD_COLUMNS = [c for c in CANONICAL + NAME_DERIVED if c != "record_id"]
 
 
 @dataclass
@@ -191,32 +189,6 @@ def _snapshot(store: GoldenStore, conn: sa.Connection, ids: list[str]) -> dict:
             "overrides": ov.to_dict("records")}
 
 
-def _golden_rows(golden: pd.DataFrame, lineage: pd.DataFrame, rules: Rules,
-                 organisation: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
-    """golden id → (values JSON, lineage JSON), deterministic so unchanged records hash the same.
-
-    ``organisation``: golden id → its golden organisation (``organisation_id`` among the values of a location
-    or contact of one; left out for everyone else, so their values hash as before).
-    """
-    organisation = organisation or {}
-    lin = {gid: sorted(map(list, g[["column", "value", "record_id", "rule"]].itertuples(index=False, name=None)))
-           for gid, g in lineage.groupby("cluster_id")} if len(lineage) else {}
-    for gid, oid in organisation.items():
-        lin.setdefault(gid, []).append(["organisation_id", oid, "linkage", "organisation"])
-    out = {}
-    for row in golden.itertuples(index=False):
-        values = {c: getattr(row, c) for c in rules.outputs}
-        if row.cluster_id in organisation:
-            values["organisation_id"] = organisation[row.cluster_id]
-        out[row.cluster_id] = (json.dumps(values, sort_keys=True, ensure_ascii=False),
-                               json.dumps(lin.get(row.cluster_id, []), ensure_ascii=False))
-    return out
-
-
-def _digest(*parts) -> str:
-    return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
-
-
 def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retired: dict[str, str],
                rules: Rules, run_id: int, organisations_touched: Iterable[str] = (),
                organisations_retired: dict[str, str] | None = None) -> pd.DataFrame:
@@ -233,7 +205,7 @@ def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retir
     clusters = pd.DataFrame({"record_id": live["ref"].to_numpy(), "cluster_id": live["golden_id"].to_numpy()})
     golden, lineage = survive(frame, clusters, rules, store.overrides_for(conn, touched))
     member_of = organisations.memberships(conn, touched | set(retired))
-    built = _golden_rows(golden, lineage, rules, member_of)
+    built = golden_values.golden_rows(golden, lineage, rules, member_of)
     existing = store.golden(conn, touched | set(retired)).set_index("golden_id")
     rows = []
     for gid in sorted(touched | set(retired)):
@@ -246,7 +218,7 @@ def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retir
             status, merged_into, data, lin = "deleted", None, old["data"], old["lineage"]
         else:
             continue
-        digest = _digest(status, merged_into, data, lin)
+        digest = golden_values.digest(status, merged_into, data, lin)
         if old is not None and old["data_hash"] == digest:
             continue
         version = 1 if old is None else int(old["version"]) + 1
