@@ -267,17 +267,20 @@ def compare_surname(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "surname_core", l, r)
     phon = cols.codes("surname_phonetic")
     part = present & (phon[l] == phon[r])
-    text = cols.text("surname_core")
     spaced = cols.spaced("surname_core")
     double = present & ~exact & ~part & (spaced[l] | spaced[r])
-    for i in np.flatnonzero(double):
-        if set(text[l[i]].split()) & set(text[r[i]].split()):
-            part[i] = True
+    part |= _by_distinct_pair(cols, "surname_core", l, r, double, _share_a_word, np.zeros(len(l), dtype=bool))
     jw = _jw(cols, "surname_core", l, r, present & ~exact & ~part)
     similar, very = s.threshold("surname", "similar"), s.threshold("surname", "very_similar")
     one_edit = _lev(cols, "surname_core", l, r, present & ~exact & ~part & (jw < very)) <= 1
     return _select(levels, [(exact, 4), (part, 3), (present & ((jw >= very) | one_edit), 2),
                             (present & (jw >= similar), 1)])
+
+
+def _share_a_word(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair of texts: whether they share a word ("jansen vries" / "vries")."""
+    return np.fromiter((not set(x.split()).isdisjoint(y.split()) for x, y in zip(a.tolist(), b.tolist())),
+                       dtype=bool, count=len(a))
 
 
 def _digits(y, m, d, rows) -> np.ndarray:

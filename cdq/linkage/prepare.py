@@ -22,12 +22,13 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import yaml
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.linkage.organisations import company_words
 from cdq.linkage.text import ascii_lower, letters
-from cdq.resources import resource
+from cdq.resources import reference_yaml, resource
 
 _PHONETIC_RULES = [
     ("sch", "s"), ("ij", "y"), ("ei", "y"), ("ey", "y"), ("ie", "i"), ("ch", "g"), ("ph", "f"), ("th", "t"),
@@ -258,8 +259,20 @@ def _distinct_vec(series: pd.Series, fn: Callable) -> pd.Series:
     return pd.Series(out, dtype="object")
 
 
+#: Cleaned input columns of the frame being prepared, by ``(id(frame), column)``: several derived columns read
+#: one input column (first name: first name, middle names, initials), screened for placeholders once.
+_COLUMNS: dict[tuple[int, str], pd.Series] = {}
+
+
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     """A column of the input with placeholder values ("onbekend", "REMOVED", "-") as missing."""
+    key = (id(frame), name)
+    if key not in _COLUMNS:
+        _COLUMNS[key] = _screened(frame, name)
+    return _COLUMNS[key]
+
+
+def _screened(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         values = frame[name].reset_index(drop=True)
         if values.dtype != object:
@@ -294,18 +307,49 @@ def _placeholder(value: object, listed: frozenset[str], email: bool) -> bool:
 
 
 def placeholder_mask(values: pd.Series, column: str = "") -> np.ndarray:
-    """:func:`is_placeholder` for a Series of values at once (run on a file's distinct values: C-speed string
-    methods only, about a microsecond a value)."""
+    """:func:`is_placeholder` for a Series of values at once (run on a file's distinct values), vectorised in
+    Arrow: at 100k records the columns hold ~300k distinct values, and a Python call per value was a third of
+    the preparation's time."""
     anything, per_column = _placeholders()
     listed = anything | per_column.get(column, frozenset())
-    email = column == "email"
-    return np.fromiter((_placeholder(v, listed, email) for v in values.to_numpy(dtype=object)), dtype=bool,
-                       count=len(values))
+    raw = values.to_numpy(dtype=object)
+    try:
+        text = pa.array(raw, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text (numbers in an object column): one by one
+        return np.fromiter((_placeholder(v, listed, column == "email") for v in raw), dtype=bool, count=len(raw))
+    hit = _placeholder_text(text, pa.array(sorted(listed), type=pa.string()), column == "email")
+    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+
+
+def _squash_arrow(text: pa.Array) -> pa.Array:
+    """:func:`_squash` in Arrow: trimmed, lower-cased, without the characters a placeholder ignores."""
+    return pc.replace_substring_regex(pc.utf8_lower(pc.utf8_trim_whitespace(text)), pattern=_PUNCTUATION_RE,
+                                      replacement="")
+
+
+def _placeholder_text(text: pa.Array, listed: pa.Array, email: bool) -> pa.Array:
+    """:func:`_placeholder` over an Arrow string array (null stays null)."""
+    squashed = _squash_arrow(text)
+    length = pc.utf8_length(squashed)
+    only_punctuation = pc.and_(pc.equal(length, 0), pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0))
+    repeated = pc.and_(pc.equal(pc.binary_repeat(pc.utf8_slice_codeunits(squashed, 0, 1), length), squashed),
+                       pc.utf8_is_alnum(squashed))
+    long_enough = pc.greater_equal(length, pc.if_else(pc.utf8_is_digit(squashed), 4, 2))
+    hit = pc.or_(pc.or_(only_punctuation, pc.is_in(squashed, value_set=listed)), pc.and_(repeated, long_enough))
+    if email:
+        local = _squash_arrow(pc.list_element(pc.split_pattern(text, "@", max_splits=1), 0))
+        at = pc.match_substring(squashed, "@")
+        hit = pc.or_(hit, pc.and_(at, pc.is_in(local, value_set=listed)))
+    return hit
+
+
+#: :data:`_PUNCTUATION` as a regular expression (Arrow's vectorised form).
+_PUNCTUATION_RE = "[" + re.escape(" \t.,;:-_/\\'`\"()[]{}?!*#+=<>|~^&%$") + "]"
 
 
 @lru_cache(maxsize=1)
 def _placeholders() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
-    data = yaml.safe_load(resource("reference_data", "placeholders.yaml").read_text(encoding="utf-8"))
+    data = reference_yaml("reference_data", "placeholders.yaml")
     def spellings(values: list) -> frozenset[str]:  # as typed and without accents ("privé", "prive")
         return frozenset(x for v in values for x in (_squash(str(v)), _squash(ascii_lower(str(v)) or "")))
 
@@ -395,6 +439,14 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
         >>> p.loc[0, ["first_name_nick", "surname_core", "birth_date"]].tolist()
         ['cornelis', 'berg', '1980-02-01']
     """
+    try:
+        return _prepare(frame, extras)
+    finally:
+        for key in [k for k in _COLUMNS if k[0] == id(frame)]:
+            del _COLUMNS[key]
+
+
+def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
     out = pd.DataFrame(index=range(len(frame)))
     out["first_name"] = _distinct(_col(frame, "first_name"), first_name)
     nick = canonical_names()  # one formal name per variant (blocking and term frequencies)
