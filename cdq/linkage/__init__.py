@@ -20,7 +20,7 @@ from cdq.linkage.cluster import connected_components, guarded_clusters
 
 # Imported under private names: importing the submodules ``cdq.linkage.prepare`` / ``.compare`` (as doctest
 # collection does) rebinds the package attributes ``prepare`` / ``compare`` to the modules.
-from cdq.linkage.compare import Columns
+from cdq.linkage.compare import Columns, _date_edits
 from cdq.linkage.compare import compare as _compare
 from cdq.linkage.model import (
     FSModel,
@@ -179,6 +179,25 @@ def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.
     return out
 
 
+#: Birth dates at most this many edits apart, with at most one digit of the year different, may be one date
+#: mistyped ("1971-06-24" / "1981-06-24", "2018-12-13" / "2008-12-31"), however many years that makes.
+DATE_TYPO_EDITS = 2
+
+
+def _date_typo(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Full birth dates that differ by a typo (where ``mask``): one digit of the year and at most
+    :data:`DATE_TYPO_EDITS` edits in all. A father and son rarely come that close (their years differ in the
+    tens and mostly the units; the same month and nearly the same day besides: about 1 in 300)."""
+    out = np.zeros(len(l), dtype=bool)
+    y, m, d = Columns.of(prepared).date_parts()
+    idx = np.flatnonzero(mask & (y[l] >= 0) & (y[r] >= 0))
+    if len(idx):
+        li, ri = l[idx], r[idx]
+        year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
+        out[idx] = (year_digits <= 1) & (_date_edits(y, m, d, li, ri) <= DATE_TYPO_EDITS)
+    return out
+
+
 def _party_conflict(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
                     s: Settings) -> np.ndarray:
     """Pairs that are two parties whatever their scores.
@@ -218,7 +237,7 @@ def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nd
                 hit &= ~_same(prepared, "initials_given", l, r) & ~_same_stem(prepared, l, r)
                 hit &= ~_initials_against_call_name(prepared, l, r)
             if name == "birth_date":
-                hit &= _years_apart(prepared, l, r, hit) >= BIRTH_VETO_YEARS
+                hit &= (_years_apart(prepared, l, r, hit) >= BIRTH_VETO_YEARS) & ~_date_typo(prepared, l, r, hit)
             if name == "gender" and "first_name" in vectors.columns:
                 # a recorded gender is often wrong (derived from a salutation); it vetoes only when the
                 # first names do not agree either

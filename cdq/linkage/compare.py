@@ -17,6 +17,7 @@ from rapidfuzz.process import cpdist
 
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
+from cdq.linkage.settings import BUILTIN_LEVELS
 
 logger = logging.getLogger(__name__)
 
@@ -318,7 +319,13 @@ def _date_edits(y, m, d, li, ri) -> np.ndarray:
     return edits
 
 
+#: Birth-date levels by name (``rules/matching.yaml`` names them; worst first).
+_BIRTH = {name: i for i, name in enumerate(BUILTIN_LEVELS["birth_date"])}
+
+
 def compare_birth_date(cols: Columns, l, r, s=None) -> np.ndarray:
+    """Full dates: exact, day and month swapped, one edit, two edits with at most one digit of the year
+    (``year_typo``: "1961-10-18" / "1951-10-13"), the same year, different; partial dates: :func:`_partial_dates`."""
     levels, exact, present = _base(cols, "birth_date", l, r)
     rest = present & ~exact
     idx = np.flatnonzero(rest)
@@ -333,9 +340,10 @@ def compare_birth_date(cols: Columns, l, r, s=None) -> np.ndarray:
     # more digits (1961 / 1947) it is a different person who shares a birthday, as 1 in 365 strangers do
     year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
     typo_year = (same_md | (lev == 2)) & (year_digits <= 1)
-    sub = _select(sub, [(swapped, 6), (lev <= 1, 5), (typo_year, 3), (same_year, 1)])
+    sub = _select(sub, [(swapped, _BIRTH["swapped"]), (lev <= 1, _BIRTH["one_edit"]),
+                        (typo_year, _BIRTH["year_typo"]), (same_year, _BIRTH["same_year"])])
     levels[idx] = sub
-    levels[exact] = 7
+    levels[exact] = _BIRTH["exact"]
     _partial_dates(cols, l, r, levels)
     return levels
 
@@ -354,10 +362,10 @@ def _partial_dates(cols: Columns, l, r, levels: np.ndarray) -> None:
     known = (y[li] >= 0) & (y[ri] >= 0)
     same_y = known & (y[li] == y[ri])
     both_m = (m[li] >= 0) & (m[ri] >= 0)
-    sub = np.where(known, 0, -1).astype(np.int8)
-    sub[same_y] = 2
-    sub[same_y & both_m & (m[li] != m[ri])] = 1
-    sub[same_y & both_m & (m[li] == m[ri])] = 4
+    sub = np.where(known, _BIRTH["different"], -1).astype(np.int8)
+    sub[same_y] = _BIRTH["partial_year"]
+    sub[same_y & both_m & (m[li] != m[ri])] = _BIRTH["same_year"]
+    sub[same_y & both_m & (m[li] == m[ri])] = _BIRTH["partial_month"]
     levels[idx] = sub
 
 
@@ -485,22 +493,34 @@ def _extra(cols: Columns, extra, l, r) -> np.ndarray:
     return compare_simple(cols, extra.name, l, r, top=3, similar=0.85, very_similar=0.95)
 
 
+#: First and last name entered the wrong way round: both crossed pairs at least SWAP_SIMILAR (Jaro-Winkler),
+#: or one at least SWAP_STRONG and the other one edit apart ("neumann amner" / "amper neumann").
+SWAP_SIMILAR, SWAP_STRONG = 0.90, 0.95
+
+
 def _swapped_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> None:
-    """First and last name entered the wrong way round count as very similar names (in place)."""
-    both = (cols.codes("first_name")[l] >= 0) & (cols.codes("surname_core")[l] >= 0)
-    both &= (cols.codes("first_name")[r] >= 0) & (cols.codes("surname_core")[r] >= 0)
+    """First and last name entered the wrong way round count as very similar names (in place).
+
+    Compared on the whole name fields ("Papp-Horvath" / "Emma" against "Emma" / "Papp-Horvath", "de la Cruz" in
+    the first-name field), so a tussenvoegsel or a double name does not hide the swap."""
+    given, full = cols.codes("given_full"), cols.codes("surname_full")
+    both = (given[l] >= 0) & (full[l] >= 0) & (given[r] >= 0) & (full[r] >= 0)
     suspect = both & ((first <= 1) | (last <= 1))
     # a swap keeps the first letters (first name of one = surname of the other): test only those pairs
-    fi, si = cols.first_letter("first_name"), cols.first_letter("surname_core")
+    fi, si = cols.first_letter("given_full"), cols.first_letter("surname_full")
     suspect &= (fi[l] == si[r]) & (si[l] == fi[r])
     if not suspect.any():
         return
-    fl, fr = cols.text("first_name"), cols.text("first_name")
-    sl = cols.text("surname_core")
+    gl, sl = cols.text("given_full"), cols.text("surname_full")
     idx = np.flatnonzero(suspect)
-    a = cpdist(fl[l[idx]], sl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
-    b = cpdist(sl[l[idx]], fr[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
-    swapped = idx[(a >= 0.9) & (b >= 0.9)]
+    a = cpdist(gl[l[idx]], sl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
+    b = cpdist(sl[l[idx]], gl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
+    # a typo on top of the swap: one crossed pair nearly equal, the other one edit apart ("amner" / "amper";
+    # not "jan" / "jansen", which is "Jan Willems" against "Willem Jansen": two people)
+    ea = cpdist(gl[l[idx]], sl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=-1)
+    eb = cpdist(sl[l[idx]], gl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=-1)
+    typo = (np.maximum(a, b) >= SWAP_STRONG) & (np.where(a >= b, eb, ea) <= 1)
+    swapped = idx[(np.minimum(a, b) >= SWAP_SIMILAR) | typo]
     first[swapped] = 3
     last[swapped] = 2
 
@@ -533,7 +553,8 @@ def _name_made_email(cols: Columns, l, r, email: np.ndarray, surname: np.ndarray
     initial = cols.codes("first_initial")
     named = (initial[l] >= 0) & (initial[l] == initial[r]) & (surname >= 3)
     email[named & ((email == 1) | (email == 2))] = -1
-    email[named & (email == 3) & np.isin(birth, (0, 1, 3))] = -1  # different, same_year, year_typo
+    beyond_typo = [_BIRTH[x] for x in ("different", "same_year", "year_typo")]
+    email[named & (email == 3) & np.isin(birth, beyond_typo)] = -1
 
 
 def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:

@@ -11,7 +11,9 @@ names kept space-separated), ``surname_phonetic`` (of the first core part), ``bi
 ``phone`` (last 9 digits), ``postcode``, ``house_number``, ``street``, ``street_phonetic``, ``city``,
 ``bag_address_id``, ``company_key`` (significant words of the organisation name, sorted; see
 ``cdq.linkage.organisations``), ``company_compact`` (the words written together), ``company_first``,
-``company_rare`` (the name's least frequent word in the file), plus one column per extra comparison.
+``company_rare`` (the name's least frequent word in the file), ``given_full`` / ``surname_full`` (the whole name
+fields, letters only), ``name_pair_phonetic`` (sound keys of first name and surname, sorted), plus one column per
+extra comparison.
 """
 
 from __future__ import annotations
@@ -465,6 +467,11 @@ def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
     full_last = (infix.fillna("") + " " + last.fillna("")).where(last.notna(), None)
     out["surname_core"] = _distinct(full_last, surname_core)
     out["surname_phonetic"] = _distinct(out["surname_core"], lambda v: dutch_phonetic(v.split()[0]))
+    # the whole name fields, letters only ("de la cruz" -> "delacruz"): first and last name entered the wrong
+    # way round are found on these, whatever a tussenvoegsel or a second given name does to the parts
+    out["given_full"] = _distinct(_col(frame, "first_name"), lambda v: _joined(given_names(ascii_lower(v))))
+    out["surname_full"] = _distinct(full_last, lambda v: _joined(ascii_lower(v)))
+    out["name_pair_phonetic"] = _name_pair(out["first_name"], out["surname_core"])
     birth = _col(frame, "birth_date")
     out["birth_date"] = _distinct(birth, birth_date)
     out["birth_partial"] = _distinct(birth.where(out["birth_date"].isna().to_numpy(), None), partial_birth_date)
@@ -491,6 +498,30 @@ def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
     for extra in extras:
         out[extra.name] = _distinct(_col(frame, extra.column), ascii_lower)
     return out
+
+
+def _joined(text: str | None) -> str | None:
+    """Only the letters of a name, written together ("De la Cruz" -> "delacruz")."""
+    return (letters(text) or "").replace(" ", "") or None
+
+
+def _name_pair(first: pd.Series, surname: pd.Series) -> pd.Series:
+    """The sound keys of first name and surname, in alphabetical order: one key for "Logan Morgan" and
+    "Morgan Logan" (a blocking key that finds names entered the wrong way round).
+
+    Examples:
+        >>> _name_pair(pd.Series(["logan", "morgan", None]), pd.Series(["morgan", "logan", "x"])).tolist()
+        ['logan morgan', 'logan morgan', None]
+    """
+    pairs = pd.Series(list(zip(first, surname)), dtype="object")
+
+    def key(pair: tuple) -> str | None:
+        if not isinstance(pair[0], str) or not isinstance(pair[1], str):
+            return None
+        a, b = dutch_phonetic(pair[0]), dutch_phonetic(pair[1].split()[0])
+        return " ".join(sorted((a, b))) if a and b else None
+
+    return _distinct(pairs, key)
 
 
 _STREET_TYPES = re.compile(r"\b(street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|place|pl|court|ct)\b")
