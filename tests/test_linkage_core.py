@@ -177,6 +177,7 @@ def test_short_forms_of_first_names(a, b, level):
     ("1980-03-04", "1955-07-21", True), ("2012-11-06", "2011-10-10", False),
     ("1971-06-24", "1981-06-24", False),  # one digit of the year mistyped: ten years, one typo
     ("2018-12-13", "2008-12-31", False),  # a year digit and a day's digits swapped: two edits
+    ("1984-11-20", "1994-11-18", False),  # a decade and a day mistyped: three edits
     ("1952-03-14", "1982-07-25", True),  # a father and son: the year and more
     ("1950-05-12", "1969-05-12", True),  # two digits of the year differ: not one typo
 ])

@@ -179,22 +179,26 @@ def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.
     return out
 
 
-#: Birth dates at most this many edits apart, with at most one digit of the year different, may be one date
-#: mistyped ("1971-06-24" / "1981-06-24", "2018-12-13" / "2008-12-31"), however many years that makes.
-DATE_TYPO_EDITS = 2
+#: Birth dates at most this many edits apart, with one digit of the year different and fewer than
+#: PARENT_GAP_YEARS apart, may be one date mistyped ("1971-06-24" / "1981-06-24", "2008-12-31" / "2018-12-13").
+DATE_TYPO_EDITS = 3
+#: A parent and a child are at least this many years apart: dates that far apart are two people however few
+#: digits differ ("1950-05-12" / "1980-05-12": a father and son sharing a birthday).
+PARENT_GAP_YEARS = 15
 
 
 def _date_typo(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Full birth dates that differ by a typo (where ``mask``): one digit of the year and at most
-    :data:`DATE_TYPO_EDITS` edits in all. A father and son rarely come that close (their years differ in the
-    tens and mostly the units; the same month and nearly the same day besides: about 1 in 300)."""
+    """Full birth dates that differ by a typo (where ``mask``): one digit of the year, at most
+    :data:`DATE_TYPO_EDITS` edits in all and fewer than :data:`PARENT_GAP_YEARS` years apart (a decade typed
+    wrong is ten years; a father and son with one name are a generation apart)."""
     out = np.zeros(len(l), dtype=bool)
     y, m, d = Columns.of(prepared).date_parts()
     idx = np.flatnonzero(mask & (y[l] >= 0) & (y[r] >= 0))
     if len(idx):
         li, ri = l[idx], r[idx]
         year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
-        out[idx] = (year_digits <= 1) & (_date_edits(y, m, d, li, ri) <= DATE_TYPO_EDITS)
+        close = np.abs(y[li] - y[ri]) < PARENT_GAP_YEARS
+        out[idx] = (year_digits <= 1) & close & (_date_edits(y, m, d, li, ri) <= DATE_TYPO_EDITS)
     return out
 
 

@@ -209,8 +209,8 @@ def short_form(x: str, y: str) -> bool:
         (True, False, True)
         >>> short_form("tommie", "thomas"), short_form("thomas", "tommie"), short_form("jantje", "jan")
         (True, True, True)
-        >>> short_form("sanne", "sammy"), short_form("marco", "maria")
-        (False, False)
+        >>> short_form("sanne", "sammy"), short_form("marco", "maria"), short_form("bertie", "albert")
+        (False, False, True)
     """
     short, long_ = (x, y) if len(x) <= len(y) else (y, x)
     if len(short) >= 3 and (long_.startswith(short) or long_.endswith(short)):
@@ -223,7 +223,9 @@ def _pet_of(pet: str, name: str) -> bool:
     if ending is None:
         return False
     stem = _plain(pet[: -len(ending)])
-    return len(stem) >= 2 and _plain(name).startswith(stem)
+    plain = _plain(name)
+    # the start of the name ("tommie" / "thomas"), or a stem of 3+ letters that ends it ("bertie" / "albert")
+    return (len(stem) >= 2 and plain.startswith(stem)) or (len(stem) >= 3 and plain.endswith(stem))
 
 
 def _plain(name: str) -> str:
