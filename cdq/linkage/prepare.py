@@ -378,19 +378,32 @@ def is_placeholder(value: object, column: str = "") -> bool:
 
 
 def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    # every step on the distinct raw values, taken back to the rows once
-    codes, uniques = pd.factorize(email.astype("object"), use_na_sentinel=True)
-    clean = pd.Series([(ascii_lower(v) or "").replace(" ", "") or None for v in uniques], dtype="object")
-    clean = clean.where(clean.str.contains("@", na=False), None)
-    split = clean.str.rsplit("@", n=1)
-    local = split.str[0].str.replace(r"\+.*$", "", regex=True).str.replace(".", "", regex=False)
+    """(address, local part, domain): lower-case ASCII without spaces, the local part without ``+tag`` and dots;
+    None where there is no "@". Vectorised in Arrow over the distinct values.
 
-    def back(values: pd.Series) -> pd.Series:
-        out = np.r_[values.astype("object").to_numpy(), None][codes]
-        out[pd.isna(out)] = None
+    Examples:
+        >>> [s.tolist() for s in _email_parts(pd.Series(["Jan.Jansen+x@Ziggo.NL", "geen", None, "é@x.nl"]))]
+        [['jan.jansen+x@ziggo.nl', None, None, 'e@x.nl'], ['janjansen', None, None, 'e'], ['ziggo.nl', None, None, 'x.nl']]
+    """
+    codes, uniques = pd.factorize(email.astype("object"), use_na_sentinel=True)
+    try:
+        text = pa.array(uniques.astype(object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: as text first
+        text = pa.array([str(v) for v in uniques], type=pa.string())
+    if not pc.all(pc.string_is_ascii(text)).as_py():  # accents off, as ascii_lower does
+        text = pc.replace_substring_regex(pc.utf8_normalize(text, form="NFKD"), pattern=r"[^\x00-\x7f]",
+                                          replacement="")
+    clean = pc.replace_substring_regex(pc.utf8_lower(text), pattern=r"[\s\x0b\x1c-\x1f]+", replacement="")
+    clean = pc.if_else(pc.match_substring(clean, "@"), clean, pa.nulls(len(clean), pa.string()))
+    split = pc.split_pattern(clean, "@", max_splits=1, reverse=True)
+    local = pc.replace_substring(pc.replace_substring_regex(pc.list_element(split, 0), pattern=r"\+.*$",
+                                                            replacement=""), ".", "")
+
+    def back(values: pa.Array) -> pd.Series:
+        out = np.r_[np.asarray(values.to_pylist(), dtype=object), None][codes]
         return pd.Series(out, dtype="object")
 
-    return back(clean), back(local), back(split.str[1])
+    return back(clean), back(local), back(pc.list_element(split, 1))
 
 
 def _role_address(email: pd.Series, issues: pd.Series) -> pd.Series:
@@ -513,15 +526,13 @@ def _name_pair(first: pd.Series, surname: pd.Series) -> pd.Series:
         >>> _name_pair(pd.Series(["logan", "morgan", None]), pd.Series(["morgan", "logan", "x"])).tolist()
         ['logan morgan', 'logan morgan', None]
     """
-    pairs = pd.Series(list(zip(first, surname)), dtype="object")
-
-    def key(pair: tuple) -> str | None:
-        if not isinstance(pair[0], str) or not isinstance(pair[1], str):
+    def key(first: object, surname: object) -> str | None:
+        if not isinstance(first, str) or not isinstance(surname, str):
             return None
-        a, b = dutch_phonetic(pair[0]), dutch_phonetic(pair[1].split()[0])
+        a, b = dutch_phonetic(first), dutch_phonetic(surname.split()[0])
         return " ".join(sorted((a, b))) if a and b else None
 
-    return _distinct(pairs, key)
+    return _distinct_pairs(first, surname, key)
 
 
 _STREET_TYPES = re.compile(r"\b(street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|place|pl|court|ct)\b")
@@ -549,8 +560,25 @@ def _number_in_street(value: object) -> str | None:
 
 
 def _initials(frame: pd.DataFrame) -> pd.Series:
-    pairs = pd.Series(list(zip(_col(frame, "first_name"), _col(frame, "initials"))))
-    return _distinct(pairs, lambda p: initials_of(*p))
+    return _distinct_pairs(_col(frame, "first_name"), _col(frame, "initials"), initials_of)
+
+
+def _distinct_pairs(a: pd.Series, b: pd.Series, fn: Callable) -> pd.Series:
+    """``fn(a, b)`` once per distinct pair of values (missing = None), by integer codes: a Series of tuples
+    hashes every row's tuple in Python.
+
+    Examples:
+        >>> _distinct_pairs(pd.Series(["x", "x", None]), pd.Series(["1", "1", "2"]), lambda u, v: f"{u}{v}").tolist()
+        ['x1', 'x1', 'None2']
+    """
+    ca, ua = pd.factorize(a.astype("object"))
+    cb, ub = pd.factorize(b.astype("object"))
+    ua, ub = np.r_[ua.astype(object), None], np.r_[ub.astype(object), None]  # code -1 takes the last slot
+    ca, cb = np.where(ca < 0, len(ua) - 1, ca), np.where(cb < 0, len(ub) - 1, cb)
+    codes, uniques = pd.factorize(ca.astype(np.int64) * len(ub) + cb)
+    results = np.empty(len(uniques), dtype=object)
+    results[:] = [fn(ua[k // len(ub)], ub[k % len(ub)]) for k in uniques.tolist()]
+    return pd.Series(results[codes], dtype="object")
 
 
 def _gender(value: object) -> str | None:
