@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -188,13 +188,23 @@ def _snapshot(store: GoldenStore, conn: sa.Connection, ids: list[str]) -> dict:
             "overrides": ov.to_dict("records")}
 
 
-def _golden_rows(golden: pd.DataFrame, lineage: pd.DataFrame, rules: Rules) -> dict[str, tuple[str, str]]:
-    """golden id → (values JSON, lineage JSON), deterministic so unchanged records hash the same."""
+def _golden_rows(golden: pd.DataFrame, lineage: pd.DataFrame, rules: Rules,
+                 organisation: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
+    """golden id → (values JSON, lineage JSON), deterministic so unchanged records hash the same.
+
+    ``organisation``: golden id → its golden organisation (``organisation_id`` among the values of a location
+    or contact of one; left out for everyone else, so their values hash as before).
+    """
+    organisation = organisation or {}
     lin = {gid: sorted(map(list, g[["column", "value", "record_id", "rule"]].itertuples(index=False, name=None)))
            for gid, g in lineage.groupby("cluster_id")} if len(lineage) else {}
+    for gid, oid in organisation.items():
+        lin.setdefault(gid, []).append(["organisation_id", oid, "linkage", "organisation"])
     out = {}
     for row in golden.itertuples(index=False):
         values = {c: getattr(row, c) for c in rules.outputs}
+        if row.cluster_id in organisation:
+            values["organisation_id"] = organisation[row.cluster_id]
         out[row.cluster_id] = (json.dumps(values, sort_keys=True, ensure_ascii=False),
                                json.dumps(lin.get(row.cluster_id, []), ensure_ascii=False))
     return out
@@ -205,15 +215,22 @@ def _digest(*parts) -> str:
 
 
 def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retired: dict[str, str],
-               rules: Rules, run_id: int) -> pd.DataFrame:
-    """Re-survive the touched golden ids from their live members; write the rows that changed."""
+               rules: Rules, run_id: int, organisations_touched: Iterable[str] = (),
+               organisations_retired: dict[str, str] | None = None) -> pd.DataFrame:
+    """Re-survive the touched golden ids from their live members; write the rows that changed.
+
+    Then the golden organisations of those records (and ``organisations_touched``) are re-survived too.
+    """
+    from cdq import organisations
+
     members = store.members(conn, touched)
     live = members[members["deleted_run"].isna()]
     frame = pd.DataFrame([json.loads(p) for p in live["payload"]], columns=PAYLOAD_COLUMNS)
     frame["record_id"] = live["ref"].to_numpy()
     clusters = pd.DataFrame({"record_id": live["ref"].to_numpy(), "cluster_id": live["golden_id"].to_numpy()})
     golden, lineage = survive(frame, clusters, rules, store.overrides_for(conn, touched))
-    built = _golden_rows(golden, lineage, rules)
+    member_of = organisations.memberships(conn, touched | set(retired))
+    built = _golden_rows(golden, lineage, rules, member_of)
     existing = store.golden(conn, touched | set(retired)).set_index("golden_id")
     rows = []
     for gid in sorted(touched | set(retired)):
@@ -235,6 +252,8 @@ def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retir
     if rows:
         seq = store.next_seq(conn)
         store.write_golden(conn, [{**r, "seq": seq} for r in rows], set(existing.index), run_id)
+    organisations.survive_organisations(store, conn, set(member_of.values()) | set(organisations_touched),
+                                        organisations_retired or {}, rules, run_id)
     return golden_frame(pd.DataFrame(rows, columns=["golden_id", "version", "status", "merged_into", "data"]))
 
 
@@ -283,6 +302,22 @@ def _deletions(store: GoldenStore, conn: sa.Connection, batch: pd.DataFrame, ful
     return set(known["golden_id"].dropna())
 
 
+def _organisations(store: GoldenStore, conn: sa.Connection, cl: pd.DataFrame, free: pd.DataFrame,
+                   run_id: int) -> tuple[set[str], dict[str, str], set[str]]:
+    """Map linkage's organisations onto golden organisations (:func:`cdq.organisations.assign`).
+
+    Returns the active golden ids whose organisation changed (their ``organisation_id`` value changes), the
+    retired organisations and the organisations to re-survive.
+    """
+    from cdq import organisations
+
+    target = free["target"].reindex(cl.index).fillna(cl["golden_id"])
+    links = pd.DataFrame({"golden_id": target, "group": cl["organisation_id"]})
+    changed, retired, touched = organisations.assign(store, conn, links, run_id)
+    status = store.golden(conn, changed).set_index("golden_id")["status"]
+    return {g for g in changed if status.get(g, "active") == "active"}, retired, touched
+
+
 def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStore, rules: Rules, run_id: int,
                 pairs: pd.DataFrame | None = None, *, full_sources=(), deleted=(),
                 check: Callable[[MergeResult], None] | None = None) -> MergeResult:
@@ -301,7 +336,8 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
     batch = _batch(staging)
     with store.begin() as conn:
         up = _upsert_sources(store, conn, batch, run_id)
-        cl = up.merge(clusters[["record_id", "cluster_id"]].astype({"record_id": str}), on="record_id", how="left")
+        cl = up.merge(clusters.reindex(columns=["record_id", "cluster_id", "organisation_id"])
+                      .astype({"record_id": str}), on="record_id", how="left")
         cl["cluster_id"] = cl["cluster_id"].where(cl["cluster_id"].notna(), "_single:" + cl["record_id"])
         cl["score"] = _scores(pairs, cl)
         free = cl[~cl["pinned"]].copy()
@@ -329,7 +365,9 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
             for i, t, s, r in zip(moved["id"], moved["target"], moved["score"], rule[moved.index])
         ])
         touched |= _deletions(store, conn, batch, full_sources, deleted, run_id)
-        written = _resurvive(store, conn, touched, retired, rules, run_id)
+        in_org, org_retired, org_touched = _organisations(store, conn, cl, free, run_id)
+        touched |= in_org
+        written = _resurvive(store, conn, touched, retired, rules, run_id, org_touched, org_retired)
         counts = {"records_new": int((up["status"] == "new").sum()),
                   "records_changed": int((up["status"] == "changed").sum()),
                   "records_unchanged": int((up["status"] == "same").sum()),
@@ -393,11 +431,23 @@ def split_record(store: GoldenStore, ref: str, rules: Rules, *, run_id: int | No
         new = store.allocate_golden_ids(conn, 1)[0]
         store.set_xref(conn, [{"source_record_id": record_id, "golden_id": new, "match_score": None,
                                "rule": "steward_split", "pinned": True, "run_id": run_id}])
+        _same_organisation(store, conn, old, new, run_id)
         store.add_event(conn, run_id, "split", old, new, {"ref": ref, "source_record_id": record_id})
         written = _resurvive(store, conn, {old, new}, {}, rules, run_id)
     counts = {"split": 1, "golden_written": len(written)}
     store.finish_run(run_id, counts=counts)
     return MergeResult(run_id, counts, written, xref=pd.DataFrame({"record_id": [ref], "ref": [ref], "golden_id": [new]}))
+
+
+def _same_organisation(store: GoldenStore, conn: sa.Connection, old: str, new: str, run_id: int) -> None:
+    """A record split out of a location stays in that location's organisation (a steward splits people and
+    branches, not companies)."""
+    from cdq import organisations
+
+    organisation = organisations.memberships(conn, [old]).get(old)
+    if organisation:
+        organisations.assign(store, conn, pd.DataFrame({"golden_id": [old, new], "group": [organisation] * 2}),
+                             run_id)
 
 
 def set_override(store: GoldenStore, golden_id: str, column: str, value: str | None, set_by: str,

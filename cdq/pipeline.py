@@ -20,7 +20,6 @@ chains them, names every intermediate artefact (``staging``, ``normalized``, ``a
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -209,17 +208,12 @@ def _store_lock(ctx: RunContext) -> Iterator[None]:
         yield
         return
     from cdq import stages
-    from cdq.leads.lock import StoreBusy, held_by, hold_run, release
-    from cdq.store.lock import process_alive
+    from cdq.leads.lock import StoreBusy, hold_run, release_if_gone
 
     store = stages._store(ctx)
     deadline = time.monotonic() + ctx.wait
     while True:
-        holder = held_by(store)
-        found = re.search(r"pid (\d+) on (\S+)", holder or "")
-        if found and process_alive(found.group(2), int(found.group(1))) is False:
-            logger.warning("store lock: the run holding it (%s) is gone; released", holder)
-            release(store)
+        release_if_gone(store)
         lock = hold_run(store, ctx.spec.name)
         try:
             lock.__enter__()

@@ -146,9 +146,10 @@ class CrmTarget(ABC):
         plan = LoadPlan()
         if changes.empty:
             return plan
-        is_org = changes.get("party_type", pd.Series(None, index=changes.index)).eq("organisation")
+        kind = changes.get("party_type", pd.Series(None, index=changes.index))
+        kind = kind.where(kind.isin(["organisation", "organisation_group"]), "person")
         for entity in self.mapping.entities.values():
-            mine = changes[is_org == (entity.party_type == "organisation")]
+            mine = changes[kind == entity.party_type]
             current = self.read(entity, mine["golden_id"].astype(str).tolist()).set_index(entity.key)
             active = mine[mine["status"] == "active"]
             self._plan_upserts(plan, entity, active, current)

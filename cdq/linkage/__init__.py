@@ -22,6 +22,7 @@ from cdq.linkage.cluster import connected_components, guarded_clusters
 # collection does) rebinds the package attributes ``prepare`` / ``compare`` to the modules.
 from cdq.linkage.compare import Columns, _date_edits
 from cdq.linkage.compare import compare as _compare
+from cdq.linkage.locations import organisation_ids, place_moved_locations
 from cdq.linkage.model import (
     FSModel,
     level_distribution,
@@ -382,8 +383,10 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision, veto, s)
     # a match the guarded clustering kept apart (a household, an ambiguous record) is for the steward
     decision[(decision == "match") & (labels[l] != labels[r])] = "review"
-    clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels]})
-    clusters["organisation_id"] = organisation_ids(prepared, l, r, vectors, labels, ids, s)
+    organisation = organisation_ids(prepared, l, r, vectors, labels, ids, s)
+    if is_new is None:  # link() sees stored records one by one, not as the locations they are in
+        labels = _place_moved(frame, prepared, labels, organisation)
+    clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels], "organisation_id": organisation})
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
                 int((decision == "match").sum()), int((decision == "review").sum()), clusters["cluster_id"].nunique())
@@ -409,45 +412,22 @@ def _cluster(prepared, l, r, weight, decision, veto, s: Settings) -> np.ndarray:
     return guarded_clusters(n, ml, mr, mw, cl, cr, birth_years=years, apart=BIRTH_VETO_YEARS)
 
 
+def _place_moved(frame: pd.DataFrame, prepared: pd.DataFrame, labels: np.ndarray,
+                 organisation: np.ndarray) -> np.ndarray:
+    """A lone branch record joins the one branch of its organisation it can be (see place_moved_locations)."""
+    if "source" not in frame.columns or not pd.notna(organisation).any():
+        return labels
+    name = prepared["surname_core"].notna().to_numpy() | prepared["initials"].notna().to_numpy()
+    branch = (Columns.of(prepared).codes("company_key") >= 0) & ~name
+    sources = frame["source"].astype(str).to_numpy(dtype=object)
+    return place_moved_locations(labels, organisation, branch, sources, Columns.of(prepared).codes("phone"))
+
+
 def _birth_years(prepared: pd.DataFrame) -> np.ndarray:
     """Full birth dates as fractional years (NaN where there is none): the guard that keeps undated records
     from joining several dated people into one cluster."""
     dates = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
     return (dates.dt.year + (dates.dt.dayofyear - 1) / 365.25).to_numpy(dtype=float)
-
-
-#: Company levels that name one organisation (its branches included): the same name, or a typo of it.
-ORGANISATION_LEVELS = ("very_similar", "exact")
-
-
-def organisation_ids(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
-                     labels: np.ndarray, ids: np.ndarray, s: Settings) -> np.ndarray:
-    """The organisation above each cluster: the two-level model (organisation -> its locations).
-
-    Clusters are locations (a branch at its own address and phone is its own cluster); records of one
-    company name (or a typo of it) or one KvK number belong to one organisation whatever their address.
-    A person record with an organisation name (a contact) belongs to that organisation. Two KvK numbers
-    that differ are two organisations, whatever the name. None where a record has no organisation.
-    """
-    company = Columns.of(prepared).codes("company_key") >= 0
-    out = np.full(len(labels), None, dtype=object)
-    if not company.any():
-        return out
-    both = company[l] & company[r]
-    same = np.zeros(len(l), dtype=bool)
-    if "company" in vectors.columns:
-        names = [s.levels("company").index(x) for x in ORGANISATION_LEVELS]
-        same |= np.isin(vectors["company"].to_numpy(), names) & both
-    if "kvk" in vectors.columns:
-        kvk = vectors["kvk"].to_numpy()
-        same = (same & (kvk != 0)) | (kvk == s.levels("kvk").index("exact"))
-    # every location cluster lies inside one organisation: its records are one another's edges too
-    members = np.flatnonzero(company)
-    group = connected_components(len(labels), np.r_[l[same], members], np.r_[r[same], labels[members]])
-    has = np.zeros(len(labels), dtype=bool)
-    np.logical_or.at(has, group, company)
-    out[has[group]] = ids[group[has[group]]]
-    return out
 
 
 def dedupe(frame: pd.DataFrame, settings: Settings | None = None, progress: Callable | None = None,

@@ -15,7 +15,7 @@ Examples:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,9 @@ class SurvivorshipFile(BaseModel):
     source_priority: list[str] = []
     default_chain: list[ChainItem] = ["steward", "source_priority", "most_recent"]
     groups: dict[str, GroupSpec]
+    #: groups whose values the golden organisation takes from its locations (``party_type`` aside)
+    #: (default: the group named ``organisation``, when there is one)
+    organisation_groups: list[str] | None = None
 
     @field_validator("default_chain")
     @classmethod
@@ -125,6 +128,10 @@ class SurvivorshipFile(BaseModel):
                 seen[column] = name
             if group.aggregate is not None and name in CANONICAL:
                 raise ValueError(f"aggregate group {name!r} must not be named like a staging column")
+        unknown = [g for g in self.organisation_groups or () if g not in self.groups or self.groups[g].aggregate]
+        if unknown:
+            raise ValueError(f"organisation_groups {unknown} are not groups with columns; valid: "
+                             f"{', '.join(n for n, g in self.groups.items() if not g.aggregate)}")
         return self
 
 
@@ -170,6 +177,18 @@ class Rules:
     groups: tuple[Group, ...]
     source_priority: tuple[str, ...] = ()
     outputs: tuple[str, ...] = field(default=())
+    organisation_groups: tuple[str, ...] = ("organisation",)
+
+    def for_organisations(self) -> Rules:
+        """The rules a golden organisation is survived with: its groups, without ``party_type``.
+
+        Examples:
+            >>> load_rules().for_organisations().outputs
+            ('company_name', 'legal_form', 'kvk_number', 'vat_number')
+        """
+        groups = tuple(replace(g, columns=tuple(c for c in g.columns if c != "party_type"))
+                       for g in self.groups if g.name in self.organisation_groups)
+        return Rules(groups, self.source_priority, tuple(c for g in groups for c in g.outputs), ())
 
 
 def _freeze(value: Any) -> Any:
@@ -192,7 +211,10 @@ def compile_rules(spec: SurvivorshipFile) -> Rules:
         steps = tuple(map(_step, g.chain if g.chain is not None else spec.default_chain))
         groups.append(Group(name, tuple(g.columns), steps, require=require))
     outputs = tuple(c for g in groups for c in g.outputs)
-    return Rules(tuple(groups), tuple(spec.source_priority), outputs)
+    organisation = spec.organisation_groups
+    if organisation is None:
+        organisation = [g for g in ("organisation",) if g in spec.groups and not spec.groups[g].aggregate]
+    return Rules(tuple(groups), tuple(spec.source_priority), outputs, tuple(organisation))
 
 
 def load_rules(path: str | Path | None = None) -> Rules:
