@@ -9,6 +9,7 @@ additions the register holds at that number), ``load_demo_reference`` builds the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -49,7 +50,7 @@ def load_bag(path: str | Path, *, fmt: str | None = None, out: str | Path | None
         return store.bulk_load(chunks, source=str(path), fmt=fmt, progress=progress, info=info)
 
 
-def load_pc4(paths: list[str | Path], *, out: str | Path | None = None) -> int:
+def load_pc4(paths: Sequence[str | Path], *, out: str | Path | None = None) -> int:
     """Load one or more PC4 -> place/municipality/province tables into the store; returns the rows stored."""
     frame = pd.concat([read_pc4(p) for p in paths], ignore_index=True)
     with AddressStore.open_for_update(out) as store:

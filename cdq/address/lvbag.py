@@ -283,7 +283,7 @@ class _Batch:
         kind = KINDS.get(parts[0])
         row = tuple(kind if i < 0 else values[i] for i in order)
         if table == "num":
-            row = row[:8] + (row[8].lower(),) + row[9:]
+            row = row[:8] + ((row[8] or "").lower(),) + row[9:]
         self.sink(table, row)
 
 
