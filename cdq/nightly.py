@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cdq.golden import MergeResult, batch_status, merge_batch, record_refs, stored_records
-from cdq.linkage import LinkageResult
+from cdq.linkage import FSModel, LinkageResult
 from cdq.linkage.settings import Settings
 from cdq.store import GoldenStore
 from cdq.survivorship import Rules
@@ -59,10 +59,10 @@ class Match:
     records: pd.DataFrame
     generation: int
     full_sources: frozenset[str] = frozenset()
-    blocking_report: object | None = None
+    blocking_report: pd.DataFrame | None = None
     settings: Settings | None = field(default=None, repr=False)
     #: The linkage model the batch was scored with (``cdq why`` / ``cdq explain`` use it later).
-    model: object | None = field(default=None, repr=False)
+    model: FSModel | None = field(default=None, repr=False)
     rematched: bool = False
 
 
@@ -120,7 +120,7 @@ def merge_match(match: Match, store: GoldenStore, rules: Rules, run_id: int, *, 
                 match_batch(match.batch, store, match.settings, full_sources=match.full_sources, progress=progress),
                 rematched=True)
         result = merge_batch(match.merge_input, match.clusters, store, rules, run_id, pairs=match.pairs,
-                             full_sources=sorted(match.full_sources), check=check)
+                             full_sources=sorted(match.full_sources), check=check, progress=progress)
     return result, match
 
 

@@ -152,7 +152,7 @@ def _member_records(store: GoldenStore, conn: sa.Connection, organisation_ids: s
     An organisation's values come from its locations' records; only one without any location record takes
     them from its contacts' (a person's company field names the employer, often less fully).
     """
-    from cdq.golden import PAYLOAD_COLUMNS
+    from cdq.golden_values import PAYLOAD_COLUMNS
 
     members = members_of(conn, organisation_ids)
     golden = store.golden(conn, members["golden_id"])
@@ -175,7 +175,7 @@ def survive_organisations(store: GoldenStore, conn: sa.Connection, organisation_
     An organisation without an active member keeps its last values with status ``deleted``; a retired one
     points to its survivor. Returns the written rows (``organisation_id, version, status, merged_into, data``).
     """
-    from cdq.golden import _digest, _golden_rows
+    from cdq import golden_values
     from cdq.survivorship import survive
 
     ids = set(organisation_ids) | set(retired)
@@ -185,7 +185,7 @@ def survive_organisations(store: GoldenStore, conn: sa.Connection, organisation_
     frame = _member_records(store, conn, ids - set(retired))
     clusters = frame[["record_id", "organisation_id"]].rename(columns={"organisation_id": "cluster_id"})
     golden, lineage = survive(frame, clusters, org_rules)
-    built = _golden_rows(golden, lineage, org_rules)
+    built = golden_values.golden_rows(golden, lineage, org_rules)
     existing = _rows(conn, ids).set_index("organisation_id")
     rows = []
     for oid in sorted(ids):
@@ -199,7 +199,7 @@ def survive_organisations(store: GoldenStore, conn: sa.Connection, organisation_
             status, merged_into, data, lin = "deleted", None, old["data"], old["lineage"]
         else:
             continue
-        digest = _digest(status, merged_into, data, lin)
+        digest = golden_values.digest(status, merged_into, data, lin)
         if old is not None and old["data_hash"] == digest:
             continue
         version = 1 if old is None else int(old["version"]) + 1

@@ -7,21 +7,15 @@ import re
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
-from cdq.cli.main import app
-
-runner = CliRunner()
 ACCOUNTING = re.compile(r"^(\d+) rows in = (\d+) staged \+ (\d+) quarantined$", re.M)
 LOADED = re.compile(r"^loaded: (\d+) created, (\d+) updated, (\d+) merged, (\d+) unchanged$", re.M)
 
 
-@pytest.fixture(scope="module")
-def demo_runs(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("demo")
-    first = runner.invoke(app, ["demo", "--workdir", str(workdir)])
-    second = runner.invoke(app, ["demo", "--workdir", str(workdir)])
-    return workdir, first, second
+@pytest.fixture()
+def demo_runs(demo_run):
+    """The session's two demo runs (conftest.py: the first from another directory, the second on its folder)."""
+    return demo_run.workdir, demo_run.first, demo_run.second
 
 
 def test_first_run_creates_every_golden_record(demo_runs) -> None:
@@ -57,12 +51,11 @@ def test_every_input_row_is_in_a_golden_record_or_quarantined(demo_runs) -> None
     assert sources + (int(held.group(1)) if held else 0) == staged  # junk and nameless mail are held (issue 15)
 
 
-def test_demo_works_from_another_directory(tmp_path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["demo"])
-    assert result.exit_code == 0, result.output
-    assert (tmp_path / "cdq-demo" / "crm.sqlite").exists()
-    assert pd.read_sql("select * from contacts", f"sqlite:///{tmp_path}/cdq-demo/crm.sqlite").shape[0] > 50
+def test_demo_works_from_another_directory(demo_run) -> None:
+    """The session's first run was started in an empty folder without --workdir: it wrote ./cdq-demo there."""
+    assert demo_run.first.exit_code == 0, demo_run.first.output
+    assert demo_run.workdir == demo_run.home / "cdq-demo" and (demo_run.workdir / "crm.sqlite").exists()
+    assert pd.read_sql("select * from contacts", f"sqlite:///{demo_run.workdir}/crm.sqlite").shape[0] > 50
 
 
 def test_no_junk_name_reaches_the_crm_and_countries_are_iso_codes(demo_runs) -> None:

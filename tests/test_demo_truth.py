@@ -11,9 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from cdq.cli.main import app
 
 sys.path.insert(0, str(Path(__file__).parent))
 import demo_truth  # noqa: E402
@@ -22,11 +19,9 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory) -> demo_truth.DemoScore:
-    workdir = tmp_path_factory.mktemp("demo_truth")
-    result = CliRunner().invoke(app, ["demo", "--workdir", str(workdir)])
-    assert result.exit_code == 0, result.output
-    return demo_truth.score(workdir / "golden.sqlite", FIXTURES)
+def scored(demo_run) -> demo_truth.DemoScore:
+    """The golden store as the session's first ``cdq demo`` run left it (conftest.py), against the truth."""
+    return demo_truth.score(demo_run.first_store, FIXTURES)
 
 
 def test_every_stored_record_is_in_the_truth(scored):

@@ -9,6 +9,7 @@ import pandas as pd
 import phonenumbers
 import pytest
 
+from cdq.address_parts import split_house_number, split_street
 from cdq.normalize.addresses import canonical_postcode
 from cdq.normalize.dates import parse_date
 from cdq.normalize.emails import canonical_emails, suggest_domain
@@ -20,7 +21,6 @@ from cdq.normalize.organisations import (
     legal_form,
 )
 from cdq.normalize.phones import canonical_phones, parse_phone
-from cdq.split import split_house_number, split_street
 
 PHONES = [
     ("06-12345678", "+31612345678", "mobile"),

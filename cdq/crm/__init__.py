@@ -20,12 +20,15 @@ import pandas as pd
 from cdq.crm.base import CrmTarget, LoadPlan, LoadResult
 from cdq.crm.mapping import CrmMapping, load_mapping
 from cdq.crm.sql import SqlCrmTarget
+from cdq.log import Progress
 
 __all__ = ["CrmTarget", "LoadResult", "LoadPlan", "SqlCrmTarget", "load_from_store", "load_mapping", "CrmMapping"]
 
 
-def load_from_store(store, crm: CrmTarget, *, dry_run: bool = False, full: bool = False) -> tuple[LoadResult, LoadPlan]:
-    """Load the golden records changed since the CRM's last load (all of them with ``full``)."""
+def load_from_store(store, crm: CrmTarget, *, dry_run: bool = False, full: bool = False,
+                    progress: Progress | None = None) -> tuple[LoadResult, LoadPlan]:
+    """Load the golden records changed since the CRM's last load (all of them with ``full``); ``progress``: an
+    optional ``(done, total)`` callback over the records loaded."""
     from cdq.golden import golden_frame
     from cdq.organisations import is_organisation_id
 
@@ -43,7 +46,7 @@ def load_from_store(store, crm: CrmTarget, *, dry_run: bool = False, full: bool 
         organisations = _organisation_changes(store, since, full, pending)
         watermark = max([watermark, *organisations.pop("seq").dropna().astype(int)])
         changes = pd.concat([changes, organisations], ignore_index=True) if len(organisations) else changes
-    return crm.load(changes, dry_run=dry_run, watermark=max(watermark, since))
+    return crm.load(changes, dry_run=dry_run, watermark=max(watermark, since), progress=progress)
 
 
 def _organisation_changes(store, since: int, full: bool, pending: set[str]) -> pd.DataFrame:

@@ -148,7 +148,7 @@ class _BoundStore:
         self._store, self._conn = store, conn
 
     @contextmanager
-    def begin(self):  # type: ignore[no-untyped-def]
+    def begin(self):
         yield self._conn
 
     def __getattr__(self, name: str) -> Any:

@@ -341,7 +341,7 @@ class GoldenStore:
         if new:
             conn.execute(golden_records.insert(), [{**r, "created_run": run_id, "updated_run": run_id} for r in new])
         if old:
-            values = {c: sa.bindparam(f"b_{c}") for c in rows[0] if c != "golden_id"}
+            values: dict[str, sa.BindParameter[object]] = {c: sa.bindparam(f"b_{c}") for c in rows[0] if c != "golden_id"}
             conn.execute(golden_records.update().where(golden_records.c.golden_id == sa.bindparam("b_golden_id"))
                          .values(**values, updated_run=run_id), old)
         if rows:

@@ -33,6 +33,7 @@ ChainItem = str | dict[str, Any]
 
 def _check_step(item: ChainItem) -> tuple[str, dict]:
     """Normalise one chain item to ``(name, params)``; raise ValueError naming valid choices."""
+    params: dict[str, Any]
     if isinstance(item, str):
         name, params = item, {}
     elif isinstance(item, dict) and len(item) == 1:
@@ -46,7 +47,7 @@ def _check_step(item: ChainItem) -> tuple[str, dict]:
                "most_recent": {"column"}}.get(name, set())
     if unknown := set(params) - allowed:
         raise ValueError(f"strategy {name!r} takes no parameter(s) {sorted(unknown)}; valid: {sorted(allowed)}")
-    if name == "validated" and params.get("check") not in VALIDATORS:
+    if name == "validated" and params.get("check", "") not in VALIDATORS:
         raise ValueError(f"validated needs a check from: {', '.join(VALIDATORS)} (got {params.get('check')!r})")
     return name, params
 
@@ -116,7 +117,8 @@ class SurvivorshipFile(BaseModel):
     @field_validator("default_chain")
     @classmethod
     def _valid_default(cls, value: list[ChainItem]) -> list[ChainItem]:
-        return GroupSpec._valid_chain(value)
+        GroupSpec._valid_chain(value)
+        return value
 
     @model_validator(mode="after")
     def _columns_once(self) -> SurvivorshipFile:
