@@ -21,6 +21,13 @@ from cdq.linkage.organisations import company_level
 logger = logging.getLogger(__name__)
 
 CHUNK = 1_000_000
+#: Below this many string pairs ``cpdist`` runs on the calling thread: starting its worker threads costs more
+#: than the distances (one record against a few hundred candidates, in the service).
+PARALLEL_PAIRS = 20_000
+
+
+def _workers(n: int) -> int:
+    return -1 if n >= PARALLEL_PAIRS else 1
 
 
 def _distinct_codes(series: pd.Series, fn) -> np.ndarray:
@@ -150,14 +157,14 @@ def _by_distinct_pair(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, 
 def _jw(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Jaro-Winkler similarity where ``mask``; 0 elsewhere."""
     return _by_distinct_pair(cols, column, l, r, mask,
-                             lambda a, b: cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=-1),
+                             lambda a, b: cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=_workers(len(a))),
                              np.zeros(len(l), dtype=np.float32))
 
 
 def _lev(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Edit distance (optimal string alignment: a transposition counts once) where ``mask``; 99 elsewhere."""
     return _by_distinct_pair(cols, column, l, r, mask,
-                             lambda a, b: cpdist(a, b, scorer=OSA.distance, dtype=np.int32, workers=-1),
+                             lambda a, b: cpdist(a, b, scorer=OSA.distance, dtype=np.int32, workers=_workers(len(a))),
                              np.full(len(l), 99, dtype=np.int32))
 
 
@@ -495,8 +502,8 @@ def _swapped_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> 
     fl, fr = cols.text("first_name"), cols.text("first_name")
     sl = cols.text("surname_core")
     idx = np.flatnonzero(suspect)
-    a = cpdist(fl[l[idx]], sl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
-    b = cpdist(sl[l[idx]], fr[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
+    a = cpdist(fl[l[idx]], sl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=_workers(len(idx)))
+    b = cpdist(sl[l[idx]], fr[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=_workers(len(idx)))
     swapped = idx[(a >= 0.9) & (b >= 0.9)]
     first[swapped] = 3
     last[swapped] = 2
@@ -513,7 +520,7 @@ def _lone_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> Non
         if not len(idx):
             continue
         sim = cpdist(cols.text("first_name")[a[idx]], cols.text("surname_core")[b[idx]],
-                     scorer=JaroWinkler.normalized_similarity, workers=-1)
+                     scorer=JaroWinkler.normalized_similarity, workers=_workers(len(idx)))
         hit = sim >= 0.92
         first[idx[hit]] = -1
         last[idx[hit]] = np.where(sim[hit] == 1.0, 4, 2)
