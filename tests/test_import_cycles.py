@@ -100,7 +100,7 @@ def test_the_walk_sees_the_imports() -> None:
 
 
 #: Cycles that came in with branches merged after this test, each to be removed (then drop it from here).
-#: linkage: one.py and training.py import _vetoes/_decide/dedupe back from linkage/__init__ (issue 20's code).
+#: linkage: one.py and training.py import vetoes/decide/dedupe back from linkage/__init__ (issue 20's code).
 KNOWN = [["cdq.linkage", "cdq.linkage.one", "cdq.linkage.training"]]
 
 

@@ -37,7 +37,7 @@ from cdq.linkage.settings import Settings, load_settings
 from cdq.log import ProgressLog
 
 __all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel", "match_one", "blocking_keys",
-           "load_model", "cannot_links", "compare_pairs"]
+           "load_model", "cannot_links", "compare_pairs", "vetoes", "decide"]
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ def _party_conflict(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vector
     return conflict
 
 
-def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+def vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """True where a pair sits on a cannot-link level of some comparison (strong evidence only).
 
     A different first name is no veto when both records carry the same formal initials: the call name
@@ -284,7 +284,14 @@ def _fallback(train: pd.DataFrame, u: dict[str, list[float]], s: Settings, n: in
     return model
 
 
-def _decide(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np.ndarray:
+def decide(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np.ndarray:
+    """The batch decision per pair: ``match`` at ``auto_match`` or above, ``review`` from ``review``,
+    else ``non_match``; a vetoed pair (:func:`vetoes`) is always ``non_match``.
+
+    Examples:
+        >>> decide(np.array([0.9, 0.7, 0.9, 0.1]), np.array([False, False, True, False]), load_settings()).tolist()
+        ['match', 'review', 'non_match', 'non_match']
+    """
     code = np.where(probability >= s.auto_match, 0, np.where(probability >= s.review, 1, 2))
     code[veto] = 2
     return np.array(["match", "review", "non_match"], dtype=object)[code]
@@ -307,7 +314,7 @@ def _chain_vetoes(prepared: pd.DataFrame, labels: np.ndarray, s: Settings,
     needed = tuple(c for c, _ in s.cannot_link) + tuple(c for c in ("address", "phone") if c in s.comparisons)
     veto_settings = replace(s, comparisons=tuple(dict.fromkeys(needed)),
                             extras=tuple(e for e in s.extras if e.identifier))
-    veto = _vetoes(_compare(prepared, l, r, veto_settings), s, prepared, l, r)
+    veto = vetoes(_compare(prepared, l, r, veto_settings), s, prepared, l, r)
     return l[veto], r[veto]
 
 
@@ -342,7 +349,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     step(2)
     vectors = _compare(prepared, l, r, s)
     step(3)
-    veto = _vetoes(vectors, s, prepared, l, r)
+    veto = vetoes(vectors, s, prepared, l, r)
     if model is None:
         model = _train(prepared, vectors, veto, n, len(l), s)
     else:
@@ -354,7 +361,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(s.tf_column(c)), l, bounds)
           for c in s.tf_comparisons if c in vectors.columns}
     scored = score(model, vectors, tf, fields=False)
-    decision = _decide(scored["match_probability"].to_numpy(), veto, s)
+    decision = decide(scored["match_probability"].to_numpy(), veto, s)
     step(5)
     labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision, veto, s)
     # a match the guarded clustering kept apart (a household, an ambiguous record) is for the steward
@@ -480,11 +487,11 @@ def cannot_links(left: pd.DataFrame, right: pd.DataFrame, settings: Settings | N
     prepared = _prepare(frame.reset_index(drop=True), s.extras)
     vectors = _compare(prepared, l, r, s)
     party = _party_conflict(prepared, l, r, vectors, s)
-    reasons = [np.where(_vetoes(vectors, replace(s, cannot_link=(rule,)), prepared, l, r) & ~party, rule[0], "")
+    reasons = [np.where(vetoes(vectors, replace(s, cannot_link=(rule,)), prepared, l, r) & ~party, rule[0], "")
                for rule in s.cannot_link]
     text = [", ".join(sorted({x for x in row if x} | ({"party_type"} if p else set())))
             for row, p in zip(zip(*reasons), party)]
-    veto = _vetoes(vectors, s, prepared, l, r)
+    veto = vetoes(vectors, s, prepared, l, r)
     return pd.DataFrame({"record_id_l": ids[l[veto]], "record_id_r": ids[r[veto]],
                          "reason": np.array(text, dtype=object)[veto]}) if veto.any() else empty
 
@@ -502,12 +509,12 @@ def compare_pairs(left: pd.DataFrame, right: pd.DataFrame, model: FSModel,
     l, r = (a.ravel() for a in np.meshgrid(np.arange(len(left)), len(left) + np.arange(len(right)), indexing="ij"))
     prepared = _prepare(frame.reset_index(drop=True), s.extras)
     vectors = _compare(prepared, l, r, s)
-    veto = _vetoes(vectors, s, prepared, l, r)
+    veto = vetoes(vectors, s, prepared, l, r)
     bounds = (s.tf_min_weight, s.tf_max_weight)
     tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(s.tf_column(c)), l, bounds)
           for c in s.tf_comparisons if c in vectors.columns}
     scored = score(model, vectors, tf, fields=False)
-    decision = _decide(scored["match_probability"].to_numpy(), veto, s)
+    decision = decide(scored["match_probability"].to_numpy(), veto, s)
     fields = score(model, vectors, tf)
     out = pd.DataFrame({"record_id_l": ids[l], "record_id_r": ids[r],
                         "match_weight": scored["match_weight"].to_numpy(),

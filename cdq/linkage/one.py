@@ -81,7 +81,7 @@ def match_one(record: Mapping | pd.Series | pd.DataFrame, candidates: pd.DataFra
         >>> ranked.loc[0, "record_id"], ranked.loc[0, "decision"]
         ('s1', 'match')
     """
-    from cdq.linkage import _decide, _vetoes
+    from cdq.linkage import decide, vetoes
 
     s = settings or load_settings()
     one = _as_frame(record)
@@ -96,9 +96,9 @@ def match_one(record: Mapping | pd.Series | pd.DataFrame, candidates: pd.DataFra
     vectors = compare(prepared, left, right, s)
     model = model or prior_model(s, population or max(k + 1, 2))
     vectors = vectors[[c for c in vectors.columns if c in model.m]]
-    veto = _vetoes(vectors, s, prepared, left, right)
+    veto = vetoes(vectors, s, prepared, left, right)
     fields = score(model, vectors)
-    decision = _decide(fields["match_probability"].to_numpy(), veto, s)
+    decision = decide(fields["match_probability"].to_numpy(), veto, s)
     out = pd.DataFrame({"record_id": ids, "match_weight": fields["match_weight"].to_numpy(),
                         "match_probability": fields["match_probability"].to_numpy(), "decision": decision})
     for name in vectors.columns:

@@ -105,7 +105,7 @@ def train_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame, setting
     Raises:
         UsageError: no decided pair has both its records in ``records``.
     """
-    from cdq.linkage import _vetoes, dedupe
+    from cdq.linkage import dedupe, vetoes
 
     s = settings or load_settings()
     l, r, is_match = _labelled_pairs(records.reset_index(drop=True), decisions)
@@ -116,7 +116,7 @@ def train_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame, setting
     check_model(before, s)
     prepared = prepare(records.reset_index(drop=True), s.extras)
     vectors = compare(prepared, l, r, s)
-    veto = _vetoes(vectors, s, prepared, l, r)
+    veto = vetoes(vectors, s, prepared, l, r)
     m = {}
     for c in before.m:  # labelled matches' level counts plus the starting m as LABEL_PRIOR_STRENGTH matches
         col = vectors.loc[is_match, c].to_numpy() if c in vectors.columns else np.empty(0, dtype=np.int8)

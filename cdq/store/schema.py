@@ -148,6 +148,13 @@ def _run_lock(conn: sa.Connection) -> None:
         conn.execute(counters.insert().values(name="generation", value=0))
 
 
+def _match_prepared(conn: sa.Connection) -> None:
+    """The one-record match path's prepared candidate values (the index rebuilds itself to fill it)."""
+    from cdq.store.online import match_prepared
+
+    match_prepared.create(conn, checkfirst=True)
+
+
 #: Applied in order, each once; a new schema change is a new entry (never edit an applied one).
 MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0001_initial", _initial),
@@ -156,6 +163,7 @@ MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0004_online_service", _online_service),
     ("0005_web_console", _web_console),
     ("0006_run_lock", _run_lock),
+    ("0007_match_prepared", _match_prepared),
 ]
 
 
