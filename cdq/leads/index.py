@@ -152,13 +152,10 @@ class MatchIndex:
 
     def frame(self, rows: list[list[Any]]) -> pd.DataFrame:
         """Prepared rows (lists in :attr:`columns` order) as the frame ``prepare`` gives (same dtypes)."""
-        out = pd.DataFrame(rows, columns=self.columns, dtype=object)
-        for c in self.columns:
-            if c == "first_name_variant_id":
-                out[c] = out[c].astype(np.int64)
-            elif c == "email_role":
-                out[c] = out[c].astype(bool)
-        return out
+        dtypes = {"first_name_variant_id": np.int64, "email_role": bool}
+        columns = zip(*rows) if rows else ([] for _ in self.columns)
+        return pd.DataFrame({c: np.array(v, dtype=dtypes.get(c, object)) for c, v in zip(self.columns, columns)},
+                            columns=self.columns, copy=False)
 
     def _state(self, conn: sa.Connection) -> dict[str, int]:
         return dict(conn.execute(sa.select(match_index_state.c.name, match_index_state.c.value)).all())
@@ -300,17 +297,8 @@ class MatchIndex:
         key text of ``block`` (:meth:`record_keys`), most shared keys first, at most ``max_candidates``."""
         if not block:
             return []
-        mk = match_keys.c
-        shared = (sa.select(mk.source_record_id, sa.func.count().label("n"))
-                  .where(mk.key_hash.in_([int(h) for h in _hash(block)])).group_by(mk.source_record_id)
-                  .order_by(sa.desc("n"), mk.source_record_id).limit(self.max_candidates).subquery())
-        sr, mp = source_records.c, match_prepared.c
-        query = (sa.select(sr.id, sr.ref, mp.data, xref.c.golden_id)
-                 .select_from(shared.join(source_records, sr.id == shared.c.source_record_id)
-                              .join(match_prepared, mp.source_record_id == sr.id)
-                              .join(xref, xref.c.source_record_id == sr.id))
-                 .where(sr.deleted_run.is_(None)).order_by(sa.desc(shared.c.n), sr.id))
-        return [tuple(r) for r in conn.execute(query).all()]  # type: ignore[misc]
+        hashes = [int(h) for h in _hash(block)]
+        return [tuple(r) for r in conn.execute(_CANDIDATES, {"hashes": hashes, "limit": self.max_candidates})]  # type: ignore[misc]
 
     def frequencies(self, conn: sa.Connection, texts: dict[str, str]) -> tuple[dict[str, int], int]:
         """Store-wide count of the query's value in each tf column (``texts``: :meth:`record_keys`' tf keys),
@@ -318,12 +306,28 @@ class MatchIndex:
         if not texts:
             return {}, 1
         hashes = dict(zip(texts, (int(h) for h in _hash(list(texts.values())))))
-        mk = match_keys.c
         counts: dict[int, int] = {int(h): int(n) for h, n in conn.execute(
-            sa.select(mk.key_hash, sa.func.count()).where(mk.key_hash.in_(list(hashes.values())))
-            .group_by(mk.key_hash)).all()}
-        total = self._state(conn).get("records", 0) or 1  # live records, kept by refresh() and add()
+            _COUNTS, {"hashes": list(hashes.values())}).all()}
+        total = counts.pop(_RECORDS, 0) or 1  # live records, kept by refresh() and add()
         return {c: counts.get(h, 0) for c, h in hashes.items()}, int(total)
+
+
+# One request's queries, built once (SQLAlchemy then compiles each once, not per request).
+_shared = (sa.select(match_keys.c.source_record_id, sa.func.count().label("n"))
+           .where(match_keys.c.key_hash.in_(sa.bindparam("hashes", expanding=True)))
+           .group_by(match_keys.c.source_record_id).order_by(sa.desc("n"), match_keys.c.source_record_id)
+           .limit(sa.bindparam("limit")).subquery())
+_CANDIDATES = (sa.select(source_records.c.id, source_records.c.ref, match_prepared.c.data, xref.c.golden_id)
+               .select_from(_shared.join(source_records, source_records.c.id == _shared.c.source_record_id)
+                            .join(match_prepared, match_prepared.c.source_record_id == source_records.c.id)
+                            .join(xref, xref.c.source_record_id == source_records.c.id))
+               .where(source_records.c.deleted_run.is_(None)).order_by(sa.desc(_shared.c.n), source_records.c.id))
+#: The tf counts and, under this key, the number of live records (``match_index_state`` row ``records``).
+_RECORDS = -1
+_COUNTS = sa.union_all(
+    sa.select(match_keys.c.key_hash, sa.func.count()).where(match_keys.c.key_hash.in_(sa.bindparam("hashes", expanding=True)))
+    .group_by(match_keys.c.key_hash),
+    sa.select(sa.literal(_RECORDS, sa.BigInteger), match_index_state.c.value).where(match_index_state.c.name == "records"))
 
 
 def _tf(index: MatchIndex, vectors: pd.DataFrame, counts: dict[str, int], total: int) -> dict[str, np.ndarray]:
