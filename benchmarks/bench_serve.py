@@ -39,7 +39,6 @@ from serve_data import DEFAULT_WORKDIR, build_reference, build_store  # noqa: E4
 from cdq.service.apikeys import create_key  # noqa: E402
 from cdq.store import GoldenStore  # noqa: E402
 
-
 QUICK_WORKDIR = Path("/tmp/cdq-bench-serve-quick")
 
 

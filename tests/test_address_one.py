@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from cdq.address import AddressStore, complete, load_bag, lookup
-from cdq.address.one import complete_one, encode_postcode, squash_postcode
 from cdq.address.keys import canonical_postcode, encode_postcodes
+from cdq.address.one import complete_one, encode_postcode, squash_postcode
 
 STREETS = ["Kerkstraat", "Burgemeester van der Plasstraat", "Prins Hendriklaan", "Sint Jansstraat", "Dorpsweg",
            "De Ruijterkade", "Rue de l'Église", "Molenweg"]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from helpers import nightly
 
 from cdq.golden import PAYLOAD_COLUMNS
 from cdq.leads.index import MatchIndex, match_one
@@ -20,7 +21,6 @@ from cdq.store import GoldenStore
 from cdq.store.online import match_index_state, match_keys, match_prepared
 from cdq.store.schema import source_records
 from cdq.synthetic import generate_records
-from helpers import nightly
 
 #: Batch scores without term-frequency adjustments: a pair's tf bits come from its file's (or the store's)
 #: value counts, which a batch run over two records and the store do not share.

@@ -116,7 +116,10 @@ class MatchIndex:
             ok = parts.notna().all(axis=1).to_numpy()
             if not ok.any():
                 continue
-            joined = parts[ok].astype(str).agg("\x1f".join, axis=1) if len(keys) > 1 else parts[ok].iloc[:, 0].astype(str)
+            text = parts[ok].astype(str)
+            joined = text.iloc[:, 0]
+            for k in range(1, len(keys)):  # column-wise: a row-wise join is a Python call per record
+                joined = joined + "\x1f" + text.iloc[:, k]
             rows += np.flatnonzero(ok).tolist()
             texts += (name + "\x1f" + joined).tolist()
         for column in self.tf_columns:
