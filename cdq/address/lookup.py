@@ -113,7 +113,8 @@ def lookup(postcode: str | None, house_number: str | int | None, addition: str |
         number = typed_number if 0 < typed_number <= 99999 else None
         if getattr(store, "conn", None) is not None:  # the local reference: one indexed query
             code = encode_postcode(pc) if number is not None else -1
-            rows = [r for r in register_rows(store, int(code), number) if r["usable"]] if code >= 0 else []
+            found = register_rows(store, code, number) if number is not None and code >= 0 else []
+            rows = [r for r in found if r["usable"]]
             existing = sorted({label(number, r["letter"], r["addition"]) for r in rows}, key=lambda s: (len(s), s))
         else:
             existing = existing_labels(store, pc, number)

@@ -142,7 +142,7 @@ class MatchIndex:
 
     def _rows_data(self, prepared: pd.DataFrame) -> list[str]:
         """The ``match_prepared`` data of every row: JSON lists in :attr:`columns` order."""
-        columns = []
+        columns: list[list[Any]] = []
         for c in self.columns:
             values = prepared[c]
             if values.dtype == bool:
@@ -301,7 +301,8 @@ class MatchIndex:
         if not block:
             return []
         hashes = [int(h) for h in _hash(block)]
-        return [tuple(r) for r in conn.execute(_CANDIDATES, {"hashes": hashes, "limit": self.max_candidates})]  # type: ignore[misc]
+        rows = conn.execute(_CANDIDATES, {"hashes": hashes, "limit": self.max_candidates})
+        return [(int(i), str(ref), str(data), str(gid)) for i, ref, data, gid in rows]
 
     def frequencies(self, conn: sa.Connection, texts: dict[str, str]) -> tuple[dict[str, int], int]:
         """Store-wide count of the query's value in each tf column (``texts``: :meth:`record_keys`' tf keys),

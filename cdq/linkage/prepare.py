@@ -482,7 +482,7 @@ def prepare_one(record: Mapping[str, object], extras: tuple = ()) -> dict[str, o
     nick = canonical_names()
     out["first_name_nick"] = _of(first, lambda v: nick.get(v, v))
     out["first_name_phonetic"] = _of(out["first_name_nick"], dutch_phonetic)
-    out["first_name_variant_id"] = relations()[0].get(first, -1) if first is not None else -1
+    out["first_name_variant_id"] = relations()[0].get(str(first), -1) if first is not None else -1
     out["initials"] = initials = initials_of(raw_first, raw_initials)  # type: ignore[arg-type]
     out["initials_given"] = _of(raw_initials, lambda v: initials_of(None, v))
     out["first_initial"] = initials[0] if initials else None
