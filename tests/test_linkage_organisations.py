@@ -124,6 +124,7 @@ def test_cli_dedupe_patstat_prints_the_fallback_warning(tmp_path, shared_data):
     assert clusters["cluster_id"].nunique() < 150
 
 
+@pytest.mark.slow  # an acceptance run over a labelled set: run by .ci/run's second step
 def test_patstat_f1_at_least_090(shared_data):
     need((shared_data / "patstat_nl" / "records.csv").exists(), "../shared/data/patstat_nl")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -134,6 +135,7 @@ def test_patstat_f1_at_least_090(shared_data):
     assert scores["missing_in_predicted"] == 0
 
 
+@pytest.mark.slow  # an acceptance run over a labelled set: run by .ci/run's second step
 def test_chicago_childcare_f1_at_least_090(shared_data):
     need((shared_data / "dedupe_csv_example").exists(), "../shared/data/dedupe_csv_example")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdq.address.keys import encode_postcodes
-from cdq.split import split_house_number
+from cdq.address_parts import split_house_number
 
 
 @dataclass(frozen=True)

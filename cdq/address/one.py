@@ -27,7 +27,7 @@ from cdq.address.keys import number_range, suffix_key
 from cdq.address.resolve import exact_key, notation_key
 from cdq.address.store import CONFLICT, UNUSABLE
 from cdq.address.text import city_key, compare, similar_keys, street_key
-from cdq.split import split_house_number
+from cdq.address_parts import split_house_number
 
 __all__ = ["complete_one", "encode_postcode", "register_rows", "resolve_one", "squash_postcode"]
 

@@ -59,13 +59,18 @@ class Columns:
         if hit is not None and hit[0]() is prepared:
             return hit[1]
         cols = cls(prepared)
-        cls._cache[key] = (weakref.ref(prepared, lambda _ref, key=key: cls._cache.pop(key, None)), cols)
+        def forget(_ref: object, key: int = key) -> None:
+            cls._cache.pop(key, None)
+
+        cls._cache[key] = (weakref.ref(prepared, forget), cols)
         return cols
 
     def __init__(self, prepared: pd.DataFrame):
         self.prepared = prepared
         self._codes: dict[str, np.ndarray] = {}
         self._text: dict[str, np.ndarray] = {}
+        self._date: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._any_date: tuple[np.ndarray, np.ndarray] | None = None
 
     def codes(self, column: str) -> np.ndarray:
         if column not in self._codes:
@@ -83,24 +88,24 @@ class Columns:
 
     def date_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Birth year, month and day per record as integers (-1 where missing), computed once."""
-        if "_date" not in self._codes:
+        if self._date is None:
             codes, uniques = pd.factorize(self.prepared["birth_date"])
             d = pd.Series(uniques, dtype="object")
-            parts = [np.r_[pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32), -1][codes]
-                     for a, b in ((0, 4), (5, 7), (8, 10))]  # per distinct date; code -1 takes the last slot
-            self._codes["_date"] = parts
-        return self._codes["_date"]
+            year, month, day = (np.r_[pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32), -1][codes]
+                                for a, b in ((0, 4), (5, 7), (8, 10)))  # per distinct date; code -1 takes the last slot
+            self._date = (year, month, day)
+        return self._date
 
     def any_date_parts(self) -> tuple[np.ndarray, np.ndarray]:
         """Birth year and month per record from a full or a partial date (-1 where unknown), computed once."""
-        if "_any_date" not in self._codes:
+        if self._any_date is None:
             both = self.prepared["birth_date"].fillna(self.prepared["birth_partial"])
             codes, uniques = pd.factorize(both)
             d = pd.Series(uniques, dtype="object")
-            self._codes["_any_date"] = [
-                np.r_[pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32), -1][codes]
-                for a, b in ((0, 4), (5, 7))]
-        return self._codes["_any_date"]
+            year, month = (np.r_[pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32), -1][codes]
+                           for a, b in ((0, 4), (5, 7)))
+            self._any_date = (year, month)
+        return self._any_date
 
     def prefix_codes(self, column: str, k: int) -> np.ndarray:
         """Factorized first ``k`` characters of a column (-1 = missing), e.g. the 4 digits of a postcode."""

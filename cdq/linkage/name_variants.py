@@ -114,7 +114,7 @@ def relations() -> tuple[dict[str, int], np.ndarray]:
         for name in [formal, *variants]:
             ids.setdefault(name, len(ids))
     k = len(ids)
-    codes = []
+    codes: list[int] = []
     for formal, variants in _groups():
         members = sorted({ids[formal], *(ids[v] for v in variants)})
         codes.extend(a * k + b for a, b in combinations(members, 2))

@@ -20,6 +20,7 @@ from cdq.linkage.compare import compare
 from cdq.linkage.model import FSModel, prior_model, score
 from cdq.linkage.prepare import prepare
 from cdq.linkage.settings import Settings, load_settings
+from cdq.linkage.vetoes import decide, vetoes
 
 __all__ = ["blocking_keys", "match_one"]
 
@@ -81,8 +82,6 @@ def match_one(record: Mapping | pd.Series | pd.DataFrame, candidates: pd.DataFra
         >>> ranked.loc[0, "record_id"], ranked.loc[0, "decision"]
         ('s1', 'match')
     """
-    from cdq.linkage import decide, vetoes
-
     s = settings or load_settings()
     one = _as_frame(record)
     k = len(candidates)

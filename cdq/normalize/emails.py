@@ -113,12 +113,9 @@ def canonical_emails(values: pd.Series, check_deliverability: bool = False) -> p
     )
     fast = (local.str.len().le(64) & local.str.fullmatch(_LOCAL)).fillna(False).to_numpy(dtype=bool)
     norm_domain = domains["d"].to_numpy(dtype=object)
-    email = np.where(
-        fast & pd.notna(norm_domain),
-        (local.astype(object) + "@").to_numpy(dtype=object)
-        + np.where(pd.notna(norm_domain), norm_domain, "").astype(object),
-        None,
-    )
+    ok = fast & pd.notna(norm_domain)
+    email = np.full(len(text), None, dtype=object)
+    email[ok] = (local.astype(object) + "@").to_numpy(dtype=object)[ok] + norm_domain[ok]
     slow = ~fast & text.notna().to_numpy()
     if slow.any():
         email[slow] = map_distinct(text[slow].astype(object).to_frame("e"), ["e"], _full, ["e"])[
