@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdq.linkage.compare import Columns
+from cdq.linkage.compare import Columns, _date_edits
 from cdq.linkage.settings import Settings
 
 #: Birth dates this many years apart (or more) cannot be one person; closer ones may be a mistyped date.
 BIRTH_VETO_YEARS = 2.0
+
 
 def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     codes = Columns.of(prepared).codes(column)
@@ -66,6 +67,29 @@ def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.
     return out
 
 
+#: Birth dates at most this many edits apart, with one digit of the year different and fewer than
+#: PARENT_GAP_YEARS apart, may be one date mistyped ("1971-06-24" / "1981-06-24", "2008-12-31" / "2018-12-13").
+DATE_TYPO_EDITS = 3
+#: A parent and a child are at least this many years apart: dates that far apart are two people however few
+#: digits differ ("1950-05-12" / "1980-05-12": a father and son sharing a birthday).
+PARENT_GAP_YEARS = 15
+
+
+def _date_typo(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Full birth dates that differ by a typo (where ``mask``): one digit of the year, at most
+    :data:`DATE_TYPO_EDITS` edits in all and fewer than :data:`PARENT_GAP_YEARS` years apart (a decade typed
+    wrong is ten years; a father and son with one name are a generation apart)."""
+    out = np.zeros(len(l), dtype=bool)
+    y, m, d = Columns.of(prepared).date_parts()
+    idx = np.flatnonzero(mask & (y[l] >= 0) & (y[r] >= 0))
+    if len(idx):
+        li, ri = l[idx], r[idx]
+        year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
+        close = np.abs(y[li] - y[ri]) < PARENT_GAP_YEARS
+        out[idx] = (year_digits <= 1) & close & (_date_edits(y, m, d, li, ri) <= DATE_TYPO_EDITS)
+    return out
+
+
 def party_conflict(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
                     s: Settings) -> np.ndarray:
     """Pairs that are two parties whatever their scores.
@@ -105,7 +129,7 @@ def vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nda
                 hit &= ~_same(prepared, "initials_given", l, r) & ~_same_stem(prepared, l, r)
                 hit &= ~_initials_against_call_name(prepared, l, r)
             if name == "birth_date":
-                hit &= _years_apart(prepared, l, r, hit) >= BIRTH_VETO_YEARS
+                hit &= (_years_apart(prepared, l, r, hit) >= BIRTH_VETO_YEARS) & ~_date_typo(prepared, l, r, hit)
             if name == "gender" and "first_name" in vectors.columns:
                 # a recorded gender is often wrong (derived from a salutation); it vetoes only when the
                 # first names do not agree either

@@ -11,13 +11,12 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import yaml
 from email_validator import EmailNotValidError, validate_email
 from rapidfuzz.distance import DamerauLevenshtein
 
 from cdq.normalize._distinct import arrow_text, map_distinct
 from cdq.normalize._report import Collector
-from cdq.resources import resource
+from cdq.resources import reference_yaml
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 #: A dot-atom local part (RFC 5322), written for Arrow's RE2 engine (full match, no anchors needed).
@@ -39,7 +38,7 @@ _TLD_TYPOS = {
 @lru_cache(maxsize=1)
 def reference() -> dict:
     """The provider, typo and role tables from ``reference_data/email_domain_typos.yaml``."""
-    data = yaml.safe_load(resource("reference_data", "email_domain_typos.yaml").read_text(encoding="utf-8"))
+    data = reference_yaml("reference_data", "email_domain_typos.yaml")
     data["providers"] = sorted(set(data["providers"]))
     return data
 
