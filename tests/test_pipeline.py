@@ -181,8 +181,10 @@ def test_nightly_on_postgresql_store_and_crm(tmp_path, pg_url) -> None:
     assert LOADED.findall(second.output)[-1] == ("0", "0", "0", str(created))
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
-        in_crm = sum(conn.execute(sa.text(f"select count(*) from {t}")).scalar() for t in ("contacts", "accounts"))
-        golden = conn.execute(sa.text("select count(*) from golden_records where status = 'active'")).scalar()
+        in_crm = sum(conn.execute(sa.text(f"select count(*) from {t}")).scalar()
+                     for t in ("contacts", "accounts", "organisations"))
+        golden = sum(conn.execute(sa.text(f"select count(*) from {t} where status = 'active'")).scalar()
+                     for t in ("golden_records", "golden_organisations"))
     assert in_crm == golden == created
 
 
