@@ -7,6 +7,7 @@ Prints requests, errors, throughput and p50/p95/p99 latency per endpoint and the
 (current and peak). Targets: /v1/address p95 < 10 ms, /v1/match p95 < 50 ms, RSS < 2 GB, no errors.
 
     .venv/bin/python benchmarks/bench_serve.py [--workdir /tmp/cdq-bench-serve] [--clients 8] [--seconds 60]
+    .venv/bin/python benchmarks/bench_serve.py --quick   # 20,000 golden, 300,000 addresses, 10 s: for iterating
 
 The clients share the machine with the server (2 cores here): the numbers include that contention.
 """
@@ -37,6 +38,8 @@ from serve_data import DEFAULT_WORKDIR, build_reference, build_store  # noqa: E4
 
 from cdq.service.apikeys import create_key  # noqa: E402
 from cdq.store import GoldenStore  # noqa: E402
+
+QUICK_WORKDIR = Path("/tmp/cdq-bench-serve-quick")
 
 
 def _port() -> int:
@@ -150,7 +153,13 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=9_800_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--quick", action="store_true",
+                        help="a small store (20,000 golden, 300,000 addresses) and 10 s per endpoint, in "
+                             f"{QUICK_WORKDIR}: for iterating, not for the README")
     args = parser.parse_args()
+    if args.quick:
+        args.golden, args.addresses, args.seconds = 20_000, 300_000, min(args.seconds, 10.0)
+        args.workdir = QUICK_WORKDIR if args.workdir == DEFAULT_WORKDIR else args.workdir
     args.workdir.mkdir(parents=True, exist_ok=True)
     reference = build_reference(args.workdir, args.addresses)
     store_path = build_store(args.workdir, args.golden)

@@ -134,22 +134,22 @@ def test_a_move_is_one_piece_of_evidence_not_four():
     ({"first_name": "Eefje", "initials": None}, False),         # same stem: a pet form is possible
 ])
 def test_first_name_veto_needs_strong_evidence(other, vetoed):
-    from cdq.linkage import _vetoes
+    from cdq.linkage.vetoes import vetoes
 
     a = {"first_name": "Eef", "initials": "E.H.", "last_name": "de Vries", "birth_date": "1940-07-31"}
     p = prepare(pd.DataFrame([a, {**a, **other}]))
     v = compare(p, np.array([0]), np.array([1]), S)
-    assert _vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [vetoed]
+    assert vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [vetoed]
 
 
 def test_person_and_organisation_at_one_address_never_link():
-    from cdq.linkage import _vetoes
+    from cdq.linkage.vetoes import vetoes
 
     rows = [{"first_name": "Sjaak", "last_name": "Koster", "postcode": "7540OM", "house_number": "34"},
             {"company_name": "De Vos Transport B.V.", "postcode": "7540OM", "house_number": "34"}]
     p = prepare(pd.DataFrame(rows))
     v = compare(p, np.array([0]), np.array([1]), S)
-    assert _vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [True]
+    assert vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [True]
 
 
 @pytest.mark.parametrize("other,vetoed", [
@@ -158,13 +158,13 @@ def test_person_and_organisation_at_one_address_never_link():
     ({"postcode": "5701PH", "house_number": "54", "city": "Helmond", "phone": "0106316229"}, False),  # same site
 ])
 def test_organisation_branches_with_own_address_and_phone_never_link(other, vetoed):
-    from cdq.linkage import _vetoes
+    from cdq.linkage.vetoes import vetoes
 
     a = {"company_name": "De Jong & Zn.", "email": "info@dejongzn.nl", "postcode": "5701PH", "house_number": "54",
          "city": "Helmond", "phone": "0492105697"}
     p = prepare(pd.DataFrame([a, {**a, **other}]))
     v = compare(p, np.array([0]), np.array([1]), S)
-    assert _vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [vetoed]
+    assert vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [vetoed]
 
 
 @pytest.mark.parametrize("a,b,level", [("Bartholomeus", "Bart", "similar"), ("Gerlinde", "Linde", "similar"),
@@ -182,12 +182,12 @@ def test_short_forms_of_first_names(a, b, level):
     ("1950-05-12", "1969-05-12", True),  # two digits of the year differ: not one typo
 ])
 def test_birth_date_veto_only_when_years_apart(d1, d2, vetoed):
-    from cdq.linkage import _vetoes
+    from cdq.linkage.vetoes import vetoes
 
     rows = [{"first_name": "James", "last_name": "Campbell", "birth_date": d} for d in (d1, d2)]
     p = prepare(pd.DataFrame(rows))
     v = compare(p, np.array([0]), np.array([1]), S)
-    assert _vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [vetoed]
+    assert vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [vetoed]
 
 
 @pytest.mark.parametrize("a,b", [

@@ -42,9 +42,9 @@ NEW_COLUMNS = ["municipality", "province", "bag_address_id", "address_status"]
 STATUSES = ("verified", "completed", "corrected", "ambiguous", "not_found", "addition_not_found", "withdrawn",
             "range", "postbus", "antwoordnummer", "invalid", "no_reference")
 #: Kinds of match (cdq.address.resolve) that identify one register address.
-_SURE = ("exact", "suffix", "notation", "single")
+SURE_KINDS = ("exact", "suffix", "notation", "single")
 ORIG_PREFIX = "orig:"
-_NUMBER_ONLY = r"\d{1,5}\s*[-/ ]?\s*[A-Za-z0-9]{0,4}"
+NUMBER_ONLY = r"\d{1,5}\s*[-/ ]?\s*[A-Za-z0-9]{0,4}"
 STAGE = "address"
 
 #: Comparison outcome -> (reason code suffix, severity) for street and city findings.
@@ -89,7 +89,7 @@ def _given(frame: pd.DataFrame) -> pd.DataFrame:
     f = frame.reset_index(drop=True)
     street, number = _text(f["street"]), _text(f["house_number"])
     # Back-office exports put only "36A" or "30-hs" in the address field: that is a number, not a street.
-    only_number = number.isna() & (street.str.fullmatch(_NUMBER_ONLY).to_numpy(dtype=object) == True)  # noqa: E712
+    only_number = number.isna() & (street.str.fullmatch(NUMBER_ONLY).to_numpy(dtype=object) == True)  # noqa: E712
     number, street = number.where(~only_number, street), street.where(~only_number, None)
     numbers = split_numbers(number, f["house_letter"], f["house_number_addition"])
     pc = canonical_postcode(f["postcode"])
@@ -387,7 +387,7 @@ def _apply_matches(given, matched: pd.DataFrame, cand: pd.DataFrame, found_mask:
     city = _compare_column(given["city"].to_numpy()[pos], reg["city"].to_numpy(), city_key,
                            reg["municipality"].to_numpy())
     mismatch = (street == "mismatch") | (city == "mismatch")
-    sure = ~mismatch & np.isin(kind, _SURE) & ~conflict
+    sure = ~mismatch & np.isin(kind, SURE_KINDS) & ~conflict
     for column, outcome in (("street", street), ("city", city)):
         values = reg[column].to_numpy()
         fill = (outcome != "mismatch") & (outcome != "verified")

@@ -137,7 +137,8 @@ def _upper_or_none(series: pd.Series) -> np.ndarray:
 _RANGE = re.compile(r"^\s*(\d{1,5})\s*(?:-|/|\+|&|t\s*/\s*m|t\.?\s*m\.?|tot\s+en\s+met|en)\s*(\d{1,5})\s*$", re.IGNORECASE)
 
 
-def _range(text: object) -> str | None:
+def number_range(text: object) -> str | None:
+    """``"low-high"`` for one typed range of house numbers, else ``None`` (see :func:`number_ranges`)."""
     match = _RANGE.match(str(text))
     if not match:
         return None
@@ -154,4 +155,4 @@ def number_ranges(number: pd.Series) -> np.ndarray:
         >>> number_ranges(pd.Series(["150-152", "112 t/m 113", "12-2", "7", None, "4 en 6"])).tolist()
         ['150-152', '112-113', None, None, None, '4-6']
     """
-    return per_distinct(number, _range)
+    return per_distinct(number, number_range)

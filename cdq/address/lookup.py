@@ -1,7 +1,7 @@
 """One address at a time: ``cdq.address.lookup(postcode, house_number, addition)``.
 
-For a service or a form: the same verdict :func:`cdq.address.complete` gives a file row (it runs the same
-code on a one-row frame), plus every letter/addition the register holds at that number, so a caller can
+For a service or a form: the same verdict :func:`cdq.address.complete` gives a file row (taken by
+:func:`cdq.address.one.complete_one`: one indexed query and scalar rules, no frames), plus every letter/addition the register holds at that number, so a caller can
 offer "105-1, 105-2, 105-3, 105-H" when the typed one does not exist.
 """
 
@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdq.address.keys import canonical_postcode, encode_postcodes, split_numbers
+from cdq.address.keys import encode_postcodes
+from cdq.address_parts import split_house_number
 
 
 @dataclass(frozen=True)
@@ -95,23 +96,28 @@ def lookup(postcode: str | None, house_number: str | int | None, addition: str |
         >>> lookup("2132aa", 7, store=s).status in ("verified", "completed", "not_found")
         True
     """
-    from cdq.address.complete import complete
+    from cdq.address.one import complete_one, encode_postcode, register_rows, squash_postcode
     from cdq.address.store import AddressStore
 
     owned = None
     if store is None or isinstance(store, (str, Path)):
         store = owned = AddressStore.open(store)
     try:
-        frame = pd.DataFrame({"record_id": ["lookup"], "street": [street],
-                              "house_number": [None if house_number is None else str(house_number)],
-                              "house_letter": [letter], "house_number_addition": [addition],
-                              "postcode": [postcode], "city": [city], "country": [country]})
-        done, findings = complete(frame, store)
-        row = done.iloc[0]
-        pc = canonical_postcode(pd.Series([postcode])).iloc[0] if postcode else None
-        number = split_numbers(frame["house_number"], frame["house_letter"], frame["house_number_addition"])
-        typed_number = number["number"].iloc[0]
-        existing = existing_labels(store, pc, None if pd.isna(typed_number) else int(typed_number))
+        typed = {"street": street, "house_number": None if house_number is None else str(house_number),
+                 "house_letter": letter, "house_number_addition": addition, "postcode": postcode, "city": city,
+                 "country": country}
+        row, findings = complete_one(typed, store, "lookup")
+        pc = squash_postcode(postcode) if postcode else None
+        parts = split_house_number(str(house_number).strip()) if house_number is not None else None
+        typed_number = int(parts.number) if parts is not None and parts.number else 0
+        number = typed_number if 0 < typed_number <= 99999 else None
+        if getattr(store, "conn", None) is not None:  # the local reference: one indexed query
+            code = encode_postcode(pc) if number is not None else -1
+            found = register_rows(store, code, number) if number is not None and code >= 0 else []
+            rows = [r for r in found if r["usable"]]
+            existing = sorted({label(number, r["letter"], r["addition"]) for r in rows}, key=lambda s: (len(s), s))
+        else:
+            existing = existing_labels(store, pc, number)
         verified = row["address_status"] in ("verified", "completed", "corrected")
 
         def value(column: str) -> str | None:
@@ -125,7 +131,7 @@ def lookup(postcode: str | None, house_number: str | int | None, addition: str |
             house_number_addition=value("house_number_addition") if verified else None,
             street=value("street"), city=value("city"), municipality=value("municipality"),
             province=value("province"), bag_id=value("bag_address_id"), existing=existing,
-            reasons=sorted(set(findings["reason_code"])) if len(findings) else [])
+            reasons=sorted({f["reason_code"] for f in findings}))
     finally:
         if owned is not None:
             owned.close()

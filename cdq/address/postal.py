@@ -18,10 +18,16 @@ from cdq.address.text import city_key, similar_keys
 
 _KIND = re.compile(r"^\s*(postbus|antwoordnummer|p\.?\s*o\.?\s*box|pb\.?)\s*(\d{1,6})?\s*$", re.IGNORECASE)
 _WORDS = {"postbus": "postbus", "antwoordnummer": "antwoordnummer", "pb": "postbus", "pb.": "postbus"}
-_NAMES = {"postbus": "Postbus", "antwoordnummer": "Antwoordnummer"}
+POSTAL_NAMES = {"postbus": "Postbus", "antwoordnummer": "Antwoordnummer"}
 
 
-def _kind(street: object) -> tuple[str, str | None] | None:
+def parse_postal(street: object) -> tuple[str, str | None] | None:
+    """(kind, box number or None) for a street field that is a Postbus/Antwoordnummer, else None.
+
+    Examples:
+        >>> parse_postal("Postbus 123"), parse_postal("P.O. Box"), parse_postal("Kerkstraat")
+        (('postbus', '123'), ('postbus', None), None)
+    """
     match = _KIND.match(str(street))
     if not match:
         return None
@@ -37,7 +43,7 @@ def postal_kind(street: pd.Series, number: pd.Series) -> tuple[np.ndarray, np.nd
         >>> k.tolist(), n.tolist()
         (['postbus', 'antwoordnummer', None], ['123', '45', None])
     """
-    parsed = per_distinct(street, _kind)
+    parsed = per_distinct(street, parse_postal)
     kinds = np.array([p[0] if p else None for p in parsed], dtype=object)
     boxes = np.array([p[1] if p else None for p in parsed], dtype=object)
     typed = number.to_numpy(dtype=object)
@@ -45,7 +51,7 @@ def postal_kind(street: pd.Series, number: pd.Series) -> tuple[np.ndarray, np.nd
     return kinds, boxes
 
 
-def _area_places(store: Any, pc4s: set[int]) -> dict[int, list[str]]:
+def area_places(store: Any, pc4s: set[int]) -> dict[int, list[str]]:
     """PC4 -> the register's place names (and municipalities) under it."""
     out: dict[int, list[str]] = {}
     if store is None:
@@ -78,13 +84,13 @@ def mark_postal(given: pd.DataFrame, todo: np.ndarray, store: Any, result: Any, 
     if len(good) == 0:
         return settled
     pc4 = (encode_postcodes(pd.Series(given["pc"].to_numpy(dtype=object)[good])) // 676).astype(np.int64)
-    places = _area_places(store, set(pc4.tolist()))
+    places = area_places(store, set(pc4.tolist()))
     # with a register (or a PC4 table) loaded, an area it does not know is not a delivery area
     checkable = store is not None and (bool(getattr(store, "has_addresses", False)) or bool(places))
     for row, area in zip(good, pc4):
         kind, city = kinds[row], given["city"].iat[row]
         names = [n for n in places.get(int(area), []) if n]
-        result.set("street", np.array([row]), _NAMES[kind])
+        result.set("street", np.array([row]), POSTAL_NAMES[kind])
         result.set("house_number", np.array([row]), str(boxes[row]).strip())
         result.set("postcode", np.array([row]), given["pc"].iat[row])
         if checkable and not names:
@@ -101,5 +107,5 @@ def mark_postal(given: pd.DataFrame, todo: np.ndarray, store: Any, result: Any, 
             continue
         result.status[row] = kind
         findings.add(np.array([row]), "postal", "street", None, "info", f"ADDRESS_{kind.upper()}",
-                     f"{_NAMES[kind]}: a postal address of its own kind (form and postcode area checked)")
+                     f"{POSTAL_NAMES[kind]}: a postal address of its own kind (form and postcode area checked)")
     return settled

@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,13 +31,15 @@ import sqlalchemy as sa
 
 from cdq.golden import PAYLOAD_COLUMNS
 
-# one-record scoring uses batch linkage's own decision and veto rules (private there: see the report)
-from cdq.linkage import FSModel, Settings, _decide, _vetoes, dedupe, load_settings
+# one-record scoring uses batch linkage's own comparisons, vetoes, model weights and decision rule
+from cdq.linkage import FSModel, Settings, dedupe, load_settings
 from cdq.linkage.compare import compare as _compare
 from cdq.linkage.model import score
 from cdq.linkage.prepare import prepare as _prepare
+from cdq.linkage.prepare import prepare_one
+from cdq.linkage.vetoes import decide, vetoes
 from cdq.store import GoldenStore, chunks
-from cdq.store.online import match_index_state, match_keys
+from cdq.store.online import match_index_state, match_keys, match_prepared
 from cdq.store.schema import source_records, xref
 
 logger = logging.getLogger(__name__)
@@ -48,6 +51,13 @@ TRAIN_SAMPLE = 20_000
 #: Below this many stored records the model is trained with synthetic customers added.
 MIN_TRAIN = 1_500
 _BUILD_CHUNK = 50_000
+#: What the index stores, in version form: an index written in another format (or for other blocking passes,
+#: term-frequency columns or prepared columns) is dropped and rebuilt at the next refresh.
+INDEX_VERSION = 2
+
+
+def _absent(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _hash(texts: list[str]) -> np.ndarray:
@@ -84,6 +94,10 @@ class MatchIndex:
         self.max_candidates = max_candidates
         self.passes = [(name, tuple(keys)) for name, keys, *_ in self.settings.passes]
         self.tf_columns = sorted({self.settings.tf_column(c) for c in self.settings.tf_comparisons})
+        #: The prepared columns, in :func:`~cdq.linkage.prepare.prepare`'s order (``match_prepared`` rows).
+        self.columns = list(_prepare(pd.DataFrame(), self.settings.extras).columns)
+        shape = repr((self.columns, self.passes, self.tf_columns)).encode()
+        self.format = INDEX_VERSION * 10**9 + zlib.crc32(shape) % 10**9
         self._model = model
         self._given = model is not None
         self._lock = threading.Lock()
@@ -93,7 +107,9 @@ class MatchIndex:
     # -- keys ------------------------------------------------------------------------------------------
     def key_texts(self, frame: pd.DataFrame) -> tuple[list[int], list[str]]:
         """(row position, key text) of every blocking and tf key of a (canonical) record frame."""
-        prepared = _prepare(frame.reset_index(drop=True), self.settings.extras)
+        return self._texts(_prepare(frame.reset_index(drop=True), self.settings.extras))
+
+    def _texts(self, prepared: pd.DataFrame) -> tuple[list[int], list[str]]:
         rows: list[int] = []
         texts: list[str] = []
         for name, keys in self.passes:
@@ -101,7 +117,10 @@ class MatchIndex:
             ok = parts.notna().all(axis=1).to_numpy()
             if not ok.any():
                 continue
-            joined = parts[ok].astype(str).agg("\x1f".join, axis=1) if len(keys) > 1 else parts[ok].iloc[:, 0].astype(str)
+            text = parts[ok].astype(str)
+            joined = text.iloc[:, 0]
+            for k in range(1, len(keys)):  # column-wise: a row-wise join is a Python call per record
+                joined = joined + "\x1f" + text.iloc[:, k]
             rows += np.flatnonzero(ok).tolist()
             texts += (name + "\x1f" + joined).tolist()
         for column in self.tf_columns:
@@ -110,6 +129,37 @@ class MatchIndex:
             rows += np.flatnonzero(ok).tolist()
             texts += ("tf\x1f" + column + "\x1f" + values[ok].astype(str)).tolist()
         return rows, texts
+
+    def record_keys(self, prepared: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+        """One prepared record's (blocking key texts, tf column -> tf key text): what :meth:`key_texts` gives
+        its one-row frame, without a frame."""
+        block = []
+        for name, keys in self.passes:
+            parts = [prepared.get(k) for k in keys]
+            if not any(_absent(p) for p in parts):
+                block.append(name + "\x1f" + "\x1f".join(str(p) for p in parts))
+        tf = {c: f"tf\x1f{c}\x1f{prepared[c]}" for c in self.tf_columns if not _absent(prepared.get(c))}
+        return block, tf
+
+    def _rows_data(self, prepared: pd.DataFrame) -> list[str]:
+        """The ``match_prepared`` data of every row: JSON lists in :attr:`columns` order."""
+        columns: list[list[Any]] = []
+        for c in self.columns:
+            values = prepared[c]
+            if values.dtype == bool:
+                columns.append([bool(v) for v in values.to_numpy()])
+            elif values.dtype.kind in "iu":
+                columns.append([int(v) for v in values.to_numpy()])
+            else:
+                columns.append([None if _absent(v) else v for v in values.to_numpy(dtype=object)])
+        return [json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in zip(*columns)]
+
+    def frame(self, rows: list[list[Any]]) -> pd.DataFrame:
+        """Prepared rows (lists in :attr:`columns` order) as the frame ``prepare`` gives (same dtypes)."""
+        dtypes = {"first_name_variant_id": np.int64, "email_role": bool}
+        columns = zip(*rows) if rows else ([] for _ in self.columns)
+        return pd.DataFrame({c: np.array(v, dtype=dtypes.get(c, object)) for c, v in zip(self.columns, columns)},
+                            columns=self.columns, copy=False)
 
     def _state(self, conn: sa.Connection) -> dict[str, int]:
         return dict(conn.execute(sa.select(match_index_state.c.name, match_index_state.c.value)).all())
@@ -126,17 +176,23 @@ class MatchIndex:
         if not fresh:
             for part in chunks([int(r[0]) for r in rows]):
                 conn.execute(match_keys.delete().where(match_keys.c.source_record_id.in_(part)))
+                conn.execute(match_prepared.delete().where(match_prepared.c.source_record_id.in_(part)))
         live = [(i, p) for i, p, deleted in rows if deleted is None]
         if not live:
             return 0
         frame = pd.DataFrame([json.loads(p) for _, p in live], columns=PAYLOAD_COLUMNS)
-        positions, texts = self.key_texts(frame)
-        record_ids = np.asarray([i for i, _ in live], dtype=np.int64)[np.asarray(positions, dtype=np.int64)]
+        prepared = _prepare(frame, self.settings.extras)
+        positions, texts = self._texts(prepared)
+        ids = [int(i) for i, _ in live]
+        record_ids = np.asarray(ids, dtype=np.int64)[np.asarray(positions, dtype=np.int64)]
         pairs = list(zip(_hash(texts).tolist(), record_ids.tolist()))
+        data = list(zip(ids, self._rows_data(prepared)))
         if conn.dialect.name == "sqlite":  # the DB-API executemany: ~10x SQLAlchemy's per-row dicts at 16M rows
             conn.exec_driver_sql("INSERT INTO match_keys (key_hash, source_record_id) VALUES (?, ?)", pairs)
+            conn.exec_driver_sql("INSERT INTO match_prepared (source_record_id, data) VALUES (?, ?)", data)
         else:
             conn.execute(match_keys.insert(), [{"key_hash": h, "source_record_id": i} for h, i in pairs])
+            conn.execute(match_prepared.insert(), [{"source_record_id": i, "data": d} for i, d in data])
         return len(live)
 
     def _indexes(self, conn: sa.Connection, present: bool) -> None:
@@ -164,12 +220,18 @@ class MatchIndex:
         started, done, seen_rows = time.perf_counter(), 0, 0
         upto = self._visible_generation(conn, settled)
         state = self._state(conn)
+        if state.get("format") != self.format and (state or self._any_key(conn)):
+            logger.info("match index: written in another format; rebuilding it")
+            conn.execute(match_keys.delete())
+            conn.execute(match_prepared.delete())
+            state = {}
         max_id, seen = state.get("max_id", 0), state.get("generation", -1)
         sr = source_records.c
         top_id = conn.execute(sa.select(sa.func.max(sr.id))).scalar() or 0
         query = sa.select(sr.id, sr.payload, sr.deleted_run).where((sr.id > max_id) | (sr.generation > seen))
-        fresh = max_id == 0 and conn.execute(sa.select(match_keys.c.key_hash).limit(1)).first() is None
+        fresh = max_id == 0 and not self._any_key(conn)
         if fresh:
+            conn.execute(match_prepared.delete())  # left by an index an older migration emptied
             self._indexes(conn, present=False)
         result = conn.execute(query.order_by(sr.id).execution_options(yield_per=_BUILD_CHUNK))
         for part in result.partitions(_BUILD_CHUNK):
@@ -179,13 +241,17 @@ class MatchIndex:
                 logger.info("match index: %d records indexed (%.0f s)", done, time.perf_counter() - started)
         if fresh:
             self._indexes(conn, present=True)
-        values = {"max_id": max(int(top_id), int(max_id)), "generation": upto}
+        values = {"max_id": max(int(top_id), int(max_id)), "generation": upto, "format": self.format}
         if seen_rows or "records" not in state:  # the live count (term frequencies' total) only when it can move
             values["records"] = conn.execute(sa.select(sa.func.count()).select_from(source_records)
                                              .where(sr.deleted_run.is_(None))).scalar() or 0
         if values != {k: state.get(k) for k in values}:
             self._set_state(conn, values)
         return done
+
+    @staticmethod
+    def _any_key(conn: sa.Connection) -> bool:
+        return conn.execute(sa.select(match_keys.c.key_hash).limit(1)).first() is not None
 
     def _visible_generation(self, conn: sa.Connection, settled: bool) -> int:
         """The generation up to which ``conn`` sees every write (read before the rows, so none is missed).
@@ -241,37 +307,43 @@ class MatchIndex:
         return True
 
     # -- candidates ------------------------------------------------------------------------------------
-    def candidates(self, conn: sa.Connection, record: pd.DataFrame) -> pd.DataFrame:
-        """Stored live records sharing a blocking key with ``record`` (most shared keys first, bounded)."""
-        _, texts = self.key_texts(record)
-        block = [t for t in texts if not t.startswith("tf\x1f")]
+    def candidates(self, conn: sa.Connection, block: list[str]) -> list[tuple[int, str, str, str]]:
+        """``(source record id, ref, prepared data, golden id)`` of the stored live records sharing a blocking
+        key text of ``block`` (:meth:`record_keys`), most shared keys first, at most ``max_candidates``."""
         if not block:
-            return pd.DataFrame(columns=["source_record_id", "ref", "payload", "golden_id"])
-        mk = match_keys.c
-        shared = (sa.select(mk.source_record_id, sa.func.count().label("n"))
-                  .where(mk.key_hash.in_([int(h) for h in _hash(block)])).group_by(mk.source_record_id)
-                  .order_by(sa.desc("n")).limit(self.max_candidates).subquery())
-        sr = source_records.c
-        query = (sa.select(sr.id, sr.ref, sr.payload, xref.c.golden_id)
-                 .select_from(shared.join(source_records, sr.id == shared.c.source_record_id)
-                              .join(xref, xref.c.source_record_id == sr.id))
-                 .where(sr.deleted_run.is_(None)))
-        return pd.DataFrame([tuple(r) for r in conn.execute(query).all()],
-                            columns=["source_record_id", "ref", "payload", "golden_id"])
+            return []
+        hashes = [int(h) for h in _hash(block)]
+        rows = conn.execute(_CANDIDATES, {"hashes": hashes, "limit": self.max_candidates})
+        return [(int(i), str(ref), str(data), str(gid)) for i, ref, data, gid in rows]
 
-    def frequencies(self, conn: sa.Connection, prepared: pd.DataFrame) -> tuple[dict[str, int], int]:
-        """Store-wide count of the query's value in each tf column, and the number of indexed records."""
-        texts = {c: f"tf\x1f{c}\x1f{prepared.at[0, c]}" for c in self.tf_columns
-                 if c in prepared and pd.notna(prepared.at[0, c])}
+    def frequencies(self, conn: sa.Connection, texts: dict[str, str]) -> tuple[dict[str, int], int]:
+        """Store-wide count of the query's value in each tf column (``texts``: :meth:`record_keys`' tf keys),
+        and the number of indexed records."""
         if not texts:
             return {}, 1
         hashes = dict(zip(texts, (int(h) for h in _hash(list(texts.values())))))
-        mk = match_keys.c
         counts: dict[int, int] = {int(h): int(n) for h, n in conn.execute(
-            sa.select(mk.key_hash, sa.func.count()).where(mk.key_hash.in_(list(hashes.values())))
-            .group_by(mk.key_hash)).all()}
-        total = self._state(conn).get("records", 0) or 1  # live records, kept by refresh() and add()
+            _COUNTS, {"hashes": list(hashes.values())}).all()}
+        total = counts.pop(_RECORDS, 0) or 1  # live records, kept by refresh() and add()
         return {c: counts.get(h, 0) for c, h in hashes.items()}, int(total)
+
+
+# One request's queries, built once (SQLAlchemy then compiles each once, not per request).
+_shared = (sa.select(match_keys.c.source_record_id, sa.func.count().label("n"))
+           .where(match_keys.c.key_hash.in_(sa.bindparam("hashes", expanding=True)))
+           .group_by(match_keys.c.source_record_id).order_by(sa.desc("n"), match_keys.c.source_record_id)
+           .limit(sa.bindparam("limit")).subquery())
+_CANDIDATES = (sa.select(source_records.c.id, source_records.c.ref, match_prepared.c.data, xref.c.golden_id)
+               .select_from(_shared.join(source_records, source_records.c.id == _shared.c.source_record_id)
+                            .join(match_prepared, match_prepared.c.source_record_id == source_records.c.id)
+                            .join(xref, xref.c.source_record_id == source_records.c.id))
+               .where(source_records.c.deleted_run.is_(None)).order_by(sa.desc(_shared.c.n), source_records.c.id))
+#: The tf counts and, under this key, the number of live records (``match_index_state`` row ``records``).
+_RECORDS = -1
+_COUNTS = sa.union_all(
+    sa.select(match_keys.c.key_hash, sa.func.count()).where(match_keys.c.key_hash.in_(sa.bindparam("hashes", expanding=True)))
+    .group_by(match_keys.c.key_hash),
+    sa.select(sa.literal(_RECORDS, sa.BigInteger), match_index_state.c.value).where(match_index_state.c.name == "records"))
 
 
 def _tf(index: MatchIndex, vectors: pd.DataFrame, counts: dict[str, int], total: int) -> dict[str, np.ndarray]:
@@ -305,30 +377,33 @@ def match_one(record: dict[str, Any], index: MatchIndex, *, limit: int = 5,
     if conn is None:
         with index.store.engine.connect() as own:
             return match_one(record, index, limit=limit, conn=own)
-    query = pd.DataFrame([{c: record.get(c) for c in PAYLOAD_COLUMNS}])
-    found = index.candidates(conn, query)
-    if found.empty:
-        return []
-    stored = pd.DataFrame([json.loads(p) for p in found["payload"]], columns=PAYLOAD_COLUMNS)
     s, model = index.settings, index.model
-    prepared = _prepare(pd.concat([query, stored], ignore_index=True), s.extras)
-    n = len(stored)
+    query = prepare_one({c: record.get(c) for c in PAYLOAD_COLUMNS}, s.extras)
+    block, tf_texts = index.record_keys(query)
+    found = index.candidates(conn, block)
+    if not found:
+        return []
+    prepared = index.frame([[query[c] for c in index.columns]] + [json.loads(f[2]) for f in found])
+    n = len(found)
     l, r = np.zeros(n, dtype=np.int64), np.arange(1, n + 1, dtype=np.int64)
     vectors = _compare(prepared, l, r, s)
-    veto = _vetoes(vectors, s, prepared, l, r)
-    counts, total = index.frequencies(conn, prepared)
+    veto = vetoes(vectors, s, prepared, l, r)
+    counts, total = index.frequencies(conn, tf_texts)
     scored = score(model, vectors, _tf(index, vectors, counts, total))
-    decision = _decide(scored["match_probability"].to_numpy(), veto, s)
+    probability = scored["match_probability"].to_numpy()
+    decision = decide(probability, veto, s)
+    names = {c: ["missing", *s.levels(c)] for c in vectors.columns}
+    levels = {c: vectors[c].to_numpy() for c in vectors.columns}
     out: dict[str, Candidate] = {}
-    for k in np.argsort(-scored["match_probability"].to_numpy(), kind="stable"):
-        gid = str(found.at[k, "golden_id"])
-        p = float(scored.at[k, "match_probability"])
+    for k in np.argsort(-probability, kind="stable"):
+        gid = str(found[k][3])
+        p = float(probability[k])
         if gid in out or p < 0.01:
             continue
-        explanation = {c: {"level": (["missing", *s.levels(c)])[int(vectors.at[k, c]) + 1],
-                           "weight": round(float(scored.at[k, f"{c}_weight"]), 3)} for c in vectors.columns}
-        out[gid] = Candidate(gid, p, float(scored.at[k, "match_weight"]), str(decision[k]), explanation,
-                             str(found.at[k, "ref"]))
+        explanation = {c: {"level": names[c][int(levels[c][k]) + 1],
+                           "weight": round(float(scored[f"{c}_weight"].iat[k]), 3)} for c in vectors.columns}
+        out[gid] = Candidate(gid, p, float(scored["match_weight"].iat[k]), str(decision[k]), explanation,
+                             str(found[k][1]))
         if len(out) >= limit:
             break
     return list(out.values())

@@ -22,6 +22,13 @@ from cdq.linkage.settings import BUILTIN_LEVELS
 logger = logging.getLogger(__name__)
 
 CHUNK = 1_000_000
+#: Below this many string pairs ``cpdist`` runs on the calling thread: starting its worker threads costs more
+#: than the distances (one record against a few hundred candidates, in the service).
+PARALLEL_PAIRS = 20_000
+
+
+def _workers(n: int) -> int:
+    return -1 if n >= PARALLEL_PAIRS else 1
 
 
 def _distinct_codes(series: pd.Series, fn) -> np.ndarray:
@@ -156,14 +163,14 @@ def _by_distinct_pair(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, 
 def _jw(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Jaro-Winkler similarity where ``mask``; 0 elsewhere."""
     return _by_distinct_pair(cols, column, l, r, mask,
-                             lambda a, b: cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=-1),
+                             lambda a, b: cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=_workers(len(a))),
                              np.zeros(len(l), dtype=np.float32))
 
 
 def _lev(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Edit distance (optimal string alignment: a transposition counts once) where ``mask``; 99 elsewhere."""
     return _by_distinct_pair(cols, column, l, r, mask,
-                             lambda a, b: cpdist(a, b, scorer=OSA.distance, dtype=np.int32, workers=-1),
+                             lambda a, b: cpdist(a, b, scorer=OSA.distance, dtype=np.int32, workers=_workers(len(a))),
                              np.full(len(l), 99, dtype=np.int32))
 
 
@@ -520,12 +527,12 @@ def _swapped_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> 
         return
     gl, sl = cols.text("given_full"), cols.text("surname_full")
     idx = np.flatnonzero(suspect)
-    a = cpdist(gl[l[idx]], sl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
-    b = cpdist(sl[l[idx]], gl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
+    a = cpdist(gl[l[idx]], sl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=_workers(len(idx)))
+    b = cpdist(sl[l[idx]], gl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=_workers(len(idx)))
     # a typo on top of the swap: one crossed pair nearly equal, the other one edit apart ("amner" / "amper";
     # not "jan" / "jansen", which is "Jan Willems" against "Willem Jansen": two people)
-    ea = cpdist(gl[l[idx]], sl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=-1)
-    eb = cpdist(sl[l[idx]], gl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=-1)
+    ea = cpdist(gl[l[idx]], sl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=_workers(len(idx)))
+    eb = cpdist(sl[l[idx]], gl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=_workers(len(idx)))
     typo = (np.maximum(a, b) >= SWAP_STRONG) & (np.where(a >= b, eb, ea) <= 1)
     swapped = idx[(np.minimum(a, b) >= SWAP_SIMILAR) | typo]
     first[swapped] = 3
@@ -543,7 +550,7 @@ def _lone_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> Non
         if not len(idx):
             continue
         sim = cpdist(cols.text("first_name")[a[idx]], cols.text("surname_core")[b[idx]],
-                     scorer=JaroWinkler.normalized_similarity, workers=-1)
+                     scorer=JaroWinkler.normalized_similarity, workers=_workers(len(idx)))
         hit = sim >= 0.92
         first[idx[hit]] = -1
         last[idx[hit]] = np.where(sim[hit] == 1.0, 4, 2)

@@ -19,7 +19,8 @@ extra comparison.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -526,13 +527,118 @@ def _name_pair(first: pd.Series, surname: pd.Series) -> pd.Series:
         >>> _name_pair(pd.Series(["logan", "morgan", None]), pd.Series(["morgan", "logan", "x"])).tolist()
         ['logan morgan', 'logan morgan', None]
     """
-    def key(first: object, surname: object) -> str | None:
-        if not isinstance(first, str) or not isinstance(surname, str):
-            return None
-        a, b = dutch_phonetic(first), dutch_phonetic(surname.split()[0])
-        return " ".join(sorted((a, b))) if a and b else None
+    return _distinct_pairs(first, surname, _pair_key)
 
-    return _distinct_pairs(first, surname, key)
+
+def _absent(value: object) -> bool:
+    """Missing as ``pd.factorize`` sees it (None, NaN, NA, NaT)."""
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+def _raw(record: Mapping[str, object], name: str) -> object:
+    """:func:`_col` for one record: ``None`` for a missing value or a placeholder ("onbekend", "-")."""
+    value = record.get(name)
+    if _absent(value) or (isinstance(value, str) and _placeholder(value, _listed(name), name == "email")):
+        return None
+    return value
+
+
+@lru_cache(maxsize=64)
+def _listed(column: str) -> frozenset[str]:
+    anything, per_column = _placeholders()
+    return anything | per_column.get(column, frozenset())
+
+
+def _of(value: object, fn: Callable) -> object:
+    return None if _absent(value) else fn(value)
+
+
+def prepare_one(record: Mapping[str, object], extras: tuple = ()) -> dict[str, object]:
+    """:func:`prepare` for ONE record without a frame (the service's path): the same derived values, as a dict.
+
+    Every value is the one :func:`prepare` gives a one-row frame of ``record`` (``company_rare``, a word's
+    frequency in the file, is then the first word of 3+ letters); ``tests/test_linkage_prepare_one.py`` checks
+    this on real and synthetic files.
+
+    Examples:
+        >>> p = prepare_one({"first_name": "Kees", "last_name": "van der Berg", "birth_date": "1-2-1980"})
+        >>> p["first_name_nick"], p["surname_core"], p["birth_date"], p["birth_year"]
+        ('cornelis', 'berg', '1980-02-01', '1980')
+    """
+    out: dict[str, object] = {}
+    raw_first, raw_initials = _raw(record, "first_name"), _raw(record, "initials")
+    out["first_name"] = first = _of(raw_first, first_name)
+    nick = canonical_names()
+    out["first_name_nick"] = _of(first, lambda v: nick.get(v, v))
+    out["first_name_phonetic"] = _of(out["first_name_nick"], dutch_phonetic)
+    out["first_name_variant_id"] = relations()[0].get(str(first), -1) if first is not None else -1
+    out["initials"] = initials = initials_of(raw_first, raw_initials)  # type: ignore[arg-type]
+    out["initials_given"] = _of(raw_initials, lambda v: initials_of(None, v))
+    out["first_initial"] = initials[0] if initials else None
+    out["middle_names"] = _of(raw_first, middle_names)
+    out["middle_initials"] = initials[1:] if initials is not None and len(initials) > 1 else None
+    last, infix = _raw(record, "last_name"), _raw(record, "infix")
+    full_last = None if last is None else f"{'' if infix is None else infix} {last}"
+    out["surname_core"] = core = _of(full_last, surname_core)
+    out["surname_phonetic"] = _of(core, lambda v: dutch_phonetic(v.split()[0]))
+    out["given_full"] = _of(raw_first, lambda v: _joined(given_names(ascii_lower(v))))
+    out["surname_full"] = _of(full_last, lambda v: _joined(ascii_lower(v)))
+    out["name_pair_phonetic"] = _pair_key(first, core)
+    birth = _raw(record, "birth_date")
+    out["birth_date"] = full = _of(birth, birth_date)
+    out["birth_partial"] = partial = _of(birth, partial_birth_date) if full is None else None
+    year = full if full is not None else partial
+    out["birth_year"] = year[:4] if year is not None else None  # type: ignore[index]
+    out["birth_month_day"] = full[5:] if full is not None else None  # type: ignore[index]
+    out["gender"] = _of(_raw(record, "gender"), _gender)
+    out.update(_email_one(_raw(record, "email"), _raw(record, "issues")))
+    phone = _raw(record, "phone")
+    out["phone"] = _of(phone if phone is not None else _raw(record, "mobile"), phone_key)
+    out["postcode"] = _of(_raw(record, "postcode"), lambda v: re.sub(r"[^0-9a-z]", "", ascii_lower(v) or "") or None)
+    street = _raw(record, "street")
+    number = _of(_raw(record, "house_number"), lambda v: (re.match(r"\d+", str(v).strip()) or [None])[0])
+    out["house_number"] = number if number is not None else _of(street, _number_in_street)
+    out["street"] = _of(street, street_name)
+    out["street_phonetic"] = _of(out["street"], dutch_phonetic)
+    out["city"] = _of(_raw(record, "city"), lambda v: letters(ascii_lower(v)))
+    out["bag_address_id"] = _of(_raw(record, "bag_address_id"), ascii_lower)
+    words = _of(_raw(record, "company_name"), lambda v: company_words(v) or None)
+    out["company_key"] = _of(words, lambda w: " ".join(sorted(w)))
+    out["company_compact"] = _of(words, "".join)
+    out["company_first"] = _of(words, lambda w: w[0] if len(w[0]) >= 2 else None)
+    out["company_rare"] = next((w for w in words if len(w) >= 3), None) if words is not None else None  # type: ignore[attr-defined]
+    out["kvk"] = _of(_raw(record, "kvk_number"), kvk_key)
+    for extra in extras:
+        out[extra.name] = _of(_raw(record, extra.column), ascii_lower)
+    return out
+
+
+def _pair_key(first: object, surname: object) -> str | None:
+    """:func:`_name_pair`'s key for one record."""
+    if not isinstance(first, str) or not isinstance(surname, str):
+        return None
+    a, b = dutch_phonetic(first), dutch_phonetic(surname.split()[0])
+    return " ".join(sorted((a, b))) if a and b else None
+
+
+def _email_one(email: object, issues: object) -> dict[str, object]:
+    """:func:`_email_parts` and :func:`_role_address` for one value."""
+    from cdq.normalize.emails import reference
+
+    clean = None
+    if email is not None:  # as _email_parts' Arrow steps: accents off, lower case, every whitespace out
+        text = str(email)
+        if not text.isascii():
+            text = re.sub(r"[^\x00-\x7f]", "", unicodedata.normalize("NFKD", text))
+        clean = re.sub(r"[\s\x0b\x1c-\x1f]+", "", text.lower())
+    clean = clean if clean is not None and "@" in clean else None
+    if clean is None:
+        return {"email": None, "email_local": None, "email_domain": None, "email_role": False}
+    local, domain = clean.rsplit("@", 1)
+    role = clean.split("@", 1)[0] in frozenset(reference()["role_local_parts"])
+    flagged = issues is not None and "EMAIL_ROLE_ADDRESS" in str(issues)
+    return {"email": clean, "email_local": re.sub(r"\+.*$", "", local).replace(".", ""), "email_domain": domain,
+            "email_role": bool(role or flagged)}
 
 
 _STREET_TYPES = re.compile(r"\b(street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|place|pl|court|ct)\b")

@@ -64,6 +64,33 @@ class BodyLimit:
             await _too_large(send, self.limit)
 
 
+class AccessLog:
+    """One log line per request: method, route template, status, time and key id (never the query string or
+    body). A plain ASGI middleware: ``@app.middleware("http")`` costs a task and a stream per request."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started, status = time.perf_counter(), 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "(no route)"
+            key = (scope.get("state") or {}).get("key")
+            logger.info("%s %s %d %.1f ms key=%s", scope.get("method"), route, status,
+                        (time.perf_counter() - started) * 1000, key.key_id if key else "-")
+
+
 class _TooLarge(Exception):
     pass
 
@@ -173,15 +200,7 @@ def create_app(settings: ServiceSettings, *, state: ServiceState | None = None) 
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     _install_handlers(app)
 
-    @app.middleware("http")
-    async def _log(request: Request, call_next: Any) -> Any:
-        started = time.perf_counter()
-        response = await call_next(request)
-        key = getattr(request.state, "key", None)
-        logger.info("%s %s %d %.1f ms key=%s", request.method, _route(request), response.status_code,
-                    (time.perf_counter() - started) * 1000, key.key_id if key else "-")
-        return response
-
+    app.add_middleware(AccessLog)
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"], max_age=600)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

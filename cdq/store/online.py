@@ -7,8 +7,8 @@
 - ``audit_log``: one row per lead and per error (ids, outcomes and codes only: no names, e-mails or phones);
 - ``store_lock``: one row ``golden``; a nightly run sets ``holder`` for its whole run, a lead takes the row
   for its short transaction, so the two never interleave (see :mod:`cdq.leads.lock`);
-- ``match_keys`` / ``match_index_state``: the blocking index for matching one record (hashed blocking keys
-  → source record id), kept current from ``source_records`` (see :mod:`cdq.leads.index`).
+- ``match_keys`` / ``match_prepared`` / ``match_index_state``: the blocking index for matching one record (hashed blocking keys
+  → source record id) and each record's prepared comparison values, kept current from ``source_records`` (see :mod:`cdq.leads.index`).
 """
 
 from __future__ import annotations
@@ -60,6 +60,13 @@ match_keys = sa.Table(
     "match_keys", metadata,
     sa.Column("key_hash", sa.BigInteger, nullable=False, index=True),
     sa.Column("source_record_id", sa.Integer, nullable=False, index=True),
+)
+#: The prepared comparison values (:func:`cdq.linkage.prepare.prepare`) of each indexed record, as a JSON list in
+#: the column order of ``prepare``: one request compares against them without preparing its candidates again.
+match_prepared = sa.Table(
+    "match_prepared", metadata,
+    sa.Column("source_record_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("data", sa.Text, nullable=False),
 )
 match_index_state = sa.Table(
     "match_index_state", metadata,

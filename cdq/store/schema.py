@@ -203,6 +203,13 @@ def _organisations(conn: sa.Connection) -> None:
         conn.execute(counters.insert().values(name="organisation", value=0))
 
 
+def _match_prepared(conn: sa.Connection) -> None:
+    """The one-record match path's prepared candidate values (the index rebuilds itself to fill it)."""
+    from cdq.store.online import match_prepared
+
+    match_prepared.create(conn, checkfirst=True)
+
+
 #: Applied in order, each once; a new schema change is a new entry (never edit an applied one).
 MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0001_initial", _initial),
@@ -213,6 +220,7 @@ MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0006_run_lock", _run_lock),
     ("0007_source_generation", _source_generation),
     ("0008_organisations", _organisations),
+    ("0009_match_prepared", _match_prepared),
 ]
 
 

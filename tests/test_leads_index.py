@@ -1,0 +1,110 @@
+"""The one-record match path (``cdq.leads.index``): a blocking index in the store's tables, candidates prepared
+once at index time, scores equal to batch linkage's for the same pairs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from helpers import nightly
+
+from cdq.golden import PAYLOAD_COLUMNS
+from cdq.leads.index import MatchIndex, match_one
+from cdq.linkage import compare_pairs, dedupe, load_settings
+from cdq.linkage.prepare import prepare, prepare_one
+from cdq.store import GoldenStore
+from cdq.store.online import match_index_state, match_keys, match_prepared
+from cdq.store.schema import source_records
+from cdq.synthetic import generate_records
+
+#: Batch scores without term-frequency adjustments: a pair's tf bits come from its file's (or the store's)
+#: value counts, which a batch run over two records and the store do not share.
+PLAIN = replace(load_settings(), tf_comparisons=frozenset())
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[GoldenStore, pd.DataFrame]:
+    folder: Path = tmp_path_factory.mktemp("index")
+    store = GoldenStore(f"sqlite:///{folder / 'golden.sqlite'}")
+    records = generate_records(600, seed=21, duplicate_rate=0.0).drop(columns=["entity_id"])
+    records["source"], records["source_key"] = "erp", records["record_id"].astype(str)
+    nightly(store, records)
+    return store, records
+
+
+def _queries(records: pd.DataFrame) -> list[dict]:
+    """Stored customers retyped: a dropped letter, another e-mail, a nickname; and a stranger."""
+    out = []
+    for i, row in enumerate(records.head(40).to_dict("records")):
+        q = {k: v for k, v in row.items() if k in PAYLOAD_COLUMNS and isinstance(v, str) and v}
+        if i % 3 == 0 and q.get("last_name"):
+            q["last_name"] = q["last_name"][:-1]
+        if i % 3 == 1:
+            q.pop("email", None)
+        out.append(q)
+    out.append({"first_name": "Xerxes", "last_name": "Qwertyuiop", "postcode": "9999 ZZ", "house_number": "1"})
+    return out
+
+
+def test_match_one_scores_equal_batch_linkage_for_the_same_pairs(stored):
+    store, records = stored
+    model = dedupe(records, PLAIN).model
+    index = MatchIndex(store, PLAIN, model)
+    index.refresh()
+    with store.engine.connect() as conn:
+        by_ref = {ref: json.loads(p) for ref, p in conn.execute(sa.select(source_records.c.ref, source_records.c.payload))}
+    checked = 0
+    for query in _queries(records):
+        found = match_one(query, index, limit=5)
+        for candidate in found:
+            row = by_ref[candidate.source_ref]
+            right = pd.DataFrame([{**{c: row.get(c) for c in PAYLOAD_COLUMNS}, "record_id": "stored"}])
+            left = pd.DataFrame([{**{c: query.get(c) for c in PAYLOAD_COLUMNS}, "record_id": "query"}])
+            batch = compare_pairs(left, right, model, PLAIN).iloc[0]
+            assert candidate.match_probability == pytest.approx(float(batch["match_probability"]), abs=1e-6)
+            assert candidate.match_weight == pytest.approx(float(batch["match_weight"]), abs=1e-4)
+            assert candidate.decision == batch["decision"]
+            for name, part in candidate.explanation.items():
+                assert part["level"] == str(batch[f"{name}_level"]), name
+                assert part["weight"] == pytest.approx(float(batch[f"{name}_weight"]), abs=1e-3), name
+            checked += 1
+    assert checked >= 30
+    firsts = [match_one(q, index, limit=1) for q in _queries(records)[:40]]
+    assert sum(1 for f in firsts if f and f[0].decision == "match") >= 30  # the retyped customers are found
+    assert match_one(_queries(records)[-1], index) == [] or match_one(_queries(records)[-1], index)[0].decision != "match"
+
+
+def test_the_index_stores_each_records_prepared_values_and_keys(stored):
+    store, records = stored
+    index = MatchIndex(store, PLAIN)
+    index.refresh()
+    with store.engine.connect() as conn:
+        data = dict(conn.execute(match_prepared.select()).all())
+        keys = conn.execute(match_keys.select()).all()
+    assert len(data) == len(records) and len(keys) > len(records)
+    frame = index.frame([json.loads(d) for d in data.values()])
+    assert list(frame.columns) == list(prepare(records.head(1)).columns)
+    assert frame.dtypes.equals(prepare(records.head(50)).dtypes)
+    # the one-record keys are the ones the index holds for that record
+    first = records.iloc[0].to_dict()
+    block, tf = index.record_keys(prepare_one({c: first.get(c) for c in PAYLOAD_COLUMNS}))
+    _, texts = index.key_texts(pd.DataFrame([{c: first.get(c) for c in PAYLOAD_COLUMNS}]))
+    assert sorted(block + list(tf.values())) == sorted(texts)
+
+
+def test_an_index_of_another_format_is_rebuilt(stored):
+    store, records = stored
+    index = MatchIndex(store, PLAIN)
+    index.refresh()
+    with store.begin() as conn:
+        conn.execute(match_index_state.update().where(match_index_state.c.name == "format").values(value=1))
+        conn.execute(match_prepared.delete())
+    assert index.refresh() == len(records)
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(match_prepared)).scalar() == len(records)
+    assert np.isfinite(match_one(_queries(records)[0], index)[0].match_probability)
