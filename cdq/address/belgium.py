@@ -32,6 +32,7 @@ import pandas as pd
 
 from cdq.address.keys import per_distinct
 from cdq.address.statuses import usable_status
+from cdq.address.store import release_chunk
 from cdq.address.text import city_key, similar_keys, street_key
 from cdq.errors import InputError
 from cdq.log import Progress
@@ -130,6 +131,8 @@ def load_best(store: Any, chunks: Iterable[pd.DataFrame], *, source: str, progre
             chunk["postcode"].astype(int).tolist(), street_ids.tolist(), chunk["house_number"].str.strip().tolist(),
             chunk["box_number"].str.strip().tolist(), place_ids.tolist(), best_id, chunk["region_code"].tolist(),
             chunk["status"].tolist(), usable))
+        del chunk
+        release_chunk()
         if progress:
             progress(read, 0)
     conn.execute("COMMIT")

@@ -35,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdq.address.best_xml import is_best_xml, looks_like_best, read_best_xml
+from cdq.address.lvbag import CHUNK_ROWS as LV_CHUNK_ROWS
 from cdq.address.lvbag import read_lvbag, text_columns
 from cdq.address.store import LOAD_COLUMNS
 from cdq.errors import InputError, UsageError
@@ -163,7 +164,9 @@ def read_reference(path: str | Path, fmt: str | None = None, chunk_rows: int = C
         raise UsageError(f"unknown reference format {fmt!r}; choose one of {', '.join(FORMATS)}")
     fmt = fmt or detect_format(path)
     if fmt == "lvbag":
-        return read_lvbag(path, municipalities=municipalities, info=info, chunk_rows=chunk_rows)
+        # never the CSV readers' 500k rows: a joined LV chunk passes through pandas and Python tuples several
+        # times, and 500k rows of it took 0.7 GB (the load's peak grew with the extract up to that size)
+        return read_lvbag(path, municipalities=municipalities, info=info, chunk_rows=min(chunk_rows, LV_CHUNK_ROWS))
     if fmt == "best-csv":
         from cdq.address.belgium import read_best_csv
 

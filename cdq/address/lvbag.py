@@ -201,35 +201,27 @@ _XSLT = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/T
 <xsl:output method="text" encoding="utf-8"/>
 <xsl:param name="day" select="99999999"/><xsl:param name="upto" select="0"/>
 <xsl:template match="/"><xsl:apply-templates select="(//O:{kind}[*])[position() &lt;= $upto]"/></xsl:template>
-<xsl:template name="v"><xsl:param name="x"/><xsl:text>&#9;</xsl:text><xsl:value-of select="normalize-space($x)"/>
-</xsl:template>
 <xsl:template match="*"><xsl:variable name="v" select="O:voorkomen/H:Voorkomen"/>
 <xsl:if test="(not($v/H:eindGeldigheid) or number(translate(substring($v/H:eindGeldigheid,1,10),'-','')) &gt; $day)
-  and not(number(translate(substring($v/H:beginGeldigheid,1,10),'-','')) &gt; $day)">
-<xsl:value-of select="local-name()"/>
-<xsl:call-template name="v"><xsl:with-param name="x" select="O:identificatie"/></xsl:call-template>
-<xsl:call-template name="v"><xsl:with-param name="x" select="$v/H:tijdstipRegistratie"/></xsl:call-template>
-<xsl:call-template name="v"><xsl:with-param name="x" select="O:status"/></xsl:call-template>
-<xsl:call-template name="v"><xsl:with-param name="x" select="O:postcode"/></xsl:call-template>
-<xsl:call-template name="v"><xsl:with-param name="x" select="O:huisnummer"/></xsl:call-template>
-<xsl:call-template name="v"><xsl:with-param name="x" select="O:huisletter"/></xsl:call-template>
-<xsl:call-template name="v"><xsl:with-param name="x" select="O:huisnummertoevoeging"/></xsl:call-template>
-<xsl:call-template name="v"><xsl:with-param name="x" select="O:ligtAan/R:OpenbareRuimteRef"/></xsl:call-template>
-<xsl:call-template name="v"><xsl:with-param name="x" select="O:ligtIn/R:WoonplaatsRef"/></xsl:call-template>
-<xsl:call-template name="v"><xsl:with-param name="x" select="O:typeAdresseerbaarObject"/></xsl:call-template>
-<xsl:call-template name="v"><xsl:with-param name="x" select="O:naam"/></xsl:call-template>
-<xsl:call-template name="v"><xsl:with-param name="x" select="O:heeftAlsHoofdadres/R:NummeraanduidingRef"/>
-</xsl:call-template><xsl:text>&#9;</xsl:text>
-<xsl:for-each select="O:heeftAlsNevenadres/R:NummeraanduidingRef">
-<xsl:if test="position() = 1">[</xsl:if>"<xsl:value-of select="normalize-space(.)"/>"<xsl:choose>
-<xsl:when test="position() = last()">]</xsl:when><xsl:otherwise>,</xsl:otherwise></xsl:choose></xsl:for-each>
-<xsl:text>&#10;</xsl:text></xsl:if></xsl:template>
+  and not(number(translate(substring($v/H:beginGeldigheid,1,10),'-','')) &gt; $day)">{fields}<xsl:text>&#10;</xsl:text>
+</xsl:if></xsl:template>
 </xsl:stylesheet>"""
-#: Line fields (after the kind): 0 id, 1 reg, 2 status, 3 postcode, 4 number, 5 letter, 6 addition, 7 opr,
-#: 8 wpl, 9 type, 10 name, 11 main, 12 side. SQL turns empty into NULL and digits into integers.
-_FIELDS = {"Nummeraanduiding": ("num", (0, 3, 4, 5, 6, 7, 8, 2, 9, 1)),
-           "OpenbareRuimte": ("opr", (0, 10, 8, 1)), "Woonplaats": ("wpl", (0, 10, 1)),
-           **{k: ("obj", (0, -1, 2, 11, 12, 1)) for k in KINDS}}
+_VALUE = '<xsl:value-of select="normalize-space({0})"/>'
+_SIDE = ('<xsl:for-each select="O:heeftAlsNevenadres/R:NummeraanduidingRef"><xsl:if test="position() = 1">[</xsl:if>'
+         '"<xsl:value-of select="normalize-space(.)"/>"<xsl:choose><xsl:when test="position() = last()">]</xsl:when>'
+         "<xsl:otherwise>,</xsl:otherwise></xsl:choose></xsl:for-each>")
+_LOWER = "translate(O:typeAdresseerbaarObject, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_ID, _REG, _STATUS = "O:identificatie", "$v/H:tijdstipRegistratie", "O:status"
+#: Per object type: its staging table and what the XSLT writes for each of the table's columns (in order);
+#: SQL then turns an empty value into NULL and digits into integers.
+_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Nummeraanduiding": ("num", (_ID, "O:postcode", "O:huisnummer", "O:huisletter", "O:huisnummertoevoeging",
+                                 "O:ligtAan/R:OpenbareRuimteRef", "O:ligtIn/R:WoonplaatsRef", _STATUS, _LOWER, _REG)),
+    "OpenbareRuimte": ("opr", (_ID, "O:naam", "O:ligtIn/R:WoonplaatsRef", _REG)),
+    "Woonplaats": ("wpl", (_ID, "O:naam", _REG)),
+    **{tag: ("obj", (_ID, f"'{kind}'", _STATUS, "O:heeftAlsHoofdadres/R:NummeraanduidingRef", "side", _REG))
+       for tag, kind in KINDS.items()},
+}
 _BATCH_OBJECTS = 2_000  # objects per XSLT pass: bounds the part of the tree held (~1 KB of XML each)
 
 
@@ -245,7 +237,8 @@ def _transform(kind: str, o: str, h: str, r: str) -> Any:
     """The XSLT for one object type (one type per batch: a single ``//`` walk over the batch)."""
     from lxml import etree
 
-    return etree.XSLT(etree.XML(_XSLT.format(O=o, H=h, R=r, kind=kind).encode()))
+    fields = "<xsl:text>&#9;</xsl:text>".join(_SIDE if f == "side" else _VALUE.format(f) for f in _FIELDS[kind][1])
+    return etree.XSLT(etree.XML(_XSLT.format(O=o, H=h, R=r, kind=kind, fields=fields).encode()))
 
 
 class _Batch:
@@ -269,22 +262,13 @@ class _Batch:
         day = (self.current.standdatum or "9999-99-99")[:10].replace("-", "")
         text = str(_transform(self.kind, ns["O"], ns["H"], ns["R"])(self.last.getroottree(), day=day,
                                                                     upto=str(self.size)))
+        table = _FIELDS[self.kind][0]
         for line in text.split("\n"):
-            if line:
-                self._row(line.split("\t"))
+            row = line.split("\t")
+            if row[0].isdigit():  # an object without a usable identificatie cannot be joined
+                self.sink(table, tuple(row))
         _drop_before(self.last)
         self.size, self.last = 0, None
-
-    def _row(self, parts: list[str]) -> None:
-        table, order = _FIELDS[parts[0]]
-        values = parts[1:]
-        if not values[0].isdigit():
-            return  # an object without a usable identificatie cannot be joined
-        kind = KINDS.get(parts[0])
-        row = tuple(kind if i < 0 else values[i] for i in order)
-        if table == "num":
-            row = row[:8] + ((row[8] or "").lower(),) + row[9:]
-        self.sink(table, row)
 
 
 def _drop_before(element: Any) -> None:
