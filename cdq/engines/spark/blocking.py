@@ -1,10 +1,11 @@
-"""Blocking on Spark: the passes of ``rules/matching.yaml`` as self-joins on their keys.
+"""Blocking on Spark: the passes of ``rules/matching.yaml`` as one self-join on ``(pass, block key)``.
 
 The same blocks as :func:`cdq.linkage.block.candidate_pairs`: records sharing every key of a pass; a block
 above the pass's limit is split by the ``refine`` keys in turn (records without the refine key drop out of that
 pass), what is still oversized is skipped; a pass with a ``window`` pairs each record of an oversized block with
 its next ``window`` records in the order of the ``sort`` column instead. Pairs are ``(l, r)`` row numbers with
-``l < r``; the union over passes is distinct.
+``l < r``; the union over passes is distinct. Every pass is a row set of one frame (a record once per pass
+whose keys it has), so all passes cost the shuffles of one.
 """
 
 from __future__ import annotations
@@ -35,100 +36,120 @@ def _sized(frame):
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    return frame.withColumn("size", F.count(F.lit(1)).over(Window.partitionBy("bkey")))
+    return frame.withColumn("size", F.count(F.lit(1)).over(Window.partitionBy("pass", "bkey")))
 
 
-def _refined_blocks(prepared, keys: tuple[str, ...], limit: int, refine: tuple[str, ...]):
-    """Rows with their final block key (an array of key values) and block size; ``refined`` blocks split."""
+#: The refine value of a pass that a refine key does not split (a window pass, or the key is one of its own):
+#: every row of a block gets the same value, so the block stays whole.
+_KEEP = "\u0000keep"
+
+
+def _keyed(prepared, s: Settings, extras: list[str]):
+    """One row per record and pass whose keys it has: ``pass, idx, bkey`` (the key values), the pass's
+    ``limit`` and ``window``, its ``sort`` value and the refine keys' values."""
     from pyspark.sql import functions as F
 
-    present = F.lit(True)
-    for key in keys:
-        present = present & F.col(key).isNotNull()
-    current = _sized(prepared.where(present).select("idx", F.array(*[F.col(k) for k in keys]).alias("bkey"),
-                                                   *[F.col(e) for e in refine if e not in keys]))
-    used, refined, done = list(keys), 0, []
-    for extra in refine:
-        if extra in used:
-            continue
-        big = current.where(F.col("size") > limit)
-        blocks = big.select("bkey").distinct().count()
-        if not blocks:
-            break
-        refined += blocks
-        used.append(extra)
-        done.append(current.where(F.col("size") <= limit))
-        split = big.where(F.col(extra).isNotNull()).withColumn("bkey", F.concat("bkey", F.array(F.col(extra))))
-        current = _sized(split.drop("size")).localCheckpoint()
+    parts = []
+    for number, (_name, keys, limit, window, sort) in enumerate(passes(s)):
+        present = F.lit(True)
+        for key in keys:
+            present = present & F.col(key).isNotNull()
+        refine = [(F.lit(_KEEP) if window or e in keys else F.col(e)).alias(e) for e in extras]
+        parts.append(prepared.where(present).select(
+            F.lit(number).alias("pass"), "idx", F.array(*[F.col(k) for k in keys]).alias("bkey"),
+            F.lit(limit).alias("limit"), F.lit(window).alias("window"), F.col(sort).alias("sort"), *refine))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    return out
+
+
+def _refined(keyed, extras: list[str]):
+    """Final blocks with their sizes: an oversized block is split by each refine key in turn (rows without the
+    key drop out of the pass); a block at or under its limit never is, so every key is applied without first
+    counting on the driver. Also the oversized blocks each step split (the report's ``refined_blocks``)."""
+    from pyspark.sql import functions as F
+
+    current, done, split = _sized(keyed), [], []
+    big = F.col("size") > F.col("limit")
+    for extra in extras:
+        done.append(current.where(~big))
+        split.append(current.where(big & (F.col(extra) != _KEEP)).select("pass", "bkey").distinct())
+        current = _sized(current.where(big & F.col(extra).isNotNull())
+                         .withColumn("bkey", F.concat("bkey", F.array(F.col(extra)))).drop("size"))
     for part in done:
         current = current.unionByName(part)
-    return current.select("idx", "bkey", "size"), refined
+    refined = None
+    for part in split:
+        refined = part if refined is None else refined.unionByName(part)
+    return current.select("pass", "idx", "bkey", "size", "limit", "window", "sort"), refined
 
 
-def _all_pairs(blocks, limit: int):
-    """Every pair of rows within a block of 2..``limit`` rows."""
-    from pyspark.sql import functions as F
-
-    rows = blocks.where((F.col("size") >= 2) & (F.col("size") <= limit)).select("idx", "bkey")
-    a, b = rows.alias("a"), rows.alias("b")
-    return (a.join(b, (F.col("a.bkey") == F.col("b.bkey")) & (F.col("a.idx") < F.col("b.idx")))
-            .select(F.col("a.idx").alias("l"), F.col("b.idx").alias("r")))
-
-
-def _windowed_pairs(prepared, blocks, limit: int, window: int, sort: str):
-    """Sorted neighbourhood in blocks above ``limit``: each row and its next ``window`` rows, in the order of
-    ``sort`` (missing last), ties in row order (as :func:`cdq.linkage.block._windowed`)."""
+def _pairs(blocks):
+    """Every pair within a block of 2..limit rows, and the sorted neighbourhood of window passes' oversized
+    blocks: each row and its next ``window`` rows in ``sort`` order (missing last), ties in row order (as
+    :func:`cdq.linkage.block._windowed`)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    big = blocks.where(F.col("size") > limit).join(prepared.select("idx", F.col(sort).alias("_sort")), "idx")
-    order = Window.partitionBy("bkey").orderBy(F.col("_sort").asc_nulls_last(), F.col("idx"))
-    ranked = big.withColumn("rank", F.row_number().over(order)).select("idx", "bkey", "rank")
+    small = blocks.where((F.col("size") >= 2) & (F.col("size") <= F.col("limit"))).select("pass", "bkey", "idx")
+    a, b = small.alias("a"), small.alias("b")
+    within = (a.join(b, (F.col("a.pass") == F.col("b.pass")) & (F.col("a.bkey") == F.col("b.bkey")) &
+                     (F.col("a.idx") < F.col("b.idx")))
+              .select(F.col("a.pass").alias("pass"), F.col("a.idx").alias("l"), F.col("b.idx").alias("r")))
+    order = Window.partitionBy("pass", "bkey").orderBy(F.col("sort").asc_nulls_last(), F.col("idx"))
+    ranked = (blocks.where((F.col("size") > F.col("limit")) & (F.col("window") > 0))
+              .withColumn("rank", F.row_number().over(order)).select("pass", "bkey", "idx", "rank", "window"))
     a, b = ranked.alias("a"), ranked.alias("b")
-    near = (F.col("a.bkey") == F.col("b.bkey")) & (F.col("b.rank") > F.col("a.rank")) & \
-        (F.col("b.rank") <= F.col("a.rank") + window)
-    return (a.join(b, near).select(F.least("a.idx", "b.idx").alias("l"), F.greatest("a.idx", "b.idx").alias("r")))
+    near = (F.col("a.pass") == F.col("b.pass")) & (F.col("a.bkey") == F.col("b.bkey")) & \
+        (F.col("b.rank") > F.col("a.rank")) & (F.col("b.rank") <= F.col("a.rank") + F.col("a.window"))
+    windowed = a.join(b, near).select(F.col("a.pass").alias("pass"), F.least("a.idx", "b.idx").alias("l"),
+                                      F.greatest("a.idx", "b.idx").alias("r"))
+    return within.unionByName(windowed)
 
 
-def _pass_pairs(prepared, keys, limit, window, sort, refine):
-    """The pairs of one pass and its report row (without ``pairs`` / ``new_pairs``)."""
+def _stats(blocks, refined) -> dict[int, dict]:
+    """Per pass: blocks, largest block, oversized blocks and their records, refined blocks (one job)."""
     from pyspark.sql import functions as F
 
-    if window:
-        blocks, refined = _refined_blocks(prepared, keys, limit, ())
-        pairs = _all_pairs(blocks, limit).unionByName(_windowed_pairs(prepared, blocks, limit, window, sort))
-    else:
-        blocks, refined = _refined_blocks(prepared, keys, limit, refine)
-        pairs = _all_pairs(blocks, limit)
-    sizes = blocks.groupBy("bkey").agg(F.first("size").alias("size"))
-    stats = sizes.agg(F.count(F.lit(1)).alias("blocks"), F.max("size").alias("largest"),
-                      F.sum(F.when(F.col("size") > limit, 1).otherwise(0)).alias("big"),
-                      F.sum(F.when(F.col("size") > limit, F.col("size")).otherwise(0)).alias("big_records")).first()
-    big, big_records = int(stats["big"] or 0), int(stats["big_records"] or 0)
-    info = {"keys": "+".join(keys), "blocks": int(stats["blocks"] or 0), "largest_block": int(stats["largest"] or 0),
-            "refined_blocks": refined, "windowed_blocks": big if window else 0,
-            "skipped_blocks": 0 if window else big, "skipped_records": 0 if window else big_records}
-    return pairs, info
+    sizes = blocks.groupBy("pass", "bkey").agg(F.first("size").alias("size"), F.first("limit").alias("limit"))
+    big = F.col("size") > F.col("limit")
+    stats = {int(r["pass"]): r.asDict() for r in sizes.groupBy("pass").agg(
+        F.count(F.lit(1)).alias("blocks"), F.max("size").alias("largest"),
+        F.sum(F.when(big, 1).otherwise(0)).alias("big"),
+        F.sum(F.when(big, F.col("size")).otherwise(0)).alias("big_records")).collect()}
+    if refined is not None:
+        for r in refined.groupBy("pass").count().collect():
+            stats.setdefault(int(r["pass"]), {})["refined"] = int(r["count"])
+    return stats
+
+
+def _report_row(name: str, keys, window: int, stats: dict) -> dict:
+    big, big_records = int(stats.get("big") or 0), int(stats.get("big_records") or 0)
+    return {"pass": name, "keys": "+".join(keys), "blocks": int(stats.get("blocks") or 0),
+            "largest_block": int(stats.get("largest") or 0), "refined_blocks": int(stats.get("refined") or 0),
+            "windowed_blocks": big if window else 0, "skipped_blocks": 0 if window else big,
+            "skipped_records": 0 if window else big_records}
 
 
 def candidate_pairs(prepared, s: Settings, n: int):
     """The distinct candidate pairs ``(l, r)`` of every pass and the blocking report (as the pandas engine's)."""
     from pyspark.sql import functions as F
 
-    keyed = prepared.select("idx", *sorted({k for p in passes(s) for k in (*p[1], p[4])} | set(s.refine)))
-    keyed = keyed.localCheckpoint()
-    union, rows = None, []
-    for number, (name, keys, limit, window, sort) in enumerate(passes(s)):
-        pairs, info = _pass_pairs(keyed, keys, limit, window, sort, s.refine)
-        pairs = pairs.withColumn("pass", F.lit(number))
-        union = pairs if union is None else union.unionByName(pairs)
-        rows.append({"pass": name, **info})
-        if info["skipped_blocks"]:
-            logger.warning("blocking pass %s: %d blocks over %d records skipped (%d records)",
-                           name, info["skipped_blocks"], limit, info["skipped_records"])
-    first = union.groupBy("l", "r").agg(F.min("pass").alias("first"), F.count(F.lit(1)).alias("_k"))
-    first = first.localCheckpoint()
-    per_pass = {int(r["pass"]): int(r["count"]) for r in union.groupBy("pass").count().collect()}
+    extras = list(dict.fromkeys(s.refine))
+    blocks, refined = _refined(_keyed(prepared, s, extras), extras)
+    blocks = blocks.localCheckpoint()
+    stats = _stats(blocks, refined)
+    rows = [_report_row(name, keys, window, stats.get(number, {}))
+            for number, (name, keys, _limit, window, _sort) in enumerate(passes(s))]
+    for row in rows:
+        if row["skipped_blocks"]:
+            logger.warning("blocking pass %s: %d blocks over the limit skipped (%d records)",
+                           row["pass"], row["skipped_blocks"], row["skipped_records"])
+    first = (_pairs(blocks).groupBy("l", "r")
+             .agg(F.min("pass").alias("first"), F.collect_list("pass").alias("passes")).localCheckpoint())
+    per_pass = {int(r["p"]): int(r["count"])
+                for r in first.select(F.explode("passes").alias("p")).groupBy("p").count().collect()}
     new = {int(r["first"]): int(r["count"]) for r in first.groupBy("first").count().collect()}
     for number, row in enumerate(rows):
         row["pairs"], row["new_pairs"] = per_pass.get(number, 0), new.get(number, 0)

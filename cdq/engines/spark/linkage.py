@@ -19,6 +19,8 @@ import pandas as pd
 
 from cdq.linkage import (
     DISTINCT_U_PAIRS,
+    KEEP_MIN_PROBABILITY,
+    LinkageResult,
     _VALUE_COLUMNS,
     _random_pairs,
     train_on_patterns,
@@ -34,8 +36,15 @@ from cdq.log import ProgressLog
 
 from cdq.engines.spark.blocking import candidate_pairs
 from cdq.engines.spark.components import guarded_labels, organisation_labels
-from cdq.engines.spark.pairs import comparison_vectors, local_records, only, pattern_counts, scored_pairs
-from cdq.engines.spark.records import prepare_records, prepared_columns, with_value_shares
+from cdq.engines.spark.pairs import (
+    comparison_vectors,
+    explained_pairs,
+    local_records,
+    only,
+    pattern_counts,
+    scored_pairs,
+)
+from cdq.engines.spark.records import from_pandas, prepare_records, prepared_columns, with_value_shares
 
 logger = logging.getLogger(__name__)
 _STEPS = 6
@@ -190,3 +199,33 @@ def _clusters(records, scored, s: Settings, partitions: int):
            .join(ids.withColumnRenamed("_id", "cluster_id"), F.col("label") == F.col("_i")).drop("_i")
            .join(ids.withColumnRenamed("_id", "organisation_id"), F.col("org") == F.col("_i"), "left").drop("_i"))
     return out.select("idx", "record_id", "cluster_id", "organisation_id")
+
+
+def dedupe_frame(frame: pd.DataFrame, settings: Settings | None = None, progress: Callable | None = None, *,
+                 model: FSModel | None = None, master: str | None = None) -> LinkageResult:
+    """:func:`cdq.linkage.dedupe` on Spark for a pandas staging frame (a pipeline's batch): the same
+    :class:`cdq.linkage.LinkageResult`, the pairs as the pandas engine keeps them (matches, review and pairs
+    of probability >= ``KEEP_MIN_PROBABILITY``); matches the guarded clustering kept apart go to review."""
+    from pyspark.sql import functions as F
+
+    from cdq.engines.spark.session import spark_session
+
+    spark = spark_session(master)
+    partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    staging = frame.reset_index(drop=True)
+    if "record_id" not in staging.columns:
+        staging = staging.assign(record_id=np.arange(len(staging)).astype(str))
+    result = dedupe(from_pandas(spark, staging, partitions), settings, progress, model=model, partitions=partitions)
+    try:
+        s = settings or load_settings()
+        clusters = result.clusters.toPandas().sort_values("idx").reset_index(drop=True)
+        label = clusters["cluster_id"].to_numpy(dtype=object)
+        kept = result.pairs.where((F.col("decision") != "non_match") |
+                                  (F.col("match_probability") >= KEEP_MIN_PROBABILITY)).toPandas()
+        ids = clusters["record_id"].to_numpy(dtype=object)
+        pairs = explained_pairs(kept, ids, result.model, s)
+        split = (pairs["decision"] == "match").to_numpy() & (label[kept["l"]] != label[kept["r"]])
+        pairs.loc[split, "decision"] = "review"
+    finally:
+        result.close()
+    return LinkageResult(pairs, clusters.drop(columns="idx"), result.report, result.model, result.warnings)

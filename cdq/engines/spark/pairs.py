@@ -103,27 +103,32 @@ def scored_schema(s: Settings):
               T.StructField("decision", T.StringType(), False), T.StructField("veto", T.BooleanType(), False),
               T.StructField("org_same", T.BooleanType(), False)]
     fields += [T.StructField(c, T.ByteType(), False) for c in s.all_comparisons]
+    fields += [T.StructField(name, T.DoubleType(), True) for name in tf_columns(s).values()]
     return T.StructType(fields)
 
 
-def _score_batches(model: FSModel, s: Settings):
-    shares = tf_columns(s)
+def _tf(model: FSModel, s: Settings, batch: pd.DataFrame, vectors: pd.DataFrame) -> dict[str, np.ndarray]:
     bounds = (s.tf_min_weight, s.tf_max_weight)
+    return {c: tf_weights(model, c, vectors[c].to_numpy(),
+                          lambda exact, name=name: batch[name].to_numpy(dtype=float)[exact], bounds)
+            for c, name in tf_columns(s).items()}
+
+
+def _score_batches(model: FSModel, s: Settings):
+    shares = list(tf_columns(s).values())
 
     def run(batches):
         for batch in batches:
-            vectors = batch[list(s.all_comparisons)].astype(np.int8).reset_index(drop=True)
-            tf = {c: tf_weights(model, c, vectors[c].to_numpy(),
-                                lambda exact, name=name: batch[name].to_numpy(dtype=float)[exact], bounds)
-                  for c, name in shares.items()}
-            scored = score(model, vectors, tf, fields=False)
+            batch = batch.reset_index(drop=True)
+            vectors = batch[list(s.all_comparisons)].astype(np.int8)
+            scored = score(model, vectors, _tf(model, s, batch, vectors), fields=False)
             veto = batch["veto"].to_numpy(dtype=bool)
             out = batch[["l", "r"]].reset_index(drop=True)
             out["match_weight"] = scored["match_weight"].to_numpy(dtype=np.float32)
             out["match_probability"] = scored["match_probability"].to_numpy(dtype=float)
             out["decision"] = _decide(scored["match_probability"].to_numpy(), veto, s)
             out["veto"], out["org_same"] = veto, batch["org_same"].to_numpy(dtype=bool)
-            yield pd.concat([out, vectors], axis=1)
+            yield pd.concat([out, vectors, batch[shares]], axis=1)
 
     return run
 
@@ -137,3 +142,20 @@ def only(s: Settings, comparisons: tuple[str, ...]) -> Settings:
     """Settings comparing only ``comparisons`` (no extras unless named)."""
     return replace(s, comparisons=tuple(c for c in comparisons if c in s.comparisons),
                    extras=tuple(e for e in s.extras if e.name in comparisons))
+
+
+def explained_pairs(scored: pd.DataFrame, ids: np.ndarray, model: FSModel, s: Settings) -> pd.DataFrame:
+    """Kept scored pairs (a pandas frame from :func:`scored_pairs`) in the pandas engine's ``pairs`` layout:
+    ``record_id_l/_r``, weight, probability, decision, and per comparison ``<name>_level`` / ``<name>_weight``."""
+    scored = scored.reset_index(drop=True)
+    vectors = scored[list(s.all_comparisons)].astype(np.int8)
+    fields = score(model, vectors, _tf(model, s, scored, vectors))
+    out = pd.DataFrame({"record_id_l": ids[scored["l"].to_numpy()], "record_id_r": ids[scored["r"].to_numpy()],
+                        "match_weight": scored["match_weight"].to_numpy(dtype=np.float32),
+                        "match_probability": scored["match_probability"].to_numpy(dtype=float),
+                        "decision": pd.Categorical(scored["decision"], categories=["match", "review", "non_match"])})
+    for name in vectors.columns:
+        out[f"{name}_level"] = pd.Categorical.from_codes(vectors[name].to_numpy() + 1,
+                                                         categories=["missing", *s.levels(name)])
+        out[f"{name}_weight"] = fields[f"{name}_weight"].to_numpy()
+    return out

@@ -115,11 +115,15 @@ def with_value_shares(prepared, s: Settings):
     (what :func:`cdq.linkage.model.tf_adjustments` counts), from one aggregation per column."""
     from pyspark.sql import functions as F
 
+    tf = tf_columns(s)
+    if not tf:
+        return prepared
+    columns = {comparison: s.tf_column(comparison) for comparison in tf}
+    totals = prepared.agg(*[F.count(F.col(c)).alias(k) for k, c in columns.items()]).first()
     out = prepared
-    for comparison, name in tf_columns(s).items():
-        column = s.tf_column(comparison)
-        present = prepared.where(F.col(column).isNotNull())
-        total = present.count()
-        shares = (present.groupBy(column).agg((F.count(F.lit(1)) / F.lit(max(total, 1))).alias(name)))
+    for comparison, name in tf.items():
+        column = columns[comparison]
+        shares = (prepared.where(F.col(column).isNotNull()).groupBy(column)
+                  .agg((F.count(F.lit(1)) / F.lit(max(int(totals[comparison]), 1))).alias(name)))
         out = out.join(shares, column, "left")
     return out
