@@ -74,7 +74,8 @@ def _refined(keyed, extras: list[str]):
     big = F.col("size") > F.col("limit")
     for extra in extras:
         done.append(current.where(~big))
-        split.append(current.where(big & (F.col(extra) != _KEEP)).select("pass", "bkey").distinct())
+        split.append(current.where(big & (F.col(extra).isNull() | (F.col(extra) != _KEEP)))
+                     .select("pass", "bkey").distinct())
         current = _sized(current.where(big & F.col(extra).isNotNull())
                          .withColumn("bkey", F.concat("bkey", F.array(F.col(extra)))).drop("size"))
     for part in done:

@@ -14,10 +14,9 @@ import logging
 import numpy as np
 import pandas as pd
 
+from cdq.engines.spark.records import prepared_columns
 from cdq.linkage import _cluster
 from cdq.linkage.settings import Settings
-
-from cdq.engines.spark.records import prepared_columns
 
 logger = logging.getLogger(__name__)
 

@@ -57,11 +57,10 @@ def _staged_schema(sample: pd.DataFrame):
 
 def read_parquet(spark, path: str | Path, mapping=None):
     """A Parquet input as a normalized Spark staging frame (``record_id`` = ``<source>#<row>``)."""
+    from cdq.engines.spark.records import with_row_numbers
     from cdq.importers import RawTable
     from cdq.normalize import REWRITTEN, normalize
     from cdq.staging import _default_source, _hygienic, recognise_table, stage
-
-    from cdq.engines.spark.records import with_row_numbers
 
     try:
         frame = _text_columns(spark.read.parquet(str(path)))
@@ -83,7 +82,6 @@ def read_parquet(spark, path: str | Path, mapping=None):
 def read_inputs(spark, paths: Sequence[str | Path], mapping=None):
     """Every input as one normalized Spark staging frame with ``idx``, and the driver-side quarantine."""
     from cdq.clean import clean_files
-
     from cdq.engines.spark.records import from_pandas, with_row_numbers
 
     parquet = [p for p in paths if str(p).lower().endswith(".parquet") or (Path(p).is_dir() and

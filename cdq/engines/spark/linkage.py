@@ -13,26 +13,10 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from cdq.linkage import (
-    DISTINCT_U_PAIRS,
-    KEEP_MIN_PROBABILITY,
-    LinkageResult,
-    _VALUE_COLUMNS,
-    _random_pairs,
-    train_on_patterns,
-    u_from_random_pairs,
-    u_sample_size,
-    u_settings,
-)
-from cdq.linkage.checks import check_input
-from cdq.linkage.compare import compare
-from cdq.linkage.model import FSModel, level_distribution
-from cdq.linkage.settings import Settings, load_settings
-from cdq.log import ProgressLog
 
 from cdq.engines.spark.blocking import candidate_pairs
 from cdq.engines.spark.components import guarded_labels, organisation_labels
@@ -45,6 +29,22 @@ from cdq.engines.spark.pairs import (
     scored_pairs,
 )
 from cdq.engines.spark.records import from_pandas, prepare_records, prepared_columns, with_value_shares
+from cdq.linkage import (
+    _VALUE_COLUMNS,
+    DISTINCT_U_PAIRS,
+    KEEP_MIN_PROBABILITY,
+    LinkageResult,
+    _random_pairs,
+    train_on_patterns,
+    u_from_random_pairs,
+    u_sample_size,
+    u_settings,
+)
+from cdq.linkage.checks import check_input
+from cdq.linkage.compare import compare
+from cdq.linkage.model import FSModel, level_distribution
+from cdq.linkage.settings import Settings, load_settings
+from cdq.log import ProgressLog
 
 logger = logging.getLogger(__name__)
 _STEPS = 6
@@ -57,8 +57,8 @@ class SparkLinkageResult:
     """Clusters (a Spark frame: ``idx, record_id, cluster_id, organisation_id``), scored pairs (Spark), the
     blocking report and the model, like :class:`cdq.linkage.LinkageResult`; the frames live in ``workdir``."""
 
-    clusters: object
-    pairs: object
+    clusters: Any
+    pairs: Any
     report: pd.DataFrame
     model: FSModel
     workdir: Path
@@ -156,7 +156,7 @@ def dedupe(staging, settings: Settings | None = None, progress: Callable | None 
     spark = staging.sparkSession
     partitions = partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
     owned = workdir is None
-    work = Path(tempfile.mkdtemp(prefix="cdq-spark-")) if owned else Path(workdir)
+    work = Path(tempfile.mkdtemp(prefix="cdq-spark-")) if workdir is None else Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     step = ProgressLog(logger, "spark linkage", _STEPS, progress=progress)
     _check(staging, s)

@@ -13,12 +13,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from cdq.engines.spark.records import prepared_columns, tf_columns
 from cdq.linkage import _decide, _vetoes, same_organisation
 from cdq.linkage.compare import compare
 from cdq.linkage.model import FSModel, score, tf_weights
 from cdq.linkage.settings import Settings
-
-from cdq.engines.spark.records import prepared_columns, tf_columns
 
 logger = logging.getLogger(__name__)
 

@@ -85,7 +85,6 @@ def prepare_records(staging, s: Settings):
     Per partition with :func:`cdq.linkage.prepare.prepare`; the one file-wide column, ``company_rare`` (the
     organisation name's least frequent word in the file), is recomputed from word counts over all records.
     """
-    from pyspark.sql import functions as F
 
     prepared = staging.mapInPandas(_prepare_batches(s), _prepared_schema(s))
     return _with_rarest_word(prepared).drop(_WORDS)
