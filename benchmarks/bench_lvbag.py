@@ -40,8 +40,8 @@ HEAD = (f'<?xml version="1.0" encoding="UTF-8"?>\n<sl-bag-extract:bagStand {NS}>
         f'<selecties-extract:LVC-Extract><selecties-extract:StandTechnischeDatum>{DAY}'
         '</selecties-extract:StandTechnischeDatum></selecties-extract:LVC-Extract></sl-bag-extract:bagInfo>\n'
         '<sl:standBestand><sl:dataset>LVBAG</sl:dataset><sl:inhoud><sl:gebied>NLD</sl:gebied>'
-        '<sl:objectTypen><sl:objectType>{kind}</sl:objectType></sl:objectTypen></sl:inhoud><sl:stand>\n')
-TAIL = "</sl:stand></sl:standBestand></sl-bag-extract:bagStand>\n"
+        '<sl:objectTypen><sl:objectType>{kind}</sl:objectType></sl:objectTypen></sl:inhoud>\n')
+TAIL = "</sl:standBestand></sl-bag-extract:bagStand>\n"
 
 
 def _voorkomen(n: int, begin: str, end: str | None = None) -> str:
@@ -89,12 +89,17 @@ def _obj(tag: str, ident: int, main: int, side: int | None, status: str, x: floa
             f"</Objecten:documentnummer>{pand}</Objecten:{tag}></sl-bag-extract:bagObject>\n")
 
 
+def _stands(objects: list[str]) -> str:
+    """Every object in its own ``sl:stand``, as in Kadaster's files (see the NLExtract sample in bag_real)."""
+    return "".join(f"<sl:stand>{o}</sl:stand>" for o in objects)
+
+
 def _inner(outer: zipfile.ZipFile, kind: str, objects: list[str], scratch: Path) -> None:
     """One inner zip (``9999{kind}{DATE}.zip``) of XML files with PER_FILE objects each."""
     inner_path = scratch / f"9999{kind}{DATE}.zip"
     with zipfile.ZipFile(inner_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as inner:
         for part, start in enumerate(range(0, max(len(objects), 1), PER_FILE), start=1):
-            body = "".join(objects[start:start + PER_FILE])
+            body = _stands(objects[start:start + PER_FILE])
             inner.writestr(f"9999{kind}{DATE}-{part:06d}.xml", HEAD.format(kind=kind) + body + TAIL)
     outer.write(inner_path, inner_path.name)
     inner_path.unlink()
@@ -105,7 +110,7 @@ def _stream_inner(outer: zipfile.ZipFile, kind: str, chunks, scratch: Path) -> N
     inner_path = scratch / f"9999{kind}{DATE}.zip"
     with zipfile.ZipFile(inner_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as inner:
         for part, objects in enumerate(chunks, start=1):
-            inner.writestr(f"9999{kind}{DATE}-{part:06d}.xml", HEAD.format(kind=kind) + "".join(objects) + TAIL)
+            inner.writestr(f"9999{kind}{DATE}-{part:06d}.xml", HEAD.format(kind=kind) + _stands(objects) + TAIL)
     outer.write(inner_path, inner_path.name)
     inner_path.unlink()
 

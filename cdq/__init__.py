@@ -109,7 +109,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
-    from cdq.address import AddressStore, complete
+    from cdq.address import AddressStore
+    from cdq.address.complete import complete
     from cdq.clean import CleanResult, clean_files
     from cdq.crm import load_from_store
     from cdq.errors import CdqError, CheckFailed, ConfigError, InputError, UsageError

@@ -75,7 +75,8 @@ def clean_files(paths: Sequence[str | Path] | str | Path, *, mapping: MappingFil
         config: normalize settings (object, YAML path, or None for ``rules/normalization.yaml``).
         keep_unusable: keep rows without identifying fields (flagged ``NO_USABLE_FIELDS``) instead of
             quarantining them.
-        progress: optional ``(done, total)`` callback, called after each input.
+        progress: optional ``(done, total)`` callback, called after each input, then after each step of
+            normalize.
         options: passed to the import adapters (e.g. ``sheet="Klanten"``).
 
     Examples:
@@ -93,6 +94,6 @@ def clean_files(paths: Sequence[str | Path] | str | Path, *, mapping: MappingFil
     if not isinstance(config, NormalizeConfig):
         config = load_config(config)
     imported = import_inputs(list(paths), mapping=mapping, progress=progress, keep_unusable=keep_unusable, **options)
-    cleaned, findings = normalize(imported.staging, config)
+    cleaned, findings = normalize(imported.staging, config, progress=progress)
     logger.info("cleaned %d inputs: %d rows, %d findings", len(paths), len(cleaned), len(findings))
     return CleanResult(cleaned, findings, imported)

@@ -1,5 +1,8 @@
 """Explain a golden record and a pair: ``cdq explain GOLDEN_ID`` and ``cdq why REF_A REF_B``.
 
+``cdq explain O0000005`` (:func:`explain_organisation`) shows a golden organisation: its values with source and
+rule, its locations (one golden record per branch) and its contacts.
+
 :func:`explain_golden` gives every golden value with the source record and the survivorship rule that
 produced it (the stored lineage), the member records (with the rule that linked each: ``linkage``,
 ``steward_match``, ``steward_split``, ...) and, for the members, why they matched: each pair's match
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
 from cdq.errors import UsageError
 from cdq.linkage import FSModel
@@ -41,6 +45,22 @@ class GoldenExplanation:
     values: pd.DataFrame
     members: pd.DataFrame
     pairs: pd.DataFrame
+    #: the golden organisation of a location or contact (``O0000005 Handel Enschede, 3 locations``), else None
+    organisation: str | None = None
+
+
+@dataclass
+class OrganisationExplanation:
+    """A golden organisation: ``values`` (column, value, source, record, rule), its ``locations`` (one golden
+    record per branch: address, phone, e-mail) and its ``contacts`` (persons)."""
+
+    organisation_id: str
+    asked: str
+    status: str
+    version: int
+    values: pd.DataFrame
+    locations: pd.DataFrame
+    contacts: pd.DataFrame
 
 
 def find_model(store: GoldenStore, model: str | Path | None = None) -> FSModel:
@@ -137,4 +157,67 @@ def explain_golden(store: GoldenStore, golden_id: str, *, model: str | Path | No
         scored = scored[scored["record_id_l"].astype(str) < scored["record_id_r"].astype(str)]
         pairs = _evidence(scored.sort_values("match_weight", ascending=False).head(max_pairs))
     return GoldenExplanation(resolved, golden_id, str(row["status"]), int(row["version"]),
-                             lineage[["column", "value", "source", "record", "rule"]], shown, pairs)
+                             lineage[["column", "value", "source", "record", "rule"]], shown, pairs,
+                             _organisation_line(store, resolved))
+
+
+def _organisation_line(store: GoldenStore, golden_id: str) -> str | None:
+    from cdq.organisations import organisation_frame, organisation_of_members
+
+    organisation = organisation_of_members(store, [golden_id]).get(golden_id)
+    if organisation is None:
+        return None
+    row = organisation_frame(store, ids=[organisation]).iloc[0]
+    count = len(str(row["locations"]).split(";")) if isinstance(row["locations"], str) else 0
+    return f"{organisation} {row.get('company_name') or ''}, {count} location(s)"
+
+
+#: What a location or a contact is shown with under its organisation.
+LOCATION_COLUMNS = ["golden_id", "street", "house_number", "house_letter", "house_number_addition", "postcode",
+                    "city", "phone", "email"]
+CONTACT_COLUMNS = ["golden_id", "initials", "first_name", "infix", "last_name", "email", "phone", "mobile"]
+
+
+def _resolve_organisation(store: GoldenStore, organisation_id: str) -> str:
+    from cdq.organisations import organisation_frame
+
+    seen: set[str] = set()
+    while organisation_id not in seen:
+        seen.add(organisation_id)
+        found = organisation_frame(store, ids=[organisation_id])
+        if found.empty or not isinstance(found.iloc[0]["merged_into"], str):
+            return organisation_id
+        organisation_id = found.iloc[0]["merged_into"]
+    return organisation_id
+
+
+def explain_organisation(store: GoldenStore, organisation_id: str) -> OrganisationExplanation:
+    """A golden organisation's values with their source record and rule, its locations and its contacts."""
+    from cdq.golden import golden_frame
+    from cdq.organisations import organisation_frame
+
+    resolved = _resolve_organisation(store, organisation_id)
+    found = organisation_frame(store, ids=[resolved])
+    if found.empty:
+        raise UsageError(f"no golden organisation {organisation_id!r}", hint="organisation ids look like O0000005")
+    row = found.iloc[0]
+    with store.engine.connect() as conn:
+        from cdq.store.schema import organisations
+
+        lineage_text = conn.execute(sa.select(organisations.c.lineage)
+                                    .where(organisations.c.organisation_id == resolved)).scalar()
+        ids = [g for role in ("locations", "contacts") if isinstance(row[role], str) for g in row[role].split(";")]
+        golden = golden_frame(store.golden(conn, ids).drop(columns=["seq"])) if ids else pd.DataFrame()
+        members = store.members(conn, ids)
+    lineage = pd.DataFrame(json.loads(lineage_text or "[]"), columns=["column", "value", "record", "rule"])
+    source = members.set_index("ref")["payload"].map(lambda p: json.loads(p).get("source"))
+    lineage["source"] = lineage["record"].map(lambda r: source.get(r, ""))
+
+    def part(role: str, columns: list[str]) -> pd.DataFrame:
+        wanted = str(row[role]).split(";") if isinstance(row[role], str) else []
+        return golden[golden["golden_id"].isin(wanted)].reindex(columns=columns).reset_index(drop=True) \
+            if len(golden) else pd.DataFrame(columns=columns)
+
+    return OrganisationExplanation(resolved, organisation_id, str(row["status"]), int(row["version"]),
+                                   lineage[["column", "value", "source", "record", "rule"]],
+                                   part("locations", LOCATION_COLUMNS), part("contacts", CONTACT_COLUMNS))

@@ -30,24 +30,25 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
 
-from cdq.columns import CANONICAL, NAME_DERIVED
+from cdq import golden_values
 from cdq.errors import UsageError
+from cdq.golden_values import PAYLOAD_COLUMNS
+from cdq.log import Progress, ProgressLog
 from cdq.store import GoldenStore, golden_number
 from cdq.survivorship import Rules, survive
 
 __all__ = ["merge_batch", "unmerge", "split_record", "join_golden", "MergeResult", "record_refs"]
 
 logger = logging.getLogger(__name__)
+#: merge_batch's steps (progress): upsert sources, assign golden ids, merges and xref, re-survive, checks
+_MERGE_STEPS = 5
 _HASH_SKIP = {"record_id", "source_file", "source_row"}
-#: Stored per source record: the canonical values and the name parts normalize derives (partner name, name
-#: use, letter lines), so a golden record built later from stored records keeps them.
-PAYLOAD_COLUMNS = [c for c in CANONICAL + NAME_DERIVED if c != "record_id"]
 
 
 @dataclass
@@ -188,37 +189,28 @@ def _snapshot(store: GoldenStore, conn: sa.Connection, ids: list[str]) -> dict:
             "overrides": ov.to_dict("records")}
 
 
-def _golden_rows(golden: pd.DataFrame, lineage: pd.DataFrame, rules: Rules) -> dict[str, tuple[str, str]]:
-    """golden id → (values JSON, lineage JSON), deterministic so unchanged records hash the same."""
-    lin = {gid: sorted(map(list, g[["column", "value", "record_id", "rule"]].itertuples(index=False, name=None)))
-           for gid, g in lineage.groupby("cluster_id")} if len(lineage) else {}
-    out = {}
-    for row in golden.itertuples(index=False):
-        values = {c: getattr(row, c) for c in rules.outputs}
-        out[row.cluster_id] = (json.dumps(values, sort_keys=True, ensure_ascii=False),
-                               json.dumps(lin.get(row.cluster_id, []), ensure_ascii=False))
-    return out
-
-
-def _digest(*parts) -> str:
-    return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
-
-
 def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retired: dict[str, str],
-               rules: Rules, run_id: int) -> pd.DataFrame:
-    """Re-survive the touched golden ids from their live members; write the rows that changed."""
+               rules: Rules, run_id: int, organisations_touched: Iterable[str] = (),
+               organisations_retired: dict[str, str] | None = None) -> pd.DataFrame:
+    """Re-survive the touched golden ids from their live members; write the rows that changed.
+
+    Then the golden organisations of those records (and ``organisations_touched``) are re-survived too.
+    """
+    from cdq import organisations
+
     members = store.members(conn, touched)
     live = members[members["deleted_run"].isna()]
     frame = pd.DataFrame([json.loads(p) for p in live["payload"]], columns=PAYLOAD_COLUMNS)
     frame["record_id"] = live["ref"].to_numpy()
     clusters = pd.DataFrame({"record_id": live["ref"].to_numpy(), "cluster_id": live["golden_id"].to_numpy()})
     golden, lineage = survive(frame, clusters, rules, store.overrides_for(conn, touched))
-    built = _golden_rows(golden, lineage, rules)
+    member_of = organisations.memberships(conn, touched | set(retired))
+    built = golden_values.golden_rows(golden, lineage, rules, member_of)
     existing = store.golden(conn, touched | set(retired)).set_index("golden_id")
     rows = []
     for gid in sorted(touched | set(retired)):
         old = existing.loc[gid] if gid in existing.index else None
-        if gid in retired:
+        if gid in retired and old is not None:  # a retired golden id is always a stored one
             status, merged_into, (data, lin) = "retired", retired[gid], (old["data"], old["lineage"])
         elif gid in built:
             status, merged_into, (data, lin) = "active", None, built[gid]
@@ -226,7 +218,7 @@ def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retir
             status, merged_into, data, lin = "deleted", None, old["data"], old["lineage"]
         else:
             continue
-        digest = _digest(status, merged_into, data, lin)
+        digest = golden_values.digest(status, merged_into, data, lin)
         if old is not None and old["data_hash"] == digest:
             continue
         version = 1 if old is None else int(old["version"]) + 1
@@ -235,6 +227,8 @@ def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retir
     if rows:
         seq = store.next_seq(conn)
         store.write_golden(conn, [{**r, "seq": seq} for r in rows], set(existing.index), run_id)
+    organisations.survive_organisations(store, conn, set(member_of.values()) | set(organisations_touched),
+                                        organisations_retired or {}, rules, run_id)
     return golden_frame(pd.DataFrame(rows, columns=["golden_id", "version", "status", "merged_into", "data"]))
 
 
@@ -283,9 +277,25 @@ def _deletions(store: GoldenStore, conn: sa.Connection, batch: pd.DataFrame, ful
     return set(known["golden_id"].dropna())
 
 
+def _organisations(store: GoldenStore, conn: sa.Connection, cl: pd.DataFrame, free: pd.DataFrame,
+                   run_id: int) -> tuple[set[str], dict[str, str], set[str]]:
+    """Map linkage's organisations onto golden organisations (:func:`cdq.organisations.assign`).
+
+    Returns the active golden ids whose organisation changed (their ``organisation_id`` value changes), the
+    retired organisations and the organisations to re-survive.
+    """
+    from cdq import organisations
+
+    target = free["target"].reindex(cl.index).fillna(cl["golden_id"])
+    links = pd.DataFrame({"golden_id": target, "group": cl["organisation_id"]})
+    changed, retired, touched = organisations.assign(store, conn, links, run_id)
+    status = store.golden(conn, changed).set_index("golden_id")["status"]
+    return {g for g in changed if status.get(g, "active") == "active"}, retired, touched
+
+
 def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStore, rules: Rules, run_id: int,
                 pairs: pd.DataFrame | None = None, *, full_sources=(), deleted=(),
-                check: Callable[[MergeResult], None] | None = None) -> MergeResult:
+                check: Callable[[MergeResult], None] | None = None, progress: Progress | None = None) -> MergeResult:
     """Upsert a batch, map its clusters onto stable golden ids, re-survive touched records (see module doc).
 
     Args:
@@ -297,11 +307,15 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         deleted: refs of records deleted at the source.
         check: called with the result before the transaction commits (the quality gates); an exception it
             raises rolls the whole batch back, so a run that stops leaves the store as it was.
+        progress: optional ``(done, total)`` callback, called after each of the merge's steps.
     """
+    step = ProgressLog(logger, f"golden merge of {len(staging)} records: step", _MERGE_STEPS, progress=progress)
     batch = _batch(staging)
     with store.begin() as conn:
         up = _upsert_sources(store, conn, batch, run_id)
-        cl = up.merge(clusters[["record_id", "cluster_id"]].astype({"record_id": str}), on="record_id", how="left")
+        step(1)
+        cl = up.merge(clusters.reindex(columns=["record_id", "cluster_id", "organisation_id"])
+                      .astype({"record_id": str}), on="record_id", how="left")
         cl["cluster_id"] = cl["cluster_id"].where(cl["cluster_id"].notna(), "_single:" + cl["record_id"])
         cl["score"] = _scores(pairs, cl)
         free = cl[~cl["pinned"]].copy()
@@ -310,6 +324,7 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         moved = free[free["golden_id"].ne(free["target"])]
         touched = set(free.loc[free["status"].ne("same"), "target"]) | set(moved["target"]) | set(retired.values())
         touched |= set(cl.loc[cl["pinned"] & cl["status"].ne("same"), "golden_id"])
+        step(2)
         for old, survivor in sorted(retired.items()):
             snap = _snapshot(store, conn, [survivor, old])
             store.add_event(conn, run_id, "merge", survivor, old, snap)
@@ -329,7 +344,11 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
             for i, t, s, r in zip(moved["id"], moved["target"], moved["score"], rule[moved.index])
         ])
         touched |= _deletions(store, conn, batch, full_sources, deleted, run_id)
-        written = _resurvive(store, conn, touched, retired, rules, run_id)
+        in_org, org_retired, org_touched = _organisations(store, conn, cl, free, run_id)
+        touched |= in_org
+        step(3)
+        written = _resurvive(store, conn, touched, retired, rules, run_id, org_touched, org_retired)
+        step(4)
         counts = {"records_new": int((up["status"] == "new").sum()),
                   "records_changed": int((up["status"] == "changed").sum()),
                   "records_unchanged": int((up["status"] == "same").sum()),
@@ -340,6 +359,7 @@ def merge_batch(staging: pd.DataFrame, clusters: pd.DataFrame, store: GoldenStor
         result = MergeResult(run_id, counts, written, merges, xref_out)
         if check is not None:
             check(result)
+    step(5)
     logger.info("merge batch: %s", counts)
     return result
 
@@ -393,11 +413,23 @@ def split_record(store: GoldenStore, ref: str, rules: Rules, *, run_id: int | No
         new = store.allocate_golden_ids(conn, 1)[0]
         store.set_xref(conn, [{"source_record_id": record_id, "golden_id": new, "match_score": None,
                                "rule": "steward_split", "pinned": True, "run_id": run_id}])
+        _same_organisation(store, conn, old, new, run_id)
         store.add_event(conn, run_id, "split", old, new, {"ref": ref, "source_record_id": record_id})
         written = _resurvive(store, conn, {old, new}, {}, rules, run_id)
     counts = {"split": 1, "golden_written": len(written)}
     store.finish_run(run_id, counts=counts)
     return MergeResult(run_id, counts, written, xref=pd.DataFrame({"record_id": [ref], "ref": [ref], "golden_id": [new]}))
+
+
+def _same_organisation(store: GoldenStore, conn: sa.Connection, old: str, new: str, run_id: int) -> None:
+    """A record split out of a location stays in that location's organisation (a steward splits people and
+    branches, not companies)."""
+    from cdq import organisations
+
+    organisation = organisations.memberships(conn, [old]).get(old)
+    if organisation:
+        organisations.assign(store, conn, pd.DataFrame({"golden_id": [old, new], "group": [organisation] * 2}),
+                             run_id)
 
 
 def set_override(store: GoldenStore, golden_id: str, column: str, value: str | None, set_by: str,

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cdq.golden import MergeResult, batch_status, merge_batch, record_refs, stored_records
-from cdq.linkage import LinkageResult
+from cdq.linkage import FSModel, LinkageResult
 from cdq.linkage.settings import Settings
 from cdq.store import GoldenStore
 from cdq.survivorship import Rules
@@ -59,10 +59,10 @@ class Match:
     records: pd.DataFrame
     generation: int
     full_sources: frozenset[str] = frozenset()
-    blocking_report: object | None = None
+    blocking_report: pd.DataFrame | None = None
     settings: Settings | None = field(default=None, repr=False)
     #: The linkage model the batch was scored with (``cdq why`` / ``cdq explain`` use it later).
-    model: object | None = field(default=None, repr=False)
+    model: FSModel | None = field(default=None, repr=False)
     rematched: bool = False
 
 
@@ -128,12 +128,13 @@ def merge_match(match: Match, store: GoldenStore, rules: Rules, run_id: int, *, 
                 match_batch(match.batch, store, match.settings, full_sources=match.full_sources, progress=progress),
                 rematched=True)
         result = merge_batch(match.merge_input, match.clusters, store, rules, run_id, pairs=match.pairs,
-                             full_sources=sorted(match.full_sources), check=check)
+                             full_sources=sorted(match.full_sources), check=check, progress=progress)
     return result, match
 
 
 def _sharing_a_cluster(stored: pd.DataFrame, clusters: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
-    """The stored records in a cluster with a batch record: the merge needs their golden ids.
+    """The stored records in a cluster (or an organisation) with a batch record: the merge needs their golden
+    ids (and golden organisations).
 
     Every other stored record keeps its golden record untouched, and re-reading and re-hashing the whole
     store for it each night would be most of a nightly merge against a million golden records.
@@ -147,8 +148,12 @@ def _sharing_a_cluster(stored: pd.DataFrame, clusters: pd.DataFrame, batch: pd.D
     if stored.empty or clusters.empty:
         return stored.iloc[:0]
     ids = clusters["record_id"].astype(str)
-    wanted = set(clusters.loc[ids.isin(set(batch["record_id"].astype(str))), "cluster_id"])
-    members = set(ids[clusters["cluster_id"].isin(wanted)])
+    mine = ids.isin(set(batch["record_id"].astype(str)))
+    together = clusters["cluster_id"].isin(set(clusters.loc[mine, "cluster_id"]))
+    if "organisation_id" in clusters.columns:
+        organisations = set(clusters.loc[mine, "organisation_id"].dropna())
+        together |= clusters["organisation_id"].isin(organisations)
+    members = set(ids[together])
     return stored[stored["record_id"].astype(str).isin(members)]
 
 
@@ -166,5 +171,10 @@ def _steward_decisions(store: GoldenStore, pairs: pd.DataFrame, clusters: pd.Dat
     decisions = load_decisions(store.url)
     if len(decisions) and len(pairs):
         pairs = apply_decisions(pairs, decisions, records)
-        clusters = steward_clusters(clusters, pairs)
+        organisation = clusters.get("organisation_id")
+        decided = steward_clusters(clusters, pairs)
+        if organisation is not None:  # a steward decides about people and locations, not organisations
+            decided["organisation_id"] = decided["record_id"].map(
+                dict(zip(clusters["record_id"].astype(str), organisation)))
+        clusters = decided
     return pairs, clusters

@@ -20,14 +20,13 @@ chains them, names every intermediate artefact (``staging``, ``normalized``, ``a
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -37,6 +36,14 @@ from cdq.config import load_model
 from cdq.errors import UsageError
 from cdq.log import Progress, ProgressLog
 from cdq.resources import resource
+
+if TYPE_CHECKING:  # result types only: the stages import their modules when they run
+    from cdq.crm.base import LoadResult
+    from cdq.gates import GateResult
+    from cdq.golden import MergeResult
+    from cdq.nightly import Match
+    from cdq.printouts import PrintoutRun
+    from cdq.store import GoldenStore
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +111,43 @@ class PipelineSpec(BaseModel):
 
 
 @dataclass
+class RunResults:
+    """What a run's stages report, stage by stage (the CLI summary and the HTML report are drawn from it)."""
+
+    #: import: one entry per input table (``file``, ``table``, ``source``, ``rows_in``, ``staged``, ...)
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    #: import: rows quarantined while reading (records held later are counted in ``headline``)
+    quarantined_at_import: int | None = None
+    #: import: sources delivered as full extracts (their missing records were deleted at the source)
+    full_sources: set[str] = field(default_factory=set)
+    #: earlier runs found dead and marked ``killed`` when this run started (the CLI warns about them)
+    killed_runs: pd.DataFrame | None = None
+    #: linkage: the batch matched against the store (the golden stage merges it)
+    match: Match | None = None
+    #: linkage: batch records per status (``new``, ``changed``, ``same``)
+    batch_status: dict[str, int] = field(default_factory=dict)
+    #: linkage: candidate pairs per blocking pass
+    blocking_report: pd.DataFrame | None = None
+    #: golden: what the merge into the golden store did
+    golden: MergeResult | None = None
+    #: load: what the CRM load did
+    load: LoadResult | None = None
+    #: gates: every gate outcome of the run, and all of them combined
+    gate_runs: list[GateResult] = field(default_factory=list)
+    gates: GateResult | None = None
+    #: printouts: one row per adviser
+    printouts: PrintoutRun | None = None
+    #: retention: what was (or, dry, would be) purged
+    retention: pd.DataFrame | None = None
+    #: headline numbers of the run summary (label -> count), in the order the stages add them
+    headline: dict[str, int] = field(default_factory=dict)
+    #: files the run wrote (label -> path)
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
 class RunContext:
-    """Everything a run produces, stage by stage (named intermediate artefacts)."""
+    """Everything a run produces, stage by stage (named intermediate artefacts and typed results)."""
 
     spec: PipelineSpec
     base_dir: Path
@@ -118,9 +160,17 @@ class RunContext:
     wait: float = 0.0
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     findings: list[pd.DataFrame] = field(default_factory=list)
-    results: dict[str, object] = field(default_factory=dict)
+    results: RunResults = field(default_factory=RunResults)
     timings: dict[str, float] = field(default_factory=dict)
     current_name: str = "staging"
+    #: the golden store, opened by the first stage that needs it
+    store: GoldenStore | None = None
+    #: this run's row in the store's ``runs`` table (started by the first stage that writes)
+    run_id: int | None = None
+    #: the run's row was finished (or discarded): a later error must not mark it failed
+    run_finished: bool = False
+    #: a quality gate stopped the run
+    stopped: bool = False
 
     def expand(self, text: str) -> str:
         """Fill ``{workdir}``, ``{fixtures}``, ``{reference_data}``, ``{rules}`` placeholders."""
@@ -144,6 +194,7 @@ class RunContext:
         return self.frames[self.current_name]
 
     def all_findings(self) -> pd.DataFrame:
+        """Every stage's findings in one frame (the fixed findings columns when there are none)."""
         frames = [f for f in self.findings if len(f)]
         return pd.concat(frames, ignore_index=True) if frames else empty_findings()
 
@@ -182,7 +233,8 @@ def run_pipeline(
         shutil.rmtree(workdir / "intermediates", ignore_errors=True)
     stages.preflight(ctx)
     names = ["import", *spec.stages]
-    tick = ProgressLog(logger, f"pipeline {spec.name}: stages", len(names), every=0.0, progress=progress)
+    # the progress callback follows the work inside each stage (import k/N, linkage steps, ...); stages are logged
+    tick = ProgressLog(logger, f"pipeline {spec.name}: stages", len(names), every=0.0)
     try:
         with _store_lock(ctx):
             for k, name in enumerate(names, start=1):
@@ -213,17 +265,12 @@ def _store_lock(ctx: RunContext) -> Iterator[None]:
         yield
         return
     from cdq import stages
-    from cdq.leads.lock import StoreBusy, held_by, hold_run, release
-    from cdq.store.lock import process_alive
+    from cdq.leads.lock import StoreBusy, hold_run, release_if_gone
 
     store = stages._store(ctx)
     deadline = time.monotonic() + ctx.wait
     while True:
-        holder = held_by(store)
-        found = re.search(r"pid (\d+) on (\S+)", holder or "")
-        if found and process_alive(found.group(2), int(found.group(1))) is False:
-            logger.warning("store lock: the run holding it (%s) is gone; released", holder)
-            release(store)
+        release_if_gone(store)
         lock = hold_run(store, ctx.spec.name)
         try:
             lock.__enter__()

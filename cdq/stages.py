@@ -9,18 +9,31 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from cdq.errors import UsageError
 from cdq.export import write_table
 from cdq.headers import load_mapping
+from cdq.registry import Registry
 from cdq.staging import import_inputs
 
 if TYPE_CHECKING:  # the pipeline imports this module to run the stages; the stages only annotate with it
+    import sqlalchemy as sa
+
+    from cdq.address import AddressStore
+    from cdq.gates import GateResult
+    from cdq.golden import MergeResult
+    from cdq.nightly import Match
     from cdq.pipeline import RunContext
+    from cdq.store import GoldenStore
 
 logger = logging.getLogger(__name__)
+
+Stage = Callable[["RunContext"], None]
+#: stage name (as in a pipeline's ``stages:`` list) -> stage; every ``stage_*`` below registers itself
+STAGES: Registry[Stage] = Registry("pipeline stage")
 
 
 #: Record-level frames: each stage that produces one makes it the run's ``current`` frame.
@@ -35,45 +48,43 @@ def _keep(ctx: RunContext, name: str, frame: pd.DataFrame) -> None:
         write_table(frame, ctx.workdir / "intermediates" / f"{name}.parquet")
 
 
+@STAGES.register("import")
 def stage_import(ctx: RunContext) -> None:
     """Read every input of the pipeline into one staging frame (+ quarantine)."""
-    stagings, quarantines, tables, used_sources = [], [], [], set()
+    stagings, quarantines, tables = [], [], []
+    used_sources: set[str] = set()
     for spec in ctx.spec.inputs:
         mapping = load_mapping(ctx.path(spec.mapping)) if spec.mapping else None
         if spec.source and mapping is None:
             from cdq.headers import MappingFile
 
             mapping = MappingFile(source=spec.source)
-        options = {"sheet": spec.sheet} if spec.sheet else {}
-        result = import_inputs([ctx.path(spec.path)], mapping=mapping, used_sources=used_sources, **options)
+        options: dict[str, Any] = {"sheet": spec.sheet} if spec.sheet else {}  # the adapter's own options
+        result = import_inputs([ctx.path(spec.path)], mapping=mapping, used_sources=used_sources,
+                               progress=ctx.progress, **options)
         if spec.full_extract:
-            ctx.results.setdefault("full_sources", set()).update(t["source"] for t in result.tables)
+            ctx.results.full_sources.update(t["source"] for t in result.tables)
         stagings.append(result.staging)
         quarantines.append(result.quarantine)
         tables.extend(result.tables)
     staging = pd.concat(stagings, ignore_index=True)
     _keep(ctx, "staging", staging)
     ctx.frames["quarantine"] = pd.concat(quarantines, ignore_index=True)
-    ctx.results["quarantined_at_import"] = len(ctx.frames["quarantine"])
-    ctx.results["import"] = tables
+    ctx.results.quarantined_at_import = len(ctx.frames["quarantine"])
+    ctx.results.tables = tables
 
 
+@STAGES.register("normalize")
 def stage_normalize(ctx: RunContext) -> None:
     """Normalize names, phones, e-mails, postcodes, organisations and dates."""
     from cdq.normalize import normalize
 
-    frame, findings = normalize(ctx.current)
+    frame, findings = normalize(ctx.current, progress=ctx.progress)
     _keep(ctx, "normalized", frame)
     ctx.findings.append(findings)
 
 
-STAGES: dict[str, Callable[[RunContext], None]] = {
-    "import": stage_import,
-    "normalize": stage_normalize,
-}
-
-
-def _address_store(ctx: RunContext):
+def _address_store(ctx: RunContext) -> AddressStore:
     """The run's address reference: a flat BAG CSV is built into a store in the workdir, once.
 
     Built beside and renamed into place (atomic), and reused by later runs until the CSV changes, so two
@@ -128,27 +139,30 @@ def built_reference(source: Path, built: Path) -> Path:
     return built
 
 
+@STAGES.register("printouts")
 def stage_printouts(ctx: RunContext) -> None:
     """One verification PDF and Excel return form per adviser, from the golden records in the store."""
     from cdq.printouts import printouts_from
 
     store = _address_store(ctx) if ctx.spec.reference else None
     try:
-        run = printouts_from(ctx.expand(ctx.spec.store), "adviser", ctx.workdir / "printouts", reference=store)
+        run = printouts_from(ctx.expand(ctx.spec.store), "adviser", ctx.workdir / "printouts", reference=store,
+                             progress=ctx.progress)
     finally:
         if store is not None:
             store.close()
-    ctx.results.setdefault("outputs", {})["printouts"] = ctx.workdir / "printouts"
-    ctx.results["printouts"] = run
+    ctx.results.outputs["printouts"] = ctx.workdir / "printouts"
+    ctx.results.printouts = run
 
 
+@STAGES.register("address")
 def stage_address(ctx: RunContext) -> None:
     """Complete and verify addresses against the pipeline's reference (a flat BAG CSV or a built store)."""
     from cdq.address import complete
 
     store = _address_store(ctx)
     try:
-        frame, findings = complete(ctx.current, store)
+        frame, findings = complete(ctx.current, store, progress=ctx.progress)
     finally:
         store.close()
     _keep(ctx, "addressed", frame)
@@ -164,7 +178,6 @@ def preflight(ctx: RunContext) -> None:
     import sqlalchemy as sa
 
     from cdq.crm.registry import check_url, credential_params
-    from cdq.errors import UsageError
     from cdq.store import masked_url
 
     uses_store = {"linkage", "golden", "gates", "load", "export", "report"} & set(ctx.spec.stages)
@@ -183,12 +196,13 @@ def preflight(ctx: RunContext) -> None:
         check_url(ctx.expand(ctx.crm))
 
 
-def _store(ctx: RunContext):
+def _store(ctx: RunContext) -> GoldenStore:
+    """The run's golden store, opened once."""
     from cdq.store import GoldenStore
 
-    if "store" not in ctx.results:
-        ctx.results["store"] = GoldenStore(ctx.expand(ctx.spec.store), wait=ctx.wait)
-    return ctx.results["store"]
+    if ctx.store is None:
+        ctx.store = GoldenStore(ctx.expand(ctx.spec.store), wait=ctx.wait)
+    return ctx.store
 
 
 def _run_id(ctx: RunContext) -> int:
@@ -196,25 +210,26 @@ def _run_id(ctx: RunContext) -> int:
 
     Starting it first marks earlier runs whose process is gone ``killed``; the summary reports them.
     """
-    if "run_id" not in ctx.results:
+    if ctx.run_id is None:
         store = _store(ctx)
         killed = store.reap_runs()
         if len(killed):
-            ctx.results["killed_runs"] = killed
-        ctx.results["run_id"] = store.start_run(ctx.spec.name)
-    return ctx.results["run_id"]
+            ctx.results.killed_runs = killed
+        ctx.run_id = store.start_run(ctx.spec.name)
+    return ctx.run_id
 
 
 def abandon_run(ctx: RunContext, status: str = "failed") -> None:
     """A run that stops on an error before its merge finished is marked ``failed``, never left ``running``."""
-    if "run_id" in ctx.results and not ctx.results.get("run_finished"):
-        ctx.results["run_finished"] = True
+    if ctx.run_id is not None and not ctx.run_finished:
+        ctx.run_finished = True
         try:
-            _store(ctx).finish_run(ctx.results["run_id"], status=status)
+            _store(ctx).finish_run(ctx.run_id, status=status)
         except Exception:  # noqa: BLE001 - the run's own error is the one to report
-            logger.warning("could not mark run %s %s in the golden store", ctx.results["run_id"], status)
+            logger.warning("could not mark run %s %s in the golden store", ctx.run_id, status)
 
 
+@STAGES.register("linkage")
 def stage_linkage(ctx: RunContext) -> None:
     """Match the batch against the golden store (:func:`cdq.nightly.match_batch`): everything on a first run,
     later only new/changed records against the stored ones; steward decisions win.
@@ -226,12 +241,12 @@ def stage_linkage(ctx: RunContext) -> None:
     store = _store(ctx)
     frame = _hold_erased_subjects(ctx, store)
     _run_id(ctx)
-    match = match_batch(frame, store, full_sources=ctx.results.get("full_sources", set()), progress=ctx.progress,
+    match = match_batch(frame, store, full_sources=ctx.results.full_sources, progress=ctx.progress,
                         engine=ctx.spec.engine, spark_master=ctx.spec.spark_master)
     _publish_match(ctx, _held_out(ctx, match))
 
 
-def _held_out(ctx: RunContext, match):
+def _held_out(ctx: RunContext, match: Match) -> Match:
     """The match without the records :func:`_hold` keeps out of the golden records (junk names, ...)."""
     import dataclasses
 
@@ -243,26 +258,25 @@ def _held_out(ctx: RunContext, match):
                                merge_input=match.merge_input[~match.merge_input["record_id"].astype(str).isin(gone)])
 
 
-def _publish_match(ctx: RunContext, match) -> None:
+def _publish_match(ctx: RunContext, match: Match) -> None:
     """Keep a match's frames as the run's artefacts (again after a re-match under the writer lock)."""
     from cdq.review import export_review
 
-    ctx.results["match"] = match
+    ctx.results.match = match
     pairs, status = match.pairs, match.status
     _keep(ctx, "pairs", pairs)
     _keep(ctx, "clusters", match.clusters)
     ctx.frames["merge_input"] = match.merge_input
     ctx.frames["review_records"] = match.records
     if "golden" not in ctx.spec.stages and len(pairs) and (pairs["decision"] == "review").any():
-        path = export_review(pairs, match.records, ctx.workdir / "review.xlsx")
-        ctx.results.setdefault("outputs", {})["review workbook"] = path
-    ctx.results["batch_status"] = status.value_counts().to_dict()
-    ctx.results.setdefault("headline", {}).update({
+        ctx.results.outputs["review workbook"] = export_review(pairs, match.records, ctx.workdir / "review.xlsx")
+    ctx.results.batch_status = {str(k): int(v) for k, v in status.value_counts().items()}
+    ctx.results.headline.update({
         "new or changed records": int((status != "same").sum()),
         "pairs for review": int((pairs["decision"] == "review").sum()) if len(pairs) else 0,
     })
     if match.blocking_report is not None:
-        ctx.results["blocking_report"] = match.blocking_report
+        ctx.results.blocking_report = match.blocking_report
     if match.model is not None:
         # the model this run matched with: `cdq why` / `cdq explain` explain pairs with it later
         match.model.save(ctx.workdir / "linkage_model.json")
@@ -278,12 +292,12 @@ def _hold(ctx: RunContext, frame: pd.DataFrame, clusters: pd.DataFrame) -> tuple
         return frame, clusters
     ids = set(held["record_id"])
     _add_held(ctx, held.drop(columns=["record_id"]))
-    ctx.results.setdefault("headline", {})["held out of the golden records"] = len(held)
+    ctx.results.headline["held out of the golden records"] = len(held)
     keep = ~frame["record_id"].astype(str).isin(ids)
     return frame[keep], clusters[~clusters["record_id"].astype(str).isin(ids)]
 
 
-def _hold_erased_subjects(ctx: RunContext, store) -> pd.DataFrame:
+def _hold_erased_subjects(ctx: RunContext, store: GoldenStore) -> pd.DataFrame:
     """Records of people erased on request go to the quarantine (``SUBJECT_ERASED``), not to linkage."""
     from cdq.golden import record_refs
     from cdq.privacy import hold_erased
@@ -292,7 +306,7 @@ def _hold_erased_subjects(ctx: RunContext, store) -> pd.DataFrame:
     if len(held):
         ctx.frames[ctx.current_name] = kept
         ctx.frames["quarantine"] = _stack([ctx.frames.get("quarantine", held.iloc[:0]), held])
-        ctx.results.setdefault("headline", {})["held: erased data subjects"] = len(held)
+        ctx.results.headline["held: erased data subjects"] = len(held)
     return kept
 
 
@@ -312,10 +326,11 @@ def _export_open_pairs(ctx: RunContext) -> None:
         save_open_pairs(store, pairs, ctx.frames["review_records"])
     path, count = export_open(store, ctx.workdir / "review.xlsx")
     if path is not None:
-        ctx.results.setdefault("outputs", {})["review workbook"] = path
-    ctx.results.setdefault("headline", {})["pairs for review"] = count
+        ctx.results.outputs["review workbook"] = path
+    ctx.results.headline["pairs for review"] = count
 
 
+@STAGES.register("golden")
 def stage_golden(ctx: RunContext) -> None:
     """Map clusters onto stable golden ids and re-survive the touched golden records.
 
@@ -333,7 +348,10 @@ def stage_golden(ctx: RunContext) -> None:
     rules = load_rules()
     run_id = _run_id(ctx)
     for attempt in (1, 2):
-        match = ctx.results["match"]
+        match = ctx.results.match
+        if match is None:
+            raise UsageError("pipeline stage 'golden' needs the stage 'linkage' before it",
+                             hint="list linkage before golden under stages: in the pipeline YAML")
         try:
             # Under the writer lock; a store written since linkage is matched again inside the transaction.
             result, merged = merge_match(
@@ -344,20 +362,20 @@ def stage_golden(ctx: RunContext) -> None:
             _hold_golden_members(ctx, held)
             kept = set(ctx.frames["merge_input"]["record_id"].astype(str))
             gone = set(match.merge_input["record_id"].astype(str)) - kept
-            ctx.results["match"] = dataclasses.replace(
+            ctx.results.match = dataclasses.replace(
                 match, batch=match.batch[~match.batch["record_id"].astype(str).isin(gone)],
                 merge_input=ctx.frames["merge_input"])
         except BaseException:
             store.discard_run(run_id)  # nothing of it was written: the run is not recorded
-            ctx.results["run_finished"] = True
+            ctx.run_finished = True
             raise
     if merged is not match:
         _publish_match(ctx, merged)
     store.finish_run(run_id, counts=result.counts)
-    ctx.results["run_finished"] = True
-    ctx.results["golden"] = result
+    ctx.run_finished = True
+    ctx.results.golden = result
     _export_open_pairs(ctx)
-    ctx.results.setdefault("headline", {}).update({
+    ctx.results.headline.update({
         "golden records touched": result.counts.get("golden_touched", 0),
         "merges": result.counts.get("merges", 0),
     })
@@ -366,20 +384,20 @@ def stage_golden(ctx: RunContext) -> None:
 class _HoldGolden(Exception):
     """Raised inside the merge transaction: roll back, hold these golden records' batch records, retry."""
 
-    def __init__(self, result, failing: pd.DataFrame):
+    def __init__(self, result: MergeResult, failing: pd.DataFrame):
         super().__init__("golden gate: hold failing records")
         self.result, self.failing = result, failing
 
 
-def _golden_gate(ctx: RunContext, *, last: bool):
+def _golden_gate(ctx: RunContext, *, last: bool) -> Callable[[MergeResult], None]:
     """The check merge_batch runs before it commits: golden + accounting suites on what it would write."""
     from cdq.gates import accounting, run_gates
 
-    def gate(result) -> None:
+    def gate(result: MergeResult) -> None:
         golden = result.golden[result.golden["status"].eq("active")] if len(result.golden) else result.golden
         batch_ids = set(ctx.current["record_id"].astype(str))
         members = int(result.xref["record_id"].astype(str).isin(batch_ids).sum())
-        rows_in = sum(t["rows_in"] for t in ctx.results.get("import", []))
+        rows_in = sum(t["rows_in"] for t in ctx.results.tables)
         # the staging suite again (on the records as they came in) so the one Data Docs site shows every suite
         full = run_gates(staging=ctx.frames.get("gate_input"), golden=golden.reset_index(drop=True),
                          accounting_frame=accounting(rows_in, members, len(ctx.frames.get("quarantine", []))),
@@ -410,6 +428,7 @@ def _hold_golden_members(ctx: RunContext, held: _HoldGolden) -> None:
     logger.warning("gates: %d records held (golden suite); merging the batch again without them", len(quarantine))
 
 
+@STAGES.register("load")
 def stage_load(ctx: RunContext) -> None:
     """Load the golden records into the CRM (delta, one transaction); compares every golden record."""
     from cdq.crm import load_from_store
@@ -419,8 +438,8 @@ def stage_load(ctx: RunContext) -> None:
         return
     # Remote CRMs keep their own ids (our cross-reference to them) and ledger beside the golden store.
     crm = target_from_url(ctx.expand(ctx.crm), state=ctx.expand(ctx.spec.store))
-    result, _plan = load_from_store(_store(ctx), crm, dry_run=ctx.dry_run, full=True)
-    ctx.results["load"] = result
+    result, _plan = load_from_store(_store(ctx), crm, dry_run=ctx.dry_run, full=True, progress=ctx.progress)
+    ctx.results.load = result
 
 
 def _golden_records(ctx: RunContext) -> pd.DataFrame:
@@ -430,6 +449,7 @@ def _golden_records(ctx: RunContext) -> pd.DataFrame:
     return active_golden(_store(ctx))
 
 
+@STAGES.register("gates")
 def stage_gates(ctx: RunContext) -> None:
     """Quality gates BEFORE anything is written: the staging suite on the cleaned records, here.
 
@@ -459,19 +479,18 @@ def stage_gates(ctx: RunContext) -> None:
 def _add_held(ctx: RunContext, quarantine: pd.DataFrame) -> None:
     """Add held records to the run's quarantine and write it to ``WORKDIR/quarantine.csv``."""
     ctx.frames["quarantine"] = _stack([ctx.frames.get("quarantine", pd.DataFrame()), quarantine])
-    outputs = ctx.results.setdefault("outputs", {})
-    outputs["quarantine"] = write_table(ctx.frames["quarantine"], ctx.workdir / "quarantine.csv")
+    ctx.results.outputs["quarantine"] = write_table(ctx.frames["quarantine"], ctx.workdir / "quarantine.csv")
 
 
-def _record_gates(ctx: RunContext, result) -> None:
+def _record_gates(ctx: RunContext, result: GateResult) -> None:
     """Keep every gate outcome of the run (the report shows them all)."""
-    ctx.results.setdefault("gate_runs", []).append(result)
-    ctx.results["gates"] = _combined_gates(ctx.results["gate_runs"])
+    ctx.results.gate_runs.append(result)
+    ctx.results.gates = _combined_gates(ctx.results.gate_runs)
     if result.docs_index:
-        ctx.results.setdefault("outputs", {})["data docs"] = result.docs_index
+        ctx.results.outputs["data docs"] = Path(result.docs_index)
 
 
-def _combined_gates(runs: list):
+def _combined_gates(runs: list[GateResult]) -> GateResult:
     from cdq.gates import GateResult
 
     return GateResult(pd.concat([r.results for r in runs], ignore_index=True),
@@ -480,36 +499,37 @@ def _combined_gates(runs: list):
                       pd.concat([r.failing_rows for r in runs], ignore_index=True))
 
 
-def _stop(ctx: RunContext, result) -> None:
+def _stop(ctx: RunContext, result: GateResult) -> None:
     """Write the report (the store is untouched) and raise CheckFailed (exit 1)."""
     from cdq.gates import check
 
-    ctx.results["stopped"] = True
+    ctx.stopped = True
     stage_report(ctx)
     check(result)
 
 
+@STAGES.register("report")
 def stage_report(ctx: RunContext) -> None:
     """Write the self-contained HTML run report to ``WORKDIR/run_report.html``."""
     from cdq.reporting import write_run_report
 
-    load = ctx.results.get("load")
+    load = ctx.results.load
     path = write_run_report(
         ctx.workdir / "run_report.html", title=f"cdq run: {ctx.spec.name}", staging=ctx.frames.get("staging"),
         quarantine=ctx.frames.get("quarantine"), checked=ctx.current, findings=ctx.all_findings(),
         pairs=ctx.frames.get("pairs"), clusters=ctx.frames.get("clusters"),
-        golden=_report_golden(ctx), gates=ctx.results.get("gates"), timings=ctx.timings,
+        golden=_report_golden(ctx), gates=ctx.results.gates, timings=ctx.timings,
         loaded=load.line() if load is not None else None, held=_held(ctx), changes=_changes(ctx),
-        headline=ctx.results.get("headline"),
+        headline=ctx.results.headline,
     )
-    ctx.results.setdefault("outputs", {})["run report"] = path
+    ctx.results.outputs["run report"] = path
 
 
 def _report_golden(ctx: RunContext) -> pd.DataFrame | None:
     """Every active golden record after the run (None when the run stopped before the store was opened)."""
     if "golden" in ctx.frames:
         return ctx.frames["golden"]
-    if "store" not in ctx.results and ctx.results.get("stopped"):
+    if ctx.store is None and ctx.stopped:
         return None
     ctx.frames["golden"] = _golden_records(ctx)
     return ctx.frames["golden"]
@@ -519,7 +539,7 @@ def _changes(ctx: RunContext) -> pd.DataFrame | None:
     """What this run changed in the golden store (None when it wrote nothing)."""
     from cdq.reporting.changes import run_changes
 
-    merged = ctx.results.get("golden")
+    merged = ctx.results.golden
     return run_changes(_store(ctx), merged.run_id) if merged is not None else None
 
 
@@ -533,6 +553,7 @@ def _held(ctx: RunContext) -> pd.DataFrame | None:
     return quarantine[quarantine["reason_code"].eq(GATE_HELD)].reset_index(drop=True)
 
 
+@STAGES.register("export")
 def stage_export(ctx: RunContext) -> None:
     """Write the clean customer list (golden records), the cross-reference and the quarantine to the workdir."""
     from cdq.store.schema import source_records, xref
@@ -543,13 +564,13 @@ def stage_export(ctx: RunContext) -> None:
         links = pd.read_sql(
             select_xref(source_records, xref), conn,
         )
-    outputs = ctx.results.setdefault("outputs", {})
+    outputs = ctx.results.outputs
     outputs["golden records"] = write_table(golden, ctx.workdir / "golden_records.xlsx", sheet_name="klanten")
     outputs["cross-reference"] = write_table(links, ctx.workdir / "xref.csv")
     outputs["quarantine"] = write_table(ctx.frames.get("quarantine", pd.DataFrame()), ctx.workdir / "quarantine.csv")
 
 
-def select_xref(source_records, xref):
+def select_xref(source_records: sa.Table, xref: sa.Table) -> sa.Select:
     """Source record ref -> golden id, match score and rule."""
     import sqlalchemy as sa
 
@@ -557,18 +578,7 @@ def select_xref(source_records, xref):
                      xref.c.rule).select_from(source_records.join(xref, xref.c.source_record_id == source_records.c.id))
 
 
-STAGES.update({
-    "address": stage_address,
-    "printouts": stage_printouts,
-    "export": stage_export,
-    "linkage": stage_linkage,
-    "golden": stage_golden,
-    "gates": stage_gates,
-    "load": stage_load,
-    "report": stage_report,
-})
-
-
+@STAGES.register("names")
 def stage_names(ctx: RunContext) -> None:
     """Name plausibility: score, verdict and reason codes per record; companies move to company_name."""
     from cdq.names import check
@@ -578,16 +588,12 @@ def stage_names(ctx: RunContext) -> None:
     ctx.findings.append(findings)
 
 
-STAGES.update({"names": stage_names})
 
-
+@STAGES.register("retention")
 def stage_retention(ctx: RunContext) -> None:
     """Apply ``rules/retention.yaml`` to the golden store and the work directory (counted in the report)."""
     from cdq.privacy.retention import apply_retention, load_retention
 
     purged = apply_retention(_store(ctx), load_retention(), workdir=ctx.workdir, dry_run=ctx.dry_run)
-    ctx.results["retention"] = purged
-    ctx.results.setdefault("headline", {})["purged by retention"] = len(purged)
-
-
-STAGES.update({"retention": stage_retention})
+    ctx.results.retention = purged
+    ctx.results.headline["purged by retention"] = len(purged)

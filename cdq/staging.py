@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdq.address_parts import split_address_line, split_house_number, split_street
 from cdq.columns import CANONICAL, QUARANTINE, RAW_PREFIX, empty_quarantine
 from cdq.errors import InputError
 from cdq.headers import ADDRESS_TARGETS, CONTACT_TARGETS, ColumnMatch, MappingFile, recognise
@@ -24,7 +25,6 @@ from cdq.importers import RawTable, read_input
 from cdq.importers._columns import address_blocks, choose_blocks, contact_values, multiline_address, ordered
 from cdq.log import Progress, ProgressLog
 from cdq.normalize.name_parsing import split_name
-from cdq.split import split_address_line, split_house_number, split_street
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,9 @@ def recognise_table(raw: RawTable, mapping: MappingFile | None = None) -> list[C
                 if h in premapped and h not in explicit else
                 ColumnMatch(h, None, 0.0, "kept as src: (extra detail)") for h in headers]
     try:
-        return recognise(headers, mapping=mapping, premapped=raw.premapped, layout=raw.notes.get("layout"),
+        layout = raw.notes.get("layout")
+        return recognise(headers, mapping=mapping, premapped=raw.premapped,
+                         layout=layout if isinstance(layout, str) else None,
                          frame=frame.head(2000))
     except InputError as error:
         where = f"{raw.source_file}" + (f" [{raw.table}]" if raw.table else "")
@@ -205,7 +207,7 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
         values = _clean_text(frame_in[m.header]).reset_index(drop=True)
         if m.target in CANONICAL:
             staging[m.target] = values
-        else:
+        elif m.target:
             combined[m.target] = values
     for target, values in contact_values(frame_in, mapped, _clean_text).items():
         staging[target] = values

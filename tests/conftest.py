@@ -9,9 +9,11 @@ machine has neither).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,43 @@ def pg_url(pg_server_url: str):
 @pytest.fixture()
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """Two ``cdq demo`` runs on one work directory: ``first`` started in ``home`` without ``--workdir`` (so
+    into ``home/cdq-demo``), ``second`` with ``--workdir`` on it (a nightly run that should change nothing).
+    ``first_store`` is a copy of ``golden.sqlite`` as the first run left it."""
+
+    home: Path
+    workdir: Path
+    first: object  # click.testing.Result
+    second: object
+    first_store: Path
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The whole pipeline on the bundled fixtures, run once per session for every test that needs its outputs
+    (test_demo, test_demo_truth, the service and web tests' demo store): a demo run is the suite's most
+    expensive step, and each of them only reads what it left."""
+    from typer.testing import CliRunner
+
+    from cdq.cli.main import app
+
+    home = tmp_path_factory.mktemp("demo_home")
+    cwd = os.getcwd()
+    os.chdir(home)  # from another directory than the repository, with the default work directory
+    try:
+        first = CliRunner().invoke(app, ["demo"])
+    finally:
+        os.chdir(cwd)
+    workdir = home / "cdq-demo"
+    assert first.exit_code == 0, first.output
+    first_store = home / "golden_after_first_run.sqlite"
+    shutil.copy(workdir / "golden.sqlite", first_store)
+    second = CliRunner().invoke(app, ["demo", "--workdir", str(workdir)])
+    return DemoRun(home, workdir, first, second, first_store)
 
 
 # BottleCRM (the e2e CRM target). Local runs use a running instance (BCRM_DIR points at it; the lead's

@@ -95,16 +95,12 @@ def running(**settings: Any) -> Iterator[Running]:
 
 
 @pytest.fixture(scope="session")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``golden.sqlite`` of one ``cdq demo`` run (the bundled fixtures through the whole pipeline)."""
-    from typer.testing import CliRunner
-
-    from cdq.cli.main import app
-
-    work = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(app, ["demo", "--workdir", str(work)])
-    assert result.exit_code == 0, result.output
-    return work / "golden.sqlite"
+def demo_store(demo_run, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``golden.sqlite`` of one ``cdq demo`` run (the bundled fixtures through the whole pipeline): a copy of the
+    session's demo run (``demo_run`` in conftest.py) that only these tests use."""
+    target = tmp_path_factory.mktemp("demo_store") / "golden.sqlite"
+    shutil.copy(demo_run.first_store, target)
+    return target
 
 
 @pytest.fixture()

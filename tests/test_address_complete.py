@@ -228,6 +228,7 @@ def _held_out(reference: pd.DataFrame, rng: np.random.Generator, n: int) -> tupl
     return pd.concat([existing.assign(truth="exists"), missing.assign(truth="missing")], ignore_index=True), sample
 
 
+@pytest.mark.slow  # the acceptance run (60k-address reference, 3,000 held-out cases): .ci/run's second step
 def test_acceptance_held_out(tmp_path: Path):
     reference = synthetic_bag(60_000, seed=20240601)
     path = tmp_path / "bag.csv"

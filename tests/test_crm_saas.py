@@ -106,3 +106,19 @@ def test_import_files_for_salesforce_and_dynamics(tmp_path):
     contact_x, account_x = write_dynamics_workbook(golden, tmp_path / "dyn")
     sheet = openpyxl.load_workbook(contact_x)["Contact"]
     assert [c.value for c in sheet[1]][:3] == ["cdq_goldenid", "First Name", "Last Name"] and sheet.max_row == 3
+
+
+@pytest.mark.parametrize(("kind", "sdk", "extra"), [("salesforce", "simple_salesforce", "salesforce"),
+                                                    ("hubspot", "hubspot", "hubspot")])
+def test_a_missing_crm_client_names_the_extra_to_install(monkeypatch, tmp_path, kind, sdk, extra):
+    monkeypatch.setenv("CDQ_CRM_TOKEN", "t")
+    monkeypatch.setitem(__import__("sys").modules, sdk, None)  # as if the extra was not installed
+    with pytest.raises(UsageError, match="needs ") as e:
+        target_from_url(f"{kind}+https://127.0.0.1:1?state=sqlite:///{tmp_path / 's.db'}")
+    assert e.value.hint == f"pip install 'cdq[{extra}]'"
+
+
+def test_salesforce_is_https_only(monkeypatch, tmp_path):
+    monkeypatch.setenv("CDQ_CRM_TOKEN", "t")
+    with pytest.raises(UsageError, match="HTTPS only"):
+        target_from_url(f"salesforce+http://127.0.0.1:1?state=sqlite:///{tmp_path / 's.db'}")

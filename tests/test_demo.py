@@ -7,21 +7,15 @@ import re
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
-from cdq.cli.main import app
-
-runner = CliRunner()
 ACCOUNTING = re.compile(r"^(\d+) rows in = (\d+) staged \+ (\d+) quarantined$", re.M)
 LOADED = re.compile(r"^loaded: (\d+) created, (\d+) updated, (\d+) merged, (\d+) unchanged$", re.M)
 
 
-@pytest.fixture(scope="module")
-def demo_runs(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("demo")
-    first = runner.invoke(app, ["demo", "--workdir", str(workdir)])
-    second = runner.invoke(app, ["demo", "--workdir", str(workdir)])
-    return workdir, first, second
+@pytest.fixture()
+def demo_runs(demo_run):
+    """The session's two demo runs (conftest.py: the first from another directory, the second on its folder)."""
+    return demo_run.workdir, demo_run.first, demo_run.second
 
 
 def test_first_run_creates_every_golden_record(demo_runs) -> None:
@@ -31,7 +25,8 @@ def test_first_run_creates_every_golden_record(demo_runs) -> None:
     assert created > 100 and (updated, merged, unchanged) == (0, 0, 0)
     assert first.output.rstrip().splitlines()[-1].startswith("loaded: ")
     with sa.create_engine(f"sqlite:///{workdir}/crm.sqlite").connect() as conn:
-        in_crm = sum(conn.execute(sa.text(f"select count(*) from {t}")).scalar() for t in ("contacts", "accounts"))
+        in_crm = sum(conn.execute(sa.text(f"select count(*) from {t}")).scalar()
+                     for t in ("contacts", "accounts", "organisations"))
     assert in_crm == created
 
 
@@ -56,12 +51,11 @@ def test_every_input_row_is_in_a_golden_record_or_quarantined(demo_runs) -> None
     assert sources + (int(held.group(1)) if held else 0) == staged  # junk and nameless mail are held (issue 15)
 
 
-def test_demo_works_from_another_directory(tmp_path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["demo"])
-    assert result.exit_code == 0, result.output
-    assert (tmp_path / "cdq-demo" / "crm.sqlite").exists()
-    assert pd.read_sql("select * from contacts", f"sqlite:///{tmp_path}/cdq-demo/crm.sqlite").shape[0] > 50
+def test_demo_works_from_another_directory(demo_run) -> None:
+    """The session's first run was started in an empty folder without --workdir: it wrote ./cdq-demo there."""
+    assert demo_run.first.exit_code == 0, demo_run.first.output
+    assert demo_run.workdir == demo_run.home / "cdq-demo" and (demo_run.workdir / "crm.sqlite").exists()
+    assert pd.read_sql("select * from contacts", f"sqlite:///{demo_run.workdir}/crm.sqlite").shape[0] > 50
 
 
 def test_no_junk_name_reaches_the_crm_and_countries_are_iso_codes(demo_runs) -> None:
@@ -78,3 +72,41 @@ def test_second_run_asks_the_open_review_pairs_again(demo_runs) -> None:
     asked = [int(re.search(r"│ pairs for review\s+│ (\d+)", out.output).group(1)) for out in (first, second)]
     assert asked[0] > 0 and asked[1] == asked[0]
     assert (workdir / "review.xlsx").exists() and "review workbook" in second.output
+
+
+def test_a_company_with_branches_is_one_golden_organisation_with_its_locations(demo_runs) -> None:
+    """Issue 20: every organisation of the fixtures' truth with several locations is one golden organisation in
+    the store and in the SQL CRM; each location is a golden record (an account) of its own under it."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import demo_truth
+
+    workdir, _, _ = demo_runs
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    records = demo_truth.stored_records(workdir / "golden.sqlite")
+    records["entity"] = demo_truth.entity_of(records, fixtures)
+    entities = pd.read_csv(fixtures / "truth_entities.csv", dtype=str, keep_default_na=False)
+    org_of = dict(zip(entities["entity_id"], entities["org_id"]))
+    records["org"] = records["entity"].map(org_of)
+    branches = records[records["org"].fillna("") != ""]
+    with_branches = branches.groupby("org")["entity"].nunique()
+    assert (with_branches >= 2).sum() >= 2  # the fixtures hold companies with several branches
+    golden_url = f"sqlite:///{workdir}/golden.sqlite"
+    members = pd.read_sql("select golden_id, organisation_id from golden_organisation_members", golden_url)
+    member_of = dict(zip(members["golden_id"], members["organisation_id"]))
+    crm_url = f"sqlite:///{workdir}/crm.sqlite"
+    accounts = pd.read_sql("select cdq_golden_id, organisation_id from accounts", crm_url).set_index("cdq_golden_id")
+    crm_orgs = pd.read_sql("select * from organisations", crm_url).set_index("cdq_organisation_id")
+    for org in with_branches[with_branches >= 2].index:
+        mine = branches[branches["org"] == org]
+        golden_ids = set(mine["golden_id"])
+        assert len(golden_ids) == mine["entity"].nunique(), org  # one golden record per location
+        organisation = {member_of.get(g) for g in golden_ids}
+        assert len(organisation) == 1 and None not in organisation, org  # all under one golden organisation
+        oid = organisation.pop()
+        assert set(accounts.loc[sorted(golden_ids), "organisation_id"]) == {oid}
+        name = entities.loc[entities["org_id"] == org, "company_name"].iloc[0]
+        assert crm_orgs.loc[oid, "name"] == name
+        assert sorted(members.loc[members["organisation_id"] == oid, "golden_id"]) == sorted(golden_ids)

@@ -11,9 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from cdq.cli.main import app
 
 sys.path.insert(0, str(Path(__file__).parent))
 import demo_truth  # noqa: E402
@@ -22,11 +19,9 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory) -> demo_truth.DemoScore:
-    workdir = tmp_path_factory.mktemp("demo_truth")
-    result = CliRunner().invoke(app, ["demo", "--workdir", str(workdir)])
-    assert result.exit_code == 0, result.output
-    return demo_truth.score(workdir / "golden.sqlite", FIXTURES)
+def scored(demo_run) -> demo_truth.DemoScore:
+    """The golden store as the session's first ``cdq demo`` run left it (conftest.py), against the truth."""
+    return demo_truth.score(demo_run.first_store, FIXTURES)
 
 
 def test_every_stored_record_is_in_the_truth(scored):
@@ -42,14 +37,5 @@ def test_every_golden_name_is_as_complete_as_its_best_source_record(scored):
     assert scored.less_complete_names == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "recall 0.909 (24 of 263 true pairs missed), none in golden/review/gates. 12: the Outlook Business address "
-    "is not imported (issue 15 defect 7, imports), so 5 companies never match. 7: linkage (issue 20): 6 pairs of "
-    "organisation locations that moved (same KvK and name, another address), 1 person whose only shared evidence "
-    "is a personal e-mail and surname after a move. 3: names (part B): partner surnames (Gert Vermeulen / "
-    "Schouten, Linda de Groot / Koster) and gender from first names (Kevin / Miranda Bos: with it the record "
-    "'Bo, F' is no longer ambiguous). 2: an ERP record with only 'van Leeuwen', an address and the household's "
-    "landline matches Jan-Kees and Liv alike: it joins neither and is in the review band (a steward's call). "
-    "Strict: once the others land and recall passes, this xfail must go."))
 def test_recall(scored):
     assert scored.recall >= 0.95, scored.missed_pairs

@@ -54,8 +54,8 @@ def test_junk_and_nameless_mail_are_held_with_reasons_and_every_row_is_accounted
     held = quarantine[quarantine["reason_code"].isin(["NAME_JUNK_HELD", "MAIL_NAMELESS_HELD"])]
     assert sorted(held["reason_code"]) == ["MAIL_NAMELESS_HELD"] * 2 + ["NAME_JUNK_HELD"] * 5
     assert held["detail"].str.len().gt(0).all() and held["source_row"].notna().all()
-    rows_in = sum(t["rows_in"] for t in ctx.results["import"])
-    members = ctx.results["golden"].xref["record_id"].isin(set(ctx.current["record_id"])).sum()
+    rows_in = sum(t["rows_in"] for t in ctx.results.tables)
+    members = ctx.results.golden.xref["record_id"].isin(set(ctx.current["record_id"])).sum()
     assert rows_in == members + len(quarantine)
 
 

@@ -96,6 +96,7 @@ def stores(request, tmp_path):
     made.drop()
 
 
+@pytest.mark.slow  # 44 `cdq run` processes per store backend (4 sequential + 20 concurrent pairs): .ci/run's second step
 def test_two_concurrent_runs_leave_the_golden_records_of_a_sequential_run(stores, tmp_path):
     # The two runs serialise on the store; either may go first, and the order may change a borderline match
     # (a record that fits two people joins neither, whoever came first): both sequential orders are right.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
@@ -54,6 +55,7 @@ def test_evaluate_missing_truth_column(tmp_path):
     assert "cluster" in result.output
 
 
+@pytest.mark.slow  # an acceptance run over a labelled set: run by .ci/run's second step
 def test_febrl3_f1_at_least_099(shared_data):
     import sys
     from pathlib import Path

@@ -173,7 +173,14 @@ def test_short_forms_of_first_names(a, b, level):
     assert _levels({"first_name": a}, {"first_name": b})["first_name"] == level
 
 
-@pytest.mark.parametrize("d1,d2,vetoed", [("1980-03-04", "1955-07-21", True), ("2012-11-06", "2011-10-10", False)])
+@pytest.mark.parametrize("d1,d2,vetoed", [
+    ("1980-03-04", "1955-07-21", True), ("2012-11-06", "2011-10-10", False),
+    ("1971-06-24", "1981-06-24", False),  # one digit of the year mistyped: ten years, one typo
+    ("2018-12-13", "2008-12-31", False),  # a year digit and a day's digits swapped: two edits
+    ("1984-11-20", "1994-11-18", False),  # a decade and a day mistyped: three edits
+    ("1952-03-14", "1982-07-25", True),  # a father and son: the year and more
+    ("1950-05-12", "1969-05-12", True),  # two digits of the year differ: not one typo
+])
 def test_birth_date_veto_only_when_years_apart(d1, d2, vetoed):
     from cdq.linkage import _vetoes
 
@@ -183,9 +190,31 @@ def test_birth_date_veto_only_when_years_apart(d1, d2, vetoed):
     assert _vetoes(v, S, p, np.array([0]), np.array([1])).tolist() == [vetoed]
 
 
-def test_swapped_first_and_last_name_count_as_similar():
-    levels = _levels({"first_name": "Madeline", "last_name": "Mason"}, {"first_name": "Mason", "last_name": "Madeline"})
-    assert levels["first_name"] == "very_similar"
+@pytest.mark.parametrize("a,b", [
+    (("Madeline", "Mason"), ("Mason", "Madeline")),
+    (("Emma", "Papp-Horvath"), ("Papp-Horvath", "Emma")),  # a double surname: "papp" alone is no swap
+    (("Cambell", "de la Cruz"), ("de la Cruz", "Cambell")),  # the tussenvoegsel moved along
+    (("Neumann", "Amner"), ("Amper", "Neumann")),  # swapped, and a typo on top
+])
+def test_swapped_first_and_last_name_count_as_similar(a, b):
+    levels = _levels({"first_name": a[0], "last_name": a[1]}, {"first_name": b[0], "last_name": b[1]})
+    assert levels["first_name"] == "very_similar", levels
+    assert levels["surname"] == "very_similar", levels
+
+
+def test_different_names_are_no_swap():
+    levels = _levels({"first_name": "Jan", "last_name": "Willems"}, {"first_name": "Willem", "last_name": "Jansen"})
+    assert levels["first_name"] == "different" and levels["surname"] == "different", levels
+
+
+def test_swapped_names_meet_in_one_blocking_pass():
+    from cdq.linkage.block import candidate_pairs
+
+    frame = pd.DataFrame({"first_name": ["Logan", "Morgan", "Logan"], "last_name": ["Morgan", "Logan", "Smith"],
+                          "birth_date": ["1977-01-29", "1986-12-29", None]})
+    l, r, report = candidate_pairs(prepare(frame), S.passes, S.max_block_size, refine=S.refine)
+    assert (0, 1) in set(zip(l.tolist(), r.tolist()))
+    assert report.set_index("pass").loc["name_pair", "pairs"] == 1
 
 
 def _oracle_components(n, edges):

@@ -111,6 +111,19 @@ def test_cli_dedupe_without_linkage_columns_exit_2_naming_them(tmp_path):
     assert "last_name" in result.output and "company_name" in result.output
 
 
+def test_cli_dedupe_that_matches_nothing_prints_the_likely_reason(tmp_path):
+    """A non-trivial file whose only linkage fields (a city, a gender) can link nobody: exit 0 and a warning line
+    that says no pair matched and which fields there were."""
+    source = tmp_path / "x.csv"
+    source.write_text("Klantnummer;Plaats;Geslacht\n" + "".join(f"K{i};Utrecht;{'MV'[i % 2]}\n" for i in range(150)),
+                      encoding="utf-8")
+    result = runner.invoke(app, ["dedupe", str(source), "--out", str(tmp_path / "c.csv")])
+    assert result.exit_code == 0, result.output
+    warning = next(line for line in result.output.splitlines() if line.startswith("warning:"))
+    assert "150 records and no matched pair" in warning and "city" in warning, result.output
+    assert pd.read_csv(tmp_path / "c.csv", dtype=str)["cluster_id"].nunique() == 150
+
+
 def test_cli_dedupe_patstat_prints_the_fallback_warning(tmp_path, shared_data):
     data = shared_data / "patstat_nl"
     need((data / "records.csv").exists(), "../shared/data/patstat_nl")
@@ -124,6 +137,7 @@ def test_cli_dedupe_patstat_prints_the_fallback_warning(tmp_path, shared_data):
     assert clusters["cluster_id"].nunique() < 150
 
 
+@pytest.mark.slow  # an acceptance run over a labelled set: run by .ci/run's second step
 def test_patstat_f1_at_least_090(shared_data):
     need((shared_data / "patstat_nl" / "records.csv").exists(), "../shared/data/patstat_nl")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -134,6 +148,7 @@ def test_patstat_f1_at_least_090(shared_data):
     assert scores["missing_in_predicted"] == 0
 
 
+@pytest.mark.slow  # an acceptance run over a labelled set: run by .ci/run's second step
 def test_chicago_childcare_f1_at_least_090(shared_data):
     need((shared_data / "dedupe_csv_example").exists(), "../shared/data/dedupe_csv_example")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))

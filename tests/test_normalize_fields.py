@@ -9,6 +9,7 @@ import pandas as pd
 import phonenumbers
 import pytest
 
+from cdq.address_parts import split_house_number, split_street
 from cdq.normalize.addresses import canonical_postcode
 from cdq.normalize.dates import parse_date
 from cdq.normalize.emails import canonical_emails, suggest_domain
@@ -20,7 +21,6 @@ from cdq.normalize.organisations import (
     legal_form,
 )
 from cdq.normalize.phones import canonical_phones, parse_phone
-from cdq.split import split_house_number, split_street
 
 PHONES = [
     ("06-12345678", "+31612345678", "mobile"),
@@ -313,6 +313,32 @@ def test_dates(text, expected):
 )
 def test_legal_form(name, expected):
     assert legal_form(name) == expected
+
+
+@pytest.mark.parametrize("name,expected", [
+    # initials that spell a legal form, before a person's name, are initials (the demo lost five pairs to it)
+    ("A.G. Ali Smit", None), ("A.G. van der Heijden-Groen", None), ("A.G. Lex de Groot", None),
+    ("C.V. Bakker", None), ("S.A. de Jong", None), ("B.V. Marieke Jansen", None),
+    # a Dutch form that leads a company name, or any form after the name, is still a legal form
+    ("N.V. Nutricia", "N.V."), ("B.V. Handelmaatschappij de Vries", "B.V."), ("Siemens A.G.", "A.G."),
+    ("Smit AG", "A.G."),
+])
+def test_initials_that_spell_a_legal_form(name, expected):
+    assert legal_form(name) == expected
+
+
+def test_a_person_with_legal_form_initials_stays_a_person():
+    from cdq.importers.base import RawTable
+    from cdq.names import check_names
+    from cdq.staging import stage
+
+    raw = RawTable(frame=pd.DataFrame({"Naam": ["A.G. van der Heijden-Groen", "Bakkerij Smit B.V."]}), rows=[2, 3],
+                   source_file="t.csv")
+    staged, _ = stage(raw)
+    assert staged["company_name"].tolist() == [None, "Bakkerij Smit B.V."]
+    assert staged["last_name"].tolist()[0].endswith("Heijden-Groen") and staged["initials"].tolist()[0] == "A.G."
+    flagged = check_names(pd.Series(["A.G. Ali Smit", "Installatie Jansen B.V."]))
+    assert flagged["name_issues"].map(lambda v: "NAME_IS_COMPANY" in str(v)).tolist() == [False, True]
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,25 @@ def test_bundled_pipelines_validate(path) -> None:
     assert spec.inputs and spec.stages
 
 
+def test_every_stage_a_pipeline_may_name_is_registered_once() -> None:
+    from typing import get_args
+
+    from cdq.pipeline import StageName
+    from cdq.stages import STAGES
+
+    assert sorted(STAGES) == sorted(["import", *get_args(StageName)])
+    assert all(callable(stage) and stage.__name__ == f"stage_{name}" for name, stage in STAGES.items())
+
+
+def test_a_golden_stage_without_linkage_stops_with_a_clear_error(tmp_path) -> None:
+    path = tmp_path / "p.yaml"
+    (tmp_path / "a.csv").write_text("voornaam;achternaam;postcode\nJan;Bos;1234AB\n", encoding="utf-8")
+    path.write_text("name: x\ninputs:\n  - path: a.csv\nstages: [normalize, golden]\ncrm: null\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", str(path), "--workdir", str(tmp_path / "w")])
+    assert result.exit_code == 2, result.output
+    assert "needs the stage 'linkage' before it" in result.output
+
+
 def test_pipeline_errors_name_file_line_and_key(tmp_path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("name: x\ninputs:\n  - path: a.csv\nstages: [normalize, teleport]\nextra: 1\n", encoding="utf-8")
@@ -162,8 +181,10 @@ def test_nightly_on_postgresql_store_and_crm(tmp_path, pg_url) -> None:
     assert LOADED.findall(second.output)[-1] == ("0", "0", "0", str(created))
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
-        in_crm = sum(conn.execute(sa.text(f"select count(*) from {t}")).scalar() for t in ("contacts", "accounts"))
-        golden = conn.execute(sa.text("select count(*) from golden_records where status = 'active'")).scalar()
+        in_crm = sum(conn.execute(sa.text(f"select count(*) from {t}")).scalar()
+                     for t in ("contacts", "accounts", "organisations"))
+        golden = sum(conn.execute(sa.text(f"select count(*) from {t} where status = 'active'")).scalar()
+                     for t in ("golden_records", "golden_organisations"))
     assert in_crm == golden == created
 
 

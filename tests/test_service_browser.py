@@ -14,6 +14,7 @@ from conftest import need
 from service_support import running
 from test_service import customer, demo_addresses
 
+pytestmark = pytest.mark.slow  # Chromium: run by .ci/run's second step
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 

@@ -23,6 +23,7 @@ from cdq.survivorship import load_rules
 from cdq.web import tokens
 from cdq.web.users import add_user
 
+pytestmark = pytest.mark.slow  # Chromium: run by .ci/run's second step
 PASSWORD = "correct horse battery staple"
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 

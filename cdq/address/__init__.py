@@ -1,7 +1,7 @@
 """Address completion and verification against the national address registers (BAG; BeST-Address for Belgium).
 
 ``load_bag`` builds the local reference store from the register as downloaded (format detected from the file:
-LV BAG XML extract, PDOK GeoPackage, NLExtract or bagconv output, cdq's flat CSV, BeST-Address CSV),
+LV BAG XML extract, PDOK GeoPackage, NLExtract or bagconv output, cdq's flat CSV, BeST-Address CSV or XML),
 ``complete`` completes and verifies a frame's addresses, ``lookup`` does one address (with the letters and
 additions the register holds at that number), ``load_demo_reference`` builds the small demo store that
 ``cdq demo`` uses offline. ``STATUSES`` lists every ``address_status`` value.
@@ -9,6 +9,7 @@ additions the register holds at that number), ``load_demo_reference`` builds the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -40,16 +41,16 @@ def load_bag(path: str | Path, *, fmt: str | None = None, out: str | Path | None
     fmt = fmt or detect_format(path)
     info: dict = {}
     chunks = read_reference(path, fmt, municipalities=municipalities, info=info)
-    if fmt == "best-csv":
+    if fmt in ("best-csv", "best-xml"):
         from cdq.address.belgium import load_best
 
         with AddressStore.open_for_update(out) as store:
-            return load_best(store, chunks, source=str(path), progress=progress)
+            return load_best(store, chunks, source=str(path), progress=progress, fmt=fmt)
     with AddressStore.create(out) as store:
         return store.bulk_load(chunks, source=str(path), fmt=fmt, progress=progress, info=info)
 
 
-def load_pc4(paths: list[str | Path], *, out: str | Path | None = None) -> int:
+def load_pc4(paths: Sequence[str | Path], *, out: str | Path | None = None) -> int:
     """Load one or more PC4 -> place/municipality/province tables into the store; returns the rows stored."""
     frame = pd.concat([read_pc4(p) for p in paths], ignore_index=True)
     with AddressStore.open_for_update(out) as store:

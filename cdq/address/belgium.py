@@ -101,7 +101,8 @@ def _ids(conn: Any, table: str, columns: list[str], frame: pd.DataFrame, cache: 
     return ids[codes]
 
 
-def load_best(store: Any, chunks: Iterable[pd.DataFrame], *, source: str, progress: Progress | None = None) -> dict:
+def load_best(store: Any, chunks: Iterable[pd.DataFrame], *, source: str, progress: Progress | None = None,
+              fmt: str = "best-csv") -> dict:
     """Load BeST-Address chunks into ``store``; each region found replaces that region's earlier rows."""
     start = time.monotonic()
     conn = store.conn
@@ -133,7 +134,7 @@ def load_best(store: Any, chunks: Iterable[pd.DataFrame], *, source: str, progre
             progress(read, 0)
     conn.execute("COMMIT")
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    summary: dict[str, Any] = {"read": read, "skipped_malformed": skipped, "format": "best-csv", "source": source,
+    summary: dict[str, Any] = {"read": read, "skipped_malformed": skipped, "format": fmt, "source": source,
                                "standdatum": "", "conflicting_duplicates": 0, "loaded_at": now}
     rows = 0
     for region in sorted(regions):

@@ -30,8 +30,11 @@ from cdq.address.keys import (
 from cdq.address.resolve import resolve
 from cdq.address.text import city_key, compare, street_key
 from cdq.columns import FINDINGS, empty_findings
+from cdq.log import Progress, ProgressLog
 
 logger = logging.getLogger(__name__)
+#: completion's steps (progress): postal and invalid addresses, Belgian addresses, the lookup, the new columns
+_STEPS = 4
 
 ADDRESS_COLUMNS = ["street", "house_number", "house_letter", "house_number_addition", "postcode", "city"]
 NEW_COLUMNS = ["municipality", "province", "bag_address_id", "address_status"]
@@ -97,7 +100,7 @@ def _given(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def complete(frame: pd.DataFrame, store=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def complete(frame: pd.DataFrame, store=None, *, progress: Progress | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Complete and verify the address columns of ``frame`` against ``store``.
 
     Args:
@@ -105,11 +108,13 @@ def complete(frame: pd.DataFrame, store=None) -> tuple[pd.DataFrame, pd.DataFram
             postcode, city``; ``record_id`` names records in findings (the index otherwise).
         store: an :class:`~cdq.address.store.AddressStore` (or anything with its ``lookup`` interface),
             or ``None`` for no reference (every valid row is ``no_reference``).
+        progress: optional ``(done, total)`` callback, called after each of the completion's steps.
 
     Returns:
         ``(frame, findings)``: every input column kept, address columns completed, plus ``municipality``,
         ``province``, ``bag_address_id``, ``address_status`` and ``orig:<column>`` for changed values.
     """
+    step = ProgressLog(logger, f"address completion of {len(frame)} records: step", _STEPS, progress=progress)
     out = frame.copy()
     for column in ADDRESS_COLUMNS:
         if column not in out.columns:
@@ -122,16 +127,21 @@ def complete(frame: pd.DataFrame, store=None) -> tuple[pd.DataFrame, pd.DataFram
     be = belgium.detect(given, out["country"] if "country" in out.columns else None, store)
     settled = postal.mark_postal(given, ~be, store, result, findings) | be
     todo = _mark_invalid(given, result, findings, settled)
+    step(1)
     belgium.complete_be(given, np.flatnonzero(be), store, result, findings, given["number_text"],
                         out["house_number_addition"].reset_index(drop=True).astype(object))
+    step(2)
     has_addresses = store is not None and getattr(store, "has_addresses", True)
     if not has_addresses:
         _no_reference(given, todo, store, result, findings)
     else:
         _verify(given, todo, store, result, findings)
+    step(3)
     logger.info("address completion: %d records; %s", len(out),
                 ", ".join(f"{k} {v}" for k, v in pd.Series(result.status).value_counts().items()))
-    return result.apply(out), findings.frame()
+    completed = result.apply(out), findings.frame()
+    step(4)
+    return completed
 
 
 class _Result:

@@ -16,6 +16,7 @@ from cdq.address.complete import ADDRESS_COLUMNS, NEW_COLUMNS, ORIG_PREFIX, comp
 from cdq.columns import RAW_PREFIX, empty_quarantine
 from cdq.headers import MappingFile
 from cdq.importers import read_input
+from cdq.log import Progress
 from cdq.staging import stage
 
 
@@ -32,15 +33,17 @@ class FileResult:
         return counts.rename_axis("address_status").reset_index(name="rows")
 
 
-def complete_file(path: str | Path, store, *, mapping: MappingFile | None = None) -> FileResult:
-    """Read ``path`` (any supported input), complete its addresses against ``store``."""
+def complete_file(path: str | Path, store, *, mapping: MappingFile | None = None,
+                  progress: Progress | None = None) -> FileResult:
+    """Read ``path`` (any supported input), complete its addresses against ``store`` (``progress``: see
+    :func:`~cdq.address.complete.complete`)."""
     frames, quarantines = [], [empty_quarantine()]
     for raw in read_input(path):
         staging, quarantine = stage(raw, mapping=mapping)
         frames.append(staging)
         quarantines.append(quarantine)
     staging = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    done, findings = complete(staging, store)
+    done, findings = complete(staging, store, progress=progress)
     return FileResult(_output(done), findings, pd.concat(quarantines, ignore_index=True))
 
 

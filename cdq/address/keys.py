@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cdq.address import postcodes
-from cdq.split import split_house_number
+from cdq.address_parts import split_house_number
 
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7", "VIII": "8", "IX": "9",
           "X": "10"}

@@ -16,6 +16,8 @@ Formats (``cdq reference formats`` lists them with what each one lacks):
 - ``flat``: cdq's own ``postcode;huisnummer;huisletter;huisnummertoevoeging;straat;woonplaats;gemeente;provincie``
   with optional ``nummeraanduiding_id`` and ``status`` (any order, ``;`` ``,`` or tab).
 - ``best-csv``: Belgium's BeST-Address ``openaddress-be*.csv`` (:mod:`cdq.address.belgium`).
+- ``best-xml``: BeST-Address's XML full download (zip of per-region zips, or its unpacked XML files;
+  :mod:`cdq.address.best_xml`): the same rows as the CSV.
 
 A CSV may come zipped (one CSV in the zip); its delimiter is sniffed from the unpacked text.
 """
@@ -32,11 +34,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdq.address.best_xml import is_best_xml, looks_like_best, read_best_xml
 from cdq.address.lvbag import read_lvbag, text_columns
 from cdq.address.store import LOAD_COLUMNS
 from cdq.errors import InputError, UsageError
 
-FORMATS = ("lvbag", "gpkg", "nlextract-csv", "open-csv", "bagconv-sqlite", "flat", "best-csv")
+FORMATS = ("lvbag", "gpkg", "nlextract-csv", "open-csv", "bagconv-sqlite", "flat", "best-csv", "best-xml")
 CHUNK_ROWS = 500_000
 
 #: Header (lower case) -> load column, per CSV format.
@@ -121,13 +124,15 @@ def detect_format(path: str | Path) -> str:
     """The format of a register file, from its content (zip members, SQLite tables, XML root, CSV header)."""
     path = Path(path)
     if path.is_dir():
-        return "lvbag"
+        return "best-xml" if looks_like_best([c.name for c in path.iterdir()]) else "lvbag"
     with path.open("rb") as handle:
         head = handle.read(4096)
     if head.startswith(b"SQLite format 3"):
         return _sqlite_format(path)
     if head.startswith(b"PK"):
         names = _zip_names(path)
+        if looks_like_best(names):
+            return "best-xml"
         if any(n.lower().endswith((".xml", ".zip")) for n in names):
             return "lvbag"
         inner = [n for n in names if n.lower().endswith((".csv", ".txt"))]
@@ -139,9 +144,11 @@ def detect_format(path: str | Path) -> str:
         raise InputError(path, f"a zip with {len(names)} files, none of them a known register format",
                          hint="unpack it and load the address file itself")
     if head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
+        if is_best_xml(head):
+            return "best-xml"
         if b"kadaster.nl/schemas" not in head:
-            raise InputError(path, "an XML file that is not part of an LV BAG 2.0 extract",
-                             hint="for Belgium load BeST-Address's openaddress-be*.csv (zipped or not)")
+            raise InputError(path, "an XML file that is neither part of an LV BAG 2.0 extract nor of BeST-Address",
+                             hint="load the register's download as it comes (the zip)")
         return "lvbag"
     return _csv_format(head.split(b"\n", 1)[0])
 
@@ -161,6 +168,8 @@ def read_reference(path: str | Path, fmt: str | None = None, chunk_rows: int = C
         from cdq.address.belgium import read_best_csv
 
         return read_best_csv(path, chunk_rows)
+    if fmt == "best-xml":
+        return read_best_xml(path)
     if fmt == "sqlite-in-zip":
         return _read_sqlite_in_zip(path, chunk_rows)
     if not path.is_file():

@@ -62,9 +62,14 @@ CREATE TABLE gem(code TEXT PRIMARY KEY, name TEXT, province TEXT);
 _NEWEST = "ON CONFLICT(id) DO UPDATE SET {sets} WHERE excluded.reg > reg"
 
 
+#: Columns staged as integers (the rest as text); an empty value is NULL.
+_INTEGERS = {"id", "number", "opr", "wpl", "main"}
+
+
 def _upsert(table: str, columns: list[str]) -> str:
     sets = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
-    marks = ",".join("?" * len(columns))
+    marks = ",".join("CAST(NULLIF(?, '') AS INTEGER)" if c in _INTEGERS else "?" if c == "reg" else "NULLIF(?, '')"
+                     for c in columns)
     return f"INSERT INTO {table}({','.join(columns)}) VALUES ({marks}) " + _NEWEST.format(sets=sets)
 
 
@@ -185,27 +190,47 @@ def _rows(kind: str, f: dict[str, Any], current: _Current) -> tuple[str, tuple] 
         return "wpl", (ident, f.get("naam"), reg)
     side = [s for s in f["side"] if s]
     return "obj", (ident, KINDS[kind], f.get("status"), _int(f.get("heeftAlsHoofdadres.NummeraanduidingRef")),
-                   "[" + ",".join(str(int(s)) for s in side) + "]" if side else None, reg)
+                   "[" + ",".join(f'"{s}"' for s in side) + "]" if side else None, reg)
 
 
-_COMMON = (("identificatie", "O:identificatie"), ("status", "O:status"),
-           ("beginGeldigheid", "O:voorkomen/H:Voorkomen/H:beginGeldigheid"),
-           ("eindGeldigheid", "O:voorkomen/H:Voorkomen/H:eindGeldigheid"),
-           ("tijdstipRegistratie", "O:voorkomen/H:Voorkomen/H:tijdstipRegistratie"))
-#: What is read of each object type (element paths; prefixes bound by :func:`_namespaces`).
-PATHS: dict[str, tuple[tuple[str, str], ...]] = {
-    "Nummeraanduiding": _COMMON + (
-        ("huisnummer", "O:huisnummer"), ("huisletter", "O:huisletter"),
-        ("huisnummertoevoeging", "O:huisnummertoevoeging"), ("postcode", "O:postcode"),
-        ("typeAdresseerbaarObject", "O:typeAdresseerbaarObject"),
-        ("ligtAan.OpenbareRuimteRef", "O:ligtAan/R:OpenbareRuimteRef"),
-        ("ligtIn.WoonplaatsRef", "O:ligtIn/R:WoonplaatsRef")),
-    "OpenbareRuimte": _COMMON + (("naam", "O:naam"), ("ligtIn.WoonplaatsRef", "O:ligtIn/R:WoonplaatsRef")),
-    "Woonplaats": _COMMON + (("naam", "O:naam"),),
-    **{kind: _COMMON + (("heeftAlsHoofdadres.NummeraanduidingRef", "O:heeftAlsHoofdadres/R:NummeraanduidingRef"),)
-       for kind in KINDS},
-}
-_SEP = "\u241f"  # a printable character no BAG value holds (XPath strings allow no control characters)
+#: One XSLT pass over a batch of objects writes one tab-separated line per current object (``kind`` first), so
+#: per object only a ``split`` runs in Python. A version is current unless it ended on or before the extract date
+#: or begins after it (dates compared as yyyymmdd numbers; ``day`` 99999999 when the date is unknown).
+_XSLT = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+ xmlns:O="{O}" xmlns:H="{H}" xmlns:R="{R}">
+<xsl:output method="text" encoding="utf-8"/>
+<xsl:param name="day" select="99999999"/><xsl:param name="upto" select="0"/>
+<xsl:template match="/"><xsl:apply-templates select="(//O:{kind}[*])[position() &lt;= $upto]"/></xsl:template>
+<xsl:template name="v"><xsl:param name="x"/><xsl:text>&#9;</xsl:text><xsl:value-of select="normalize-space($x)"/>
+</xsl:template>
+<xsl:template match="*"><xsl:variable name="v" select="O:voorkomen/H:Voorkomen"/>
+<xsl:if test="(not($v/H:eindGeldigheid) or number(translate(substring($v/H:eindGeldigheid,1,10),'-','')) &gt; $day)
+  and not(number(translate(substring($v/H:beginGeldigheid,1,10),'-','')) &gt; $day)">
+<xsl:value-of select="local-name()"/>
+<xsl:call-template name="v"><xsl:with-param name="x" select="O:identificatie"/></xsl:call-template>
+<xsl:call-template name="v"><xsl:with-param name="x" select="$v/H:tijdstipRegistratie"/></xsl:call-template>
+<xsl:call-template name="v"><xsl:with-param name="x" select="O:status"/></xsl:call-template>
+<xsl:call-template name="v"><xsl:with-param name="x" select="O:postcode"/></xsl:call-template>
+<xsl:call-template name="v"><xsl:with-param name="x" select="O:huisnummer"/></xsl:call-template>
+<xsl:call-template name="v"><xsl:with-param name="x" select="O:huisletter"/></xsl:call-template>
+<xsl:call-template name="v"><xsl:with-param name="x" select="O:huisnummertoevoeging"/></xsl:call-template>
+<xsl:call-template name="v"><xsl:with-param name="x" select="O:ligtAan/R:OpenbareRuimteRef"/></xsl:call-template>
+<xsl:call-template name="v"><xsl:with-param name="x" select="O:ligtIn/R:WoonplaatsRef"/></xsl:call-template>
+<xsl:call-template name="v"><xsl:with-param name="x" select="O:typeAdresseerbaarObject"/></xsl:call-template>
+<xsl:call-template name="v"><xsl:with-param name="x" select="O:naam"/></xsl:call-template>
+<xsl:call-template name="v"><xsl:with-param name="x" select="O:heeftAlsHoofdadres/R:NummeraanduidingRef"/>
+</xsl:call-template><xsl:text>&#9;</xsl:text>
+<xsl:for-each select="O:heeftAlsNevenadres/R:NummeraanduidingRef">
+<xsl:if test="position() = 1">[</xsl:if>"<xsl:value-of select="normalize-space(.)"/>"<xsl:choose>
+<xsl:when test="position() = last()">]</xsl:when><xsl:otherwise>,</xsl:otherwise></xsl:choose></xsl:for-each>
+<xsl:text>&#10;</xsl:text></xsl:if></xsl:template>
+</xsl:stylesheet>"""
+#: Line fields (after the kind): 0 id, 1 reg, 2 status, 3 postcode, 4 number, 5 letter, 6 addition, 7 opr,
+#: 8 wpl, 9 type, 10 name, 11 main, 12 side. SQL turns empty into NULL and digits into integers.
+_FIELDS = {"Nummeraanduiding": ("num", (0, 3, 4, 5, 6, 7, 8, 2, 9, 1)),
+           "OpenbareRuimte": ("opr", (0, 10, 8, 1)), "Woonplaats": ("wpl", (0, 10, 1)),
+           **{k: ("obj", (0, -1, 2, 11, 12, 1)) for k in KINDS}}
+_BATCH_OBJECTS = 2_000  # objects per XSLT pass: bounds the part of the tree held (~1 KB of XML each)
 
 
 def _namespaces(nsmap: dict[str | None, str]) -> dict[str, str]:
@@ -215,38 +240,74 @@ def _namespaces(nsmap: dict[str | None, str]) -> dict[str, str]:
     return {p: next((u for u in uris if part in u), f"urn:missing:{p}") for p, part in pick.items()}
 
 
-class _Readers:
-    """One compiled XPath per object type that returns all its fields in one string (one call per object)."""
+@lru_cache(maxsize=32)
+def _transform(kind: str, o: str, h: str, r: str) -> Any:
+    """The XSLT for one object type (one type per batch: a single ``//`` walk over the batch)."""
+    from lxml import etree
 
-    def __init__(self) -> None:
-        self.compiled: dict[tuple[str, str], Any] = {}
+    return etree.XSLT(etree.XML(_XSLT.format(O=o, H=h, R=r, kind=kind).encode()))
 
-    def __call__(self, kind: str, element: Any) -> dict[str, Any]:
-        from lxml import etree
 
-        if kind not in PATHS:
-            return _fields(element)
-        key = (kind, element.tag)
-        if key not in self.compiled:
-            ns = _namespaces(element.nsmap)
-            parts = f",'{_SEP}',".join(f"normalize-space({p})" for _, p in PATHS[kind])
-            side = etree.XPath("O:heeftAlsNevenadres/R:NummeraanduidingRef/text()", namespaces=ns)
-            self.compiled[key] = (etree.XPath(f"concat({parts},'')", namespaces=ns), side)
-        read, side = self.compiled[key]
-        values = read(element).split(_SEP)
-        fields: dict[str, Any] = {k: v or None for (k, _), v in zip(PATHS[kind], values)}
-        fields["side"] = side(element) if kind in KINDS else []
-        return fields
+class _Batch:
+    """Objects of one XML file waiting for their XSLT pass; the pass writes their staging rows to ``sink``."""
+
+    def __init__(self, current: _Current, sink: Callable[[str, tuple], None]):
+        self.current, self.sink = current, sink
+        self.size, self.last, self.kind = 0, None, ""
+
+    def add(self, kind: str, element: Any) -> None:
+        if kind != self.kind:
+            self.flush()
+        self.size, self.last, self.kind = self.size + 1, element, kind
+        if self.size >= _BATCH_OBJECTS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.last is None:
+            return
+        ns = _namespaces(self.last.nsmap)
+        day = (self.current.standdatum or "9999-99-99")[:10].replace("-", "")
+        text = str(_transform(self.kind, ns["O"], ns["H"], ns["R"])(self.last.getroottree(), day=day,
+                                                                    upto=str(self.size)))
+        for line in text.split("\n"):
+            if line:
+                self._row(line.split("\t"))
+        _drop_before(self.last)
+        self.size, self.last = 0, None
+
+    def _row(self, parts: list[str]) -> None:
+        table, order = _FIELDS[parts[0]]
+        values = parts[1:]
+        if not values[0].isdigit():
+            return  # an object without a usable identificatie cannot be joined
+        kind = KINDS.get(parts[0])
+        row = tuple(kind if i < 0 else values[i] for i in order)
+        if table == "num":
+            row = row[:8] + ((row[8] or "").lower(),) + row[9:]
+        self.sink(table, row)
+
+
+def _drop_before(element: Any) -> None:
+    """Clear ``element`` and delete everything before it and its ancestors (the real extract wraps every object
+    in its own ``sl:stand``: deleting only the object's siblings would keep one wrapper per object)."""
+    element.clear()
+    node = element
+    while node is not None:
+        parent = node.getparent()
+        if parent is not None:
+            while node.getprevious() is not None:
+                del parent[0]
+        node = parent
 
 
 def _parse_lxml(handle: IO[bytes], current: _Current, sink: Callable[[str, tuple], None],
                 info: dict[str, str]) -> int:
-    """The fast path: lxml's iterparse hands only the object elements to Python (the standard library's hands
-    over every element). Everything read is deleted at once, so memory stays flat however large the file."""
+    """The fast path: lxml's iterparse hands only the object elements to Python, and one XSLT pass per batch of
+    objects reads their fields in C. What is read is deleted at once, so memory stays flat however large the file."""
     from lxml import etree
 
     count = 0
-    read = _Readers()
+    batch = _Batch(current, sink)
     tags = [f"{{*}}{t}" for t in OBJECTS] + ["{*}StandTechnischeDatum"]
     for _event, element in etree.iterparse(handle, events=("end",), tag=tags, huge_tree=True,
                                            remove_blank_text=True, remove_comments=True, remove_pis=True):
@@ -256,15 +317,15 @@ def _parse_lxml(handle: IO[bytes], current: _Current, sink: Callable[[str, tuple
                 info.setdefault("standdatum", element.text.strip())
                 current.standdatum = current.standdatum or element.text.strip()
             continue
-        row = _rows(kind, read(kind, element), current)
+        count += 1
+        if kind in _FIELDS:
+            batch.add(kind, element)
+            continue
+        row = _rows(kind, _fields(element), current)  # the GEM-WPL relation: a few thousand, read one by one
         if row is not None:
             sink(*row)
-        count += 1
-        parent = element.getparent()
-        element.clear()
-        for node in (element, parent):
-            while node is not None and node.getprevious() is not None:
-                del node.getparent()[0]
+        _drop_before(element)
+    batch.flush()
     return count
 
 

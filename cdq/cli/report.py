@@ -7,7 +7,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from functools import wraps
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pandas as pd
 import typer
@@ -24,6 +24,9 @@ from rich.table import Table
 from rich.text import Text
 
 from cdq.errors import CdqError
+
+if TYPE_CHECKING:
+    from cdq.pipeline import RunContext
 
 console = Console()
 err_console = Console(stderr=True)
@@ -153,15 +156,16 @@ def column_mapping(t: dict, *, explain: bool = False) -> None:
     table(frame, title=f"columns of {where}", max_rows=len(frame))
 
 
-def run_summary(ctx) -> None:
+def run_summary(ctx: RunContext) -> None:
     """What a pipeline run did: inputs, headline numbers, stage timings, outputs; the load line last."""
-    killed = ctx.results.get("killed_runs")
+    results = ctx.results
+    killed = results.killed_runs
     if killed is not None:
         for run in killed.itertuples():
             err_console.print(f"warning: earlier run {run.run_id} ({run.kind}, started {run.started_at}, pid {run.pid}) "
                               "did not finish and was marked killed; nothing of it was committed but whole "
                               "transactions, and this run goes on", highlight=False, markup=False, soft_wrap=True)
-    tables = ctx.results.get("import", [])
+    tables = results.tables
     if tables:
         import_summary(type("R", (), {"tables": tables})())
     headline = []
@@ -172,10 +176,12 @@ def run_summary(ctx) -> None:
         headline.append(("rows in", rows_in))
         headline.append(("staged", len(staging)))
     # rows in = staged + quarantined at import; records held later are counted on their own lines
-    at_import = ctx.results.get("quarantined_at_import", len(quarantine) if quarantine is not None else 0)
+    at_import = results.quarantined_at_import
+    if at_import is None:
+        at_import = len(quarantine) if quarantine is not None else 0
     if quarantine is not None:
         headline.append(("quarantined", at_import))
-    for key, value in ctx.results.get("headline", {}).items():
+    for key, value in results.headline.items():
         headline.append((key, value))
     if headline:
         table(pd.DataFrame(headline, columns=["what", "count"]), title=f"run {ctx.spec.name}")
@@ -185,11 +191,10 @@ def run_summary(ctx) -> None:
         [(name, f"{seconds:.2f}") for name, seconds in ctx.timings.items()], columns=["stage", "seconds"]
     )
     table(timings, title="stages")
-    for label, path in ctx.results.get("outputs", {}).items():
+    for label, path in results.outputs.items():
         line(f"{label}: {path}")
-    load = ctx.results.get("load")
-    if load is not None:
-        load_lines(load)
+    if results.load is not None:
+        load_lines(results.load)
 
 
 def load_lines(result) -> None:

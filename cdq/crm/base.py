@@ -18,6 +18,7 @@ from typing import Any, final
 import pandas as pd
 
 from cdq.crm.mapping import CrmMapping, Entity
+from cdq.log import Progress, ProgressLog
 
 __all__ = ["CrmTarget", "LoadPlan", "LoadResult"]
 
@@ -146,9 +147,10 @@ class CrmTarget(ABC):
         plan = LoadPlan()
         if changes.empty:
             return plan
-        is_org = changes.get("party_type", pd.Series(None, index=changes.index)).eq("organisation")
+        kind = changes.get("party_type", pd.Series(None, index=changes.index))
+        kind = kind.where(kind.isin(["organisation", "organisation_group"]), "person")
         for entity in self.mapping.entities.values():
-            mine = changes[is_org == (entity.party_type == "organisation")]
+            mine = changes[kind == entity.party_type]
             current = self.read(entity, mine["golden_id"].astype(str).tolist()).set_index(entity.key)
             active = mine[mine["status"] == "active"]
             self._plan_upserts(plan, entity, active, current)
@@ -191,19 +193,31 @@ class CrmTarget(ABC):
                 plan.merges.setdefault(entity.name, []).append((key, survivor))
 
     @final
-    def load(self, changes: pd.DataFrame, dry_run: bool = False, watermark: int | None = None) -> tuple[LoadResult, LoadPlan]:
-        """Plan, then (unless ``dry_run``) create, update, merge and write the ledger in one transaction."""
+    def load(self, changes: pd.DataFrame, dry_run: bool = False, watermark: int | None = None,
+             progress: Progress | None = None) -> tuple[LoadResult, LoadPlan]:
+        """Plan, then (unless ``dry_run``) create, update, merge and write the ledger in one transaction.
+
+        ``progress``: optional ``(done, total)`` callback over the planned record changes (also logged k/N).
+        """
         with self.transaction():
             plan = self.plan(changes)
             result = plan.result(dry_run)
             if dry_run:
                 logger.info("CRM dry run: %s", result.would())
                 return result, plan
+            groups = (plan.creates, plan.updates, plan.merges, plan.erasures)
+            tick = ProgressLog(logger, "CRM load: records", sum(len(rows) for g in groups for rows in g.values()),
+                               progress=progress)
+            done = 0
             for entity in self.mapping.entities.values():
-                self.create(entity, plan.creates.get(entity.name, []))
-                self.update(entity, plan.updates.get(entity.name, []))
-                self.merge(entity, plan.merges.get(entity.name, []))
-                self.erase(entity, plan.erasures.get(entity.name, []))
+                creates, updates = plan.creates.get(entity.name, []), plan.updates.get(entity.name, [])
+                merges, erasures = plan.merges.get(entity.name, []), plan.erasures.get(entity.name, [])
+                self.create(entity, creates)
+                self.update(entity, updates)
+                self.merge(entity, merges)
+                self.erase(entity, erasures)
+                done += len(creates) + len(updates) + len(merges) + len(erasures)
+                tick(done)
             result = plan.result(dry_run)  # without the changes a remote CRM rejected (plan.reject)
             self.report(result, plan, watermark)
         logger.info("CRM load: %s", result.line())

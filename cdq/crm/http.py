@@ -87,6 +87,19 @@ class Retry:
 NO_RETRY = Retry(statuses=frozenset(), errors=False, attempts=1)
 
 
+def sdk_retry(statuses: Iterable[int], backoff_base: float, attempts: int = 5):
+    """The retry policy of the hand-written client for the maintained CRM SDKs (urllib3 under requests and under
+    HubSpot's client): ``statuses`` waited out honouring ``Retry-After``, else backed off from ``backoff_base``;
+    a refused connection retried, a call whose answer was lost not (it may have been applied). The last answer
+    is returned, not raised, so the adapter reports the CRM's own reason.
+    """
+    from urllib3.util.retry import Retry as Urllib3Retry
+
+    return Urllib3Retry(total=attempts - 1, connect=2, read=0, status=attempts - 1, other=0,
+                        status_forcelist=frozenset(statuses), allowed_methods=None, backoff_factor=backoff_base,
+                        backoff_max=MAX_WAIT, respect_retry_after_header=True, raise_on_status=False)
+
+
 class HttpClient:
     """JSON over HTTP(S) to one base URL with auth headers, retries and a bounded thread pool."""
 

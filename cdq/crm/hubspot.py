@@ -1,29 +1,53 @@
-"""HubSpot CRM v3: batch upsert of contacts and companies by a unique property holding the golden id.
+"""HubSpot CRM v3 through ``hubspot-api-client``: batch upsert of contacts and companies by a unique property
+holding the golden id.
 
-Endpoints (as documented by HubSpot): ``POST /crm/v3/objects/{contacts|companies}/batch/read`` with
-``idProperty`` (read by our golden id), ``POST .../batch/upsert`` (inputs ``{id, idProperty, properties}``;
-200 when all succeed, 207 Multi-Status with ``errors[]`` for partial failures), ``POST .../merge``
-(``primaryObjectId``, ``objectIdToMerge``). 429 (``errorType: RATE_LIMIT``) is retried honouring
-``Retry-After``. The unique property (default ``cdq_golden_id``) must exist in the portal as a
-"unique value" property. Tested only against a local fake (tests/crm_fakes/hubspot.py), not HubSpot.
+The maintained client (``pip install 'cdq[hubspot]'``) speaks the documented endpoints:
+``POST /crm/v3/objects/{contacts|companies}/batch/read`` with ``idProperty`` (read by our golden id),
+``POST .../batch/upsert`` (inputs ``{id, idProperty, properties}``; 200 when all succeed, 207 Multi-Status
+with ``errors[]`` for partial failures), ``POST .../merge`` (``primaryObjectId``, ``objectIdToMerge``) and
+``DELETE .../{id}``. 429 (``errorType: RATE_LIMIT``) and 5xx are retried honouring ``Retry-After`` by the
+client's urllib3 ``Retry`` (:func:`cdq.crm.http.sdk_retry`). The unique property (default ``cdq_golden_id``)
+must exist in the portal as a "unique value" property. The base URL of ``--crm hubspot+https://HOST`` is the
+client's ``host``. Tested only against a local fake (tests/crm_fakes/hubspot.py), not HubSpot.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from typing import Any
 
 import pandas as pd
 
-from cdq.crm.http import CrmHttpError, HttpClient, error_text
+from cdq.crm.http import CrmHttpError, Response, error_text, sdk_retry
 from cdq.crm.mapping import CrmMapping, Entity, load_mapping
-from cdq.crm.remote import BatchPrimitives, RemoteCrmTarget
+from cdq.crm.remote import BatchPrimitives, Rejected, RemoteCrmTarget
 from cdq.errors import UsageError
 from cdq.normalize.name_lines import surname_as_used
 from cdq.resources import resource
 
 BATCH = 100  # HubSpot's batch limit
 ID_PROPERTY = "cdq_golden_id"
+RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAPPING = load_mapping(resource("rules", "crm", "hubspot.yaml"))
+
+
+def _client(base_url: str, token: str, backoff_base: float):
+    """A ``hubspot.HubSpot`` for ``base_url`` (an actionable error when the client is not installed)."""
+    try:
+        from hubspot import HubSpot
+    except ModuleNotFoundError as e:
+        raise UsageError("the HubSpot target needs hubspot-api-client", hint="pip install 'cdq[hubspot]'") from e
+    return HubSpot(access_token=token, retry=sdk_retry(RETRY_STATUSES, backoff_base), host=base_url)
+
+
+def _reason(e: Any) -> str:
+    """HubSpot's own message from an ``ApiException`` body."""
+    try:
+        body = json.loads(e.body) if e.body else None
+    except ValueError:
+        body = None
+    return error_text(Response(e.status or 0, {}, body))
 
 
 class HubSpotTarget(BatchPrimitives, RemoteCrmTarget):
@@ -37,8 +61,26 @@ class HubSpotTarget(BatchPrimitives, RemoteCrmTarget):
         token = token or os.environ.get("CDQ_CRM_TOKEN")
         if not token:
             raise UsageError("HubSpot needs a private app token", hint="export CDQ_CRM_TOKEN=<token>")
-        self.http = HttpClient(base_url, {"Authorization": f"Bearer {token}"}, concurrency=concurrency,
-                               backoff_base=backoff_base)
+        self.client = _client(base_url, token, backoff_base)
+        self.base_url = base_url
+
+    def __repr__(self) -> str:  # the token stays out of reprs
+        return f"HubSpotTarget({self.base_url})"
+
+    def _api(self, entity: Entity):
+        """The client's API of one object type (``contacts``, ``companies``)."""
+        return getattr(self.client.crm, entity.name)
+
+    def _call(self, what: str, fn, *args, **kwargs) -> Any:
+        from hubspot.crm.companies.exceptions import ApiException as CompaniesError
+        from hubspot.crm.contacts.exceptions import ApiException as ContactsError
+
+        try:
+            return fn(*args, **kwargs)
+        except (ContactsError, CompaniesError) as e:
+            if e.status == 400 and what == "merge":
+                raise Rejected(_reason(e)) from None
+            raise CrmHttpError(f"HubSpot {what} failed: HTTP {e.status}: {_reason(e)}", e.status) from None
 
     def values(self, entity: Entity, row: dict) -> dict[str, str | None]:
         out = super().values(entity, row)
@@ -46,21 +88,19 @@ class HubSpotTarget(BatchPrimitives, RemoteCrmTarget):
             out["lastname"] = surname_as_used(row)  # the surname as used: "Hendriks-de Wit", not "Wit"
         return out
 
-    def _path(self, entity: Entity, action: str) -> str:
-        return f"/crm/v3/objects/{entity.name}/{action}"
-
     def read(self, entity: Entity, keys: list[str]) -> pd.DataFrame:
+        from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
+
         props = [*entity.columns, entity.key]
         rows = []
         for i in range(0, len(keys), BATCH):
-            body = {"idProperty": entity.key, "properties": props,
-                    "inputs": [{"id": k} for k in keys[i:i + BATCH]]}
-            r = self.http.request("POST", self._path(entity, "batch/read"), json_body=body)
-            if r.status not in (200, 207):
-                raise CrmHttpError(f"HubSpot batch read failed: HTTP {r.status}: {error_text(r)}", r.status)
-            for result in r.body.get("results", []):
-                p = result["properties"]
-                self._remember(entity, p[entity.key], result["id"])
+            body = BatchReadInputSimplePublicObjectId(
+                id_property=entity.key, properties=props, properties_with_history=[],
+                inputs=[SimplePublicObjectId(id=k) for k in keys[i:i + BATCH]])
+            answer = self._call("batch read", self._api(entity).batch_api.read, body)
+            for result in answer.results:  # a 207's errors are the keys HubSpot does not have
+                p = result.properties
+                self._remember(entity, p[entity.key], result.id)
                 rows.append({entity.key: p[entity.key], **{c: p.get(c) or None for c in entity.columns}})
         return pd.DataFrame(rows, columns=[entity.key, *entity.columns])
 
@@ -69,21 +109,22 @@ class HubSpotTarget(BatchPrimitives, RemoteCrmTarget):
             self.state.link(entity.name, key, crm_id, "xref")
 
     def _upsert(self, entity: Entity, rows: list[dict], action: str) -> None:
+        from hubspot.crm.contacts import BatchInputSimplePublicObjectBatchInputUpsert as Batch
+        from hubspot.crm.contacts import SimplePublicObjectBatchInputUpsert as Upsert
+
         outcomes = []
         for i in range(0, len(rows), BATCH):
             chunk = rows[i:i + BATCH]
-            body = {"inputs": [{"id": r[entity.key], "idProperty": entity.key,
-                                "properties": {k: ("" if v is None else v) for k, v in r.items()}} for r in chunk]}
-            r = self.http.request("POST", self._path(entity, "batch/upsert"), json_body=body)
-            if r.status not in (200, 207):
-                raise CrmHttpError(f"HubSpot batch upsert failed: HTTP {r.status}: {error_text(r)}", r.status)
+            body = Batch(inputs=[Upsert(id=r[entity.key], id_property=entity.key,
+                                        properties={k: ("" if v is None else v) for k, v in r.items()})
+                                 for r in chunk])
+            answer = self._call("batch upsert", self._api(entity).batch_api.upsert, body)
             failed = {}
-            for err in r.body.get("errors", []):
-                for key in err.get("context", {}).get("ids", []):
-                    failed[key] = err.get("message", "rejected")
-            for result in r.body.get("results", []):
-                key = result["properties"][entity.key]
-                self.state.link(entity.name, key, result["id"], action)
+            for err in getattr(answer, "errors", None) or []:
+                for key in (err.context or {}).get("ids", []):
+                    failed[key] = err.message or "rejected"
+            for result in answer.results:
+                self.state.link(entity.name, result.properties[entity.key], result.id, action)
             outcomes += [(row[entity.key], failed.get(row[entity.key])) for row in chunk]
         self._rejects(entity, action, outcomes)
 
@@ -94,20 +135,18 @@ class HubSpotTarget(BatchPrimitives, RemoteCrmTarget):
         self._upsert(entity, rows, "update")
 
     def send_merge(self, entity: Entity, survivor_id: str, retired_id: str) -> str:
-        r = self.http.request("POST", self._path(entity, "merge"),
-                              json_body={"primaryObjectId": survivor_id, "objectIdToMerge": retired_id})
-        if r.status == 400:
-            from cdq.crm.remote import Rejected
+        from hubspot.crm.contacts import PublicMergeInput
 
-            raise Rejected(error_text(r))
-        if not r.ok:
-            raise CrmHttpError(f"HubSpot merge failed: HTTP {r.status}: {error_text(r)}", r.status)
+        body = PublicMergeInput(primary_object_id=survivor_id, object_id_to_merge=retired_id)
+        self._call("merge", self._api(entity).basic_api.merge, body)
         return "merge"
 
     def send_delete(self, entity: Entity, crm_id: str) -> None:
-        r = self.http.request("DELETE", f"/crm/v3/objects/{entity.name}/{crm_id}")
-        if not r.ok and r.status != 404:
-            raise CrmHttpError(f"HubSpot delete failed: HTTP {r.status}: {error_text(r)}", r.status)
+        try:
+            self._call("delete", self._api(entity).basic_api.archive, crm_id)
+        except CrmHttpError as e:
+            if e.status != 404:  # 404: deleted already
+                raise
 
     def _reapply(self, entity: Entity, survivor: str, crm_id: str) -> None:
         pass  # HubSpot keeps the primary record's values

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
 from cdq.config import load_model
 from cdq.resources import resource
@@ -25,20 +25,34 @@ class Entity(BaseModel):
     name: str = ""
     table: str
     key: str = "cdq_golden_id"
-    party_type: Literal["person", "organisation"] = "person"
+    #: ``organisation_group``: the golden organisation above its locations (accounts) and contacts
+    party_type: Literal["person", "organisation", "organisation_group"] = "person"
     merged_into: str | None = "cdq_merged_into"
     columns: dict[str, str]
 
     @field_validator("columns")
     @classmethod
-    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        from cdq.survivorship import load_rules
-
-        outputs = set(load_rules().outputs)
+    def _known_fields(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        outputs = golden_fields(info.data.get("party_type", "person"))
         unknown = sorted(v for v in value.values() if v not in outputs)
         if unknown:
             raise ValueError(f"unknown golden field(s) {unknown}; valid: {', '.join(sorted(outputs))}")
         return value
+
+
+def golden_fields(party_type: str) -> set[str]:
+    """The fields a CRM column may take: a golden record's values and its ``organisation_id``; for the golden
+    organisation its own values and the golden ids of its ``locations`` and ``contacts`` (';'-joined).
+
+    Examples:
+        >>> sorted(golden_fields("organisation_group"))
+        ['company_name', 'contacts', 'kvk_number', 'legal_form', 'locations', 'vat_number']
+    """
+    from cdq.survivorship import load_rules
+
+    if party_type == "organisation_group":
+        return {*load_rules().for_organisations().outputs, "locations", "contacts"}
+    return {*load_rules().outputs, "organisation_id"}
 
 
 class CrmMapping(BaseModel):
@@ -52,7 +66,7 @@ class CrmMapping(BaseModel):
     def _names(self) -> CrmMapping:
         kinds = [e.party_type for e in self.entities.values()]
         if len(set(kinds)) != len(kinds):
-            raise ValueError("each party_type (person, organisation) may go to one entity only")
+            raise ValueError("each party_type (person, organisation, organisation_group) may go to one entity only")
         for name, entity in self.entities.items():
             object.__setattr__(entity, "name", name)
         return self

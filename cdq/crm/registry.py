@@ -61,7 +61,8 @@ REMOTE = {"bottlecrm": ("cdq.crm.bottlecrm", "BottleCrmTarget"),
           "salesforce": ("cdq.crm.salesforce", "SalesforceTarget"),
           "dynamics": ("cdq.crm.dynamics", "DynamicsTarget"),
           "hubspot": ("cdq.crm.hubspot", "HubSpotTarget"),
-          "teamleader": ("cdq.crm.teamleader", "TeamleaderTarget")}
+          "teamleader": ("cdq.crm.teamleader", "TeamleaderTarget"),
+          "carddav": ("cdq.crm.carddav", "CardDavTarget")}
 
 
 def safe_url(url: str) -> str:

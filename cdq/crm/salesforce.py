@@ -1,28 +1,25 @@
-"""Salesforce: Bulk API 2.0 upsert on the External ID field ``CDQ_Golden_Id__c``; SOAP merge.
+"""Salesforce through ``simple-salesforce``: Bulk API 2.0 upsert on the External ID field ``CDQ_Golden_Id__c``,
+SOQL reads, REST deletes, and the SOAP ``merge()`` call (which no REST endpoint and no client library offers).
 
-Endpoints (as Salesforce documents them, API v59.0): ``POST /services/data/v59.0/jobs/ingest`` (object,
-``externalIdFieldName``, ``contentType: CSV``, ``operation: upsert``, ``lineEnding: LF``) → job id;
-``PUT .../jobs/ingest/{id}/batches`` (``Content-Type: text/csv``); ``PATCH .../jobs/ingest/{id}``
-``{"state": "UploadComplete"}``; poll ``GET .../jobs/ingest/{id}`` until ``JobComplete``, ``Failed`` or
-``Aborted``; then ``GET .../successfulResults/`` (``sf__Id``, ``sf__Created`` + the uploaded columns) and
-``.../failedResults/`` (``sf__Id``, ``sf__Error`` + columns): each failed row is a rejection with
-Salesforce's ``sf__Error``, kept for the next load. In an upsert CSV an empty cell leaves a field as it
-is, so a field to clear is sent as ``#N/A``. Current records are read with SOQL (``GET .../query``,
-``WHERE CDQ_Golden_Id__c IN (...)`` in chunks, following ``nextRecordsUrl``). Merges use the SOAP API's
-``merge()`` call (the REST API has none): a master and up to two records to merge per request.
+The maintained client (``pip install 'cdq[salesforce]'``) speaks the documented protocol (API v59.0):
+``sf.bulk2.<Object>.upsert`` creates an ingest job (``externalIdFieldName``, CSV, LF), uploads, closes it and
+polls it to ``JobComplete``; its ``successfulResults`` (``sf__Id``) and ``failedResults`` (``sf__Error``) are
+read per job: each failed row is a rejection with Salesforce's ``sf__Error``, kept for the next load. In an
+upsert CSV an empty cell leaves a field as it is, so a field to clear is sent as ``#N/A``. Current records are
+read with SOQL (``WHERE CDQ_Golden_Id__c IN (...)`` in chunks; the client follows ``nextRecordsUrl``).
 Organisations go to Account, persons to Contact (``AccountId`` set to the Account with exactly their
-company's name, when there is one). 401 is a clear error; 429 and 503 are retried after ``Retry-After``.
-Duplicate rules apply as the org configures them; ``?allow_duplicates=1`` sends
-``Sforce-Duplicate-Rule-Header: allowSave=true`` (and the SOAP ``DuplicateRuleHeader``) to save records an
-"Alert" rule would stop. The field ``CDQ_Golden_Id__c`` (Text, External ID, Unique) must exist on
-Contact and Account, as for the Data Loader file of :mod:`cdq.crm.files`.
-Tested only against a local fake (``tests/crm_fakes/salesforce.py``), not against Salesforce.
+company's name, when there is one). 401 is a clear error; 429 and 503 are retried after ``Retry-After``
+(a urllib3 ``Retry`` on the client's session, :func:`cdq.crm.http.sdk_retry`). Duplicate rules apply as the
+org configures them; ``?allow_duplicates=1`` sends ``Sforce-Duplicate-Rule-Header: allowSave=true`` (and
+the SOAP ``DuplicateRuleHeader``). The field ``CDQ_Golden_Id__c`` (Text, External ID, Unique) must exist on
+Contact and Account, as for the Data Loader file of :mod:`cdq.crm.files`. The client speaks HTTPS only.
+Tested only against a local fake over TLS (``tests/crm_fakes/salesforce.py``), not against Salesforce.
 
 Examples:
     >>> soql_in(["G1", "O'Brien"])
     "('G1','O\\\\'Brien')"
-    >>> to_csv(["A", "B"], [{"A": "x,y", "B": None}], blank="#N/A")
-    'A,B\\n"x,y",#N/A\\n'
+    >>> cells({"A": "x", "B": None}, blank="#N/A")
+    {'A': 'x', 'B': '#N/A'}
 """
 
 from __future__ import annotations
@@ -31,7 +28,7 @@ import csv
 import io
 import logging
 import os
-import time
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
@@ -39,9 +36,9 @@ from xml.sax.saxutils import escape
 import pandas as pd
 
 from cdq.crm.bottlecrm import address_line
-from cdq.crm.http import CrmHttpError, HttpClient, Response, Retry, error_text
+from cdq.crm.http import CrmHttpError, Response, error_text, sdk_retry
 from cdq.crm.mapping import CrmMapping, Entity, load_mapping
-from cdq.crm.remote import BatchPrimitives, RemoteCrmTarget
+from cdq.crm.remote import BatchPrimitives, Rejected, RemoteCrmTarget
 from cdq.errors import UsageError
 from cdq.normalize.name_lines import surname_as_used
 from cdq.resources import resource
@@ -49,15 +46,13 @@ from cdq.resources import resource
 logger = logging.getLogger(__name__)
 
 VERSION = "59.0"
-#: A SOAP fault is HTTP 500 and final; only the limits (429, 503) are waited out. Not retried on a dropped
-#: connection: a merge is not idempotent.
-SOAP_RETRY = Retry(statuses=frozenset({429, 503}), errors=False)
-API = f"/services/data/v{VERSION}"
+#: Only Salesforce's limits (429, 503) are waited out: a SOAP fault is HTTP 500 and final, and a merge is not
+#: idempotent, so a call whose answer was lost is not sent again.
+RETRY_STATUSES = (429, 503)
 KEY = "CDQ_Golden_Id__c"
 CHUNK = 200  # keys per SOQL query (the query string stays well under 16,000 characters)
 JOB_ROWS = 10_000  # rows per ingest job (far below the 150 MB limit)
 MERGES_PER_CALL = 50  # MergeRequests per SOAP merge() call (the limit is 200)
-POLL_MAX = 1800.0  # seconds to wait for one ingest job
 SOAP = "urn:partner.soap.sforce.com"
 MAPPING = load_mapping(resource("rules", "crm", "salesforce.yaml"))
 
@@ -72,17 +67,44 @@ def soql_in(values: list[str]) -> str:
     return "(" + ",".join("'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'" for v in values) + ")"
 
 
-def to_csv(columns: list[str], rows: list[dict], blank: str = "") -> str:
-    """Bulk API CSV (LF line endings); ``None`` written as ``blank`` (``#N/A`` clears a field)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([blank if r.get(c) is None else r[c] for c in columns] for r in rows)
-    return out.getvalue()
+def cells(row: dict, blank: str = "") -> dict[str, str]:
+    """One Bulk API CSV row: ``None`` written as ``blank`` (``#N/A`` clears a field, ``""`` leaves it)."""
+    return {k: blank if v is None else str(v) for k, v in row.items()}
+
+
+def _client(instance_url: str, token: str, allow_duplicates: bool, backoff_base: float):
+    """A ``simple_salesforce.Salesforce`` on a session that waits out 429/503 (an actionable error without it)."""
+    try:
+        import requests
+        from requests.adapters import HTTPAdapter
+        from simple_salesforce import Salesforce
+    except ModuleNotFoundError as e:
+        raise UsageError("the Salesforce target needs simple-salesforce",
+                         hint="pip install 'cdq[salesforce]'") from e
+    session = requests.Session()
+    session.mount("https://", HTTPAdapter(max_retries=sdk_retry(RETRY_STATUSES, backoff_base)))
+    if allow_duplicates:  # also sent by the Bulk 2.0 calls, which build their own headers
+        session.headers["Sforce-Duplicate-Rule-Header"] = "allowSave=true"
+    return Salesforce(instance_url=instance_url, session_id=token, session=session, version=VERSION)
+
+
+def _error(e: Exception, what: str) -> CrmHttpError:
+    """A simple-salesforce exception as cdq's error (401 names the token, never shows it)."""
+    status = getattr(e, "status", None)
+    reason = error_text(Response(status or 0, {}, getattr(e, "content", None))) if status else str(e)
+    if status == 401:
+        return CrmHttpError(f"Salesforce refused the token (HTTP 401: {reason}); check CDQ_CRM_TOKEN "
+                            "(an OAuth access token for this My Domain)", 401)
+    return CrmHttpError(f"Salesforce {what} failed: HTTP {status}: {reason}" if status else
+                        f"Salesforce {what} failed: {reason}", status)
 
 
 class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
-    """Salesforce at ``base_url`` (``https://MyDomain.my.salesforce.com``); OAuth access token from ``CDQ_CRM_TOKEN``."""
+    """Salesforce at ``base_url`` (``https://MyDomain.my.salesforce.com``); OAuth access token from ``CDQ_CRM_TOKEN``.
+
+    ``concurrency`` is accepted like every remote target's, and unused: Salesforce runs an ingest job's rows in
+    parallel itself, and jobs go one at a time so a rerun after a kill sees them in order.
+    """
 
     kind = "salesforce"
 
@@ -92,24 +114,25 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
         self._token = token or os.environ.get("CDQ_CRM_TOKEN") or ""
         if not self._token:
             raise UsageError("Salesforce needs an OAuth access token", hint="export CDQ_CRM_TOKEN=<token>")
-        options = {k: v[-1] for k, v in parse_qs(urlsplit(base_url).query).items()}
+        parts = urlsplit(base_url)
+        if parts.scheme != "https":
+            raise UsageError("Salesforce is reached over HTTPS only", hint="use salesforce+https://MyDomain.my.salesforce.com")
+        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.allow_duplicates = options.get("allow_duplicates", "0").lower() in ("1", "true", "yes")
-        headers = {"Authorization": f"Bearer {self._token}"}
-        if self.allow_duplicates:
-            headers["Sforce-Duplicate-Rule-Header"] = "allowSave=true"
-        self.http = HttpClient(base_url, headers, concurrency=concurrency, backoff_base=backoff_base)
-        self.poll = poll
+        self.sf = _client(f"https://{parts.netloc}", self._token, self.allow_duplicates, backoff_base)
+        self.poll = poll  # seconds before the first look at an ingest job (the client backs off from there)
         self._account_ids: dict[str, str | None] = {}
 
     def __repr__(self) -> str:  # the token stays out of reprs
-        return f"SalesforceTarget({self.http!r})"
+        return f"SalesforceTarget(https://{self.sf.sf_instance})"
 
-    def _check(self, r: Response, what: str) -> None:
-        if r.status == 401:
-            raise CrmHttpError(f"Salesforce refused the token (HTTP 401: {error_text(r)}); check CDQ_CRM_TOKEN "
-                               "(an OAuth access token for this My Domain)", 401)
-        if not r.ok:
-            raise CrmHttpError(f"Salesforce {what} failed: HTTP {r.status}: {error_text(r)}", r.status, r.body)
+    def _call(self, what: str, fn, *args, **kwargs) -> Any:
+        from simple_salesforce.exceptions import SalesforceError, SalesforceOperationError
+
+        try:
+            return fn(*args, **kwargs)
+        except (SalesforceError, SalesforceOperationError) as e:
+            raise _error(e, what) from None
 
     # -- values -------------------------------------------------------------------------------------
     def values(self, entity: Entity, row: dict) -> dict[str, str | None]:
@@ -127,17 +150,8 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
 
     # -- reads --------------------------------------------------------------------------------------
     def query(self, soql: str) -> list[dict]:
-        """All records a SOQL query returns (following ``nextRecordsUrl``)."""
-        r = self.http.get(f"{API}/query", params={"q": soql})
-        records = []
-        for _ in range(100_000):  # bounded
-            self._check(r, "query")
-            records += r.body.get("records", [])
-            if r.body.get("done", True) or not r.body.get("nextRecordsUrl"):
-                return records
-            r = self.http.get(r.body["nextRecordsUrl"][len(self.http.prefix):] if self.http.prefix
-                              else r.body["nextRecordsUrl"])
-        raise CrmHttpError("Salesforce query did not end")
+        """All records a SOQL query returns (the client follows ``nextRecordsUrl``)."""
+        return self._call("query", lambda: list(self.sf.query_all_iter(soql)))
 
     def read(self, entity: Entity, keys: list[str]) -> pd.DataFrame:
         rows, known = [], self.state.xref(entity.name, keys)
@@ -174,68 +188,48 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
             return
         if action == "create":
             self.state.intend(entity.name, [r[entity.key] for r in rows])
-        columns = [entity.key, *entity.columns]
         if entity.party_type == "person":
             companies = {r[entity.key]: str(self._golden.get(r[entity.key], {}).get("company_name") or "")
                          for r in rows}
             accounts = self._accounts({c for c in companies.values() if c})
             # "" (not #N/A) where no Account is known: an upsert leaves a link made in Salesforce as it is
             rows = [{**r, "AccountId": accounts.get(companies[r[entity.key]]) or ""} for r in rows]
-            columns.append("AccountId")
+        blank = "#N/A" if action == "update" else ""
         outcomes: list[tuple[str, str | None]] = []
         for i in range(0, len(rows), JOB_ROWS):
             chunk = rows[i:i + JOB_ROWS]
-            ok, failed = self._job(entity, to_csv(columns, chunk, "#N/A" if action == "update" else ""))
+            ok, failed = self._job(entity, [cells(r, blank) for r in chunk])
             self.state.link_many(entity.name, list(ok.items()), action)
             outcomes += [(r[entity.key], None if r[entity.key] in ok
                           else failed.get(r[entity.key], "missing from the job's results")) for r in chunk]
         self._rejects(entity, action, outcomes)
 
-    def _job(self, entity: Entity, data: str) -> tuple[dict[str, str], dict[str, str]]:
-        """One ingest job: create, upload, close, poll; golden id → Salesforce Id, golden id → sf__Error."""
-        r = self.http.request("POST", f"{API}/jobs/ingest", json_body={
-            "object": entity.table, "externalIdFieldName": KEY, "contentType": "CSV", "operation": "upsert",
-            "lineEnding": "LF"})
-        self._check(r, "create ingest job")
-        job = f"{API}/jobs/ingest/{r.body['id']}"
-        self._check(self.http.request("PUT", f"{job}/batches", data=data.encode(), content_type="text/csv"),
-                    "upload")
-        self._check(self.http.request("PATCH", job, json_body={"state": "UploadComplete"}), "close job")
-        waited, wait = 0.0, self.poll
-        while True:
-            r = self.http.get(job)
-            self._check(r, "job status")
-            state = r.body.get("state")
-            if state == "JobComplete":
-                break
-            if state in ("Failed", "Aborted"):
-                raise CrmHttpError(f"Salesforce ingest job {state}: {r.body.get('errorMessage') or 'no reason given'}")
-            if waited > POLL_MAX:
-                raise CrmHttpError(f"Salesforce ingest job still {state} after {POLL_MAX:.0f} s")
-            time.sleep(wait)
-            waited, wait = waited + wait, min(wait * 2, 10.0)
-        ok = {row[KEY]: row["sf__Id"] for row in self._results(f"{job}/successfulResults/")}
-        failed = {row[KEY]: row["sf__Error"] for row in self._results(f"{job}/failedResults/")}
+    def _job(self, entity: Entity, rows: list[dict]) -> tuple[dict[str, str], dict[str, str]]:
+        """One Bulk 2.0 upsert job; golden id → Salesforce Id, golden id → sf__Error."""
+        bulk = getattr(self.sf.bulk2, entity.table)
+        jobs = self._call("ingest job", bulk.upsert, records=rows, external_id_field=KEY, batch_size=JOB_ROWS,
+                          wait=self.poll)
+        ok: dict[str, str] = {}
+        failed: dict[str, str] = {}
+        for job in jobs:
+            done = self._call("job results", bulk.get_successful_records, job["job_id"])
+            ok |= {row[KEY]: row["sf__Id"] for row in csv.DictReader(io.StringIO(done))}
+            refused = self._call("job results", bulk.get_failed_records, job["job_id"])
+            failed |= {row[KEY]: row["sf__Error"] for row in csv.DictReader(io.StringIO(refused))}
         logger.info("salesforce %s job: %d done, %d failed", entity.table, len(ok), len(failed))
         return ok, failed
-
-    def _results(self, path: str) -> list[dict]:
-        r = self.http.request("GET", path, extra_headers={"Accept": "text/csv"})
-        self._check(r, "job results")
-        text = r.body if isinstance(r.body, str) else ""
-        return list(csv.DictReader(io.StringIO(text)))
 
     # -- merges -------------------------------------------------------------------------------------
     def send_delete(self, entity: Entity, crm_id: str) -> None:
         """REST ``DELETE sobjects/<type>/<Id>`` (the record goes to the recycle bin, emptied by Salesforce)."""
-        r = self.http.request("DELETE", f"{API}/sobjects/{entity.table}/{crm_id}")
-        if r.status == 404:  # deleted already (a rerun after a kill)
-            return
-        if r.status == 400:
-            from cdq.crm.remote import Rejected
-
-            raise Rejected(error_text(r))
-        self._check(r, "delete")
+        try:
+            self._call("delete", getattr(self.sf, entity.table).delete, crm_id)
+        except CrmHttpError as e:
+            if e.status == 404:  # deleted already (a rerun after a kill)
+                return
+            if e.status == 400:
+                raise Rejected(str(e)) from None
+            raise
 
     def merge(self, entity: Entity, merges: list[tuple[str, str]]) -> None:
         """SOAP ``merge()``: per survivor, requests of the master and up to two records merged into it."""
@@ -274,20 +268,24 @@ class SalesforceTarget(BatchPrimitives, RemoteCrmTarget):
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Header><urn:SessionHeader>'
             f"<urn:sessionId>{escape(self._token)}</urn:sessionId></urn:SessionHeader>{dup}</soapenv:Header>"
             f"<soapenv:Body><urn:merge>{body}</urn:merge></soapenv:Body></soapenv:Envelope>")
-        # a SOAP fault is HTTP 500: only 429/503 (limits) are waited out and retried here
-        r = self.http.request("POST", f"/services/Soap/u/{VERSION}", data=envelope.encode(), retry=SOAP_RETRY,
-                              content_type="text/xml; charset=UTF-8", extra_headers={"SOAPAction": '""'})
-        text = r.body if isinstance(r.body, str) else ""
+        # a SOAP fault is HTTP 500: the session's Retry waits out only 429/503 (limits)
         try:
-            root = ET.fromstring(text)
+            r = self.sf.session.post(f"https://{self.sf.sf_instance}/services/Soap/u/{VERSION}", data=envelope.encode(),
+                                     headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
+                                     timeout=300)
+        except OSError as e:  # requests' errors are OSErrors: a dropped connection is not retried (not idempotent)
+            raise CrmHttpError(f"Salesforce merge failed: {type(e).__name__}") from e
+        try:
+            root = ET.fromstring(r.text)
         except ET.ParseError:
-            self._check(r, "merge")
-            raise CrmHttpError(f"Salesforce merge answered HTTP {r.status} without SOAP", r.status) from None
+            if r.status_code == 401:
+                raise CrmHttpError("Salesforce refused the token (HTTP 401); check CDQ_CRM_TOKEN", 401) from None
+            raise CrmHttpError(f"Salesforce merge answered HTTP {r.status_code} without SOAP", r.status_code) from None
         fault = root.find(".//faultstring")
         if fault is not None:
             if "INVALID_SESSION_ID" in (root.findtext(".//faultcode") or ""):
                 raise CrmHttpError(f"Salesforce refused the token ({fault.text}); check CDQ_CRM_TOKEN", 401)
-            raise CrmHttpError(f"Salesforce merge failed: {fault.text}", r.status)
+            raise CrmHttpError(f"Salesforce merge failed: {fault.text}", r.status_code)
         results = root.findall(f".//{{{SOAP}}}result")
         if len(results) != len(requests):
             raise CrmHttpError(f"Salesforce merge answered {len(results)} results for {len(requests)} requests")

@@ -6,23 +6,23 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from cdq.errors import InputError
 from cdq.importers.base import RawTable
+from cdq.registry import Registry, load_lazy
 
 __all__ = ["RawTable", "read_input", "detect_kind", "KINDS"]
 
-#: kind -> (module, function). Each function is ``f(path, **options) -> list[RawTable]``.
-KINDS = {
-    "delimited": ("cdq.importers.delimited", "read_delimited"),
-    "excel": ("cdq.importers.excel", "read_excel"),
-    "vcard": ("cdq.importers.vcard", "read_vcard"),
-    "mailbox": ("cdq.importers.mailbox", "read_mailbox"),
-    "sql": ("cdq.importers.sql", "read_sql"),
-    "json": ("cdq.importers.json_records", "read_json_records"),
-}
+#: kind -> ``"module:function"`` of its adapter, ``f(path, **options) -> list[RawTable]``; the module is imported
+#: only when a file of its kind is read (reading a CSV never imports the mail stack).
+KINDS: Registry[str] = Registry("input kind")
+KINDS.add("delimited", "cdq.importers.delimited:read_delimited")
+KINDS.add("excel", "cdq.importers.excel:read_excel")
+KINDS.add("vcard", "cdq.importers.vcard:read_vcard")
+KINDS.add("mailbox", "cdq.importers.mailbox:read_mailbox")
+KINDS.add("sql", "cdq.importers.sql:read_sql")
+KINDS.add("json", "cdq.importers.json_records:read_json_records")
 
 _EXTENSIONS = {
     ".csv": "delimited", ".txt": "delimited", ".tsv": "delimited", ".tab": "delimited",
@@ -79,6 +79,5 @@ def read_input(path: str | Path, kind: str | None = None, **options) -> list[Raw
         raise InputError(path, f"unknown input kind {kind!r}; choose one of {', '.join(KINDS)}")
     if kind != "sql" and not Path(str(path)).exists():
         raise InputError(path, "file not found", hint="check the path")
-    module_name, function_name = KINDS[kind]
-    reader = getattr(importlib.import_module(module_name), function_name)
+    reader = load_lazy(KINDS[kind])
     return reader(path, **options)

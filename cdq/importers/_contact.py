@@ -90,7 +90,7 @@ def pick_phones(values: list[Value]) -> dict[str, str | None]:
 def contact_table(records: list[dict], rows: list[int], source_file: str, *, quarantine: list[dict] | None = None,
                   rows_in: int | None = None, notes: dict | None = None, table: str | None = None) -> RawTable:
     """Build the RawTable: canonical columns first, then any extra raw columns with at least one value."""
-    extras = sorted({k for r in records for k, v in r.items() if v is not None and k not in CONTACT_COLUMNS})
+    extras: list[str] = sorted({str(k) for r in records for k, v in r.items() if v is not None and k not in CONTACT_COLUMNS})
     columns = [c for c in CONTACT_COLUMNS if any(r.get(c) is not None for r in records)] + extras
     if not columns:
         columns = ["full_name"]

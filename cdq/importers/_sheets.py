@@ -265,9 +265,9 @@ def read_calamine(path: Path, wanted: str | None) -> Iterator[Sheet]:
             start_row = (sheet.start or (0, 0))[0]
             grid = list(sheet.iter_rows())
             offset = 0 if len(grid) == start_row + sheet.height else start_row  # padded from row 1, or not
-            rows = []
-            for i, values in enumerate(grid):
-                values = _trimmed([None if v == "" else v for v in values])
+            rows: list[tuple[int, list[object]]] = []
+            for i, cells_of_row in enumerate(grid):
+                values = _trimmed([None if v == "" else v for v in cells_of_row])
                 if values and not all(_blank(v) for v in values):
                     rows.append((offset + i + 1, values))
             merged = [(r0 + 1, r1 + 1, c0 + 1, c1 + 1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]

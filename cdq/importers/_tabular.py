@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from cdq.columns import QUARANTINE
 
 
-def unique_headers(cells: list[object]) -> list[str]:
+def unique_headers(cells: Sequence[object]) -> list[str]:
     """The input's headers made usable: stripped, blanks named ``Unnamed N``, duplicates numbered.
 
     ``N`` is the 1-based column number a person sees; a repeated header gets `` 2``, `` 3``...
@@ -44,7 +46,7 @@ def check_width(path: object, width: int, what: str = "the header") -> None:
                          "(Excel's limit)", hint="check the delimiter, or split the file")
 
 
-def looks_like_data(cells: list[object]) -> bool:
+def looks_like_data(cells: Sequence[object]) -> bool:
     """A first row that holds data rather than headers: an e-mail address or a bare number in it.
 
     Examples:

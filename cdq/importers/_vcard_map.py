@@ -115,7 +115,7 @@ def _organisation(orgs) -> dict:
 
 def _addresses(adrs, labels) -> dict:
     """Preferred (else first non-empty) ADR in the address columns; others typed in ``other_addresses``."""
-    parsed = []
+    parsed: list[tuple[int, int, tuple[str, ...], list[str]]] = []
     for p in adrs:
         c = [_flat(x) for x in (_components(p.text) + [""] * 7)[:7]]
         if any(c):

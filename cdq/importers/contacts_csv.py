@@ -288,7 +288,7 @@ def thunderbird_birth_date(frame: pd.DataFrame) -> pd.DataFrame:
     if not {"birthmonth", "birthday"} <= set(parts) or "birth_date" in frame.columns:
         return frame
     year = frame[parts["birthyear"]] if "birthyear" in parts else pd.Series([None] * len(frame), index=frame.index)
-    out = []
+    out: list[str | None] = []
     for y, m, d in zip(year, frame[parts["birthmonth"]], frame[parts["birthday"]], strict=True):
         if not (str(m or "").strip().isdigit() and str(d or "").strip().isdigit()):
             out.append(None)

@@ -290,7 +290,7 @@ def _sheet_table(path: Path, ws: Sheet, header_row: int | None) -> RawTable:
     )
 
 
-def _header_cells(rows, merged, number: int) -> tuple[list[object] | None, int]:
+def _header_cells(rows, merged, number: int) -> tuple[list[str | None] | None, int]:
     """Header texts with merged ranges spread over their columns; a range reaching down makes a taller header.
 
     For a two-row header (``Adres`` merged over ``Straat | Huisnummer``) the lowest text wins.

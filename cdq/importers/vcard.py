@@ -52,7 +52,8 @@ class Prop:
     def pref(self) -> int | None:
         if "pref" in self.params.get("TYPE", []):
             return 1
-        value = (self.params.get("PREF") or [None])[0]
+        prefs = self.params.get("PREF")
+        value = prefs[0] if prefs else None
         if value is None:
             return None
         return int(value) if value.isdigit() else 1
@@ -247,7 +248,9 @@ def _split_outside_quotes(text: str, sep: str) -> list[str]:
         >>> _split_outside_quotes('TYPE="work;voice";PREF=1', ";")
         ['TYPE="work;voice"', 'PREF=1']
     """
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted
@@ -323,7 +326,7 @@ def _decode(prop: Prop, fallback: str) -> str:
     if _is_binary(prop):
         return ""
     raw = _qp(prop)
-    for charset in ((prop.params.get("CHARSET") or [None])[0], "utf-8"):
+    for charset in (*(prop.params.get("CHARSET") or [])[:1], "utf-8"):
         if not charset:
             continue
         try:

@@ -148,7 +148,7 @@ class _BoundStore:
         self._store, self._conn = store, conn
 
     @contextmanager
-    def begin(self):  # type: ignore[no-untyped-def]
+    def begin(self):
         yield self._conn
 
     def __getattr__(self, name: str) -> Any:
@@ -169,9 +169,15 @@ def audit(conn: sa.Connection, kind: str, **values: Any) -> None:
 
 def _merge_lead(conn: sa.Connection, store: GoldenStore, index: MatchIndex, lead_id: str, source_code: str,
                 record: dict[str, Any]) -> LeadAnswer:
-    """Match and store one lead inside ``conn`` (the lead transaction); index its record."""
+    """Match and store one lead inside ``conn`` (the lead transaction); index its record.
+
+    The index is brought up to date first, inside the transaction that holds the writer lock: whatever
+    committed before (a nightly run that released the store a moment ago, another service process's lead)
+    is matched against, so the lead cannot become a second golden record for a person already stored.
+    """
     from cdq.survivorship import load_rules
 
+    index.refresh(conn, settled=False)
     candidates: list[Candidate] = match_one(record, index, conn=conn, limit=1)
     best = candidates[0] if candidates else None
     row = {**{c: record.get(c) for c in PAYLOAD_COLUMNS}, "record_id": lead_id, "source": f"lead:{source_code}",
@@ -193,9 +199,7 @@ def _merge_lead(conn: sa.Connection, store: GoldenStore, index: MatchIndex, lead
     conn.execute(runs.update().where(runs.c.run_id == run_id).values(
         finished_at=now(), status="ok", counts=json.dumps(result.counts, sort_keys=True)))
     golden_id = str(result.xref.set_index("record_id").at[lead_id, "golden_id"])
-    lead_ref = f"lead:{source_code}|{lead_id}"
-    ids = conn.execute(sa.select(source_records.c.id).where(source_records.c.ref == lead_ref)).scalars().all()
-    index.add(conn, [int(i) for i in ids])
+    index.refresh(conn)  # the lead's own record (and anything the merge rewrote), before the commit
     if best is not None and best.decision == "match":
         return LeadAnswer(lead_id, "matched", golden_id, best.match_probability)
     if best is not None and best.decision == "review":
@@ -251,7 +255,7 @@ def push(store: GoldenStore, lead_id: str, crm_url: str) -> str:
         status, crm_id = "failed", None
         logger.warning("lead %s: CRM push failed (%s)", lead_id, type(e).__name__)
         detail = str(getattr(e, "status", "") or type(e).__name__)
-    with store.begin() as conn:
+    with store.begin(advance=False) as conn:  # the CRM's answer: nothing a run's matching reads
         conn.execute(leads.update().where(leads.c.lead_id == lead_id).values(crm_status=status, crm_id=crm_id))
         audit(conn, "lead_crm", lead_id=lead_id, golden_id=row["golden_id"], outcome=status, detail=detail)
     return status
@@ -260,8 +264,8 @@ def push(store: GoldenStore, lead_id: str, crm_url: str) -> str:
 def drain(store: GoldenStore, index: MatchIndex, *, crm_url: str | None = None, limit: int = 500) -> int:
     """Take in the leads queued while a run held the store (oldest first); returns how many were merged.
 
-    Refreshes the index first, so the leads are matched against what the run wrote. Stops when a run
-    holds the store again.
+    Each lead is matched against the store as it is in its own transaction (the run's records included,
+    see :func:`_merge_lead`). Stops when a run holds the store again.
     """
     with store.engine.connect() as conn:
         queued = conn.execute(sa.select(leads.c.lead_id, leads.c.source_code, leads.c.record)
@@ -274,8 +278,6 @@ def drain(store: GoldenStore, index: MatchIndex, *, crm_url: str | None = None, 
         with lead_transaction(store) as (conn, free):
             if not free:
                 break
-            if done == 0:
-                index.refresh(conn)
             status = conn.execute(sa.select(leads.c.status).where(leads.c.lead_id == lead_id)).scalar()
             if status != "queued":
                 continue

@@ -6,10 +6,10 @@
 number of rows under a tf hash is that value's frequency in the store, so the term-frequency adjustment
 of a single match uses store-wide frequencies, as batch linkage does over its frame.
 
-:class:`MatchIndex` builds the index on first use, keeps it current from ``source_records`` (records whose
-id or ``last_run``/``deleted_run`` is past what was indexed: a nightly run's changes are picked up by
-:meth:`MatchIndex.refresh`) and indexes a lead's record inside the lead's own transaction
-(:meth:`MatchIndex.add`). :func:`match_one` looks up the candidates sharing a key (bounded), compares the
+:class:`MatchIndex` builds the index on first use and keeps it current from ``source_records`` by the
+store's write generation (:meth:`MatchIndex.refresh`): a lead's transaction brings it up to date before it
+matches and again after it stored the lead, so a lead is always matched against every committed record —
+a nightly run that released the store a moment ago included, background round or not. :func:`match_one` looks up the candidates sharing a key (bounded), compares the
 record with each of them with the batch model (the same comparisons, vetoes, model weights and per-field
 explanation), and ranks golden records by match probability. Cost per request depends on the block sizes,
 not on the store size.
@@ -147,43 +147,54 @@ class MatchIndex:
             else:
                 index.drop(conn, checkfirst=True)
 
-    def refresh(self, conn: sa.Connection | None = None) -> int:
-        """Index every source record added, changed or deleted since the last refresh; returns how many."""
+    def refresh(self, conn: sa.Connection | None = None, *, settled: bool = True) -> int:
+        """Index every source record written since the last refresh; returns how many were (re)indexed.
+
+        Follows the store by its write generation (``source_records.generation``, stamped by every write
+        under the store's writer lock, so in commit order): after a refresh in ``conn``, every source record
+        ``conn`` can see is indexed. A lead's transaction refreshes before it matches (the nightly run that
+        just released the store is then in the index, whether or not a background round came first) and
+        again after it stored the lead; ``settled=False`` when the transaction may still write source
+        records (the next refresh then looks at them again). Without ``conn``: in a write transaction of
+        its own. The cost is the number of records written since, not the size of the store.
+        """
         if conn is None:
-            with self.store.begin() as own:
+            with self.store.begin(advance=False) as own:  # writes only the index: nothing to match again
                 return self.refresh(own)
-        started, done = time.perf_counter(), 0
+        started, done, seen_rows = time.perf_counter(), 0, 0
+        upto = self._visible_generation(conn, settled)
         state = self._state(conn)
-        max_id, max_run = state.get("max_id", 0), state.get("max_run", -1)
+        max_id, seen = state.get("max_id", 0), state.get("generation", -1)
         sr = source_records.c
-        query = sa.select(sr.id, sr.payload, sr.deleted_run).where(
-            (sr.id > max_id) | (sr.last_run > max_run) | (sr.deleted_run > max_run)).order_by(sr.id)
-        top = conn.execute(sa.select(sa.func.max(sr.id), sa.func.max(sr.last_run),
-                                     sa.func.max(sr.deleted_run))).first()
+        top_id = conn.execute(sa.select(sa.func.max(sr.id))).scalar() or 0
+        query = sa.select(sr.id, sr.payload, sr.deleted_run).where((sr.id > max_id) | (sr.generation > seen))
         fresh = max_id == 0 and conn.execute(sa.select(match_keys.c.key_hash).limit(1)).first() is None
         if fresh:
             self._indexes(conn, present=False)
-        result = conn.execute(query.execution_options(yield_per=_BUILD_CHUNK))
+        result = conn.execute(query.order_by(sr.id).execution_options(yield_per=_BUILD_CHUNK))
         for part in result.partitions(_BUILD_CHUNK):
+            seen_rows += len(part)
             done += self._index_rows(conn, [tuple(r) for r in part], fresh=fresh)
             if done:
                 logger.info("match index: %d records indexed (%.0f s)", done, time.perf_counter() - started)
         if fresh:
             self._indexes(conn, present=True)
-        top_id, last, deleted = tuple(top) if top is not None else (0, None, None)
-        runs = [v for v in (last, deleted) if v is not None]
-        live = conn.execute(sa.select(sa.func.count()).select_from(source_records)
-                            .where(sr.deleted_run.is_(None))).scalar() or 0
-        self._set_state(conn, {"max_id": int(top_id or 0), "max_run": int(max(runs, default=-1)), "records": live})
+        values = {"max_id": max(int(top_id), int(max_id)), "generation": upto}
+        if seen_rows or "records" not in state:  # the live count (term frequencies' total) only when it can move
+            values["records"] = conn.execute(sa.select(sa.func.count()).select_from(source_records)
+                                             .where(sr.deleted_run.is_(None))).scalar() or 0
+        if values != {k: state.get(k) for k in values}:
+            self._set_state(conn, values)
         return done
 
-    def add(self, conn: sa.Connection, source_record_ids: list[int]) -> None:
-        """Index these source records now (a lead's record, inside the lead's transaction)."""
-        sr = source_records.c
-        rows = conn.execute(sa.select(sr.id, sr.payload, sr.deleted_run).where(sr.id.in_(source_record_ids))).all()
-        added = self._index_rows(conn, [tuple(r) for r in rows])
-        conn.execute(match_index_state.update().where(match_index_state.c.name == "records")
-                     .values(value=match_index_state.c.value + added))
+    def _visible_generation(self, conn: sa.Connection, settled: bool) -> int:
+        """The generation up to which ``conn`` sees every write (read before the rows, so none is missed).
+
+        Inside the store's write transaction that is the generation it took the lock at, or its own (if it
+        has one) when ``settled`` (it writes no more source records); outside one, the last committed one.
+        """
+        locked = self.store.locked_generation(conn)
+        return self.store.generation(conn) if locked is None or settled else locked
 
     # -- model -----------------------------------------------------------------------------------------
     @property

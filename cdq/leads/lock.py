@@ -73,6 +73,27 @@ def release(store: GoldenStore) -> None:
     logger.info("store lock: released")
 
 
+def release_if_gone(store: GoldenStore) -> str | None:
+    """Release a hold whose run's process is gone (a ``kill -9`` on this host); returns that holder.
+
+    A hold from another host, or one whose process lives, is left alone.
+    """
+    import re
+
+    from cdq.store.lock import process_alive
+
+    holder = held_by(store)
+    found = re.search(r"pid (\d+) on (\S+)", holder or "")
+    if not found or process_alive(found.group(2), int(found.group(1))) is not False:
+        return None
+    with store.begin() as conn:
+        gone = conn.execute(store_lock.update().where(store_lock.c.name == NAME, store_lock.c.holder == holder)
+                            .values(holder=None, acquired_at=None)).rowcount
+    if gone:
+        logger.warning("store lock: the run holding it (%s) is gone; released", holder)
+    return holder if gone else None
+
+
 def held_by(store: GoldenStore) -> str | None:
     """The current run holder, ``None`` when free."""
     with store.engine.connect() as conn:
@@ -81,10 +102,16 @@ def held_by(store: GoldenStore) -> str | None:
 
 @contextmanager
 def lead_transaction(store: GoldenStore) -> Iterator[tuple[sa.Connection, bool]]:
-    """``(conn, free)``: a write transaction holding the lock row; ``free`` is False while a run holds it."""
-    with store.begin() as conn:
+    """``(conn, free)``: a write transaction holding the lock row; ``free`` is False while a run holds it.
+
+    Only a free lead transaction (it will merge) takes a new store generation: a queued lead writes
+    nothing a run's matching reads, so the run holding the store need not match again for it.
+    """
+    with store.begin(advance=False) as conn:
         free = bool(conn.execute(store_lock.update().where(store_lock.c.name == NAME, store_lock.c.holder.is_(None))
                                  .values(writes=store_lock.c.writes + 1)).rowcount)
-        if not free:  # still take the row lock, so the queue insert is ordered after the run's acquire
+        if free:
+            store.advance(conn)
+        else:  # still take the row lock, so the queue insert is ordered after the run's acquire
             conn.execute(store_lock.update().where(store_lock.c.name == NAME).values(writes=store_lock.c.writes))
         yield conn, free

@@ -22,8 +22,10 @@ from cdq.linkage.cluster import connected_components, guarded_clusters
 # collection does) rebinds the package attributes ``prepare`` / ``compare`` to the modules.
 from cdq.linkage.compare import Columns
 from cdq.linkage.compare import compare as _compare
+from cdq.linkage.locations import organisation_ids, place_moved_locations
 from cdq.linkage.model import (
     FSModel,
+    check_model,
     level_distribution,
     load_model,
     pattern_counts,
@@ -33,8 +35,13 @@ from cdq.linkage.model import (
     tf_adjustments,
     train_em,
 )
+from cdq.linkage.one import blocking_keys, match_one
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
+from cdq.linkage.vetoes import BIRTH_VETO_YEARS
+from cdq.linkage.vetoes import decide as _decide
+from cdq.linkage.vetoes import party_conflict as _party_conflict
+from cdq.linkage.vetoes import vetoes as _vetoes
 from cdq.log import ProgressLog
 
 __all__ = ["LinkageResult", "dedupe", "link", "load_settings", "Settings", "FSModel", "match_one", "blocking_keys",
@@ -47,8 +54,6 @@ KEEP_MIN_PROBABILITY = 0.01
 #: Components up to this size get their never-compared member pairs checked for cannot-link conflicts.
 CHAIN_CHECK_MAX = 60
 _STEPS = 6
-#: Birth dates this many years apart (or more) cannot be one person; closer ones may be a mistyped date.
-BIRTH_VETO_YEARS = 2.0
 #: EM needs at least this many comparisons that carry data (present on INFORMATIVE_SHARE of candidate pairs);
 #: with fewer it falls back to the rules' prior model.
 MIN_EM_FIELDS = 3
@@ -146,116 +151,6 @@ def _distinct_value_u(prepared: pd.DataFrame, s: Settings, size: int) -> dict[st
     return out
 
 
-def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
-    codes = Columns.of(prepared).codes(column)
-    return (codes[l] >= 0) & (codes[l] == codes[r])
-
-
-def _initials_against_call_name(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """One record has only initials, the other a first name, and both the same personal mailbox name.
-
-    A Dutch first name is mostly the call name, which often does not start with the formal initial (Nel for
-    Petronella, Stijn for Christiaan, Greet for Margaretha): with the same personal e-mail name (the domain
-    may be mistyped) the disagreement is evidence (a weight), not a cannot-link.
-    """
-    name = Columns.of(prepared).codes("first_name") >= 0
-    initials = Columns.of(prepared).codes("initials_given") >= 0
-    only_initials = ~name & initials
-    mailbox = _same(prepared, "email_local", l, r)
-    if "email_role" in prepared.columns:
-        mailbox &= ~prepared["email_role"].fillna(False).to_numpy(dtype=bool)[l]
-    return ((only_initials[l] & name[r]) | (only_initials[r] & name[l])) & mailbox
-
-
-def _same_personal_email(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """The same e-mail address on both records, and not a role address (info@, administratie@)."""
-    same = _same(prepared, "email", l, r)
-    if "email_role" in prepared.columns:
-        role = prepared["email_role"].fillna(False).to_numpy(dtype=bool)
-        same &= ~role[l]
-    return same
-
-
-def _same_stem(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """First names that share their first three letters (walter / wally, thomas / tommie): a pet form is possible."""
-    stem = Columns.of(prepared).name_stem("first_name")
-    return (stem[l] >= 0) & (stem[l] == stem[r])
-
-
-def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Absolute difference in years between the birth dates (inf where unparseable), only where ``mask``."""
-    out = np.full(len(l), np.inf)
-    idx = np.flatnonzero(mask)
-    if len(idx):
-        years = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
-        days = (years.to_numpy()[l[idx]] - years.to_numpy()[r[idx]]) / np.timedelta64(1, "D")
-        # a partial date (year or year-month only): whole years apart
-        y = Columns.of(prepared).any_date_parts()[0].astype(float)
-        whole = np.abs(y[l[idx]] - y[r[idx]])
-        out[idx] = np.where(np.isnan(days), whole, np.abs(days) / 365.25)
-    return out
-
-
-def _party_conflict(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
-                    s: Settings) -> np.ndarray:
-    """Pairs that are two parties whatever their scores.
-
-    A record naming only a person and one naming only an organisation are different parties. Two
-    organisation records at different addresses that both have a phone number, and different ones, are two
-    branches: branches share the name and the info@ address, their location is what tells them apart.
-    """
-    name = prepared["surname_core"].notna().to_numpy() | prepared["initials"].notna().to_numpy()
-    company = prepared["company_key"].notna().to_numpy()
-    person, org = name & ~company, company & ~name
-    conflict = (person[l] & org[r]) | (org[l] & person[r])
-    if "address" in vectors.columns and "phone" in vectors.columns:
-        elsewhere = vectors["address"].to_numpy() <= s.levels("address").index("same_area")
-        elsewhere &= vectors["address"].to_numpy() >= 0
-        other_phone = vectors["phone"].to_numpy() == 0
-        conflict |= org[l] & org[r] & elsewhere & other_phone
-    return conflict
-
-
-def _vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """True where a pair sits on a cannot-link level of some comparison (strong evidence only).
-
-    A different first name is no veto when both records carry the same formal initials: the call name
-    ("Eef") and the formal name ("Everardus", or a typo of it) then name one person; nor when one record
-    has only initials and the other a first name and both the same personal e-mail name (the call name
-    need not start with the formal initial). A different gender
-    is no veto when the first names agree (similar or better). A different birth date vetoes
-    only when the dates are at least ``BIRTH_VETO_YEARS`` apart (a father and son, not a mistyped date).
-    """
-    veto = np.zeros(len(vectors), dtype=bool)
-    for name, level_names in s.cannot_link:
-        if name in vectors.columns:
-            codes = [s.levels(name).index(lv) for lv in level_names]
-            hit = np.isin(vectors[name].to_numpy(), codes)
-            if name == "first_name":
-                hit &= ~_same(prepared, "initials_given", l, r) & ~_same_stem(prepared, l, r)
-                hit &= ~_initials_against_call_name(prepared, l, r)
-            if name == "birth_date":
-                hit &= _years_apart(prepared, l, r, hit) >= BIRTH_VETO_YEARS
-            if name == "gender" and "first_name" in vectors.columns:
-                # a recorded gender is often wrong (derived from a salutation); it vetoes only when the
-                # first names do not agree either
-                hit &= vectors["first_name"].to_numpy() < s.levels("first_name").index("similar")
-            veto |= hit
-    if "first_name" in dict(s.cannot_link) or "gender" in dict(s.cannot_link):
-        # One personal e-mail address and one exact birth date name one person, whatever the first names
-        # say (a call name missing from the nickname table, a partner's surname, a typo): lift name vetoes.
-        veto &= ~(_same_personal_email(prepared, l, r) & _same(prepared, "birth_date", l, r))
-    if s.cannot_link:
-        veto |= _party_conflict(prepared, l, r, vectors, s)
-    for extra in s.extras:
-        if extra.identifier and extra.name in vectors.columns:
-            # the same identifier, or one typo in it (a number of 6+ digits: strangers are that close about
-            # once in 10^5 pairs), names one person whatever a replaced first name or birth date says
-            top = len(s.levels(extra.name)) - 1
-            veto &= vectors[extra.name].to_numpy() < (top - 1 if extra.kind == "number" else top)
-    return veto
-
-
 def _train(prepared: pd.DataFrame, vectors: pd.DataFrame, veto: np.ndarray, n: int, n_pairs: int,
            s: Settings) -> FSModel:
     """Fellegi-Sunter by EM: u from random pairs (fixed), m by EM on the candidate pairs that no veto excludes.
@@ -308,12 +203,6 @@ def _fallback(train: pd.DataFrame, counts: np.ndarray, u: dict[str, list[float]]
     logger.warning("linkage: %s, too little for EM to learn from: scoring with the rules' prior model "
                    "(m_prior / u_prior of each comparison in rules/matching.yaml)", why)
     return model
-
-
-def _decide(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np.ndarray:
-    code = np.where(probability >= s.auto_match, 0, np.where(probability >= s.review, 1, 2))
-    code[veto] = 2
-    return np.array(["match", "review", "non_match"], dtype=object)[code]
 
 
 def _chain_vetoes(prepared: pd.DataFrame, labels: np.ndarray, s: Settings,
@@ -372,8 +261,6 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     if model is None:
         model = _train(prepared, vectors, veto, n, len(l), s)
     else:
-        from cdq.linkage.training import check_model
-
         check_model(model, s)
     step(4)
     bounds = (s.tf_min_weight, s.tf_max_weight)
@@ -385,8 +272,10 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision, veto, s)
     # a match the guarded clustering kept apart (a household, an ambiguous record) is for the steward
     decision[(decision == "match") & (labels[l] != labels[r])] = "review"
-    clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels]})
-    clusters["organisation_id"] = organisation_ids(prepared, l, r, vectors, labels, ids, s)
+    organisation = organisation_ids(prepared, l, r, vectors, labels, ids, s)
+    if is_new is None:  # link() sees stored records one by one, not as the locations they are in
+        labels = _place_moved(frame, prepared, labels, organisation)
+    clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels], "organisation_id": organisation})
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
                 int((decision == "match").sum()), int((decision == "review").sum()), clusters["cluster_id"].nunique())
@@ -412,54 +301,22 @@ def _cluster(prepared, l, r, weight, decision, veto, s: Settings) -> np.ndarray:
     return guarded_clusters(n, ml, mr, mw, cl, cr, birth_years=years, apart=BIRTH_VETO_YEARS)
 
 
+def _place_moved(frame: pd.DataFrame, prepared: pd.DataFrame, labels: np.ndarray,
+                 organisation: np.ndarray) -> np.ndarray:
+    """A lone branch record joins the one branch of its organisation it can be (see place_moved_locations)."""
+    if "source" not in frame.columns or not pd.notna(organisation).any():
+        return labels
+    name = prepared["surname_core"].notna().to_numpy() | prepared["initials"].notna().to_numpy()
+    branch = (Columns.of(prepared).codes("company_key") >= 0) & ~name
+    sources = frame["source"].astype(str).to_numpy(dtype=object)
+    return place_moved_locations(labels, organisation, branch, sources, Columns.of(prepared).codes("phone"))
+
+
 def _birth_years(prepared: pd.DataFrame) -> np.ndarray:
     """Full birth dates as fractional years (NaN where there is none): the guard that keeps undated records
     from joining several dated people into one cluster."""
     dates = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
     return (dates.dt.year + (dates.dt.dayofyear - 1) / 365.25).to_numpy(dtype=float)
-
-
-#: Company levels that name one organisation (its branches included): the same name, or a typo of it.
-ORGANISATION_LEVELS = ("very_similar", "exact")
-
-
-def organisation_ids(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
-                     labels: np.ndarray, ids: np.ndarray, s: Settings) -> np.ndarray:
-    """The organisation above each cluster: the two-level model (organisation -> its locations).
-
-    Clusters are locations (a branch at its own address and phone is its own cluster); records of one
-    company name (or a typo of it) or one KvK number belong to one organisation whatever their address.
-    A person record with an organisation name (a contact) belongs to that organisation. Two KvK numbers
-    that differ are two organisations, whatever the name. None where a record has no organisation.
-    """
-    company = Columns.of(prepared).codes("company_key") >= 0
-    out = np.full(len(labels), None, dtype=object)
-    if not company.any():
-        return out
-    same = same_organisation(prepared, l, r, vectors, s)
-    # every location cluster lies inside one organisation: its records are one another's edges too
-    members = np.flatnonzero(company)
-    group = connected_components(len(labels), np.r_[l[same], members], np.r_[r[same], labels[members]])
-    has = np.zeros(len(labels), dtype=bool)
-    np.logical_or.at(has, group, company)
-    out[has[group]] = ids[group[has[group]]]
-    return out
-
-
-def same_organisation(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
-                      s: Settings) -> np.ndarray:
-    """Pairs that name one organisation (see :func:`organisation_ids`): the same name or a typo of it on both
-    records and no different KvK number, or the same KvK number."""
-    company = Columns.of(prepared).codes("company_key") >= 0
-    both = company[l] & company[r]
-    same = np.zeros(len(l), dtype=bool)
-    if "company" in vectors.columns:
-        names = [s.levels("company").index(x) for x in ORGANISATION_LEVELS]
-        same |= np.isin(vectors["company"].to_numpy(), names) & both
-    if "kvk" in vectors.columns:
-        kvk = vectors["kvk"].to_numpy()
-        same = (same & (kvk != 0)) | (kvk == s.levels("kvk").index("exact"))
-    return same
 
 
 def dedupe(frame: pd.DataFrame, settings: Settings | None = None, progress: Callable | None = None,
@@ -554,5 +411,3 @@ def compare_pairs(left: pd.DataFrame, right: pd.DataFrame, model: FSModel,
         out[f"{name}_weight"] = fields[f"{name}_weight"].to_numpy()
     return out
 
-
-from cdq.linkage.one import blocking_keys, match_one  # noqa: E402 - one.py uses this module's helpers

@@ -146,7 +146,7 @@ def pairs_within_blocks(codes: np.ndarray, max_block_size: int, *, window: int =
 
 def candidate_pairs(
     prepared: pd.DataFrame,
-    passes: tuple[tuple[str, tuple[str, ...]], ...],
+    passes: tuple[tuple, ...],  # (name, keys[, max_block_size or None, window, sort column or None])
     max_block_size: int,
     *,
     is_new: np.ndarray | None = None,

@@ -17,6 +17,7 @@ from rapidfuzz.process import cpdist
 
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
+from cdq.linkage.settings import BUILTIN_LEVELS
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +53,18 @@ class Columns:
         if hit is not None and hit[0]() is prepared:
             return hit[1]
         cols = cls(prepared)
-        cls._cache[key] = (weakref.ref(prepared, lambda _ref, key=key: cls._cache.pop(key, None)), cols)
+        def forget(_ref: object, key: int = key) -> None:
+            cls._cache.pop(key, None)
+
+        cls._cache[key] = (weakref.ref(prepared, forget), cols)
         return cols
 
     def __init__(self, prepared: pd.DataFrame):
         self.prepared = prepared
         self._codes: dict[str, np.ndarray] = {}
         self._text: dict[str, np.ndarray] = {}
+        self._date: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._any_date: tuple[np.ndarray, np.ndarray] | None = None
 
     def codes(self, column: str) -> np.ndarray:
         if column not in self._codes:
@@ -76,24 +82,24 @@ class Columns:
 
     def date_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Birth year, month and day per record as integers (-1 where missing), computed once."""
-        if "_date" not in self._codes:
+        if self._date is None:
             codes, uniques = pd.factorize(self.prepared["birth_date"])
             d = pd.Series(uniques, dtype="object")
-            parts = [np.r_[pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32), -1][codes]
-                     for a, b in ((0, 4), (5, 7), (8, 10))]  # per distinct date; code -1 takes the last slot
-            self._codes["_date"] = parts
-        return self._codes["_date"]
+            year, month, day = (np.r_[pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32), -1][codes]
+                                for a, b in ((0, 4), (5, 7), (8, 10)))  # per distinct date; code -1 takes the last slot
+            self._date = (year, month, day)
+        return self._date
 
     def any_date_parts(self) -> tuple[np.ndarray, np.ndarray]:
         """Birth year and month per record from a full or a partial date (-1 where unknown), computed once."""
-        if "_any_date" not in self._codes:
+        if self._any_date is None:
             both = self.prepared["birth_date"].fillna(self.prepared["birth_partial"])
             codes, uniques = pd.factorize(both)
             d = pd.Series(uniques, dtype="object")
-            self._codes["_any_date"] = [
-                np.r_[pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32), -1][codes]
-                for a, b in ((0, 4), (5, 7))]
-        return self._codes["_any_date"]
+            year, month = (np.r_[pd.to_numeric(d.str[a:b], errors="coerce").fillna(-1).to_numpy(np.int32), -1][codes]
+                           for a, b in ((0, 4), (5, 7)))
+            self._any_date = (year, month)
+        return self._any_date
 
     def prefix_codes(self, column: str, k: int) -> np.ndarray:
         """Factorized first ``k`` characters of a column (-1 = missing), e.g. the 4 digits of a postcode."""
@@ -208,8 +214,8 @@ def short_form(x: str, y: str) -> bool:
         (True, False, True)
         >>> short_form("tommie", "thomas"), short_form("thomas", "tommie"), short_form("jantje", "jan")
         (True, True, True)
-        >>> short_form("sanne", "sammy"), short_form("marco", "maria")
-        (False, False)
+        >>> short_form("sanne", "sammy"), short_form("marco", "maria"), short_form("bertie", "albert")
+        (False, False, True)
     """
     short, long_ = (x, y) if len(x) <= len(y) else (y, x)
     if len(short) >= 3 and (long_.startswith(short) or long_.endswith(short)):
@@ -222,7 +228,9 @@ def _pet_of(pet: str, name: str) -> bool:
     if ending is None:
         return False
     stem = _plain(pet[: -len(ending)])
-    return len(stem) >= 2 and _plain(name).startswith(stem)
+    plain = _plain(name)
+    # the start of the name ("tommie" / "thomas"), or a stem of 3+ letters that ends it ("bertie" / "albert")
+    return (len(stem) >= 2 and plain.startswith(stem)) or (len(stem) >= 3 and plain.endswith(stem))
 
 
 def _plain(name: str) -> str:
@@ -267,17 +275,20 @@ def compare_surname(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "surname_core", l, r)
     phon = cols.codes("surname_phonetic")
     part = present & (phon[l] == phon[r])
-    text = cols.text("surname_core")
     spaced = cols.spaced("surname_core")
     double = present & ~exact & ~part & (spaced[l] | spaced[r])
-    for i in np.flatnonzero(double):
-        if set(text[l[i]].split()) & set(text[r[i]].split()):
-            part[i] = True
+    part |= _by_distinct_pair(cols, "surname_core", l, r, double, _share_a_word, np.zeros(len(l), dtype=bool))
     jw = _jw(cols, "surname_core", l, r, present & ~exact & ~part)
     similar, very = s.threshold("surname", "similar"), s.threshold("surname", "very_similar")
     one_edit = _lev(cols, "surname_core", l, r, present & ~exact & ~part & (jw < very)) <= 1
     return _select(levels, [(exact, 4), (part, 3), (present & ((jw >= very) | one_edit), 2),
                             (present & (jw >= similar), 1)])
+
+
+def _share_a_word(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair of texts: whether they share a word ("jansen vries" / "vries")."""
+    return np.fromiter((not set(x.split()).isdisjoint(y.split()) for x, y in zip(a.tolist(), b.tolist())),
+                       dtype=bool, count=len(a))
 
 
 def _digits(y, m, d, rows) -> np.ndarray:
@@ -315,7 +326,13 @@ def _date_edits(y, m, d, li, ri) -> np.ndarray:
     return edits
 
 
+#: Birth-date levels by name (``rules/matching.yaml`` names them; worst first).
+_BIRTH = {name: i for i, name in enumerate(BUILTIN_LEVELS["birth_date"])}
+
+
 def compare_birth_date(cols: Columns, l, r, s=None) -> np.ndarray:
+    """Full dates: exact, day and month swapped, one edit, two edits with at most one digit of the year
+    (``year_typo``: "1961-10-18" / "1951-10-13"), the same year, different; partial dates: :func:`_partial_dates`."""
     levels, exact, present = _base(cols, "birth_date", l, r)
     rest = present & ~exact
     idx = np.flatnonzero(rest)
@@ -330,9 +347,10 @@ def compare_birth_date(cols: Columns, l, r, s=None) -> np.ndarray:
     # more digits (1961 / 1947) it is a different person who shares a birthday, as 1 in 365 strangers do
     year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
     typo_year = (same_md | (lev == 2)) & (year_digits <= 1)
-    sub = _select(sub, [(swapped, 6), (lev <= 1, 5), (typo_year, 3), (same_year, 1)])
+    sub = _select(sub, [(swapped, _BIRTH["swapped"]), (lev <= 1, _BIRTH["one_edit"]),
+                        (typo_year, _BIRTH["year_typo"]), (same_year, _BIRTH["same_year"])])
     levels[idx] = sub
-    levels[exact] = 7
+    levels[exact] = _BIRTH["exact"]
     _partial_dates(cols, l, r, levels)
     return levels
 
@@ -351,10 +369,10 @@ def _partial_dates(cols: Columns, l, r, levels: np.ndarray) -> None:
     known = (y[li] >= 0) & (y[ri] >= 0)
     same_y = known & (y[li] == y[ri])
     both_m = (m[li] >= 0) & (m[ri] >= 0)
-    sub = np.where(known, 0, -1).astype(np.int8)
-    sub[same_y] = 2
-    sub[same_y & both_m & (m[li] != m[ri])] = 1
-    sub[same_y & both_m & (m[li] == m[ri])] = 4
+    sub = np.where(known, _BIRTH["different"], -1).astype(np.int8)
+    sub[same_y] = _BIRTH["partial_year"]
+    sub[same_y & both_m & (m[li] != m[ri])] = _BIRTH["same_year"]
+    sub[same_y & both_m & (m[li] == m[ri])] = _BIRTH["partial_month"]
     levels[idx] = sub
 
 
@@ -482,22 +500,34 @@ def _extra(cols: Columns, extra, l, r) -> np.ndarray:
     return compare_simple(cols, extra.name, l, r, top=3, similar=0.85, very_similar=0.95)
 
 
+#: First and last name entered the wrong way round: both crossed pairs at least SWAP_SIMILAR (Jaro-Winkler),
+#: or one at least SWAP_STRONG and the other one edit apart ("neumann amner" / "amper neumann").
+SWAP_SIMILAR, SWAP_STRONG = 0.90, 0.95
+
+
 def _swapped_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> None:
-    """First and last name entered the wrong way round count as very similar names (in place)."""
-    both = (cols.codes("first_name")[l] >= 0) & (cols.codes("surname_core")[l] >= 0)
-    both &= (cols.codes("first_name")[r] >= 0) & (cols.codes("surname_core")[r] >= 0)
+    """First and last name entered the wrong way round count as very similar names (in place).
+
+    Compared on the whole name fields ("Papp-Horvath" / "Emma" against "Emma" / "Papp-Horvath", "de la Cruz" in
+    the first-name field), so a tussenvoegsel or a double name does not hide the swap."""
+    given, full = cols.codes("given_full"), cols.codes("surname_full")
+    both = (given[l] >= 0) & (full[l] >= 0) & (given[r] >= 0) & (full[r] >= 0)
     suspect = both & ((first <= 1) | (last <= 1))
     # a swap keeps the first letters (first name of one = surname of the other): test only those pairs
-    fi, si = cols.first_letter("first_name"), cols.first_letter("surname_core")
+    fi, si = cols.first_letter("given_full"), cols.first_letter("surname_full")
     suspect &= (fi[l] == si[r]) & (si[l] == fi[r])
     if not suspect.any():
         return
-    fl, fr = cols.text("first_name"), cols.text("first_name")
-    sl = cols.text("surname_core")
+    gl, sl = cols.text("given_full"), cols.text("surname_full")
     idx = np.flatnonzero(suspect)
-    a = cpdist(fl[l[idx]], sl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
-    b = cpdist(sl[l[idx]], fr[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
-    swapped = idx[(a >= 0.9) & (b >= 0.9)]
+    a = cpdist(gl[l[idx]], sl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
+    b = cpdist(sl[l[idx]], gl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=-1)
+    # a typo on top of the swap: one crossed pair nearly equal, the other one edit apart ("amner" / "amper";
+    # not "jan" / "jansen", which is "Jan Willems" against "Willem Jansen": two people)
+    ea = cpdist(gl[l[idx]], sl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=-1)
+    eb = cpdist(sl[l[idx]], gl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=-1)
+    typo = (np.maximum(a, b) >= SWAP_STRONG) & (np.where(a >= b, eb, ea) <= 1)
+    swapped = idx[(np.minimum(a, b) >= SWAP_SIMILAR) | typo]
     first[swapped] = 3
     last[swapped] = 2
 
@@ -530,7 +560,8 @@ def _name_made_email(cols: Columns, l, r, email: np.ndarray, surname: np.ndarray
     initial = cols.codes("first_initial")
     named = (initial[l] >= 0) & (initial[l] == initial[r]) & (surname >= 3)
     email[named & ((email == 1) | (email == 2))] = -1
-    email[named & (email == 3) & np.isin(birth, (0, 1, 3))] = -1  # different, same_year, year_typo
+    beyond_typo = [_BIRTH[x] for x in ("different", "same_year", "year_typo")]
+    email[named & (email == 3) & np.isin(birth, beyond_typo)] = -1
 
 
 def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:

@@ -8,15 +8,20 @@ rare one ("wijnaendts"): the level's ``u`` is replaced by the value's frequency 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from cdq.errors import ConfigError
+
+if TYPE_CHECKING:  # settings only annotate here
+    from cdq.linkage.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -335,3 +340,23 @@ def score(model: FSModel, vectors: pd.DataFrame, tf: dict[str, np.ndarray] | Non
     out["match_weight"] = total
     out["match_probability"] = 1 / (1 + np.exp2(-np.clip(total, -60, 60)))
     return pd.DataFrame(out)
+
+
+def settings_fingerprint(settings: Settings) -> dict:
+    """What a model file records about the settings it was trained under (checked when it is loaded)."""
+    levels = {c: settings.levels(c) for c in settings.all_comparisons}
+    digest = hashlib.sha256(repr(sorted(levels.items())).encode()).hexdigest()[:16]
+    return {"comparisons": list(settings.all_comparisons), "levels_sha": digest, "source": settings.source,
+            "auto_match": settings.auto_match, "review": settings.review}
+
+
+def check_model(model: FSModel, settings: Settings) -> None:
+    """Raise ConfigError when a loaded model does not fit the settings' comparisons and levels."""
+    wanted = {c: settings.levels(c) for c in settings.all_comparisons}
+    missing = [c for c in wanted if c not in model.levels]
+    differ = [c for c in wanted if c in model.levels and list(model.levels[c]) != list(wanted[c])]
+    if missing or differ:
+        raise ConfigError("the linkage model does not fit rules/matching.yaml: "
+                          + "; ".join(filter(None, [f"no weights for {', '.join(missing)}" if missing else "",
+                                                    f"other levels for {', '.join(differ)}" if differ else ""])),
+                          hint="train it again with `cdq model train` under these rules")

@@ -18,10 +18,9 @@ from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
-import yaml
 
 from cdq.linkage.text import ascii_lower, letters
-from cdq.resources import resource
+from cdq.resources import reference_yaml
 
 _HAS_DIGIT = re.compile(r"\S*\d\S*")
 
@@ -36,7 +35,7 @@ def title_words() -> frozenset[str]:
         >>> "de" in title_words()  # only as part of "de heer"
         False
     """
-    data = yaml.safe_load(resource("reference_data", "titles.yaml").read_text(encoding="utf-8"))
+    data = reference_yaml("reference_data", "titles.yaml")
     words: set[str] = set()
     for section in ("salutations", "prefix_titles", "honorifics"):
         for key in data.get(section) or {}:
@@ -70,7 +69,7 @@ def _clean(name: str) -> str:
 def _groups() -> list[tuple[str, list[str]]]:
     """(formal name, its variants) from both sources; a name may be a variant of several formal names."""
     groups: dict[str, set[str]] = {}
-    dutch = yaml.safe_load(resource("reference_data", "nicknames.yaml").read_text(encoding="utf-8"))
+    dutch = reference_yaml("reference_data", "nicknames.yaml")
     for formal, variants in dutch.items():
         groups.setdefault(_clean(formal), set()).update(_clean(v) for v in variants)
     from nicknames import name_triplets  # the package's hand-curated English table
@@ -114,7 +113,7 @@ def relations() -> tuple[dict[str, int], np.ndarray]:
         for name in [formal, *variants]:
             ids.setdefault(name, len(ids))
     k = len(ids)
-    codes = []
+    codes: list[int] = []
     for formal, variants in _groups():
         members = sorted({ids[formal], *(ids[v] for v in variants)})
         codes.extend(a * k + b for a, b in combinations(members, 2))

@@ -20,6 +20,7 @@ from cdq.linkage.compare import compare
 from cdq.linkage.model import FSModel, prior_model, score
 from cdq.linkage.prepare import prepare
 from cdq.linkage.settings import Settings, load_settings
+from cdq.linkage.vetoes import decide, vetoes
 
 __all__ = ["blocking_keys", "match_one"]
 
@@ -81,8 +82,6 @@ def match_one(record: Mapping | pd.Series | pd.DataFrame, candidates: pd.DataFra
         >>> ranked.loc[0, "record_id"], ranked.loc[0, "decision"]
         ('s1', 'match')
     """
-    from cdq.linkage import _decide, _vetoes
-
     s = settings or load_settings()
     one = _as_frame(record)
     k = len(candidates)
@@ -96,9 +95,9 @@ def match_one(record: Mapping | pd.Series | pd.DataFrame, candidates: pd.DataFra
     vectors = compare(prepared, left, right, s)
     model = model or prior_model(s, population or max(k + 1, 2))
     vectors = vectors[[c for c in vectors.columns if c in model.m]]
-    veto = _vetoes(vectors, s, prepared, left, right)
+    veto = vetoes(vectors, s, prepared, left, right)
     fields = score(model, vectors)
-    decision = _decide(fields["match_probability"].to_numpy(), veto, s)
+    decision = decide(fields["match_probability"].to_numpy(), veto, s)
     out = pd.DataFrame({"record_id": ids, "match_weight": fields["match_weight"].to_numpy(),
                         "match_probability": fields["match_probability"].to_numpy(), "decision": decision})
     for name in vectors.columns:

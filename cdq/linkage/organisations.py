@@ -21,11 +21,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import yaml
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from cdq.linkage.text import ascii_lower
-from cdq.resources import resource
+from cdq.resources import reference_yaml
 
 #: Words that say what kind of thing a name is, not which one: dropped from the key (legal forms come from
 #: reference_data/legal_forms.yaml).
@@ -39,7 +38,7 @@ _ROYAL_SIMILARITY = 0.85
 def legal_form_words() -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
     """Legal-form spellings from ``reference_data/legal_forms.yaml``: single words (dots and spaces squashed:
     "b.v." -> "bv") and multi-word phrases ("besloten vennootschap"), longest phrase first."""
-    data = yaml.safe_load(resource("reference_data", "legal_forms.yaml").read_text(encoding="utf-8"))
+    data = reference_yaml("reference_data", "legal_forms.yaml")
     words: set[str] = set()
     phrases: set[tuple[str, ...]] = set()
     for form, spellings in data.items():

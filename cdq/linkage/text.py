@@ -21,8 +21,10 @@ def ascii_lower(value: object) -> str | None:
     """
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
-    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode().lower()
-    return " ".join(text.split()) or None
+    text = str(value)
+    if not text.isascii():  # NFKD of ASCII text is itself: most values skip the Unicode work
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(text.lower().split()) or None
 
 
 def letters(value: str | None) -> str | None:

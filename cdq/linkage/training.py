@@ -10,7 +10,6 @@ before/after on the labelled pairs. It never touches a production model: the res
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdq.errors import ConfigError, UsageError
+from cdq.errors import UsageError
 from cdq.linkage.compare import compare
-from cdq.linkage.model import FSModel, score
+from cdq.linkage.model import FSModel, check_model, score, settings_fingerprint
 from cdq.linkage.prepare import prepare
 from cdq.linkage.settings import Settings, load_settings
+from cdq.linkage.vetoes import vetoes
 
 logger = logging.getLogger(__name__)
 
@@ -37,26 +37,6 @@ class TrainingResult:
     model: FSModel
     report: pd.DataFrame
     labelled: int
-
-
-def settings_fingerprint(settings: Settings) -> dict:
-    """What a model file records about the settings it was trained under (checked when it is loaded)."""
-    levels = {c: settings.levels(c) for c in settings.all_comparisons}
-    digest = hashlib.sha256(repr(sorted(levels.items())).encode()).hexdigest()[:16]
-    return {"comparisons": list(settings.all_comparisons), "levels_sha": digest, "source": settings.source,
-            "auto_match": settings.auto_match, "review": settings.review}
-
-
-def check_model(model: FSModel, settings: Settings) -> None:
-    """Raise ConfigError when a loaded model does not fit the settings' comparisons and levels."""
-    wanted = {c: settings.levels(c) for c in settings.all_comparisons}
-    missing = [c for c in wanted if c not in model.levels]
-    differ = [c for c in wanted if c in model.levels and list(model.levels[c]) != list(wanted[c])]
-    if missing or differ:
-        raise ConfigError("the linkage model does not fit rules/matching.yaml: "
-                          + "; ".join(filter(None, [f"no weights for {', '.join(missing)}" if missing else "",
-                                                    f"other levels for {', '.join(differ)}" if differ else ""])),
-                          hint="train it again with `cdq model train` under these rules")
 
 
 def _labelled_pairs(records: pd.DataFrame, decisions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,7 +85,7 @@ def train_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame, setting
     Raises:
         UsageError: no decided pair has both its records in ``records``.
     """
-    from cdq.linkage import _vetoes, dedupe
+    from cdq.linkage import dedupe
 
     s = settings or load_settings()
     l, r, is_match = _labelled_pairs(records.reset_index(drop=True), decisions)
@@ -116,7 +96,7 @@ def train_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame, setting
     check_model(before, s)
     prepared = prepare(records.reset_index(drop=True), s.extras)
     vectors = compare(prepared, l, r, s)
-    veto = _vetoes(vectors, s, prepared, l, r)
+    veto = vetoes(vectors, s, prepared, l, r)
     m = {}
     for c in before.m:  # labelled matches' level counts plus the starting m as LABEL_PRIOR_STRENGTH matches
         col = vectors.loc[is_match, c].to_numpy() if c in vectors.columns else np.empty(0, dtype=np.int8)

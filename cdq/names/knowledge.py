@@ -17,6 +17,7 @@ import os
 import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -82,6 +83,12 @@ class Knowledge:
             self.first[key] = g if old in (None, g) else "U"
         self.surnames |= other.surnames
         return self
+
+
+@lru_cache(maxsize=1)
+def builtin_knowledge() -> Knowledge:
+    """:func:`builtin`, read once (callers must not change it)."""
+    return builtin()
 
 
 def builtin() -> Knowledge:

@@ -19,6 +19,7 @@ import pandas as pd
 from cdq.names.knowledge import Knowledge, norm
 from cdq.normalize.names import titles
 from cdq.normalize.organisations import TRADE_WORDS, _legal_form_pattern, legal_form
+from cdq.registry import Registry
 from cdq.resources import resource
 
 PARTS = ["title", "initials", "first_name", "infix", "last_name", "gender", "company_name", "party_type"]
@@ -31,21 +32,25 @@ class RuleContext:
     knowledge: Knowledge
 
 
+RuleFunc = Callable[[pd.DataFrame, RuleContext], pd.Series]
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
-    func: Callable[[pd.DataFrame, RuleContext], pd.Series]
+    func: RuleFunc
     description: str
 
 
-RULES: dict[str, Rule] = {}
+#: reason code -> rule (switched on, off and weighted in ``rules/plausibility.yaml``)
+RULES: Registry[Rule] = Registry("name rule")
 
 
-def register_rule(code: str, description: str):
-    """Register ``func(view, ctx) -> bool Series`` under the reason code ``code``."""
+def register_rule(code: str, description: str) -> Callable[[RuleFunc], RuleFunc]:
+    """Register ``func(view, ctx) -> bool Series`` under the reason code ``code`` (the function is unchanged)."""
 
-    def decorate(func):
-        RULES[code] = Rule(code, func, description)
+    def decorate(func: RuleFunc) -> RuleFunc:
+        RULES.add(code, Rule(code, func, description))
         return func
 
     return decorate

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -56,17 +57,18 @@ REWRITTEN = [
 ]
 
 
-def _families(config: NormalizeConfig):
+def _families(config: NormalizeConfig) -> dict[str, Callable[[pd.DataFrame, Collector], None]]:
     from cdq.normalize import addresses, countries, dates, emails, name_lines, organisations, phones
+
+    def normalize_addresses(f: pd.DataFrame, r: Collector) -> None:
+        addresses.normalize_postcodes(f, r)
+        addresses.normalize_house_numbers(f, r)
+        countries.normalize_countries(f, r, config.region)
 
     return {
         "organisations": lambda f, r: organisations.normalize_organisations(f, r),
         "names": lambda f, r: name_lines.normalize_names(f, r, config),
-        "addresses": lambda f, r: (
-            addresses.normalize_postcodes(f, r),
-            addresses.normalize_house_numbers(f, r),
-            countries.normalize_countries(f, r, config.region),
-        ),
+        "addresses": normalize_addresses,
         "phones": lambda f, r: phones.normalize_phones(f, r, config.region),
         "emails": lambda f, r: emails.normalize_emails(f, r, config.check_deliverability),
         "dates": lambda f, r: dates.normalize_birth_dates(f, r),
@@ -135,7 +137,8 @@ def _keep_originals(out: pd.DataFrame, originals: dict[str, np.ndarray]) -> None
         changed = pd.notna(before) & (before != after)
         if changed.any():
             # A second run keeps the first run's originals for the rows it does not change again.
-            kept = out[ORIG_PREFIX + column].to_numpy(dtype=object) if ORIG_PREFIX + column in out else None
+            kept = (out[ORIG_PREFIX + column].to_numpy(dtype=object) if ORIG_PREFIX + column in out
+                    else np.full(len(out), None, dtype=object))
             out[ORIG_PREFIX + column] = np.where(changed, before, kept)
 
 

@@ -33,7 +33,7 @@ def map_distinct(
         return pd.DataFrame({o: pd.Series(dtype="object") for o in outputs})
     if len(columns) == 1:
         codes, uniques = pd.factorize(frame[columns[0]], use_na_sentinel=False)
-        keys = [(_none(v),) for v in uniques]
+        keys: list[tuple[object, ...]] = [(_none(v),) for v in uniques]
     else:
         codes = frame.groupby(list(columns), dropna=False, sort=False).ngroup().to_numpy()
         _, first_rows = np.unique(codes, return_index=True)

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from cdq.address import postcodes
+from cdq.address_parts import split_house_number, split_street
 from cdq.normalize._distinct import arrow_text, map_distinct
 from cdq.normalize._report import Collector
-from cdq.split import split_house_number, split_street
 
 #: Country values that mean the Netherlands (compared lower-cased); an empty country counts as NL too.
 NL_COUNTRIES = {"nl", "nld", "nederland", "netherlands", "the netherlands", "holland", "nl-nl", "528"}

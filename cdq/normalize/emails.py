@@ -11,13 +11,12 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import yaml
 from email_validator import EmailNotValidError, validate_email
 from rapidfuzz.distance import DamerauLevenshtein
 
 from cdq.normalize._distinct import arrow_text, map_distinct
 from cdq.normalize._report import Collector
-from cdq.resources import resource
+from cdq.resources import reference_yaml
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 #: A dot-atom local part (RFC 5322), written for Arrow's RE2 engine (full match, no anchors needed).
@@ -39,7 +38,7 @@ _TLD_TYPOS = {
 @lru_cache(maxsize=1)
 def reference() -> dict:
     """The provider, typo and role tables from ``reference_data/email_domain_typos.yaml``."""
-    data = yaml.safe_load(resource("reference_data", "email_domain_typos.yaml").read_text(encoding="utf-8"))
+    data = reference_yaml("reference_data", "email_domain_typos.yaml")
     data["providers"] = sorted(set(data["providers"]))
     return data
 
@@ -113,12 +112,9 @@ def canonical_emails(values: pd.Series, check_deliverability: bool = False) -> p
     )
     fast = (local.str.len().le(64) & local.str.fullmatch(_LOCAL)).fillna(False).to_numpy(dtype=bool)
     norm_domain = domains["d"].to_numpy(dtype=object)
-    email = np.where(
-        fast & pd.notna(norm_domain),
-        (local.astype(object) + "@").to_numpy(dtype=object)
-        + np.where(pd.notna(norm_domain), norm_domain, "").astype(object),
-        None,
-    )
+    ok = fast & pd.notna(norm_domain)
+    email = np.full(len(text), None, dtype=object)
+    email[ok] = (local.astype(object) + "@").to_numpy(dtype=object)[ok] + norm_domain[ok]
     slow = ~fast & text.notna().to_numpy()
     if slow.any():
         email[slow] = map_distinct(text[slow].astype(object).to_frame("e"), ["e"], _full, ["e"])[

@@ -44,6 +44,9 @@ BRP_NAME_USE = {"own": "E", "partner": "P", "partner-own": "V", "own-partner": "
 _SALUTE = {"M": "Geachte heer ", "F": "Geachte mevrouw "}
 _ENVELOPE = {"M": "De heer", "F": "Mevrouw"}
 
+#: None as an array: numpy's stubs do not take a bare None as a value of np.where
+_MISSING = np.array(None, dtype=object)
+
 
 def _first(*arrays: np.ndarray) -> np.ndarray:
     """Element-wise first non-missing value of several object arrays."""
@@ -251,7 +254,7 @@ def _gender(frame, parts, given_genders, config: NormalizeConfig, report: Collec
     first_word = pd.Series(parts["first_name"], dtype=object).str.split(r"[\s\-]", n=1, regex=True).str[0]
     by_name = first_word.str.lower().map(names).to_numpy(dtype=object)
     gender = _first(explicit, salutation, by_name)
-    gender = np.where(pd.isna(gender), None, gender)
+    gender = np.where(pd.isna(gender), _MISSING, gender)
     report.add(pd.notna(raw) & ~ok, "gender", "GENDER_UNKNOWN_VALUE", "warning", raw)
     report.add(
         pd.notna(explicit) & pd.notna(salutation) & (explicit != salutation),
@@ -324,7 +327,7 @@ def normalize_names(frame: pd.DataFrame, report: Collector, config: NormalizeCon
         "suffix": sur["suffix"],
     }
     has_name = pd.notna(parts["last_name"])
-    parts["name_use"] = np.where(pd.isna(sur["name_use"]), np.where(has_name, "own", None), sur["name_use"])
+    parts["name_use"] = np.where(pd.isna(sur["name_use"]), np.where(has_name, "own", _MISSING), sur["name_use"])
     parts["name_use_brp"] = pd.Series(parts["name_use"], dtype=object).map(BRP_NAME_USE).to_numpy(dtype=object)
     derived = pd.isna(parts["initials"]) & pd.notna(parts["first_name"])
     if derived.any():
@@ -365,7 +368,7 @@ def _as_registered(parts, sur, frame) -> None:
             ],
             dtype=object,
         ),
-        None,
+        _MISSING,
     )
     parts["partner_last_name"] = np.array(
         [

@@ -107,7 +107,41 @@ def legal_form(name: str | None) -> str | None:
         return None
     pattern, canonical = _legal_form_pattern()
     match = pattern.search(str(name))
+    if match and _initials_before_a_name(str(name), match):
+        match = pattern.search(str(name), match.end())
     return canonical.get(_squash(match.group(0))) if match else None
+
+
+_DOTTED_INITIALS = re.compile(r"\s*(?:[A-Za-z]\.\s?){2,}")
+
+
+def _initials_before_a_name(name: str, match: re.Match) -> bool:
+    """A legal form written like initials ("A.G.", "C.V.", "S.A.") that starts the name and is followed by a
+    person's name is initials: "A.G. Ali Smit", "A.G. van der Heijden-Groen", "C.V. Bakker".
+
+    Dutch forms may lead a company name ("N.V. Nutricia", "B.V. Handelmaatschappij de Vries"): those go on with
+    a word that is no first name, surname prefix or (alone) a known surname.
+
+    Examples:
+        >>> legal_form("A.G. Lex de Groot"), legal_form("S.A. de Jong"), legal_form("N.V. Nutricia")
+        (None, None, 'N.V.')
+    """
+    if name[:match.start()].strip() or not _DOTTED_INITIALS.fullmatch(match.group(0)):
+        return False
+    rest = name[match.end():].strip().lower().split()
+    if not rest:
+        return False
+    from cdq.names.knowledge import builtin_knowledge
+    from cdq.normalize.first_names import first_name_genders
+    from cdq.normalize.names import name_prefixes
+
+    first = rest[0].strip(",")
+    known = builtin_knowledge()
+    if first in first_name_genders() or first in known.first:
+        return True
+    if any(tuple(rest[:len(p)]) == p for p in name_prefixes() if len(rest) > len(p)):
+        return True
+    return len(rest) == 1 and first in known.surnames
 
 
 _TRADE = re.compile(r"\b(?:" + "|".join(TRADE_WORDS) + r")\b", re.IGNORECASE)

@@ -144,8 +144,7 @@ def _rows(path: Path, sheet) -> pd.DataFrame:
         record = {k: _cell_text(row[index[_header_key(h)]]) if _header_key(h) in index and
                   index[_header_key(h)] < len(row) else None for k, h in wanted.items()}
         if record["key"]:
-            record["row"], record["status"] = number, _status(record["status"])
-            records.append(record)
+            records.append({**record, "row": number, "status": _status(record["status"])})
     return pd.DataFrame(records, columns=[*wanted, "row"])
 
 
@@ -180,7 +179,7 @@ def _postcode(text: str) -> str | None:
 
 def _field_value(name: str, text: str) -> tuple[dict | None, str | None, str | None]:
     """``(canonical values, reason code, detail)`` for one typed correction; values None = rejected."""
-    from cdq.split import split_house_number
+    from cdq.address_parts import split_house_number
 
     if name == "postcode":
         value = _postcode(text)
@@ -243,7 +242,8 @@ def _check_addresses(changes: list, corrected: list, reference) -> tuple[pd.Data
     """Look corrected addresses up in the reference; an address that does not exist rejects its fields."""
     frame = pd.DataFrame(corrected)
     address_names = {"street", "house_number_full", "postcode", "city"}
-    touched = frame["_accepted"].map(lambda a: any(n in address_names for n, _, _ in a)) if len(frame) else []
+    touched = (frame["_accepted"].map(lambda a: any(n in address_names for n, _, _ in a)) if len(frame)
+               else pd.Series([], dtype=bool))
     if reference is not None and len(frame) and touched.any():
         from cdq.address import complete
 
@@ -366,7 +366,7 @@ def _adviser_records(corrected: pd.DataFrame, existing: dict, rules, day: dt.dat
     for rec in corrected.to_dict("records"):
         fields = {n for n, _, _ in rec["_accepted"]}
         columns = {"house_number_full": "house_number"}
-        groups = {group_of.get(columns.get(n, n)) for n in fields} - {None}
+        groups = {g for n in fields if (g := group_of.get(columns.get(n, n))) is not None}
         payload = dict(existing.get(rec["golden_id"], {}))
         for group in groups:
             payload.update({c: rec.get(c) for c in group.columns})
@@ -434,8 +434,8 @@ def _apply_to_store(form: Path, rows: pd.DataFrame, url: str, reference, day: dt
         clusters = pd.DataFrame({"record_id": list(batch["record_id"]) + list(anchors["ref"]),
                                  "cluster_id": list(batch["source_key"]) + list(anchors["golden_id"])})
         run_id = store.start_run(SOURCE)
-        result = merge_batch(staging, clusters, store, rules, run_id)
-        store.finish_run(run_id, counts=result.counts)
+        merged = merge_batch(staging, clusters, store, rules, run_id)
+        store.finish_run(run_id, counts=merged.counts)
         changes = _outcomes(changes, store, corrected)
     else:
         changes["outcome"] = changes["outcome"].replace("accepted", "applied")

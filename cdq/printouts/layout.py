@@ -202,7 +202,7 @@ def _boxes() -> Table:
     for w in text:
         widths += [4 * mm, w + max(spare, 0)]
     table = Table([cells], colWidths=widths, rowHeights=[4.2 * mm])
-    style = [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 3),
+    style: list[tuple[object, ...]] = [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 3),
              ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]
     style += [("BOX", (2 * i, 0), (2 * i, 0), 0.7, colors.black) for i in range(len(STATUSES))]
     table.setStyle(TableStyle(style))

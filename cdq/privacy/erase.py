@@ -130,7 +130,8 @@ def _delete_linked(conn: sa.Connection, ids: list[str], member_ids: list[int], r
         if not inspector.has_table(name):
             continue
         table = sa.Table(name, sa.MetaData(), autoload_with=conn)
-        values: list = {"golden": ids, "member": member_ids, "ref": refs}[kind]
+        by_kind: dict[str, list[str] | list[int]] = {"golden": ids, "member": member_ids, "ref": refs}
+        values = by_kind[kind]
         for chunk in chunks(values):
             where: sa.ColumnElement[bool] = table.c[column].in_(chunk)
             if kind == "ref":

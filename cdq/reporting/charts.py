@@ -53,8 +53,7 @@ def reason_codes(findings: pd.DataFrame | None, checked: pd.DataFrame | None) ->
 def completeness(staging: pd.DataFrame | None, checked: pd.DataFrame | None) -> str:
     if staging is None and checked is None:
         return svg.empty("Completeness")
-    frames = {"before cleaning": staging, "after cleaning": checked}
-    frames = {k: v for k, v in frames.items() if v is not None}
+    frames = {k: v for k, v in (("before cleaning", staging), ("after cleaning", checked)) if v is not None}
     columns = [c for c in COMPLETENESS if any(c in f.columns for f in frames.values())]
     return svg.bars(columns, {k: [_filled(f, c) for c in columns] for k, f in frames.items()}, "Completeness",
                     percent=True)

@@ -72,7 +72,7 @@ def bars(labels: Sequence[str], series: dict[str, Sequence[float]], title: str, 
     return "".join(parts)
 
 
-def histogram(values: Sequence[float], title: str, *, bins: int | Sequence[float] = 20,
+def histogram(values: Sequence[float] | np.ndarray, title: str, *, bins: int | Sequence[float] | np.ndarray = 20,
               markers: dict[str, float] | None = None, x_label: str = "", width: int = 640,
               height: int = 260) -> str:
     """A histogram of ``values``; ``markers`` draws labelled vertical lines (e.g. thresholds).
@@ -82,10 +82,10 @@ def histogram(values: Sequence[float], title: str, *, bins: int | Sequence[float
         >>> "review" in svg and svg.count('class="bin"') == 2
         True
     """
-    values = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
-    if not len(values):
+    finite = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
+    if not len(finite):
         return empty(title)
-    counts, edges = np.histogram(values, bins=bins)
+    counts, edges = np.histogram(finite, bins=bins)
     lo, hi = float(edges[0]), float(edges[-1])
     for value in (markers or {}).values():
         lo, hi = min(lo, value), max(hi, value)

@@ -100,7 +100,11 @@ class ServiceState:
                 runs.c.kind != "lead", runs.c.finished_at.is_not(None))).scalar() or 0)
 
     def background(self) -> None:
-        """Every ``refresh_seconds``: after a finished run, refresh the index; take in queued leads."""
+        """Every ``refresh_seconds``: after a finished run, refresh the index; take in queued leads.
+
+        The refresh is work done ahead of time, not a condition of correctness: a lead's own transaction
+        brings the index up to date before it matches (:func:`cdq.leads._merge_lead`).
+        """
         from cdq.leads import drain
         from cdq.leads.lock import held_by
 
@@ -109,10 +113,13 @@ class ServiceState:
 
     def tick(self, drain: Any = None, held_by: Any = None) -> None:
         """One round of the background work (also called by tests)."""
+        from cdq.leads.lock import release_if_gone
+
         if drain is None:
             from cdq.leads import drain
             from cdq.leads.lock import held_by
         try:
+            release_if_gone(self.store)  # a killed run's hold must not queue leads until the next night
             if held_by(self.store) is not None:
                 return
             latest = self._latest_run()

@@ -49,6 +49,8 @@ __all__ = ["GoldenStore", "StoreBusy", "golden_number", "masked_url"]
 
 logger = logging.getLogger(__name__)
 CHUNK = 900  # below SQLite's bound-parameter limit
+#: Key in a connection's ``info`` while it is in :meth:`GoldenStore.begin`: the generation it took the lock at.
+LOCKED_GENERATION = "cdq_locked_generation"
 
 
 def golden_number(golden_id: str) -> int:
@@ -123,13 +125,17 @@ class GoldenStore:
                              hint="check the --store URL, or run a pipeline first")
 
     @contextmanager
-    def begin(self, wait: float | None = None) -> Iterator[sa.Connection]:
+    def begin(self, wait: float | None = None, *, advance: bool = True) -> Iterator[sa.Connection]:
         """A write transaction holding the store's writer lock (commits on success, rolls back on error).
 
         Waits up to ``wait`` seconds (default: the store's ``wait``) for another writer, then raises
         :class:`StoreBusy` naming the runs that are still running. Re-entrant within a thread: a
         ``store.begin()`` inside another one joins the outer transaction, so a caller can read, check
         and call :func:`cdq.golden.merge_batch` under one lock. ``writer_lock`` is the same thing.
+
+        ``advance=False``: a transaction that writes nothing matching reads (a queued lead, a CRM push
+        result, the service's index) leaves the generation alone, so a nightly run's merge need not match
+        again for it; it must not write source records unless it calls :meth:`advance` first.
         """
         outer = getattr(self._local, "conn", None)
         if outer is not None:
@@ -146,19 +152,30 @@ class GoldenStore:
             with trans:
                 if self.engine.dialect.name == "postgresql" and not lock.acquire_pg(conn, lock.PG_WRITER_KEY, wait):
                     raise self._busy(wait)
-                self._local.generation = self.generation(conn)
-                conn.execute(counters.update().where(counters.c.name == "generation")
-                             .values(value=counters.c.value + 1))
+                self._local.generation = conn.info[LOCKED_GENERATION] = self.generation(conn)
+                if advance:
+                    self.advance(conn)
                 self._local.conn = conn
                 try:
                     yield conn
                 finally:
                     self._local.conn = None
+                    conn.info.pop(LOCKED_GENERATION, None)
 
     writer_lock = begin
 
-    def locked_generation(self) -> int | None:
-        """Inside :meth:`begin`: the generation the store had when this transaction took the lock."""
+    def advance(self, conn: sa.Connection) -> None:
+        """Give this write transaction its own generation (see :meth:`begin`); once per transaction."""
+        if self.generation(conn) == conn.info[LOCKED_GENERATION]:
+            conn.execute(counters.update().where(counters.c.name == "generation").values(value=counters.c.value + 1))
+
+    def locked_generation(self, conn: sa.Connection | None = None) -> int | None:
+        """Inside :meth:`begin`: the generation the store had when this transaction took the lock.
+
+        With ``conn``: the same for that connection (``None`` when it is not in such a transaction).
+        """
+        if conn is not None:
+            return conn.info.get(LOCKED_GENERATION)
         return getattr(self._local, "generation", None) if getattr(self._local, "conn", None) else None
 
     def generation(self, conn: sa.Connection | None = None) -> int:
@@ -270,17 +287,23 @@ class GoldenStore:
                       ["ref", "id", "content_hash", "deleted_run", "golden_id", "pinned"])
 
     def insert_sources(self, conn: sa.Connection, rows: list[dict]) -> None:
+        """Every write of a source record is stamped with this transaction's generation (see :meth:`begin`):
+        whoever follows the store (the service's match index) asks for the rows written after a generation."""
         if rows:
-            conn.execute(source_records.insert(), rows)
+            generation = self.generation(conn)
+            conn.execute(source_records.insert(), [{**r, "generation": generation} for r in rows])
 
     def update_sources(self, conn: sa.Connection, rows: list[dict]) -> None:
         """Rows with ``b_id, content_hash, payload, last_run, deleted_run``."""
         if rows:
-            conn.execute(source_records.update().where(source_records.c.id == sa.bindparam("b_id")), rows)
+            conn.execute(source_records.update().where(source_records.c.id == sa.bindparam("b_id"))
+                         .values(generation=self.generation(conn)), rows)
 
     def mark_deleted(self, conn: sa.Connection, ids: list[int], run_id: int) -> None:
+        generation = self.generation(conn)
         for chunk in chunks(ids):
-            conn.execute(source_records.update().where(source_records.c.id.in_(chunk)).values(deleted_run=run_id))
+            conn.execute(source_records.update().where(source_records.c.id.in_(chunk))
+                         .values(deleted_run=run_id, generation=generation))
 
     def live_refs(self, conn: sa.Connection, sources: Iterable[str]) -> pd.DataFrame:
         """``ref, id`` of the not-deleted records of the given sources."""
@@ -318,7 +341,7 @@ class GoldenStore:
         if new:
             conn.execute(golden_records.insert(), [{**r, "created_run": run_id, "updated_run": run_id} for r in new])
         if old:
-            values = {c: sa.bindparam(f"b_{c}") for c in rows[0] if c != "golden_id"}
+            values: dict[str, sa.BindParameter[object]] = {c: sa.bindparam(f"b_{c}") for c in rows[0] if c != "golden_id"}
             conn.execute(golden_records.update().where(golden_records.c.golden_id == sa.bindparam("b_golden_id"))
                          .values(**values, updated_run=run_id), old)
         if rows:

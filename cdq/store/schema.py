@@ -6,7 +6,8 @@ content hash and the canonical values as JSON); ``xref`` (source record → gold
 pinned by a steward); ``golden_records`` (current version, status ``active``/``retired``/``deleted``,
 ``merged_into``, values and lineage as JSON, ``seq`` = the change sequence the CRM load reads from);
 ``golden_versions`` (every version); ``events`` (merge, unmerge, split); ``overrides`` (steward values);
-``erasures``, ``erasure_keys`` (tombstones of erased data subjects), ``store_settings``.
+``erasures``, ``erasure_keys`` (tombstones of erased data subjects), ``store_settings``; ``golden_organisations``,
+``golden_organisation_versions``, ``golden_organisation_members`` (the golden organisation above its locations and contacts).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ source_records = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("first_run", sa.Integer), sa.Column("last_run", sa.Integer),
     sa.Column("deleted_run", sa.Integer),
+    # The store generation of the transaction that last wrote the row (see GoldenStore.generation): unlike
+    # run ids (taken when a run starts) it grows in commit order, so "changed since generation g" is exact.
+    sa.Column("generation", sa.BigInteger, index=True),
 )
 xref = sa.Table(
     "xref", metadata,
@@ -80,6 +84,31 @@ overrides = sa.Table(
     sa.Column("golden_id", ID, primary_key=True), sa.Column("column", sa.String(60), primary_key=True),
     sa.Column("value", sa.Text), sa.Column("set_by", sa.String(100), nullable=False),
     sa.Column("set_at", sa.String(40)),
+)
+
+
+#: The two-level model: a golden organisation above its golden records of its locations (branches) and
+#: contacts. ``data``: the organisation's own values (name, legal form, KvK, VAT) survived from its members.
+organisations = sa.Table(
+    "golden_organisations", metadata,
+    sa.Column("organisation_id", ID, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False), sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("merged_into", ID), sa.Column("data", sa.Text), sa.Column("lineage", sa.Text),
+    sa.Column("data_hash", sa.String(40)), sa.Column("seq", sa.BigInteger, nullable=False, index=True),
+    sa.Column("created_run", sa.Integer), sa.Column("updated_run", sa.Integer),
+)
+organisation_versions = sa.Table(
+    "golden_organisation_versions", metadata,
+    sa.Column("organisation_id", ID, primary_key=True), sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("status", sa.String(10)), sa.Column("merged_into", ID), sa.Column("data", sa.Text),
+    sa.Column("lineage", sa.Text), sa.Column("run_id", sa.Integer),
+)
+#: golden record (a location or a contact) → its organisation; a retired golden record keeps its row, so an
+#: unmerge brings it back into its organisation.
+organisation_members = sa.Table(
+    "golden_organisation_members", metadata,
+    sa.Column("golden_id", ID, primary_key=True), sa.Column("organisation_id", ID, nullable=False, index=True),
+    sa.Column("run_id", sa.Integer),
 )
 
 
@@ -148,6 +177,32 @@ def _run_lock(conn: sa.Connection) -> None:
         conn.execute(counters.insert().values(name="generation", value=0))
 
 
+def _source_generation(conn: sa.Connection) -> None:
+    """``source_records.generation`` (indexed), and the match index rebuilt from scratch once.
+
+    The match index of ``cdq serve`` followed the store by run ids, which are taken when a run starts and
+    so are not in commit order; it now follows this column. Its old state cannot tell which rows it saw,
+    so it is emptied and rebuilt (at the service's next start, or the next lead).
+    """
+    from cdq.store.online import match_index_state, match_keys
+
+    if "generation" not in {c["name"] for c in sa.inspect(conn).get_columns("source_records")}:
+        conn.execute(sa.text("ALTER TABLE source_records ADD COLUMN generation BIGINT"))
+    for index in source_records.indexes:
+        if index.name == "ix_source_records_generation":
+            index.create(conn, checkfirst=True)
+    conn.execute(match_keys.delete())
+    conn.execute(match_index_state.delete())
+
+
+def _organisations(conn: sa.Connection) -> None:
+    """The golden organisation above its locations (two-level model) and its id counter (``O0000001``)."""
+    for table in (organisations, organisation_versions, organisation_members):
+        table.create(conn, checkfirst=True)
+    if conn.execute(sa.select(counters.c.name).where(counters.c.name == "organisation")).first() is None:
+        conn.execute(counters.insert().values(name="organisation", value=0))
+
+
 #: Applied in order, each once; a new schema change is a new entry (never edit an applied one).
 MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0001_initial", _initial),
@@ -156,6 +211,8 @@ MIGRATIONS: list[tuple[str, Callable[[sa.Connection], None]]] = [
     ("0004_online_service", _online_service),
     ("0005_web_console", _web_console),
     ("0006_run_lock", _run_lock),
+    ("0007_source_generation", _source_generation),
+    ("0008_organisations", _organisations),
 ]
 
 

@@ -15,7 +15,7 @@ Examples:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ ChainItem = str | dict[str, Any]
 
 def _check_step(item: ChainItem) -> tuple[str, dict]:
     """Normalise one chain item to ``(name, params)``; raise ValueError naming valid choices."""
+    params: dict[str, Any]
     if isinstance(item, str):
         name, params = item, {}
     elif isinstance(item, dict) and len(item) == 1:
@@ -46,7 +47,7 @@ def _check_step(item: ChainItem) -> tuple[str, dict]:
                "most_recent": {"column"}}.get(name, set())
     if unknown := set(params) - allowed:
         raise ValueError(f"strategy {name!r} takes no parameter(s) {sorted(unknown)}; valid: {sorted(allowed)}")
-    if name == "validated" and params.get("check") not in VALIDATORS:
+    if name == "validated" and params.get("check", "") not in VALIDATORS:
         raise ValueError(f"validated needs a check from: {', '.join(VALIDATORS)} (got {params.get('check')!r})")
     return name, params
 
@@ -109,11 +110,15 @@ class SurvivorshipFile(BaseModel):
     source_priority: list[str] = []
     default_chain: list[ChainItem] = ["steward", "source_priority", "most_recent"]
     groups: dict[str, GroupSpec]
+    #: groups whose values the golden organisation takes from its locations (``party_type`` aside)
+    #: (default: the group named ``organisation``, when there is one)
+    organisation_groups: list[str] | None = None
 
     @field_validator("default_chain")
     @classmethod
     def _valid_default(cls, value: list[ChainItem]) -> list[ChainItem]:
-        return GroupSpec._valid_chain(value)
+        GroupSpec._valid_chain(value)
+        return value
 
     @model_validator(mode="after")
     def _columns_once(self) -> SurvivorshipFile:
@@ -125,6 +130,10 @@ class SurvivorshipFile(BaseModel):
                 seen[column] = name
             if group.aggregate is not None and name in CANONICAL:
                 raise ValueError(f"aggregate group {name!r} must not be named like a staging column")
+        unknown = [g for g in self.organisation_groups or () if g not in self.groups or self.groups[g].aggregate]
+        if unknown:
+            raise ValueError(f"organisation_groups {unknown} are not groups with columns; valid: "
+                             f"{', '.join(n for n, g in self.groups.items() if not g.aggregate)}")
         return self
 
 
@@ -170,6 +179,18 @@ class Rules:
     groups: tuple[Group, ...]
     source_priority: tuple[str, ...] = ()
     outputs: tuple[str, ...] = field(default=())
+    organisation_groups: tuple[str, ...] = ("organisation",)
+
+    def for_organisations(self) -> Rules:
+        """The rules a golden organisation is survived with: its groups, without ``party_type``.
+
+        Examples:
+            >>> load_rules().for_organisations().outputs
+            ('company_name', 'legal_form', 'kvk_number', 'vat_number')
+        """
+        groups = tuple(replace(g, columns=tuple(c for c in g.columns if c != "party_type"))
+                       for g in self.groups if g.name in self.organisation_groups)
+        return Rules(groups, self.source_priority, tuple(c for g in groups for c in g.outputs), ())
 
 
 def _freeze(value: Any) -> Any:
@@ -192,7 +213,10 @@ def compile_rules(spec: SurvivorshipFile) -> Rules:
         steps = tuple(map(_step, g.chain if g.chain is not None else spec.default_chain))
         groups.append(Group(name, tuple(g.columns), steps, require=require))
     outputs = tuple(c for g in groups for c in g.outputs)
-    return Rules(tuple(groups), tuple(spec.source_priority), outputs)
+    organisation = spec.organisation_groups
+    if organisation is None:
+        organisation = [g for g in ("organisation",) if g in spec.groups and not spec.groups[g].aggregate]
+    return Rules(tuple(groups), tuple(spec.source_priority), outputs, tuple(organisation))
 
 
 def load_rules(path: str | Path | None = None) -> Rules:

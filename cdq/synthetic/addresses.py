@@ -64,7 +64,7 @@ def street_names() -> np.ndarray:
 
 def _mix(*parts: np.ndarray | int) -> np.ndarray:
     """A fast deterministic integer hash (vectorised), for per-street and per-number properties."""
-    h = np.uint64(1469598103934665603)
+    h = np.asarray(1469598103934665603, dtype=np.uint64)
     with np.errstate(over="ignore"):  # wrap-around multiplication is the point of the hash
         for part in parts:
             h = (h ^ np.asarray(part, dtype=np.uint64)) * np.uint64(1099511628211)

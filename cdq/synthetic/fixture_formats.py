@@ -18,6 +18,7 @@ import tempfile
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -118,7 +119,7 @@ def write_office_copy(records: pd.DataFrame, path: Path, adviser: str) -> pd.Dat
     return where.loc[records.index].reset_index(drop=True)
 
 
-def _csv_text(header: list[str], rows: list[list[str]], delimiter: str, quoting: int) -> str:
+def _csv_text(header: list[str], rows: list[list[str]], delimiter: str, quoting: Literal[0, 1, 2, 3]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, quoting=quoting, lineterminator="\r\n")
     writer.writerow(header)

@@ -56,6 +56,7 @@ class FakeSalesforce(LocalFake):
     """``with FakeSalesforce(token) as fake: fake.url`` — records in ``fake.objects["Contact"|"Account"][Id]``."""
 
     methods = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    tls = True  # Salesforce is HTTPS only, and so is simple-salesforce
 
     def __init__(self, token: str, rate_limit_every: int = 0, rate_limit_max: int = 1, throttle_status: int = 429,
                  page_size: int = 3):
@@ -101,7 +102,7 @@ class FakeSalesforce(LocalFake):
                 return self.soap(raw)
             if headers.get("authorization") != f"Bearer {self.token}":
                 return _rest_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-            if parts.path == f"{API}/query" and method == "GET":
+            if parts.path in (f"{API}/query", f"{API}/query/") and method == "GET":  # the docs write query/?q=
                 return self.query(parse_qs(parts.query).get("q", [""])[0])
             m = re.fullmatch(rf"{API}/query/(01g[\w-]+)", parts.path)
             if m and method == "GET":
@@ -113,7 +114,7 @@ class FakeSalesforce(LocalFake):
                 return 204, "", {}
             if parts.path == f"{API}/jobs/ingest" and method == "POST":
                 return self.create_job(json.loads(raw or b"{}"), headers)
-            m = re.fullmatch(rf"{API}/jobs/ingest/(750\w+)(/batches|/successfulResults/|/failedResults/)?",
+            m = re.fullmatch(rf"{API}/jobs/ingest/(750\w+)(/batches|/successfulResults|/failedResults)?/?",
                              parts.path)
             if not m or m.group(1) not in self.jobs:
                 return _rest_error(404, "NOT_FOUND", "The requested resource does not exist")
@@ -134,10 +135,10 @@ class FakeSalesforce(LocalFake):
                 elif job["state"] == "InProgress":
                     self.run_job(job)
                 return 200, self.info(job), {}
-            if sub and sub.endswith("Results/") and method == "GET":
+            if sub and sub.endswith("Results") and method == "GET":  # with or without the docs' trailing /
                 if job["state"] != "JobComplete":
                     return _rest_error(400, "INVALIDJOB", "Job is not complete")
-                if sub == "/successfulResults/":
+                if sub == "/successfulResults":
                     return 200, _csv(["sf__Id", "sf__Created", *job["columns"]], job["ok"]), {}
                 return 200, _csv(["sf__Id", "sf__Error", *job["columns"]], job["failed"]), {}
             return _rest_error(405, "METHOD_NOT_ALLOWED", "HTTP Method not allowed")

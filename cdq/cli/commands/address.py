@@ -39,8 +39,9 @@ def register(app: typer.Typer) -> None:
             from cdq.errors import InputError
 
             raise InputError(input_path, "file not found", hint="check the path")
-        with AddressStore.open(reference) as store, report.progress_bar("completing addresses"):
-            result = complete_file(input_path, store, mapping=load_mapping(mapping) if mapping else None)
+        with AddressStore.open(reference) as store, report.progress_bar("completing addresses") as progress:
+            result = complete_file(input_path, store, mapping=load_mapping(mapping) if mapping else None,
+                                   progress=progress)
         write_table(result.frame, out)
         findings_out = findings_path or out.with_name(out.stem + ".findings.csv")
         write_table(result.findings, findings_out)

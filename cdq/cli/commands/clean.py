@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import and normalize customer files; every change and doubt is recorded as a reason code."""
         refuse_overwriting_inputs(out, inputs)
-        with report.progress_bar("importing") as progress:
+        with report.progress_bar("cleaning") as progress:
             result = clean_files(inputs, mapping=mapping, config=load_config(rules, belgian=True if belgian else None),
                                  progress=progress)
         written = result.write(out, findings_path)

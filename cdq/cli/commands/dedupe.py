@@ -92,7 +92,8 @@ def register(app: typer.Typer) -> None:
             return
 
         # Rows without identifying fields stay in (as singletons): every input record gets a cluster_id.
-        result = clean_files(inputs, mapping=mapping)
+        with report.progress_bar("cleaning") as progress:
+            result = clean_files(inputs, mapping=mapping, progress=progress)
         if len(result.quarantine):
             quarantine_out = out.with_name(out.stem + ".quarantine.csv")
             write_table(result.quarantine, quarantine_out)

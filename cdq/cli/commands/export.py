@@ -19,9 +19,12 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="The file to write (.csv, .xlsx or .parquet)."),
         pseudonymise: bool = typer.Option(False, "--pseudonymise", help="Replace names, e-mails, phones, house "
                                           "numbers and birth dates by keyed pseudonyms (key: CDQ_PSEUDONYM_KEY)."),
+        organisations: bool = typer.Option(False, "--organisations", help="Write the golden organisations "
+                                           "instead: one row each, with the golden ids of its locations and contacts."),
     ) -> None:
-        """Write the active golden records to a file (owner-only permissions)."""
+        """Write the active golden records (or organisations) to a file (owner-only permissions)."""
         from cdq.privacy.export import export_golden
 
-        path, n = export_golden(store, out, pseudonymise=pseudonymise)
-        report.line(f"exported {n} golden records{' (pseudonymised)' if pseudonymise else ''}: {path}")
+        path, n = export_golden(store, out, pseudonymise=pseudonymise, organisations=organisations)
+        what = "golden organisations" if organisations else "golden records"
+        report.line(f"exported {n} {what}{' (pseudonymised)' if pseudonymise else ''}: {path}")

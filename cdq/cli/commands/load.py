@@ -30,7 +30,9 @@ def register(app: typer.Typer) -> None:
         from cdq.store import GoldenStore
 
         target = target_from_url(crm, load_mapping(mapping) if mapping else None, state=store)
-        result, plan = load_from_store(GoldenStore(store, must_exist=True), target, dry_run=dry_run, full=full)
+        with report.progress_bar("loading into the CRM") as progress:
+            result, plan = load_from_store(GoldenStore(store, must_exist=True), target, dry_run=dry_run, full=full,
+                                           progress=progress)
         if dry_run:
             for kind, groups in (("create", plan.creates), ("update", plan.updates)):
                 for entity, rows in groups.items():

@@ -30,10 +30,10 @@ def register(app: typer.Typer) -> None:
     def load_bag_command(
         file: Path = typer.Argument(..., help="Address register as downloaded: LV BAG extract (zip, folder or XML), "
                                     "PDOK GeoPackage, NLExtract CSV, bagconv CSV/SQLite, cdq flat CSV, or "
-                                    "Belgium's BeST-Address openaddress-be*.csv."),
+                                    "Belgium's BeST-Address (openaddress-be*.csv or the XML download)."),
         fmt: str | None = typer.Option(None, "--format", "-f",
                                        help="lvbag | gpkg | nlextract-csv | open-csv | bagconv-sqlite | flat | "
-                                            "best-csv (default: detected from the file)."),
+                                            "best-csv | best-xml (default: detected from the file)."),
         out: Path | None = typer.Option(None, "--out", "-o", help=_STORE_HELP),
         municipalities: Path | None = typer.Option(
             None, "--municipalities", "-m",

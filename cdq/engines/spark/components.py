@@ -16,6 +16,7 @@ import pandas as pd
 
 from cdq.engines.spark.records import prepared_columns
 from cdq.linkage import _cluster
+from cdq.linkage.locations import place_moved_locations
 from cdq.linkage.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -122,3 +123,25 @@ def organisation_labels(records, scored, labels):
     groups = groups.withColumn("group", F.coalesce("label", "idx"))
     has = groups.groupBy("group").agg(F.max(F.col("has").cast("int")).alias("has_org"))
     return groups.join(has, "group").select("idx", F.when(F.col("has_org") == 1, F.col("group")).alias("org"))
+
+
+def _moved_groups(records: pd.DataFrame) -> pd.DataFrame:
+    records = records.sort_values("idx").reset_index(drop=True)
+    phones = pd.factorize(records["phone"])[0].astype(np.int64)
+    labels = place_moved_locations(records["label"].to_numpy(dtype=np.int64), records["org"].to_numpy(dtype=object),
+                                   np.ones(len(records), dtype=bool), records["source"].to_numpy(dtype=object), phones)
+    return pd.DataFrame({"idx": records["idx"].to_numpy(dtype=np.int64), "moved": labels.astype(np.int64)})
+
+
+def place_moved(records, labels, orgs):
+    """Labels with each lone branch record joined to the one branch of its organisation it can be
+    (:func:`cdq.linkage.locations.place_moved_locations`, per organisation)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    branch = F.col("company_key").isNotNull() & F.col("surname_core").isNull() & F.col("initials").isNull()
+    rows = (records.where(branch).select("idx", "source", "phone").join(labels, "idx").join(orgs, "idx")
+            .where(F.col("org").isNotNull()))
+    schema = T.StructType([T.StructField("idx", T.LongType(), False), T.StructField("moved", T.LongType(), False)])
+    moved = rows.groupBy("org").applyInPandas(_moved_groups, schema)
+    return (labels.join(moved, "idx", "left").select("idx", F.coalesce("moved", "label").alias("label")))

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cdq.engines.spark.blocking import candidate_pairs
-from cdq.engines.spark.components import guarded_labels, organisation_labels
+from cdq.engines.spark.components import guarded_labels, organisation_labels, place_moved
 from cdq.engines.spark.pairs import (
     comparison_vectors,
     explained_pairs,
@@ -193,7 +193,9 @@ def _clusters(records, scored, s: Settings, partitions: int):
     grouped = guarded_labels(records, scored, s, partitions)
     labels = (records.select("idx").join(grouped, "idx", "left")
               .select("idx", F.coalesce("label", "idx").alias("label"))).localCheckpoint()
-    orgs = organisation_labels(records, scored, labels)
+    orgs = organisation_labels(records, scored, labels).localCheckpoint()
+    if records.where(F.col("source").isNotNull()).limit(1).count():  # the pandas engine needs a source column
+        labels = place_moved(records, labels, orgs)
     ids = records.select(F.col("idx").alias("_i"), F.col("record_id").alias("_id"))
     out = (records.select("idx", "record_id").join(labels, "idx").join(orgs, "idx")
            .join(ids.withColumnRenamed("_id", "cluster_id"), F.col("label") == F.col("_i")).drop("_i")

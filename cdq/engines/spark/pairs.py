@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from cdq.engines.spark.records import prepared_columns, tf_columns
-from cdq.linkage import _decide, _vetoes, same_organisation
 from cdq.linkage.compare import compare
+from cdq.linkage.locations import same_organisation
 from cdq.linkage.model import FSModel, score, tf_weights
 from cdq.linkage.settings import Settings
+from cdq.linkage.vetoes import decide, vetoes
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def _compare_batches(s: Settings, columns: list[str], full: bool):
             vectors = compare(local, l, r, s)
             out = pd.concat([batch[["l", "r"]].reset_index(drop=True), vectors], axis=1)
             if full:
-                out["veto"] = _vetoes(vectors, s, local, l, r)
+                out["veto"] = vetoes(vectors, s, local, l, r)
                 out["org_same"] = same_organisation(local, l, r, vectors, s)
                 for name in shares.values():
                     out[name] = batch[f"l_{name}"].to_numpy(dtype=float)
@@ -125,7 +126,7 @@ def _score_batches(model: FSModel, s: Settings):
             out = batch[["l", "r"]].reset_index(drop=True)
             out["match_weight"] = scored["match_weight"].to_numpy(dtype=np.float32)
             out["match_probability"] = scored["match_probability"].to_numpy(dtype=float)
-            out["decision"] = _decide(scored["match_probability"].to_numpy(), veto, s)
+            out["decision"] = decide(scored["match_probability"].to_numpy(), veto, s)
             out["veto"], out["org_same"] = veto, batch["org_same"].to_numpy(dtype=bool)
             yield pd.concat([out, vectors, batch[shares]], axis=1)
 

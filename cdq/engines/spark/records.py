@@ -59,6 +59,7 @@ def _prepared_schema(s: Settings):
         kind = {"long": T.LongType(), "boolean": T.BooleanType()}.get(_TYPED.get(name, ""), T.StringType())
         fields.append(T.StructField(name, kind, True))
     fields.append(T.StructField(_WORDS, T.ArrayType(T.StringType()), True))
+    fields.append(T.StructField("source", T.StringType(), True))
     return T.StructType(fields)
 
 
@@ -74,6 +75,8 @@ def _prepare_batches(s: Settings):
             names = frame["company_name"] if "company_name" in frame else pd.Series([None] * len(frame))
             out[_WORDS] = [list(company_words(v)) or None if isinstance(v, str) else None for v in names]
             out["email_role"] = out["email_role"].astype(bool)
+            # the source system, as the pandas engine's place_moved_locations reads it (str() of the value)
+            out["source"] = frame["source"].astype(str).to_numpy(dtype=object) if "source" in frame else None
             yield out
 
     return run

@@ -52,7 +52,7 @@ def manifest(request: Request) -> dict[str, Any]:
 
 def _record(query: dict[str, Any]) -> dict[str, Any]:
     """A reconciliation query as a customer record: the name split Dutch-style, properties by pid."""
-    from cdq.split import split_name
+    from cdq.normalize.name_parsing import split_name
 
     record: dict[str, Any] = {}
     text = str(query.get("query") or "").strip()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cdq.split import split_address_line, split_house_number, split_street
+from cdq.address_parts import split_address_line, split_house_number, split_street
 
 
 @pytest.mark.parametrize(

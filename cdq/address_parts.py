@@ -169,11 +169,3 @@ def split_address_line(text: str | None) -> AddressLine:
     before, after = text[: match.start()].rstrip(" ,"), text[match.end() :].strip(" ,")
     return AddressLine(split_street(before), (match.group(1) + match.group(2)).upper(), after or None)
 
-
-def __getattr__(name: str) -> object:
-    """Compatibility: the name splitter moved to :mod:`cdq.normalize.name_parsing` (issue 17)."""
-    if name in ("split_name", "NameParts"):
-        from cdq.normalize import name_parsing
-
-        return getattr(name_parsing, name)
-    raise AttributeError(f"module 'cdq.split' has no attribute {name!r}")

@@ -1,0 +1,157 @@
+"""Cannot-link vetoes and the match / review / non-match decision, shared by every way of scoring pairs.
+
+:func:`dedupe` and :func:`link` (in :mod:`cdq.linkage`), :func:`cdq.linkage.one.match_one`, the model
+training on steward decisions and the web-lead index all decide pairs with these two functions, so a
+pair vetoed in one is vetoed in all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdq.linkage.compare import Columns, _date_edits
+from cdq.linkage.settings import Settings
+
+#: Birth dates this many years apart (or more) cannot be one person; closer ones may be a mistyped date.
+BIRTH_VETO_YEARS = 2.0
+
+
+def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    codes = Columns.of(prepared).codes(column)
+    return (codes[l] >= 0) & (codes[l] == codes[r])
+
+
+def _initials_against_call_name(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """One record has only initials, the other a first name, and both the same personal mailbox name.
+
+    A Dutch first name is mostly the call name, which often does not start with the formal initial (Nel for
+    Petronella, Stijn for Christiaan, Greet for Margaretha): with the same personal e-mail name (the domain
+    may be mistyped) the disagreement is evidence (a weight), not a cannot-link.
+    """
+    name = Columns.of(prepared).codes("first_name") >= 0
+    initials = Columns.of(prepared).codes("initials_given") >= 0
+    only_initials = ~name & initials
+    mailbox = _same(prepared, "email_local", l, r)
+    if "email_role" in prepared.columns:
+        mailbox &= ~prepared["email_role"].fillna(False).to_numpy(dtype=bool)[l]
+    return ((only_initials[l] & name[r]) | (only_initials[r] & name[l])) & mailbox
+
+
+def _same_personal_email(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """The same e-mail address on both records, and not a role address (info@, administratie@)."""
+    same = _same(prepared, "email", l, r)
+    if "email_role" in prepared.columns:
+        role = prepared["email_role"].fillna(False).to_numpy(dtype=bool)
+        same &= ~role[l]
+    return same
+
+
+def _same_stem(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """First names that share their first three letters (walter / wally, thomas / tommie): a pet form is possible."""
+    stem = Columns.of(prepared).name_stem("first_name")
+    return (stem[l] >= 0) & (stem[l] == stem[r])
+
+
+def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Absolute difference in years between the birth dates (inf where unparseable), only where ``mask``."""
+    out = np.full(len(l), np.inf)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        years = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
+        days = (years.to_numpy()[l[idx]] - years.to_numpy()[r[idx]]) / np.timedelta64(1, "D")
+        # a partial date (year or year-month only): whole years apart
+        y = Columns.of(prepared).any_date_parts()[0].astype(float)
+        whole = np.abs(y[l[idx]] - y[r[idx]])
+        out[idx] = np.where(np.isnan(days), whole, np.abs(days) / 365.25)
+    return out
+
+
+#: Birth dates at most this many edits apart, with one digit of the year different and fewer than
+#: PARENT_GAP_YEARS apart, may be one date mistyped ("1971-06-24" / "1981-06-24", "2008-12-31" / "2018-12-13").
+DATE_TYPO_EDITS = 3
+#: A parent and a child are at least this many years apart: dates that far apart are two people however few
+#: digits differ ("1950-05-12" / "1980-05-12": a father and son sharing a birthday).
+PARENT_GAP_YEARS = 15
+
+
+def _date_typo(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Full birth dates that differ by a typo (where ``mask``): one digit of the year, at most
+    :data:`DATE_TYPO_EDITS` edits in all and fewer than :data:`PARENT_GAP_YEARS` years apart (a decade typed
+    wrong is ten years; a father and son with one name are a generation apart)."""
+    out = np.zeros(len(l), dtype=bool)
+    y, m, d = Columns.of(prepared).date_parts()
+    idx = np.flatnonzero(mask & (y[l] >= 0) & (y[r] >= 0))
+    if len(idx):
+        li, ri = l[idx], r[idx]
+        year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
+        close = np.abs(y[li] - y[ri]) < PARENT_GAP_YEARS
+        out[idx] = (year_digits <= 1) & close & (_date_edits(y, m, d, li, ri) <= DATE_TYPO_EDITS)
+    return out
+
+
+def party_conflict(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
+                    s: Settings) -> np.ndarray:
+    """Pairs that are two parties whatever their scores.
+
+    A record naming only a person and one naming only an organisation are different parties. Two
+    organisation records at different addresses that both have a phone number, and different ones, are two
+    branches: branches share the name and the info@ address, their location is what tells them apart.
+    """
+    name = prepared["surname_core"].notna().to_numpy() | prepared["initials"].notna().to_numpy()
+    company = prepared["company_key"].notna().to_numpy()
+    person, org = name & ~company, company & ~name
+    conflict = (person[l] & org[r]) | (org[l] & person[r])
+    if "address" in vectors.columns and "phone" in vectors.columns:
+        elsewhere = vectors["address"].to_numpy() <= s.levels("address").index("same_area")
+        elsewhere &= vectors["address"].to_numpy() >= 0
+        other_phone = vectors["phone"].to_numpy() == 0
+        conflict |= org[l] & org[r] & elsewhere & other_phone
+    return conflict
+
+
+def vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """True where a pair sits on a cannot-link level of some comparison (strong evidence only).
+
+    A different first name is no veto when both records carry the same formal initials: the call name
+    ("Eef") and the formal name ("Everardus", or a typo of it) then name one person; nor when one record
+    has only initials and the other a first name and both the same personal e-mail name (the call name
+    need not start with the formal initial). A different gender
+    is no veto when the first names agree (similar or better). A different birth date vetoes
+    only when the dates are at least ``BIRTH_VETO_YEARS`` apart (a father and son, not a mistyped date).
+    """
+    veto = np.zeros(len(vectors), dtype=bool)
+    for name, level_names in s.cannot_link:
+        if name in vectors.columns:
+            codes = [s.levels(name).index(lv) for lv in level_names]
+            hit = np.isin(vectors[name].to_numpy(), codes)
+            if name == "first_name":
+                hit &= ~_same(prepared, "initials_given", l, r) & ~_same_stem(prepared, l, r)
+                hit &= ~_initials_against_call_name(prepared, l, r)
+            if name == "birth_date":
+                hit &= (_years_apart(prepared, l, r, hit) >= BIRTH_VETO_YEARS) & ~_date_typo(prepared, l, r, hit)
+            if name == "gender" and "first_name" in vectors.columns:
+                # a recorded gender is often wrong (derived from a salutation); it vetoes only when the
+                # first names do not agree either
+                hit &= vectors["first_name"].to_numpy() < s.levels("first_name").index("similar")
+            veto |= hit
+    if "first_name" in dict(s.cannot_link) or "gender" in dict(s.cannot_link):
+        # One personal e-mail address and one exact birth date name one person, whatever the first names
+        # say (a call name missing from the nickname table, a partner's surname, a typo): lift name vetoes.
+        veto &= ~(_same_personal_email(prepared, l, r) & _same(prepared, "birth_date", l, r))
+    if s.cannot_link:
+        veto |= party_conflict(prepared, l, r, vectors, s)
+    for extra in s.extras:
+        if extra.identifier and extra.name in vectors.columns:
+            # the same identifier, or one typo in it (a number of 6+ digits: strangers are that close about
+            # once in 10^5 pairs), names one person whatever a replaced first name or birth date says
+            top = len(s.levels(extra.name)) - 1
+            veto &= vectors[extra.name].to_numpy() < (top - 1 if extra.kind == "number" else top)
+    return veto
+
+
+def decide(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np.ndarray:
+    """``match`` / ``review`` / ``non_match`` by the thresholds; a vetoed pair is never more than ``non_match``."""
+    code = np.where(probability >= s.auto_match, 0, np.where(probability >= s.review, 1, 2))
+    code[veto] = 2
+    return np.array(["match", "review", "non_match"], dtype=object)[code]
