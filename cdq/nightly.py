@@ -67,7 +67,8 @@ class Match:
 
 
 def match_batch(frame: pd.DataFrame, store: GoldenStore, settings: Settings | None = None, *,
-                full_sources: Collection[str] = (), progress: Callable[[int, int], None] | None = None) -> Match:
+                full_sources: Collection[str] = (), progress: Callable[[int, int], None] | None = None,
+                engine: str = "pandas", spark_master: str | None = None) -> Match:
     """Match a batch against the store: everything on a first run; later only new/changed records.
 
     Steward decisions from earlier review workbooks are applied to the scored pairs (they always win).
@@ -78,6 +79,8 @@ def match_batch(frame: pd.DataFrame, store: GoldenStore, settings: Settings | No
         full_sources: sources delivered as full extracts: their stored records missing from the batch were
             deleted, so they are not matched against.
         progress: a ``(done, total)`` callback for linkage.
+        engine: ``spark`` dedupes a first run's batch on Spark (:func:`cdq.engines.spark.linkage.dedupe_frame`,
+            on ``spark_master``); later runs link only new and changed records, which one machine does.
     """
     from cdq.linkage import dedupe, link
 
@@ -89,7 +92,12 @@ def match_batch(frame: pd.DataFrame, store: GoldenStore, settings: Settings | No
     stored = stored[~stored["source"].isin(set(full_sources))]
     result: LinkageResult | None
     if (status == "new").all() and stored.empty:
-        records, result = frame, dedupe(frame, settings, progress=progress)
+        if engine == "spark":
+            from cdq.engines.spark.linkage import dedupe_frame
+
+            records, result = frame, dedupe_frame(frame, settings, progress, master=spark_master)
+        else:
+            records, result = frame, dedupe(frame, settings, progress=progress)
     else:
         changed = frame[status != "same"]
         records = _stack([frame[status == "same"], stored, changed])

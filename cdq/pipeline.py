@@ -94,6 +94,10 @@ class PipelineSpec(BaseModel):
     #: What a failed critical quality gate does: ``stop`` the run before anything is written, or
     #: ``hold_failing``: hold the failing records in the quarantine and load the rest.
     gate_policy: Literal["stop", "hold_failing"] = "hold_failing"
+    #: Where the first run's matching runs: ``pandas`` (this machine) or ``spark`` (``cdq[spark]``; see
+    #: README "Scale-out on Spark"), on ``spark_master`` (default CDQ_SPARK_MASTER or local[*]).
+    engine: Literal["pandas", "spark"] = "pandas"
+    spark_master: str | None = None
 
     @model_validator(mode="after")
     def _gates_before_writes(self) -> PipelineSpec:

@@ -241,7 +241,8 @@ def stage_linkage(ctx: RunContext) -> None:
     store = _store(ctx)
     frame = _hold_erased_subjects(ctx, store)
     _run_id(ctx)
-    match = match_batch(frame, store, full_sources=ctx.results.full_sources, progress=ctx.progress)
+    match = match_batch(frame, store, full_sources=ctx.results.full_sources, progress=ctx.progress,
+                        engine=ctx.spec.engine, spark_master=ctx.spec.spark_master)
     _publish_match(ctx, _held_out(ctx, match))
 
 

@@ -177,7 +177,7 @@ def recognise_table(raw: RawTable, mapping: MappingFile | None = None) -> list[C
 
 
 def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | None = None,
-          keep_unusable: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+          keep_unusable: bool = False, matches: list[ColumnMatch] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Map one raw table to the staging frame; return ``(staging, quarantine)``.
 
     Args:
@@ -187,13 +187,15 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
         keep_unusable: keep rows without any identifying field in the staging frame, flagged
             ``NO_USABLE_FIELDS`` in ``issues``, instead of quarantining them (file-transforming commands
             such as ``cdq clean`` and ``cdq dedupe`` write every input row).
+        matches: where each column goes, decided already (:func:`recognise_table` on the whole table): a
+            table staged in parts (the Spark engine stages each partition) must map every part alike.
     """
     # Text hygiene, once for every importer: no NUL, control character or runaway value gets past here.
     raw, hygiene_codes = _hygienic(raw)
     headers = [str(c) for c in raw.frame.columns]
     frame_in = raw.frame.copy().reset_index(drop=True)
     frame_in.columns = headers
-    matches = recognise_table(raw, mapping)
+    matches = matches if matches is not None else recognise_table(raw, mapping)
     raw.notes["mapping"] = [m.as_dict() for m in matches]
     _table_error_if_unmapped(raw, matches)
     n = len(frame_in)

@@ -133,10 +133,12 @@ def leads_during_a_nightly_run(tmp_path: Path, store_url: str, demo_store: Path)
         assert "loaded:" in out
 
 
+@pytest.mark.slow  # a real nightly `cdq run` process with leads posted during it (~4 min each on a loaded machine)
 def test_leads_during_a_nightly_run_sqlite(tmp_path, demo_store):
     leads_during_a_nightly_run(tmp_path, f"sqlite:///{tmp_path / 'golden.sqlite'}", demo_store)
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_leads_during_a_nightly_run_postgresql(tmp_path, demo_store, pg_url):
     leads_during_a_nightly_run(tmp_path, pg_url, demo_store)

@@ -28,6 +28,7 @@ from cdq.linkage.model import (
     check_model,
     level_distribution,
     load_model,
+    pattern_counts,
     prior_model,
     prior_over_all_pairs,
     score,
@@ -91,15 +92,31 @@ def _random_pairs(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]
 def _estimate_u(prepared: pd.DataFrame, s: Settings) -> dict[str, list[float]]:
     """u probabilities from random record pairs (almost all of them are non-matches)."""
     n = len(prepared)
-    size = min(s.u_sample_pairs, max(n * (n - 1) // 2, 1) * 2)
+    size = u_sample_size(n, s)
     l, r = _random_pairs(n, size, s.seed)
-    # u_distinct comparisons get their u from pairs of distinct values below, not from these pairs
-    vectors = _compare(prepared, l, r, replace(s, comparisons=tuple(c for c in s.comparisons if c not in s.u_distinct)))
-    u = level_distribution(vectors, {c: len(s.levels(c)) for c in vectors.columns}, smoothing=0.1)
+    vectors = _compare(prepared, l, r, u_settings(s))
+    return u_from_random_pairs(vectors, None, n, len(l), _distinct_value_u(prepared, s, size), s)
+
+
+def u_settings(s: Settings) -> Settings:
+    """The comparisons random pairs are compared on: u_distinct ones get their u from pairs of distinct values."""
+    return replace(s, comparisons=tuple(c for c in s.comparisons if c not in s.u_distinct))
+
+
+def u_sample_size(n: int, s: Settings) -> int:
+    """How many random record pairs u is estimated from (``_random_pairs(n, size, s.seed)``)."""
+    return min(s.u_sample_pairs, max(n * (n - 1) // 2, 1) * 2)
+
+
+def u_from_random_pairs(vectors: pd.DataFrame, counts: np.ndarray | None, n: int, n_random: int,
+                        distinct_u: dict[str, list[float]], s: Settings) -> dict[str, list[float]]:
+    """u per comparison from the random pairs' vectors (or their patterns and ``counts``), the u_distinct
+    comparisons' u (:func:`_distinct_value_u`) and the rules' prior, blended for a small input."""
+    u = level_distribution(vectors, {c: len(s.levels(c)) for c in vectors.columns}, weights=counts, smoothing=0.1)
     u.update({c: prior_model(s, 2).u[c] for c in s.u_distinct if c in s.comparisons})
-    u.update(_distinct_value_u(prepared, s, size))
+    u.update(distinct_u)
     # a random sample of a small input holds at most n(n-1)/2 distinct pairs: blend with the prior
-    seen = min(len(l), n * (n - 1) // 2)
+    seen = min(n_random, n * (n - 1) // 2)
     for name, u0 in s.u_prior:
         if name in u and s.u_prior_pairs:
             prior = np.asarray(u0) / np.sum(u0)
@@ -142,26 +159,35 @@ def _train(prepared: pd.DataFrame, vectors: pd.DataFrame, veto: np.ndarray, n: i
     The prior EM finds is the match share among candidates; scores use the match share among ALL pairs
     (matches found / n(n-1)/2), so a weight means the same evidence on any data size.
     """
+    patterns, counts = pattern_counts(vectors[~veto] if (~veto).sum() >= 100 else vectors)
+    return train_on_patterns(patterns, counts, _estimate_u(prepared, s), n, s)
+
+
+def train_on_patterns(train: pd.DataFrame, counts: np.ndarray, u: dict[str, list[float]], n: int,
+                      s: Settings) -> FSModel:
+    """EM (or the rules' fallback) on the distinct comparison vectors ``train`` of the training pairs and their
+    ``counts``: all :func:`_train` needs of the pairs, so an engine that never holds them (Spark) trains the
+    same model from an aggregation."""
     levels = {c: s.levels(c) for c in s.all_comparisons}
-    train = vectors[~veto] if (~veto).sum() >= 100 else vectors
     all_pairs = max(n * (n - 1) / 2, 1)
+    total = float(counts.sum())
     # start: half the candidates are matches (an upper bound EM works down from)
-    start = float(np.clip(0.5 * len(train) / all_pairs, 1e-12, 0.5))
-    u = _estimate_u(prepared, s)
-    informative = [c for c in train.columns if len(train) and (train[c].to_numpy() >= 0).mean() >= INFORMATIVE_SHARE]
+    start = float(np.clip(0.5 * total / all_pairs, 1e-12, 0.5))
+    informative = [c for c in train.columns
+                   if total and counts[train[c].to_numpy() >= 0].sum() / total >= INFORMATIVE_SHARE]
     if len(informative) < MIN_EM_FIELDS:
-        return _fallback(train, u, s, n, all_pairs, start,
+        return _fallback(train, counts, u, s, n, all_pairs, start,
                          f"only {len(informative)} field(s) carry data ({', '.join(informative) or 'none'})")
     model = train_em(train, u, levels, max_iterations=s.em_max_iterations, fix_u=True,
-                     m_prior_strength=M_PRIOR_STRENGTH, prior=start, all_pairs=all_pairs)
-    model.prior = prior_over_all_pairs(model, train, all_pairs, model.prior)
+                     m_prior_strength=M_PRIOR_STRENGTH, prior=start, all_pairs=all_pairs, counts=counts)
+    model.prior = prior_over_all_pairs(model, train, all_pairs, model.prior, counts=counts)
     if model.prior * all_pairs < 1:
-        return _fallback(train, u, s, n, all_pairs, start, "EM found no matches among the candidate pairs")
+        return _fallback(train, counts, u, s, n, all_pairs, start, "EM found no matches among the candidate pairs")
     return model
 
 
-def _fallback(train: pd.DataFrame, u: dict[str, list[float]], s: Settings, n: int, all_pairs: float, start: float,
-              why: str) -> FSModel:
+def _fallback(train: pd.DataFrame, counts: np.ndarray, u: dict[str, list[float]], s: Settings, n: int,
+              all_pairs: float, start: float, why: str) -> FSModel:
     """The rules' prior model (``m_prior``; ``u_prior`` for ``u_distinct`` fields, random pairs elsewhere) when
     EM cannot separate matches from non-matches, with its match prior from the data (never below 1/n).
 
@@ -172,7 +198,7 @@ def _fallback(train: pd.DataFrame, u: dict[str, list[float]], s: Settings, n: in
     priors = dict(s.u_prior)
     fallback_u = {c: (base.u[c] if c in s.u_distinct and c in priors else u.get(c, base.u[c])) for c in base.levels}
     model = prior_model(s, n, u=fallback_u)
-    model.prior = max(prior_over_all_pairs(model, train, all_pairs, start), 1.0 / max(n, 2))
+    model.prior = max(prior_over_all_pairs(model, train, all_pairs, start, counts=counts), 1.0 / max(n, 2))
     model.meta = {"trained": "prior (rules)", "why": why}
     logger.warning("linkage: %s, too little for EM to learn from: scoring with the rules' prior model "
                    "(m_prior / u_prior of each comparison in rules/matching.yaml)", why)

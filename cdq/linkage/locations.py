@@ -32,6 +32,21 @@ def organisation_ids(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vecto
     out = np.full(len(labels), None, dtype=object)
     if not company.any():
         return out
+    same = same_organisation(prepared, l, r, vectors, s)
+    # every location cluster lies inside one organisation: its records are one another's edges too
+    members = np.flatnonzero(company)
+    group = connected_components(len(labels), np.r_[l[same], members], np.r_[r[same], labels[members]])
+    has = np.zeros(len(labels), dtype=bool)
+    np.logical_or.at(has, group, company)
+    out[has[group]] = ids[group[has[group]]]
+    return out
+
+
+def same_organisation(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
+                      s: Settings) -> np.ndarray:
+    """Pairs that name one organisation (the edges of :func:`organisation_ids`): the same name or a typo of it
+    on both records and no different KvK number, or the same KvK number."""
+    company = Columns.of(prepared).codes("company_key") >= 0
     both = company[l] & company[r]
     same = np.zeros(len(l), dtype=bool)
     if "company" in vectors.columns:
@@ -40,13 +55,7 @@ def organisation_ids(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vecto
     if "kvk" in vectors.columns:
         kvk = vectors["kvk"].to_numpy()
         same = (same & (kvk != 0)) | (kvk == s.levels("kvk").index("exact"))
-    # every location cluster lies inside one organisation: its records are one another's edges too
-    members = np.flatnonzero(company)
-    group = connected_components(len(labels), np.r_[l[same], members], np.r_[r[same], labels[members]])
-    has = np.zeros(len(labels), dtype=bool)
-    np.logical_or.at(has, group, company)
-    out[has[group]] = ids[group[has[group]]]
-    return out
+    return same
 
 
 def place_moved_locations(labels: np.ndarray, organisation: np.ndarray, branch: np.ndarray, sources: np.ndarray,

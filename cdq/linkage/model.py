@@ -132,7 +132,8 @@ def _initial_u(k: int) -> list[float]:
 
 
 def _patterns(vectors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct comparison vectors and how often each occurs (EM runs on these, not on pairs)."""
+    """Distinct comparison vectors (in lexicographic order) and how often each occurs (EM runs on these, not
+    on pairs)."""
     # one mixed-radix integer per pair (levels are small ints >= -1), then a hash factorize: far cheaper
     # than a multi-column value_counts on tens of millions of pairs
     code = np.zeros(len(vectors), dtype=np.int64)
@@ -143,9 +144,11 @@ def _patterns(vectors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         code = code * base + col
         radix.append(base)
     if len(vectors) == 0 or np.prod(np.array(radix, dtype=float)) >= 2.0 ** 62:
-        grouped = vectors.value_counts(sort=False, dropna=False).reset_index()
+        grouped = vectors.value_counts(sort=False, dropna=False).reset_index().sort_values(list(vectors.columns))
         return grouped[list(vectors.columns)].to_numpy(dtype=np.int64), grouped["count"].to_numpy(dtype=float)
-    codes, uniques = pd.factorize(code)
+    # sorted: patterns in lexicographic order of their levels, so any engine that counts the same vectors
+    # (cdq.engines.spark counts them in a cluster) sums EM's expectations in the same order, to the bit
+    codes, uniques = pd.factorize(code, sort=True)
     counts = np.bincount(codes, minlength=len(uniques)).astype(float)
     patterns = np.empty((len(uniques), len(radix)), dtype=np.int64)
     rest = uniques.astype(np.int64)
@@ -153,6 +156,25 @@ def _patterns(vectors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         patterns[:, j] = rest % radix[j] - 1
         rest //= radix[j]
     return patterns, counts
+
+
+def _patterns_of(vectors: pd.DataFrame, counts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    if counts is None:
+        return _patterns(vectors)
+    return vectors.to_numpy(dtype=np.int64), np.asarray(counts, dtype=float)
+
+
+def pattern_counts(vectors: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct comparison vectors as a frame (lexicographic order) and how often each occurs: what EM,
+    u and the prior need of the pairs, so an engine that cannot hold the pairs hands over only these.
+
+    Examples:
+        >>> p, c = pattern_counts(pd.DataFrame({"a": [1, 0, 1, -1], "b": [0, 0, 0, 2]}))
+        >>> p.values.tolist(), c.tolist()
+        ([[-1, 2], [0, 0], [1, 0]], [1.0, 1.0, 2.0])
+    """
+    patterns, counts = _patterns(vectors)
+    return pd.DataFrame(patterns, columns=list(vectors.columns)), counts
 
 
 def _pattern_weights(patterns: np.ndarray, names: list[str], m: dict, u: dict) -> np.ndarray:
@@ -196,7 +218,8 @@ def _monotone(m: np.ndarray, u: np.ndarray) -> list[float]:
 
 def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str, list[str]], *,
              max_iterations: int = 40, prior: float = 0.1, tolerance: float = 1e-5, fix_u: bool = False,
-             m_prior_strength: float = 0.0, all_pairs: float | None = None) -> FSModel:
+             m_prior_strength: float = 0.0, all_pairs: float | None = None,
+             counts: np.ndarray | None = None) -> FSModel:
     """Estimate m, u and the prior by EM on candidate pairs, starting u from random pairs.
 
     With ``fix_u`` the u probabilities stay those of random pairs (the classic Fellegi-Sunter setting;
@@ -206,9 +229,10 @@ def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str,
     the prior is the match share among ALL of them (pairs never compared are non-matches): with u from
     random pairs, a prior among candidates calls nearly every candidate a match (same-name strangers
     included) and m becomes the candidates' distribution instead of the matches'.
+    ``counts``: ``vectors`` are already the distinct patterns (:func:`pattern_counts`) and these their counts.
     """
     names = list(vectors.columns)
-    patterns, counts = _patterns(vectors)
+    patterns, counts = _patterns_of(vectors, counts)
     m0 = {n: _initial_m(len(levels[n])) for n in names}
     m = dict(m0)
     n_levels = {n: len(levels[n]) for n in names}
@@ -238,7 +262,7 @@ def train_em(vectors: pd.DataFrame, u: dict[str, list[float]], levels: dict[str,
 
 
 def prior_over_all_pairs(model: FSModel, vectors: pd.DataFrame, all_pairs: float, start: float,
-                         iterations: int = 100) -> float:
+                         iterations: int = 100, counts: np.ndarray | None = None) -> float:
     """The match share among ALL record pairs, consistent with the model: lambda = sum of posteriors / pairs.
 
     EM on candidate pairs (which blocking chose because they agree) calls most of them matches; dividing
@@ -255,7 +279,7 @@ def prior_over_all_pairs(model: FSModel, vectors: pd.DataFrame, all_pairs: float
         True
     """
     names = list(vectors.columns)
-    patterns, counts = _patterns(vectors)
+    patterns, counts = _patterns_of(vectors, counts)
     weights = _pattern_weights(patterns, names, model.m, model.u)
     lam = float(start)
     for _ in range(iterations):
@@ -276,14 +300,26 @@ def tf_adjustments(model: FSModel, comparison: str, levels: np.ndarray, codes: n
 
     ``codes``: the compared value of each record, factorized (-1 = missing).
     """
-    top = len(model.levels[comparison]) - 1
     present = codes >= 0
     share = np.bincount(codes[present]) / max(int(present.sum()), 1)  # share of each value among records
+    # a pair can agree exactly without the left record holding the value (a lone name in the first-name field
+    # is the other's surname): no frequency to adjust by (NaN), rather than share[-1], some other value's
+    return tf_weights(model, comparison, levels,
+                      lambda exact: np.where(codes[left[exact]] >= 0, share[codes[left[exact]]], np.nan), bounds)
+
+
+def tf_weights(model: FSModel, comparison: str, levels: np.ndarray, left_share, bounds: tuple[float, float]) -> np.ndarray:
+    """The term-frequency bits of :func:`tf_adjustments` from ``left_share(exact)``: the share among records of
+    the left record's value, for the pairs where ``exact`` (an engine that counts values elsewhere gives it);
+    NaN where it has none: no adjustment."""
+    top = len(model.levels[comparison]) - 1
     exact = levels == top
     adj = np.zeros(len(levels), dtype=np.float32)
     if exact.any():
-        f = share[codes[left[exact]]]
-        adj[exact] = np.clip(np.log2(model.u[comparison][top] / np.maximum(f, _EPS)), *bounds)
+        f = np.asarray(left_share(exact), dtype=float)
+        known = ~np.isnan(f)
+        bits = np.clip(np.log2(model.u[comparison][top] / np.maximum(np.where(known, f, 1.0), _EPS)), *bounds)
+        adj[exact] = np.where(known, bits, 0.0)
     return adj
 
 

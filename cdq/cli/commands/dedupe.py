@@ -37,6 +37,29 @@ def _read_clusters(path: Path, id_column: str, cluster_column: str) -> pd.Series
     return pd.Series(frame[cluster_column].values, index=frame[id_column].str.lstrip("'"))
 
 
+def _dedupe_on_spark(inputs: list[str], out: Path, id_column: str | None, mapping: Path | None,
+                     master: str | None, trained, pairs: Path | None) -> None:
+    from cdq.engines.spark.run import dedupe_files
+    from cdq.headers import load_mapping
+
+    if pairs:
+        raise UsageError("--pairs is not written by the Spark engine yet",
+                         hint="keep the scored pairs with the library (cdq.engines.spark.dedupe(..., workdir=DIR))")
+    with report.progress_bar("matching on spark") as progress:
+        done = dedupe_files(inputs, out, id_column=id_column, mapping=load_mapping(mapping) if mapping else None,
+                            master=master, model=trained, progress=progress)
+    if len(done.quarantine):
+        quarantine_out = out.with_name(out.stem + ".quarantine.csv")
+        write_table(done.quarantine, quarantine_out)
+        report.line(f"{len(done.quarantine)} unreadable row(s) quarantined (no cluster_id): {quarantine_out}")
+    report.table(done.report.fillna(""), title="blocking")
+    for warning in done.warnings:
+        report.line(f"warning: {warning}")
+    report.line(f"{done.records} records, {done.clusters} clusters, {done.matches} matched pairs, "
+                f"{done.review} to review")
+    report.line(f"wrote {out}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``cdq dedupe`` and ``cdq evaluate`` to the app."""
 
@@ -49,12 +72,24 @@ def register(app: typer.Typer) -> None:
         mapping: Path | None = typer.Option(None, "--mapping", "-m", help="YAML file: input header -> canonical column."),
         pairs: Path | None = typer.Option(None, "--pairs", help="Also write the scored pairs (explanations) here."),
         model: Path | None = typer.Option(None, "--model", help="A model file (`cdq model train`) instead of EM."),
+        engine: str = typer.Option("pandas", "--engine", help="pandas (one machine) or spark (cdq[spark]: a Spark "
+                                   "cluster, for inputs beyond one machine's memory; Parquet inputs read by Spark)."),
+        spark_master: str | None = typer.Option(None, "--spark-master", help="Spark master URL (local[*], "
+                                                "spark://host:7077; default CDQ_SPARK_MASTER or local[*])."),
     ) -> None:
         """Import, normalize, match and cluster: one cluster_id per input record."""
+        from cdq.engines import ENGINES
         from cdq.linkage import dedupe
         from cdq.linkage.model import load_model
 
+        if engine not in ENGINES:
+            raise UsageError(f"--engine {engine!r} is not an engine", hint=f"choose one of: {', '.join(ENGINES)}")
+        if spark_master and engine != "spark":
+            raise UsageError("--spark-master needs --engine spark")
         trained = load_model(model) if model else None
+        if engine == "spark":
+            _dedupe_on_spark(inputs, out, id_column, mapping, spark_master, trained, pairs)
+            return
 
         # Rows without identifying fields stay in (as singletons): every input record gets a cluster_id.
         with report.progress_bar("cleaning") as progress:

@@ -1,0 +1,277 @@
+"""The Spark engine gives the pandas engine's clusters (issue 24).
+
+Needs PySpark (``cdq[spark]``) and a Java runtime: under ``CI=true`` a missing one fails, elsewhere the tests
+skip. One ``local[2]`` session serves every test of the run (starting Spark costs seconds).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import REPO, need
+
+SMALL = 1_500
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="session")
+def spark():
+    need(importlib.util.find_spec("pyspark") is not None, 'PySpark (pip install "cdq[spark]")')
+    from cdq.engines.spark import java_available, spark_session
+
+    need(java_available(), "a Java runtime for Spark")
+    session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"})
+    yield session
+    session.stop()
+
+
+def _both(spark, staging: pd.DataFrame, settings=None):
+    """(pandas result, Spark clusters as pandas, Spark result) of one staging frame."""
+    from cdq.engines.spark import dedupe as spark_dedupe
+    from cdq.engines.spark.records import from_pandas
+    from cdq.linkage import dedupe
+
+    expected = dedupe(staging, settings)
+    result = spark_dedupe(from_pandas(spark, staging, 2), settings, partitions=2)
+    try:
+        got = result.clusters.toPandas().sort_values("idx").reset_index(drop=True)
+    finally:
+        result.close()
+    return expected, got, result
+
+
+def _pairwise_f1(a: pd.DataFrame, b: pd.DataFrame) -> float:
+    from cdq.engines.spark.inputs import evaluate_against
+
+    return evaluate_against(a, b)
+
+
+def _assert_same(expected, got, result) -> None:
+    assert _pairwise_f1(got, expected.clusters) >= 0.999
+    # the same model to the bit: EM sums the same pattern counts in the same order
+    assert result.model.m == expected.model.m and result.model.u == expected.model.u
+    assert result.model.prior == expected.model.prior
+    same = expected.clusters.set_index("record_id").loc[got["record_id"]]
+    assert (same["cluster_id"].to_numpy() == got["cluster_id"].to_numpy()).all()
+    orgs = same["organisation_id"].fillna("-").to_numpy() == got["organisation_id"].fillna("-").to_numpy()
+    assert orgs.all()
+    blocking = ["pass", "pairs", "new_pairs", "blocks", "largest_block", "refined_blocks", "skipped_blocks"]
+    pd.testing.assert_frame_equal(result.report[blocking].fillna(-1), expected.report[blocking].fillna(-1),
+                                  check_dtype=False)
+
+
+def test_synthetic_dutch_customers_cluster_as_on_pandas(spark):
+    from cdq.synthetic import generate_records
+
+    staging = generate_records(SMALL, seed=3).drop(columns=["entity_id"])
+    expected, got, result = _both(spark, staging)
+    assert expected.clusters["cluster_id"].nunique() < len(staging)  # there are duplicates to find
+    _assert_same(expected, got, result)
+
+
+def test_refined_and_windowed_blocks_as_on_pandas(spark):
+    """Oversized blocks: a tiny limit forces refinement (and skipped blocks) and the company window."""
+    from dataclasses import replace
+
+    from cdq.linkage.settings import load_settings
+    from cdq.synthetic import generate_records
+
+    staging = generate_records(600, seed=11).drop(columns=["entity_id"])
+    staging.loc[::3, "company_name"] = "Bakkerij De Vries B.V."
+    settings = load_settings()
+    settings = replace(settings, max_block_size=4, refine=("first_initial", "birth_year"))
+    expected, got, result = _both(spark, staging, settings)
+    assert (expected.report["refined_blocks"].fillna(0) > 0).any()
+    assert (expected.report["windowed_blocks"].fillna(0) > 0).any()
+    _assert_same(expected, got, result)
+
+
+@pytest.mark.shared_data
+def test_fake_1000_clusters_as_on_pandas(spark, shared_data):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import bench_linkage as bench
+
+    from cdq.linkage.settings import load_settings
+
+    data = bench.load_fake1000(shared_data)
+    staging, extras, _ = bench._staging(data)
+    expected, got, result = _both(spark, staging, load_settings().with_extras(extras))
+    _assert_same(expected, got, result)
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["febrl1", "febrl2", "febrl3", "febrl20k", "historical", "rldata", "chicago",
+                                  "patstat", "dutch10000"])
+def test_labelled_sets_cluster_as_on_pandas(spark, shared_data, name):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import bench_linkage as bench
+
+    from cdq.linkage.settings import load_settings
+
+    data = next(bench.benches([name], [10_000]))
+    staging, extras, _ = bench._staging(data)
+    expected, got, result = _both(spark, staging, load_settings().with_extras(extras))
+    _assert_same(expected, got, result)
+
+
+def test_connected_components_against_a_reference(spark):
+    """Large-star / small-star labels every node with its component's smallest node (random graphs)."""
+    from cdq.engines.spark.components import components
+    from cdq.linkage.cluster import connected_components
+
+    rng = np.random.default_rng(5)
+    n = 300
+    l, r = rng.integers(0, n, 260), rng.integers(0, n, 260)
+    l[:40], r[:40] = np.arange(40), np.arange(1, 41)  # one long chain: the worst case for label propagation
+    edges = spark.createDataFrame(pd.DataFrame({"l": l.astype(np.int64), "r": r.astype(np.int64)}))
+    got = components(edges).toPandas().set_index("node")["label"]
+    expected = connected_components(n, l, r)
+    assert (got.to_numpy() == expected[got.index.to_numpy()]).all()
+    assert set(got.index) == set(l[l != r]) | set(r[l != r])
+
+
+def test_cli_dedupe_on_spark_equals_pandas(spark, tmp_path):
+    """`cdq dedupe --engine spark` on a Parquet input writes the clusters the pandas engine writes for the CSV."""
+    from typer.testing import CliRunner
+
+    from cdq.cli.main import app
+    from cdq.synthetic import generate_records
+
+    frame = generate_records(800, seed=5).drop(columns=["entity_id"])
+    frame.to_csv(tmp_path / "klanten.csv", index=False)
+    frame.to_parquet(tmp_path / "klanten.parquet", index=False)
+    runner = CliRunner()
+    done = runner.invoke(app, ["dedupe", str(tmp_path / "klanten.csv"), "--out", str(tmp_path / "pandas.csv"),
+                               "--id-column", "record_id"])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(app, ["dedupe", str(tmp_path / "klanten.parquet"), "--out", str(tmp_path / "spark.csv"),
+                               "--id-column", "record_id", "--engine", "spark"])
+    assert done.exit_code == 0, done.output
+    a, b = (pd.read_csv(tmp_path / f"{x}.csv", dtype=str) for x in ("pandas", "spark"))
+    assert a["record_id"].tolist() == b["record_id"].tolist()  # every input row, in input order
+    assert _pairwise_f1(b, a) >= 0.999
+
+
+def test_cli_refuses_an_unknown_engine(tmp_path):
+    from typer.testing import CliRunner
+
+    from cdq.cli.main import app
+
+    done = CliRunner().invoke(app, ["dedupe", "x.csv", "--out", str(tmp_path / "o.csv"), "--engine", "dask"])
+    assert done.exit_code == 2
+    assert "dask" in done.output and "pandas, spark" in done.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def standalone(spark, tmp_path):
+    """A 1-master 2-worker Spark standalone cluster on loopback, started from the PySpark installation."""
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(tmp_path),
+           "SPARK_WORKER_DIR": str(tmp_path / "work"), "PYSPARK_PYTHON": sys.executable}
+    port = _free_port()
+    url = f"spark://127.0.0.1:{port}"
+    cls = str(home / "bin" / "spark-class")
+    procs = [subprocess.Popen([cls, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
+                               str(port), "--webui-port", str(_free_port())], env=env,
+                              stdout=open(tmp_path / "master.log", "w"), stderr=subprocess.STDOUT)]
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(1)
+    for i in range(2):
+        procs.append(subprocess.Popen([cls, "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
+                                       "--cores", "1", "--memory", "1g", "--webui-port", str(_free_port()),
+                                       "--work-dir", str(tmp_path / f"work{i}")], env=env,
+                                      stdout=open(tmp_path / f"worker{i}.log", "w"), stderr=subprocess.STDOUT))
+    try:
+        yield url
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_standalone_cluster_of_two_workers(standalone, tmp_path):
+    """`cdq dedupe --engine spark --spark-master spark://...` on a 2-worker cluster: the pandas clusters."""
+    from cdq.synthetic import generate_records
+
+    frame = generate_records(1_000, seed=9).drop(columns=["entity_id"])
+    frame.to_parquet(tmp_path / "in.parquet", index=False)
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    cdq = [str(Path(sys.executable).parent / "cdq")]
+    env = {**os.environ, "CDQ_SPARK_EXECUTOR_MEMORY": "768m", "CDQ_SPARK_DRIVER_MEMORY": "1g"}
+    done = subprocess.run([*cdq, "dedupe", str(tmp_path / "in.parquet"), "--out", str(tmp_path / "spark.csv"),
+                           "--id-column", "record_id", "--engine", "spark", "--spark-master", standalone],
+                          capture_output=True, text=True, env=env, timeout=1800)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    workers = [p for p in tmp_path.glob("work*/app-*/*/stderr")]
+    assert len({p.parent.parent.parent for p in workers}) == 2  # both workers ran executors
+    done = subprocess.run([*cdq, "dedupe", str(tmp_path / "in.csv"), "--out", str(tmp_path / "pandas.csv"),
+                           "--id-column", "record_id"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    a, b = (pd.read_csv(tmp_path / f"{x}.csv", dtype=str) for x in ("pandas", "spark"))
+    assert _pairwise_f1(b, a) >= 0.999
+
+
+def _pipeline(tmp_path: Path, engine: str) -> Path:
+    from cdq.resources import resource
+
+    fixtures = resource("fixtures")
+    spec = tmp_path / f"{engine}.yaml"
+    spec.write_text(f"""name: spark_check
+inputs:
+  - path: "{fixtures}/backoffice_export.csv"
+  - path: "{fixtures}/outlook_contacts.csv"
+  - path: "{fixtures}/contacts.vcf"
+store: "sqlite:///{{workdir}}/golden.sqlite"
+crm: null
+engine: {engine}
+stages: [normalize, linkage, golden]
+""", encoding="utf-8")
+    return spec
+
+
+def test_pipeline_engine_spark_builds_the_same_golden_records(spark, tmp_path):
+    """`engine: spark` in a pipeline YAML: the first run's batch is matched on Spark; the golden store holds the
+    same members per golden record as with the pandas engine."""
+    import sqlalchemy as sa
+    from typer.testing import CliRunner
+
+    from cdq.cli.main import app
+
+    members = {}
+    for engine in ("pandas", "spark"):
+        work = tmp_path / engine
+        done = CliRunner().invoke(app, ["run", str(_pipeline(tmp_path, engine)), "--workdir", str(work)])
+        assert done.exit_code == 0, done.output
+        db = sa.create_engine(f"sqlite:///{work / 'golden.sqlite'}")
+        with db.connect() as conn:
+            xref = pd.read_sql("select x.golden_id, s.ref from xref x join source_records s "
+                               "on s.id = x.source_record_id", conn)
+        db.dispose()
+        groups = xref.groupby("golden_id")["ref"].apply(lambda s: tuple(sorted(s)))
+        members[engine] = sorted(groups)
+    assert members["spark"] == members["pandas"] and len(members["pandas"]) > 10
