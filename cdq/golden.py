@@ -207,23 +207,8 @@ def _resurvive(store: GoldenStore, conn: sa.Connection, touched: set[str], retir
     member_of = organisations.memberships(conn, touched | set(retired))
     built = golden_values.golden_rows(golden, lineage, rules, member_of)
     existing = store.golden(conn, touched | set(retired)).set_index("golden_id")
-    rows = []
-    for gid in sorted(touched | set(retired)):
-        old = existing.loc[gid] if gid in existing.index else None
-        if gid in retired and old is not None:  # a retired golden id is always a stored one
-            status, merged_into, (data, lin) = "retired", retired[gid], (old["data"], old["lineage"])
-        elif gid in built:
-            status, merged_into, (data, lin) = "active", None, built[gid]
-        elif old is not None:
-            status, merged_into, data, lin = "deleted", None, old["data"], old["lineage"]
-        else:
-            continue
-        digest = golden_values.digest(status, merged_into, data, lin)
-        if old is not None and old["data_hash"] == digest:
-            continue
-        version = 1 if old is None else int(old["version"]) + 1
-        rows.append({"golden_id": gid, "version": version, "status": status, "merged_into": merged_into,
-                     "data": data, "lineage": lin, "data_hash": digest})
+    # a retired golden id is always a stored one
+    rows = golden_values.versioned_rows(touched | set(retired), existing, retired, built, "golden_id")
     if rows:
         seq = store.next_seq(conn)
         store.write_golden(conn, [{**r, "seq": seq} for r in rows], set(existing.index), run_id)

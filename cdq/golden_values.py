@@ -15,7 +15,7 @@ import pandas as pd
 from cdq.columns import CANONICAL, NAME_DERIVED
 from cdq.survivorship import Rules
 
-__all__ = ["PAYLOAD_COLUMNS", "golden_rows", "digest"]
+__all__ = ["PAYLOAD_COLUMNS", "golden_rows", "digest", "versioned_rows"]
 
 #: Stored per source record: the canonical values and the name parts normalize derives (partner name, name
 #: use, letter lines), so a golden record built later from stored records keeps them.
@@ -47,3 +47,32 @@ def golden_rows(golden: pd.DataFrame, lineage: pd.DataFrame, rules: Rules,
 def digest(*parts) -> str:
     """A stable hash of the parts (None and '' alike), to tell a changed row from an unchanged one."""
     return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
+
+
+def versioned_rows(ids, existing: pd.DataFrame, retired: dict[str, str], built: dict[str, tuple[str, str]],
+                   key: str) -> list[dict]:
+    """The new versions to write for ``ids`` (golden records or organisations), unchanged ones left out.
+
+    ``existing``: the stored rows indexed by id; ``retired``: id -> survivor; ``built``: id -> (values JSON,
+    lineage JSON) of the ids that are active now. An id neither built nor retired but stored is ``deleted`` (its
+    last values kept); a retired one keeps its last values and points to its survivor.
+    """
+    rows = []
+    for ident in sorted(ids):
+        old = existing.loc[ident] if ident in existing.index else None
+        if ident in retired:
+            status, merged_into, (data, lin) = "retired", retired[ident], (old["data"], old["lineage"]) \
+                if old is not None else ("{}", "[]")
+        elif ident in built:
+            status, merged_into, (data, lin) = "active", None, built[ident]
+        elif old is not None:
+            status, merged_into, data, lin = "deleted", None, old["data"], old["lineage"]
+        else:
+            continue
+        hashed = digest(status, merged_into, data, lin)
+        if old is not None and old["data_hash"] == hashed:
+            continue
+        version = 1 if old is None else int(old["version"]) + 1
+        rows.append({key: ident, "version": version, "status": status, "merged_into": merged_into,
+                     "data": data, "lineage": lin, "data_hash": hashed})
+    return rows

@@ -187,24 +187,7 @@ def survive_organisations(store: GoldenStore, conn: sa.Connection, organisation_
     golden, lineage = survive(frame, clusters, org_rules)
     built = golden_values.golden_rows(golden, lineage, org_rules)
     existing = _rows(conn, ids).set_index("organisation_id")
-    rows = []
-    for oid in sorted(ids):
-        old = existing.loc[oid] if oid in existing.index else None
-        if oid in retired:
-            status, merged_into, (data, lin) = "retired", retired[oid], (old["data"], old["lineage"]) \
-                if old is not None else ("{}", "[]")
-        elif oid in built:
-            status, merged_into, (data, lin) = "active", None, built[oid]
-        elif old is not None:
-            status, merged_into, data, lin = "deleted", None, old["data"], old["lineage"]
-        else:
-            continue
-        digest = golden_values.digest(status, merged_into, data, lin)
-        if old is not None and old["data_hash"] == digest:
-            continue
-        version = 1 if old is None else int(old["version"]) + 1
-        rows.append({"organisation_id": oid, "version": version, "status": status, "merged_into": merged_into,
-                     "data": data, "lineage": lin, "data_hash": digest})
+    rows = golden_values.versioned_rows(ids, existing, retired, built, "organisation_id")
     if rows:
         _write(conn, rows, set(existing.index), store.next_seq(conn), run_id)
     return pd.DataFrame(rows, columns=["organisation_id", "version", "status", "merged_into", "data"])
