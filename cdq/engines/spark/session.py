@@ -33,6 +33,9 @@ DEFAULTS = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
+    # staging columns are case-sensitive (an export may have both "Postcode" and "postcode": src:Postcode and
+    # src:postcode); Spark's default would call them one ambiguous column
+    "spark.sql.caseSensitive": "true",
 }
 
 
@@ -98,6 +101,7 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None,
 
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
+        active.conf.set("spark.sql.caseSensitive", "true")  # a runtime setting: also on a session we did not make
         return active
     if not java_available():
         raise UsageError("the Spark engine needs a Java runtime (17 or newer), and none was found",
