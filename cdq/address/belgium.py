@@ -154,13 +154,6 @@ def load_best(store: Any, chunks: Iterable[pd.DataFrame], *, source: str, progre
     return summary
 
 
-def regions_loaded(meta: dict[str, str]) -> list[dict[str, Any]]:
-    """Per loaded Belgian region: rows, source, load time (for ``cdq reference status``)."""
-    regions = sorted({k.split(":")[1] for k in meta if k.startswith("be:")})
-    return [{"region": r, "rows": int(meta.get(f"be:{r}:rows", 0)), "source": meta.get(f"be:{r}:source", "-"),
-             "loaded_at": meta.get(f"be:{r}:loaded_at", "-")} for r in regions]
-
-
 def has_belgium(store: Any) -> bool:
     conn = getattr(store, "conn", None)
     if conn is None:
