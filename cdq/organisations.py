@@ -32,7 +32,7 @@ from collections.abc import Iterable
 import pandas as pd
 import sqlalchemy as sa
 
-from cdq.store import GoldenStore, chunks
+from cdq.store import GoldenStore, chunks, write_versioned
 from cdq.store.schema import organisation_members, organisation_versions, organisations
 
 __all__ = ["assign", "survive_organisations", "memberships", "organisation_frame", "organisation_of_members",
@@ -189,7 +189,9 @@ def survive_organisations(store: GoldenStore, conn: sa.Connection, organisation_
     existing = _rows(conn, ids).set_index("organisation_id")
     rows = golden_values.versioned_rows(ids, existing, retired, built, "organisation_id")
     if rows:
-        _write(conn, rows, set(existing.index), store.next_seq(conn), run_id)
+        seq = store.next_seq(conn)
+        write_versioned(conn, organisations, organisation_versions, "organisation_id",
+                        [{**r, "seq": seq} for r in rows], set(existing.index), run_id)
     return pd.DataFrame(rows, columns=["organisation_id", "version", "status", "merged_into", "data"])
 
 
@@ -197,22 +199,6 @@ def _rows(conn: sa.Connection, ids: Iterable[str]) -> pd.DataFrame:
     rows = [r for chunk in chunks(sorted(set(ids)))
             for r in conn.execute(sa.select(organisations).where(organisations.c.organisation_id.in_(chunk))).all()]
     return pd.DataFrame([tuple(r) for r in rows], columns=COLUMNS)
-
-
-def _write(conn: sa.Connection, rows: list[dict], existing: set[str], seq: int, run_id: int) -> None:
-    new = [{**r, "seq": seq, "created_run": run_id, "updated_run": run_id} for r in rows
-           if r["organisation_id"] not in existing]
-    old = [{f"b_{k}": v for k, v in {**r, "seq": seq}.items()} for r in rows if r["organisation_id"] in existing]
-    if new:
-        conn.execute(organisations.insert(), new)
-    if old:
-        t = organisations
-        names = ("version", "status", "merged_into", "data", "lineage", "data_hash", "seq")
-        values: dict[str, sa.BindParameter] = {c: sa.bindparam(f"b_{c}") for c in names}
-        conn.execute(t.update().where(t.c.organisation_id == sa.bindparam("b_organisation_id"))
-                     .values(**values, updated_run=run_id), old)
-    keep = ("organisation_id", "version", "status", "merged_into", "data", "lineage")
-    conn.execute(organisation_versions.insert(), [{**{k: r[k] for k in keep}, "run_id": run_id} for r in rows])
 
 
 def organisation_of_members(store: GoldenStore, golden_ids: Iterable[str]) -> dict[str, str]:

@@ -69,6 +69,23 @@ def _frame(conn: sa.Connection, query_for, values: Iterable, columns: list[str])
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
+def write_versioned(conn: sa.Connection, table: sa.Table, versions: sa.Table, key: str, rows: list[dict],
+                    existing: set[str], run_id: int) -> None:
+    """Insert new / update existing rows of a versioned table (golden records, golden organisations), each
+    carrying its new ``version`` and ``seq``, and add every row to its ``versions`` table."""
+    new = [r for r in rows if r[key] not in existing]
+    old = [{f"b_{k}": v for k, v in r.items()} for r in rows if r[key] in existing]
+    if new:
+        conn.execute(table.insert(), [{**r, "created_run": run_id, "updated_run": run_id} for r in new])
+    if old:
+        values: dict[str, sa.BindParameter[object]] = {c: sa.bindparam(f"b_{c}") for c in rows[0] if c != key}
+        conn.execute(table.update().where(table.c[key] == sa.bindparam(f"b_{key}"))
+                     .values(**values, updated_run=run_id), old)
+    if rows:
+        keep = (key, "version", "status", "merged_into", "data", "lineage")
+        conn.execute(versions.insert(), [{**{k: r[k] for k in keep}, "run_id": run_id} for r in rows])
+
+
 class GoldenStore:
     """A golden store on one database (see module docstring)."""
 
@@ -336,17 +353,7 @@ class GoldenStore:
 
     def write_golden(self, conn: sa.Connection, rows: list[dict], existing: set[str], run_id: int) -> None:
         """Insert new / update existing golden rows (each carries its new ``version``), and version them."""
-        new = [r for r in rows if r["golden_id"] not in existing]
-        old = [{**{f"b_{k}": v for k, v in r.items()}} for r in rows if r["golden_id"] in existing]
-        if new:
-            conn.execute(golden_records.insert(), [{**r, "created_run": run_id, "updated_run": run_id} for r in new])
-        if old:
-            values: dict[str, sa.BindParameter[object]] = {c: sa.bindparam(f"b_{c}") for c in rows[0] if c != "golden_id"}
-            conn.execute(golden_records.update().where(golden_records.c.golden_id == sa.bindparam("b_golden_id"))
-                         .values(**values, updated_run=run_id), old)
-        if rows:
-            keep = ("golden_id", "version", "status", "merged_into", "data", "lineage")
-            conn.execute(golden_versions.insert(), [{**{k: r[k] for k in keep}, "run_id": run_id} for r in rows])
+        write_versioned(conn, golden_records, golden_versions, "golden_id", rows, existing, run_id)
 
     def changes_since(self, seq: int, *, full: bool = False) -> pd.DataFrame:
         """Golden rows changed after change sequence ``seq`` (or all rows when ``full``), ordered by id."""
