@@ -59,6 +59,14 @@ def pg_server_url() -> str:
     return url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    """A golden store URL, once on SQLite and once on PostgreSQL (a fresh schema)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'golden.db'}"
+    return request.getfixturevalue("pg_url")
+
+
 @pytest.fixture()
 def pg_url(pg_server_url: str):
     """A fresh schema on the PostgreSQL server for one test, dropped afterwards."""

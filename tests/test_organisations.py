@@ -26,13 +26,6 @@ RULES = load_rules()
 runner = CliRunner()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'golden.db'}"
-    return request.getfixturevalue("pg_url")
-
-
 def branch(key, street, number, postcode, city, phone, source="erp", name="Bakkerij Jansen B.V.",
            kvk="12345678"):
     return {"record_id": f"{source}-{key}", "source": source, "source_key": key, "company_name": name,

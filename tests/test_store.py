@@ -18,13 +18,6 @@ from cdq.survivorship import load_rules
 RULES = load_rules()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'golden.db'}"
-    return request.getfixturevalue("pg_url")
-
-
 def rec(key, first="Jan", last="Vries", email=None, source="erp", updated="2024-01-01"):
     return {"record_id": f"{source}-{key}", "source": source, "source_key": key, "first_name": first,
             "last_name": last, "email": email, "source_updated_at": updated}
