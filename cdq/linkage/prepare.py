@@ -442,6 +442,17 @@ def kvk_key(value: object) -> str | None:
     return digits.zfill(8)[:8]
 
 
+#: The columns :func:`prepare` derives: what a comparison's ``columns`` and ``tf`` in ``rules/matching.yaml``
+#: may name (a test checks it against prepare's output).
+PREPARED_COLUMNS = frozenset({
+    "first_name", "first_name_nick", "first_name_phonetic", "first_name_variant_id", "initials", "initials_given",
+    "first_initial", "middle_names", "middle_initials", "surname_core", "surname_phonetic", "birth_date",
+    "birth_partial", "birth_year", "birth_month_day", "gender", "email", "email_local", "email_domain", "email_role",
+    "phone", "postcode", "house_number", "street", "street_phonetic", "city", "bag_address_id", "company_key",
+    "company_compact", "company_first", "company_rare", "kvk", "given_full", "surname_full",
+    "name_pair_phonetic"})
+
+
 def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     """Derived comparison columns, one row per input row, in input order.
 
