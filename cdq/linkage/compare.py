@@ -488,6 +488,20 @@ def compare_email(cols: Columns, l, r, s) -> np.ndarray:
     return levels
 
 
+@comparison("email_domain", ("different", "exact"), tf="company_domain")
+def compare_email_domain(cols: Columns, l, r, s) -> np.ndarray:
+    """The domain of an organisation's own e-mail (``company_domain``: "info@bakkerij-jansen.nl" /
+    "inkoop@bakkerij-jansen.nl"): two organisation records at one domain are one organisation, however its
+    name is written. Missing for persons, for a mail provider's domain (gmail.com, ziggo.nl: anyone has
+    those), and where both records have one personal address (the e-mail comparison counts that; a shared
+    role address such as info@ is no evidence there, but it is here)."""
+    levels = compare_simple(cols, "company_domain", l, r, top=1)
+    email = cols.codes("email")
+    role = cols.prepared["email_role"].to_numpy(dtype=bool) if "email_role" in cols.prepared else np.zeros(len(email), bool)
+    levels[(email[l] >= 0) & (email[l] == email[r]) & ~role[l]] = -1
+    return levels
+
+
 def compare_edit(cols: Columns, column: str, l, r, *, top: int, area: int | None = None) -> np.ndarray:
     """exact, one edit (Levenshtein ≤ 1), optional same leading ``area`` characters."""
     levels, exact, present = _base(cols, column, l, r)
@@ -623,6 +637,15 @@ def _name_made_email(cols: Columns, l, r, email: np.ndarray, surname: np.ndarray
     email[named & (email == 3) & np.isin(birth, beyond_typo)] = -1
 
 
+def _name_made_domain(company: np.ndarray, domain: np.ndarray) -> None:
+    """An organisation's domain is mostly made of its name ("Bakkerij Jansen" / "bakkerijjansen.nl"): where the
+    names already agree (a typo aside) a shared domain says what they said, and counts only where they do
+    not ("Jansen & Zn." / "Bakkerij Jansen B.V." at one domain). Two domains still count where the names
+    agree: "De Bruin & Zn." at debruinzn.nl and "De Bruijn & Zn." at debruijnzn.nl are two firms. In place."""
+    agree = company >= COMPARISONS["company"].levels.index("very_similar")
+    domain[agree & (domain == COMPARISONS["email_domain"].levels.index("exact"))] = -1
+
+
 def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:
     """Agreement levels (int8, -1 = missing) for every pair and comparison, computed in chunks.
 
@@ -647,6 +670,8 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         if "first_name" in out and "surname" in out:
             _swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
             _lone_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
+        if {"email_domain", "company"} <= out.keys():
+            _name_made_domain(out["company"][start:start + len(l)], out["email_domain"][start:start + len(l)])
         if {"email", "surname", "birth_date"} <= out.keys():
             _name_made_email(cols, l, r, *(out[c][start:start + len(l)] for c in ("email", "surname", "birth_date")))
         logger.info("compared %d/%d pairs", min(start + CHUNK, len(left)), len(left))
