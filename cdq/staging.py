@@ -441,7 +441,7 @@ def import_inputs(
             quarantines.append(quarantined)
             tables.append(TableCount(
                 source=staged["source"].iat[0] if len(staged) else wanted, file=str(raw.source_file),
-                table=raw.table, rows_in=raw.rows_in, staged=len(staged), quarantined=len(quarantined),
+                table=raw.table, rows_in=raw.rows_in or 0, staged=len(staged), quarantined=len(quarantined),
                 notes=dict(raw.notes)))
             logger.info("imported %s: %d rows in, %d staged, %d quarantined",
                         raw.source_file, raw.rows_in, len(staged), len(quarantined))
