@@ -13,13 +13,15 @@ Examples:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cdq.config import load_model
+from cdq.errors import ConfigError
 from cdq.linkage.compare import COMPARISONS
 from cdq.linkage.prepare import PREPARED_COLUMNS
 from cdq.resources import resource
@@ -275,6 +277,42 @@ def compile_settings(model: MatchingFile, source: str = "") -> Settings:
         u_prior=tuple((k, tuple(v)) for k, v in model.model.u_prior.items()), u_prior_pairs=model.model.u_prior_pairs,
         m_prior=tuple((k, tuple(v)) for k, v in model.model.m_prior.items()), source=source,
     )
+
+
+def settings_to_dict(s: Settings) -> dict[str, Any]:
+    """The resolved settings as JSON-ready data (what a model file keeps); :func:`settings_from_dict` reads it
+    back equal.
+
+    Examples:
+        >>> import json
+        >>> s = load_settings()
+        >>> settings_from_dict(json.loads(json.dumps(settings_to_dict(s)))) == s
+        True
+    """
+    data = asdict(s)
+    for name in ("tf_comparisons", "u_distinct"):
+        data[name] = sorted(data[name])
+    return data
+
+
+def settings_from_dict(data: Mapping[str, Any]) -> Settings:
+    """:class:`Settings` from :func:`settings_to_dict`'s data; a comparison this version does not implement, or
+    other level names, is a ConfigError (the settings were saved by another version of cdq)."""
+
+    def tuples(value: Any) -> Any:  # JSON turned the tuples into lists
+        return tuple(tuples(v) for v in value) if isinstance(value, list) else value
+
+    known = {f.name for f in fields(Settings)}
+    values = {k: tuples(v) for k, v in data.items() if k in known}
+    values["tf_comparisons"] = frozenset(values.get("tf_comparisons", ()))
+    values["u_distinct"] = frozenset(values.get("u_distinct", ()))
+    values["extras"] = tuple(ExtraComparison(**e) for e in data.get("extras", ()))
+    unknown = [c for c in values.get("comparisons", ()) if c not in COMPARISONS]
+    if unknown or set(data) - known:
+        raise ConfigError(f"saved linkage settings name what this cdq does not know: "
+                          f"{', '.join(unknown + sorted(set(data) - known))}",
+                          hint="train the model again with this version (`cdq model train` or --save-model)")
+    return Settings(**values)
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
