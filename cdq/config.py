@@ -31,6 +31,11 @@ def _key_lines(node: yaml.Node, prefix: tuple = ()) -> dict[tuple, int]:
     return lines
 
 
+# libyaml's safe loader when PyYAML was built with it: the same documents and line marks, parsed ~10x faster
+# (rules and reference files are read on every import and run)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: str | Path) -> tuple[Any, dict[tuple, int]]:
     """Parse a YAML file; return the data and a key-path → line map. Raises ConfigError if unreadable."""
     path = Path(path)
@@ -41,8 +46,8 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[tuple, int]]:
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text; save the YAML file as UTF-8") from e
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (libyaml's when installed)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

@@ -85,8 +85,9 @@ class ImportResult:
 def _clean_text(series: pd.Series) -> pd.Series:
     """Strip whitespace; empty strings become None. Values stay text."""
     s = series.astype("object").where(series.notna(), None)
-    s = s.map(lambda v: (" ".join(str(v).split()) or None) if v is not None else None)
-    return s
+    # each distinct value once: exports repeat places, streets, titles and empty cells a lot
+    distinct = {v: (" ".join(str(v).split()) or None) for v in pd.unique(s.dropna())}
+    return s.map(distinct).astype("object").where(s.notna(), None)
 
 
 def _apply_split(frame: pd.DataFrame, column: pd.Series, splitter, assign) -> None:
