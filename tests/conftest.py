@@ -1,4 +1,4 @@
-"""Shared test fixtures.
+"""Shared test fixtures (plain helpers and constants live in tests/helpers.py).
 
 ``shared_data`` points at ``../shared/data`` (labelled benchmarks, Dutch name lists, real files).
 ``pg_url`` is the PostgreSQL server at 127.0.0.1:5432 (database ``test``). A test that needs either
@@ -17,20 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-FIXTURES = REPO / "fixtures"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def need(condition: bool, what: str) -> None:
-    """Fail under CI, skip elsewhere, when a required external resource is missing."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required under CI=true but is missing")
-    pytest.skip(f"{what} not available")
+from helpers import FIXTURES, IN_CI, REPO, SHARED_DATA, need  # noqa: F401  (test modules written before helpers.py import them from here)
 
 
 @pytest.fixture(scope="session")
@@ -91,13 +78,15 @@ def fixtures_dir() -> Path:
 class DemoRun:
     """Two ``cdq demo`` runs on one work directory: ``first`` started in ``home`` without ``--workdir`` (so
     into ``home/cdq-demo``), ``second`` with ``--workdir`` on it (a nightly run that should change nothing).
-    ``first_store`` is a copy of ``golden.sqlite`` as the first run left it."""
+    ``first_store`` and ``first_quarantine`` are copies of ``golden.sqlite`` and ``quarantine.csv`` as the first
+    run left them (``first_quarantine`` is None when it wrote none)."""
 
     home: Path
     workdir: Path
     first: object  # click.testing.Result
     second: object
     first_store: Path
+    first_quarantine: Path | None
 
 
 @pytest.fixture(scope="session")
@@ -120,8 +109,11 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     assert first.exit_code == 0, first.output
     first_store = home / "golden_after_first_run.sqlite"
     shutil.copy(workdir / "golden.sqlite", first_store)
+    first_quarantine = None
+    if (workdir / "quarantine.csv").exists():
+        first_quarantine = Path(shutil.copy(workdir / "quarantine.csv", home / "quarantine_after_first_run.csv"))
     second = CliRunner().invoke(app, ["demo", "--workdir", str(workdir)])
-    return DemoRun(home, workdir, first, second, first_store)
+    return DemoRun(home, workdir, first, second, first_store, first_quarantine)
 
 
 # BottleCRM (the e2e CRM target). Local runs use a running instance (BCRM_DIR points at it; the lead's
@@ -177,3 +169,33 @@ def bottlecrm_org(bottlecrm_server, monkeypatch):
     token = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)["PAT"]
     monkeypatch.setenv("CDQ_CRM_TOKEN", token)
     return bottlecrm_server, token
+
+
+@pytest.fixture(scope="session")
+def demo_store(demo_run, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``golden.sqlite`` of one ``cdq demo`` run (the bundled fixtures through the whole pipeline): a copy of the
+    session's demo run that only the service and web tests use."""
+    target = tmp_path_factory.mktemp("demo_store") / "golden.sqlite"
+    shutil.copy(demo_run.first_store, target)
+    return target
+
+
+@pytest.fixture()
+def store_copy(demo_store: Path, tmp_path: Path) -> str:
+    """A private copy of the demo store; its URL."""
+    target = tmp_path / "golden.sqlite"
+    shutil.copy(demo_store, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tests that share an expensive session resource on one pytest-xdist worker (``-n 2 --dist
+    loadgroup`` in pyproject's addopts): the session's ``cdq demo`` run and the Spark session (a JVM) are then
+    made once per run, not once per worker. xdist hands the largest groups out first, so they start early."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "demo_run" in names:
+            item.add_marker(pytest.mark.xdist_group("demo"))
+        elif "spark" in names:
+            item.add_marker(pytest.mark.xdist_group("spark"))

@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from tests.conftest import REPO, need
+from helpers import REPO, need
 
 SMALL = 1_500
 pytestmark = pytest.mark.spark
