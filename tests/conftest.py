@@ -206,10 +206,16 @@ DEMO_MODULES = frozenset({"test_demo.py", "test_demo_truth.py", "test_service.py
                           "test_service_browser.py", "test_web.py", "test_web_browser.py"})
 
 
+#: the Spark engine's tests (one JVM for the module): few tests, so alone they would be handed out last and the
+#: JVM's start would be the run's tail; with the demo modules they start first, on the same worker
+FIRST_MODULES = DEMO_MODULES | {"test_spark_engine.py"}
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """``--dist loadfile`` (pyproject's addopts), with the modules of ``DEMO_MODULES`` as one unit: one worker
+    """``--dist loadfile`` (pyproject's addopts), with the modules of ``FIRST_MODULES`` as one unit: one worker
     runs them all, so the demo run (the suite's most expensive fixture) is made once, not once per worker. xdist
-    hands out the units with the most tests first, so this one starts at once."""
+    hands out the units with the most tests first, so this one starts at once and the other worker takes the
+    rest file by file."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
@@ -217,6 +223,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     class DemoOnce(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            return "the demo run's modules" if module.rsplit("/", 1)[-1] in DEMO_MODULES else module
+            return "demo run and Spark" if module.rsplit("/", 1)[-1] in FIRST_MODULES else module
 
     return DemoOnce(config, log)
