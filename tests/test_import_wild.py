@@ -417,7 +417,7 @@ def test_import_table_shows_each_column_target_and_confidence(tmp_path):
     expected = {"EmailID": ("email", 1.0), "contact_first_name": ("first_name", 0.9), "Fax Number": (None, None),
                 "customer_name": ("full_name", 1.0)}
     (table,) = import_inputs([str(path)]).tables
-    mapping = {m["column"]: m for m in table["note_mapping"]}
+    mapping = {m["column"]: m for m in table.notes["mapping"]}
     for column, (target, confidence) in expected.items():
         assert mapping[column]["target"] == target
         assert confidence is None or mapping[column]["confidence"] == pytest.approx(confidence, abs=0.005)
