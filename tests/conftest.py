@@ -1,4 +1,4 @@
-"""Shared test fixtures.
+"""Shared test fixtures (plain helpers and constants live in tests/helpers.py).
 
 ``shared_data`` points at ``../shared/data`` (labelled benchmarks, Dutch name lists, real files).
 ``pg_url`` is the PostgreSQL server at 127.0.0.1:5432 (database ``test``). A test that needs either
@@ -17,20 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-FIXTURES = REPO / "fixtures"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def need(condition: bool, what: str) -> None:
-    """Fail under CI, skip elsewhere, when a required external resource is missing."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required under CI=true but is missing")
-    pytest.skip(f"{what} not available")
+from helpers import FIXTURES, IN_CI, REPO, SHARED_DATA, need  # noqa: F401  (test modules written before helpers.py import them from here)
 
 
 @pytest.fixture(scope="session")
@@ -91,13 +78,15 @@ def fixtures_dir() -> Path:
 class DemoRun:
     """Two ``cdq demo`` runs on one work directory: ``first`` started in ``home`` without ``--workdir`` (so
     into ``home/cdq-demo``), ``second`` with ``--workdir`` on it (a nightly run that should change nothing).
-    ``first_store`` is a copy of ``golden.sqlite`` as the first run left it."""
+    ``first_store`` and ``first_quarantine`` are copies of ``golden.sqlite`` and ``quarantine.csv`` as the first
+    run left them (``first_quarantine`` is None when it wrote none)."""
 
     home: Path
     workdir: Path
     first: object  # click.testing.Result
     second: object
     first_store: Path
+    first_quarantine: Path | None
 
 
 @pytest.fixture(scope="session")
@@ -120,8 +109,11 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     assert first.exit_code == 0, first.output
     first_store = home / "golden_after_first_run.sqlite"
     shutil.copy(workdir / "golden.sqlite", first_store)
+    first_quarantine = None
+    if (workdir / "quarantine.csv").exists():
+        first_quarantine = Path(shutil.copy(workdir / "quarantine.csv", home / "quarantine_after_first_run.csv"))
     second = CliRunner().invoke(app, ["demo", "--workdir", str(workdir)])
-    return DemoRun(home, workdir, first, second, first_store)
+    return DemoRun(home, workdir, first, second, first_store, first_quarantine)
 
 
 # BottleCRM (the e2e CRM target). Local runs use a running instance (BCRM_DIR points at it; the lead's
@@ -177,3 +169,60 @@ def bottlecrm_org(bottlecrm_server, monkeypatch):
     token = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)["PAT"]
     monkeypatch.setenv("CDQ_CRM_TOKEN", token)
     return bottlecrm_server, token
+
+
+@pytest.fixture(scope="session")
+def demo_store(demo_run, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``golden.sqlite`` of one ``cdq demo`` run (the bundled fixtures through the whole pipeline): a copy of the
+    session's demo run that only the service and web tests use."""
+    target = tmp_path_factory.mktemp("demo_store") / "golden.sqlite"
+    shutil.copy(demo_run.first_store, target)
+    return target
+
+
+@pytest.fixture()
+def store_copy(demo_store: Path, tmp_path: Path) -> str:
+    """A private copy of the demo store; its URL."""
+    target = tmp_path / "golden.sqlite"
+    shutil.copy(demo_store, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture()
+def wide_console(monkeypatch):
+    """The CLI's console 250 columns wide for one test, so a table shows whole ids. (``env={"COLUMNS": ...}`` on
+    the runner is not enough: rich reads COLUMNS once, when the console is made, so the width a test gets would
+    depend on which test first imported the CLI, and on which pytest-xdist worker.)"""
+    from rich.console import Console
+
+    from cdq.cli import report
+
+    monkeypatch.setattr(report, "console", Console(width=250))
+
+
+#: the test modules that read the session's ``cdq demo`` run (``demo_run``, ``demo_store``, ``store_copy``). A new
+#: one left out of this list is still right, only slower: its worker makes the demo run again.
+DEMO_MODULES = frozenset({"test_demo.py", "test_demo_truth.py", "test_service.py", "test_service_concurrency.py",
+                          "test_service_browser.py", "test_web.py", "test_web_browser.py"})
+
+
+#: the Spark engine's tests (one JVM for the module): few tests, so alone they would be handed out last and the
+#: JVM's start would be the run's tail; with the demo modules they start first, on the same worker
+FIRST_MODULES = DEMO_MODULES | {"test_spark_engine.py"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadfile`` (pyproject's addopts), with the modules of ``FIRST_MODULES`` as one unit: one worker
+    runs them all, so the demo run (the suite's most expensive fixture) is made once, not once per worker. xdist
+    hands out the units with the most tests first, so this one starts at once and the other worker takes the
+    rest file by file."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class DemoOnce(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "demo run and Spark" if module.rsplit("/", 1)[-1] in FIRST_MODULES else module
+
+    return DemoOnce(config, log)

@@ -1,7 +1,7 @@
 """Belgian addresses against BeST-Address.
 
-The test files below are made here, in the exact layout of FPS BOSA's published ``openaddress-be*.csv``
-(header as written by ``BestWriterCSVOpenAddresses`` in github.com/Fedict/best-tools, 20 columns; region codes
+The test files (``BEST_*`` in tests/helpers.py) are in the exact layout of FPS BOSA's published
+``openaddress-be*.csv`` (header as written by ``BestWriterCSVOpenAddresses`` in github.com/Fedict/best-tools, 20 columns; region codes
 BE-BRU, BE-VLG, BE-WAL; status ``current``/``retired``). Street and municipality names are real; ids,
 coordinates and box numbers are invented.
 """
@@ -13,31 +13,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import BEST_BRUSSELS as BRUSSELS
+from helpers import BEST_FLANDERS as FLANDERS
+from helpers import BEST_HEAD as HEAD
+from helpers import BEST_WALLONIA as WALLONIA
 from typer.testing import CliRunner
 
 from cdq.address import AddressStore, complete, load_bag
-from cdq.address.belgium import HEADER
 from cdq.address.loaders import detect_format
 from cdq.cli.main import app
-
-HEAD = ",".join(HEADER)
-BRUSSELS = HEAD + """
-149000.1,170500.2,50.8520,4.3560,1001,,12,21004,,Bruxelles,Brussel,1000,,,501,,Rue Neuve,Nieuwstraat,BE-BRU,current
-149000.1,170500.2,50.8520,4.3560,1002,1,14,21004,,Bruxelles,Brussel,1000,,,501,,Rue Neuve,Nieuwstraat,BE-BRU,current
-149000.1,170500.2,50.8520,4.3560,1003,2,14,21004,,Bruxelles,Brussel,1000,,,501,,Rue Neuve,Nieuwstraat,BE-BRU,current
-149000.1,170500.2,50.8520,4.3560,1004,,16,21004,,Bruxelles,Brussel,1000,,,501,,Rue Neuve,Nieuwstraat,BE-BRU,retired
-149100.0,171900.0,50.8650,4.3480,1005,,3,21004,,Bruxelles,Brussel,1020,Laeken,Laken,502,,Place Émile Bockstael,Emile Bockstaelplein,BE-BRU,current
-150200.0,169800.0,50.8400,4.3700,1006,,25,21009,,Ixelles,Elsene,1050,,,503,,Chaussée d'Ixelles,Elsensesteenweg,BE-BRU,current
-"""
-FLANDERS = HEAD + """
-153000.0,212000.0,51.2180,4.4050,2001,,50,11002,,Anvers,Antwerpen,2000,,,601,,,Meir,BE-VLG,current
-153000.0,212000.0,51.2180,4.4050,2002,,12A,11002,,Anvers,Antwerpen,2000,,,601,,,Meir,BE-VLG,current
-104000.0,194000.0,51.0540,3.7250,2003,0001,7,44021,,Gand,Gent,9000,,,602,,,Veldstraat,BE-VLG,current
-104000.0,194000.0,51.0540,3.7250,2004,0002,7,44021,,Gand,Gent,9000,,,602,,,Veldstraat,BE-VLG,current
-"""
-WALLONIA = HEAD + """
-235000.0,148000.0,50.6400,5.5700,3001,,4,62063,Lüttich,Liège,Luik,4000,,,701,,Rue de la Cathédrale,,BE-WAL,current
-"""
 
 
 @pytest.fixture(scope="module")

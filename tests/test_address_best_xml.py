@@ -1,7 +1,7 @@
 """BeST-Address's XML download loads into the same rows, and gives the same answers, as its CSV.
 
 No real BeST-Address XML file is in ../shared/data, so the files are written here from the CSV test rows of
-test_address_belgium, element for element in the published layouts:
+tests/helpers.py (which test_address_belgium loads), element for element in the published layouts:
 
 - current: ``tns:addressResponseBySource`` / ``tns:streetNameResponseBySource`` / ``tns:municipalityResponseBySource``
   / ``tns:postalInfoResponseBySource`` (namespaces ``http://fsb.belgium.be/mappingservices/FullDownload/v1_00`` and
@@ -21,7 +21,9 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 import pytest
-from test_address_belgium import BRUSSELS, FLANDERS, WALLONIA
+from helpers import BEST_BRUSSELS as BRUSSELS
+from helpers import BEST_FLANDERS as FLANDERS
+from helpers import BEST_WALLONIA as WALLONIA
 from typer.testing import CliRunner
 
 from cdq.address import AddressStore, complete, load_bag

@@ -1,27 +1,20 @@
 """The demo against its own truth (issue 15 acceptance): precision, recall, no household merged, full names.
 
-Scored by ``tests/demo_truth.py`` from the golden store of one ``cdq demo`` run: every stored source record is
+Scored by ``tests/helpers.py`` (``score_demo``) from the golden store of one ``cdq demo`` run: every stored source record is
 mapped to its true entity (file, sheet, row; mail correspondents by address) and pairs of records are
 compared with pairs sharing a golden id.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-import demo_truth  # noqa: E402
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+from helpers import DemoScore, score_demo
 
 
 @pytest.fixture(scope="module")
-def scored(demo_run) -> demo_truth.DemoScore:
+def scored(demo_run) -> DemoScore:
     """The golden store as the session's first ``cdq demo`` run left it (conftest.py), against the truth."""
-    return demo_truth.score(demo_run.first_store, FIXTURES)
+    return score_demo(demo_run.first_store)
 
 
 def test_every_stored_record_is_in_the_truth(scored):

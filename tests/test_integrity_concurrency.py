@@ -138,6 +138,10 @@ def test_a_run_that_cannot_wait_stops_clearly_and_writes_nothing(stores, tmp_pat
     holder.finish_run(run)
 
 
+# two `cdq run` processes and a clean reference run per backend: SQLite in the default run, PostgreSQL in .ci/run's
+# second step (slow)
+@pytest.mark.parametrize("stores", ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.slow])],
+                         indirect=True)
 def test_a_killed_run_is_reported_and_marked_by_the_next_run_which_goes_on(stores, tmp_path):
     url = stores.new()
     clean_url = stores.new()

@@ -149,6 +149,9 @@ def test_a_lead_after_a_run_that_changed_a_record_finds_it_by_its_new_values(sto
     _one_each(store, ["nieuw.adres@example.nl"])
 
 
+# SQLite in the default run; PostgreSQL (the same interleavings, ~2x the time) in .ci/run's second step (slow)
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.slow])],
+                         indirect=True)
 def test_leads_before_during_and_after_a_run_each_once(store, batch, model):
     """Before the run: merged at once (the run's matching reads them). During: queued, drained after the
     run against what it wrote. After: matched at once. Every customer in one golden record."""
@@ -171,6 +174,9 @@ def test_leads_before_during_and_after_a_run_each_once(store, batch, model):
     _one_each(store, [batch.at[r, "email"] for r in rows] + [new["email"]])
 
 
+# SQLite in the default run; PostgreSQL (the same interleavings, ~2x the time) in .ci/run's second step (slow)
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.slow])],
+                         indirect=True)
 def test_two_nightly_runs_and_leads_between_them(store, batch, model):
     """A second nightly run (the ERP table) after leads and a first run: still one golden record each."""
     from cdq.normalize import normalize

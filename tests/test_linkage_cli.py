@@ -72,7 +72,7 @@ def test_febrl3_f1_at_least_099(shared_data):
 def test_same_personal_email_and_birth_date_link_despite_other_first_names() -> None:
     """Fixture customers whose first names differ (Liesbeth / E.K., Leo / LLeonardus, a partner surname)
     but who share a personal e-mail address and an exact birth date are one customer."""
-    from conftest import FIXTURES
+    from helpers import FIXTURES
 
     from cdq.linkage import dedupe
     from cdq.normalize import normalize

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import need
+from helpers import need
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
@@ -161,7 +161,7 @@ def test_chicago_childcare_f1_at_least_090(shared_data):
 def test_fixture_organisation_with_branches_is_one_organisation_with_its_locations():
     """The two-level model: every record of one organisation (name, KvK) shares an organisation_id; a branch
     at its own address is its own cluster (location) inside it; persons without an organisation have none."""
-    from conftest import FIXTURES
+    from helpers import FIXTURES
 
     from cdq.normalize import normalize
     from cdq.staging import import_inputs

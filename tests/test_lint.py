@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from conftest import REPO
+from helpers import REPO
 
 
 def test_ruff_reports_nothing():

@@ -126,16 +126,16 @@ def test_a_record_split_out_of_a_branch_stays_in_its_organisation(store_url):
     assert members[new] == "O0000001" and golden_values(store)[new]["organisation_id"] == "O0000001"
 
 
-def test_explain_and_export_show_the_organisation_with_its_locations(tmp_path):
+def test_explain_and_export_show_the_organisation_with_its_locations(tmp_path, wide_console):
     url = f"sqlite:///{tmp_path / 'golden.db'}"
     store = GoldenStore(url)
     nightly(store, [*BRANCHES, PERSON])
     locations = sorted(g for g, v in golden_values(store).items() if v["party_type"] == "organisation")
-    shown = runner.invoke(app, ["explain", "O0000001", "--store", url], env={"COLUMNS": "250"})
+    shown = runner.invoke(app, ["explain", "O0000001", "--store", url])
     assert shown.exit_code == 0, shown.output
     assert "2 location(s)" in shown.output and all(g in shown.output for g in locations)
     assert "Dorpsweg" in shown.output and "12345678" in shown.output
-    one = runner.invoke(app, ["explain", locations[0], "--store", url], env={"COLUMNS": "250"})
+    one = runner.invoke(app, ["explain", locations[0], "--store", url])
     assert one.exit_code == 0 and "organisation: O0000001 Bakkerij Jansen B.V., 2 location(s)" in one.output
     missing = runner.invoke(app, ["explain", "O0000042", "--store", url])
     assert missing.exit_code == 2 and "no golden organisation" in missing.output

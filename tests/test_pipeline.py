@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from conftest import REPO
+from helpers import REPO
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
@@ -164,6 +164,8 @@ def test_keyless_export_losing_a_row_changes_no_other_customer(tmp_path) -> None
 LOADED = re.compile(r"^loaded: (\d+) created, (\d+) updated, (\d+) merged, (\d+) unchanged$", re.M)
 
 
+@pytest.mark.slow  # the whole nightly on PostgreSQL: .ci/run's second step (the default run: nightly twice on SQLite, the
+# PostgreSQL store and CRM in the [postgres] cases of test_store, test_crm and test_organisations)
 @pytest.mark.postgres
 def test_nightly_on_postgresql_store_and_crm(tmp_path, pg_url) -> None:
     """The PostgreSQL path end to end: golden store and CRM tables in one PostgreSQL schema."""

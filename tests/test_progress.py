@@ -7,8 +7,7 @@ import re
 
 import pandas as pd
 import pytest
-from conftest import REPO
-from helpers import people
+from helpers import REPO, people
 
 from cdq.address import complete
 from cdq.crm import SqlCrmTarget, load_from_store

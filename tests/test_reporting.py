@@ -148,7 +148,7 @@ def _chromium_screenshot(html: Path, png: Path) -> None:
 @pytest.mark.slow  # Chromium: run by .ci/run's second step
 def test_report_renders_in_headless_chromium(report_path, tmp_path):
     if CHROMIUM is None:
-        from conftest import need
+        from helpers import need
 
         need(False, "chromium (apt-get install chromium)")
     png = tmp_path / "report.png"

@@ -163,7 +163,7 @@ def _soffice_convert(path: Path, to: str, outdir: Path) -> Path:
 @pytest.mark.slow  # LibreOffice: run by .ci/run's second step
 def test_round_trip_through_libreoffice(tmp_path, store):
     if SOFFICE is None:
-        from conftest import need
+        from helpers import need
 
         need(False, "LibreOffice (apt-get install libreoffice-calc)")
     path = export_review(pairs(), records(), tmp_path / "review.xlsx")

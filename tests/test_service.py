@@ -3,7 +3,6 @@ idempotent leads, the SQL CRM, OpenRefine reconciliation against the W3C v0.2 sc
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import threading
@@ -12,38 +11,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO, SHARED_DATA, need
-from service_support import running
+from helpers import SHARED_DATA, customer, demo_addresses, need, running
 
 from cdq.service.apikeys import create_key, revoke_key
-from cdq.store import GoldenStore
-
-pytest_plugins = ["service_support"]
-
-
-
-def customer(store_url: str, *, with_email: bool = True) -> dict:
-    """An active golden customer of the demo store with name, address (and e-mail)."""
-    store = GoldenStore(store_url)
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.text("select golden_id, data from golden_records where status = 'active' "
-                                    "order by golden_id")).all()
-    for gid, data in rows:
-        values = json.loads(data)
-        if values.get("last_name") and values.get("first_name") and values.get("postcode") \
-                and values.get("house_number") and (values.get("email") or not with_email) \
-                and values.get("bag_address_id"):
-            return {"golden_id": gid, **values}
-    raise AssertionError("no complete customer in the demo store")
-
-
-def demo_addresses() -> dict[tuple[str, str], list[dict]]:
-    """(postcode, number) -> the demo reference rows at that number."""
-    out: dict[tuple[str, str], list[dict]] = {}
-    with open(REPO / "reference_data" / "demo_bag.csv", encoding="utf-8") as f:
-        for row in csv.DictReader(f, delimiter=";"):
-            out.setdefault((row["postcode"], row["huisnummer"]), []).append(row)
-    return out
 
 
 def test_health_docs_and_openapi(store_copy):
@@ -270,7 +240,7 @@ def test_cdq_serve_command_starts_on_the_demo_store_and_stops_gracefully(demo_st
     import subprocess
     import sys
 
-    from service_support import Client, free_port
+    from helpers import Client, free_port
 
     shutil.copy(demo_store, tmp_path / "golden.sqlite")
     url = f"sqlite:///{tmp_path / 'golden.sqlite'}"

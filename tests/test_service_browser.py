@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import need
-from service_support import running
-from test_service import customer, demo_addresses
+from helpers import customer, demo_addresses, need, running
 
 pytestmark = pytest.mark.slow  # Chromium: run by .ci/run's second step
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -35,7 +33,6 @@ def browser():
     yield driver
     driver.quit()
 
-pytest_plugins = ["service_support", "bottlecrm_support"]
 
 
 

@@ -23,12 +23,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO
-from service_support import running
+from helpers import REPO, running
 
 from cdq.store import GoldenStore
-
-pytest_plugins = ["service_support"]
 
 
 def _pipeline(tmp_path: Path, store_url: str) -> Path:

@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from tests.conftest import REPO, need
+from helpers import REPO, need
 
 SMALL = 1_500
 pytestmark = pytest.mark.spark
@@ -79,6 +78,8 @@ def test_synthetic_dutch_customers_cluster_as_on_pandas(spark):
     _assert_same(expected, got, result)
 
 
+@pytest.mark.slow  # a Spark job of its own on the session's JVM: .ci/run's second step (the default run keeps the
+# synthetic customers' equality with pandas, which goes through the same blocking passes)
 def test_refined_and_windowed_blocks_as_on_pandas(spark):
     """Oversized blocks: a tiny limit forces refinement (and skipped blocks) and the company window."""
     from dataclasses import replace
@@ -96,6 +97,8 @@ def test_refined_and_windowed_blocks_as_on_pandas(spark):
     _assert_same(expected, got, result)
 
 
+@pytest.mark.slow  # a Spark job of its own on the session's JVM: .ci/run's second step (a labelled set, like the
+# acceptance runs below)
 @pytest.mark.shared_data
 def test_fake_1000_clusters_as_on_pandas(spark, shared_data):
     sys.path.insert(0, str(REPO / "benchmarks"))
@@ -141,6 +144,8 @@ def test_connected_components_against_a_reference(spark):
     assert set(got.index) == set(l[l != r]) | set(r[l != r])
 
 
+@pytest.mark.slow  # a Spark job of its own on the session's JVM: .ci/run's second step (the default run keeps
+# test_cli_refuses_an_unknown_engine for the option and the synthetic equality for the engine)
 def test_cli_dedupe_on_spark_equals_pandas(spark, tmp_path):
     """`cdq dedupe --engine spark` on a Parquet input writes the clusters the pandas engine writes for the CSV."""
     from typer.testing import CliRunner
@@ -254,6 +259,8 @@ stages: [normalize, linkage, golden]
     return spec
 
 
+@pytest.mark.slow  # a Spark job of its own on the session's JVM: .ci/run's second step (a whole pipeline twice, once
+# per engine)
 def test_pipeline_engine_spark_builds_the_same_golden_records(spark, tmp_path):
     """`engine: spark` in a pipeline YAML: the first run's batch is matched on Spark; the golden store holds the
     same members per golden record as with the pandas engine."""

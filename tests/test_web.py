@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from service_support import demo_store, running, store_copy  # noqa: F401  (fixtures)
+from helpers import running
 
 from cdq.store import GoldenStore
 from cdq.store.schema import golden_records

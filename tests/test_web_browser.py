@@ -12,8 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from conftest import need
-from service_support import running
+from helpers import need, running
 from typer.testing import CliRunner
 
 from cdq.cli.main import app
