@@ -18,6 +18,7 @@ from rapidfuzz.process import cpdist
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
 from cdq.linkage.settings import BUILTIN_LEVELS
+from cdq.linkage.typos import scrambled
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +247,11 @@ def _plain(name: str) -> str:
     return "".join(ch for i, ch in enumerate(name) if i == 0 or ch != name[i - 1])
 
 
+def _scrambled(cols: Columns, column: str, l, r, mask: np.ndarray, min_length: int = 3) -> np.ndarray:
+    """The same letters in another order, a key maybe struck twice ("foSia" / "Sofia"; see cdq.linkage.typos)."""
+    return scrambled(cols.codes(column), cols.text(f"{column}_distinct_or_empty")[:-1], l, r, mask, min_length)
+
+
 def compare_first_name(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "first_name", l, r)
     # names sharing a formal name (first_name_nick) are related too: the relation covers them
@@ -254,6 +260,7 @@ def compare_first_name(cols: Columns, l, r, s) -> np.ndarray:
     similar, very = s.threshold("first_name", "similar"), s.threshold("first_name", "very_similar")
     one_edit = _lev(cols, "first_name", l, r, present & ~nickname & (jw < similar)) <= 1
     short = _truncation(cols, l, r, present & ~nickname & (jw < similar) & ~one_edit)
+    short |= _scrambled(cols, "first_name", l, r, present & ~nickname & (jw < similar) & ~one_edit & ~short)
     init = cols.codes("first_initial")
     has_init = (init[l] >= 0) & (init[r] >= 0)
     initial_only = has_init & ~present
@@ -429,7 +436,10 @@ def compare_email(cols: Columns, l, r, s) -> np.ndarray:
     first, last = cols.codes("first_initial"), cols.codes("surname_phonetic")
     named = (first[l] >= 0) & (first[l] == first[r]) & (last[l] >= 0) & (last[l] == last[r])
     jw = _jw(cols, "email_local", l, r, present & ~exact & ~same_local & ~named)
-    levels = _select(levels, [(exact, 3), (same_local, 2), (present & (jw >= s.threshold("email", "similar_local")), 1)])
+    # the whole address keyed in another order ("lucas.harrington@com" / "lucas@harrington.com")
+    typo = _scrambled(cols, "email", l, r, present & ~exact & ~same_local, min_length=8)
+    levels = _select(levels, [(exact, 3), (same_local, 2),
+                              ((present & (jw >= s.threshold("email", "similar_local"))) | typo, 1)])
     levels[named & present & ~exact] = -1
     return levels
 
@@ -467,6 +477,9 @@ def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     same = lambda c: both(c) & (c[l] == c[r])  # noqa: E731
     unknown = lambda c: (c[l] < 0) | (c[r] < 0)  # noqa: E731
     same_pc, same_hn, same_st, same_city = same(pc), same(hn), same(st), same(city)
+    city_typo = both(city) & ~same_city
+    city_typo &= ((_jw(cols, "city", l, r, city_typo) >= s.threshold("address", "similar"))
+                  | _scrambled(cols, "city", l, r, city_typo, min_length=5))
     city_ok = same_city | unknown(city)
     # a near postcode or street only counts with the same house number: compare strings only there
     pc_edit = _lev(cols, "postcode", l, r, same_hn & both(pc) & ~same_pc) <= 1
@@ -477,7 +490,7 @@ def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     exact = (same_pc & same_hn) | (same_st & same_hn & city_ok) | ((bag[l] >= 0) & (bag[l] == bag[r]))
     similar = (same_hn & (pc_edit | (st_sim & city_ok))) | ((same_pc | (same_st & same_city)) & unknown(hn))
     street = same_pc | (same_st & city_ok & (pc_area | unknown(pc)))
-    area = same_city | pc_area
+    area = same_city | pc_area | city_typo  # "Bimingham", "Lonodnn": the same place mistyped
     return _select(levels, [(exact, 4), (similar, 3), (street, 2), (area, 1)])
 
 
