@@ -109,3 +109,19 @@ def test_undated_records_never_join_people_with_conflicting_full_birth_dates():
     assert clusters["p0-0"] == clusters["p0-1"] == clusters["p0-2"]
     assert clusters["p1-0"] == clusters["p1-1"] == clusters["p1-2"]
     assert clusters["p0-0"] != clusters["p1-0"]
+
+
+@pytest.mark.parametrize("email_b,birth_b,vetoed", [
+    ("a.s@humphrey.com", "1974-08-21", False),   # one mailbox, a decade apart: the weights decide
+    ("a.s@humprey.com", "1974-08-21", False),    # the mailbox at a mistyped domain
+    ("a.s@humphrey.com", "1950-08-21", True),    # a generation apart: a parent sharing the mailbox
+    ("archie.s@other.com", "1974-08-21", True),  # no shared mailbox: the dates keep them apart
+])
+def test_one_mailbox_lifts_the_birth_date_veto_within_a_generation(email_b, birth_b, vetoed):
+    from cdq.linkage import cannot_links
+
+    a = pd.DataFrame([{"record_id": "a", "first_name": "Archie", "last_name": "Soctt", "birth_date": "1984-09-19",
+                       "email": "a.s@humphrey.com"}])
+    b = pd.DataFrame([{"record_id": "b", "first_name": "Archie", "last_name": "Scott", "birth_date": birth_b,
+                       "email": email_b}])
+    assert (len(cannot_links(a, b)) == 1) == vetoed
