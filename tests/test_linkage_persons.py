@@ -125,3 +125,31 @@ def test_one_mailbox_lifts_the_birth_date_veto_within_a_generation(email_b, birt
     b = pd.DataFrame([{"record_id": "b", "first_name": "Archie", "last_name": "Scott", "birth_date": birth_b,
                        "email": email_b}])
     assert (len(cannot_links(a, b)) == 1) == vetoed
+
+
+@pytest.mark.parametrize("a,b,level", [
+    ({"first_name": "Maria"}, {"first_name": "Anna Maria"}, "similar"),    # the call name is a later given name
+    ({"first_name": "Maria"}, {"initials": "A.M."}, "initial"),            # ... of which only initials are known
+    ({"first_name": "Peter"}, {"first_name": "J.P."}, "initial"),
+    ({"first_name": "Maria"}, {"first_name": "Anna Mathilde"}, "different"),  # written out, and another name
+    ({"first_name": "Maria"}, {"first_name": "Anna"}, "different"),
+])
+def test_a_first_name_is_compared_with_all_given_names_of_the_other(a, b, level):
+    assert _levels({**a, "last_name": "Jansen"}, {**b, "last_name": "Jansen"})["first_name"] == level
+
+
+def test_a_call_name_among_the_given_names_is_no_cannot_link():
+    from cdq.linkage import cannot_links
+
+    a = pd.DataFrame([{"record_id": "a", "first_name": "Maria", "last_name": "Jansen", "birth_date": "1950-03-02"}])
+    b = pd.DataFrame([{"record_id": "b", "first_name": "Anna Maria", "last_name": "Jansen",
+                       "birth_date": "1950-03-02"}])
+    c = pd.DataFrame([{"record_id": "c", "first_name": "Anna", "last_name": "Jansen", "birth_date": "1950-03-02"}])
+    assert cannot_links(a, b).empty
+    assert len(cannot_links(a, c)) == 1  # a twin sister
+
+
+def test_twins_whose_initials_name_each_other_stay_apart():
+    """Bas (S.M.) and Menno (M.) at one address, born the same day: Bas's M is a later name, not Menno."""
+    assert _levels({"first_name": "Menno", "initials": "M.", "last_name": "Brouwer"},
+                   {"first_name": "Bas", "initials": "S.M.", "last_name": "Brouwer"})["first_name"] == "different"

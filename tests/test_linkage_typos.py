@@ -75,3 +75,14 @@ def test_surname_passes_pair_records_without_a_shared_first_name(other, pass_nam
     by_pass = report.set_index("pass")["pairs"]
     assert (0, 1) in set(zip(l.tolist(), r.tolist()))
     assert by_pass[pass_name] == 1  # the one pair of that surname, not the stranger
+
+
+def test_first_name_city_pass_pairs_a_mistyped_surname_with_a_wrong_birth_date():
+    from cdq.linkage.block import candidate_pairs
+
+    frame = pd.DataFrame([{"first_name": "Grace", "last_name": "Kik", "birth_date": "2020-05-12", "city": "Edinburgh"},
+                          {"first_name": "Grace", "last_name": "Kirk", "birth_date": "2010-04-15", "city": "Edinburgh"},
+                          {"first_name": "Grace", "last_name": "Kirk", "birth_date": "2010-04-15", "city": "Leeds"}])
+    l, r, report = candidate_pairs(prepare(frame), S.passes, S.max_block_size, refine=S.refine)
+    assert (0, 1) in set(zip(l.tolist(), r.tolist()))
+    assert report.set_index("pass").loc["first_name_city", "pairs"] == 1

@@ -15,6 +15,7 @@ import pandas as pd
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
+from cdq.linkage.given_names import call_name_levels
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
 from cdq.linkage.settings import BUILTIN_LEVELS
@@ -607,6 +608,8 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         if "first_name" in out and "surname" in out:
             _swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
             _lone_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
+        if "first_name" in out:
+            call_name_levels(cols, l, r, out["first_name"][start:start + len(l)], initial=1, similar=2)
         if {"email", "surname", "birth_date"} <= out.keys():
             _name_made_email(cols, l, r, *(out[c][start:start + len(l)] for c in ("email", "surname", "birth_date")))
         logger.info("compared %d/%d pairs", min(start + CHUNK, len(left)), len(left))
