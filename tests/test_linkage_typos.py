@@ -86,3 +86,14 @@ def test_first_name_city_pass_pairs_a_mistyped_surname_with_a_wrong_birth_date()
     l, r, report = candidate_pairs(prepare(frame), S.passes, S.max_block_size, refine=S.refine)
     assert (0, 1) in set(zip(l.tolist(), r.tolist()))
     assert report.set_index("pass").loc["first_name_city", "pairs"] == 1
+
+
+def test_scrambled_email_addresses_meet_in_one_blocking_pass():
+    from cdq.linkage.block import candidate_pairs
+
+    frame = pd.DataFrame([{"first_name": "Kai", "email": "k.t50@hernandez.com"},
+                          {"last_name": "Turner", "email": "k.t50eherand@z.ncom"},
+                          {"last_name": "Turner", "email": "k.t51@hernandez.com"}])
+    l, r, report = candidate_pairs(prepare(frame), S.passes, S.max_block_size, refine=S.refine)
+    assert set(zip(l.tolist(), r.tolist())) == {(0, 1)}
+    assert report.set_index("pass").loc["email_characters", "pairs"] == 1

@@ -49,6 +49,7 @@ BLOCKING_KEYS = (
     "postcode", "house_number", "surname_core", "surname_phonetic", "first_name_phonetic", "first_initial",
     "birth_date", "birth_year", "birth_month_day", "email", "email_local", "phone", "city", "street_phonetic",
     "bag_address_id", "company_key", "company_compact", "company_first", "company_rare", "kvk", "name_pair_phonetic",
+    "email_sorted",
 )
 
 
@@ -192,7 +193,8 @@ PREPARED_COLUMNS = frozenset({
     "first_initial", "middle_names", "middle_initials", "surname_core", "surname_phonetic", "birth_date",
     "birth_partial", "birth_year", "birth_month_day", "gender", "email", "email_local", "email_domain", "email_role",
     "phone", "postcode", "house_number", "street", "street_phonetic", "city", "bag_address_id", "company_key",
-    "company_compact", "company_first", "company_rare", "kvk", "given_full", "surname_full", "name_pair_phonetic"})
+    "company_compact", "company_first", "company_rare", "kvk", "given_full", "surname_full", "name_pair_phonetic",
+    "email_sorted"})
 
 
 def _comparison_problems(comparisons: dict[str, ComparisonModel]) -> list[str]:

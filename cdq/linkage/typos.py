@@ -17,6 +17,17 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _INDEX = {ch: i for i, ch in enumerate(_ALPHABET)}
 
 
+def sorted_characters(value: str | None) -> str | None:
+    """The letters and digits of a value in alphabetical order: a blocking key scrambles share.
+
+    Examples:
+        >>> sorted_characters("k.t50@hernandez.com") == sorted_characters("k.t50eherand@z.ncom")
+        True
+    """
+    key = "".join(sorted(ch for ch in value or "" if ch in _INDEX))
+    return key or None
+
+
 def character_counts(values: np.ndarray) -> np.ndarray:
     """Counts of each letter and digit per value, as a (len(values), 36) array ("" or None: all zero).
 
