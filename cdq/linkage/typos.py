@@ -17,14 +17,14 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _INDEX = {ch: i for i, ch in enumerate(_ALPHABET)}
 
 
-def sorted_characters(value: str | None) -> str | None:
+def sorted_characters(value: object) -> str | None:
     """The letters and digits of a value in alphabetical order: a blocking key scrambles share.
 
     Examples:
         >>> sorted_characters("k.t50@hernandez.com") == sorted_characters("k.t50eherand@z.ncom")
         True
     """
-    key = "".join(sorted(ch for ch in value or "" if ch in _INDEX))
+    key = "".join(sorted(ch for ch in (value if isinstance(value, str) else "") if ch in _INDEX))
     return key or None
 
 
