@@ -109,3 +109,47 @@ def test_undated_records_never_join_people_with_conflicting_full_birth_dates():
     assert clusters["p0-0"] == clusters["p0-1"] == clusters["p0-2"]
     assert clusters["p1-0"] == clusters["p1-1"] == clusters["p1-2"]
     assert clusters["p0-0"] != clusters["p1-0"]
+
+
+@pytest.mark.parametrize("email_b,birth_b,vetoed", [
+    ("a.s@humphrey.com", "1974-08-21", False),   # one mailbox, a decade apart: the weights decide
+    ("a.s@humprey.com", "1974-08-21", False),    # the mailbox at a mistyped domain
+    ("a.s@humphrey.com", "1950-08-21", True),    # a generation apart: a parent sharing the mailbox
+    ("archie.s@other.com", "1974-08-21", True),  # no shared mailbox: the dates keep them apart
+])
+def test_one_mailbox_lifts_the_birth_date_veto_within_a_generation(email_b, birth_b, vetoed):
+    from cdq.linkage import cannot_links
+
+    a = pd.DataFrame([{"record_id": "a", "first_name": "Archie", "last_name": "Soctt", "birth_date": "1984-09-19",
+                       "email": "a.s@humphrey.com"}])
+    b = pd.DataFrame([{"record_id": "b", "first_name": "Archie", "last_name": "Scott", "birth_date": birth_b,
+                       "email": email_b}])
+    assert (len(cannot_links(a, b)) == 1) == vetoed
+
+
+@pytest.mark.parametrize("a,b,level", [
+    ({"first_name": "Maria"}, {"first_name": "Anna Maria"}, "similar"),    # the call name is a later given name
+    ({"first_name": "Maria"}, {"initials": "A.M."}, "initial"),            # ... of which only initials are known
+    ({"first_name": "Peter"}, {"first_name": "J.P."}, "initial"),
+    ({"first_name": "Maria"}, {"first_name": "Anna Mathilde"}, "different"),  # written out, and another name
+    ({"first_name": "Maria"}, {"first_name": "Anna"}, "different"),
+])
+def test_a_first_name_is_compared_with_all_given_names_of_the_other(a, b, level):
+    assert _levels({**a, "last_name": "Jansen"}, {**b, "last_name": "Jansen"})["first_name"] == level
+
+
+def test_a_call_name_among_the_given_names_is_no_cannot_link():
+    from cdq.linkage import cannot_links
+
+    a = pd.DataFrame([{"record_id": "a", "first_name": "Maria", "last_name": "Jansen", "birth_date": "1950-03-02"}])
+    b = pd.DataFrame([{"record_id": "b", "first_name": "Anna Maria", "last_name": "Jansen",
+                       "birth_date": "1950-03-02"}])
+    c = pd.DataFrame([{"record_id": "c", "first_name": "Anna", "last_name": "Jansen", "birth_date": "1950-03-02"}])
+    assert cannot_links(a, b).empty
+    assert len(cannot_links(a, c)) == 1  # a twin sister
+
+
+def test_twins_whose_initials_name_each_other_stay_apart():
+    """Bas (S.M.) and Menno (M.) at one address, born the same day: Bas's M is a later name, not Menno."""
+    assert _levels({"first_name": "Menno", "initials": "M.", "last_name": "Brouwer"},
+                   {"first_name": "Bas", "initials": "S.M.", "last_name": "Brouwer"})["first_name"] == "different"

@@ -20,8 +20,10 @@ import pandas as pd
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
+from cdq.linkage.given_names import call_name_levels
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
+from cdq.linkage.typos import scrambled
 from cdq.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -289,6 +291,11 @@ def _plain(name: str) -> str:
     return "".join(ch for i, ch in enumerate(name) if i == 0 or ch != name[i - 1])
 
 
+def _scrambled(cols: Columns, column: str, l, r, mask: np.ndarray, min_length: int = 3) -> np.ndarray:
+    """The same letters in another order, a key maybe struck twice ("foSia" / "Sofia"; see cdq.linkage.typos)."""
+    return scrambled(cols.codes(column), cols.text(f"{column}_distinct_or_empty")[:-1], l, r, mask, min_length)
+
+
 @comparison("first_name", ("different", "initial", "similar", "very_similar", "nickname", "exact"),
             thresholds={"similar": 0.80, "very_similar": 0.92}, tf="first_name_nick")
 def compare_first_name(cols: Columns, l, r, s) -> np.ndarray:
@@ -299,6 +306,7 @@ def compare_first_name(cols: Columns, l, r, s) -> np.ndarray:
     similar, very = s.threshold("first_name", "similar"), s.threshold("first_name", "very_similar")
     one_edit = _lev(cols, "first_name", l, r, present & ~nickname & (jw < similar)) <= 1
     short = _truncation(cols, l, r, present & ~nickname & (jw < similar) & ~one_edit)
+    short |= _scrambled(cols, "first_name", l, r, present & ~nickname & (jw < similar) & ~one_edit & ~short)
     init = cols.codes("first_initial")
     has_init = (init[l] >= 0) & (init[r] >= 0)
     initial_only = has_init & ~present
@@ -483,7 +491,10 @@ def compare_email(cols: Columns, l, r, s) -> np.ndarray:
     first, last = cols.codes("first_initial"), cols.codes("surname_phonetic")
     named = (first[l] >= 0) & (first[l] == first[r]) & (last[l] >= 0) & (last[l] == last[r])
     jw = _jw(cols, "email_local", l, r, present & ~exact & ~same_local & ~named)
-    levels = _select(levels, [(exact, 3), (same_local, 2), (present & (jw >= s.threshold("email", "similar_local")), 1)])
+    # the whole address keyed in another order ("lucas.harrington@com" / "lucas@harrington.com")
+    typo = _scrambled(cols, "email", l, r, present & ~exact & ~same_local, min_length=8)
+    levels = _select(levels, [(exact, 3), (same_local, 2),
+                              ((present & (jw >= s.threshold("email", "similar_local"))) | typo, 1)])
     levels[named & present & ~exact] = -1
     return levels
 
@@ -536,6 +547,9 @@ def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     same = lambda c: both(c) & (c[l] == c[r])  # noqa: E731
     unknown = lambda c: (c[l] < 0) | (c[r] < 0)  # noqa: E731
     same_pc, same_hn, same_st, same_city = same(pc), same(hn), same(st), same(city)
+    city_typo = both(city) & ~same_city
+    city_typo &= ((_jw(cols, "city", l, r, city_typo) >= s.threshold("address", "similar"))
+                  | _scrambled(cols, "city", l, r, city_typo, min_length=5))
     city_ok = same_city | unknown(city)
     # a near postcode or street only counts with the same house number: compare strings only there
     pc_edit = _lev(cols, "postcode", l, r, same_hn & both(pc) & ~same_pc) <= 1
@@ -546,7 +560,7 @@ def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     exact = (same_pc & same_hn) | (same_st & same_hn & city_ok) | ((bag[l] >= 0) & (bag[l] == bag[r]))
     similar = (same_hn & (pc_edit | (st_sim & city_ok))) | ((same_pc | (same_st & same_city)) & unknown(hn))
     street = same_pc | (same_st & city_ok & (pc_area | unknown(pc)))
-    area = same_city | pc_area
+    area = same_city | pc_area | city_typo  # "Bimingham", "Lonodnn": the same place mistyped
     return _select(levels, [(exact, 4), (similar, 3), (street, 2), (area, 1)])
 
 
@@ -670,6 +684,8 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         if "first_name" in out and "surname" in out:
             _swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
             _lone_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
+        if "first_name" in out:
+            call_name_levels(cols, l, r, out["first_name"][start:start + len(l)], initial=1, similar=2)
         if {"email_domain", "company"} <= out.keys():
             _name_made_domain(out["company"][start:start + len(l)], out["email_domain"][start:start + len(l)])
         if {"email", "surname", "birth_date"} <= out.keys():

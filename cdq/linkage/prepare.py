@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.linkage.organisations import company_words
 from cdq.linkage.text import ascii_lower, letters
+from cdq.linkage.typos import sorted_characters
 from cdq.resources import reference_yaml, resource
 
 _PHONETIC_RULES = [
@@ -463,7 +464,7 @@ PREPARED_COLUMNS = frozenset({
     "birth_partial", "birth_year", "birth_month_day", "gender", "email", "email_local", "email_domain", "email_role",
     "phone", "postcode", "house_number", "street", "street_phonetic", "city", "bag_address_id", "company_key",
     "company_compact", "company_first", "company_rare", "company_domain", "kvk", "given_full", "surname_full",
-    "name_pair_phonetic"})
+    "name_pair_phonetic", "email_sorted"})
 
 
 def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
@@ -518,6 +519,7 @@ def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
     out["gender"] = _distinct(_col(frame, "gender"), _gender)
     out["email"], out["email_local"], out["email_domain"] = _email_parts(_col(frame, "email"))
     out["email_role"] = _role_address(out["email"], _col(frame, "issues")).to_numpy()
+    out["email_sorted"] = _distinct(out["email"], sorted_characters)  # blocks scrambled addresses together
     phone = _col(frame, "phone").where(_col(frame, "phone").notna(), _col(frame, "mobile"))
     out["phone"] = _distinct(phone, phone_key)
     out["postcode"] = _distinct(_col(frame, "postcode"), lambda v: re.sub(r"[^0-9a-z]", "", ascii_lower(v) or "") or None)
@@ -617,6 +619,7 @@ def prepare_one(record: Mapping[str, object], extras: tuple = ()) -> dict[str, o
     out["birth_month_day"] = full[5:] if full is not None else None  # type: ignore[index]
     out["gender"] = _of(_raw(record, "gender"), _gender)
     out.update(_email_one(_raw(record, "email"), _raw(record, "issues")))
+    out["email_sorted"] = sorted_characters(out["email"])
     phone = _raw(record, "phone")
     out["phone"] = _of(phone if phone is not None else _raw(record, "mobile"), phone_key)
     out["postcode"] = _of(_raw(record, "postcode"), lambda v: re.sub(r"[^0-9a-z]", "", ascii_lower(v) or "") or None)

@@ -47,6 +47,19 @@ def _same_personal_email(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -
     return same
 
 
+def _same_mailbox(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.ndarray,
+                  r: np.ndarray) -> np.ndarray:
+    """One personal e-mail address, or its mailbox at a mistyped domain: evidence as strong as a birth date.
+
+    Two strong facts that disagree (one mailbox, birth dates years apart) are no cannot-link: the weights
+    decide (a parent and child sharing a mailbox are a generation apart and still vetoed).
+    """
+    same = _same_personal_email(prepared, l, r)
+    if "email" in vectors.columns:
+        same |= vectors["email"].to_numpy() == s.levels("email").index("same_local")
+    return same
+
+
 def _same_stem(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """First names that share their first three letters (walter / wally, thomas / tommie): a pet form is possible."""
     stem = Columns.of(prepared).name_stem("first_name")
@@ -129,7 +142,9 @@ def vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nda
                 hit &= ~_same(prepared, "initials_given", l, r) & ~_same_stem(prepared, l, r)
                 hit &= ~_initials_against_call_name(prepared, l, r)
             if name == "birth_date":
-                hit &= (_years_apart(prepared, l, r, hit) >= BIRTH_VETO_YEARS) & ~_date_typo(prepared, l, r, hit)
+                apart = _years_apart(prepared, l, r, hit)
+                hit &= (apart >= BIRTH_VETO_YEARS) & ~_date_typo(prepared, l, r, hit)
+                hit &= ~(_same_mailbox(vectors, s, prepared, l, r) & (apart < PARENT_GAP_YEARS))
             if name == "gender" and "first_name" in vectors.columns:
                 # a recorded gender is often wrong (derived from a salutation); it vetoes only when the
                 # first names do not agree either
