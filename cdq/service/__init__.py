@@ -26,6 +26,10 @@ def serve(settings: ServiceSettings) -> None:
 
     log.enable(logging.WARNING)  # the library's per-stage INFO lines would be one per request
     logging.getLogger("cdq.service").setLevel(logging.INFO)  # one line per request, no personal data
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False,
-                timeout_graceful_shutdown=settings.graceful_shutdown_seconds, log_level="info",
-                server_header=False)
+    options = {"access_log": False, "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
+               "log_level": "info", "server_header": False}
+    if settings.workers > 1:
+        from cdq.service import workers
+
+        raise SystemExit(workers.run(create_app(settings), settings.host, settings.port, settings.workers, options))
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **options)
