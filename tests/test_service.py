@@ -265,3 +265,49 @@ def test_cdq_serve_command_starts_on_the_demo_store_and_stops_gracefully(demo_st
     # uvicorn finishes the requests in flight, runs the shutdown, then re-raises SIGTERM (exit -15 = stopped)
     assert proc.returncode in (0, -signal.SIGTERM), out
     assert "Application shutdown complete" in out and "Traceback" not in out, out
+
+
+def test_cdq_serve_workers_fork_after_start_answer_alike_and_stop_together(demo_store, tmp_path):
+    """--workers 2: two processes forked after the index and model are ready, on one port; the same record
+    gets the same answer from whichever worker takes it; SIGTERM stops both gracefully."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from service_support import Client, free_port
+
+    shutil.copy(demo_store, tmp_path / "golden.sqlite")
+    url = f"sqlite:///{tmp_path / 'golden.sqlite'}"
+    key = create_key(GoldenStore(url), "workers", ["read", "match"])
+    known = customer(url)
+    port = free_port()
+    cdq = Path(sys.executable).parent / "cdq"
+    proc = subprocess.Popen([str(cdq), "serve", "--store", url, "--port", str(port), "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        client = Client(port, key)
+        for _ in range(240):
+            try:
+                if client.call("GET", "/health", key=None)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        assert len(children) == 2
+        record = {k: known[k] for k in ("first_name", "last_name", "postcode", "house_number", "email")}
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: client.call("POST", "/v1/match", record)[:2], range(40)))
+        assert {status for status, _ in answers} == {200}
+        assert answers[0][1]["candidates"][0]["golden_id"] == known["golden_id"]
+        assert all(body == answers[0][1] for _, body in answers)
+        address = client.call("GET", "/v1/address", params={"postcode": "1020UJ", "house_number": "42"})
+        assert address[0] == 200
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert out.count("Application shutdown complete") == 2 and "Traceback" not in out, out

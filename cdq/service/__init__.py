@@ -6,6 +6,8 @@ Library first: every endpoint calls a library function batch code can call too (
 
 from __future__ import annotations
 
+from typing import Any
+
 from cdq.service.app import create_app
 from cdq.service.settings import ServiceSettings, load_settings
 
@@ -26,6 +28,10 @@ def serve(settings: ServiceSettings) -> None:
 
     log.enable(logging.WARNING)  # the library's per-stage INFO lines would be one per request
     logging.getLogger("cdq.service").setLevel(logging.INFO)  # one line per request, no personal data
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False,
-                timeout_graceful_shutdown=settings.graceful_shutdown_seconds, log_level="info",
-                server_header=False)
+    options: dict[str, Any] = {"access_log": False, "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
+               "log_level": "info", "server_header": False}
+    if settings.workers > 1:
+        from cdq.service import workers
+
+        raise SystemExit(workers.run(create_app(settings), settings.host, settings.port, settings.workers, options))
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **options)

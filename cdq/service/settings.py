@@ -7,6 +7,7 @@ Example ``serve.yaml`` (every key optional except ``store``)::
     crm: sqlite:////var/lib/cdq/crm.sqlite    # leads go here (SQL CRM or bottlecrm+http://...)
     host: 127.0.0.1
     port: 8080
+    workers: 2                                # processes (one per core)
     cors_origins: [https://www.example.nl]
     rate_limit: 600/minute                    # per API key (``limits`` notation)
     max_body_bytes: 65536
@@ -47,6 +48,8 @@ class ServiceSettings(BaseModel):
     refresh_seconds: float = Field(10.0, gt=0)
     public_url: str | None = Field(None, description="base URL OpenRefine reaches the service at")
     graceful_shutdown_seconds: int = Field(30, ge=0)
+    workers: int = Field(1, ge=1, le=64, description="worker processes, forked after the index and model are "
+                                                      "ready (one per core; see cdq.service.workers)")
     workdir: str | None = Field(None, description="a pipeline work directory: the console links its run report "
                                                   "and Data Docs")
 

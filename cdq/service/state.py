@@ -45,6 +45,7 @@ class ServiceState:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_run = 0
+        self._started = False
 
     @staticmethod
     def _reference(path: str | None) -> Path:
@@ -81,18 +82,30 @@ class ServiceState:
         return self.limiter.hit(self.limit, who)
 
     # -- start, background, stop ---------------------------------------------------------------------
-    def start(self) -> None:
-        """Build or refresh the match index, train the match model, start the background thread."""
+    def start(self, *, background: bool = True) -> None:
+        """Build or refresh the match index, train the match model, start the background thread.
+
+        ``background=False``: index and model only (:mod:`cdq.service.workers` does that once before it
+        forks; each worker's own ``start()`` then only starts its background thread).
+        """
         from cdq.leads.lock import held_by
 
-        started = time.perf_counter()
-        if held_by(self.store) is None:
-            self.index.refresh()
-        _ = self.index.model
-        self._last_run = self._latest_run()
-        logger.info("service ready in %.1f s", time.perf_counter() - started)
-        self._thread = threading.Thread(target=self.background, name="cdq-leads", daemon=True)
-        self._thread.start()
+        if not self._started:
+            started = time.perf_counter()
+            if held_by(self.store) is None:
+                self.index.refresh()
+            _ = self.index.model
+            self._last_run = self._latest_run()
+            self._started = True
+            logger.info("service ready in %.1f s", time.perf_counter() - started)
+        if background and self._thread is None:
+            self._thread = threading.Thread(target=self.background, name="cdq-leads", daemon=True)
+            self._thread.start()
+
+    def after_fork(self) -> None:
+        """In a forked worker: the parent's connections are not this process's to use (see workers.py)."""
+        self.store.engine.dispose(close=False)
+        self._local = threading.local()
 
     def _latest_run(self) -> int:
         with self.store.engine.connect() as conn:

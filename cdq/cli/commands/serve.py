@@ -22,11 +22,13 @@ def register(app: typer.Typer) -> None:
         port: int | None = typer.Option(None, "--port", help="Port (default 8080)."),
         crm: str | None = typer.Option(None, "--crm", help="CRM URL leads are pushed to."),
         config: Path | None = typer.Option(None, "--config", help="Settings YAML (keys as the CDQ_SERVE_* variables)."),
+        workers: int | None = typer.Option(None, "--workers", help="Worker processes (default 1; one per core)."),
     ) -> None:
         """Serve address completion, validation, matching, web leads and OpenRefine reconciliation (/docs)."""
         from cdq.service import load_settings, serve
 
-        settings = load_settings(config, store=store, reference=reference, host=host, port=port, crm=crm)
+        settings = load_settings(config, store=store, reference=reference, host=host, port=port, crm=crm,
+                                 workers=workers)
         report.line(f"cdq serve on http://{settings.host}:{settings.port} (docs at /docs); Ctrl+C stops")
         serve(settings)
 

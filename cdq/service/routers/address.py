@@ -11,8 +11,9 @@ from cdq.service.auth import require, state_of
 router = APIRouter(prefix="/v1", tags=["address"])
 
 
+# async: one indexed SQLite query (~0.2 ms) on the event loop beats a hop to the thread pool and back
 @router.get("/address", dependencies=[Depends(require("read"))])
-def address(request: Request, postcode: str = Query(..., min_length=4, max_length=10),
+async def address(request: Request, postcode: str = Query(..., min_length=4, max_length=10),
             house_number: str = Query(..., min_length=1, max_length=12),
             addition: str | None = Query(None, max_length=10)) -> dict[str, Any]:
     """Street, city, municipality, BAG id and ``address_status`` for postcode + house number (+ addition),

@@ -1,0 +1,105 @@
+"""``cdq serve --workers N``: N worker processes forked from one started service, sharing one listening socket.
+
+One Python process answers one request at a time per core at best (the GIL), so on a 2-core machine 8 clients
+queue behind each other. Worker processes fix that; they are *forked after* :meth:`ServiceState.start`, not
+started afresh (uvicorn's own ``--workers`` imports the app in each new process), so that:
+
+- the match index is brought up to date once, and the match model is trained once: every worker scores with
+  the very same model (identical answers whichever worker a request reaches) and shares its memory pages;
+- startup costs what one process's costs.
+
+No store connection crosses the fork (the parent's pool is disposed first; each worker opens its own, and its
+own read-only address reference connections). Each worker runs the background round too: taking in queued
+leads is safe from several processes (each lead is rechecked in its own transaction under the store lock).
+The rate limit and the verified-key cache are per worker, so a key may reach ``workers`` x the limit.
+
+SIGTERM/SIGINT to the parent is passed to every worker (each finishes its requests in flight, see
+:func:`cdq.service.serve`); a worker that dies stops the service (with a non-zero exit, for systemd to restart).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from typing import Any
+
+logger = logging.getLogger("cdq.service")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> None:
+    """In a forked child: fresh connections, then uvicorn on the shared socket until SIGTERM/SIGINT."""
+    import uvicorn
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # uvicorn installs its own (graceful) handlers
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    app.state.cdq.after_fork()
+    uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+
+
+def run(app: Any, host: str, port: int, workers: int, options: dict[str, Any]) -> int:
+    """Start the service once, fork ``workers`` processes serving ``app`` on one socket; wait for them.
+
+    Returns the exit status: 0 after a requested stop, 1 when a worker died on its own.
+    """
+    state = app.state.cdq
+    state.start(background=False)  # index and model once, in the parent; each worker starts its own thread
+    state.store.engine.dispose()  # no pooled connection may be shared with the children
+    sock = _listen(host, port)
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child (tested through a real `cdq serve --workers 2`)
+            code = 0
+            try:
+                _worker(app, sock, options)
+            except BaseException:  # noqa: BLE001 - the child must never return into the parent's code
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    sock.close()
+    logger.info("cdq serve: %d worker processes on %s:%d", workers, host, port)
+    stopping = False
+
+    def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            _kill(child, signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    failed = False
+    try:
+        while children:
+            pid, status = os.wait()
+            if pid not in children:
+                continue
+            children.remove(pid)
+            if not stopping:  # a worker died on its own: stop the others, report the failure
+                failed = True
+                logger.error("worker %d exited (status %d); stopping the service", pid, status)
+                stop(signal.SIGTERM, None)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        state.stop()
+    return 1 if failed else 0
+
+
+def _kill(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
