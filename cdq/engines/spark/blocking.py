@@ -70,14 +70,16 @@ def _refined(keyed, extras: list[str]):
     counting on the driver. Also the oversized blocks each step split (the report's ``refined_blocks``)."""
     from pyspark.sql import functions as F
 
-    current, done, split = _sized(keyed), [], []
+    # each step kept: the final union and the report read every step, which would otherwise recompute the
+    # chain of window counts before it (quadratic in the refine keys)
+    current, done, split = _sized(keyed).localCheckpoint(), [], []
     big = F.col("size") > F.col("limit")
     for extra in extras:
         done.append(current.where(~big))
         split.append(current.where(big & (F.col(extra).isNull() | (F.col(extra) != _KEEP)))
                      .select("pass", "bkey").distinct())
         current = _sized(current.where(big & F.col(extra).isNotNull())
-                         .withColumn("bkey", F.concat("bkey", F.array(F.col(extra)))).drop("size"))
+                         .withColumn("bkey", F.concat("bkey", F.array(F.col(extra)))).drop("size")).localCheckpoint()
     for part in done:
         current = current.unionByName(part)
     refined = None
