@@ -141,6 +141,8 @@ def _compare_blocks(s: Settings, columns: list[str]):
         carry = None
         for batch in batches:
             rows = batch if carry is None else pd.concat([carry, batch], ignore_index=True)
+            if rows.empty:
+                continue
             # the batch's last block may go on in the next batch: keep it for then
             last = (rows["pass"].to_numpy() == rows["pass"].iat[-1]) & (rows["bk"].to_numpy() == rows["bk"].iat[-1])
             cut = len(rows) - int(np.argmin(last[::-1])) if not last.all() else 0
