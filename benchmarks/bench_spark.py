@@ -4,8 +4,10 @@ where it fits and Splink on its Spark backend.
 
 Run: ``.venv/bin/python benchmarks/bench_spark.py [--sizes 1000000 5000000] [--modes local standalone pandas
 splink]``. Needs ``pip install -e ".[spark]"`` and Java 17+. Splink runs in ``.venv-bench-spark``
-(``python3.11 -m venv .venv-bench-spark && .venv-bench-spark/bin/pip install splink==4.0.17 pyspark==3.5.8``) as
-a subprocess. Prints one table: records, mode, wall seconds, peak memory (MB) of the driver, the executors and
+(``python3.11 -m venv .venv-bench-spark && .venv-bench-spark/bin/pip install "splink[spark]==5.0.0" "pandas<3"
+pyspark==4.1.4``: the same Spark as cdq's) as a subprocess (``splink_spark_runner.py``), on ``local[2]`` with the same
+memory bounds, on cdq's prepared columns of the same input (written before its timed run, as ``bench_linkage.py``
+gives Splink on DuckDB cdq's normalization). Prints one table: records, mode, wall seconds, peak memory (MB) of the driver, the executors and
 the Python workers (sampled from /proc every half second), pairwise P/R/F1 against the truth and the pairwise F1
 between the Spark and the pandas engine's clusters.
 
@@ -172,6 +174,23 @@ def pandas_child(parquet: str, out: str) -> None:
                   "cluster_id": result.clusters["cluster_id"].to_numpy()}).to_csv(out, index=False)
 
 
+def splink_input_child(parquet: str, out: str) -> None:
+    """Splink's input columns from cdq's normalization and prepared columns (untimed, before Splink's run)."""
+    from cdq.importers import RawTable
+    from cdq.linkage.prepare import prepare
+    from cdq.normalize import normalize
+    from cdq.staging import stage
+
+    frame = pd.read_parquet(parquet).astype(str).where(lambda f: f != "None", None)
+    raw = RawTable(frame=frame.astype(object).where(frame.notna(), None), rows=list(range(1, len(frame) + 1)),
+                   source_file=parquet)
+    staging, _ = normalize(stage(raw, source=Path(parquet).stem, keep_unusable=True)[0])
+    p = prepare(staging)
+    pd.DataFrame({"unique_id": staging["src:record_id"].astype(str).to_numpy(), "first_name": p["first_name"],
+                  "surname": p["surname_core"], "dob": p["birth_date"], "postcode": p["postcode"],
+                  "city": p["city"], "email": p["email"]}).to_parquet(out, index=False)
+
+
 def run(size: int, modes: list[str], work: Path) -> list[dict]:
     data = work / f"synth_{size}.parquet"
     if not data.exists():
@@ -190,7 +209,11 @@ def run(size: int, modes: list[str], work: Path) -> list[dict]:
             if not SPLINK_PY.exists():
                 print(f"splink: {SPLINK_PY} missing, skipped", file=sys.stderr)
                 continue
-            cmd = [str(SPLINK_PY), str(REPO / "benchmarks" / "splink_spark_runner.py"), str(data), str(out)]
+            prepared = work / f"splink_input_{size}.parquet"
+            if not prepared.exists():
+                subprocess.run([sys.executable, __file__, "--splink-input", str(data), str(prepared)], check=True)
+            cmd = [str(SPLINK_PY), str(REPO / "benchmarks" / "splink_spark_runner.py"), str(prepared), str(out),
+                   "local[2]"]
         else:
             master = "local[2]"
             if mode == "standalone":
@@ -199,6 +222,9 @@ def run(size: int, modes: list[str], work: Path) -> list[dict]:
                    "record_id", "--out", str(out)]
         try:
             seconds, peak, _ = _timed(cmd, [p.pid for p in procs], env)
+        except SystemExit as e:  # one failed mode (printed) does not lose the others' rows
+            print(e, file=sys.stderr)
+            continue
         finally:
             for p in procs:
                 p.terminate()
@@ -218,6 +244,9 @@ def run(size: int, modes: list[str], work: Path) -> list[dict]:
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--pandas-child":
         pandas_child(sys.argv[2], sys.argv[3])
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "--splink-input":
+        splink_input_child(sys.argv[2], sys.argv[3])
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", nargs="*", type=int, default=[1_000_000, 5_000_000])

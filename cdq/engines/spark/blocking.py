@@ -1,11 +1,11 @@
-"""Blocking on Spark: the passes of ``rules/matching.yaml`` as one self-join on ``(pass, block key)``.
+"""Blocking on Spark: the blocks of the passes of ``rules/matching.yaml`` (the pairs are made and compared
+inside each block, :mod:`cdq.engines.spark.within`).
 
 The same blocks as :func:`cdq.linkage.block.candidate_pairs`: records sharing every key of a pass; a block
 above the pass's limit is split by the ``refine`` keys in turn (records without the refine key drop out of that
 pass), what is still oversized is skipped; a pass with a ``window`` pairs each record of an oversized block with
-its next ``window`` records in the order of the ``sort`` column instead. Pairs are ``(l, r)`` row numbers with
-``l < r``; the union over passes is distinct. Every pass is a row set of one frame (a record once per pass
-whose keys it has), so all passes cost the shuffles of one.
+its next ``window`` records in the order of the ``sort`` column instead. Every pass is a row set of one frame
+(a record once per pass whose keys it has), so all passes cost the shuffles of one.
 """
 
 from __future__ import annotations
@@ -70,14 +70,16 @@ def _refined(keyed, extras: list[str]):
     counting on the driver. Also the oversized blocks each step split (the report's ``refined_blocks``)."""
     from pyspark.sql import functions as F
 
-    current, done, split = _sized(keyed), [], []
+    # each step kept: the final union and the report read every step, which would otherwise recompute the
+    # chain of window counts before it (quadratic in the refine keys)
+    current, done, split = _sized(keyed).localCheckpoint(), [], []
     big = F.col("size") > F.col("limit")
     for extra in extras:
         done.append(current.where(~big))
         split.append(current.where(big & (F.col(extra).isNull() | (F.col(extra) != _KEEP)))
                      .select("pass", "bkey").distinct())
         current = _sized(current.where(big & F.col(extra).isNotNull())
-                         .withColumn("bkey", F.concat("bkey", F.array(F.col(extra)))).drop("size"))
+                         .withColumn("bkey", F.concat("bkey", F.array(F.col(extra)))).drop("size")).localCheckpoint()
     for part in done:
         current = current.unionByName(part)
     refined = None
@@ -86,39 +88,31 @@ def _refined(keyed, extras: list[str]):
     return current.select("pass", "idx", "bkey", "size", "limit", "window", "sort"), refined
 
 
-def _pairs(blocks):
-    """Every pair within a block of 2..limit rows, and the sorted neighbourhood of window passes' oversized
-    blocks: each row and its next ``window`` rows in ``sort`` order (missing last), ties in row order (as
-    :func:`cdq.linkage.block._windowed`)."""
-    from pyspark.sql import Window
+def _pair_count():
+    """Pairs a block gives (as the pandas engine makes them): all of a block of 2..limit records; in a window
+    pass's oversized block of ``k`` records, each with its next ``w``: ``k*w - w*(w+1)/2`` (``k(k-1)/2`` when
+    ``k <= w``)."""
     from pyspark.sql import functions as F
 
-    small = blocks.where((F.col("size") >= 2) & (F.col("size") <= F.col("limit"))).select("pass", "bkey", "idx")
-    a, b = small.alias("a"), small.alias("b")
-    within = (a.join(b, (F.col("a.pass") == F.col("b.pass")) & (F.col("a.bkey") == F.col("b.bkey")) &
-                     (F.col("a.idx") < F.col("b.idx")))
-              .select(F.col("a.pass").alias("pass"), F.col("a.idx").alias("l"), F.col("b.idx").alias("r")))
-    order = Window.partitionBy("pass", "bkey").orderBy(F.col("sort").asc_nulls_last(), F.col("idx"))
-    ranked = (blocks.where((F.col("size") > F.col("limit")) & (F.col("window") > 0))
-              .withColumn("rank", F.row_number().over(order)).select("pass", "bkey", "idx", "rank", "window"))
-    a, b = ranked.alias("a"), ranked.alias("b")
-    near = (F.col("a.pass") == F.col("b.pass")) & (F.col("a.bkey") == F.col("b.bkey")) & \
-        (F.col("b.rank") > F.col("a.rank")) & (F.col("b.rank") <= F.col("a.rank") + F.col("a.window"))
-    windowed = a.join(b, near).select(F.col("a.pass").alias("pass"), F.least("a.idx", "b.idx").alias("l"),
-                                      F.greatest("a.idx", "b.idx").alias("r"))
-    return within.unionByName(windowed)
+    k, w = F.col("size").cast("long"), F.col("window").cast("long")
+    every = k * (k - 1) / 2
+    window = F.when(k <= w, every).otherwise(k * w - w * (w + 1) / 2)
+    return (F.when((k >= 2) & (k <= F.col("limit")), every)
+            .when((k > F.col("limit")) & (w > 0), window).otherwise(F.lit(0)))
 
 
 def _stats(blocks, refined) -> dict[int, dict]:
-    """Per pass: blocks, largest block, oversized blocks and their records, refined blocks (one job)."""
+    """Per pass: blocks, largest block, oversized blocks and their records, pairs, refined blocks (one job)."""
     from pyspark.sql import functions as F
 
-    sizes = blocks.groupBy("pass", "bkey").agg(F.first("size").alias("size"), F.first("limit").alias("limit"))
+    sizes = blocks.groupBy("pass", "bkey").agg(F.first("size").alias("size"), F.first("limit").alias("limit"),
+                                               F.first("window").alias("window"))
     big = F.col("size") > F.col("limit")
     stats = {int(r["pass"]): r.asDict() for r in sizes.groupBy("pass").agg(
         F.count(F.lit(1)).alias("blocks"), F.max("size").alias("largest"),
         F.sum(F.when(big, 1).otherwise(0)).alias("big"),
-        F.sum(F.when(big, F.col("size")).otherwise(0)).alias("big_records")).collect()}
+        F.sum(F.when(big, F.col("size")).otherwise(0)).alias("big_records"),
+        F.sum(_pair_count()).cast("long").alias("pairs")).collect()}
     if refined is not None:
         for r in refined.groupBy("pass").count().collect():
             stats.setdefault(int(r["pass"]), {})["refined"] = int(r["count"])
@@ -130,13 +124,12 @@ def _report_row(name: str, keys, window: int, stats: dict) -> dict:
     return {"pass": name, "keys": "+".join(keys), "blocks": int(stats.get("blocks") or 0),
             "largest_block": int(stats.get("largest") or 0), "refined_blocks": int(stats.get("refined") or 0),
             "windowed_blocks": big if window else 0, "skipped_blocks": 0 if window else big,
-            "skipped_records": 0 if window else big_records}
+            "skipped_records": 0 if window else big_records, "pairs": int(stats.get("pairs") or 0)}
 
 
-def candidate_pairs(prepared, s: Settings, n: int):
-    """The distinct candidate pairs ``(l, r)`` of every pass and the blocking report (as the pandas engine's)."""
-    from pyspark.sql import functions as F
-
+def blocked(prepared, s: Settings):
+    """The final blocks (``pass, idx, bkey, size, limit, window, sort``: one row per record and pass, kept)
+    and the blocking report without ``new_pairs`` (:func:`with_new_pairs` adds them once the pairs are made)."""
     extras = list(dict.fromkeys(s.refine))
     blocks, refined = _refined(_keyed(prepared, s, extras), extras)
     blocks = blocks.localCheckpoint()
@@ -147,16 +140,15 @@ def candidate_pairs(prepared, s: Settings, n: int):
         if row["skipped_blocks"]:
             logger.warning("blocking pass %s: %d blocks over the limit skipped (%d records)",
                            row["pass"], row["skipped_blocks"], row["skipped_records"])
-    first = (_pairs(blocks).groupBy("l", "r")
-             .agg(F.min("pass").alias("first"), F.collect_list("pass").alias("passes")).localCheckpoint())
-    per_pass = {int(r["p"]): int(r["count"])
-                for r in first.select(F.explode("passes").alias("p")).groupBy("p").count().collect()}
-    new = {int(r["first"]): int(r["count"]) for r in first.groupBy("first").count().collect()}
+    return blocks, rows
+
+
+def with_new_pairs(rows: list[dict], new: dict[int, int], n: int) -> pd.DataFrame:
+    """The blocking report from :func:`blocked`'s rows and the distinct pairs each pass made first."""
     for number, row in enumerate(rows):
-        row["pairs"], row["new_pairs"] = per_pass.get(number, 0), new.get(number, 0)
+        row["new_pairs"] = new.get(number, 0)
         logger.info("blocking pass %s: %d pairs, %d new", row["pass"], row["pairs"], row["new_pairs"])
     total = sum(new.values())
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
-    report = pd.concat([report, pd.DataFrame([{"pass": "total", "keys": "", "pairs": total, "new_pairs": total,
-                                              "reduction_ratio": reduction_ratio(n, total)}])], ignore_index=True)
-    return first.select("l", "r"), report
+    return pd.concat([report, pd.DataFrame([{"pass": "total", "keys": "", "pairs": total, "new_pairs": total,
+                                             "reduction_ratio": reduction_ratio(n, total)}])], ignore_index=True)

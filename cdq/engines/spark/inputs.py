@@ -98,7 +98,8 @@ def read_inputs(spark, paths: Sequence[str | Path], mapping=None):
     staged = parts[0]
     for part in parts[1:]:
         staged = staged.unionByName(part, allowMissingColumns=True)
-    return with_row_numbers(staged), quarantine
+    # staged per partition in Python: computed once, kept for every later step
+    return with_row_numbers(staged, checkpoint=True), quarantine
 
 
 def write_clusters(clusters, staging, out: Path, id_column: str | None) -> int:

@@ -1,7 +1,7 @@
 """``dedupe`` on Spark: prepare → block → compare → train (EM on pattern counts) → score → cluster, the
 pandas engine's model and rules, with the driver holding only counts, patterns and small samples.
 
-Intermediates (``prepared``, ``blocked_pairs``, ``comparison_vectors``, ``scored_pairs``, ``clusters``) are
+Intermediates (``prepared``, ``comparison_vectors``, ``scored_pairs``, ``clusters``) are
 Parquet in ``workdir`` (a temporary folder unless one is given), so each is computed once and can be inspected.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdq.engines.spark.blocking import candidate_pairs
+from cdq.engines.spark.blocking import blocked, with_new_pairs
 from cdq.engines.spark.components import guarded_labels, organisation_labels, place_moved
 from cdq.engines.spark.pairs import (
     comparison_vectors,
@@ -29,6 +29,7 @@ from cdq.engines.spark.pairs import (
     scored_pairs,
 )
 from cdq.engines.spark.records import from_pandas, prepare_records, prepared_columns, with_value_shares
+from cdq.engines.spark.within import compared_within_blocks
 from cdq.linkage import (
     _VALUE_COLUMNS,
     DISTINCT_U_PAIRS,
@@ -160,14 +161,17 @@ def dedupe(staging, settings: Settings | None = None, progress: Callable | None 
     work.mkdir(parents=True, exist_ok=True)
     step = ProgressLog(logger, "spark linkage", _STEPS, progress=progress)
     _check(staging, s)
-    records = _parquet(with_value_shares(prepare_records(staging, s), s).repartition(partitions, "idx"), work,
-                       "prepared")
+    # prepared (Python, per partition) and kept before the value shares: their aggregations and joins would
+    # otherwise each recompute the preparation (five times with four term-frequency columns)
+    prepared = _parquet(prepare_records(staging, s), work, "prepared_columns")
+    records = _parquet(with_value_shares(prepared, s).repartition(partitions, "idx"), work, "prepared")
     n = records.count()
     step(1)
-    pairs, report = candidate_pairs(records, s, n)
-    pairs = _parquet(pairs.repartition(partitions), work, "blocked_pairs")
+    blocks, rows = blocked(records, s)
     step(2)
-    vectors = _parquet(comparison_vectors(pairs, records, s), work, "comparison_vectors")
+    vectors = _parquet(compared_within_blocks(blocks, records, s, partitions), work, "comparison_vectors")
+    report = with_new_pairs(rows, {int(r["first"]): int(r["count"])
+                                   for r in vectors.groupBy("first").count().collect()}, n)
     step(3)
     if model is None:
         model = _train(records, vectors, n, s)

@@ -45,8 +45,7 @@ def dedupe_files(inputs: Sequence[str | Path], out: Path, *, id_column: str | No
     from cdq.engines.spark.session import spark_session
 
     spark = spark_session(master, conf)
-    staging, quarantine = read_inputs(spark, inputs, mapping)
-    staging = staging.localCheckpoint()
+    staging, quarantine = read_inputs(spark, inputs, mapping)  # kept (checkpointed) by read_inputs
     if staging.limit(1).count() == 0:
         raise InputError(", ".join(map(str, inputs)), "no records to match (the input has no data rows)")
     result = dedupe(staging, settings, progress, model=model, workdir=workdir)

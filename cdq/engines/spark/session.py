@@ -26,7 +26,7 @@ DEFAULTS = {
     "spark.driver.memory": "2g",
     "spark.executor.memory": "3g",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    # pandas UDFs compare pairs in batches: larger batches amortise the per-call cost of the comparisons
+    # pandas UDFs compare the pairs of a batch of block rows at once: larger batches amortise the per-call cost
     "spark.sql.execution.arrow.maxRecordsPerBatch": "50000",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.shuffle.partitions": "16",
