@@ -207,8 +207,12 @@ def main() -> None:
     for bench in benches(args.only, args.sizes):
         scores, seconds = run_cdq(bench)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # cdq's forked workers (cdq.linkage.parallel) are children too: the largest child's peak so far (an
+        # earlier bench's Splink run included; its RSS counts the pages it shares with this process)
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         row = {"dataset": bench["name"], "records": len(bench["raw"]), "cdq P": scores["precision"],
-               "cdq R": scores["recall"], "cdq F1": scores["f1"], "cdq s": seconds, "cdq peak MB": peak}
+               "cdq R": scores["recall"], "cdq F1": scores["f1"], "cdq s": seconds, "cdq peak MB": peak,
+               "cdq worker peak MB": workers}
         splink = None if args.no_splink else run_splink(bench)
         if splink:
             s, sec, mb = splink

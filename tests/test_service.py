@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from helpers import SHARED_DATA, customer, demo_addresses, need, running
 
 from cdq.service.apikeys import create_key, revoke_key
+from cdq.store import GoldenStore
 
 
 def test_health_docs_and_openapi(store_copy):

@@ -36,6 +36,7 @@ from cdq.linkage.model import (
     train_em,
 )
 from cdq.linkage.one import blocking_keys, match_one
+from cdq.linkage.parallel import run_tasks, workers
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
 from cdq.linkage.vetoes import BIRTH_VETO_YEARS
@@ -152,7 +153,7 @@ def _distinct_value_u(prepared: pd.DataFrame, s: Settings, size: int) -> dict[st
 
 
 def _train(prepared: pd.DataFrame, vectors: pd.DataFrame, veto: np.ndarray, n: int, n_pairs: int,
-           s: Settings) -> FSModel:
+           s: Settings, u: dict[str, list[float]] | None = None) -> FSModel:
     """Fellegi-Sunter by EM: u from random pairs (fixed), m by EM on the candidate pairs that no veto excludes.
 
     Vetoed pairs are known non-matches; leaving them in lets EM's "match" class drift to "same household".
@@ -160,7 +161,7 @@ def _train(prepared: pd.DataFrame, vectors: pd.DataFrame, veto: np.ndarray, n: i
     (matches found / n(n-1)/2), so a weight means the same evidence on any data size.
     """
     patterns, counts = pattern_counts(vectors[~veto] if (~veto).sum() >= 100 else vectors)
-    return train_on_patterns(patterns, counts, _estimate_u(prepared, s), n, s)
+    return train_on_patterns(patterns, counts, _estimate_u(prepared, s) if u is None else u, n, s)
 
 
 def train_on_patterns(train: pd.DataFrame, counts: np.ndarray, u: dict[str, list[float]], n: int,
@@ -226,6 +227,42 @@ def _chain_vetoes(prepared: pd.DataFrame, labels: np.ndarray, s: Settings,
     return l[veto], r[veto]
 
 
+#: Fewer candidate pairs than this are compared in one process (a fork costs more than it saves).
+PARALLEL_MIN_PAIRS = 200_000
+#: Pairs compared before forking: they fill the caches (codes, distinct values) the child then shares.
+WARM_PAIRS = 20_000
+
+
+def _compare_in_parts(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, s: Settings,
+                      train: bool) -> tuple[pd.DataFrame, np.ndarray, dict[str, list[float]] | None]:
+    """Comparison vectors and vetoes of the candidate pairs, and (when ``train``) u from random pairs.
+
+    On two cores (:func:`cdq.linkage.parallel.workers`) a forked child takes u and a share of the pairs that
+    leaves both processes about as much to compare; pairs are compared one by one, so the parts joined
+    are what one process computes.
+    """
+    estimate_u = (lambda: _estimate_u(prepared, s)) if train else (lambda: None)
+
+    def part(a: int, b: int) -> tuple[pd.DataFrame, np.ndarray]:
+        vectors = _compare(prepared, l[a:b], r[a:b], s)
+        return vectors, _vetoes(vectors, s, prepared, l[a:b], r[a:b])
+
+    if workers() < 2 or len(l) < PARALLEL_MIN_PAIRS:
+        vectors, veto = part(0, len(l))
+        return vectors, veto, estimate_u()
+    warm = _compare(prepared, l[:WARM_PAIRS], r[:WARM_PAIRS], s)
+    extra = u_sample_size(len(prepared), s) if train else 0
+    split = min(len(l), WARM_PAIRS + (len(l) - WARM_PAIRS + extra) // 2)
+
+    def mine() -> tuple[pd.DataFrame, np.ndarray]:
+        vectors = pd.concat([warm, _compare(prepared, l[WARM_PAIRS:split], r[WARM_PAIRS:split], s)],
+                            ignore_index=True)
+        return vectors, _vetoes(vectors, s, prepared, l[:split], r[:split])
+
+    (theirs, their_veto, u), (vectors, veto) = run_tasks([lambda: (*part(split, len(l)), estimate_u()), mine])
+    return pd.concat([vectors, theirs], ignore_index=True), np.concatenate([veto, their_veto]), u
+
+
 def _pairs_frame(ids, l, r, vectors, scored, decision, s: Settings, model: FSModel, tf: dict) -> pd.DataFrame:
     keep = (decision != "non_match") | (scored["match_probability"].to_numpy() >= KEEP_MIN_PROBABILITY)
     vectors = vectors[keep].reset_index(drop=True)
@@ -255,11 +292,10 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     report = pd.concat([report, pd.DataFrame([{"pass": "total", "keys": "", "pairs": len(l), "new_pairs": len(l),
                                               "reduction_ratio": reduction_ratio(n, len(l))}])], ignore_index=True)
     step(2)
-    vectors = _compare(prepared, l, r, s)
+    vectors, veto, u = _compare_in_parts(prepared, l, r, s, train=model is None)
     step(3)
-    veto = _vetoes(vectors, s, prepared, l, r)
     if model is None:
-        model = _train(prepared, vectors, veto, n, len(l), s)
+        model = _train(prepared, vectors, veto, n, len(l), s, u)
     else:
         check_model(model, s)
     step(4)

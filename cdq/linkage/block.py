@@ -15,9 +15,12 @@ import numpy as np
 import pandas as pd
 
 from cdq.linkage.compare import Columns
+from cdq.linkage.parallel import run_tasks
 
 logger = logging.getLogger(__name__)
 
+#: Files from this many records on block in two processes (passes split between them).
+PARALLEL_MIN_ROWS = 20_000
 REPORT_COLUMNS = ["pass", "keys", "blocks", "largest_block", "refined_blocks", "windowed_blocks", "skipped_blocks",
                   "skipped_records", "pairs", "new_pairs"]
 
@@ -162,33 +165,51 @@ def candidate_pairs(
         is_new: when given, only pairs with at least one new row are kept (incremental linking).
     """
     n = len(prepared)
-    per_pass, rows = [], []
-    for name, keys, *own in passes:
-        limit = own[0] if own and own[0] else max_block_size
-        window = own[1] if len(own) > 1 and own[1] else 0
-        if window:  # a sorted neighbourhood instead of refining: the keys are an organisation's name
-            codes, refined = block_codes(prepared, list(keys)), 0
-            order = _alphabetical(prepared, own[2] if len(own) > 2 and own[2] else keys[0])
-            left, right, info = pairs_within_blocks(codes, limit, window=window, order=order)
-        else:
-            codes, refined = refined_codes(prepared, list(keys), limit, refine)
-            left, right, info = pairs_within_blocks(codes, limit)
-        info["refined_blocks"] = refined
-        if is_new is not None and len(left):
-            wanted = is_new[left] | is_new[right]
-            left, right = left[wanted], right[wanted]
-        codes = sorted_unique(left * n + right)
-        per_pass.append(codes)
-        rows.append({"pass": name, "keys": "+".join(keys), **info, "pairs": len(codes)})
-        if info["skipped_blocks"]:
+
+    def run(which: list[int]) -> list[tuple[np.ndarray, dict]]:
+        return [_one_pass(prepared, passes[k], max_block_size, is_new, refine) for k in which]
+
+    order = list(range(len(passes)))
+    if n >= PARALLEL_MIN_ROWS and len(passes) > 1:
+        # passes are independent: every other one in a forked child (see cdq.linkage.parallel)
+        theirs, mine = run_tasks([lambda: run(order[1::2]), lambda: run(order[::2])])
+        done = dict(zip(order[1::2] + order[::2], theirs + mine))
+        results = [done[k] for k in order]
+    else:
+        results = run(order)
+    per_pass, rows = [codes for codes, _ in results], [row for _, row in results]
+    for row in rows:
+        if row["skipped_blocks"]:
             logger.warning("blocking pass %s: %d blocks over %d records skipped (%d records)",
-                           name, info["skipped_blocks"], max_block_size, info["skipped_records"])
+                           row["pass"], row["skipped_blocks"], max_block_size, row["skipped_records"])
     union, new = _union_and_new(per_pass)
     for row, k in zip(rows, new):
         row["new_pairs"] = k
         logger.info("blocking pass %s: %d pairs, %d new", row["pass"], row["pairs"], k)
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     return union // max(n, 1), union % max(n, 1), report
+
+
+def _one_pass(prepared: pd.DataFrame, spec: tuple, max_block_size: int, is_new: np.ndarray | None,
+              refine: tuple[str, ...]) -> tuple[np.ndarray, dict]:
+    """The sorted pair codes (``l * n + r``) of one pass and its report row (without ``new_pairs``)."""
+    n = len(prepared)
+    name, keys, *own = spec
+    limit = own[0] if own and own[0] else max_block_size
+    window = own[1] if len(own) > 1 and own[1] else 0
+    if window:  # a sorted neighbourhood instead of refining: the keys are an organisation's name
+        codes, refined = block_codes(prepared, list(keys)), 0
+        order = _alphabetical(prepared, own[2] if len(own) > 2 and own[2] else keys[0])
+        left, right, info = pairs_within_blocks(codes, limit, window=window, order=order)
+    else:
+        codes, refined = refined_codes(prepared, list(keys), limit, refine)
+        left, right, info = pairs_within_blocks(codes, limit)
+    info["refined_blocks"] = refined
+    if is_new is not None and len(left):
+        wanted = is_new[left] | is_new[right]
+        left, right = left[wanted], right[wanted]
+    codes = sorted_unique(left * n + right)
+    return codes, {"pass": name, "keys": "+".join(keys), **info, "pairs": len(codes)}
 
 
 def _alphabetical(prepared: pd.DataFrame, column: str) -> np.ndarray:

@@ -8,6 +8,8 @@ has (a branch that moved) into the one branch it can be.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+
 import numpy as np
 import pandas as pd
 
@@ -85,20 +87,25 @@ def place_moved_locations(labels: np.ndarray, organisation: np.ndarray, branch: 
         [0, 0, 2, 2, 2, 5]
     """
     out = labels.copy()
-    frame = pd.DataFrame({"label": labels, "org": organisation, "branch": branch, "source": sources,
-                          "phone": phones})
-    frame = frame[frame["branch"] & frame["org"].notna()]
-    for _, org in frame.groupby("org", sort=False):
-        size = org["label"].map(org["label"].value_counts())
-        placed = org[size >= 2]
-        if placed.empty:
+    rows = np.flatnonzero(np.asarray(branch, dtype=bool) & pd.notna(organisation))
+    # plain Python over the branch records (a few per cent of a file): a pandas groupby per organisation cost
+    # seconds on a file with thousands of organisations, nearly all of which have nothing to place
+    keys = list(zip(organisation[rows].tolist(), labels[rows].tolist()))
+    size = Counter(keys)
+    sources_of: dict = defaultdict(dict)  # organisation -> {branch label seen twice: its sources}
+    phones_of: dict = defaultdict(dict)  # organisation -> {branch label seen twice: its phones}
+    for i, key in zip(rows.tolist(), keys):
+        if size[key] >= 2:
+            sources_of[key[0]].setdefault(key[1], set()).add(sources[i])
+            if phones[i] >= 0:
+                phones_of[key[0]].setdefault(key[1], set()).add(phones[i])
+    for i, (org, label) in zip(rows.tolist(), keys):
+        if size[(org, label)] != 1 or org not in sources_of:
             continue
-        sources_of = placed.groupby("label")["source"].agg(set).to_dict()
-        phones_of = placed[placed["phone"] >= 0].groupby("label")["phone"].agg(set).to_dict()
-        for index, row in org[size == 1].iterrows():
-            fits = [lab for lab, seen in sources_of.items() if row["source"] not in seen
-                    and (row["phone"] < 0 or not phones_of.get(lab) or row["phone"] in phones_of[lab])]
-            if len(fits) == 1:
-                out[index] = fits[0]
-                sources_of[fits[0]].add(row["source"])
+        source, phone, known = sources[i], phones[i], phones_of[org]
+        fits = [lab for lab, seen in sources_of[org].items()
+                if source not in seen and (phone < 0 or not known.get(lab) or phone in known[lab])]
+        if len(fits) == 1:
+            out[i] = fits[0]
+            sources_of[org][fits[0]].add(source)
     return out

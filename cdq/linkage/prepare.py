@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.linkage.organisations import company_words
+from cdq.linkage.parallel import run_tasks
 from cdq.linkage.text import ascii_lower, letters
 from cdq.linkage.typos import sorted_characters
 from cdq.resources import reference_yaml, resource
@@ -263,6 +264,9 @@ def _distinct_vec(series: pd.Series, fn: Callable) -> pd.Series:
     return pd.Series(out, dtype="object")
 
 
+#: Frames from this many records on are prepared in two processes (forking costs more on a small one).
+PARALLEL_MIN_ROWS = 20_000
+
 #: Cleaned input columns of the frame being prepared, by ``(id(frame), column)``: several derived columns read
 #: one input column (first name: first name, middle names, initials), screened for placeholders once.
 _COLUMNS: dict[tuple[int, str], pd.Series] = {}
@@ -488,14 +492,25 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
 
 
 def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
-    out = pd.DataFrame(index=range(len(frame)))
+    """The derived columns in two independent groups (persons; contact, address and organisation): on two
+    cores a forked child prepares the second (see :mod:`cdq.linkage.parallel`)."""
+    if len(frame) >= PARALLEL_MIN_ROWS:
+        theirs, mine = run_tasks([lambda: _contact_columns(frame, extras), lambda: _person_columns(frame)])
+    else:
+        mine, theirs = _person_columns(frame), _contact_columns(frame, extras)
+    return pd.DataFrame({**mine, **theirs}, index=pd.RangeIndex(len(frame)))
+
+
+def _person_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Names, birth date and gender."""
+    out: dict[str, pd.Series] = {}
     out["first_name"] = _distinct(_col(frame, "first_name"), first_name)
     nick = canonical_names()  # one formal name per variant (blocking and term frequencies)
     out["first_name_nick"] = _distinct(out["first_name"], lambda v: nick.get(v, v))
     out["first_name_phonetic"] = _distinct(out["first_name_nick"], dutch_phonetic)
     ids = relations()[0]
     codes, uniques = pd.factorize(out["first_name"])  # relation id per record, -1 = not in the relation
-    out["first_name_variant_id"] = np.r_[[ids.get(v, -1) for v in uniques], -1][codes].astype(np.int64)
+    out["first_name_variant_id"] = pd.Series(np.r_[[ids.get(v, -1) for v in uniques], -1][codes].astype(np.int64))
     out["initials"] = _initials(frame)
     out["initials_given"] = _distinct(_col(frame, "initials"), lambda v: initials_of(None, v))
     out["first_initial"] = _distinct_vec(out["initials"], lambda s: s.str[0])
@@ -517,8 +532,14 @@ def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
     out["birth_year"] = _distinct_vec(out["birth_date"].fillna(out["birth_partial"]), lambda s: s.str[:4])
     out["birth_month_day"] = _distinct_vec(out["birth_date"], lambda s: s.str[5:])
     out["gender"] = _distinct(_col(frame, "gender"), _gender)
+    return out
+
+
+def _contact_columns(frame: pd.DataFrame, extras: tuple) -> dict[str, pd.Series]:
+    """E-mail, phone, address, organisation and the extra comparisons' columns."""
+    out: dict[str, pd.Series] = {}
     out["email"], out["email_local"], out["email_domain"] = _email_parts(_col(frame, "email"))
-    out["email_role"] = _role_address(out["email"], _col(frame, "issues")).to_numpy()
+    out["email_role"] = _role_address(out["email"], _col(frame, "issues"))
     out["email_sorted"] = _distinct(out["email"], sorted_characters)  # blocks scrambled addresses together
     phone = _col(frame, "phone").where(_col(frame, "phone").notna(), _col(frame, "mobile"))
     out["phone"] = _distinct(phone, phone_key)
