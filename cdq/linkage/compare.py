@@ -18,6 +18,7 @@ from rapidfuzz.process import cpdist
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
 from cdq.linkage.settings import BUILTIN_LEVELS
+from cdq.linkage.swaps import half_swapped_names
 
 logger = logging.getLogger(__name__)
 
@@ -454,6 +455,16 @@ def _with_bag(cols: Columns, levels: np.ndarray, l, r, top: int) -> np.ndarray:
     return levels
 
 
+#: A city name one edit from another is a typo of it from this length on ("Ede" / "Epe" are two towns).
+CITY_TYPO_MIN_LEN = 6
+
+
+def _long_enough(cols: Columns, column: str, l, r, k: int) -> np.ndarray:
+    """Both values of ``column`` have at least ``k`` characters (computed once per distinct value)."""
+    long_ = cols.derived_codes(column, f"long{k}", lambda v: v.where(v.str.len() >= k))
+    return (long_[l] >= 0) & (long_[r] >= 0)
+
+
 def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     """One level for the whole address, because postcode, street, number and city are one fact, not four.
 
@@ -467,6 +478,9 @@ def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     same = lambda c: both(c) & (c[l] == c[r])  # noqa: E731
     unknown = lambda c: (c[l] < 0) | (c[r] < 0)  # noqa: E731
     same_pc, same_hn, same_st, same_city = same(pc), same(hn), same(st), same(city)
+    # a typo in the city name ("pottscpoint" / "potts point") still names the city of the same street or number
+    city_typo = _lev(cols, "city", l, r, (same_st | same_hn) & both(city) & ~same_city) <= 1
+    same_city |= city_typo & _long_enough(cols, "city", l, r, CITY_TYPO_MIN_LEN)
     city_ok = same_city | unknown(city)
     # a near postcode or street only counts with the same house number: compare strings only there
     pc_edit = _lev(cols, "postcode", l, r, same_hn & both(pc) & ~same_pc) <= 1
@@ -594,6 +608,8 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         if "first_name" in out and "surname" in out:
             _swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
             _lone_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
+            half_swapped_names(cols, l, r, out["first_name"][start:start + len(l)],
+                               out["surname"][start:start + len(l)], workers=_workers(len(l)))
         if {"email", "surname", "birth_date"} <= out.keys():
             _name_made_email(cols, l, r, *(out[c][start:start + len(l)] for c in ("email", "surname", "birth_date")))
         logger.info("compared %d/%d pairs", min(start + CHUNK, len(left)), len(left))
