@@ -63,5 +63,8 @@ def half_swapped_names(cols, l: np.ndarray, r: np.ndarray, first: np.ndarray, la
         a, b = rest_l[l[hit]], rest_r[r[hit]]
         both = (np.char.str_len(a.astype(str)) > 0) & (np.char.str_len(b.astype(str)) > 0)
         jw = cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=workers)
-        first[hit] = np.where(both, np.where(jw >= HALF_SWAP_SIMILAR, _FIRST_VERY_SIMILAR, _DIFFERENT), -1)
+        crossed = np.where(jw >= HALF_SWAP_SIMILAR, _FIRST_VERY_SIMILAR, _DIFFERENT)
+        # never below what the fields said as they are (an initial stays an initial); a first name compared
+        # with the surname that sat in its field says nothing
+        first[hit] = np.where(both, np.maximum(first[hit], crossed), np.where(first[hit] == _DIFFERENT, -1, first[hit]))
         last[hit] = _SURNAME_VERY_SIMILAR
