@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # result types only: the stages import their modules when the
     from cdq.golden import MergeResult
     from cdq.nightly import Match
     from cdq.printouts import PrintoutRun
+    from cdq.staging import TableCount
     from cdq.store import GoldenStore
 
 logger = logging.getLogger(__name__)
@@ -114,8 +115,8 @@ class PipelineSpec(BaseModel):
 class RunResults:
     """What a run's stages report, stage by stage (the CLI summary and the HTML report are drawn from it)."""
 
-    #: import: one entry per input table (``file``, ``table``, ``source``, ``rows_in``, ``staged``, ...)
-    tables: list[dict[str, Any]] = field(default_factory=list)
+    #: import: one entry per input table (its file, source and rows in / staged / quarantined)
+    tables: list[TableCount] = field(default_factory=list)
     #: import: rows quarantined while reading (records held later are counted in ``headline``)
     quarantined_at_import: int | None = None
     #: import: sources delivered as full extracts (their missing records were deleted at the source)

@@ -63,7 +63,7 @@ def stage_import(ctx: RunContext) -> None:
         result = import_inputs([ctx.path(spec.path)], mapping=mapping, used_sources=used_sources,
                                progress=ctx.progress, **options)
         if spec.full_extract:
-            ctx.results.full_sources.update(t["source"] for t in result.tables)
+            ctx.results.full_sources.update(t.source for t in result.tables)
         stagings.append(result.staging)
         quarantines.append(result.quarantine)
         tables.extend(result.tables)
@@ -397,7 +397,7 @@ def _golden_gate(ctx: RunContext, *, last: bool) -> Callable[[MergeResult], None
         golden = result.golden[result.golden["status"].eq("active")] if len(result.golden) else result.golden
         batch_ids = set(ctx.current["record_id"].astype(str))
         members = int(result.xref["record_id"].astype(str).isin(batch_ids).sum())
-        rows_in = sum(t["rows_in"] for t in ctx.results.tables)
+        rows_in = sum(t.rows_in for t in ctx.results.tables)
         # the staging suite again (on the records as they came in) so the one Data Docs site shows every suite
         full = run_gates(staging=ctx.frames.get("gate_input"), golden=golden.reset_index(drop=True),
                          accounting_frame=accounting(rows_in, members, len(ctx.frames.get("quarantine", []))),

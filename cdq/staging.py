@@ -10,8 +10,8 @@ error (exit code 2) that names the headers found and suggests ``--mapping``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
@@ -36,17 +36,46 @@ IDENTIFYING = [
 _NAME_FIELDS = ["title", "initials", "first_name", "infix", "last_name", "gender"]
 
 
+@dataclass(frozen=True)
+class TableCount:
+    """One input table's accounting: where it came from and where its rows went (rows in = staged +
+    quarantined), with the adapter's notes (``RawTable.notes``: encoding, header row, column mapping, ...)."""
+
+    source: str
+    file: str
+    table: str | None
+    rows_in: int
+    staged: int
+    quarantined: int
+    notes: Mapping[str, object] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> object:
+        """The dict form callers used before this was typed: ``t["rows_in"]``, ``t["note_mapping"]``."""
+        if key.startswith("note_") and key[5:] in self.notes:
+            return self.notes[key[5:]]
+        if key in {f.name for f in fields(self)} - {"notes"}:
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: object = None) -> object:
+        """``t.get("note_mapping")`` as on the dict form."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
 @dataclass
 class ImportResult:
-    """The staging frame, the quarantine, and per-table accounting (rows in/staged/quarantined)."""
+    """The staging frame, the quarantine, and per-table accounting (one :class:`TableCount` per table)."""
 
     staging: pd.DataFrame
     quarantine: pd.DataFrame
-    tables: list[dict] = field(default_factory=list)
+    tables: list[TableCount] = field(default_factory=list)
 
     @property
     def rows_in(self) -> int:
-        return sum(t["rows_in"] for t in self.tables)
+        return sum(t.rows_in for t in self.tables)
 
     def accounting_line(self) -> str:
         """'rows in = staged + quarantined', the line every import ends with."""
@@ -410,11 +439,10 @@ def import_inputs(
                 staged, quarantined = _unrecognised_table(raw, wanted, error)
             stagings.append(staged)
             quarantines.append(quarantined)
-            tables.append({
-                "source": staged["source"].iat[0] if len(staged) else wanted, "file": str(raw.source_file),
-                "table": raw.table, "rows_in": raw.rows_in, "staged": len(staged),
-                "quarantined": len(quarantined), **{f"note_{k}": v for k, v in raw.notes.items()},
-            })
+            tables.append(TableCount(
+                source=staged["source"].iat[0] if len(staged) else wanted, file=str(raw.source_file),
+                table=raw.table, rows_in=raw.rows_in or 0, staged=len(staged), quarantined=len(quarantined),
+                notes=dict(raw.notes)))
             logger.info("imported %s: %d rows in, %d staged, %d quarantined",
                         raw.source_file, raw.rows_in, len(staged), len(quarantined))
         tick(i)

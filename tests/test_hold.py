@@ -59,7 +59,7 @@ def test_junk_and_nameless_mail_are_held_with_reasons_and_every_row_is_accounted
     smit = golden.loc[golden["last_name"] == "Smit", "golden_id"].iloc[0]
     assert set(xref.loc[xref["golden_id"] == smit, "ref"]) == {"klanten|2", "post|@k.smit@ziggo.nl"}
     assert held["detail"].str.len().gt(0).all() and held["source_row"].notna().all()
-    rows_in = sum(t["rows_in"] for t in ctx.results.tables)
+    rows_in = sum(t.rows_in for t in ctx.results.tables)
     members = ctx.results.golden.xref["record_id"].isin(set(ctx.current["record_id"])).sum()
     assert rows_in == members + len(quarantine)
 

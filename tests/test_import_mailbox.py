@@ -236,7 +236,7 @@ def test_staging_and_cli(real_files, tmp_path):
     mbox = real_files / "mbox/gmail_takeout_style.mbox"
     result = import_inputs([mbox])
     assert sorted(result.staging["email"]) == ["recipient@example.com", "sender@example.com"]
-    assert result.tables[0]["note_messages"] == 4
+    assert result.tables[0].notes["messages"] == 4
     out = tmp_path / "out.csv"
     cli = CliRunner().invoke(app, ["import", str(mbox), "--out", str(out)])
     assert cli.exit_code == 0, cli.output

@@ -302,7 +302,7 @@ def test_ambiguous_headers_checked_against_their_values(real_files, tmp_path):
     # Thunderbird's "Birth Day" is a day of the month (beside Birth Year/Month); "Name Suffix" is no house number
     table = read_input(real_files / "contacts_csv" / "thunderbird_plain.csv")[0]
     result = import_inputs([real_files / "contacts_csv" / "thunderbird_plain.csv"])
-    mapping = {m["column"]: m["target"] for m in result.tables[0]["note_mapping"]}
+    mapping = {m["column"]: m["target"] for m in result.tables[0].notes["mapping"]}
     assert mapping["Birth Day"] is None and mapping["birth_date"] == "birth_date"
     assert "birth_date" in table.frame.columns
     assert match_header("Name Suffix").target is None and match_header("ID 番号").target is None

@@ -463,3 +463,47 @@ def test_an_identifier_with_two_digits_swapped_is_a_candidate(ssn_b, met):
                           "birth_date": ["1949-10-13", "1949-10-31"], "src:ssn": ["2579575", ssn_b]})
     l, r, _ = candidate_pairs(prepare(frame, s.extras), s.passes + s.extra_passes, s.max_block_size, refine=s.refine)
     assert ((0, 1) in set(zip(l.tolist(), r.tolist()))) == met
+
+
+@pytest.mark.parametrize("a,b,level", [
+    # names written two ways at one domain of their own: one organisation
+    ({"company_name": "Jansen & Zn. B.V.", "email": "info@bakkerijjansen.nl"},
+     {"company_name": "Bakkerij Jansen", "email": "verkoop@bakkerijjansen.nl"}, "exact"),
+    ({"company_name": "Jansen & Zn. B.V.", "email": "info@bakkerijjansen.nl"},
+     {"company_name": "Bakkerij Jansen", "email": "info@bakkerij-pietersen.nl"}, "different"),
+    # the same name (or a typo of it): a shared domain says what the name said; two domains are two firms
+    ({"company_name": "Bakkerij Jansen", "email": "info@bakkerijjansen.nl"},
+     {"company_name": "Bakkerij Jansen", "email": "jan@bakkerijjansen.nl"}, "missing"),
+    ({"company_name": "De Bruin & Zn.", "email": "info@debruinzn.nl"},
+     {"company_name": "De Bruijn & Zn.", "email": "info@debruijnzn.nl"}, "different"),
+    # a mail provider's domain, or a typo of one, is anyone's
+    ({"company_name": "Jansen & Zn.", "email": "jansen@gmail.com"},
+     {"company_name": "Bakkerij Jansen", "email": "bakkerij@gmail.com"}, "missing"),
+    ({"company_name": "Jansen & Zn.", "email": "jansen@upcmial.nl"},
+     {"company_name": "Bakkerij Jansen", "email": "bakkerij@upcmail.nl"}, "missing"),
+    # persons: their e-mail comparison has it
+    ({"first_name": "Jan", "last_name": "Jansen", "email": "jan@bakkerijjansen.nl"},
+     {"first_name": "Piet", "last_name": "Jansen", "email": "piet@bakkerijjansen.nl"}, "missing"),
+    # one personal address on both records: the e-mail comparison counts it, not this one as well
+    ({"company_name": "Jansen & Zn.", "email": "jan@bakkerijjansen.nl"},
+     {"company_name": "Bakkerij Jansen", "email": "jan@bakkerijjansen.nl"}, "missing"),
+    ({"company_name": "Jansen & Zn.", "email": "info@bakkerijjansen.nl"},
+     {"company_name": "Bakkerij Jansen", "email": "info@bakkerijjansen.nl"}, "exact"),
+])
+def test_organisation_email_domain_levels(a, b, level):
+    assert _levels(a, b)["email_domain"] == level
+
+
+@pytest.mark.parametrize("other_email, together", [
+    ("verkoop@bakkerijjansen.nl", True),    # moved and renamed; its own domain says it is the same firm
+    ("info@slagerijpietersen.nl", False),   # a name sharing a word, elsewhere, another firm's domain
+    (None, False),                          # a shared word and nothing else: not enough
+])
+def test_organisation_domain_links_a_renamed_firm_and_parts_another(other_email, together):
+    a = {"record_id": "a", "party_type": "organisation", "company_name": "Jansen & Zn. B.V.",
+         "email": "info@bakkerijjansen.nl", "street": "Kerkstraat", "house_number": "1", "postcode": "3511AB",
+         "city": "Utrecht"}
+    b = {"record_id": "b", "party_type": "organisation", "company_name": "Bakkerij Jansen", "email": other_email,
+         "street": "Stationsweg", "house_number": "5", "postcode": "3811AA", "city": "Amersfoort"}
+    clusters = dedupe(pd.DataFrame([a, b])).clusters.set_index("record_id")["cluster_id"]
+    assert (clusters["a"] == clusters["b"]) is together

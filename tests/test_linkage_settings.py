@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from cdq.errors import ConfigError
-from cdq.linkage.compare import compare
-from cdq.linkage.prepare import prepare
-from cdq.linkage.settings import BUILTIN_LEVELS, load_settings
+from cdq.linkage.compare import COMPARISONS, compare
+from cdq.linkage.prepare import PREPARED_COLUMNS, prepare
+from cdq.linkage.settings import load_settings
 from cdq.resources import resource
 
 
@@ -27,7 +27,7 @@ def test_every_comparison_is_one_record_with_its_levels_vetoes_and_priors():
     data = yaml.safe_load(resource("rules", "matching.yaml").read_text(encoding="utf-8"))
     assert "cannot_link" not in data and "u_prior" not in data["model"]  # one place: the comparison's record
     for name, record in data["comparisons"].items():
-        assert record["levels"] == BUILTIN_LEVELS[name], name
+        assert tuple(record["levels"]) == COMPARISONS[name].levels, name
         assert record["columns"], name
         assert len(record["u_prior"]) == len(record["m_prior"]) == len(record["levels"]), name
     s = load_settings()
@@ -59,3 +59,26 @@ def test_comparison_records_are_validated(tmp_path, edit, words):
         load_settings(_variant(tmp_path, edit))
     for word in words:
         assert word in str(err.value)
+
+
+def test_prepared_columns_are_what_prepare_derives():
+    assert set(prepare(pd.DataFrame({"first_name": ["Jan"], "email": ["jan@x.nl"]})).columns) == PREPARED_COLUMNS
+
+
+def test_a_comparison_is_defined_once_where_it_is_implemented(tmp_path):
+    """Levels, threshold defaults and the tf column come from the registration in compare.py: a YAML record
+    may leave them out, and an unknown comparison is refused naming the registered ones."""
+
+    def bare(data):
+        data["comparisons"]["city"] = {"tf": True}
+
+    s = load_settings(_variant(tmp_path, bare))
+    assert s.levels("city") == list(COMPARISONS["city"].levels) == ["different", "similar", "exact"]
+    assert s.tf_column("city") == "city" and s.threshold("city", "similar") == COMPARISONS["city"].thresholds["similar"]
+
+    def unknown(data):
+        data["comparisons"]["shoe_size"] = {}
+
+    with pytest.raises(ConfigError) as err:
+        load_settings(_variant(tmp_path, unknown))
+    assert "shoe_size" in str(err.value) and "birth_date" in str(err.value)

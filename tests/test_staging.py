@@ -114,3 +114,22 @@ def test_a_single_unrecognised_table_is_still_an_input_error(tmp_path) -> None:
     (tmp_path / "x.csv").write_text("Kleur;Maat\nrood;L\n", encoding="utf-8")
     with pytest.raises(InputError, match="no column is recognised"):
         import_inputs([tmp_path / "x.csv"])
+
+
+def test_import_accounting_is_one_typed_record_per_table(tmp_path) -> None:
+    """ImportResult.tables holds TableCount records (named fields, the adapter's notes beside them); the dict
+    form callers used before (``t["rows_in"]``, ``t.get("note_delimiter")``) still reads the same values."""
+    from cdq.staging import TableCount, import_inputs
+
+    path = tmp_path / "klanten.csv"
+    path.write_text("Voornaam;Achternaam;Email\nJan;Jansen;jan@x.nl\n;;\nPiet;Smit;piet@y.nl\n", encoding="utf-8")
+    result = import_inputs([path])
+    (t,) = result.tables
+    assert isinstance(t, TableCount)
+    assert (t.file, t.rows_in, t.staged) == (str(path), result.rows_in, len(result.staging))
+    assert t.rows_in == t.staged + t.quarantined and t.staged == 2
+    assert t.notes["delimiter"] == ";"
+    assert (t["rows_in"], t["source"], t.get("note_delimiter"), t.get("note_nothing", "-")) == (t.rows_in, t.source,
+                                                                                                   ";", "-")
+    with pytest.raises(KeyError):
+        t["nothing"]

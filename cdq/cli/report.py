@@ -26,7 +26,10 @@ from rich.text import Text
 from cdq.errors import CdqError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from cdq.pipeline import RunContext
+    from cdq.staging import TableCount
 
 console = Console()
 err_console = Console(stderr=True)
@@ -120,18 +123,18 @@ def _short(location: str) -> str:
     return text.replace("\\", "/").rsplit("/", 1)[-1]
 
 
-def import_summary(result, *, mapping: bool = False, explain: bool = False) -> None:
+def import_summary(tables: Sequence[TableCount], *, mapping: bool = False, explain: bool = False) -> None:
     """Per-table accounting of an import; with ``mapping``, where each input column went and how sure."""
     rows = [
-        {"source": t["source"], "file": _short(t["file"]), "rows in": t["rows_in"],
-         "staged": t["staged"], "quarantined": t["quarantined"],
-         "columns mapped": _mapped_count(t.get("note_mapping"))}
-        for t in result.tables
+        {"source": t.source, "file": _short(t.file), "rows in": t.rows_in,
+         "staged": t.staged, "quarantined": t.quarantined,
+         "columns mapped": _mapped_count(t.notes.get("mapping"))}
+        for t in tables
     ]
     if rows:
         table(pd.DataFrame(rows), title="import")
     if mapping:
-        for t in result.tables:
+        for t in tables:
             column_mapping(t, explain=explain)
 
 
@@ -141,9 +144,9 @@ def _mapped_count(matches) -> str:
     return f"{sum(1 for m in matches if m.get('target'))} of {len(matches)}"
 
 
-def column_mapping(t: dict, *, explain: bool = False) -> None:
+def column_mapping(t: TableCount, *, explain: bool = False) -> None:
     """One table: input column -> staging column (or "kept as src:"), confidence, and (explain) why."""
-    matches = t.get("note_mapping") or []
+    matches: list = t.notes.get("mapping") or []  # type: ignore[assignment]
     if not matches:
         return
     frame = pd.DataFrame([
@@ -152,7 +155,7 @@ def column_mapping(t: dict, *, explain: bool = False) -> None:
          **({"block": m.get("group") or "", "why": m["how"]} if explain else {})}
         for m in matches
     ])
-    where = _short(t["file"]) + (f" [{t['table']}]" if t.get("table") else "")
+    where = _short(t.file) + (f" [{t.table}]" if t.table else "")
     table(frame, title=f"columns of {where}", max_rows=len(frame))
 
 
@@ -167,11 +170,11 @@ def run_summary(ctx: RunContext) -> None:
                               "transactions, and this run goes on", highlight=False, markup=False, soft_wrap=True)
     tables = results.tables
     if tables:
-        import_summary(type("R", (), {"tables": tables})())
+        import_summary(tables)
     headline = []
     staging = ctx.frames.get("staging")
     quarantine = ctx.frames.get("quarantine")
-    rows_in = sum(t["rows_in"] for t in tables)
+    rows_in = sum(t.rows_in for t in tables)
     if staging is not None:
         headline.append(("rows in", rows_in))
         headline.append(("staged", len(staging)))

@@ -1,7 +1,9 @@
 """Comparison vectors: one agreement level per comparison and candidate pair (vectorised, chunked).
 
-Levels are small integers indexing :data:`cdq.linkage.settings.BUILTIN_LEVELS` (0 = ``different``,
-highest = ``exact``); -1 means a value is missing on either side (no evidence). Strings are compared with
+Every comparison registers itself in :data:`COMPARISONS` with :func:`comparison`, which carries its level names
+(worst first), the defaults of its thresholds and its term-frequency column: ``rules/matching.yaml``'s record of
+it is checked against that. Levels are small integers indexing those names (0 = ``different``, highest =
+``exact``); -1 means a value is missing on either side (no evidence). Strings are compared with
 rapidfuzz's element-wise ``cpdist`` (C++, both cores); equality uses factorized integer codes.
 """
 
@@ -9,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,8 +22,8 @@ from rapidfuzz.process import cpdist
 
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
-from cdq.linkage.settings import BUILTIN_LEVELS
 from cdq.linkage.swaps import half_swapped_names
+from cdq.registry import Registry
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +31,44 @@ CHUNK = 1_000_000
 #: Below this many string pairs ``cpdist`` runs on the calling thread: starting its worker threads costs more
 #: than the distances (one record against a few hundred candidates, in the service).
 PARALLEL_PAIRS = 20_000
+
+
+#: ``(columns, left rows, right rows, settings) -> level codes`` (int8, -1 missing), vectorised over the pairs.
+CompareFn = Callable[["Columns", np.ndarray, np.ndarray, Any], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A built-in comparison: its function and what ``rules/matching.yaml`` may say about it."""
+
+    compare: CompareFn
+    #: level names, worst first: the function returns their positions
+    levels: tuple[str, ...]
+    #: defaults of the thresholds the function reads with ``settings.threshold(name, key)``
+    thresholds: Mapping[str, float]
+    #: the prepared column a term-frequency adjustment counts (``tf: true``); None: it needs one named
+    tf_column: str | None = None
+
+
+#: Built-in comparisons by name: the one place that defines a comparison's levels.
+COMPARISONS: Registry[Comparison] = Registry("comparison")
+
+
+def comparison(name: str, levels: tuple[str, ...], *, thresholds: Mapping[str, float] | None = None,
+               tf: str | None = None) -> Callable[[CompareFn], CompareFn]:
+    """A decorator registering a comparison function in :data:`COMPARISONS` under ``name`` with its level
+    names (worst first), threshold defaults and default term-frequency column; returns the function unchanged.
+
+    Examples:
+        >>> COMPARISONS["gender"].levels, COMPARISONS["email"].thresholds["similar_local"]
+        (('different', 'exact'), 0.88)
+    """
+
+    def decorate(fn: CompareFn) -> CompareFn:
+        COMPARISONS.add(name, Comparison(fn, tuple(levels), dict(thresholds or {}), tf))
+        return fn
+
+    return decorate
 
 
 def _workers(n: int) -> int:
@@ -247,6 +290,8 @@ def _plain(name: str) -> str:
     return "".join(ch for i, ch in enumerate(name) if i == 0 or ch != name[i - 1])
 
 
+@comparison("first_name", ("different", "initial", "similar", "very_similar", "nickname", "exact"),
+            thresholds={"similar": 0.80, "very_similar": 0.92}, tf="first_name_nick")
 def compare_first_name(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "first_name", l, r)
     # names sharing a formal name (first_name_nick) are related too: the relation covers them
@@ -265,6 +310,7 @@ def compare_first_name(cols: Columns, l, r, s) -> np.ndarray:
                             (initial_only & same_initial, 1)])
 
 
+@comparison("middle_name", ("different", "initial", "exact"), thresholds={"exact": 0.92})
 def compare_middle_name(cols: Columns, l, r, s) -> np.ndarray:
     """All given names, not only the first: the names after the first agree (``exact``; a typo counts), only
     their initials agree ("Jan P." / "Jan Peter", "J.P." / "Jan Peter": ``initial``), or they disagree.
@@ -279,6 +325,8 @@ def compare_middle_name(cols: Columns, l, r, s) -> np.ndarray:
     return _select(levels, [(exact | (jw >= s.threshold("middle_name", "exact")), 2), (same_initials, 1)])
 
 
+@comparison("surname", ("different", "similar", "very_similar", "part_or_phonetic", "exact"),
+            thresholds={"similar": 0.80, "very_similar": 0.92}, tf="surname_core")
 def compare_surname(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "surname_core", l, r)
     phon = cols.codes("surname_phonetic")
@@ -334,10 +382,12 @@ def _date_edits(y, m, d, li, ri) -> np.ndarray:
     return edits
 
 
-#: Birth-date levels by name (``rules/matching.yaml`` names them; worst first).
-_BIRTH = {name: i for i, name in enumerate(BUILTIN_LEVELS["birth_date"])}
+#: Birth-date levels, worst first, and their positions by name.
+BIRTH_LEVELS = ("different", "same_year", "partial_year", "year_typo", "partial_month", "one_edit", "swapped", "exact")
+_BIRTH = {name: i for i, name in enumerate(BIRTH_LEVELS)}
 
 
+@comparison("birth_date", BIRTH_LEVELS)
 def compare_birth_date(cols: Columns, l, r, s=None) -> np.ndarray:
     """Full dates: exact, day and month swapped, one edit, two edits with at most one digit of the year
     (``year_typo``: "1961-10-18" / "1951-10-13"), the same year, different; partial dates: :func:`_partial_dates`."""
@@ -397,6 +447,8 @@ def compare_simple(cols: Columns, column: str, l, r, *, top: int, similar: float
     return _select(levels, rules)
 
 
+@comparison("company", ("different", "shared_word", "subset", "very_similar", "exact"),
+            thresholds={"very_similar": 0.90}, tf="company_key")
 def compare_company(cols: Columns, l, r, s) -> np.ndarray:
     """Organisation names (``company_key``: significant words, sorted): exact (or the same words written
     together), very similar (the same words but for typos and abbreviations), subset (every word of one
@@ -415,6 +467,8 @@ def compare_company(cols: Columns, l, r, s) -> np.ndarray:
     return levels
 
 
+@comparison("email", ("different", "similar_local", "same_local", "exact"), thresholds={"similar_local": 0.88},
+            tf="email")
 def compare_email(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "email", l, r)
     # a shared role address (info@) names the organisation or the household, not the party: no evidence
@@ -432,6 +486,20 @@ def compare_email(cols: Columns, l, r, s) -> np.ndarray:
     jw = _jw(cols, "email_local", l, r, present & ~exact & ~same_local & ~named)
     levels = _select(levels, [(exact, 3), (same_local, 2), (present & (jw >= s.threshold("email", "similar_local")), 1)])
     levels[named & present & ~exact] = -1
+    return levels
+
+
+@comparison("email_domain", ("different", "exact"), tf="company_domain")
+def compare_email_domain(cols: Columns, l, r, s) -> np.ndarray:
+    """The domain of an organisation's own e-mail (``company_domain``: "info@bakkerij-jansen.nl" /
+    "inkoop@bakkerij-jansen.nl"): two organisation records at one domain are one organisation, however its
+    name is written. Missing for persons, for a mail provider's domain (gmail.com, ziggo.nl: anyone has
+    those), and where both records have one personal address (the e-mail comparison counts that; a shared
+    role address such as info@ is no evidence there, but it is here)."""
+    levels = compare_simple(cols, "company_domain", l, r, top=1)
+    email = cols.codes("email")
+    role = cols.prepared["email_role"].to_numpy(dtype=bool) if "email_role" in cols.prepared else np.zeros(len(email), bool)
+    levels[(email[l] >= 0) & (email[l] == email[r]) & ~role[l]] = -1
     return levels
 
 
@@ -465,6 +533,7 @@ def _long_enough(cols: Columns, column: str, l, r, k: int) -> np.ndarray:
     return (long_[l] >= 0) & (long_[r] >= 0)
 
 
+@comparison("address", ("different", "same_area", "same_street", "similar", "exact"), thresholds={"similar": 0.90})
 def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     """One level for the whole address, because postcode, street, number and city are one fact, not four.
 
@@ -495,22 +564,19 @@ def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     return _select(levels, [(exact, 4), (similar, 3), (street, 2), (area, 1)])
 
 
-BUILTIN = {
-    "address": compare_address,
-    "first_name": compare_first_name,
-    "middle_name": compare_middle_name,
-    "surname": compare_surname,
-    "birth_date": compare_birth_date,
-    "gender": lambda c, l, r, s: compare_simple(c, "gender", l, r, top=1),
-    "email": compare_email,
-    "phone": lambda c, l, r, s: compare_edit(c, "phone", l, r, top=2),
-    "postcode": lambda c, l, r, s: _with_bag(c, compare_edit(c, "postcode", l, r, top=3, area=3), l, r, 3),
-    "house_number": lambda c, l, r, s: _with_bag(c, compare_simple(c, "house_number", l, r, top=1), l, r, 1),
-    "street": lambda c, l, r, s: compare_simple(c, "street", l, r, top=2, similar=s.threshold("street", "similar")),
-    "city": lambda c, l, r, s: compare_simple(c, "city", l, r, top=2, similar=s.threshold("city", "similar")),
-    "company": compare_company,
-    "kvk": lambda c, l, r, s: compare_edit(c, "kvk", l, r, top=2),
-}
+# The comparisons the shared builders make, one line each (a registration without a decorator).
+comparison("gender", ("different", "exact"))(lambda c, l, r, s: compare_simple(c, "gender", l, r, top=1))
+comparison("phone", ("different", "one_edit", "exact"), tf="phone")(
+    lambda c, l, r, s: compare_edit(c, "phone", l, r, top=2))
+comparison("postcode", ("different", "same_area", "one_edit", "exact"), tf="postcode")(
+    lambda c, l, r, s: _with_bag(c, compare_edit(c, "postcode", l, r, top=3, area=3), l, r, 3))
+comparison("house_number", ("different", "exact"))(
+    lambda c, l, r, s: _with_bag(c, compare_simple(c, "house_number", l, r, top=1), l, r, 1))
+comparison("street", ("different", "similar", "exact"), thresholds={"similar": 0.88}, tf="street")(
+    lambda c, l, r, s: compare_simple(c, "street", l, r, top=2, similar=s.threshold("street", "similar")))
+comparison("city", ("different", "similar", "exact"), thresholds={"similar": 0.88}, tf="city")(
+    lambda c, l, r, s: compare_simple(c, "city", l, r, top=2, similar=s.threshold("city", "similar")))
+comparison("kvk", ("different", "one_edit", "exact"))(lambda c, l, r, s: compare_edit(c, "kvk", l, r, top=2))
 
 
 def _extra(cols: Columns, extra, l, r) -> np.ndarray:
@@ -585,6 +651,15 @@ def _name_made_email(cols: Columns, l, r, email: np.ndarray, surname: np.ndarray
     email[named & (email == 3) & np.isin(birth, beyond_typo)] = -1
 
 
+def _name_made_domain(company: np.ndarray, domain: np.ndarray) -> None:
+    """An organisation's domain is mostly made of its name ("Bakkerij Jansen" / "bakkerijjansen.nl"): where the
+    names already agree (a typo aside) a shared domain says what they said, and counts only where they do
+    not ("Jansen & Zn." / "Bakkerij Jansen B.V." at one domain). Two domains still count where the names
+    agree: "De Bruin & Zn." at debruinzn.nl and "De Bruijn & Zn." at debruijnzn.nl are two firms. In place."""
+    agree = company >= COMPARISONS["company"].levels.index("very_similar")
+    domain[agree & (domain == COMPARISONS["email_domain"].levels.index("exact"))] = -1
+
+
 def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:
     """Agreement levels (int8, -1 = missing) for every pair and comparison, computed in chunks.
 
@@ -603,13 +678,16 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
     for start in range(0, len(left), CHUNK):
         l, r = left[start:start + CHUNK], right[start:start + CHUNK]
         for name in names:
-            fn = BUILTIN.get(name)
-            out[name][start:start + len(l)] = fn(cols, l, r, settings) if fn else _extra(cols, extras[name], l, r)
+            builtin = COMPARISONS.get(name)
+            out[name][start:start + len(l)] = (builtin.compare(cols, l, r, settings) if builtin
+                                               else _extra(cols, extras[name], l, r))
         if "first_name" in out and "surname" in out:
             _swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
             _lone_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
             half_swapped_names(cols, l, r, out["first_name"][start:start + len(l)],
                                out["surname"][start:start + len(l)], workers=_workers(len(l)))
+        if {"email_domain", "company"} <= out.keys():
+            _name_made_domain(out["company"][start:start + len(l)], out["email_domain"][start:start + len(l)])
         if {"email", "surname", "birth_date"} <= out.keys():
             _name_made_email(cols, l, r, *(out[c][start:start + len(l)] for c in ("email", "surname", "birth_date")))
         logger.info("compared %d/%d pairs", min(start + CHUNK, len(left)), len(left))

@@ -58,11 +58,32 @@ class FSModel:
         return cls(levels=data["levels"], m=data["m"], u=data["u"], prior=data["prior"],
                    iterations=data.get("iterations", 0), meta=data.get("meta", {}))
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model as JSON; :func:`load_model` reads it back equal."""
+    def save(self, path: str | Path, settings: Settings | None = None) -> Path:
+        """Write the model as JSON; :func:`load_model` reads it back equal. With ``settings``, the resolved
+        settings it was trained under go with it (:func:`model_settings` reads them back)."""
+        if settings is not None:
+            from cdq.linkage.settings import settings_to_dict
+
+            self.meta[RESOLVED_SETTINGS] = settings_to_dict(settings)
         path = Path(path)
         path.write_text(self.to_json(), encoding="utf-8")
         return path
+
+
+#: The key of a model file's ``meta`` that holds the resolved settings it was trained under.
+RESOLVED_SETTINGS = "resolved_settings"
+
+
+def model_settings(model: FSModel) -> Settings | None:
+    """The resolved settings saved with ``model`` (None for a model saved without them); checked against it."""
+    data = model.meta.get(RESOLVED_SETTINGS)
+    if data is None:
+        return None
+    from cdq.linkage.settings import settings_from_dict
+
+    settings = settings_from_dict(data)
+    check_model(model, settings)
+    return settings
 
 
 def load_model(path: str | Path) -> FSModel:

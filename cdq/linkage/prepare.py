@@ -440,6 +440,19 @@ def _role_address(email: pd.Series, issues: pd.Series) -> pd.Series:
     return pd.Series((role | (flagged.to_numpy() == True)) & email.notna().to_numpy())  # noqa: E712
 
 
+def own_domain(domain: str) -> str | None:
+    """An e-mail domain unless it is a mail provider's (``reference_data/email_domain_typos.yaml``) or a typo of
+    one: an organisation's own domain (``company_domain``) names it; anyone has a gmail.com address.
+
+    Examples:
+        >>> own_domain("bakkerij-jansen.nl"), own_domain("ziggo.nl"), own_domain("upcmial.nl")
+        ('bakkerij-jansen.nl', None, None)
+    """
+    from cdq.normalize.emails import reference, suggest_domain
+
+    return None if domain in reference()["providers"] or suggest_domain(domain) else domain
+
+
 def kvk_key(value: object) -> str | None:
     """KvK (Chamber of Commerce) number: its 8 digits (a 12-digit branch number keeps its first 8).
 
@@ -455,6 +468,17 @@ def kvk_key(value: object) -> str | None:
     if len(digits) < 7:
         return None
     return digits.zfill(8)[:8]
+
+
+#: The columns :func:`prepare` derives: what a comparison's ``columns`` and ``tf`` in ``rules/matching.yaml``
+#: may name (a test checks it against prepare's output).
+PREPARED_COLUMNS = frozenset({
+    "first_name", "first_name_nick", "first_name_phonetic", "first_name_variant_id", "initials", "initials_given",
+    "first_initial", "middle_names", "middle_initials", "surname_core", "surname_phonetic", "birth_date",
+    "birth_partial", "birth_year", "birth_month_day", "gender", "email", "email_local", "email_domain", "email_role",
+    "phone", "postcode", "house_number", "street", "street_phonetic", "city", "bag_address_id", "company_key",
+    "company_compact", "company_first", "company_rare", "company_domain", "kvk", "given_full", "surname_full",
+    "name_pair_phonetic"})
 
 
 def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
@@ -523,6 +547,7 @@ def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
     out["company_compact"] = _distinct(words, "".join)
     out["company_first"] = _distinct(words, lambda w: w[0] if len(w[0]) >= 2 else None)
     out["company_rare"] = _rarest_word(words)
+    out["company_domain"] = _distinct(out["email_domain"].where(out["company_key"].notna(), None), own_domain)
     out["kvk"] = _distinct(_col(frame, "kvk_number"), kvk_key)
     for extra in extras:
         out[extra.name] = _distinct(_col(frame, extra.column), ascii_lower)
@@ -624,6 +649,7 @@ def prepare_one(record: Mapping[str, object], extras: tuple = ()) -> dict[str, o
     out["company_compact"] = _of(words, "".join)
     out["company_first"] = _of(words, lambda w: w[0] if len(w[0]) >= 2 else None)
     out["company_rare"] = next((w for w in words if len(w) >= 3), None) if words is not None else None  # type: ignore[attr-defined]
+    out["company_domain"] = _of(out["email_domain"], own_domain) if words is not None else None
     out["kvk"] = _of(_raw(record, "kvk_number"), kvk_key)
     for extra in extras:
         out[extra.name] = _of(_raw(record, extra.column), ascii_lower)

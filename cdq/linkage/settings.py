@@ -13,43 +13,26 @@ Examples:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cdq.config import load_model
+from cdq.errors import ConfigError
+from cdq.linkage.compare import COMPARISONS
+from cdq.linkage.prepare import PREPARED_COLUMNS
 from cdq.resources import resource
 
-#: Built-in comparisons (see cdq.linkage.compare) and the level names a ``cannot_link`` rule may name.
-BUILTIN_LEVELS: dict[str, list[str]] = {
-    "first_name": ["different", "initial", "similar", "very_similar", "nickname", "exact"],
-    "middle_name": ["different", "initial", "exact"],
-    "surname": ["different", "similar", "very_similar", "part_or_phonetic", "exact"],
-    "birth_date": ["different", "same_year", "partial_year", "year_typo", "partial_month", "one_edit", "swapped",
-                   "exact"],
-    "gender": ["different", "exact"],
-    "email": ["different", "similar_local", "same_local", "exact"],
-    "phone": ["different", "one_edit", "exact"],
-    "postcode": ["different", "same_area", "one_edit", "exact"],
-    "house_number": ["different", "exact"],
-    "street": ["different", "similar", "exact"],
-    "city": ["different", "similar", "exact"],
-    "company": ["different", "shared_word", "subset", "very_similar", "exact"],
-    "kvk": ["different", "one_edit", "exact"],
-    "address": ["different", "same_area", "same_street", "similar", "exact"],
-}
 EXTRA_LEVELS = {
     "exact": ["different", "exact"],
     "string": ["different", "similar", "very_similar", "exact"],
     "number": ["different", "close", "exact"],
 }
-BLOCKING_KEYS = (
-    "postcode", "house_number", "surname_core", "surname_phonetic", "first_name_phonetic", "first_initial",
-    "birth_date", "birth_year", "birth_month_day", "email", "email_local", "phone", "city", "street_phonetic",
-    "bag_address_id", "company_key", "company_compact", "company_first", "company_rare", "kvk", "name_pair_phonetic",
-)
+#: A blocking pass, a refine key or a sort key may name any prepared column (what records must share).
+BLOCKING_KEYS = PREPARED_COLUMNS
 
 
 class _Strict(BaseModel):
@@ -139,7 +122,8 @@ class MatchingFile(_Strict):
 
     @model_validator(mode="after")
     def _known_names(self):
-        problems = [f"unknown comparison {c!r}" for c in self.comparisons if c not in BUILTIN_LEVELS]
+        problems = [f"unknown comparison {c!r} (valid: {', '.join(COMPARISONS)})" for c in self.comparisons
+                    if c not in COMPARISONS]
         problems += _comparison_problems(self.comparisons)
         # the per-comparison form wins over the older top-level cannot_link / model.u_prior / model.m_prior
         self.cannot_link = dict(self.cannot_link)
@@ -151,18 +135,18 @@ class MatchingFile(_Strict):
                 self.model.u_prior[name] = c.u_prior
             if c.m_prior:
                 self.model.m_prior[name] = c.m_prior
-        problems += [f"pass {p.name!r}: unknown key {k!r} (valid: {', '.join(BLOCKING_KEYS)})"
+        problems += [f"pass {p.name!r}: unknown key {k!r} (valid: {', '.join(sorted(BLOCKING_KEYS))})"
                      for p in self.blocking.passes for k in p.keys if k not in BLOCKING_KEYS]
         problems += [f"blocking.refine: unknown key {k!r}" for k in self.blocking.refine if k not in BLOCKING_KEYS]
         problems += [f"pass {p.name!r}: unknown sort key {p.sort!r}" for p in self.blocking.passes
                      if p.sort and p.sort not in BLOCKING_KEYS]
         for key, table in (("u_prior", self.model.u_prior), ("m_prior", self.model.m_prior)):
             for name, values in table.items():
-                valid = BUILTIN_LEVELS.get(name)
+                valid = _levels_of(name)
                 if valid is None or len(values) != len(valid) or min(values) <= 0:
                     problems.append(f"model.{key}.{name}: needs {len(valid or [])} positive values (one per level)")
         for name, levels in self.cannot_link.items():
-            valid = BUILTIN_LEVELS.get(name)
+            valid = _levels_of(name)
             if valid is None:
                 problems.append(f"cannot_link: unknown comparison {name!r}")
             problems += [f"cannot_link.{name}: unknown level {lv!r} (valid: {', '.join(valid)})"
@@ -172,44 +156,28 @@ class MatchingFile(_Strict):
         return self
 
 
-#: Thresholds each built-in comparison has (cdq.linkage.compare reads them from the settings).
-DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
-    "first_name": {"similar": 0.80, "very_similar": 0.92},
-    "middle_name": {"exact": 0.92},
-    "surname": {"similar": 0.80, "very_similar": 0.92},
-    "email": {"similar_local": 0.88},
-    "street": {"similar": 0.88},
-    "city": {"similar": 0.88},
-    "address": {"similar": 0.90},
-    "company": {"very_similar": 0.90},
-}
-#: The prepared column whose value a term-frequency adjustment counts, per comparison (``tf: true``).
-DEFAULT_TF_COLUMNS = {"first_name": "first_name_nick", "surname": "surname_core", "street": "street", "city": "city",
-                      "company": "company_key", "postcode": "postcode", "email": "email", "phone": "phone"}
-#: Columns cdq.linkage.prepare derives (what ``columns`` and a ``tf`` column may name).
-PREPARED_COLUMNS = frozenset({
-    "first_name", "first_name_nick", "first_name_phonetic", "first_name_variant_id", "initials", "initials_given",
-    "first_initial", "middle_names", "middle_initials", "surname_core", "surname_phonetic", "birth_date",
-    "birth_partial", "birth_year", "birth_month_day", "gender", "email", "email_local", "email_domain", "email_role",
-    "phone", "postcode", "house_number", "street", "street_phonetic", "city", "bag_address_id", "company_key",
-    "company_compact", "company_first", "company_rare", "kvk", "given_full", "surname_full", "name_pair_phonetic"})
+def _levels_of(name: str) -> list[str] | None:
+    """A built-in comparison's level names (worst first), None for an unknown name."""
+    found = COMPARISONS.get(name)
+    return list(found.levels) if found else None
 
 
 def _comparison_problems(comparisons: dict[str, ComparisonModel]) -> list[str]:
     problems = []
     for name, c in comparisons.items():
-        valid = BUILTIN_LEVELS.get(name)
+        valid = _levels_of(name)
         if valid is None:
             continue
+        known = COMPARISONS[name].thresholds
         if c.levels is not None and c.levels != valid:
             problems.append(f"comparisons.{name}.levels: cdq.linkage.compare implements {valid}")
-        problems += [f"comparisons.{name}.thresholds: unknown {k!r} (known: {', '.join(DEFAULT_THRESHOLDS.get(name, {}))})"
-                     for k in c.thresholds if k not in DEFAULT_THRESHOLDS.get(name, {})]
+        problems += [f"comparisons.{name}.thresholds: unknown {k!r} (known: {', '.join(known)})"
+                     for k in c.thresholds if k not in known]
         problems += [f"comparisons.{name}.columns: {col!r} is not a prepared column" for col in c.columns
                      if col not in PREPARED_COLUMNS]
         if isinstance(c.tf, str) and c.tf not in PREPARED_COLUMNS:
             problems.append(f"comparisons.{name}.tf: {c.tf!r} is not a prepared column")
-        if c.tf is True and name not in DEFAULT_TF_COLUMNS:
+        if c.tf is True and COMPARISONS[name].tf_column is None:
             problems.append(f"comparisons.{name}.tf: no default column; name one")
         problems += [f"comparisons.{name}.cannot_link: unknown level {lv!r} (valid: {', '.join(valid)})"
                      for lv in c.cannot_link if lv not in valid]
@@ -250,7 +218,7 @@ class Settings:
     u_prior: tuple[tuple[str, tuple[float, ...]], ...] = ()
     u_prior_pairs: int = 2000
     m_prior: tuple[tuple[str, tuple[float, ...]], ...] = ()
-    #: (comparison, threshold name, value) over the defaults in DEFAULT_THRESHOLDS
+    #: (comparison, threshold name, value) over the defaults its registration in cdq.linkage.compare gives
     thresholds: tuple[tuple[str, str, float], ...] = ()
     #: (comparison, prepared column) of every term-frequency comparison
     tf_columns: tuple[tuple[str, str], ...] = ()
@@ -261,16 +229,19 @@ class Settings:
         for c, key, value in self.thresholds:
             if c == comparison and key == name:
                 return value
-        return DEFAULT_THRESHOLDS[comparison][name]
+        return COMPARISONS[comparison].thresholds[name]
 
     def tf_column(self, comparison: str) -> str:
         """The prepared column a term-frequency comparison counts values of."""
-        return dict(self.tf_columns).get(comparison) or DEFAULT_TF_COLUMNS[comparison]
+        column = dict(self.tf_columns).get(comparison) or COMPARISONS[comparison].tf_column
+        if column is None:
+            raise KeyError(f"comparison {comparison!r} has no term-frequency column")
+        return column
 
     def levels(self, comparison: str) -> list[str]:
         """Level names of a comparison, worst first."""
-        if comparison in BUILTIN_LEVELS:
-            return BUILTIN_LEVELS[comparison]
+        if comparison in COMPARISONS:
+            return list(COMPARISONS[comparison].levels)
         return EXTRA_LEVELS[next(e.kind for e in self.extras if e.name == comparison)]
 
     @property
@@ -309,7 +280,7 @@ def compile_settings(model: MatchingFile, source: str = "") -> Settings:
         passes=tuple((p.name, tuple(p.keys), p.max_block_size, p.window, p.sort) for p in model.blocking.passes),
         comparisons=tuple(model.comparisons), tf_comparisons=frozenset(c for c, m in model.comparisons.items() if m.tf),
         thresholds=tuple((c, k, v) for c, m in model.comparisons.items() for k, v in m.thresholds.items()),
-        tf_columns=tuple((c, m.tf if isinstance(m.tf, str) else DEFAULT_TF_COLUMNS[c])
+        tf_columns=tuple((c, m.tf if isinstance(m.tf, str) else str(COMPARISONS[c].tf_column))
                          for c, m in model.comparisons.items() if m.tf),
         u_distinct=frozenset(c for c, m in model.comparisons.items() if m.u_distinct),
         extras=tuple(_extra(e) for e in model.extra_comparisons),
@@ -319,6 +290,42 @@ def compile_settings(model: MatchingFile, source: str = "") -> Settings:
         u_prior=tuple((k, tuple(v)) for k, v in model.model.u_prior.items()), u_prior_pairs=model.model.u_prior_pairs,
         m_prior=tuple((k, tuple(v)) for k, v in model.model.m_prior.items()), source=source,
     )
+
+
+def settings_to_dict(s: Settings) -> dict[str, Any]:
+    """The resolved settings as JSON-ready data (what a model file keeps); :func:`settings_from_dict` reads it
+    back equal.
+
+    Examples:
+        >>> import json
+        >>> s = load_settings()
+        >>> settings_from_dict(json.loads(json.dumps(settings_to_dict(s)))) == s
+        True
+    """
+    data = asdict(s)
+    for name in ("tf_comparisons", "u_distinct"):
+        data[name] = sorted(data[name])
+    return data
+
+
+def settings_from_dict(data: Mapping[str, Any]) -> Settings:
+    """:class:`Settings` from :func:`settings_to_dict`'s data; a comparison this version does not implement, or
+    other level names, is a ConfigError (the settings were saved by another version of cdq)."""
+
+    def tuples(value: Any) -> Any:  # JSON turned the tuples into lists
+        return tuple(tuples(v) for v in value) if isinstance(value, list) else value
+
+    known = {f.name for f in fields(Settings)}
+    values = {k: tuples(v) for k, v in data.items() if k in known}
+    values["tf_comparisons"] = frozenset(values.get("tf_comparisons", ()))
+    values["u_distinct"] = frozenset(values.get("u_distinct", ()))
+    values["extras"] = tuple(ExtraComparison(**e) for e in data.get("extras", ()))
+    unknown = [c for c in values.get("comparisons", ()) if c not in COMPARISONS]
+    if unknown or set(data) - known:
+        raise ConfigError(f"saved linkage settings name what this cdq does not know: "
+                          f"{', '.join(unknown + sorted(set(data) - known))}",
+                          hint="train the model again with this version (`cdq model train` or --save-model)")
+    return Settings(**values)
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

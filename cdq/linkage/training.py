@@ -19,9 +19,9 @@ import pandas as pd
 
 from cdq.errors import UsageError
 from cdq.linkage.compare import compare
-from cdq.linkage.model import FSModel, check_model, score, settings_fingerprint
+from cdq.linkage.model import RESOLVED_SETTINGS, FSModel, check_model, score, settings_fingerprint
 from cdq.linkage.prepare import prepare
-from cdq.linkage.settings import Settings, load_settings
+from cdq.linkage.settings import Settings, load_settings, settings_to_dict
 from cdq.linkage.vetoes import vetoes
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def train_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame, setting
     after = FSModel(levels=dict(before.levels), m=m, u=dict(before.u), prior=before.prior, iterations=0,
                     meta={"trained": "steward decisions", "labelled_pairs": int(len(l)),
                           "labelled_matches": int(is_match.sum()), "started_from": before.meta.get("trained", "EM"),
-                          "settings": settings_fingerprint(s)})
+                          "settings": settings_fingerprint(s), RESOLVED_SETTINGS: settings_to_dict(s)})
     rows = [{"model": name, "labelled_pairs": len(l), **_scores(x, vectors, is_match, veto, s)}
             for name, x in (("before", before), ("after", after))]
     logger.info("model train: %d labelled pairs (%d matches)", len(l), int(is_match.sum()))

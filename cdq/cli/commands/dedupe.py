@@ -38,7 +38,7 @@ def _read_clusters(path: Path, id_column: str, cluster_column: str) -> pd.Series
 
 
 def _dedupe_on_spark(inputs: list[str], out: Path, id_column: str | None, mapping: Path | None,
-                     master: str | None, trained, pairs: Path | None) -> None:
+                     master: str | None, trained, settings, pairs: Path | None) -> None:
     from cdq.engines.spark.run import dedupe_files
     from cdq.headers import load_mapping
 
@@ -47,7 +47,7 @@ def _dedupe_on_spark(inputs: list[str], out: Path, id_column: str | None, mappin
                          hint="keep the scored pairs with the library (cdq.engines.spark.dedupe(..., workdir=DIR))")
     with report.progress_bar("matching on spark") as progress:
         done = dedupe_files(inputs, out, id_column=id_column, mapping=load_mapping(mapping) if mapping else None,
-                            master=master, model=trained, progress=progress)
+                            master=master, model=trained, settings=settings, progress=progress)
     if len(done.quarantine):
         quarantine_out = out.with_name(out.stem + ".quarantine.csv")
         write_table(done.quarantine, quarantine_out)
@@ -71,7 +71,10 @@ def register(app: typer.Typer) -> None:
         id_column: str | None = typer.Option(None, "--id-column", help="Input column whose value is the record_id."),
         mapping: Path | None = typer.Option(None, "--mapping", "-m", help="YAML file: input header -> canonical column."),
         pairs: Path | None = typer.Option(None, "--pairs", help="Also write the scored pairs (explanations) here."),
-        model: Path | None = typer.Option(None, "--model", help="A model file (`cdq model train`) instead of EM."),
+        model: Path | None = typer.Option(None, "--model", help="A model file (`cdq model train`, --save-model) "
+                                          "instead of EM; the run uses the settings saved with it."),
+        save_model: Path | None = typer.Option(None, "--save-model", help="Write the run's model with its resolved "
+                                               "settings here (JSON; reuse it with --model)."),
         engine: str = typer.Option("pandas", "--engine", help="pandas (one machine) or spark (cdq[spark]: a Spark "
                                    "cluster, for inputs beyond one machine's memory; Parquet inputs read by Spark)."),
         spark_master: str | None = typer.Option(None, "--spark-master", help="Spark master URL (local[*], "
@@ -80,15 +83,19 @@ def register(app: typer.Typer) -> None:
         """Import, normalize, match and cluster: one cluster_id per input record."""
         from cdq.engines import ENGINES
         from cdq.linkage import dedupe
-        from cdq.linkage.model import load_model
+        from cdq.linkage.model import load_model, model_settings
+        from cdq.linkage.settings import load_settings
 
         if engine not in ENGINES:
             raise UsageError(f"--engine {engine!r} is not an engine", hint=f"choose one of: {', '.join(ENGINES)}")
         if spark_master and engine != "spark":
             raise UsageError("--spark-master needs --engine spark")
         trained = load_model(model) if model else None
+        settings = (model_settings(trained) if trained else None) or load_settings()
         if engine == "spark":
-            _dedupe_on_spark(inputs, out, id_column, mapping, spark_master, trained, pairs)
+            if save_model:
+                raise UsageError("--save-model is not written by the Spark engine yet")
+            _dedupe_on_spark(inputs, out, id_column, mapping, spark_master, trained, settings, pairs)
             return
 
         # Rows without identifying fields stay in (as singletons): every input record gets a cluster_id.
@@ -103,7 +110,9 @@ def register(app: typer.Typer) -> None:
         staging = result.cleaned
         ids = _output_ids(staging, id_column)
         with report.progress_bar("matching") as progress:
-            linked = dedupe(staging, progress=progress, model=trained)
+            linked = dedupe(staging, settings, progress=progress, model=trained)
+        if save_model:
+            report.line(f"wrote the model and its settings to {linked.model.save(save_model, settings)}")
         to_id = dict(zip(staging["record_id"], ids))
         if id_column and not ids.is_unique:
             report.line(f"warning: --id-column {id_column} repeats {int(ids.duplicated().sum())} value(s); "

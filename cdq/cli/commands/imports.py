@@ -39,6 +39,6 @@ def register(app: typer.Typer) -> None:
         write_table(result.staging, out)
         quarantine_path = quarantine or out.with_name(out.stem + ".quarantine.csv")
         write_table(result.quarantine, quarantine_path)
-        report.import_summary(result, mapping=True, explain=explain_mapping)
+        report.import_summary(result.tables, mapping=True, explain=explain_mapping)
         report.line(f"wrote {out} and {quarantine_path}")
         report.line(result.accounting_line())
