@@ -105,6 +105,12 @@ def _levels(a: dict, b: dict) -> dict:
      "address", "exact"),
     ({"postcode": "1234AB", "city": "Ede"}, {"postcode": "1234XY", "city": "Ede"}, "address", "same_area"),
     ({"postcode": "1234AB", "city": "Ede"}, {"postcode": "9999ZZ", "city": "Zwolle"}, "address", "different"),
+    # a typo in the city of the same street (Febrl: "pottscpoint"); "Ede" / "Epe" are two towns
+    ({"street": "Jackie Howe Crescent", "city": "Pottscpoint", "postcode": "4190"},
+     {"street": "Jackie Howe Crescent", "city": "Potts Point", "postcode": "4109", "house_number": "202"},
+     "address", "similar"),
+    ({"street": "Kerkstraat", "city": "Ede"}, {"street": "Kerkstraat", "city": "Epe", "house_number": "5"},
+     "address", "different"),
     ({"bag_address_id": "0363200000123456", "postcode": "1234AB"}, {"bag_address_id": "0363200000123456"},
      "address", "exact"),
 ])
@@ -390,6 +396,73 @@ def test_lone_name_in_first_name_field_is_compared_with_the_surname():
 def test_name_made_email_is_no_evidence_when_birth_dates_disagree(other_date, email_level):
     a = {"first_name": "Jan", "last_name": "Jansen", "email": "jan.jansen@gmail.com", "birth_date": "1970-03-04"}
     assert _levels(a, {**a, "birth_date": other_date})["email"] == email_level
+
+
+@pytest.mark.parametrize("a,b,first,surname", [
+    (("Flynn", "Weller"), ("Weller", "Ebony"), "different", "very_similar"),  # crossed, and a first name replaced
+    (("Olivia", "Houldsworth"), (None, "Houldsowrth"), "missing", "very_similar"),  # crossed on one record
+    (("Dindh", "Shahnon"), ("Shannon", "Dih"), "different", "very_similar"),  # a typo early in the name
+    (("Anna", "Bakker"), ("Bakker", "Anna"), "very_similar", "very_similar"),  # a whole swap stays one
+    (("Jan", "Willems"), ("Willem", "Jansen"), "different", "different"),  # patronymics meet by construction
+    (("Tw", "Peta"), ("Daniel", "Tow"), "different", "different"),  # too short for one edit to mean a typo
+    (("Eva", "Jansen"), ("Lotte", "Jansen"), "different", "exact"),  # no crossing: compared as they are
+])
+def test_names_crossed_on_one_record(a, b, first, surname):
+    """One record has its names in the wrong fields and one of them changed: its surname is still found."""
+    levels = _levels({"first_name": a[0], "last_name": a[1]}, {"first_name": b[0], "last_name": b[1]})
+    assert (levels["first_name"], levels["surname"]) == (first, surname), levels
+
+
+def _vectors(n: int, first: str, birth: str, evidence: str, kind: str = "ssn") -> pd.DataFrame:
+    """``n`` candidate pairs agreeing on surname and address, at the given first-name and birth-date levels, and
+    an identifier (``kind="ssn"``) or e-mail address at ``evidence`` ("missing" = absent on one side)."""
+    s = S.with_extras([{"column": "src:ssn", "kind": "number", "identifier": True}])
+    level = {c: (lambda name, c=c: -1 if name == "missing" else s.levels(c).index(name))
+             for c in ("first_name", "birth_date", "x_ssn", "email")}
+    return pd.DataFrame({"first_name": [level["first_name"](first)] * n, "surname": [4] * n,
+                         "birth_date": [level["birth_date"](birth)] * n, "address": [4] * n,
+                         "x_ssn": [level["x_ssn"](evidence if kind == "ssn" else "missing")] * n,
+                         "email": [level["email"](evidence if kind == "email" else "missing")] * n})
+
+
+@pytest.mark.parametrize("pairs,lifted", [
+    # different first names where all else agrees, and mostly one social security number: a replaced first name
+    ([(30, "different", "exact", "exact")], ["first_name"]),
+    ([(25, "different", "exact", "exact"), (10, "different", "exact", "different")], ["first_name"]),
+    ([(30, "different", "exact", "close")], ["first_name"]),  # one typo in the number is still one number
+    # twins: never one number
+    ([(30, "different", "exact", "different")], []),
+    ([(10, "different", "exact", "exact"), (25, "different", "exact", "different")], []),
+    ([(15, "different", "exact", "exact")], []),  # too few to tell
+    ([(30, "different", "exact", "missing")], []),  # nothing to tell by
+    # a namesake at the same address with another birth date: a father and son, unless one number
+    ([(30, "exact", "different", "exact")], ["birth_date"]),
+    ([(30, "exact", "different", "different")], []),
+    ([(30, "exact", "exact", "exact")], []),  # no pair at a vetoed level
+])
+def test_a_cannot_link_rule_is_checked_on_the_file(pairs, lifted):
+    from cdq.linkage.vetoes import contradicted_vetoes
+
+    s = S.with_extras([{"column": "src:ssn", "kind": "number", "identifier": True}])
+    vectors = pd.concat([_vectors(*p) for p in pairs], ignore_index=True)
+    assert contradicted_vetoes(vectors, s) == lifted
+
+
+@pytest.mark.parametrize("email,lifted", [("exact", ["first_name"]), ("different", [])])
+def test_a_personal_email_address_checks_the_twin_rule_too(email, lifted):
+    from cdq.linkage.vetoes import contradicted_vetoes
+
+    assert contradicted_vetoes(_vectors(30, "different", "exact", email, kind="email"), S) == lifted
+
+
+@pytest.mark.parametrize("ssn_b,met", [("2579557", True), ("2579575", True), ("2579999", False)])
+def test_an_identifier_with_two_digits_swapped_is_a_candidate(ssn_b, met):
+    """Nothing else in common: the identifier's sorted digits are the only key the two records share."""
+    s = S.with_extras([{"column": "src:ssn", "kind": "number", "block": True, "identifier": True}])
+    frame = pd.DataFrame({"first_name": ["Nathan", "Hayden"], "last_name": [None, "Holyoake"],
+                          "birth_date": ["1949-10-13", "1949-10-31"], "src:ssn": ["2579575", ssn_b]})
+    l, r, _ = candidate_pairs(prepare(frame, s.extras), s.passes + s.extra_passes, s.max_block_size, refine=s.refine)
+    assert ((0, 1) in set(zip(l.tolist(), r.tolist()))) == met
 
 
 @pytest.mark.parametrize("a,b,level", [

@@ -23,6 +23,7 @@ from rapidfuzz.process import cpdist
 from cdq.linkage.given_names import call_name_levels
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
+from cdq.linkage.swaps import half_swapped_names
 from cdq.linkage.typos import scrambled
 from cdq.registry import Registry
 
@@ -533,6 +534,16 @@ def _with_bag(cols: Columns, levels: np.ndarray, l, r, top: int) -> np.ndarray:
     return levels
 
 
+#: A city name one edit from another is a typo of it from this length on ("Ede" / "Epe" are two towns).
+CITY_TYPO_MIN_LEN = 6
+
+
+def _long_enough(cols: Columns, column: str, l, r, k: int) -> np.ndarray:
+    """Both values of ``column`` have at least ``k`` characters (computed once per distinct value)."""
+    long_ = cols.derived_codes(column, f"long{k}", lambda v: v.where(v.str.len() >= k))
+    return (long_[l] >= 0) & (long_[r] >= 0)
+
+
 @comparison("address", ("different", "same_area", "same_street", "similar", "exact"), thresholds={"similar": 0.90})
 def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     """One level for the whole address, because postcode, street, number and city are one fact, not four.
@@ -547,6 +558,9 @@ def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     same = lambda c: both(c) & (c[l] == c[r])  # noqa: E731
     unknown = lambda c: (c[l] < 0) | (c[r] < 0)  # noqa: E731
     same_pc, same_hn, same_st, same_city = same(pc), same(hn), same(st), same(city)
+    # a typo in the city name ("pottscpoint" / "potts point") still names the city of the same street or number
+    city_edit = _lev(cols, "city", l, r, (same_st | same_hn) & both(city) & ~same_city) <= 1
+    same_city |= city_edit & _long_enough(cols, "city", l, r, CITY_TYPO_MIN_LEN)
     city_typo = both(city) & ~same_city
     city_typo &= ((_jw(cols, "city", l, r, city_typo) >= s.threshold("address", "similar"))
                   | _scrambled(cols, "city", l, r, city_typo, min_length=5))
@@ -684,6 +698,8 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         if "first_name" in out and "surname" in out:
             _swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
             _lone_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
+            half_swapped_names(cols, l, r, out["first_name"][start:start + len(l)],
+                               out["surname"][start:start + len(l)], workers=_workers(len(l)))
         if "first_name" in out:
             call_name_levels(cols, l, r, out["first_name"][start:start + len(l)], initial=1, similar=2)
         if {"email_domain", "company"} <= out.keys():

@@ -234,6 +234,21 @@ def phone_key(value: object) -> str | None:
     return digits[-9:] if len(digits) >= 6 else None
 
 
+#: A number's digits in sorted order only block from this many digits on (fewer meet too many others).
+SORTED_DIGITS_MIN = 5
+
+
+def sorted_digits(value: str) -> str | None:
+    """The digits of an identifier in sorted order: a blocking key that two swapped digits leave unchanged.
+
+    Examples:
+        >>> sorted_digits("257-9575"), sorted_digits("2579557"), sorted_digits("12a")
+        ('2555779', '2555779', None)
+    """
+    digits = "".join(sorted(ch for ch in value if ch.isdigit()))
+    return digits if len(digits) >= SORTED_DIGITS_MIN else None
+
+
 def _distinct(series: pd.Series, fn: Callable) -> pd.Series:
     """Apply ``fn`` once per distinct value; rows take their result by index (no per-row Python call).
 
@@ -559,6 +574,8 @@ def _contact_columns(frame: pd.DataFrame, extras: tuple) -> dict[str, pd.Series]
     out["kvk"] = _distinct(_col(frame, "kvk_number"), kvk_key)
     for extra in extras:
         out[extra.name] = _distinct(_col(frame, extra.column), ascii_lower)
+        if extra.kind == "number":
+            out[f"{extra.name}_digits"] = _distinct(out[extra.name], sorted_digits)
     return out
 
 
@@ -660,6 +677,8 @@ def prepare_one(record: Mapping[str, object], extras: tuple = ()) -> dict[str, o
     out["kvk"] = _of(_raw(record, "kvk_number"), kvk_key)
     for extra in extras:
         out[extra.name] = _of(_raw(record, extra.column), ascii_lower)
+        if extra.kind == "number":
+            out[f"{extra.name}_digits"] = _of(out[extra.name], sorted_digits)
     return out
 
 

@@ -248,6 +248,19 @@ class Settings:
     def all_comparisons(self) -> tuple[str, ...]:
         return self.comparisons + tuple(e.name for e in self.extras)
 
+    @property
+    def extra_passes(self) -> tuple[tuple, ...]:
+        """Blocking passes of the extra comparisons with ``block: true``: the value itself, and for a number
+        its digits in sorted order (``<name>_digits``, see cdq.linkage.prepare): two digits swapped
+        ("2579575" / "2579557") leave no exact key to meet on."""
+        out: tuple[tuple, ...] = ()
+        for e in self.extras:
+            if e.block:
+                out += ((f"extra_{e.name}", (e.name,), None),)
+                if e.kind == "number":
+                    out += ((f"extra_{e.name}_digits", (f"{e.name}_digits",), None),)
+        return out
+
     def with_extras(self, extras: list[dict]) -> Settings:
         """A copy with extra comparisons on non-canonical columns (e.g. from a benchmark mapping)."""
         models = [ExtraComparisonModel.model_validate(e) for e in extras]

@@ -165,6 +165,62 @@ def vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nda
     return veto
 
 
+#: A cannot-link rule is checked on the file before it is applied (:func:`contradicted_vetoes`): among at
+#: least this many pairs at its level that agree on everything else and carry personal evidence on both sides ...
+VETO_CHECK_MIN_PAIRS = 20
+#: ... at least this share agreeing on that evidence says the level is a typo or a replaced value in this file,
+#: not a second person (twins disagree on their identifiers and e-mail addresses always).
+VETO_CHECK_SHARE = 0.5
+#: What "agrees on everything else" means per rule: the lowest level of each other comparison. Twins share
+#: surname and birth date; a father and his namesake son share first name and surname.
+_OTHERS_AGREE = {"first_name": {"surname": "very_similar", "birth_date": "exact"},
+                 "birth_date": {"first_name": "very_similar", "surname": "very_similar"}}
+
+
+def _personal_evidence(vectors: pd.DataFrame, s: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """(present, agrees) per pair: an identifier (a social security number: exact or one typo) or a personal
+    e-mail address (role addresses are already missing) on both records, and whether one of them agrees."""
+    present = np.zeros(len(vectors), dtype=bool)
+    agrees = np.zeros(len(vectors), dtype=bool)
+    fields = [(e.name, 1 if e.kind == "number" else 0) for e in s.extras if e.identifier]
+    fields += [("email", 0)] if "email" in s.comparisons else []
+    for name, slack in fields:
+        if name in vectors.columns:
+            level = vectors[name].to_numpy()
+            present |= level >= 0
+            agrees |= level >= len(s.levels(name)) - 1 - slack
+    return present, agrees
+
+
+def contradicted_vetoes(vectors: pd.DataFrame, s: Settings) -> list[str]:
+    """The cannot-link rules (of :data:`_OTHERS_AGREE`) that the file itself contradicts.
+
+    A different first name on records that agree on surname, birth date and address is a twin in a population,
+    and a different birth date on a namesake at one address a father and his son: the rules assume so. Where
+    such pairs carry an identifier or a personal e-mail address on both sides, the file can check it: twins
+    never share one. When most of them do (:data:`VETO_CHECK_SHARE` of at least :data:`VETO_CHECK_MIN_PAIRS`),
+    the level is how this source mistypes or replaces the value, and it is weighed (its learned m), not vetoed.
+    """
+    present, agrees = _personal_evidence(vectors, s)
+    if not present.any():
+        return []
+    out = []
+    for name, level_names in s.cannot_link:
+        others = _OTHERS_AGREE.get(name, {})
+        if not others or name not in vectors.columns or any(c not in vectors.columns for c in others):
+            continue
+        at = np.isin(vectors[name].to_numpy(), [s.levels(name).index(lv) for lv in level_names])
+        for other, lowest in others.items():
+            at &= vectors[other].to_numpy() >= s.levels(other).index(lowest)
+        if "address" in vectors.columns:  # the same address, where both have one
+            address = vectors["address"].to_numpy()
+            at &= (address < 0) | (address >= s.levels("address").index("same_street"))
+        checked = int((at & present).sum())
+        if checked >= VETO_CHECK_MIN_PAIRS and (at & agrees).sum() >= VETO_CHECK_SHARE * checked:
+            out.append(name)
+    return out
+
+
 def decide(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np.ndarray:
     """``match`` / ``review`` / ``non_match`` by the thresholds; a vetoed pair is never more than ``non_match``."""
     code = np.where(probability >= s.auto_match, 0, np.where(probability >= s.review, 1, 2))

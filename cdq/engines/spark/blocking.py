@@ -24,7 +24,7 @@ def passes(s: Settings) -> list[tuple]:
     """``(name, keys, limit, window, sort)`` per pass, the extra comparisons' passes included (as the pandas
     engine runs them)."""
     out = []
-    for name, keys, *own in s.passes + tuple((f"extra_{e.name}", (e.name,), None) for e in s.extras if e.block):
+    for name, keys, *own in s.passes + s.extra_passes:
         limit = own[0] if own and own[0] else s.max_block_size
         window = own[1] if len(own) > 1 and own[1] else 0
         sort = own[2] if len(own) > 2 and own[2] else keys[0]
