@@ -39,7 +39,7 @@ from cdq.linkage.one import blocking_keys, match_one
 from cdq.linkage.parallel import run_tasks, workers
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
-from cdq.linkage.vetoes import BIRTH_VETO_YEARS, contradicted_vetoes
+from cdq.linkage.vetoes import BIRTH_VETO_YEARS, without_contradicted_vetoes
 from cdq.linkage.vetoes import decide as _decide
 from cdq.linkage.vetoes import party_conflict as _party_conflict
 from cdq.linkage.vetoes import vetoes as _vetoes
@@ -294,7 +294,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     step(2)
     vectors, veto, u = _compare_in_parts(prepared, l, r, s, train=model is None)
     step(3)
-    checked = _checked_vetoes(vectors, s)
+    checked = without_contradicted_vetoes(vectors, s)
     if checked is not s:  # a cannot-link rule this file contradicts is lifted: the vetoes again without it
         s, veto = checked, _vetoes(vectors, checked, prepared, l, r)
     if model is None:
@@ -325,16 +325,6 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
         warning = "; ".join(filter(None, [warning, f"{model.meta['why']}: scored with the rules' prior model"]))
     return LinkageResult(_pairs_frame(ids, l, r, vectors, scored, decision, s, model, tf), clusters, report, model,
                          [warning] if warning else [])
-
-
-def _checked_vetoes(vectors: pd.DataFrame, s: Settings) -> Settings:
-    """The settings without the cannot-link rules this file contradicts (see contradicted_vetoes)."""
-    lifted = contradicted_vetoes(vectors, s)
-    if not lifted:
-        return s
-    logger.info("linkage: %s: pairs that differ only there mostly share an identifier or e-mail address in this "
-                "file; weighed, not a cannot-link", ", ".join(lifted))
-    return replace(s, cannot_link=tuple(rule for rule in s.cannot_link if rule[0] not in lifted))
 
 
 def _cluster(prepared, l, r, weight, decision, veto, s: Settings) -> np.ndarray:

@@ -7,11 +7,16 @@ pair vetoed in one is vetoed in all.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from cdq.linkage.compare import Columns, _date_edits
 from cdq.linkage.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 #: Birth dates this many years apart (or more) cannot be one person; closer ones may be a mistyped date.
 BIRTH_VETO_YEARS = 2.0
@@ -192,6 +197,19 @@ def _personal_evidence(vectors: pd.DataFrame, s: Settings) -> tuple[np.ndarray, 
     return present, agrees
 
 
+def veto_checks(s: Settings, columns) -> dict[str, tuple[list[int], dict[str, int]]]:
+    """Per checkable cannot-link rule (of :data:`_OTHERS_AGREE`) whose comparisons are all in ``columns``: its
+    vetoed level codes and, per other comparison, the lowest level code that counts as agreeing."""
+    out = {}
+    for name, level_names in s.cannot_link:
+        others = _OTHERS_AGREE.get(name, {})
+        if not others or name not in columns or any(c not in columns for c in others):
+            continue
+        out[name] = ([s.levels(name).index(lv) for lv in level_names],
+                     {other: s.levels(other).index(lowest) for other, lowest in others.items()})
+    return out
+
+
 def contradicted_vetoes(vectors: pd.DataFrame, s: Settings) -> list[str]:
     """The cannot-link rules (of :data:`_OTHERS_AGREE`) that the file itself contradicts.
 
@@ -200,18 +218,17 @@ def contradicted_vetoes(vectors: pd.DataFrame, s: Settings) -> list[str]:
     such pairs carry an identifier or a personal e-mail address on both sides, the file can check it: twins
     never share one. When most of them do (:data:`VETO_CHECK_SHARE` of at least :data:`VETO_CHECK_MIN_PAIRS`),
     the level is how this source mistypes or replaces the value, and it is weighed (its learned m), not vetoed.
+    Only the pairs :func:`veto_checks` selects matter, so ``vectors`` may be just those (the Spark engine
+    collects only them).
     """
     present, agrees = _personal_evidence(vectors, s)
     if not present.any():
         return []
     out = []
-    for name, level_names in s.cannot_link:
-        others = _OTHERS_AGREE.get(name, {})
-        if not others or name not in vectors.columns or any(c not in vectors.columns for c in others):
-            continue
-        at = np.isin(vectors[name].to_numpy(), [s.levels(name).index(lv) for lv in level_names])
+    for name, (vetoed, others) in veto_checks(s, vectors.columns).items():
+        at = np.isin(vectors[name].to_numpy(), vetoed)
         for other, lowest in others.items():
-            at &= vectors[other].to_numpy() >= s.levels(other).index(lowest)
+            at &= vectors[other].to_numpy() >= lowest
         if "address" in vectors.columns:  # the same address, where both have one
             address = vectors["address"].to_numpy()
             at &= (address < 0) | (address >= s.levels("address").index("same_street"))
@@ -219,6 +236,16 @@ def contradicted_vetoes(vectors: pd.DataFrame, s: Settings) -> list[str]:
         if checked >= VETO_CHECK_MIN_PAIRS and (at & agrees).sum() >= VETO_CHECK_SHARE * checked:
             out.append(name)
     return out
+
+
+def without_contradicted_vetoes(vectors: pd.DataFrame, s: Settings) -> Settings:
+    """The settings without the cannot-link rules this file contradicts (see :func:`contradicted_vetoes`)."""
+    lifted = contradicted_vetoes(vectors, s)
+    if not lifted:
+        return s
+    logger.info("linkage: %s: pairs that differ only there mostly share an identifier or e-mail address in this "
+                "file; weighed, not a cannot-link", ", ".join(lifted))
+    return replace(s, cannot_link=tuple(rule for rule in s.cannot_link if rule[0] not in lifted))
 
 
 def decide(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np.ndarray:

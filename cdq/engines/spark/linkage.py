@@ -133,6 +133,28 @@ def _train(records, vectors, n: int, s: Settings) -> FSModel:
     return train_on_patterns(patterns, grouped["count"].to_numpy(dtype=float), u, n, s)
 
 
+def _without_contradicted_vetoes(vectors, s: Settings) -> Settings:
+    """:func:`cdq.linkage.vetoes.without_contradicted_vetoes` over the Spark vectors: only the pairs the check
+    looks at (those at a checkable rule's vetoed level that agree on the rest) reach the driver."""
+    from functools import reduce
+    from operator import or_
+
+    from pyspark.sql import functions as F
+
+    from cdq.linkage.vetoes import veto_checks, without_contradicted_vetoes
+
+    conditions = []
+    for name, (vetoed, others) in veto_checks(s, vectors.columns).items():
+        condition = F.col(name).isin(vetoed)
+        for other, lowest in others.items():
+            condition &= F.col(other) >= lowest
+        conditions.append(condition)
+    if not conditions:
+        return s
+    levels = [c for c in s.all_comparisons if c in vectors.columns]
+    return without_contradicted_vetoes(vectors.where(reduce(or_, conditions)).select(*levels).toPandas(), s)
+
+
 def _check(staging, s: Settings) -> list[str]:
     """The pandas engine's input checks on a sample (which linkage columns carry values)."""
     sample = staging.limit(CHECK_SAMPLE).toPandas()
@@ -170,6 +192,10 @@ def dedupe(staging, settings: Settings | None = None, progress: Callable | None 
     blocks, rows = blocked(records, s)
     step(2)
     vectors = _parquet(compared_within_blocks(blocks, records, s, partitions), work, "comparison_vectors")
+    checked = _without_contradicted_vetoes(vectors, s)
+    if checked is not s:  # a cannot-link rule this file contradicts: its vetoes again without it, as pandas does
+        s = checked
+        vectors = _parquet(compared_within_blocks(blocks, records, s, partitions), work, "comparison_vectors_checked")
     report = with_new_pairs(rows, {int(r["first"]): int(r["count"])
                                    for r in vectors.groupBy("first").count().collect()}, n)
     step(3)
