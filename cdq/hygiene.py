@@ -136,9 +136,14 @@ def overlong(frame: pd.DataFrame, columns: list[str], limit: int = MAX_CANONICAL
     for column in columns:
         if column not in frame:
             continue
-        cells = frame[column].tolist()
-        if max((len(v) for v in cells if isinstance(v, str)), default=0) <= limit:
+        values = frame[column]
+        cells = values[values.notna()].tolist()
+        # str(v) is v for text and at least as long as nothing else that matters: a bound in C-level passes
+        if max(map(len, map(str, cells)), default=0) <= limit:
             continue  # the usual case, decided without a Python call per cell
-        long = pd.Series([isinstance(v, str) and len(v) > limit for v in cells], index=frame.index) & found.isna()
+        if max((len(v) for v in cells if isinstance(v, str)), default=0) <= limit:
+            continue
+        long = pd.Series([isinstance(v, str) and len(v) > limit for v in values.tolist()],
+                         index=frame.index) & found.isna()
         found[long] = column
     return found

@@ -135,6 +135,8 @@ def contact_values(frame: pd.DataFrame, matches: list[ColumnMatch], clean: Calla
 def _first_and_rest(n: int, columns: list[tuple[ColumnMatch, pd.Series]], extra: list[tuple[ColumnMatch, pd.Series]],
                     splitter: Callable[[str], list[str]], label: str = "") -> tuple[pd.Series, pd.Series]:
     """The first value per row over ``columns`` (cells split), the rest typed and '; '-joined."""
+    if not columns and not extra:  # no such column (a file without mobiles): nothing to walk row by row
+        return pd.Series([None] * n, dtype="object"), pd.Series([None] * n, dtype="object")
     if len(columns) == 1 and not extra:
         only = columns[0][1].reset_index(drop=True)
         text = only.astype(str)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from cdq.columns import QUARANTINE
@@ -75,8 +76,16 @@ def quarantine_frame(records: list[dict]) -> pd.DataFrame:
     return frame.astype({"source_row": "Int64"})
 
 
-def text_frame(headers: list[str], rows: list[list[object]]) -> pd.DataFrame:
-    """A frame of ``str``/``None`` cells with the given headers (empty text becomes ``None``)."""
+def text_frame(headers: list[str], rows: list[list[object]], *, all_text: bool = False) -> pd.DataFrame:
+    """A frame of ``str``/``None`` cells with the given headers (empty text becomes ``None``).
+
+    ``all_text``: the caller promises every row is a list of ``len(headers)`` cells, each ``str`` or
+    ``None`` (a delimited file); the frame is then built as one 2-D array, with no Python call per cell.
+    """
+    if all_text and rows and headers:
+        cells = np.array(rows, dtype=object)
+        cells[cells == ""] = None
+        return pd.DataFrame(cells, columns=headers)
     columns = list(zip(*rows, strict=False)) if rows else [()] * len(headers)
     data = {
         h: pd.Series([v if v != "" else None for v in col], dtype="object")

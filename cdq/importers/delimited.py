@@ -228,20 +228,17 @@ def western_code_page(data: bytes) -> str:
 
 def _per_line_utf8(data: bytes) -> tuple[str, str] | None:
     """A legacy-code-page file with some UTF-8 lines (pasted from another export): decode line by line."""
-    lines = data.split(b"\n")
-    utf8_lines = 0
-    for line in lines:
-        if max(line, default=0) >= 0x80:
-            try:
-                line.decode("utf-8")
-                utf8_lines += 1
-            except UnicodeDecodeError:
-                pass
-    if not utf8_lines:
+    # only the lines with an 8-bit byte can be UTF-8 beyond ASCII; a regex finds them without a call per line
+    if not any(_is_utf8(line) for line in _HIGH_LINES.findall(data)):
         return None
+    lines = data.split(b"\n")
     legacy = western_code_page(b"\n".join(x for x in lines if not _is_utf8(x)))
     text = "\n".join(line.decode("utf-8") if _is_utf8(line) else line.decode(legacy, "replace") for line in lines)
     return text, f"{legacy}+utf-8 (per line)"
+
+
+#: A whole line (between ``\\n``) holding at least one 8-bit byte.
+_HIGH_LINES = re.compile(rb"(?m)^[^\n\x80-\xff]*[\x80-\xff][^\n]*")
 
 
 def _is_utf8(line: bytes) -> bool:
@@ -369,6 +366,9 @@ def _parse(path: str | Path, text: str, sep: str) -> tuple[list[list[str]], dict
     the quote) or runs to the end of the file, the quote is a stray one: that line alone becomes a
     record (quarantined later) and the swallowed lines are read again as records of their own.
     """
+    plain = _parse_plain(text, sep)
+    if plain is not None:
+        return plain, {}
     lines = _Lines(text, sep)
     reader = csv.reader(lines, delimiter=sep)
     records: list[list[str]] = []
@@ -401,6 +401,24 @@ def _parse(path: str | Path, text: str, sep: str) -> tuple[list[list[str]], dict
             width = len(record)
         records.append(record)
     return records, unbalanced
+
+
+def _parse_plain(text: str, sep: str) -> list[list[str]] | None:
+    """The records when every record is one physical line and no line is oversized, else None.
+
+    Such a file reads the same with or without :class:`_Lines` (no record spans lines, so no stray-quote
+    check applies; no line is replaced), so ``csv.reader`` runs over it in one C-level pass. Anything
+    else (a quoted line break, a parse error, a huge line) goes the careful way.
+    """
+    if max(map(len, _LINE_BREAK.split(text))) >= MAX_FIELDS:
+        return None  # a line that may hold MAX_FIELDS delimiters must never reach the csv module
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        records = list(reader)
+    except csv.Error:
+        return None
+    # each record takes at least one line: as many lines as records means none spans two
+    return records if reader.line_num == len(records) else None
 
 
 def _stray_quote(taken: list[str], record: list[str], sep: str, width: int, hit_end: bool) -> bool:
@@ -437,7 +455,7 @@ def _stray_quote(taken: list[str], record: list[str], sep: str, width: int, hit_
 
 
 def _is_blank(record: list[str]) -> bool:
-    return not any(field.strip() for field in record)
+    return not "".join(record).strip()  # blank when no field holds a non-space (one C-level pass)
 
 
 def _build_table(
@@ -475,7 +493,7 @@ def _build_table(
         notes["no_header"] = True
         body_start = first
     rows, numbers, bad = _fit_rows(path, records, body_start, len(headers), sep, unbalanced)
-    frame = text_frame(headers, rows)
+    frame = text_frame(headers, rows, all_text=True)
     quarantine = quarantine_frame(bad)
     from cdq.importers.contacts_csv import google_multi_values, premap, thunderbird_birth_date
 
