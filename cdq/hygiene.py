@@ -81,7 +81,8 @@ def _needs_cleaning(value: object, limit: int) -> bool:
 def _column_is_clean(values: pd.Series, limit: int) -> bool:
     """Whether no text cell of a column needs cleaning, in two C-level passes (almost every column of a real
     export is clean, and a Python call per cell was a third of an import's time)."""
-    texts = [v for v in values.tolist() if isinstance(v, str)]
+    # str(v) is v for text; anything else only adds characters, so "clean" here means every text is clean
+    texts = list(map(str, values[values.notna()].tolist()))
     if not texts:
         return True
     if max(map(len, texts)) > limit:
@@ -99,11 +100,12 @@ def clean_frame(frame: pd.DataFrame, limit: int = MAX_FIELD) -> tuple[pd.DataFra
         ([['Jan', 'x y'], ['Piet', None]], ['NUL_REMOVED;CONTROL_CHARACTER_REPLACED', ''])
     """
     out = frame.copy()
+    dirty_columns = [p for p in range(len(frame.columns)) if not _column_is_clean(frame.iloc[:, p], limit)]
+    if not dirty_columns:  # the usual case: no list per row to build and join
+        return out, pd.Series([""] * len(frame), index=frame.index, dtype="object")
     codes: list[list[str]] = [[] for _ in range(len(frame))]
-    for position in range(len(frame.columns)):
+    for position in dirty_columns:
         values = frame.iloc[:, position]
-        if _column_is_clean(values, limit):
-            continue
         dirty = [i for i, v in enumerate(values) if _needs_cleaning(v, limit)]
         if not dirty:
             continue
@@ -137,7 +139,7 @@ def overlong(frame: pd.DataFrame, columns: list[str], limit: int = MAX_CANONICAL
         if column not in frame:
             continue
         values = frame[column]
-        cells = values[values.notna()].tolist()
+        cells = values.tolist()
         # str(v) is v for text and at least as long as nothing else that matters: a bound in C-level passes
         if max(map(len, map(str, cells)), default=0) <= limit:
             continue  # the usual case, decided without a Python call per cell

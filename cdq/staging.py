@@ -10,6 +10,7 @@ error (exit code 2) that names the headers found and suggests ``--mapping``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -85,9 +86,24 @@ class ImportResult:
 def _clean_text(series: pd.Series) -> pd.Series:
     """Strip whitespace; empty strings become None. Values stay text."""
     s = series.astype("object").where(series.notna(), None)
+    values = pd.unique(s.dropna())
+    if _spaced_already(values):  # the usual column: one regex pass instead of a call per distinct value
+        return s.where(s.notna() & (s != ""), None)
     # each distinct value once: exports repeat places, streets, titles and empty cells a lot
-    distinct = {v: (" ".join(str(v).split()) or None) for v in pd.unique(s.dropna())}
+    distinct = {v: (" ".join(str(v).split()) or None) for v in values}
     return s.map(distinct).astype("object").where(s.notna(), None)
+
+
+#: Whitespace that " ".join(v.split()) would change: at a value's start or end, doubled, or not a plain space.
+_UNTIDY = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)|\s\s|[^\S ]")
+
+
+def _spaced_already(values) -> bool:
+    """Whether every distinct value is text that " ".join(v.split()) leaves as it is (empty text aside)."""
+    if not set(map(type, values)) <= {str}:
+        return False
+    joined = "\x00".join(values)
+    return joined.count("\x00") == len(values) - 1 and _UNTIDY.search(joined) is None
 
 
 def _apply_split(frame: pd.DataFrame, column: pd.Series, splitter, assign) -> None:
