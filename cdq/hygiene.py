@@ -17,6 +17,8 @@ row was touched — never what the value was.
 from __future__ import annotations
 
 import re
+from functools import partial
+from operator import is_not
 
 import pandas as pd
 
@@ -141,7 +143,7 @@ def overlong(frame: pd.DataFrame, columns: list[str], limit: int = MAX_CANONICAL
         values = frame[column]
         cells = values.tolist()
         # str(v) is v for text and at least as long as nothing else that matters: a bound in C-level passes
-        if max(map(len, map(str, cells)), default=0) <= limit:
+        if max(map(len, map(str, filter(partial(is_not, None), cells))), default=0) <= limit:
             continue  # the usual case, decided without a Python call per cell
         if max((len(v) for v in cells if isinstance(v, str)), default=0) <= limit:
             continue

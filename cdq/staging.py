@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cdq.address_parts import split_address_line, split_house_number, split_street
@@ -245,7 +246,8 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
     raw.notes["mapping"] = [m.as_dict() for m in matches]
     _table_error_if_unmapped(raw, matches)
     n = len(frame_in)
-    staging = pd.DataFrame({c: pd.Series([None] * n, dtype="object") for c in CANONICAL})
+    # np.empty(dtype=object) is all None, made without a Python list per column
+    staging = pd.DataFrame({c: pd.Series(np.empty(n, dtype=object), dtype="object") for c in CANONICAL})
     combined: dict[str, pd.Series] = {}
     mapped = [m for m in matches if m.target]
     simple = [m for m in mapped if m.target not in ADDRESS_TARGETS and m.target not in CONTACT_TARGETS]
@@ -303,6 +305,8 @@ def _fill_address(staging: pd.DataFrame, frame: pd.DataFrame, mapped: list[Colum
 def _clean_multiline(series: pd.Series) -> pd.Series:
     """Like :func:`_clean_text`, but line breaks survive (a formatted address is read line by line)."""
     s = series.astype("object").where(series.notna(), None).reset_index(drop=True)
+    if "\n" not in "".join(map(str, s.tolist())):  # no line break anywhere: decided in one C-level pass
+        return _clean_text(s)
     lines = s.notna() & s.astype(str).str.contains("\n", regex=False)
     if not lines.any():
         return _clean_text(s)
