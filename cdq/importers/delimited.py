@@ -367,8 +367,11 @@ def _parse(path: str | Path, text: str, sep: str) -> tuple[list[list[str]], dict
     record (quarantined later) and the swallowed lines are read again as records of their own.
     """
     plain = _parse_plain(text, sep)
-    if plain is not None:
-        return plain, {}
+    return (plain, {}) if plain is not None else _parse_careful(path, text, sep)
+
+
+def _parse_careful(path: str | Path, text: str, sep: str) -> tuple[list[list[str]], dict[int, str]]:
+    """:func:`_parse` line by line: each record knows the physical lines it took."""
     lines = _Lines(text, sep)
     reader = csv.reader(lines, delimiter=sep)
     records: list[list[str]] = []
