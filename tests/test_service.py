@@ -277,7 +277,7 @@ def test_cdq_serve_workers_fork_after_start_answer_alike_and_stop_together(demo_
     import sys
     from concurrent.futures import ThreadPoolExecutor
 
-    from service_support import Client, free_port
+    from helpers import Client, free_port
 
     shutil.copy(demo_store, tmp_path / "golden.sqlite")
     url = f"sqlite:///{tmp_path / 'golden.sqlite'}"
