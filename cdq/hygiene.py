@@ -84,7 +84,7 @@ def _column_is_clean(values: pd.Series, limit: int) -> bool:
     """Whether no text cell of a column needs cleaning, in two C-level passes (almost every column of a real
     export is clean, and a Python call per cell was a third of an import's time)."""
     # str(v) is v for text; anything else only adds characters, so "clean" here means every text is clean
-    texts = list(map(str, values[values.notna()].tolist()))
+    texts = list(map(str, filter(partial(is_not, None), values.tolist())))
     if not texts:
         return True
     if max(map(len, texts)) > limit:
