@@ -409,9 +409,8 @@ def _parse_careful(path: str | Path, text: str, sep: str) -> tuple[list[list[str
 def _parse_plain(text: str, sep: str) -> list[list[str]] | None:
     """The records when every record is one physical line and no line is oversized, else None.
 
-    Such a file reads the same with or without :class:`_Lines` (no record spans lines, so no stray-quote
-    check applies; no line is replaced), so ``csv.reader`` runs over it in one C-level pass. Anything
-    else (a quoted line break, a parse error, a huge line) goes the careful way.
+    Such a file reads the same without :class:`_Lines` (no stray-quote check applies, no line is replaced), so
+    ``csv.reader`` runs over it in one C-level pass; a quoted line break, a parse error or a huge line does not.
     """
     if max(map(len, _LINE_BREAK.split(text))) >= MAX_FIELDS:
         return None  # a line that may hold MAX_FIELDS delimiters must never reach the csv module
