@@ -94,13 +94,13 @@ def run_demo(name: str, df: pd.DataFrame, out: str) -> None:
     print(f"{time.time() - start:.2f} {_peak_mb():.0f}")
 
 
-def main(src: str, out: str, demo: str | None = None) -> None:
-    df = pd.read_parquet(src)
-    if demo:
-        run_demo(demo, df, out)
-        return
-    start = time.time()
-    present = [c for c in ("first_name", "surname", "dob", "postcode", "city", "email") if df[c].notna().any()]
+#: The columns the generic model compares when the input has them (bench_linkage.py and bench_spark.py write them).
+GENERIC_COLUMNS = ("first_name", "surname", "dob", "postcode", "city", "email")
+
+
+def generic_model(present: list[str]) -> tuple[list, list]:
+    """The generic model's comparisons and blocking rules over the ``present`` columns, as Splink's docs build
+    one for person records (used on DuckDB here and on Spark by ``splink_spark_runner.py``)."""
     comparisons = []
     if "first_name" in present:
         comparisons.append(cl.NameComparison("first_name"))
@@ -109,16 +109,18 @@ def main(src: str, out: str, demo: str | None = None) -> None:
     if "dob" in present:
         comparisons.append(cl.DateOfBirthComparison("dob", input_is_string=True))
     if "postcode" in present:
-        comparisons.append(cl.PostcodeComparison("postcode") if "postcode" in present else None)
+        comparisons.append(cl.PostcodeComparison("postcode"))
     if "city" in present:
         comparisons.append(cl.ExactMatch("city").configure(term_frequency_adjustments=True))
     if "email" in present:
         comparisons.append(cl.EmailComparison("email"))
     rules = [block_on(*k) for k in (("first_name", "surname"), ("surname", "dob"), ("first_name", "dob"),
                                     ("postcode", "first_name"), ("email",)) if all(c in present for c in k)]
-    settings = SettingsCreator(link_type="dedupe_only", comparisons=comparisons, blocking_rules_to_generate_predictions=rules)
-    db = DuckDBAPI()
-    linker = Linker(db.register(df), settings, log_level=40)
+    return comparisons, rules
+
+
+def train(linker, rules: list) -> None:
+    """The docs' training sequence: the deterministic-rules prior, u from random pairs, EM per training rule."""
     linker.training.estimate_probability_two_random_records_match(rules[:2], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
     for rule in rules[:2]:
@@ -126,6 +128,20 @@ def main(src: str, out: str, demo: str | None = None) -> None:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
         except Exception as e:  # noqa: BLE001 - some rules fix every compared field; skip as the docs do
             print(f"EM on {rule} skipped: {e}", file=sys.stderr)
+
+
+def main(src: str, out: str, demo: str | None = None) -> None:
+    df = pd.read_parquet(src)
+    if demo:
+        run_demo(demo, df, out)
+        return
+    start = time.time()
+    present = [c for c in GENERIC_COLUMNS if df[c].notna().any()]
+    comparisons, rules = generic_model(present)
+    settings = SettingsCreator(link_type="dedupe_only", comparisons=comparisons, blocking_rules_to_generate_predictions=rules)
+    db = DuckDBAPI()
+    linker = Linker(db.register(df), settings, log_level=40)
+    train(linker, rules)
     pairs = linker.inference.predict(threshold_match_probability=0.5)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs, 0.95).as_pandas_dataframe()
     clusters[["unique_id", "cluster_id"]].to_csv(out, index=False)

@@ -43,40 +43,19 @@ def _session(master: str, checkpoints: str):
 
 
 def main(src: str, out: str, master: str = "local[2]") -> None:
-    import splink.comparison_library as cl
-    from splink import Linker, SettingsCreator, SparkAPI, block_on
+    from splink import Linker, SettingsCreator, SparkAPI
+    from splink_runner import GENERIC_COLUMNS, generic_model, train
 
     start = time.time()
     spark = _session(master, tempfile.mkdtemp(prefix="splink-checkpoints-"))
     df = spark.read.parquet(src)
-    present = [c for c in ("first_name", "surname", "dob", "postcode", "city", "email")
-               if df.where(df[c].isNotNull()).limit(1).count()]
-    comparisons = []
-    if "first_name" in present:
-        comparisons.append(cl.NameComparison("first_name"))
-    if "surname" in present:
-        comparisons.append(cl.NameComparison("surname"))
-    if "dob" in present:
-        comparisons.append(cl.DateOfBirthComparison("dob", input_is_string=True))
-    if "postcode" in present:
-        comparisons.append(cl.PostcodeComparison("postcode"))
-    if "city" in present:
-        comparisons.append(cl.ExactMatch("city").configure(term_frequency_adjustments=True))
-    if "email" in present:
-        comparisons.append(cl.EmailComparison("email"))
-    rules = [block_on(*k) for k in (("first_name", "surname"), ("surname", "dob"), ("first_name", "dob"),
-                                    ("postcode", "first_name"), ("email",)) if all(c in present for c in k)]
+    present = [c for c in GENERIC_COLUMNS if df.where(df[c].isNotNull()).limit(1).count()]
+    comparisons, rules = generic_model(present)
     settings = SettingsCreator(link_type="dedupe_only", comparisons=comparisons,
                                blocking_rules_to_generate_predictions=rules)
     api = SparkAPI(spark_session=spark)
     linker = Linker(api.register(df), settings, log_level=40)
-    linker.training.estimate_probability_two_random_records_match(rules[:2], recall=0.7)
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
-    for rule in rules[:2]:
-        try:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
-        except Exception as e:  # noqa: BLE001 - a rule that fixes every compared field; skipped as the docs do
-            print(f"EM on {rule} skipped: {e}", file=sys.stderr)
+    train(linker, rules)
     pairs = linker.inference.predict(threshold_match_probability=0.5)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs, 0.95).as_spark_dataframe()
     clusters.select(clusters["unique_id"].alias("record_id"), "cluster_id").toPandas().to_csv(out, index=False)
