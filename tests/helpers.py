@@ -17,6 +17,8 @@ import itertools
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -169,6 +171,23 @@ class Client:
         except json.JSONDecodeError:
             payload = text
         return r.status, payload, {k.lower(): v for k, v in r.getheaders()}
+
+
+def cdq_serve_process(store_url: str, *options: str) -> tuple[subprocess.Popen, int]:
+    """``cdq serve --store URL OPTIONS`` as its own process on a free port, once ``/health`` answers 200
+    (output and error merged into its stdout, text)."""
+    port = free_port()
+    cdq = Path(sys.executable).parent / "cdq"
+    proc = subprocess.Popen([str(cdq), "serve", "--store", store_url, "--port", str(port), *options],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    client = Client(port)
+    for _ in range(240):
+        try:
+            if client.call("GET", "/health", key=None)[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    return proc, port
 
 
 class Running:

@@ -238,25 +238,13 @@ def test_rate_limit_per_key_and_cors_allow_list(store_copy):
 def test_cdq_serve_command_starts_on_the_demo_store_and_stops_gracefully(demo_store, tmp_path):
     import shutil
     import signal
-    import subprocess
-    import sys
 
-    from helpers import Client, free_port
+    from helpers import Client, cdq_serve_process
 
     shutil.copy(demo_store, tmp_path / "golden.sqlite")
-    url = f"sqlite:///{tmp_path / 'golden.sqlite'}"
-    port = free_port()
-    cdq = Path(sys.executable).parent / "cdq"
-    proc = subprocess.Popen([str(cdq), "serve", "--store", url, "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc, port = cdq_serve_process(f"sqlite:///{tmp_path / 'golden.sqlite'}")
     try:
         client = Client(port)
-        for _ in range(240):
-            try:
-                if client.call("GET", "/health", key=None)[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
         assert client.call("GET", "/docs", key=None)[0] == 200
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
@@ -273,28 +261,17 @@ def test_cdq_serve_workers_fork_after_start_answer_alike_and_stop_together(demo_
     gets the same answer from whichever worker takes it; SIGTERM stops both gracefully."""
     import shutil
     import signal
-    import subprocess
-    import sys
     from concurrent.futures import ThreadPoolExecutor
 
-    from helpers import Client, free_port
+    from helpers import Client, cdq_serve_process
 
     shutil.copy(demo_store, tmp_path / "golden.sqlite")
     url = f"sqlite:///{tmp_path / 'golden.sqlite'}"
     key = create_key(GoldenStore(url), "workers", ["read", "match"])
     known = customer(url)
-    port = free_port()
-    cdq = Path(sys.executable).parent / "cdq"
-    proc = subprocess.Popen([str(cdq), "serve", "--store", url, "--port", str(port), "--workers", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, port = cdq_serve_process(url, "--workers", "2")
     try:
         client = Client(port, key)
-        for _ in range(240):
-            try:
-                if client.call("GET", "/health", key=None)[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         assert len(children) == 2
         record = {k: known[k] for k in ("first_name", "last_name", "postcode", "house_number", "email")}
