@@ -80,11 +80,16 @@ def _needs_cleaning(value: object, limit: int) -> bool:
     return isinstance(value, str) and (len(value) > limit or "\x00" in value or _CONTROL.search(value) is not None)
 
 
+def _as_text(cells: list) -> list[str]:
+    """Every cell but None as text, in C: str(v) is v for text and only adds characters to anything else, so a
+    bound or a clean verdict over these holds for the column's text cells (numbers never need cleaning)."""
+    return list(map(str, filter(partial(is_not, None), cells)))
+
+
 def _column_is_clean(values: pd.Series, limit: int) -> bool:
     """Whether no text cell of a column needs cleaning, in two C-level passes (almost every column of a real
     export is clean, and a Python call per cell was a third of an import's time)."""
-    # str(v) is v for text; anything else only adds characters, so "clean" here means every text is clean
-    texts = list(map(str, filter(partial(is_not, None), values.tolist())))
+    texts = _as_text(values.tolist())
     if not texts:
         return True
     if max(map(len, texts)) > limit:
@@ -140,14 +145,9 @@ def overlong(frame: pd.DataFrame, columns: list[str], limit: int = MAX_CANONICAL
     for column in columns:
         if column not in frame:
             continue
-        values = frame[column]
-        cells = values.tolist()
-        # str(v) is v for text and at least as long as nothing else that matters: a bound in C-level passes
-        if max(map(len, map(str, filter(partial(is_not, None), cells))), default=0) <= limit:
+        cells = frame[column].tolist()
+        if max(map(len, _as_text(cells)), default=0) <= limit:
             continue  # the usual case, decided without a Python call per cell
-        if max((len(v) for v in cells if isinstance(v, str)), default=0) <= limit:
-            continue
-        long = pd.Series([isinstance(v, str) and len(v) > limit for v in values.tolist()],
-                         index=frame.index) & found.isna()
+        long = pd.Series([isinstance(v, str) and len(v) > limit for v in cells], index=frame.index) & found.isna()
         found[long] = column
     return found

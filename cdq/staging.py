@@ -308,8 +308,6 @@ def _clean_multiline(series: pd.Series) -> pd.Series:
     if "\n" not in "".join(map(str, s.tolist())):  # no line break anywhere: decided in one C-level pass
         return _clean_text(s)
     lines = s.notna() & s.astype(str).str.contains("\n", regex=False)
-    if not lines.any():
-        return _clean_text(s)
     multi = s[lines].map(lambda v: "\n".join(" ".join(x.split()) for x in str(v).splitlines() if x.strip()) or None)
     return _clean_text(s.where(~lines, None)).where(~lines, multi)
 
