@@ -698,10 +698,13 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         if "first_name" in out and "surname" in out:
             _swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
             _lone_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)])
-            half_swapped_names(cols, l, r, out["first_name"][start:start + len(l)],
-                               out["surname"][start:start + len(l)], workers=_workers(len(l)))
+            half_swapped_names(cols, l, r, out["first_name"][start:start + len(l)], out["surname"][start:start + len(l)],
+                               COMPARISONS["first_name"].levels, COMPARISONS["surname"].levels,
+                               workers=_workers(len(l)))
         if "first_name" in out:
-            call_name_levels(cols, l, r, out["first_name"][start:start + len(l)], initial=1, similar=2)
+            first_levels = COMPARISONS["first_name"].levels
+            call_name_levels(cols, l, r, out["first_name"][start:start + len(l)],
+                             initial=first_levels.index("initial"), similar=first_levels.index("similar"))
         if {"email_domain", "company"} <= out.keys():
             _name_made_domain(out["company"][start:start + len(l)], out["email_domain"][start:start + len(l)])
         if {"email", "surname", "birth_date"} <= out.keys():

@@ -18,9 +18,6 @@ from rapidfuzz.process import cpdist
 #: letters ("shahnon" / "shannon": a typo early in the name keeps Jaro-Winkler at 0.89).
 HALF_SWAP_SIMILAR = 0.92
 HALF_SWAP_MIN_LEN = 4
-#: Levels (cdq.linkage.settings.BUILTIN_LEVELS) a half swap gives: surname very_similar; first name
-#: very_similar when the rest of the crossing agrees, else different.
-_SURNAME_VERY_SIMILAR, _FIRST_VERY_SIMILAR, _DIFFERENT = 2, 3, 0
 
 
 def _agree(a: np.ndarray, b: np.ndarray, workers: int) -> np.ndarray:
@@ -37,23 +34,29 @@ def _agree(a: np.ndarray, b: np.ndarray, workers: int) -> np.ndarray:
 
 
 def half_swapped_names(cols, l: np.ndarray, r: np.ndarray, first: np.ndarray, last: np.ndarray,
-                       workers: int = 1) -> None:
+                       first_levels: tuple[str, ...], surname_levels: tuple[str, ...], workers: int = 1) -> None:
     """Where the surnames disagree (``last`` different or only similar) but one record's first-name field holds
     the other's surname (or the other way round), the surname is very similar and the first name is the other
     crossed pair: very similar, different, or missing (in place; ``cols`` is a cdq.linkage.compare.Columns).
 
     "Weller Ebony" / "Flynn Weller": surname very similar, first name ("ebony" / "flynn") different.
     "Houldsworth Olivia" / "- Houldsowrth": surname very similar, first name unknown.
+
+    ``first_levels`` and ``surname_levels`` are the two comparisons' level names (cdq.linkage.compare's
+    registry; this module cannot import it): the levels are read and written by name.
     """
+    different = first_levels.index("different")
+    first_initial, first_very_similar = first_levels.index("initial"), first_levels.index("very_similar")
+    surname_similar, surname_very_similar = surname_levels.index("similar"), surname_levels.index("very_similar")
     given, full = cols.codes("given_full"), cols.codes("surname_full")
     fi, si = cols.first_letter("given_full"), cols.first_letter("surname_full")
-    suspect = (last >= 0) & (last <= 1) & (first <= 1)
+    suspect = (last >= 0) & (last <= surname_similar) & (first <= first_initial)
     # crossed: l's first-name field against r's surname field, or l's surname field against r's first-name field
     cross_a = suspect & (given[l] >= 0) & (full[r] >= 0) & (fi[l] == si[r])
     cross_b = suspect & (full[l] >= 0) & (given[r] >= 0) & (si[l] == fi[r])
     gt, st = cols.text("given_full"), cols.text("surname_full")
     for mask, names_l, names_r, rest_l, rest_r in ((cross_a, gt, st, st, gt), (cross_b, st, gt, gt, st)):
-        idx = np.flatnonzero(mask & (last <= 1))
+        idx = np.flatnonzero(mask & (last <= surname_similar))
         if not len(idx):
             continue
         hit = idx[_agree(names_l[l[idx]], names_r[r[idx]], workers)]
@@ -63,8 +66,8 @@ def half_swapped_names(cols, l: np.ndarray, r: np.ndarray, first: np.ndarray, la
         a, b = rest_l[l[hit]], rest_r[r[hit]]
         both = (np.char.str_len(a.astype(str)) > 0) & (np.char.str_len(b.astype(str)) > 0)
         jw = cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=workers)
-        crossed = np.where(jw >= HALF_SWAP_SIMILAR, _FIRST_VERY_SIMILAR, _DIFFERENT)
+        crossed = np.where(jw >= HALF_SWAP_SIMILAR, first_very_similar, different)
         # never below what the fields said as they are (an initial stays an initial); a first name compared
         # with the surname that sat in its field says nothing
-        first[hit] = np.where(both, np.maximum(first[hit], crossed), np.where(first[hit] == _DIFFERENT, -1, first[hit]))
-        last[hit] = _SURNAME_VERY_SIMILAR
+        first[hit] = np.where(both, np.maximum(first[hit], crossed), np.where(first[hit] == different, -1, first[hit]))
+        last[hit] = surname_very_similar
