@@ -86,7 +86,7 @@ def _random_vectors(records, n: int, s: Settings):
     spark = records.sparkSession
     pairs = spark.createDataFrame(pd.DataFrame({"l": l.astype(np.int64), "r": r.astype(np.int64)}))
     settings = u_settings(s)
-    counted = pattern_counts(comparison_vectors(pairs, records, settings, full=False), settings.all_comparisons)
+    counted = pattern_counts(comparison_vectors(pairs, records, settings), settings.all_comparisons)
     return counted, len(l), size
 
 

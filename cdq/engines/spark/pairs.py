@@ -15,10 +15,9 @@ import pandas as pd
 
 from cdq.engines.spark.records import prepared_columns, tf_columns
 from cdq.linkage.compare import compare
-from cdq.linkage.locations import same_organisation
 from cdq.linkage.model import FSModel, score, tf_weights
 from cdq.linkage.settings import Settings
-from cdq.linkage.vetoes import decide, vetoes
+from cdq.linkage.vetoes import decide
 
 logger = logging.getLogger(__name__)
 
@@ -56,30 +55,22 @@ def vector_schema(s: Settings, comparisons: tuple[str, ...] | None = None, *, fu
     return T.StructType(fields)
 
 
-def _compare_batches(s: Settings, columns: list[str], full: bool):
-    shares = tf_columns(s)
-
+def _compare_batches(s: Settings, columns: list[str]):
     def run(batches):
         for batch in batches:
             local, l, r = local_records(batch, columns)
-            vectors = compare(local, l, r, s)
-            out = pd.concat([batch[["l", "r"]].reset_index(drop=True), vectors], axis=1)
-            if full:
-                out["veto"] = vetoes(vectors, s, local, l, r)
-                out["org_same"] = same_organisation(local, l, r, vectors, s)
-                for name in shares.values():
-                    out[name] = batch[f"l_{name}"].to_numpy(dtype=float)
-            yield out
+            yield pd.concat([batch[["l", "r"]].reset_index(drop=True), compare(local, l, r, s)], axis=1)
 
     return run
 
 
-def comparison_vectors(pairs, records, s: Settings, *, full: bool = True):
-    """Agreement levels of every pair (``l``, ``r``, one int8 column per comparison); with ``full``, also the
-    cannot-link ``veto``, ``org_same`` and the left record's value shares for the term frequencies."""
-    columns = prepared_columns(s) + (list(tf_columns(s).values()) if full else [])
+def comparison_vectors(pairs, records, s: Settings):
+    """Agreement levels of every pair (``l``, ``r``, one int8 column per comparison): for pairs that are not
+    candidates (the random pairs u is estimated on); candidates are compared within their blocks
+    (:mod:`cdq.engines.spark.within`), with their vetoes and value shares."""
+    columns = prepared_columns(s)
     joined = with_records(pairs.select("l", "r"), records, columns)
-    return joined.mapInPandas(_compare_batches(s, columns, full), vector_schema(s, full=full))
+    return joined.mapInPandas(_compare_batches(s, columns), vector_schema(s, full=False))
 
 
 def pattern_counts(vectors, comparisons: tuple[str, ...], by: tuple[str, ...] = ()) -> pd.DataFrame:
