@@ -127,6 +127,23 @@ def test_one_mailbox_lifts_the_birth_date_veto_within_a_generation(email_b, birt
     assert (len(cannot_links(a, b)) == 1) == vetoed
 
 
+@pytest.mark.parametrize("city_b,street_b,vetoed", [
+    ("Leiden", "Buitenpad", False),         # the same address: the mailbox outweighs the dates
+    ("Leiden", "Breestraat", False),        # the same city, another street (a move within the town)
+    (None, None, False),                     # no address on one record: nothing disagrees
+    ("Dordrecht", "Drenthestraat", True),   # another place too: namesakes whose name-made mailbox coincides
+])
+def test_a_mailbox_does_not_lift_the_birth_date_veto_at_another_address(city_b, street_b, vetoed):
+    from cdq.linkage import cannot_links
+
+    a = pd.DataFrame([{"record_id": "a", "first_name": "Aylin", "last_name": "Aslan", "birth_date": "1939-07-28",
+                       "email": "a.aslan@gmail.com", "street": "Buitenpad", "house_number": "8", "city": "Leiden"}])
+    b = pd.DataFrame([{"record_id": "b", "first_name": "Aylin", "last_name": "Aslan", "birth_date": "1952-10-16",
+                       "email": "a.aslan@gmail.com", "street": street_b, "house_number": "8" if street_b else None,
+                       "city": city_b}])
+    assert (len(cannot_links(a, b)) == 1) == vetoed
+
+
 @pytest.mark.parametrize("a,b,level", [
     ({"first_name": "Maria"}, {"first_name": "Anna Maria"}, "similar"),    # the call name is a later given name
     ({"first_name": "Maria"}, {"initials": "A.M."}, "initial"),            # ... of which only initials are known

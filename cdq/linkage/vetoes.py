@@ -65,6 +65,18 @@ def _same_mailbox(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l:
     return same
 
 
+def _elsewhere(vectors: pd.DataFrame, s: Settings) -> np.ndarray:
+    """Addresses that disagree (both known, not even the same city or postcode area).
+
+    A mailbox is made of the names ("a.aslan@", "max_jansen@"): namesakes at two addresses with birth dates
+    years apart can carry one (at 1M synthetic records: 2,000 false pairs). Only where the place does not
+    disagree as well does the mailbox outweigh the dates.
+    """
+    if "address" not in vectors.columns:
+        return np.zeros(len(vectors), dtype=bool)
+    return vectors["address"].to_numpy() == s.levels("address").index("different")
+
+
 def _same_stem(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """First names that share their first three letters (walter / wally, thomas / tommie): a pet form is possible."""
     stem = Columns.of(prepared).name_stem("first_name")
@@ -149,7 +161,8 @@ def vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nda
             if name == "birth_date":
                 apart = _years_apart(prepared, l, r, hit)
                 hit &= (apart >= BIRTH_VETO_YEARS) & ~_date_typo(prepared, l, r, hit)
-                hit &= ~(_same_mailbox(vectors, s, prepared, l, r) & (apart < PARENT_GAP_YEARS))
+                hit &= ~(_same_mailbox(vectors, s, prepared, l, r) & (apart < PARENT_GAP_YEARS)
+                         & ~_elsewhere(vectors, s))
             if name == "gender" and "first_name" in vectors.columns:
                 # a recorded gender is often wrong (derived from a salutation); it vetoes only when the
                 # first names do not agree either
