@@ -166,6 +166,16 @@ def test_a_call_name_among_the_given_names_is_no_cannot_link():
     assert len(cannot_links(a, c)) == 1  # a twin sister
 
 
+@pytest.mark.parametrize("a,b,level", [
+    ({"first_name": "Jun", "initials": "J."}, {"initials": "W.J."}, "different"),  # twins Jun and Wei Jun
+    ({"first_name": "Maria", "initials": "M."}, {"first_name": "Anna Maria"}, "different"),
+    ({"first_name": "Maria", "initials": "A.M."}, {"initials": "A.M."}, "initial"),  # the same formal initials
+    ({"first_name": "Jun"}, {"initials": "W.J."}, "initial"),  # no initials of its own: Jun may be the call name
+])
+def test_a_record_naming_its_own_first_initial_is_no_call_name_of_another(a, b, level):
+    assert _levels({**a, "last_name": "Wu"}, {**b, "last_name": "Wu"})["first_name"] == level
+
+
 def test_twins_whose_initials_name_each_other_stay_apart():
     """Bas (S.M.) and Menno (M.) at one address, born the same day: Bas's M is a later name, not Menno."""
     assert _levels({"first_name": "Menno", "initials": "M.", "last_name": "Brouwer"},

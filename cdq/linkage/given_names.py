@@ -75,8 +75,12 @@ def call_name_levels(cols: Columns, l: np.ndarray, r: np.ndarray, first: np.ndar
         cols._codes[key] = later_initials(cols.prepared["middle_initials"])
     later = cols._codes[key]
     name, spelled = cols.text("first_name"), cols.text("middle_names")
+    # a record that writes its own initials names its first given name by them ("Jun", J.): against "W.J."
+    # that is another first given name, not a call name (twins "Jun" and "Wei Jun" share a name at two places)
+    own, formal = cols.first_letter("initials_given"), cols.first_letter("initials")
     for a, b in ((l, r), (r, l)):
         idx = different[(start[a[different]] >= 0) & (later[b[different]] == start[a[different], None]).any(axis=1)]
+        idx = idx[(own[a[idx]] < 0) | (own[a[idx]] == formal[b[idx]])]
         if not len(idx):
             continue
         written = spelled[b[idx]] != ""
