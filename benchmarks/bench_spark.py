@@ -234,6 +234,11 @@ def run(size: int, modes: list[str], work: Path) -> list[dict]:
                      **{f"peak MB {k}": round(v) for k, v in sorted(peak.items())},
                      "P": scores["precision"], "R": scores["recall"], "F1": scores["f1"]})
         print(pd.DataFrame([rows[-1]]).round(4).to_string(index=False), flush=True)
+    earlier = work / f"clusters_{size}_pandas.csv"
+    if "pandas" not in outputs and earlier.exists():
+        # the pandas engine's clusters of the same input from an earlier invocation with this --workdir (each
+        # timed run fits a short slot under the bench lock on a shared machine)
+        outputs["pandas"] = earlier
     if "pandas" in outputs:
         for row in rows:
             if row["mode"] in ("local", "standalone"):
