@@ -81,9 +81,14 @@ def _needs_cleaning(value: object, limit: int) -> bool:
 
 
 def _as_text(cells: list) -> list[str]:
-    """Every cell but None as text, in C: str(v) is v for text and only adds characters to anything else, so a
-    bound or a clean verdict over these holds for the column's text cells (numbers never need cleaning)."""
-    return list(map(str, filter(partial(is_not, None), cells)))
+    """Every cell but None (and "" or 0) as text, in C: str(v) is v for text and only adds characters to anything
+    else, so a bound or a clean verdict over these holds for the column's text cells (numbers never need
+    cleaning)."""
+    try:
+        present = list(filter(None, cells))  # C truthiness drops None and "" (neither is long or dirty) and 0
+    except (TypeError, ValueError):  # a cell without a truth value (pd.NA): the same test, a call per cell
+        present = list(filter(partial(is_not, None), cells))
+    return list(map(str, present))
 
 
 def _column_is_clean(values: pd.Series, limit: int) -> bool:

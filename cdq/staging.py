@@ -85,26 +85,25 @@ class ImportResult:
 
 
 def _clean_text(series: pd.Series) -> pd.Series:
-    """Strip whitespace; empty strings become None. Values stay text."""
-    s = series.astype("object").where(series.notna(), None)
-    values = pd.unique(s.dropna())
-    if _spaced_already(values):  # the usual column: one regex pass instead of a call per distinct value
-        return s.where(s.notna() & (s != ""), None)
-    # each distinct value once: exports repeat places, streets, titles and empty cells a lot
-    distinct = {v: (" ".join(str(v).split()) or None) for v in values}
-    return s.map(distinct).astype("object").where(s.notna(), None)
+    """Strip whitespace; empty strings become None. Values stay text (a number becomes its ``str``).
+
+    One list comprehension over the cells: ``split``/``join`` run in C, so a call per cell costs less than any
+    pass that first looks for cells needing it (a regex over the joined values, ``pd.unique``, a dict map).
+    """
+    cells = series.tolist()
+    try:  # the usual column: text and empty cells only
+        tidy = [None if v is None else " ".join(v.split()) or None for v in cells]
+    except (AttributeError, TypeError):  # numbers, dates or NaN/NA/NaT from a typed reader
+        missing = pd.isna(series.to_numpy(dtype=object)).tolist()
+        tidy = [None if m else " ".join(str(v).split()) or None for v, m in zip(cells, missing, strict=True)]
+    return pd.Series(_object_array(tidy), index=series.index, dtype="object", copy=False)
 
 
-#: Whitespace that " ".join(v.split()) would change: at a value's start or end, doubled, or not a plain space.
-_UNTIDY = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)|\s\s|[^\S ]")
-
-
-def _spaced_already(values) -> bool:
-    """Whether every distinct value is text that " ".join(v.split()) leaves as it is (empty text aside)."""
-    if not set(map(type, values)) <= {str}:
-        return False
-    joined = "\x00".join(values)
-    return joined.count("\x00") == len(values) - 1 and _UNTIDY.search(joined) is None
+def _object_array(values: list) -> np.ndarray:
+    """A 1-D object array of ``values`` (text or None), without pandas' per-element checks of a list."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _apply_split(frame: pd.DataFrame, column: pd.Series, splitter, assign) -> None:
@@ -142,7 +141,9 @@ def _split_house_numbers(frame: pd.DataFrame, full: pd.Series | None) -> None:
     HUISNUMMER-TOEVOEGING) gives the number where the number column is empty, or repeats it.
     """
     addition = frame["house_number_addition"]
-    whole = addition.notna() & addition.astype(str).str.match(r"^\d{1,5}(\D|$)")
+    # per cell in C (str.isdecimal is regex \d); the regex only for the few additions that start with a digit
+    whole = pd.Series([t is not None and t[:1].isdecimal() and _LEADING_NUMBER.match(t) is not None
+                       for t in _texts(addition)], index=addition.index, dtype=bool)
     if whole.any():
         leading = addition.astype(str).str.extract(r"^(\d{1,5})", expand=False)
         repeats = whole & (frame["house_number"].isna() | (frame["house_number"].astype(str) == leading))
@@ -152,7 +153,8 @@ def _split_house_numbers(frame: pd.DataFrame, full: pd.Series | None) -> None:
             frame.loc[repeats, "house_number_addition"] = None
     number = frame["house_number"] if full is None else full.where(full.notna(), frame["house_number"])
     frame["house_number"] = frame["house_number"].where(frame["house_number"].notna(), number)
-    needs_split = number.notna() & ~number.astype(str).str.fullmatch(r"\d{1,5}")
+    needs_split = pd.Series([t is not None and not (t.isdecimal() and len(t) <= 5) for t in _texts(number)],
+                            index=number.index, dtype=bool)  # not a plain 1-5 digit number (regex \d{1,5})
     if not needs_split.any():
         return
     parts = number[needs_split]
@@ -163,6 +165,16 @@ def _split_house_numbers(frame: pd.DataFrame, full: pd.Series | None) -> None:
         frame.loc[needs_split, target] = frame.loc[needs_split, target].where(
             frame.loc[needs_split, target].notna(), values
         )
+
+
+#: 1-5 digits at the start of an addition, then a non-digit or the end: "202", "7-A" (the whole number).
+_LEADING_NUMBER = re.compile(r"\d{1,5}(?:\D|$)")
+
+
+def _texts(series: pd.Series) -> list[str | None]:
+    """Each cell as ``astype(str)`` writes it, None where the cell is missing (for per-cell tests in C)."""
+    present = series.notna().tolist()
+    return [(v if type(v) is str else str(v)) if p else None for v, p in zip(series.tolist(), present, strict=True)]
 
 
 def _assign_names(frame: pd.DataFrame, names: pd.Series, beside_contact_person: bool = False) -> None:
@@ -239,9 +251,7 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
     """
     # Text hygiene, once for every importer: no NUL, control character or runaway value gets past here.
     raw, hygiene_codes = _hygienic(raw)
-    headers = [str(c) for c in raw.frame.columns]
-    frame_in = raw.frame.copy().reset_index(drop=True)
-    frame_in.columns = headers
+    frame_in = raw.frame  # _hygienic's own copy, its index reset
     matches = matches if matches is not None else recognise_table(raw, mapping)
     raw.notes["mapping"] = [m.as_dict() for m in matches]
     _table_error_if_unmapped(raw, matches)
@@ -289,33 +299,50 @@ def _fill_address(staging: pd.DataFrame, frame: pd.DataFrame, mapped: list[Colum
         series = series.reset_index(drop=True)
         if target in ("street_and_number", "address_line"):
             series = _expand_multiline(staging, series)
-            series = series.map(lambda v: " ".join(v.split()) if isinstance(v, str) else v)
+            series = pd.Series(_object_array([" ".join(v.split()) if isinstance(v, str) else v for v in series.tolist()]),
+                               index=series.index, dtype="object", copy=False)
         if target in CANONICAL:
             staging[target] = series.where(series.notna(), staging[target])
         else:
             combined[target] = series
     if "street_and_number" in combined and "address_line" not in combined:
         text = combined["street_and_number"]
-        with_postcode = text.notna() & text.astype(str).str.contains(r"\b[1-9]\d{3}\s?[A-Za-z]{2}\b", regex=True)
+        texts = _texts(text)
+        # one search over the joined cells first: a cell's match is a match there too (line breaks are \b)
+        maybe = _POSTCODE_IN_TEXT.search("\n".join([t for t in texts if t is not None])) is not None
+        with_postcode = pd.Series([maybe and t is not None and _POSTCODE_IN_TEXT.search(t) is not None
+                                   for t in texts], index=text.index, dtype=bool)
         if with_postcode.any():  # "Kerkstraat 1, 1234 AB Utrecht" in a street column: the whole address
             combined["address_line"] = text.where(with_postcode, None)
             combined["street_and_number"] = text.where(~with_postcode, None)
 
 
+_POSTCODE_IN_TEXT = re.compile(r"\b[1-9]\d{3}\s?[A-Za-z]{2}\b")
+
+
 def _clean_multiline(series: pd.Series) -> pd.Series:
     """Like :func:`_clean_text`, but line breaks survive (a formatted address is read line by line)."""
-    s = series.astype("object").where(series.notna(), None).reset_index(drop=True)
-    if "\n" not in "".join(map(str, s.tolist())):  # no line break anywhere: decided in one C-level pass
+    s = series.reset_index(drop=True)
+    lines = _with_line_break(s)
+    if lines is None:  # the usual column: no line break anywhere
         return _clean_text(s)
-    lines = s.notna() & s.astype(str).str.contains("\n", regex=False)
+    s = s.astype("object").where(s.notna(), None)
     multi = s[lines].map(lambda v: "\n".join(" ".join(x.split()) for x in str(v).splitlines() if x.strip()) or None)
     return _clean_text(s.where(~lines, None)).where(~lines, multi)
 
 
+def _with_line_break(series: pd.Series) -> pd.Series | None:
+    """Per cell, whether its text holds a line break; None when no cell does (one C-level pass decides that)."""
+    texts = _texts(series)
+    if "\n" not in "".join([t for t in texts if t is not None]):
+        return None
+    return pd.Series([t is not None and "\n" in t for t in texts], index=series.index, dtype=bool)
+
+
 def _expand_multiline(staging: pd.DataFrame, series: pd.Series) -> pd.Series:
     """A multi-line address fills postcode, city and country (where empty) and leaves its street line."""
-    multi = series.notna() & series.astype(str).str.contains("\n", regex=False)
-    if not multi.any():
+    multi = _with_line_break(series)
+    if multi is None:
         return series
     parsed = {v: multiline_address(v) for v in series[multi].unique()}
     for target in ("postcode", "city", "country"):
@@ -391,6 +418,8 @@ def _quarantine_unusable(staging: pd.DataFrame, raw: RawTable, source: str,
     adapter_q = raw.quarantine.assign(source=source) if len(raw.quarantine) else empty_quarantine()
     adapter_q = clean_frame(adapter_q)[0] if len(adapter_q) else adapter_q
     kept = usable & too_long.isna()
+    if kept.all() and staging.index.equals(pd.RangeIndex(len(staging))):
+        return staging, _stack_quarantine([adapter_q, quarantine, long_q])  # the usual table: no copy of it
     return staging[kept].reset_index(drop=True), _stack_quarantine([adapter_q, quarantine, long_q])
 
 

@@ -29,7 +29,7 @@ _ORGANISATION_ORDER = ["", "visit", "business", "postal", "billing", "home", "de
 _EMAIL_SPLIT = re.compile(r"[,;\s|]+")
 _PHONE_SPLIT = re.compile(r"\s*(?:[;,|\n]|\s/\s|\s+(?:of|or|oder|ou|en|and)\s+)\s*", re.I)
 _DIGITS = re.compile(r"\d")
-_MAYBE_SEVERAL = r"[;,|\n/]|\s(?:of|or|oder|ou|en|and)\s"
+_MAYBE_SEVERAL = re.compile(r"[;,|\n/]|\s(?:of|or|oder|ou|en|and)\s")
 _NUMBER_IN_STREET = re.compile(r"\d")
 
 
@@ -139,11 +139,7 @@ def _first_and_rest(n: int, columns: list[tuple[ColumnMatch, pd.Series]], extra:
         return pd.Series([None] * n, dtype="object"), pd.Series([None] * n, dtype="object")
     if len(columns) == 1 and not extra:
         only = columns[0][1].reset_index(drop=True)
-        text = only.astype(str)
-        maybe = only.notna() & (text.str.count("@") > 1 if splitter is split_emails
-                                else text.str.contains(_MAYBE_SEVERAL, regex=True))  # vectorised pre-check
-        multi = only[maybe].map(lambda v: len(splitter(str(v))) > 1)
-        if not multi.any():
+        if not any(len(splitter(v)) > 1 for v in _maybe_several(only, splitter)):
             return only, pd.Series([None] * n, dtype="object")
     firsts: list[str | None] = [None] * n
     rests: list[list[str]] = [[] for _ in range(n)]
@@ -160,6 +156,18 @@ def _first_and_rest(n: int, columns: list[tuple[ColumnMatch, pd.Series]], extra:
                     rests[i].append(part if is_extra and ":" in part else _typed(part, kind))
     return (pd.Series(firsts, dtype="object"),
             pd.Series(["; ".join(r) or None for r in rests], dtype="object"))
+
+
+def _maybe_several(column: pd.Series, splitter: Callable[[str], list[str]]) -> list[str]:
+    """The cells of ``column`` that may hold several values (a superset; the splitter decides), in C-level
+    passes: a second "@" per cell for e-mail, one search over all cells joined for a phone separator."""
+    texts = [v if type(v) is str else str(v) for v in column.dropna().tolist()]
+    if splitter is split_emails:
+        return [v for v in texts if v.count("@") > 1]
+    # NUL is no separator nor space, so the joined text matches only where a cell does
+    if _MAYBE_SEVERAL.search("\x00".join(texts)) is None:
+        return []
+    return [v for v in texts if _MAYBE_SEVERAL.search(v)]
 
 
 def _join(parts: list[pd.Series]) -> pd.Series:
