@@ -108,3 +108,34 @@ def test_an_index_of_another_format_is_rebuilt(stored):
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(match_prepared)).scalar() == len(records)
     assert np.isfinite(match_one(_queries(records)[0], index)[0].match_probability)
+
+
+def test_records_matched_together_get_the_answers_they_get_alone(stored):
+    """``match_many`` compares several records' pairs in one call (the service batches requests): each record
+    gets exactly its own ``match_one`` answer, tf adjustments included."""
+    from cdq.leads.index import match_many
+
+    store, records = stored
+    index = MatchIndex(store)  # the default settings: term-frequency adjustments on
+    index.refresh()
+    queries = _queries(records)[:12] + [{}, _queries(records)[-1]]  # an empty record and a stranger among them
+    alone = [match_one(q, index, limit=3) for q in queries]
+    together = match_many(queries, index, limit=3)
+    assert together == alone
+    assert sum(1 for found in alone if found) >= 10 and alone[-2] == []
+
+
+def test_a_blocking_key_shared_by_too_many_records_is_skipped(stored):
+    """A key whose block is larger than ``key_limit`` adds no candidates (as batch blocking skips a block it
+    cannot refine); the record's other keys still find its candidates."""
+    store, records = stored
+    row = {k: v for k, v in records.iloc[0].to_dict().items() if k in PAYLOAD_COLUMNS and isinstance(v, str) and v}
+    index = MatchIndex(store, PLAIN)
+    index.refresh()
+    block, _ = index.record_keys(prepare_one({c: row.get(c) for c in PAYLOAD_COLUMNS}))
+    with store.engine.connect() as conn:
+        everything = index.candidates(conn, block)
+        index.key_limit = 1  # every key shared by two or more records is now "too common"
+        rare = index.candidates(conn, block)
+    # only keys no other record shares are left: they find the stored record itself (the one sharing most keys)
+    assert len(everything) > len(rare) == 1 and rare[0] == everything[0]

@@ -20,8 +20,9 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from cdq.address import AddressStore, load_demo_reference
-from cdq.leads.index import MatchIndex
+from cdq.leads.index import Candidate, MatchIndex, match_many
 from cdq.service.apikeys import ApiKey, verify_key
+from cdq.service.batching import Batcher
 from cdq.service.settings import ServiceSettings
 from cdq.store import GoldenStore
 from cdq.store.schema import runs
@@ -38,6 +39,8 @@ class ServiceState:
         self.store = GoldenStore(settings.store)
         self.reference_path = self._reference(settings.reference)
         self.index = MatchIndex(self.store)
+        #: ``/v1/match`` requests that arrive together are scored in one call (see cdq.service.batching)
+        self.matcher: Batcher[tuple[dict[str, Any], int], list[Candidate]] = Batcher(self._match_batch)
         self._local = threading.local()
         self._keys: dict[str, tuple[ApiKey | None, float]] = {}
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
@@ -46,6 +49,11 @@ class ServiceState:
         self._thread: threading.Thread | None = None
         self._last_run = 0
         self._started = False
+
+    def _match_batch(self, items: list[tuple[dict[str, Any], int]]) -> list[list[Candidate]]:
+        """``(record, limit)`` items → each record's ranked candidates (:func:`match_many`)."""
+        found = match_many([record for record, _ in items], self.index, limit=max(limit for _, limit in items))
+        return [ranked[:limit] for ranked, (_, limit) in zip(found, items)]
 
     @staticmethod
     def _reference(path: str | None) -> Path:
@@ -145,6 +153,8 @@ class ServiceState:
             logger.error("background round failed: %s", type(e).__name__)
 
     def stop(self) -> None:
+        if self.matcher.calls:
+            logger.info("match requests: %d in %d calls", self.matcher.items, self.matcher.calls)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)

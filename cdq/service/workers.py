@@ -1,4 +1,4 @@
-"""``cdq serve --workers N``: N worker processes forked from one started service, sharing one listening socket.
+"""``cdq serve --workers N``: N worker processes forked from one started service, listening on one port.
 
 One Python process answers one request at a time per core at best (the GIL), so on a 2-core machine 8 clients
 queue behind each other. Worker processes fix that; they are *forked after* :meth:`ServiceState.start`, not
@@ -19,6 +19,8 @@ SIGTERM/SIGINT to the parent is passed to every worker (each finishes its reques
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import os
 import signal
@@ -28,23 +30,39 @@ from typing import Any
 logger = logging.getLogger("cdq.service")
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _socket(host: str, port: int, *, spread: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if spread:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
+    return sock
+
+
+def _listen(host: str, port: int, *, spread: bool) -> socket.socket:
+    sock = _socket(host, port, spread=spread)
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 
 
-def _worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> None:
-    """In a forked child: fresh connections, then uvicorn on the shared socket until SIGTERM/SIGINT."""
+#: Each worker listens on a socket of its own (``SO_REUSEPORT``: the kernel spreads new connections over them).
+#: On one shared socket, the worker whose event loop wakes first accepts every connection waiting, so 8
+#: keep-alive clients arriving together all land on one worker, and the other core idles.
+SPREAD = hasattr(socket, "SO_REUSEPORT")
+
+
+def _worker(app: Any, sock: socket.socket | None, address: tuple[str, int], options: dict[str, Any]) -> None:
+    """In a forked child: fresh connections, then uvicorn on the shared socket (or its own one, see
+    :data:`SPREAD`) until SIGTERM/SIGINT."""
     import uvicorn
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # uvicorn installs its own (graceful) handlers
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     app.state.cdq.after_fork()
+    if sock is None:
+        sock = _listen(*address, spread=True)
     uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
 
 
@@ -56,20 +74,26 @@ def run(app: Any, host: str, port: int, workers: int, options: dict[str, Any]) -
     state = app.state.cdq
     state.start(background=False)  # index and model once, in the parent; each worker starts its own thread
     state.store.engine.dispose()  # no pooled connection may be shared with the children
-    sock = _listen(host, port)
+    _settle_memory()
+    # the port is taken (or found busy) here, before any worker starts; with SPREAD only bound, never
+    # listened on: a socket that does not listen gets no connections
+    reserved = _socket(host, port, spread=True) if SPREAD else _listen(host, port, spread=False)
+    address = (host, reserved.getsockname()[1])
+    sock = None if SPREAD else reserved
     children: list[int] = []
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child (tested through a real `cdq serve --workers 2`)
             code = 0
             try:
-                _worker(app, sock, options)
+                _worker(app, sock, address, options)
             except BaseException:  # noqa: BLE001 - the child must never return into the parent's code
                 code = 1
             finally:
                 os._exit(code)
         children.append(pid)
-    sock.close()
+    if not SPREAD:
+        reserved.close()
     logger.info("cdq serve: %d worker processes on %s:%d", workers, host, port)
     stopping = False
 
@@ -94,8 +118,24 @@ def run(app: Any, host: str, port: int, workers: int, options: dict[str, Any]) -
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        reserved.close()
         state.stop()
     return 1 if failed else 0
+
+
+def _settle_memory() -> None:
+    """Before the fork: give the heap that building the index and training the model freed back to the
+    system, and keep the garbage collector off the objects that are left.
+
+    Each worker shares the parent's pages until it writes them; freed-but-kept heap is counted in every
+    process's RSS, and a collection touching every object's header would copy the pages in every worker.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim this way
+        pass
+    gc.freeze()
 
 
 def _kill(pid: int, signum: int) -> None:

@@ -1,4 +1,5 @@
-"""``POST /v1/validate`` (:func:`cdq.leads.validate_record`) and ``POST /v1/match`` (:func:`cdq.leads.index.match_one`)."""
+"""``POST /v1/validate`` (:func:`cdq.leads.validate_record`) and ``POST /v1/match`` (:func:`cdq.leads.index.match_many`:
+requests arriving together are scored in one call, :mod:`cdq.service.batching`)."""
 
 from __future__ import annotations
 
@@ -43,9 +44,7 @@ def golden_summaries(request: Request, golden_ids: list[str]) -> dict[str, dict[
 def match(request: Request, record: CustomerRecord, limit: int = Query(5, ge=1, le=100)) -> dict[str, Any]:
     """Ranked candidate golden records with match probability, the batch decision (``match`` / ``review``
     / ``non_match``) and the per-field explanation (level and weight), as batch linkage gives them."""
-    from cdq.leads.index import match_one
-
     state = state_of(request)
-    found = match_one(record.values(), state.index, limit=min(limit, state.settings.match_limit))
+    found = state.matcher((record.values(), min(limit, state.settings.match_limit)))
     summaries = golden_summaries(request, [c.golden_id for c in found]) if found else {}
     return {"candidates": [{**c.as_dict(), "golden": summaries.get(c.golden_id, {})} for c in found]}

@@ -1,0 +1,165 @@
+"""Comparing ONE record (or a few) with a few hundred candidates: :class:`FewColumns`, the per-column arrays of
+:class:`cdq.linkage.compare.Columns` without pandas' per-call set-up.
+
+Batch linkage factorizes each column once over a frame of up to millions of records, where pandas' set-up
+per call (~50-300 µs: a Series, an Index, dtype checks) is nothing. The service compares one record with
+its candidates, a frame of a few hundred rows, a few dozen of those calls per request: there the set-up is
+most of the cost. :class:`FewColumns` gives the very same arrays (codes in order of first appearance, -1
+for a missing value, as ``pd.factorize``) from plain Python over the values, and the derived codes that
+the comparisons name (``stem3``, ``end3``, ``plain2``, ``prefix<k>``, ``long<k>``) from the same string
+operations per distinct value; any other derived code goes through :class:`Columns` itself.
+
+:func:`use_few_columns` makes :func:`cdq.linkage.compare.compare` and :func:`cdq.linkage.vetoes.vetoes` use it
+for one prepared frame. ``tests/test_linkage_few.py`` checks every array against :class:`Columns`' on real
+and synthetic records, and :mod:`tests.test_leads_index` the scores against batch linkage.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdq.linkage.compare import Columns, _plain
+
+__all__ = ["FewColumns", "use_few_columns", "FEW_ROWS"]
+
+#: Frames up to this many rows use :class:`FewColumns` (above it pandas' vectorised calls win).
+FEW_ROWS = 5_000
+
+
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
+
+
+def _head(k: int) -> Callable[[str], str | None]:
+    return lambda v: v[:k]
+
+
+def _long(k: int) -> Callable[[str], str | None]:
+    return lambda v: v if len(v) >= k else None
+
+
+#: The derived codes :class:`Columns` is asked for by name, as one function per (non-missing) value that
+#: gives the value's derived text, or None (missing). ``prefix<k>`` and ``long<k>`` take any ``k``.
+_DERIVED: dict[str, Callable[[str], str | None]] = {
+    "stem3": lambda v: v[:3] if len(v) >= 3 else None,
+    "end3": lambda v: v[-3:] if len(v) >= 3 else None,
+    "plain2": lambda v: _plain(v)[:2],
+}
+_PARAMETRIC = {"prefix": _head, "long": _long}
+_PARAMETER = re.compile(r"(prefix|long)(\d+)")
+
+
+def _derived(name: str) -> Callable[[str], str | None] | None:
+    fn = _DERIVED.get(name)
+    if fn is None and (m := _PARAMETER.fullmatch(name)):
+        fn = _PARAMETRIC[m.group(1)](int(m.group(2)))
+    return fn
+
+
+def _factorize(values: list) -> tuple[np.ndarray, list]:
+    """``pd.factorize`` of a short list: codes in order of first appearance, -1 for a missing value."""
+    seen: dict = {}
+    codes = [-1 if _missing(v) else seen.setdefault(v, len(seen)) for v in values]
+    return np.asarray(codes, dtype=np.int64), list(seen)
+
+
+def _int_or_missing(text: str) -> int:
+    """``pd.to_numeric(..., errors="coerce").fillna(-1)`` of a slice of an ISO date: digits, or -1."""
+    return int(text) if text.isascii() and text.isdigit() else -1
+
+
+class FewColumns(Columns):
+    """:class:`Columns` of a small prepared frame, from plain Python over its values (see module doc)."""
+
+    def __init__(self, prepared: pd.DataFrame):
+        super().__init__(prepared)
+        self._factors: dict[str, tuple[np.ndarray, list]] = {}
+
+    def _factors_of(self, column: str) -> tuple[np.ndarray, list]:
+        if column not in self._factors:
+            self._factors[column] = _factorize(self.prepared[column].tolist())
+        return self._factors[column]
+
+    def _per_distinct(self, column: str, fn: Callable[[Any], object], missing: object, dtype) -> np.ndarray:
+        """``fn`` of each distinct value of ``column``, per record (``missing`` where the value is)."""
+        codes, uniques = self._factors_of(column)
+        return np.asarray([fn(v) for v in uniques] + [missing], dtype=dtype)[codes]
+
+    def codes(self, column: str) -> np.ndarray:
+        if column not in self._codes:
+            self._codes[column] = self._factors_of(column)[0]
+        return self._codes[column]
+
+    def spaced(self, column: str) -> np.ndarray:
+        key = f"_{column}_spaced"
+        if key not in self._codes:
+            self._codes[key] = self._per_distinct(column, lambda v: " " in v, False, bool)
+        return self._codes[key]
+
+    def date_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._date is None:
+            self._date = self._parts("birth_date", ((0, 4), (5, 7), (8, 10)))  # type: ignore[assignment]
+        return self._date  # type: ignore[return-value]
+
+    def any_date_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._any_date is None:
+            full, partial = self.prepared["birth_date"].tolist(), self.prepared["birth_partial"].tolist()
+            both = [p if _missing(f) else f for f, p in zip(full, partial)]
+            self._factors["_any_birth_date"] = _factorize(both)
+            self._any_date = self._parts("_any_birth_date", ((0, 4), (5, 7)))  # type: ignore[assignment]
+        return self._any_date  # type: ignore[return-value]
+
+    def _parts(self, column: str, spans: tuple[tuple[int, int], ...]) -> tuple[np.ndarray, ...]:
+        codes, uniques = self._factors_of(column)
+        return tuple(np.asarray([_int_or_missing(str(d)[a:b]) for d in uniques] + [-1], dtype=np.int32)[codes]
+                     for a, b in spans)
+
+    def derived_codes(self, column: str, name: str, fn) -> np.ndarray:
+        key = f"_{column}_{name}"
+        if key not in self._codes:
+            derive = _derived(name)
+            if derive is None:  # a derivation this class does not know: pandas', as in batch
+                return super().derived_codes(column, name, fn)
+            codes, uniques = self._factors_of(column)
+            derived, _ = _factorize([derive(v) for v in uniques])
+            self._codes[key] = np.r_[derived, -1][codes].astype(np.int64)
+        return self._codes[key]
+
+    def first_letter(self, column: str) -> np.ndarray:
+        key = f"_{column}_ord"
+        if key not in self._codes:
+            self._codes[key] = self._per_distinct(column, lambda v: ord(v[0]) if v else -1, -1, np.int64)
+        return self._codes[key]
+
+    def text(self, column: str) -> np.ndarray:
+        if column not in self._text:
+            suffix = "_distinct_or_empty"
+            if column.endswith(suffix):
+                values = [*self._factors_of(column[: -len(suffix)])[1], ""]
+            else:
+                values = ["" if _missing(v) else v for v in self.prepared[column].tolist()]
+            out = np.empty(len(values), dtype=object)
+            out[:] = values
+            self._text[column] = out
+        return self._text[column]
+
+
+def use_few_columns(prepared: pd.DataFrame) -> Columns:
+    """Make the comparisons and vetoes of ``prepared`` use :class:`FewColumns` (when it has at most
+    :data:`FEW_ROWS` rows); returns the instance they will use."""
+    if len(prepared) > FEW_ROWS:
+        return Columns.of(prepared)
+    cols = FewColumns(prepared)
+    key = id(prepared)
+
+    def forget(_ref: object, key: int = key) -> None:
+        Columns._cache.pop(key, None)
+
+    Columns._cache[key] = (weakref.ref(prepared, forget), cols)
+    return cols
