@@ -24,12 +24,15 @@ from cdq.linkage.given_names import call_name_levels
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
 from cdq.linkage.swaps import half_swapped_names
-from cdq.linkage.typos import scrambled
+from cdq.linkage.typos import scrambled_values
 from cdq.registry import Registry
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1_000_000
+#: A measure on at least this share of a chunk's pairs factorizes all of the chunk's value pairs of its column
+#: once (:meth:`Columns.pair_index`), for every level of the comparison to share.
+SHARED_PAIRS_SHARE = 0.25
 #: Below this many string pairs ``cpdist`` runs on the calling thread: starting its worker threads costs more
 #: than the distances (one record against a few hundred candidates, in the service).
 PARALLEL_PAIRS = 20_000
@@ -118,6 +121,9 @@ class Columns:
         self._text: dict[str, np.ndarray] = {}
         self._date: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._any_date: tuple[np.ndarray, np.ndarray] | None = None
+        # the value pairs of the chunk being compared (:meth:`pair_index`): the chunk's (l, r) and per column
+        self._chunk: tuple[np.ndarray, np.ndarray] | None = None
+        self._pairs: dict[str, tuple[np.ndarray, np.ndarray, np.int64]] = {}
 
     def codes(self, column: str) -> np.ndarray:
         if column not in self._codes:
@@ -142,6 +148,16 @@ class Columns:
                                 for a, b in ((0, 4), (5, 7), (8, 10)))  # per distinct date; code -1 takes the last slot
             self._date = (year, month, day)
         return self._date
+
+    def birth_datetimes(self) -> np.ndarray:
+        """Full birth dates as ``datetime64[ns]`` per record (NaT where missing or unparseable), parsed once per
+        distinct date and computed once."""
+        key = "_birth_datetime"
+        if key not in self._text:
+            codes, uniques = pd.factorize(self.prepared["birth_date"])
+            parsed = pd.to_datetime(pd.Series(uniques, dtype="object"), errors="coerce", format="%Y-%m-%d")
+            self._text[key] = np.r_[parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns")][codes]
+        return self._text[key]
 
     def any_date_parts(self) -> tuple[np.ndarray, np.ndarray]:
         """Birth year and month per record from a full or a partial date (-1 where unknown), computed once."""
@@ -178,6 +194,30 @@ class Columns:
             self._codes[key] = np.r_[first, -1][codes]
         return self._codes[key]
 
+    def pair_index(self, column: str, l: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.int64]:
+        """``(which, uniques, k)``: the pairs' value pairs of ``column`` factorized (``uniques`` are
+        ``code_l * k + code_r``, ``which`` each pair's position in them), once per column and chunk.
+
+        Several levels of one comparison each measure a subset of the chunk's pairs (Jaro-Winkler, then the
+        edit distance where that is low, then ...): one hash factorization serves them all.
+        """
+        if self._chunk is None or self._chunk[0] is not l or self._chunk[1] is not r:
+            self._chunk, self._pairs = (l, r), {}
+        if column not in self._pairs:
+            codes = self.codes(column)
+            k = np.int64(len(self.text(f"{column}_distinct_or_empty")))
+            which, uniques = pd.factorize(codes[l] * k + codes[r])
+            self._pairs[column] = (which, uniques, k)
+        return self._pairs[column]
+
+    def has_pairs(self, column: str, l: np.ndarray, r: np.ndarray) -> bool:
+        """Whether :meth:`pair_index` already holds ``column`` for this chunk."""
+        return self._chunk is not None and self._chunk[0] is l and self._chunk[1] is r and column in self._pairs
+
+    def forget_pairs(self) -> None:
+        """Drop the chunk's value pairs (:meth:`pair_index`)."""
+        self._chunk, self._pairs = None, {}
+
     def text(self, column: str) -> np.ndarray:
         """Values as an object array ("" = missing); ``<column>_distinct_or_empty``: the distinct values in code
         order, then "" (code -1, missing, indexes that last slot)."""
@@ -197,12 +237,26 @@ def _by_distinct_pair(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, 
     of first names), and gathering millions of Python strings costs more than the distance itself.
     """
     idx = np.flatnonzero(mask)
-    if len(idx):
+    if not len(idx):
+        return out
+    values = cols.text(f"{column}_distinct_or_empty")
+    if len(idx) < SHARED_PAIRS_SHARE * len(l) and not cols.has_pairs(column, l, r):
+        # a small subset of a column no other level measures: factorize just that
         codes = cols.codes(column)
-        values = cols.text(f"{column}_distinct_or_empty")
         k = np.int64(len(values))
         which, uniques = pd.factorize(codes[l[idx]] * k + codes[r[idx]])
         out[idx] = measure(values[uniques // k], values[uniques % k])[which]
+        return out
+    # the chunk's value pairs factorized once (Columns.pair_index): measure those the mask needs, by position
+    which, uniques, k = cols.pair_index(column, l, r)
+    at = which[idx]
+    needed = np.zeros(len(uniques), dtype=bool)
+    needed[at] = True
+    wanted = uniques[needed]
+    result = measure(values[wanted // k], values[wanted % k])
+    per_pair = np.empty(len(uniques), dtype=result.dtype)
+    per_pair[needed] = result
+    out[idx] = per_pair[at]
     return out
 
 
@@ -294,7 +348,8 @@ def _plain(name: str) -> str:
 
 def _scrambled(cols: Columns, column: str, l, r, mask: np.ndarray, min_length: int = 3) -> np.ndarray:
     """The same letters in another order, a key maybe struck twice ("foSia" / "Sofia"; see cdq.linkage.typos)."""
-    return scrambled(cols.codes(column), cols.text(f"{column}_distinct_or_empty")[:-1], l, r, mask, min_length)
+    return _by_distinct_pair(cols, column, l, r, mask, lambda a, b: scrambled_values(a, b, min_length),
+                             np.zeros(len(l), dtype=bool))
 
 
 @comparison("first_name", ("different", "initial", "similar", "very_similar", "nickname", "exact"),
@@ -686,6 +741,13 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         (4, 4, -1)
     """
     cols = Columns.of(prepared)
+    try:
+        return _compare_chunks(cols, left, right, settings)
+    finally:
+        cols.forget_pairs()
+
+
+def _compare_chunks(cols: Columns, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:
     names = settings.all_comparisons
     out = {name: np.empty(len(left), dtype=np.int8) for name in names}
     extras = {e.name: e for e in settings.extras}

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 #: Letters and digits a scramble is counted over (anything else, "." "@" "-", is ignored).
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _INDEX = {ch: i for i, ch in enumerate(_ALPHABET)}
+#: The alphabet position of each byte value (-1: not counted).
+_BYTE_SLOT = np.full(256, -1, dtype=np.int64)
+_BYTE_SLOT[[ord(ch) for ch in _ALPHABET]] = np.arange(len(_ALPHABET))
 
 
 def sorted_characters(value: object) -> str | None:
@@ -31,17 +35,26 @@ def sorted_characters(value: object) -> str | None:
 def character_counts(values: np.ndarray) -> np.ndarray:
     """Counts of each letter and digit per value, as a (len(values), 36) array ("" or None: all zero).
 
+    Counted over the values' UTF-8 bytes at once (an Arrow string array's data buffer): every letter and digit
+    counted is ASCII, one byte, and no byte of a multi-byte character is one of them.
+
     Examples:
         >>> character_counts(np.array(["aab", "b.a"], dtype=object))[:, :3].tolist()
         [[2, 1, 0], [1, 1, 0]]
+        >>> character_counts(np.array(["zoë9", None, ""], dtype=object))[:, [4, 25, 35]].tolist()
+        [[0, 1, 1], [0, 0, 0], [0, 0, 0]]
     """
-    out = np.zeros((len(values), len(_ALPHABET)), dtype=np.int16)
-    for row, value in enumerate(values.tolist()):
-        for ch in value or "":
-            at = _INDEX.get(ch)
-            if at is not None:
-                out[row, at] += 1
-    return out
+    k = len(_ALPHABET)
+    text = pa.array(np.asarray(values, dtype=object), type=pa.large_string(), from_pandas=True)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset: text.offset + len(text) + 1]
+    data = text.buffers()[2]
+    raw = (np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8))
+    raw = raw[offsets[0]: offsets[-1]]
+    slot = _BYTE_SLOT[raw]
+    row = np.repeat(np.arange(len(text), dtype=np.int64), np.diff(offsets))
+    keep = slot >= 0
+    counts = np.bincount(row[keep] * k + slot[keep], minlength=len(text) * k)
+    return counts.reshape(len(text), k).astype(np.int16)
 
 
 def scrambled_counts(a: np.ndarray, b: np.ndarray, min_length: int) -> np.ndarray:
@@ -60,6 +73,27 @@ def scrambled_counts(a: np.ndarray, b: np.ndarray, min_length: int) -> np.ndarra
     doubled = (off == 1) & (np.maximum(a[rows, at], b[rows, at]) >= 2)
     long_enough = (a.sum(axis=1) >= min_length) & (b.sum(axis=1) >= min_length)
     return ((off == 0) | doubled) & long_enough
+
+
+def scrambled_values(a: np.ndarray, b: np.ndarray, min_length: int = 3) -> np.ndarray:
+    """Per pair of values (two arrays of str, "" = missing): one is the other scrambled (:func:`scrambled_counts`),
+    counted only where the lengths allow it.
+
+    Examples:
+        >>> scrambled_values(np.array(["sofia", "karin", ""], dtype=object), np.array(["fosia", "irina", "x"], dtype=object)).tolist()
+        [True, False, False]
+    """
+    out = np.zeros(len(a), dtype=bool)
+    if not len(a):
+        return out
+    counts = character_counts(np.r_[np.asarray(a, dtype=object), np.asarray(b, dtype=object)])
+    ca, cb = counts[: len(a)], counts[len(a):]
+    length = counts.sum(axis=1, dtype=np.int64)
+    la, lb = length[: len(a)], length[len(a):]
+    # a scramble keeps the length (a doubled key adds one): only those pairs are compared count by count
+    maybe = np.flatnonzero((np.abs(la - lb) <= 1) & (la >= min_length) & (lb >= min_length))
+    out[maybe] = scrambled_counts(ca[maybe], cb[maybe], min_length)
+    return out
 
 
 def scrambled(codes: np.ndarray, distinct: np.ndarray, l: np.ndarray, r: np.ndarray, mask: np.ndarray,
@@ -86,6 +120,12 @@ def scrambled(codes: np.ndarray, distinct: np.ndarray, l: np.ndarray, r: np.ndar
         left, right = pairs // len(distinct), pairs % len(distinct)
         used, back = np.unique(np.r_[left, right], return_inverse=True)
         counts = character_counts(np.asarray(distinct, dtype=object)[used])
-        hit = scrambled_counts(counts[back[: len(left)]], counts[back[len(left):]], min_length)
+        a, b = back[: len(left)], back[len(left):]
+        # a scramble keeps the length (a doubled key adds one): only those pairs of values are counted through
+        length = counts.sum(axis=1, dtype=np.int64)
+        maybe = np.flatnonzero((np.abs(length[a] - length[b]) <= 1) & (length[a] >= min_length)
+                               & (length[b] >= min_length))
+        hit = np.zeros(len(pairs), dtype=bool)
+        hit[maybe] = scrambled_counts(counts[a[maybe]], counts[b[maybe]], min_length)
         out[idx] = hit[which]
     return out

@@ -76,8 +76,8 @@ def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.
     out = np.full(len(l), np.inf)
     idx = np.flatnonzero(mask)
     if len(idx):
-        years = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
-        days = (years.to_numpy()[l[idx]] - years.to_numpy()[r[idx]]) / np.timedelta64(1, "D")
+        dates = Columns.of(prepared).birth_datetimes()
+        days = (dates[l[idx]] - dates[r[idx]]) / np.timedelta64(1, "D")
         # a partial date (year or year-month only): whole years apart
         y = Columns.of(prepared).any_date_parts()[0].astype(float)
         whole = np.abs(y[l[idx]] - y[r[idx]])
