@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdq.linkage.compare import Columns
 from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.linkage.organisations import company_words
 from cdq.linkage.parallel import run_tasks
@@ -249,6 +250,37 @@ def sorted_digits(value: str) -> str | None:
     return digits if len(digits) >= SORTED_DIGITS_MIN else None
 
 
+#: ``pd.factorize`` of the Series of the frame being prepared, by ``id``: ``(series, codes, uniques)``. Derived
+#: columns get theirs from their input's (no second hash of a million strings), and the comparison stage
+#: starts from them (:func:`_prepare` hands them to ``Columns``).
+_FACTORIZED: dict[int, tuple[pd.Series, np.ndarray, np.ndarray]] = {}
+
+
+def _factorized(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(series.astype("object"))`` (codes -1 = missing), once per Series while it is prepared."""
+    hit = _FACTORIZED.get(id(series))
+    if hit is not None and hit[0] is series:
+        return hit[1], hit[2]
+    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    _remember(series, codes, np.asarray(uniques, dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _remember(series: pd.Series, codes: np.ndarray, uniques: np.ndarray) -> pd.Series:
+    _FACTORIZED[id(series)] = (series, codes, uniques)
+    return series
+
+
+def _taken_back(codes: np.ndarray, results: np.ndarray) -> pd.Series:
+    """The Series of ``results[codes]`` (``results``: one value per distinct input value, then None for
+    missing), remembered with its own factorization: the distinct results factorized, taken back by code.
+    The distinct inputs are in order of first appearance, so the results' codes are those of factorizing
+    the whole column."""
+    derived, uniques = pd.factorize(results[:-1], use_na_sentinel=True)
+    out = pd.Series(results[codes], dtype="object")
+    return _remember(out, np.r_[derived, -1][codes], np.asarray(uniques, dtype=object))
+
+
 def _distinct(series: pd.Series, fn: Callable) -> pd.Series:
     """Apply ``fn`` once per distinct value; rows take their result by index (no per-row Python call).
 
@@ -256,11 +288,11 @@ def _distinct(series: pd.Series, fn: Callable) -> pd.Series:
         >>> _distinct(pd.Series(["a", None, "a", "b"]), str.upper).tolist()
         ['A', None, 'A', 'B']
     """
-    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    codes, uniques = _factorized(series)
     results = np.empty(len(uniques) + 1, dtype=object)
     results[:-1] = [fn(v) for v in uniques]
     results[-1] = None  # code -1 (missing) picks the last slot
-    return pd.Series(results[codes], dtype="object")
+    return _taken_back(codes, results)
 
 
 def _distinct_vec(series: pd.Series, fn: Callable) -> pd.Series:
@@ -270,13 +302,12 @@ def _distinct_vec(series: pd.Series, fn: Callable) -> pd.Series:
         >>> _distinct_vec(pd.Series(["ab", None, "ab", "cd"]), lambda s: s.str[0]).tolist()
         ['a', None, 'a', 'c']
     """
-    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    codes, uniques = _factorized(series)
     results = np.empty(len(uniques) + 1, dtype=object)
     results[:-1] = fn(pd.Series(uniques, dtype="object")).astype("object").to_numpy()
     results[-1] = None
-    out = results[codes]
-    out[pd.isna(out)] = None
-    return pd.Series(out, dtype="object")
+    results[pd.isna(results)] = None
+    return _taken_back(codes, results)
 
 
 #: Frames from this many records on are prepared in two processes (forking costs more on a small one).
@@ -300,10 +331,13 @@ def _screened(frame: pd.DataFrame, name: str) -> pd.Series:
         values = frame[name].reset_index(drop=True)
         if values.dtype != object:
             return values
-        codes, uniques = pd.factorize(values)
+        codes, uniques = _factorized(values)
         flags = placeholder_mask(pd.Series(uniques, dtype="object"), name)
         if flags.any():
             values = values.where(~np.r_[flags, False][codes], None)
+            # the placeholders' codes out, the others renumbered in their order: factorizing the result
+            renumber = np.where(flags, -1, np.cumsum(~flags) - 1)
+            _remember(values, np.r_[renumber, -1][codes], uniques[~flags])
         return values
     return pd.Series([None] * len(frame), dtype="object")
 
@@ -504,16 +538,33 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     finally:
         for key in [k for k in _COLUMNS if k[0] == id(frame)]:
             del _COLUMNS[key]
+        _FACTORIZED.clear()
 
 
 def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
     """The derived columns in two independent groups (persons; contact, address and organisation): on two
     cores a forked child prepares the second (see :mod:`cdq.linkage.parallel`)."""
     if len(frame) >= PARALLEL_MIN_ROWS:
-        theirs, mine = run_tasks([lambda: _contact_columns(frame, extras), lambda: _person_columns(frame)])
+        (theirs, their_codes), mine = run_tasks([lambda: _with_codes(_contact_columns(frame, extras)),
+                                                 lambda: _person_columns(frame)])
     else:
-        mine, theirs = _person_columns(frame), _contact_columns(frame, extras)
-    return pd.DataFrame({**mine, **theirs}, index=pd.RangeIndex(len(frame)))
+        mine, (theirs, their_codes) = _person_columns(frame), _with_codes(_contact_columns(frame, extras))
+    prepared = pd.DataFrame({**mine, **theirs}, index=pd.RangeIndex(len(frame)))
+    cols = Columns.of(prepared)
+    for name, (codes, uniques) in {**_with_codes(mine, np.int64)[1], **their_codes}.items():
+        cols.know(name, codes, uniques)
+    return prepared
+
+
+def _with_codes(columns: dict[str, pd.Series], dtype: type = np.int32) -> tuple[
+        dict[str, pd.Series], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The columns and the factorizations known of them (int32 codes: half the bytes a forked child sends)."""
+    known = {}
+    for name, values in columns.items():
+        hit = _FACTORIZED.get(id(values))
+        if hit is not None and hit[0] is values:
+            known[name] = (hit[1].astype(dtype, copy=False), hit[2])
+    return columns, known
 
 
 def _person_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:

@@ -10,7 +10,6 @@ addresses being each other's anagram is rare; "Lisa" / "Elias" differ by a lette
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 #: Letters and digits a scramble is counted over (anything else, "." "@" "-", is ignored).
@@ -44,8 +43,20 @@ def character_counts(values: np.ndarray) -> np.ndarray:
         >>> character_counts(np.array(["zoë9", None, ""], dtype=object))[:, [4, 25, 35]].tolist()
         [[0, 1, 1], [0, 0, 0], [0, 0, 0]]
     """
+    values = np.asarray(values, dtype=object)
+    out = np.zeros((len(values), len(_ALPHABET)), dtype=np.int16)
+    for start in range(0, len(values), _COUNT_BLOCK):  # bounded temporaries on a million e-mail addresses
+        out[start:start + _COUNT_BLOCK] = _counts_of(values[start:start + _COUNT_BLOCK])
+    return out
+
+
+#: Values counted at once by :func:`character_counts`.
+_COUNT_BLOCK = 65_536
+
+
+def _counts_of(values: np.ndarray) -> np.ndarray:
     k = len(_ALPHABET)
-    text = pa.array(np.asarray(values, dtype=object), type=pa.large_string(), from_pandas=True)
+    text = pa.array(values, type=pa.large_string(), from_pandas=True)
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset: text.offset + len(text) + 1]
     data = text.buffers()[2]
     raw = (np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8))
@@ -75,57 +86,19 @@ def scrambled_counts(a: np.ndarray, b: np.ndarray, min_length: int) -> np.ndarra
     return ((off == 0) | doubled) & long_enough
 
 
-def scrambled_values(a: np.ndarray, b: np.ndarray, min_length: int = 3) -> np.ndarray:
-    """Per pair of values (two arrays of str, "" = missing): one is the other scrambled (:func:`scrambled_counts`),
-    counted only where the lengths allow it.
+def scrambled_rows(counts: np.ndarray, a: np.ndarray, b: np.ndarray, min_length: int = 3) -> np.ndarray:
+    """Per pair of rows ``a``, ``b`` of ``counts`` (:func:`character_counts` of distinct values): one value is the
+    other scrambled (:func:`scrambled_counts`), counted through only where the lengths allow it.
 
     Examples:
-        >>> scrambled_values(np.array(["sofia", "karin", ""], dtype=object), np.array(["fosia", "irina", "x"], dtype=object)).tolist()
+        >>> c = character_counts(np.array(["sofia", "fosia", "karin", "irina", ""], dtype=object))
+        >>> scrambled_rows(c, np.array([0, 2, 4]), np.array([1, 3, 0])).tolist()
         [True, False, False]
     """
     out = np.zeros(len(a), dtype=bool)
-    if not len(a):
-        return out
-    counts = character_counts(np.r_[np.asarray(a, dtype=object), np.asarray(b, dtype=object)])
-    ca, cb = counts[: len(a)], counts[len(a):]
     length = counts.sum(axis=1, dtype=np.int64)
-    la, lb = length[: len(a)], length[len(a):]
     # a scramble keeps the length (a doubled key adds one): only those pairs are compared count by count
-    maybe = np.flatnonzero((np.abs(la - lb) <= 1) & (la >= min_length) & (lb >= min_length))
-    out[maybe] = scrambled_counts(ca[maybe], cb[maybe], min_length)
-    return out
-
-
-def scrambled(codes: np.ndarray, distinct: np.ndarray, l: np.ndarray, r: np.ndarray, mask: np.ndarray,
-              min_length: int = 3) -> np.ndarray:
-    """Per pair (where ``mask``): the two values are one another scrambled (:func:`scrambled_counts`).
-
-    Args:
-        codes: factorized value per record (-1 = missing).
-        distinct: the distinct values in code order.
-        l, r: the pairs' record positions.
-        mask: the pairs to test (others are False).
-        min_length: letters and digits each value needs at least (2-letter names scramble into each other).
-
-    Examples:
-        >>> codes, distinct = pd.factorize(pd.Series(["sofia", "fosia", "karin", "irina"]))
-        >>> scrambled(codes, distinct.to_numpy(object), np.array([0, 2]), np.array([1, 3]),
-        ...           np.array([True, True])).tolist()
-        [True, False]
-    """
-    out = np.zeros(len(l), dtype=bool)
-    idx = np.flatnonzero(mask & (codes[l] >= 0) & (codes[r] >= 0))
-    if len(idx):
-        which, pairs = pd.factorize(codes[l[idx]] * np.int64(len(distinct)) + codes[r[idx]])
-        left, right = pairs // len(distinct), pairs % len(distinct)
-        used, back = np.unique(np.r_[left, right], return_inverse=True)
-        counts = character_counts(np.asarray(distinct, dtype=object)[used])
-        a, b = back[: len(left)], back[len(left):]
-        # a scramble keeps the length (a doubled key adds one): only those pairs of values are counted through
-        length = counts.sum(axis=1, dtype=np.int64)
-        maybe = np.flatnonzero((np.abs(length[a] - length[b]) <= 1) & (length[a] >= min_length)
-                               & (length[b] >= min_length))
-        hit = np.zeros(len(pairs), dtype=bool)
-        hit[maybe] = scrambled_counts(counts[a[maybe]], counts[b[maybe]], min_length)
-        out[idx] = hit[which]
+    maybe = np.flatnonzero((np.abs(length[a] - length[b]) <= 1) & (length[a] >= min_length)
+                           & (length[b] >= min_length))
+    out[maybe] = scrambled_counts(counts[a[maybe]], counts[b[maybe]], min_length)
     return out

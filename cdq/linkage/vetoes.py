@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from cdq.linkage.compare import Columns, _date_edits
+from cdq.linkage.compare import Columns, digit_edits
 from cdq.linkage.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -102,9 +102,11 @@ def _date_typo(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.nd
     idx = np.flatnonzero(mask & (y[l] >= 0) & (y[r] >= 0))
     if len(idx):
         li, ri = l[idx], r[idx]
-        year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
+        digits = Columns.of(prepared).date_digits()
+        a, b = digits[li], digits[ri]
+        year_digits = (a[:, :4] != b[:, :4]).sum(axis=1, dtype=np.int8)
         close = np.abs(y[li] - y[ri]) < PARENT_GAP_YEARS
-        out[idx] = (year_digits <= 1) & close & (_date_edits(y, m, d, li, ri) <= DATE_TYPO_EDITS)
+        out[idx] = (year_digits <= 1) & close & (digit_edits(a, b) <= DATE_TYPO_EDITS)
     return out
 
 
