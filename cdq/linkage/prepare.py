@@ -559,7 +559,7 @@ def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
 def _with_codes(columns: dict[str, pd.Series], dtype: type = np.int32) -> tuple[
         dict[str, pd.Series], dict[str, tuple[np.ndarray, np.ndarray]]]:
     """The columns and the factorizations known of them (int32 codes: half the bytes a forked child sends)."""
-    known = {}
+    known: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, values in columns.items():
         hit = _FACTORIZED.get(id(values))
         if hit is not None and hit[0] is values:
