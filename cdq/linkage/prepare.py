@@ -33,7 +33,7 @@ from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.linkage.organisations import company_words
 from cdq.linkage.parallel import run_tasks
 from cdq.linkage.text import ascii_lower, letters
-from cdq.linkage.typos import sorted_characters
+from cdq.linkage.typos import sorted_characters, sorted_characters_of
 from cdq.resources import reference_yaml, resource
 
 _PHONETIC_RULES = [
@@ -474,7 +474,7 @@ def _role_address(email: pd.Series, issues: pd.Series) -> pd.Series:
     from cdq.normalize.emails import reference
 
     roles = frozenset(reference()["role_local_parts"])
-    role = _distinct_vec(email, lambda e: e.str.split("@", n=1).str[0].isin(roles)).to_numpy() == True  # noqa: E712
+    role = _distinct(email, lambda e: e.split("@", 1)[0] in roles).to_numpy() == True  # noqa: E712
     flagged = _distinct_vec(issues, lambda i: i.astype(str).str.contains("EMAIL_ROLE_ADDRESS", regex=False))
     return pd.Series((role | (flagged.to_numpy() == True)) & email.notna().to_numpy())  # noqa: E712
 
@@ -606,7 +606,8 @@ def _contact_columns(frame: pd.DataFrame, extras: tuple) -> dict[str, pd.Series]
     out: dict[str, pd.Series] = {}
     out["email"], out["email_local"], out["email_domain"] = _email_parts(_col(frame, "email"))
     out["email_role"] = _role_address(out["email"], _col(frame, "issues"))
-    out["email_sorted"] = _distinct(out["email"], sorted_characters)  # blocks scrambled addresses together
+    # blocks scrambled addresses together
+    out["email_sorted"] = _distinct_vec(out["email"], lambda e: pd.Series(sorted_characters_of(e.to_numpy(object))))
     phone = _col(frame, "phone").where(_col(frame, "phone").notna(), _col(frame, "mobile"))
     out["phone"] = _distinct(phone, phone_key)
     out["postcode"] = _distinct(_col(frame, "postcode"), lambda v: re.sub(r"[^0-9a-z]", "", ascii_lower(v) or "") or None)

@@ -102,3 +102,32 @@ def scrambled_rows(counts: np.ndarray, a: np.ndarray, b: np.ndarray, min_length:
                            & (length[b] >= min_length))
     out[maybe] = scrambled_counts(counts[a[maybe]], counts[b[maybe]], min_length)
     return out
+
+
+#: The alphabet in code point order (digits first), as :func:`sorted_characters` orders a value's characters.
+_SORTED = sorted(_ALPHABET)
+_SORTED_SLOTS = np.array([_ALPHABET.index(ch) for ch in _SORTED])
+_SORTED_BYTES = np.frombuffer("".join(_SORTED).encode("ascii"), dtype=np.uint8)
+
+
+def sorted_characters_of(values: np.ndarray) -> np.ndarray:
+    """:func:`sorted_characters` of every value (an object array of str / None), from their character counts:
+    the sorted characters are each character of the alphabet, in order, as often as the value holds it.
+
+    Examples:
+        >>> sorted_characters_of(np.array(["k.t50@hernandez.com", "..", None], dtype=object)).tolist()
+        ['05acdeehkmnnortz', None, None]
+    """
+    values = np.asarray(values, dtype=object)
+    out = np.empty(len(values), dtype=object)
+    for start in range(0, len(values), _COUNT_BLOCK):
+        counts = _counts_of(values[start:start + _COUNT_BLOCK])[:, _SORTED_SLOTS].astype(np.int64)
+        lengths = counts.sum(axis=1)
+        data = np.repeat(np.tile(_SORTED_BYTES, len(counts)), counts.ravel())
+        offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        text = pa.LargeStringArray.from_buffers(len(counts), pa.py_buffer(offsets), pa.py_buffer(data.tobytes()))
+        block = text.to_numpy(zero_copy_only=False).astype(object)
+        block[lengths == 0] = None
+        out[start:start + len(block)] = block
+    return out
+
