@@ -545,25 +545,59 @@ def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
     """The derived columns in two independent groups (persons; contact, address and organisation): on two
     cores a forked child prepares the second (see :mod:`cdq.linkage.parallel`)."""
     if len(frame) >= PARALLEL_MIN_ROWS:
-        (theirs, their_codes), mine = run_tasks([lambda: _with_codes(_contact_columns(frame, extras)),
-                                                 lambda: _person_columns(frame)])
+        packed, mine = run_tasks([lambda: _packed(_contact_columns(frame, extras)), lambda: _person_columns(frame)])
     else:
-        mine, (theirs, their_codes) = _person_columns(frame), _with_codes(_contact_columns(frame, extras))
+        mine, packed = _person_columns(frame), _packed(_contact_columns(frame, extras))
+    theirs, their_codes = _unpacked(packed)
     prepared = pd.DataFrame({**mine, **theirs}, index=pd.RangeIndex(len(frame)))
     cols = Columns.of(prepared)
-    for name, (codes, uniques) in {**_with_codes(mine, np.int64)[1], **their_codes}.items():
+    for name, (codes, uniques) in {**_known_codes(mine), **their_codes}.items():
         cols.know(name, codes, uniques)
     return prepared
 
 
-def _with_codes(columns: dict[str, pd.Series], dtype: type = np.int32) -> tuple[
-        dict[str, pd.Series], dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """The columns and the factorizations known of them (int32 codes: half the bytes a forked child sends)."""
-    known: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+#: A prepared column as its factorization: int32 codes (-1 = None) and the distinct values.
+_Packed = tuple[np.ndarray, np.ndarray]
+
+
+def _known_codes(columns: dict[str, pd.Series]) -> dict[str, _Packed]:
+    """The factorizations known of ``columns`` (see :data:`_FACTORIZED`)."""
+    known: dict[str, _Packed] = {}
     for name, values in columns.items():
         hit = _FACTORIZED.get(id(values))
         if hit is not None and hit[0] is values:
-            known[name] = (hit[1].astype(dtype, copy=False), hit[2])
+            known[name] = (hit[1], hit[2])
+    return known
+
+
+def _packed(columns: dict[str, pd.Series]) -> dict[str, pd.Series | _Packed]:
+    """Columns as a forked child sends them: a text column whose factorization is known, with None for
+    missing, as int32 codes and its distinct values (pickling a million strings per column costs seconds;
+    the codes are one buffer); any other column as it is."""
+    known = _known_codes(columns)
+    out: dict[str, pd.Series | _Packed] = {}
+    for name, values in columns.items():
+        if name in known and values.dtype == object:
+            codes, uniques = known[name]
+            if bool((values.to_numpy()[codes < 0] == None).all()):  # noqa: E711 - elementwise: missing is None
+                out[name] = (codes.astype(np.int32), uniques)
+                continue
+        out[name] = values
+    return out
+
+
+def _unpacked(packed: dict[str, pd.Series | _Packed]) -> tuple[dict[str, pd.Series], dict[str, _Packed]]:
+    """:func:`_packed` undone: the columns, and the factorizations that came with them."""
+    columns: dict[str, pd.Series] = {}
+    known: dict[str, _Packed] = {}
+    for name, item in packed.items():
+        if isinstance(item, tuple):
+            codes, uniques = item
+            columns[name] = pd.Series(np.r_[uniques, np.array([None], dtype=object)].astype(object)[codes],
+                                      dtype="object")
+            known[name] = (codes, uniques)
+        else:
+            columns[name] = item
     return columns, known
 
 
