@@ -24,7 +24,7 @@ from cdq.linkage.given_names import call_name_levels
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
 from cdq.linkage.swaps import half_swapped_names
-from cdq.linkage.typos import character_counts, scrambled_rows
+from cdq.linkage.typos import character_counts, maybe_scrambled, multiset_hashes, scrambled_rows
 from cdq.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -232,6 +232,13 @@ class Columns:
             self._codes[key] = character_counts(self.text(f"{column}_distinct_or_empty"))
         return self._codes[key]
 
+    def multiset_hashes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """(length, multiset hash) per row of :meth:`character_counts` (see cdq.linkage.typos), computed once."""
+        key = f"_{column}_multiset"
+        if key not in self._codes:
+            self._codes[f"{key}_length"], self._codes[key] = multiset_hashes(self.character_counts(column))
+        return self._codes[f"{key}_length"], self._codes[key]
+
     def has_pairs(self, column: str, l: np.ndarray, r: np.ndarray) -> bool:
         """Whether :meth:`pair_index` already holds ``column`` for this chunk."""
         return self._chunk is not None and self._chunk[0] is l and self._chunk[1] is r and column in self._pairs
@@ -378,8 +385,14 @@ def _plain(name: str) -> str:
 def _scrambled(cols: Columns, column: str, l, r, mask: np.ndarray, min_length: int = 3) -> np.ndarray:
     """The same letters in another order, a key maybe struck twice ("foSia" / "Sofia"; see cdq.linkage.typos)."""
     counts = cols.character_counts(column)
-    return _by_distinct_codes(cols, column, l, r, mask, lambda a, b: scrambled_rows(counts, a, b, min_length),
-                              np.zeros(len(l), dtype=bool))
+    length, hashes = cols.multiset_hashes(column)
+    # codes index the rows of counts; missing (-1) takes the last row, all zero (never long enough)
+    a, b = cols.codes(column)[l], cols.codes(column)[r]
+    idx = np.flatnonzero(mask)
+    idx = idx[maybe_scrambled(length[a[idx]], hashes[a[idx]], length[b[idx]], hashes[b[idx]], min_length)]
+    out = np.zeros(len(l), dtype=bool)
+    out[idx] = scrambled_rows(counts, a[idx], b[idx], min_length)
+    return out
 
 
 @comparison("first_name", ("different", "initial", "similar", "very_similar", "nickname", "exact"),
