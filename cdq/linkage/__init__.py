@@ -234,33 +234,37 @@ WARM_PAIRS = 20_000
 
 
 def _compare_in_parts(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, s: Settings,
-                      train: bool) -> tuple[pd.DataFrame, np.ndarray, dict[str, list[float]] | None]:
-    """Comparison vectors and vetoes of the candidate pairs, and (when ``train``) u from random pairs.
+                      train: bool) -> tuple[pd.DataFrame, dict[str, list[float]] | None]:
+    """Comparison vectors of the candidate pairs and (when ``train``) u from random pairs.
 
     On two cores (:func:`cdq.linkage.parallel.workers`) a forked child takes u and a share of the pairs that
     leaves both processes about as much to compare; pairs are compared one by one, so the parts joined
     are what one process computes.
     """
     estimate_u = (lambda: _estimate_u(prepared, s)) if train else (lambda: None)
-
-    def part(a: int, b: int) -> tuple[pd.DataFrame, np.ndarray]:
-        vectors = _compare(prepared, l[a:b], r[a:b], s)
-        return vectors, _vetoes(vectors, s, prepared, l[a:b], r[a:b])
-
     if workers() < 2 or len(l) < PARALLEL_MIN_PAIRS:
-        vectors, veto = part(0, len(l))
-        return vectors, veto, estimate_u()
+        return _compare(prepared, l, r, s), estimate_u()
     warm = _compare(prepared, l[:WARM_PAIRS], r[:WARM_PAIRS], s)
     extra = u_sample_size(len(prepared), s) if train else 0
     split = min(len(l), WARM_PAIRS + (len(l) - WARM_PAIRS + extra) // 2)
 
-    def mine() -> tuple[pd.DataFrame, np.ndarray]:
-        vectors = pd.concat([warm, _compare(prepared, l[WARM_PAIRS:split], r[WARM_PAIRS:split], s)],
-                            ignore_index=True)
-        return vectors, _vetoes(vectors, s, prepared, l[:split], r[:split])
+    def mine() -> pd.DataFrame:
+        return pd.concat([warm, _compare(prepared, l[WARM_PAIRS:split], r[WARM_PAIRS:split], s)], ignore_index=True)
 
-    (theirs, their_veto, u), (vectors, veto) = run_tasks([lambda: (*part(split, len(l)), estimate_u()), mine])
-    return pd.concat([vectors, theirs], ignore_index=True), np.concatenate([veto, their_veto]), u
+    (theirs, u), vectors = run_tasks([lambda: (_compare(prepared, l[split:], r[split:], s), estimate_u()), mine])
+    return pd.concat([vectors, theirs], ignore_index=True), u
+
+
+def _vetoes_in_parts(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.ndarray,
+                     r: np.ndarray) -> np.ndarray:
+    """:func:`cdq.linkage.vetoes.vetoes` of every candidate pair, half of them in a forked child on two cores
+    (a pair's veto depends on that pair alone, so the halves joined are what one process computes)."""
+    if workers() < 2 or len(l) < PARALLEL_MIN_PAIRS:
+        return _vetoes(vectors, s, prepared, l, r)
+    half = len(l) // 2
+    theirs, mine = run_tasks([lambda: _vetoes(vectors.iloc[half:], s, prepared, l[half:], r[half:]),
+                              lambda: _vetoes(vectors.iloc[:half], s, prepared, l[:half], r[:half])])
+    return np.concatenate([mine, theirs])
 
 
 def _pairs_frame(ids, l, r, vectors, scored, decision, s: Settings, model: FSModel, tf: dict) -> pd.DataFrame:
@@ -292,11 +296,11 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     report = pd.concat([report, pd.DataFrame([{"pass": "total", "keys": "", "pairs": len(l), "new_pairs": len(l),
                                               "reduction_ratio": reduction_ratio(n, len(l))}])], ignore_index=True)
     step(2)
-    vectors, veto, u = _compare_in_parts(prepared, l, r, s, train=model is None)
+    vectors, u = _compare_in_parts(prepared, l, r, s, train=model is None)
     step(3)
-    checked = without_contradicted_vetoes(vectors, s)
-    if checked is not s:  # a cannot-link rule this file contradicts is lifted: the vetoes again without it
-        s, veto = checked, _vetoes(vectors, checked, prepared, l, r)
+    # the cannot-link rules this file contradicts are lifted before any veto is computed
+    s = without_contradicted_vetoes(vectors, s)
+    veto = _vetoes_in_parts(vectors, s, prepared, l, r)
     if model is None:
         model = _train(prepared, vectors, veto, n, len(l), s, u)
     else:
@@ -354,7 +358,7 @@ def _place_moved(frame: pd.DataFrame, prepared: pd.DataFrame, labels: np.ndarray
 def _birth_years(prepared: pd.DataFrame) -> np.ndarray:
     """Full birth dates as fractional years (NaN where there is none): the guard that keeps undated records
     from joining several dated people into one cluster."""
-    dates = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
+    dates = pd.Series(Columns.of(prepared).birth_datetimes())
     return (dates.dt.year + (dates.dt.dayofyear - 1) / 365.25).to_numpy(dtype=float)
 
 

@@ -218,8 +218,12 @@ def _alphabetical(prepared: pd.DataFrame, column: str) -> np.ndarray:
     return np.where(codes < 0, np.iinfo(np.int64).max, codes)
 
 
-def sorted_unique(values: np.ndarray) -> np.ndarray:
+def sorted_unique(values: np.ndarray, kind: str = "quicksort") -> np.ndarray:
     """Sorted distinct values by sorting (numpy 2's hash-based ``np.unique`` is ~50x slower on pair codes).
+
+    ``kind``: numpy's sort; equal values are equal, so any kind gives the same result. Quicksort (SIMD in
+    numpy 2) is ~3x faster than a stable sort on unordered pair codes; "stable" (timsort) merges
+    concatenated sorted runs faster.
 
     Examples:
         >>> sorted_unique(np.array([5, 1, 5, 3])).tolist()
@@ -227,7 +231,7 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     """
     if len(values) == 0:
         return values.astype(np.int64)
-    out = np.sort(values, kind="stable")
+    out = np.sort(values, kind=kind)  # type: ignore[call-overload]
     return out[np.r_[True, out[1:] != out[:-1]]]
 
 
@@ -244,7 +248,7 @@ def _union_and_new(per_pass: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
     """
     if not per_pass:
         return np.empty(0, dtype=np.int64), []
-    union = sorted_unique(np.concatenate(per_pass))
+    union = sorted_unique(np.concatenate(per_pass), kind="stable")
     seen = np.zeros(len(union), dtype=bool)
     new = []
     for codes in per_pass:

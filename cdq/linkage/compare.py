@@ -24,12 +24,15 @@ from cdq.linkage.given_names import call_name_levels
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
 from cdq.linkage.swaps import half_swapped_names
-from cdq.linkage.typos import scrambled
+from cdq.linkage.typos import character_counts, maybe_scrambled, multiset_hashes, scrambled_rows
 from cdq.registry import Registry
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1_000_000
+#: A measure on at least this share of a chunk's pairs factorizes all of the chunk's value pairs of its column
+#: once (:meth:`Columns.pair_index`), for every level of the comparison to share.
+SHARED_PAIRS_SHARE = 0.25
 #: Below this many string pairs ``cpdist`` runs on the calling thread: starting its worker threads costs more
 #: than the distances (one record against a few hundred candidates, in the service).
 PARALLEL_PAIRS = 20_000
@@ -118,6 +121,14 @@ class Columns:
         self._text: dict[str, np.ndarray] = {}
         self._date: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._any_date: tuple[np.ndarray, np.ndarray] | None = None
+        # the value pairs of the chunk being compared (:meth:`pair_index`): the chunk's (l, r) and per column
+        self._chunk: tuple[np.ndarray, np.ndarray] | None = None
+        self._pairs: dict[str, tuple[np.ndarray, np.ndarray, np.int64]] = {}
+
+    def know(self, column: str, codes: np.ndarray, uniques: np.ndarray) -> None:
+        """Take ``pd.factorize`` of ``column`` (codes and distinct values) from whoever made the column."""
+        self._codes[column] = codes.astype(np.int64, copy=False)
+        self._text[f"{column}_distinct_or_empty"] = np.r_[uniques, np.array([""], dtype=object)].astype(object)
 
     def codes(self, column: str) -> np.ndarray:
         if column not in self._codes:
@@ -142,6 +153,25 @@ class Columns:
                                 for a, b in ((0, 4), (5, 7), (8, 10)))  # per distinct date; code -1 takes the last slot
             self._date = (year, month, day)
         return self._date
+
+    def date_digits(self) -> np.ndarray:
+        """The 8 digits of each record's full birth date YYYY-MM-DD as a (records, 8) int8 array (of -1 parts
+        where there is none: never compared), computed once."""
+        key = "_birth_digits"
+        if key not in self._codes:
+            y, m, d = self.date_parts()
+            self._codes[key] = _digits(y, m, d, np.arange(len(y))).astype(np.int8)
+        return self._codes[key]
+
+    def birth_datetimes(self) -> np.ndarray:
+        """Full birth dates as ``datetime64[ns]`` per record (NaT where missing or unparseable), parsed once per
+        distinct date and computed once."""
+        key = "_birth_datetime"
+        if key not in self._text:
+            codes, uniques = pd.factorize(self.prepared["birth_date"])
+            parsed = pd.to_datetime(pd.Series(uniques, dtype="object"), errors="coerce", format="%Y-%m-%d")
+            self._text[key] = np.r_[parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns")][codes]
+        return self._text[key]
 
     def any_date_parts(self) -> tuple[np.ndarray, np.ndarray]:
         """Birth year and month per record from a full or a partial date (-1 where unknown), computed once."""
@@ -178,6 +208,45 @@ class Columns:
             self._codes[key] = np.r_[first, -1][codes]
         return self._codes[key]
 
+    def pair_index(self, column: str, l: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.int64]:
+        """``(which, uniques, k)``: the pairs' value pairs of ``column`` factorized (``uniques`` are
+        ``code_l * k + code_r``, ``which`` each pair's position in them), once per column and chunk.
+
+        Several levels of one comparison each measure a subset of the chunk's pairs (Jaro-Winkler, then the
+        edit distance where that is low, then ...): one hash factorization serves them all.
+        """
+        if self._chunk is None or self._chunk[0] is not l or self._chunk[1] is not r:
+            self._chunk, self._pairs = (l, r), {}
+        if column not in self._pairs:
+            codes = self.codes(column)
+            k = np.int64(len(self.text(f"{column}_distinct_or_empty")))
+            which, uniques = pd.factorize(codes[l] * k + codes[r])
+            self._pairs[column] = (which, uniques, k)
+        return self._pairs[column]
+
+    def character_counts(self, column: str) -> np.ndarray:
+        """Letters and digits counted per distinct value of ``column`` (rows as ``<column>_distinct_or_empty``,
+        the last one, missing, all zero), computed once."""
+        key = f"_{column}_characters"
+        if key not in self._codes:
+            self._codes[key] = character_counts(self.text(f"{column}_distinct_or_empty"))
+        return self._codes[key]
+
+    def multiset_hashes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """(length, multiset hash) per row of :meth:`character_counts` (see cdq.linkage.typos), computed once."""
+        key = f"_{column}_multiset"
+        if key not in self._codes:
+            self._codes[f"{key}_length"], self._codes[key] = multiset_hashes(self.character_counts(column))
+        return self._codes[f"{key}_length"], self._codes[key]
+
+    def has_pairs(self, column: str, l: np.ndarray, r: np.ndarray) -> bool:
+        """Whether :meth:`pair_index` already holds ``column`` for this chunk."""
+        return self._chunk is not None and self._chunk[0] is l and self._chunk[1] is r and column in self._pairs
+
+    def forget_pairs(self) -> None:
+        """Drop the chunk's value pairs (:meth:`pair_index`)."""
+        self._chunk, self._pairs = None, {}
+
     def text(self, column: str) -> np.ndarray:
         """Values as an object array ("" = missing); ``<column>_distinct_or_empty``: the distinct values in code
         order, then "" (code -1, missing, indexes that last slot)."""
@@ -196,13 +265,34 @@ def _by_distinct_pair(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, 
     Candidate pairs repeat value pairs a lot (1M Dutch records: 16.8M candidate pairs, 0.47M distinct pairs
     of first names), and gathering millions of Python strings costs more than the distance itself.
     """
+    values = cols.text(f"{column}_distinct_or_empty")
+    return _by_distinct_codes(cols, column, l, r, mask, lambda a, b: measure(values[a], values[b]), out)
+
+
+def _by_distinct_codes(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, mask: np.ndarray, measure,
+                       out: np.ndarray) -> np.ndarray:
+    """``measure(left_codes, right_codes)`` (positions in ``<column>_distinct_or_empty``; its last slot, "",
+    for a missing value) on every pair where ``mask``, once per distinct pair of values."""
     idx = np.flatnonzero(mask)
-    if len(idx):
+    if not len(idx):
+        return out
+    if len(idx) < SHARED_PAIRS_SHARE * len(l) and not cols.has_pairs(column, l, r):
+        # a small subset of a column no other level measures: factorize just that
         codes = cols.codes(column)
-        values = cols.text(f"{column}_distinct_or_empty")
-        k = np.int64(len(values))
+        k = np.int64(len(cols.text(f"{column}_distinct_or_empty")))
         which, uniques = pd.factorize(codes[l[idx]] * k + codes[r[idx]])
-        out[idx] = measure(values[uniques // k], values[uniques % k])[which]
+        out[idx] = measure(uniques // k, uniques % k)[which]
+        return out
+    # the chunk's value pairs factorized once (Columns.pair_index): measure those the mask needs, by position
+    which, uniques, k = cols.pair_index(column, l, r)
+    at = which[idx]
+    needed = np.zeros(len(uniques), dtype=bool)
+    needed[at] = True
+    wanted = uniques[needed]
+    result = measure(wanted // k, wanted % k)
+    per_pair = np.empty(len(uniques), dtype=result.dtype)
+    per_pair[needed] = result
+    out[idx] = per_pair[at]
     return out
 
 
@@ -294,7 +384,15 @@ def _plain(name: str) -> str:
 
 def _scrambled(cols: Columns, column: str, l, r, mask: np.ndarray, min_length: int = 3) -> np.ndarray:
     """The same letters in another order, a key maybe struck twice ("foSia" / "Sofia"; see cdq.linkage.typos)."""
-    return scrambled(cols.codes(column), cols.text(f"{column}_distinct_or_empty")[:-1], l, r, mask, min_length)
+    counts = cols.character_counts(column)
+    length, hashes = cols.multiset_hashes(column)
+    # codes index the rows of counts; missing (-1) takes the last row, all zero (never long enough)
+    a, b = cols.codes(column)[l], cols.codes(column)[r]
+    idx = np.flatnonzero(mask)
+    idx = idx[maybe_scrambled(length[a[idx]], hashes[a[idx]], length[b[idx]], hashes[b[idx]], min_length)]
+    out = np.zeros(len(l), dtype=bool)
+    out[idx] = scrambled_rows(counts, a[idx], b[idx], min_length)
+    return out
 
 
 @comparison("first_name", ("different", "initial", "similar", "very_similar", "nickname", "exact"),
@@ -375,10 +473,14 @@ def _date_edits(y, m, d, li, ri) -> np.ndarray:
         >>> _date_edits(y, m, d, np.array([0, 0, 0]), np.array([1, 2, 3])).tolist()
         [1, 2, 1]
     """
-    a, b = _digits(y, m, d, li), _digits(y, m, d, ri)
+    return digit_edits(_digits(y, m, d, li), _digits(y, m, d, ri))
+
+
+def digit_edits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`_date_edits` of two (pairs, 8) arrays of date digits (:meth:`Columns.date_digits`)."""
     diff = a != b
     edits = diff.sum(axis=1)
-    consumed = np.zeros(len(li), dtype=bool)
+    consumed = np.zeros(len(a), dtype=bool)
     previous = -1
     for i, j in _ADJACENT:
         if i != previous:
@@ -407,11 +509,13 @@ def compare_birth_date(cols: Columns, l, r, s=None) -> np.ndarray:
     same_year = y[li] == y[ri]
     swapped = same_year & (m[li] == d[ri]) & (d[li] == m[ri])
     same_md = (m[li] == m[ri]) & (d[li] == d[ri])
-    lev = _date_edits(y, m, d, li, ri)
+    digits = cols.date_digits()
+    a, b = digits[li], digits[ri]
+    lev = digit_edits(a, b)
     sub = np.zeros(len(idx), dtype=np.int8)
     # the same birthday in a year that differs in one digit is a typo; in a year that differs in two or
     # more digits (1961 / 1947) it is a different person who shares a birthday, as 1 in 365 strangers do
-    year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
+    year_digits = (a[:, :4] != b[:, :4]).sum(axis=1, dtype=np.int8)
     typo_year = (same_md | (lev == 2)) & (year_digits <= 1)
     sub = _select(sub, [(swapped, _BIRTH["swapped"]), (lev <= 1, _BIRTH["one_edit"]),
                         (typo_year, _BIRTH["year_typo"]), (same_year, _BIRTH["same_year"])])
@@ -686,6 +790,13 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         (4, 4, -1)
     """
     cols = Columns.of(prepared)
+    try:
+        return _compare_chunks(cols, left, right, settings)
+    finally:
+        cols.forget_pairs()
+
+
+def _compare_chunks(cols: Columns, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:
     names = settings.all_comparisons
     out = {name: np.empty(len(left), dtype=np.int8) for name in names}
     extras = {e.name: e for e in settings.extras}

@@ -28,11 +28,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdq.linkage.compare import Columns
 from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.linkage.organisations import company_words
 from cdq.linkage.parallel import run_tasks
 from cdq.linkage.text import ascii_lower, letters
-from cdq.linkage.typos import sorted_characters
+from cdq.linkage.typos import sorted_characters, sorted_characters_of
 from cdq.resources import reference_yaml, resource
 
 _PHONETIC_RULES = [
@@ -249,6 +250,37 @@ def sorted_digits(value: str) -> str | None:
     return digits if len(digits) >= SORTED_DIGITS_MIN else None
 
 
+#: ``pd.factorize`` of the Series of the frame being prepared, by ``id``: ``(series, codes, uniques)``. Derived
+#: columns get theirs from their input's (no second hash of a million strings), and the comparison stage
+#: starts from them (:func:`_prepare` hands them to ``Columns``).
+_FACTORIZED: dict[int, tuple[pd.Series, np.ndarray, np.ndarray]] = {}
+
+
+def _factorized(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(series.astype("object"))`` (codes -1 = missing), once per Series while it is prepared."""
+    hit = _FACTORIZED.get(id(series))
+    if hit is not None and hit[0] is series:
+        return hit[1], hit[2]
+    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    _remember(series, codes, np.asarray(uniques, dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _remember(series: pd.Series, codes: np.ndarray, uniques: np.ndarray) -> pd.Series:
+    _FACTORIZED[id(series)] = (series, codes, uniques)
+    return series
+
+
+def _taken_back(codes: np.ndarray, results: np.ndarray) -> pd.Series:
+    """The Series of ``results[codes]`` (``results``: one value per distinct input value, then None for
+    missing), remembered with its own factorization: the distinct results factorized, taken back by code.
+    The distinct inputs are in order of first appearance, so the results' codes are those of factorizing
+    the whole column."""
+    derived, uniques = pd.factorize(results[:-1], use_na_sentinel=True)
+    out = pd.Series(results[codes], dtype="object")
+    return _remember(out, np.r_[derived, -1][codes], np.asarray(uniques, dtype=object))
+
+
 def _distinct(series: pd.Series, fn: Callable) -> pd.Series:
     """Apply ``fn`` once per distinct value; rows take their result by index (no per-row Python call).
 
@@ -256,11 +288,11 @@ def _distinct(series: pd.Series, fn: Callable) -> pd.Series:
         >>> _distinct(pd.Series(["a", None, "a", "b"]), str.upper).tolist()
         ['A', None, 'A', 'B']
     """
-    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    codes, uniques = _factorized(series)
     results = np.empty(len(uniques) + 1, dtype=object)
     results[:-1] = [fn(v) for v in uniques]
     results[-1] = None  # code -1 (missing) picks the last slot
-    return pd.Series(results[codes], dtype="object")
+    return _taken_back(codes, results)
 
 
 def _distinct_vec(series: pd.Series, fn: Callable) -> pd.Series:
@@ -270,13 +302,12 @@ def _distinct_vec(series: pd.Series, fn: Callable) -> pd.Series:
         >>> _distinct_vec(pd.Series(["ab", None, "ab", "cd"]), lambda s: s.str[0]).tolist()
         ['a', None, 'a', 'c']
     """
-    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    codes, uniques = _factorized(series)
     results = np.empty(len(uniques) + 1, dtype=object)
     results[:-1] = fn(pd.Series(uniques, dtype="object")).astype("object").to_numpy()
     results[-1] = None
-    out = results[codes]
-    out[pd.isna(out)] = None
-    return pd.Series(out, dtype="object")
+    results[pd.isna(results)] = None
+    return _taken_back(codes, results)
 
 
 #: Frames from this many records on are prepared in two processes (forking costs more on a small one).
@@ -300,10 +331,13 @@ def _screened(frame: pd.DataFrame, name: str) -> pd.Series:
         values = frame[name].reset_index(drop=True)
         if values.dtype != object:
             return values
-        codes, uniques = pd.factorize(values)
+        codes, uniques = _factorized(values)
         flags = placeholder_mask(pd.Series(uniques, dtype="object"), name)
         if flags.any():
             values = values.where(~np.r_[flags, False][codes], None)
+            # the placeholders' codes out, the others renumbered in their order: factorizing the result
+            renumber = np.where(flags, -1, np.cumsum(~flags) - 1)
+            _remember(values, np.r_[renumber, -1][codes], uniques[~flags])
         return values
     return pd.Series([None] * len(frame), dtype="object")
 
@@ -440,7 +474,7 @@ def _role_address(email: pd.Series, issues: pd.Series) -> pd.Series:
     from cdq.normalize.emails import reference
 
     roles = frozenset(reference()["role_local_parts"])
-    role = _distinct_vec(email, lambda e: e.str.split("@", n=1).str[0].isin(roles)).to_numpy() == True  # noqa: E712
+    role = _distinct(email, lambda e: e.split("@", 1)[0] in roles).to_numpy() == True  # noqa: E712
     flagged = _distinct_vec(issues, lambda i: i.astype(str).str.contains("EMAIL_ROLE_ADDRESS", regex=False))
     return pd.Series((role | (flagged.to_numpy() == True)) & email.notna().to_numpy())  # noqa: E712
 
@@ -504,16 +538,67 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
     finally:
         for key in [k for k in _COLUMNS if k[0] == id(frame)]:
             del _COLUMNS[key]
+        _FACTORIZED.clear()
 
 
 def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
     """The derived columns in two independent groups (persons; contact, address and organisation): on two
     cores a forked child prepares the second (see :mod:`cdq.linkage.parallel`)."""
     if len(frame) >= PARALLEL_MIN_ROWS:
-        theirs, mine = run_tasks([lambda: _contact_columns(frame, extras), lambda: _person_columns(frame)])
+        packed, mine = run_tasks([lambda: _packed(_contact_columns(frame, extras)), lambda: _person_columns(frame)])
     else:
-        mine, theirs = _person_columns(frame), _contact_columns(frame, extras)
-    return pd.DataFrame({**mine, **theirs}, index=pd.RangeIndex(len(frame)))
+        mine, packed = _person_columns(frame), _packed(_contact_columns(frame, extras))
+    theirs, their_codes = _unpacked(packed)
+    prepared = pd.DataFrame({**mine, **theirs}, index=pd.RangeIndex(len(frame)))
+    cols = Columns.of(prepared)
+    for name, (codes, uniques) in {**_known_codes(mine), **their_codes}.items():
+        cols.know(name, codes, uniques)
+    return prepared
+
+
+#: A prepared column as its factorization: int32 codes (-1 = None) and the distinct values.
+_Packed = tuple[np.ndarray, np.ndarray]
+
+
+def _known_codes(columns: dict[str, pd.Series]) -> dict[str, _Packed]:
+    """The factorizations known of ``columns`` (see :data:`_FACTORIZED`)."""
+    known: dict[str, _Packed] = {}
+    for name, values in columns.items():
+        hit = _FACTORIZED.get(id(values))
+        if hit is not None and hit[0] is values:
+            known[name] = (hit[1], hit[2])
+    return known
+
+
+def _packed(columns: dict[str, pd.Series]) -> dict[str, pd.Series | _Packed]:
+    """Columns as a forked child sends them: a text column whose factorization is known, with None for
+    missing, as int32 codes and its distinct values (pickling a million strings per column costs seconds;
+    the codes are one buffer); any other column as it is."""
+    known = _known_codes(columns)
+    out: dict[str, pd.Series | _Packed] = {}
+    for name, values in columns.items():
+        if name in known and values.dtype == object:
+            codes, uniques = known[name]
+            if bool((values.to_numpy()[codes < 0] == None).all()):  # noqa: E711 - elementwise: missing is None
+                out[name] = (codes.astype(np.int32), uniques)
+                continue
+        out[name] = values
+    return out
+
+
+def _unpacked(packed: dict[str, pd.Series | _Packed]) -> tuple[dict[str, pd.Series], dict[str, _Packed]]:
+    """:func:`_packed` undone: the columns, and the factorizations that came with them."""
+    columns: dict[str, pd.Series] = {}
+    known: dict[str, _Packed] = {}
+    for name, item in packed.items():
+        if isinstance(item, tuple):
+            codes, uniques = item
+            columns[name] = pd.Series(np.r_[uniques, np.array([None], dtype=object)].astype(object)[codes],
+                                      dtype="object")
+            known[name] = (codes, uniques)
+        else:
+            columns[name] = item
+    return columns, known
 
 
 def _person_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
@@ -555,7 +640,8 @@ def _contact_columns(frame: pd.DataFrame, extras: tuple) -> dict[str, pd.Series]
     out: dict[str, pd.Series] = {}
     out["email"], out["email_local"], out["email_domain"] = _email_parts(_col(frame, "email"))
     out["email_role"] = _role_address(out["email"], _col(frame, "issues"))
-    out["email_sorted"] = _distinct(out["email"], sorted_characters)  # blocks scrambled addresses together
+    # blocks scrambled addresses together
+    out["email_sorted"] = _distinct_vec(out["email"], lambda e: pd.Series(sorted_characters_of(e.to_numpy(object))))
     phone = _col(frame, "phone").where(_col(frame, "phone").notna(), _col(frame, "mobile"))
     out["phone"] = _distinct(phone, phone_key)
     out["postcode"] = _distinct(_col(frame, "postcode"), lambda v: re.sub(r"[^0-9a-z]", "", ascii_lower(v) or "") or None)
@@ -592,7 +678,15 @@ def _name_pair(first: pd.Series, surname: pd.Series) -> pd.Series:
         >>> _name_pair(pd.Series(["logan", "morgan", None]), pd.Series(["morgan", "logan", "x"])).tolist()
         ['logan morgan', 'logan morgan', None]
     """
-    return _distinct_pairs(first, surname, _pair_key)
+    # the sound keys once per distinct name, then only the ordering per distinct pair of keys (a sound key
+    # per distinct pair of names was most of this column's time: 1M records hold ~10x more pairs than names)
+    return _distinct_pairs(_distinct(first, dutch_phonetic), _distinct(surname, lambda v: dutch_phonetic(v.split()[0])),
+                           _ordered_keys)
+
+
+def _ordered_keys(a: object, b: object) -> str | None:
+    """Two sound keys in alphabetical order, space-separated (None unless both are there)."""
+    return " ".join(sorted((a, b))) if isinstance(a, str) and isinstance(b, str) and a and b else None
 
 
 def _absent(value: object) -> bool:

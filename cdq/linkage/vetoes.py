@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from cdq.linkage.compare import Columns, _date_edits
+from cdq.linkage.compare import Columns, digit_edits
 from cdq.linkage.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.
     out = np.full(len(l), np.inf)
     idx = np.flatnonzero(mask)
     if len(idx):
-        years = pd.to_datetime(prepared["birth_date"], errors="coerce", format="%Y-%m-%d")
-        days = (years.to_numpy()[l[idx]] - years.to_numpy()[r[idx]]) / np.timedelta64(1, "D")
+        dates = Columns.of(prepared).birth_datetimes()
+        days = (dates[l[idx]] - dates[r[idx]]) / np.timedelta64(1, "D")
         # a partial date (year or year-month only): whole years apart
         y = Columns.of(prepared).any_date_parts()[0].astype(float)
         whole = np.abs(y[l[idx]] - y[r[idx]])
@@ -114,9 +114,11 @@ def _date_typo(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.nd
     idx = np.flatnonzero(mask & (y[l] >= 0) & (y[r] >= 0))
     if len(idx):
         li, ri = l[idx], r[idx]
-        year_digits = sum(((y[li] // 10 ** k) % 10 != (y[ri] // 10 ** k) % 10).astype(np.int8) for k in range(4))
+        digits = Columns.of(prepared).date_digits()
+        a, b = digits[li], digits[ri]
+        year_digits = (a[:, :4] != b[:, :4]).sum(axis=1, dtype=np.int8)
         close = np.abs(y[li] - y[ri]) < PARENT_GAP_YEARS
-        out[idx] = (year_digits <= 1) & close & (_date_edits(y, m, d, li, ri) <= DATE_TYPO_EDITS)
+        out[idx] = (year_digits <= 1) & close & (digit_edits(a, b) <= DATE_TYPO_EDITS)
     return out
 
 
