@@ -463,21 +463,17 @@ def _digits(y, m, d, rows) -> np.ndarray:
 _ADJACENT = ((0, 1), (1, 2), (2, 3), (4, 5), (6, 7))
 
 
-def _date_edits(y, m, d, li, ri) -> np.ndarray:
-    """Edit distance between two YYYY-MM-DD dates (optimal string alignment: a swap of two adjacent digits
-    is one edit), vectorised: differing digits, less one per swapped adjacent pair (left to right, no overlap).
+def digit_edits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Edit distance between two YYYY-MM-DD dates given as (pairs, 8) digit arrays (:func:`_digits`,
+    :meth:`Columns.date_digits`), as optimal string alignment (a swap of two adjacent digits is one edit),
+    vectorised: differing digits, less one per swapped adjacent pair (left to right, no overlap).
     Same-width dates cannot gain from an insertion plus a deletion within the 1-2 edits that matter here.
 
     Examples:
         >>> y, m, d = np.array([1980, 1908, 1980, 1980]), np.array([3, 3, 4, 3]), np.array([4, 4, 3, 5])
-        >>> _date_edits(y, m, d, np.array([0, 0, 0]), np.array([1, 2, 3])).tolist()
+        >>> digit_edits(_digits(y, m, d, np.array([0, 0, 0])), _digits(y, m, d, np.array([1, 2, 3]))).tolist()
         [1, 2, 1]
     """
-    return digit_edits(_digits(y, m, d, li), _digits(y, m, d, ri))
-
-
-def digit_edits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """:func:`_date_edits` of two (pairs, 8) arrays of date digits (:meth:`Columns.date_digits`)."""
     diff = a != b
     edits = diff.sum(axis=1)
     consumed = np.zeros(len(a), dtype=bool)
