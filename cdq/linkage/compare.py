@@ -104,15 +104,20 @@ class Columns:
     @classmethod
     def of(cls, prepared: pd.DataFrame) -> Columns:
         """The shared instance for ``prepared`` (dropped when the frame is garbage-collected)."""
-        key = id(prepared)
-        hit = cls._cache.get(key)
+        hit = cls._cache.get(id(prepared))
         if hit is not None and hit[0]() is prepared:
             return hit[1]
-        cols = cls(prepared)
-        def forget(_ref: object, key: int = key) -> None:
-            cls._cache.pop(key, None)
+        return cls.share(prepared, cls(prepared))
 
-        cls._cache[key] = (weakref.ref(prepared, forget), cols)
+    @staticmethod
+    def share(prepared: pd.DataFrame, cols: Columns) -> Columns:
+        """Make ``cols`` the shared instance :meth:`of` returns for ``prepared`` (until the frame is collected)."""
+        key = id(prepared)
+
+        def forget(_ref: object, key: int = key) -> None:
+            Columns._cache.pop(key, None)
+
+        Columns._cache[key] = (weakref.ref(prepared, forget), cols)
         return cols
 
     def __init__(self, prepared: pd.DataFrame):

@@ -17,7 +17,6 @@ and synthetic records, and :mod:`tests.test_leads_index` the scores against batc
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -155,11 +154,4 @@ def use_few_columns(prepared: pd.DataFrame) -> Columns:
     :data:`FEW_ROWS` rows); returns the instance they will use."""
     if len(prepared) > FEW_ROWS:
         return Columns.of(prepared)
-    cols = FewColumns(prepared)
-    key = id(prepared)
-
-    def forget(_ref: object, key: int = key) -> None:
-        Columns._cache.pop(key, None)
-
-    Columns._cache[key] = (weakref.ref(prepared, forget), cols)
-    return cols
+    return Columns.share(prepared, FewColumns(prepared))
