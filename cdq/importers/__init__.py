@@ -23,6 +23,7 @@ KINDS.add("vcard", "cdq.importers.vcard:read_vcard")
 KINDS.add("mailbox", "cdq.importers.mailbox:read_mailbox")
 KINDS.add("sql", "cdq.importers.sql:read_sql")
 KINDS.add("json", "cdq.importers.json_records:read_json_records")
+KINDS.add("parquet", "cdq.importers.parquet:read_parquet")
 
 _EXTENSIONS = {
     ".csv": "delimited", ".txt": "delimited", ".tsv": "delimited", ".tab": "delimited",
@@ -30,6 +31,7 @@ _EXTENSIONS = {
     ".vcf": "vcard", ".vcard": "vcard",
     ".mbox": "mailbox", ".mbx": "mailbox", ".eml": "mailbox", ".msg": "mailbox",
     ".json": "json", ".jsonl": "json", ".ndjson": "json",
+    ".parquet": "parquet", ".pq": "parquet",
 }
 _SQL_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "mysql:", "mysql+", "mariadb", "mssql", "oracle")
 
@@ -60,6 +62,8 @@ def _sniff(path: Path) -> str:
         head = path.open("rb").read(4096)
     except OSError as e:
         raise InputError(path, f"cannot open the file ({e.strerror})") from e
+    if head.startswith(b"PAR1"):
+        return "parquet"
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         return "excel"
     if head[:2] in (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08") and head[3:4] == b"\x00":
