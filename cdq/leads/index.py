@@ -35,9 +35,9 @@ from cdq.golden import PAYLOAD_COLUMNS
 
 # one-record scoring uses batch linkage's own comparisons, vetoes, model weights and decision rule
 from cdq.linkage import FSModel, Settings, dedupe, load_settings
-from cdq.linkage.compare import compare as _compare
-from cdq.linkage.few import use_few_columns
-from cdq.linkage.model import score
+from cdq.linkage.compare import Columns, compare_levels
+from cdq.linkage.few import FEW_ROWS, FewColumns
+from cdq.linkage.model import score_levels
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.prepare import prepare_one
 from cdq.linkage.vetoes import decide, vetoes
@@ -384,16 +384,16 @@ def _tf_bits(index: MatchIndex, counts: dict[str, int], total: int) -> dict[str,
     return out
 
 
-def _tf(index: MatchIndex, vectors: pd.DataFrame, bits: list[dict[str, float]], query: np.ndarray
+def _tf(index: MatchIndex, vectors: dict[str, np.ndarray], bits: list[dict[str, float]], query: np.ndarray
         ) -> dict[str, np.ndarray]:
     """Per pair: its query's tf bits where the pair agrees exactly (``query``: the pair's query number)."""
     out = {}
     for comparison in {c for b in bits for c in b}:
-        if comparison not in vectors.columns:
+        if comparison not in vectors:
             continue
         top = len(index.model.levels[comparison]) - 1
         per_query = np.array([b.get(comparison, 0.0) for b in bits], dtype=np.float32)
-        out[comparison] = np.where(vectors[comparison].to_numpy() == top, per_query[query], 0.0).astype(np.float32)
+        out[comparison] = np.where(vectors[comparison] == top, per_query[query], 0.0).astype(np.float32)
     return out
 
 
@@ -446,15 +446,17 @@ def match_many(records: list[dict[str, Any]], index: MatchIndex, *, limit: int =
         query_of += [q] * len(these)
     if not rows:
         return [[] for _ in records]
-    prepared = index.frame(rows)
-    use_few_columns(prepared)  # a few hundred rows: the same arrays without pandas' per-call set-up
+    # a few hundred rows: their arrays in plain Python, never a frame (pandas' set-up per call would be most
+    # of the cost); batch linkage's comparisons, vetoes and weights take them as they take a frame
+    prepared: Columns = (FewColumns.of_rows(index.columns, rows) if len(rows) <= FEW_ROWS
+                         else Columns(index.frame(rows)))
     l = np.asarray(left, dtype=np.int64)
     r = np.flatnonzero(~np.isin(np.arange(len(rows)), l)).astype(np.int64)  # every row that is no query
     pair_query = np.asarray(query_of, dtype=np.int64)
-    vectors = _compare(prepared, l, r, s)
+    vectors = compare_levels(prepared, l, r, s)
     veto = vetoes(vectors, s, prepared, l, r)
-    scored = score(model, vectors, _tf(index, vectors, bits, pair_query))
-    probability = scored["match_probability"].to_numpy()
+    scored = score_levels(model, vectors, _tf(index, vectors, bits, pair_query))
+    probability = scored["match_probability"]
     decision = decide(probability, veto, s)
     out: list[list[Candidate]] = []
     start = 0
@@ -465,23 +467,23 @@ def match_many(records: list[dict[str, Any]], index: MatchIndex, *, limit: int =
     return out
 
 
-def _ranked(index: MatchIndex, found: list[tuple[int, str, str, str]], vectors: pd.DataFrame,
-            scored: pd.DataFrame, decision: np.ndarray, pairs: np.ndarray, limit: int) -> list[Candidate]:
+def _ranked(index: MatchIndex, found: list[tuple[int, str, str, str]], vectors: dict[str, np.ndarray],
+            scored: dict[str, np.ndarray], decision: np.ndarray, pairs: np.ndarray, limit: int) -> list[Candidate]:
     """One record's golden records, best first: each with its best pair (``pairs``: that record's pair rows,
     in the order of ``found``)."""
-    columns = list(vectors.columns)
+    columns = list(vectors)
     names = [["missing", *index.settings.levels(c)] for c in columns]
-    probability = scored["match_probability"].to_numpy()[pairs]
-    total = scored["match_weight"].to_numpy()[pairs]
-    levels = vectors.to_numpy()[pairs]
-    weights = scored[[f"{c}_weight" for c in columns]].to_numpy()[pairs]
+    probability = scored["match_probability"][pairs]
+    total = scored["match_weight"][pairs]
+    levels = [vectors[c][pairs].tolist() for c in columns]
+    weights = [scored[f"{c}_weight"][pairs].tolist() for c in columns]
     out: dict[str, Candidate] = {}
-    for k in np.argsort(-probability, kind="stable"):
+    for k in np.argsort(-probability, kind="stable").tolist():
         gid = str(found[k][3])
         p = float(probability[k])
         if gid in out or p < 0.01:
             continue
-        explanation = {c: {"level": names[j][int(levels[k, j]) + 1], "weight": round(float(weights[k, j]), 3)}
+        explanation = {c: {"level": names[j][levels[j][k] + 1], "weight": round(weights[j][k], 3)}
                        for j, c in enumerate(columns)}
         out[gid] = Candidate(gid, p, float(total[k]), str(decision[pairs[k]]), explanation, str(found[k][1]))
         if len(out) >= limit:

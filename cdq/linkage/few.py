@@ -64,8 +64,37 @@ def _derived(name: str) -> Callable[[str], str | None] | None:
 def _factorize(values: list) -> tuple[np.ndarray, list]:
     """``pd.factorize`` of a short list: codes in order of first appearance, -1 for a missing value."""
     seen: dict = {}
-    codes = [-1 if _missing(v) else seen.setdefault(v, len(seen)) for v in values]
-    return np.asarray(codes, dtype=np.int64), list(seen)
+    codes = np.asarray([seen.setdefault(v, len(seen)) for v in values], dtype=np.int64)
+    uniques = list(seen)
+    gone = np.fromiter((_missing(u) for u in uniques), dtype=bool, count=len(uniques))
+    if not gone.any():  # missing values are looked at once per distinct value, not per record
+        return codes, uniques
+    renumber = np.cumsum(~gone) - 1
+    renumber[gone] = -1
+    return renumber[codes], [u for u, g in zip(uniques, gone) if not g]
+
+
+#: A full birth date as ``prepare`` writes it: numpy parses these as pandas does (other texts go to pandas).
+_ISO_DATE = re.compile(r"(1[7-9]|2[01])\d\d-\d\d-\d\d")
+
+
+def _datetimes(dates: list) -> np.ndarray:
+    """``pd.to_datetime(dates, errors="coerce", format="%Y-%m-%d")`` as ``datetime64[ns]`` (NaT where
+    unparseable): ISO dates of the years 1700-2199 by numpy, each, anything else by pandas."""
+    out = np.full(len(dates), np.datetime64("NaT", "ns"))
+    other = []
+    for k, d in enumerate(dates):
+        if isinstance(d, str) and _ISO_DATE.fullmatch(d):
+            try:
+                out[k] = np.datetime64(d, "ns")
+            except ValueError:  # "1980-02-30": no such day
+                pass
+        else:
+            other.append(k)
+    if other:
+        parsed = pd.to_datetime(pd.Series([dates[k] for k in other], dtype="object"), errors="coerce", format="%Y-%m-%d")
+        out[other] = parsed.to_numpy(dtype="datetime64[ns]")
+    return out
 
 
 def _int_or_missing(text: str) -> int:
@@ -74,15 +103,67 @@ def _int_or_missing(text: str) -> int:
 
 
 class FewColumns(Columns):
-    """:class:`Columns` of a small prepared frame, from plain Python over its values (see module doc)."""
+    """:class:`Columns` of a few prepared records, from plain Python over their values (see module doc).
 
-    def __init__(self, prepared: pd.DataFrame):
-        super().__init__(prepared)
+    Of a prepared frame (``FewColumns(frame)``), or of prepared rows that never become one
+    (:meth:`of_rows`: the service's path, without pandas' per-column set-up).
+    """
+
+    def __init__(self, prepared: pd.DataFrame | None = None, values: dict[str, list] | None = None):
+        self._frame = prepared
+        super().__init__(prepared)  # no frame: made only if a fallback needs one
+        self._values: dict[str, list] = dict(values or {})
+        self._rows = len(prepared) if prepared is not None else len(next(iter(self._values.values()), []))
         self._factors: dict[str, tuple[np.ndarray, list]] = {}
+
+    @classmethod
+    def of_rows(cls, columns: list[str], rows: list[list[Any]]) -> FewColumns:
+        """The columns of prepared ``rows`` (lists of values in ``columns``' order, None where missing)."""
+        values = [list(v) for v in zip(*rows)] if rows else [[] for _ in columns]
+        return cls(values=dict(zip(columns, values)))
+
+    @property
+    def prepared(self) -> pd.DataFrame:
+        """The records as a prepared frame, made on first use (by a derivation this class does not know)."""
+        if self._frame is None:
+            self._frame = pd.DataFrame(self._values)
+        return self._frame
+
+    @prepared.setter
+    def prepared(self, frame: pd.DataFrame | None) -> None:
+        self._frame = frame
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def has(self, column: str) -> bool:
+        return column in self._values or (self._frame is not None and column in self._frame.columns)
+
+    def values(self, column: str) -> list:
+        if column not in self._values:
+            self._values[column] = self.prepared[column].tolist()
+        return self._values[column]
+
+    def array(self, column: str) -> np.ndarray:
+        return np.asarray(self.values(column))
+
+    def present(self, column: str) -> np.ndarray:
+        return self._factors_of(column)[0] >= 0
+
+    def flag(self, column: str) -> np.ndarray:
+        return np.fromiter((False if _missing(v) else bool(v) for v in self.values(column)), dtype=bool,
+                           count=self._rows)
+
+    def birth_datetimes(self) -> np.ndarray:
+        key = "_birth_datetime"
+        if key not in self._text:
+            codes, uniques = self._factors_of("birth_date")
+            self._text[key] = np.r_[_datetimes(uniques), np.datetime64("NaT", "ns")][codes]
+        return self._text[key]
 
     def _factors_of(self, column: str) -> tuple[np.ndarray, list]:
         if column not in self._factors:
-            self._factors[column] = _factorize(self.prepared[column].tolist())
+            self._factors[column] = _factorize(self.values(column))
         return self._factors[column]
 
     def _per_distinct(self, column: str, fn: Callable[[Any], object], missing: object, dtype) -> np.ndarray:
@@ -108,7 +189,7 @@ class FewColumns(Columns):
 
     def any_date_parts(self) -> tuple[np.ndarray, np.ndarray]:
         if self._any_date is None:
-            full, partial = self.prepared["birth_date"].tolist(), self.prepared["birth_partial"].tolist()
+            full, partial = self.values("birth_date"), self.values("birth_partial")
             both = [p if _missing(f) else f for f, p in zip(full, partial)]
             self._factors["_any_birth_date"] = _factorize(both)
             self._any_date = self._parts("_any_birth_date", ((0, 4), (5, 7)))  # type: ignore[assignment]
@@ -142,7 +223,7 @@ class FewColumns(Columns):
             if column.endswith(suffix):
                 values = [*self._factors_of(column[: -len(suffix)])[1], ""]
             else:
-                values = ["" if _missing(v) else v for v in self.prepared[column].tolist()]
+                values = ["" if _missing(v) else v for v in self.values(column)]
             out = np.empty(len(values), dtype=object)
             out[:] = values
             self._text[column] = out
