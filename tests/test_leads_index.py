@@ -104,9 +104,16 @@ def test_an_index_of_another_format_is_rebuilt(stored):
     with store.begin() as conn:
         conn.execute(match_index_state.update().where(match_index_state.c.name == "format").values(value=1))
         conn.execute(match_prepared.delete())
+        conn.exec_driver_sql("CREATE INDEX ix_match_keys_key_hash ON match_keys (key_hash)")  # version 2's index
     assert index.refresh() == len(records)
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(match_prepared)).scalar() == len(records)
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("match_keys")}
+        assert "ix_match_keys_key_record" in indexes and "ix_match_keys_key_hash" not in indexes
+        # a key's records come from the covering index alone, without a table lookup per row
+        plan = " ".join(str(r) for r in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT source_record_id FROM match_keys WHERE key_hash = 1 LIMIT 5"))
+        assert "COVERING INDEX ix_match_keys_key_record" in plan
     assert np.isfinite(match_one(_queries(records)[0], index)[0].match_probability)
 
 

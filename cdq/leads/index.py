@@ -42,7 +42,7 @@ from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.prepare import prepare_one
 from cdq.linkage.vetoes import decide, vetoes
 from cdq.store import GoldenStore, chunks
-from cdq.store.online import match_index_state, match_keys, match_prepared
+from cdq.store.online import LEGACY_MATCH_KEY_INDEXES, match_index_state, match_keys, match_prepared
 from cdq.store.schema import source_records, xref
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ MIN_TRAIN = 1_500
 _BUILD_CHUNK = 50_000
 #: What the index stores, in version form: an index written in another format (or for other blocking passes,
 #: term-frequency columns or prepared columns) is dropped and rebuilt at the next refresh.
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 
 
 def _absent(value: object) -> bool:
@@ -203,7 +203,10 @@ class MatchIndex:
         return len(live)
 
     def _indexes(self, conn: sa.Connection, present: bool) -> None:
-        """Drop the index's B-tree indexes for a first build (one sort at the end beats 16M random inserts)."""
+        """Drop the index's B-tree indexes for a first build (one sort at the end beats 16M random inserts), and
+        those of earlier index versions for good."""
+        for name in LEGACY_MATCH_KEY_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
         for index in match_keys.indexes:
             if present:
                 index.create(conn, checkfirst=True)
