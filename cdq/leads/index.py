@@ -43,7 +43,7 @@ from cdq.linkage.prepare import prepare_one
 from cdq.linkage.vetoes import decide, vetoes
 from cdq.store import GoldenStore, chunks
 from cdq.store.online import LEGACY_MATCH_KEY_INDEXES, match_index_state, match_keys, match_prepared
-from cdq.store.schema import source_records, xref
+from cdq.store.schema import counters, source_records, xref
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ TRAIN_SAMPLE = 20_000
 #: Below this many stored records the model is trained with synthetic customers added.
 MIN_TRAIN = 1_500
 _BUILD_CHUNK = 50_000
+#: Term-frequency counts kept per worker (:meth:`MatchIndex.frequencies`; about 100 bytes each).
+TF_CACHE = 200_000
 #: What the index stores, in version form: an index written in another format (or for other blocking passes,
 #: term-frequency columns or prepared columns) is dropped and rebuilt at the next refresh.
 INDEX_VERSION = 3
@@ -108,6 +110,8 @@ class MatchIndex:
         self._model = model
         self._given = model is not None
         self._lock = threading.Lock()
+        #: index state -> key hash -> rows (:meth:`frequencies`): the current state's term-frequency counts
+        self._tf_counts: dict[tuple, dict[int, int]] = {}
         #: Stored records the model was trained on (0: given, or not trained yet).
         self.trained_on = 0
 
@@ -342,14 +346,32 @@ class MatchIndex:
 
     def frequencies(self, conn: sa.Connection, texts: dict[str, str]) -> tuple[dict[str, int], int]:
         """Store-wide count of the query's value in each tf column (``texts``: :meth:`record_keys`' tf keys),
-        and the number of indexed records."""
+        and the number of indexed records.
+
+        Outside a write transaction the counts are kept per index state (``match_index_state`` and the
+        store's generation, read with them): a common value ("jan": thousands of index rows to count at 1M
+        records) is counted once until the index or the store changes. A write transaction (a lead's) may
+        hold writes it rolls back: it counts afresh.
+        """
         if not texts:
             return {}, 1
         hashes = dict(zip(texts, (int(h) for h in _hash(list(texts.values())))))
-        counts: dict[int, int] = {int(h): int(n) for h, n in conn.execute(
-            _COUNTS, {"hashes": list(hashes.values())}).all()}
-        total = counts.pop(_RECORDS, 0) or 1  # live records, kept by refresh() and add()
-        return {c: counts.get(h, 0) for c, h in hashes.items()}, int(total)
+        state = tuple(sorted((str(n), int(v)) for n, v in conn.execute(_STATE).all()))
+        total = dict(state).get("records", 0) or 1  # live records, kept by refresh()
+        cached = self.store.locked_generation(conn) is None
+        known = self._tf_counts.get(state, {}) if cached else {}
+        wanted = [h for h in hashes.values() if h not in known]
+        if wanted:
+            counts = dict.fromkeys(wanted, 0)
+            counts.update((int(h), int(n)) for h, n in conn.execute(_COUNTS, {"hashes": wanted}).all())
+            if cached:
+                if len(known) + len(counts) > TF_CACHE:
+                    known = {}
+                known = {**known, **counts}  # a new dict: another thread may be reading the old one
+                self._tf_counts = {state: known}  # only the current state's counts are kept
+            else:
+                known = {**known, **counts}
+        return {c: known[h] for c, h in hashes.items()}, int(total)
 
 
 @lru_cache(maxsize=64)
@@ -364,12 +386,13 @@ _DETAILS = (sa.select(source_records.c.id, source_records.c.ref, match_prepared.
             .select_from(source_records.join(match_prepared, match_prepared.c.source_record_id == source_records.c.id)
                          .join(xref, xref.c.source_record_id == source_records.c.id))
             .where(source_records.c.id.in_(sa.bindparam("ids", expanding=True)), source_records.c.deleted_run.is_(None)))
-#: The tf counts and, under this key, the number of live records (``match_index_state`` row ``records``).
-_RECORDS = -1
-_COUNTS = sa.union_all(
-    sa.select(match_keys.c.key_hash, sa.func.count()).where(match_keys.c.key_hash.in_(sa.bindparam("hashes", expanding=True)))
-    .group_by(match_keys.c.key_hash),
-    sa.select(sa.literal(_RECORDS, sa.BigInteger), match_index_state.c.value).where(match_index_state.c.name == "records"))
+#: The number of index rows under each of some key hashes (a tf key's: its value's frequency).
+_COUNTS = (sa.select(match_keys.c.key_hash, sa.func.count())
+           .where(match_keys.c.key_hash.in_(sa.bindparam("hashes", expanding=True))).group_by(match_keys.c.key_hash))
+#: What the index holds, as of now: its state rows (``records``: the live records) and the store's generation.
+_STATE = sa.union_all(sa.select(match_index_state.c.name, match_index_state.c.value),
+                      sa.select(sa.literal("store_generation", sa.String), counters.c.value)
+                      .where(counters.c.name == "generation"))
 
 
 def _tf_bits(index: MatchIndex, counts: dict[str, int], total: int) -> dict[str, float]:
@@ -444,7 +467,7 @@ def match_many(records: list[dict[str, Any]], index: MatchIndex, *, limit: int =
         bits.append(_tf_bits(index, *index.frequencies(conn, tf_texts)))
         position = len(rows)
         rows.append([prepared_one[c] for c in index.columns])
-        rows += [json.loads(f[2]) for f in these]
+        rows += json.loads("[" + ",".join(f[2] for f in these) + "]")  # one parse for all candidates
         left += [position] * len(these)
         query_of += [q] * len(these)
     if not rows:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -61,17 +62,33 @@ def _derived(name: str) -> Callable[[str], str | None] | None:
     return fn
 
 
+#: Value types that are never missing: a column of only these needs no per-value missing check.
+_PRESENT_TYPES = frozenset({str, int, bool})
+
+
 def _factorize(values: list) -> tuple[np.ndarray, list]:
-    """``pd.factorize`` of a short list: codes in order of first appearance, -1 for a missing value."""
-    seen: dict = {}
-    codes = np.asarray([seen.setdefault(v, len(seen)) for v in values], dtype=np.int64)
-    uniques = list(seen)
-    gone = np.fromiter((_missing(u) for u in uniques), dtype=bool, count=len(uniques))
-    if not gone.any():  # missing values are looked at once per distinct value, not per record
-        return codes, uniques
-    renumber = np.cumsum(~gone) - 1
-    renumber[gone] = -1
-    return renumber[codes], [u for u, g in zip(uniques, gone) if not g]
+    """``pd.factorize`` of a short list: codes in order of first appearance, -1 for a missing value.
+
+    Distinct values, their numbers and the codes come from C-level loops (``dict.fromkeys``, ``map``); only
+    a column that holds something other than text or numbers is checked for missing values, once per
+    distinct value.
+
+    Examples:
+        >>> codes, uniques = _factorize(["b", None, "a", "b", float("nan")])
+        >>> codes.tolist(), uniques
+        ([0, -1, 1, 0, -1], ['b', 'a'])
+    """
+    distinct = dict.fromkeys(values)
+    seen = len(distinct)
+    distinct.pop(None, None)  # the usual missing value, without a look at each distinct value
+    if not set(map(type, distinct)) <= _PRESENT_TYPES:
+        for gone in [u for u in distinct if _missing(u)]:
+            del distinct[gone]
+    uniques = list(distinct)
+    number = dict(zip(uniques, range(len(uniques))))
+    if len(uniques) == seen:  # nothing missing
+        return np.fromiter(map(number.__getitem__, values), dtype=np.int64, count=len(values)), uniques
+    return np.fromiter(map(number.get, values, repeat(-1)), dtype=np.int64, count=len(values)), uniques
 
 
 #: A full birth date as ``prepare`` writes it: numpy parses these as pandas does (other texts go to pandas).
@@ -151,8 +168,15 @@ class FewColumns(Columns):
         return self._factors_of(column)[0] >= 0
 
     def flag(self, column: str) -> np.ndarray:
-        return np.fromiter((False if _missing(v) else bool(v) for v in self.values(column)), dtype=bool,
-                           count=self._rows)
+        key = f"_{column}_flag"
+        if key not in self._codes:
+            values = self.values(column)
+            if set(map(type, values)) <= {bool}:
+                self._codes[key] = np.array(values, dtype=bool)
+            else:
+                self._codes[key] = np.fromiter((False if _missing(v) else bool(v) for v in values), dtype=bool,
+                                               count=self._rows)
+        return self._codes[key]
 
     def birth_datetimes(self) -> np.ndarray:
         key = "_birth_datetime"
