@@ -104,9 +104,16 @@ def test_an_index_of_another_format_is_rebuilt(stored):
     with store.begin() as conn:
         conn.execute(match_index_state.update().where(match_index_state.c.name == "format").values(value=1))
         conn.execute(match_prepared.delete())
+        conn.exec_driver_sql("CREATE INDEX ix_match_keys_key_hash ON match_keys (key_hash)")  # version 2's index
     assert index.refresh() == len(records)
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(match_prepared)).scalar() == len(records)
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("match_keys")}
+        assert "ix_match_keys_key_record" in indexes and "ix_match_keys_key_hash" not in indexes
+        # a key's records come from the covering index alone, without a table lookup per row
+        plan = " ".join(str(r) for r in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT source_record_id FROM match_keys WHERE key_hash = 1 LIMIT 5"))
+        assert "COVERING INDEX ix_match_keys_key_record" in plan
     assert np.isfinite(match_one(_queries(records)[0], index)[0].match_probability)
 
 
@@ -139,3 +146,38 @@ def test_a_blocking_key_shared_by_too_many_records_is_skipped(stored):
         rare = index.candidates(conn, block)
     # only keys no other record shares are left: they find the stored record itself (the one sharing most keys)
     assert len(everything) > len(rare) == 1 and rare[0] == everything[0]
+
+
+def test_term_frequency_counts_are_kept_until_the_store_or_index_changes(tmp_path):
+    """:meth:`MatchIndex.frequencies` keeps counts per index state: equal to counting the index's rows, and
+    counted again once a nightly run adds records with the same value (and not inside a write transaction)."""
+    store = GoldenStore(f"sqlite:///{tmp_path / 'golden.sqlite'}")
+    records = generate_records(150, seed=4, duplicate_rate=0.0).drop(columns=["entity_id"])
+    records["source"], records["source_key"] = "erp", records["record_id"].astype(str)
+    nightly(store, records)
+    index = MatchIndex(store, load_settings())
+    index.refresh()
+    row = {k: v for k, v in records.iloc[0].to_dict().items() if k in PAYLOAD_COLUMNS and isinstance(v, str) and v}
+    _, tf = index.record_keys(prepare_one({c: row.get(c) for c in PAYLOAD_COLUMNS}))
+    assert "surname_core" in tf
+
+    def counted() -> dict[str, int]:
+        with store.engine.connect() as conn:
+            return {c: conn.execute(sa.select(sa.func.count()).select_from(match_keys).where(
+                match_keys.c.key_hash == int(pd.util.hash_array(np.array([t], dtype=object), categorize=False)
+                                             .view(np.int64)[0]))).scalar() for c, t in tf.items()}
+
+    with store.engine.connect() as conn:
+        first, total = index.frequencies(conn, tf)
+        assert (first, total) == index.frequencies(conn, tf) and index._tf_counts  # the second from the cache
+    assert first == counted() and total == 150 and first["surname_core"] >= 1
+    more = records.iloc[[0] * 5].copy()  # five more customers named so (other refs)
+    more["record_id"] = more["source_key"] = [f"extra{i}" for i in range(5)]
+    nightly(store, more.reset_index(drop=True))
+    index.refresh()
+    with store.engine.connect() as conn:
+        after, total = index.frequencies(conn, tf)
+    assert after == counted() and after["surname_core"] == first["surname_core"] + 5 and total == 155
+    with store.begin() as conn:  # a write transaction neither reads nor fills the kept counts
+        kept = index._tf_counts
+        assert index.frequencies(conn, tf)[0] == after and index._tf_counts is kept

@@ -92,3 +92,58 @@ def test_comparison_levels_and_vetoes_equal_batch(prepared):
 def test_a_large_frame_keeps_the_pandas_columns(prepared):
     big = pd.concat([prepared] * (FEW_ROWS // len(prepared) + 1), ignore_index=True)
     assert type(use_few_columns(big)) is Columns
+
+
+def test_the_service_path_equals_the_batch_path_levels_vetoes_and_scores(shared_data):
+    """The service's path: prepared rows as the match index stores them (JSON), their columns in plain Python
+    (:meth:`FewColumns.of_rows`, never a frame), levels as arrays, vetoes on those columns and weights as
+    arrays. The batch path: the prepared frame, pandas' columns, the comparison frame, the score frame. Equal
+    on every level, veto, weight, total and probability, with term-frequency bits, on persons and
+    organisations with duplicates, missing values, partial dates and real organisation names."""
+    import json
+
+    from cdq.leads.index import MatchIndex
+    from cdq.linkage import dedupe
+    from cdq.linkage.compare import compare_levels
+    from cdq.linkage.model import score, score_levels, tf_adjustments
+
+    s = load_settings()
+    records = generate_records(600, seed=5).drop(columns=["entity_id"])
+    firms = pd.read_csv(shared_data / "patstat_nl" / "records.csv", nrows=60)["applicant_name"].str.strip("* ")
+    odd = pd.DataFrame([{"first_name": "Ed", "last_name": "de la Cruz", "birth_date": "1980"},
+                        {"first_name": "Jo", "initials": "J.P.", "birth_date": "1975-03"},
+                        {"first_name": "Jo", "initials": "J.P.", "birth_date": "1975-02-30"},
+                        {"company_name": "Bakkerij Jansen B.V.", "email": "info@bakkerij-jansen.nl"},
+                        {"last_name": "Pocknee"}, {}])
+    frame = pd.concat([records, pd.DataFrame({"company_name": firms}), odd], ignore_index=True)
+    frame["record_id"] = np.arange(len(frame)).astype(str)
+    model = dedupe(frame, s).model
+    prepared = prepare(frame.drop(columns=["record_id"]), s.extras)
+    index = MatchIndex(None, s, model)  # type: ignore[arg-type]  # only its row format: no store needed
+    rows = [json.loads(data) for data in index._rows_data(prepared)]
+    rng = np.random.default_rng(2)
+    n = len(frame)
+    entity = generate_records(600, seed=5)["entity_id"].to_numpy()
+    dup_l, dup_r = np.nonzero(np.triu(entity[:, None] == entity[None, :], 1))
+    one = (np.zeros(n - 1, dtype=np.int64), np.arange(1, n, dtype=np.int64))  # one record against all (the service)
+    random = (rng.integers(0, n, 3000), rng.integers(0, n, 3000))
+    vetoed = tf_pairs = 0
+    for l, r in ((dup_l, dup_r), one, random):
+        batch = compare(prepared, l, r, s)
+        tf = {c: tf_adjustments(model, c, batch[c].to_numpy(), Columns.of(prepared).codes(s.tf_column(c)), l,
+                                (s.tf_min_weight, s.tf_max_weight)) for c in s.tf_comparisons}
+        few = FewColumns.of_rows(index.columns, rows)
+        levels = compare_levels(few, l, r, s)
+        assert list(levels) == list(batch.columns)
+        for name in batch.columns:
+            assert np.array_equal(levels[name], batch[name].to_numpy()), name
+        veto = vetoes(batch, s, prepared, l, r)
+        assert np.array_equal(vetoes(levels, s, few, l, r), veto)
+        scored, fast = score(model, batch, tf), score_levels(model, levels, tf)
+        assert list(fast) == list(scored.columns)
+        for name in scored.columns:
+            assert np.array_equal(fast[name], scored[name].to_numpy()), name
+        vetoed += int(veto.sum())
+        tf_pairs += int(sum(np.count_nonzero(t) for t in tf.values()))
+    assert vetoed > 50 and tf_pairs > 50
+    assert prepared["company_key"].notna().sum() > 100 and prepared["birth_partial"].notna().any()

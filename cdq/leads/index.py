@@ -35,15 +35,15 @@ from cdq.golden import PAYLOAD_COLUMNS
 
 # one-record scoring uses batch linkage's own comparisons, vetoes, model weights and decision rule
 from cdq.linkage import FSModel, Settings, dedupe, load_settings
-from cdq.linkage.compare import compare as _compare
-from cdq.linkage.few import use_few_columns
-from cdq.linkage.model import score
+from cdq.linkage.compare import Columns, compare_levels
+from cdq.linkage.few import FEW_ROWS, FewColumns
+from cdq.linkage.model import score_levels
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.prepare import prepare_one
 from cdq.linkage.vetoes import decide, vetoes
 from cdq.store import GoldenStore, chunks
-from cdq.store.online import match_index_state, match_keys, match_prepared
-from cdq.store.schema import source_records, xref
+from cdq.store.online import LEGACY_MATCH_KEY_INDEXES, match_index_state, match_keys, match_prepared
+from cdq.store.schema import counters, source_records, xref
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +56,11 @@ TRAIN_SAMPLE = 20_000
 #: Below this many stored records the model is trained with synthetic customers added.
 MIN_TRAIN = 1_500
 _BUILD_CHUNK = 50_000
+#: Term-frequency counts kept per worker (:meth:`MatchIndex.frequencies`; about 100 bytes each).
+TF_CACHE = 200_000
 #: What the index stores, in version form: an index written in another format (or for other blocking passes,
 #: term-frequency columns or prepared columns) is dropped and rebuilt at the next refresh.
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 
 
 def _absent(value: object) -> bool:
@@ -108,6 +110,8 @@ class MatchIndex:
         self._model = model
         self._given = model is not None
         self._lock = threading.Lock()
+        #: index state -> key hash -> rows (:meth:`frequencies`): the current state's term-frequency counts
+        self._tf_counts: dict[tuple, dict[int, int]] = {}
         #: Stored records the model was trained on (0: given, or not trained yet).
         self.trained_on = 0
 
@@ -203,7 +207,10 @@ class MatchIndex:
         return len(live)
 
     def _indexes(self, conn: sa.Connection, present: bool) -> None:
-        """Drop the index's B-tree indexes for a first build (one sort at the end beats 16M random inserts)."""
+        """Drop the index's B-tree indexes for a first build (one sort at the end beats 16M random inserts), and
+        those of earlier index versions for good."""
+        for name in LEGACY_MATCH_KEY_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
         for index in match_keys.indexes:
             if present:
                 index.create(conn, checkfirst=True)
@@ -339,14 +346,32 @@ class MatchIndex:
 
     def frequencies(self, conn: sa.Connection, texts: dict[str, str]) -> tuple[dict[str, int], int]:
         """Store-wide count of the query's value in each tf column (``texts``: :meth:`record_keys`' tf keys),
-        and the number of indexed records."""
+        and the number of indexed records.
+
+        Outside a write transaction the counts are kept per index state (``match_index_state`` and the
+        store's generation, read with them): a common value ("jan": thousands of index rows to count at 1M
+        records) is counted once until the index or the store changes. A write transaction (a lead's) may
+        hold writes it rolls back: it counts afresh.
+        """
         if not texts:
             return {}, 1
         hashes = dict(zip(texts, (int(h) for h in _hash(list(texts.values())))))
-        counts: dict[int, int] = {int(h): int(n) for h, n in conn.execute(
-            _COUNTS, {"hashes": list(hashes.values())}).all()}
-        total = counts.pop(_RECORDS, 0) or 1  # live records, kept by refresh() and add()
-        return {c: counts.get(h, 0) for c, h in hashes.items()}, int(total)
+        state = tuple(sorted((str(n), int(v)) for n, v in conn.execute(_STATE).all()))
+        total = dict(state).get("records", 0) or 1  # live records, kept by refresh()
+        cached = self.store.locked_generation(conn) is None
+        known = self._tf_counts.get(state, {}) if cached else {}
+        wanted = [h for h in hashes.values() if h not in known]
+        if wanted:
+            counts = dict.fromkeys(wanted, 0)
+            counts.update((int(h), int(n)) for h, n in conn.execute(_COUNTS, {"hashes": wanted}).all())
+            if cached:
+                if len(known) + len(counts) > TF_CACHE:
+                    known = {}
+                known = {**known, **counts}  # a new dict: another thread may be reading the old one
+                self._tf_counts = {state: known}  # only the current state's counts are kept
+            else:
+                known = {**known, **counts}
+        return {c: known[h] for c, h in hashes.items()}, int(total)
 
 
 @lru_cache(maxsize=64)
@@ -361,12 +386,13 @@ _DETAILS = (sa.select(source_records.c.id, source_records.c.ref, match_prepared.
             .select_from(source_records.join(match_prepared, match_prepared.c.source_record_id == source_records.c.id)
                          .join(xref, xref.c.source_record_id == source_records.c.id))
             .where(source_records.c.id.in_(sa.bindparam("ids", expanding=True)), source_records.c.deleted_run.is_(None)))
-#: The tf counts and, under this key, the number of live records (``match_index_state`` row ``records``).
-_RECORDS = -1
-_COUNTS = sa.union_all(
-    sa.select(match_keys.c.key_hash, sa.func.count()).where(match_keys.c.key_hash.in_(sa.bindparam("hashes", expanding=True)))
-    .group_by(match_keys.c.key_hash),
-    sa.select(sa.literal(_RECORDS, sa.BigInteger), match_index_state.c.value).where(match_index_state.c.name == "records"))
+#: The number of index rows under each of some key hashes (a tf key's: its value's frequency).
+_COUNTS = (sa.select(match_keys.c.key_hash, sa.func.count())
+           .where(match_keys.c.key_hash.in_(sa.bindparam("hashes", expanding=True))).group_by(match_keys.c.key_hash))
+#: What the index holds, as of now: its state rows (``records``: the live records) and the store's generation.
+_STATE = sa.union_all(sa.select(match_index_state.c.name, match_index_state.c.value),
+                      sa.select(sa.literal("store_generation", sa.String), counters.c.value)
+                      .where(counters.c.name == "generation"))
 
 
 def _tf_bits(index: MatchIndex, counts: dict[str, int], total: int) -> dict[str, float]:
@@ -384,16 +410,16 @@ def _tf_bits(index: MatchIndex, counts: dict[str, int], total: int) -> dict[str,
     return out
 
 
-def _tf(index: MatchIndex, vectors: pd.DataFrame, bits: list[dict[str, float]], query: np.ndarray
+def _tf(index: MatchIndex, vectors: dict[str, np.ndarray], bits: list[dict[str, float]], query: np.ndarray
         ) -> dict[str, np.ndarray]:
     """Per pair: its query's tf bits where the pair agrees exactly (``query``: the pair's query number)."""
     out = {}
     for comparison in {c for b in bits for c in b}:
-        if comparison not in vectors.columns:
+        if comparison not in vectors:
             continue
         top = len(index.model.levels[comparison]) - 1
         per_query = np.array([b.get(comparison, 0.0) for b in bits], dtype=np.float32)
-        out[comparison] = np.where(vectors[comparison].to_numpy() == top, per_query[query], 0.0).astype(np.float32)
+        out[comparison] = np.where(vectors[comparison] == top, per_query[query], 0.0).astype(np.float32)
     return out
 
 
@@ -441,20 +467,22 @@ def match_many(records: list[dict[str, Any]], index: MatchIndex, *, limit: int =
         bits.append(_tf_bits(index, *index.frequencies(conn, tf_texts)))
         position = len(rows)
         rows.append([prepared_one[c] for c in index.columns])
-        rows += [json.loads(f[2]) for f in these]
+        rows += json.loads("[" + ",".join(f[2] for f in these) + "]")  # one parse for all candidates
         left += [position] * len(these)
         query_of += [q] * len(these)
     if not rows:
         return [[] for _ in records]
-    prepared = index.frame(rows)
-    use_few_columns(prepared)  # a few hundred rows: the same arrays without pandas' per-call set-up
+    # a few hundred rows: their arrays in plain Python, never a frame (pandas' set-up per call would be most
+    # of the cost); batch linkage's comparisons, vetoes and weights take them as they take a frame
+    prepared: Columns = (FewColumns.of_rows(index.columns, rows) if len(rows) <= FEW_ROWS
+                         else Columns(index.frame(rows)))
     l = np.asarray(left, dtype=np.int64)
     r = np.flatnonzero(~np.isin(np.arange(len(rows)), l)).astype(np.int64)  # every row that is no query
     pair_query = np.asarray(query_of, dtype=np.int64)
-    vectors = _compare(prepared, l, r, s)
+    vectors = compare_levels(prepared, l, r, s)
     veto = vetoes(vectors, s, prepared, l, r)
-    scored = score(model, vectors, _tf(index, vectors, bits, pair_query))
-    probability = scored["match_probability"].to_numpy()
+    scored = score_levels(model, vectors, _tf(index, vectors, bits, pair_query))
+    probability = scored["match_probability"]
     decision = decide(probability, veto, s)
     out: list[list[Candidate]] = []
     start = 0
@@ -465,23 +493,23 @@ def match_many(records: list[dict[str, Any]], index: MatchIndex, *, limit: int =
     return out
 
 
-def _ranked(index: MatchIndex, found: list[tuple[int, str, str, str]], vectors: pd.DataFrame,
-            scored: pd.DataFrame, decision: np.ndarray, pairs: np.ndarray, limit: int) -> list[Candidate]:
+def _ranked(index: MatchIndex, found: list[tuple[int, str, str, str]], vectors: dict[str, np.ndarray],
+            scored: dict[str, np.ndarray], decision: np.ndarray, pairs: np.ndarray, limit: int) -> list[Candidate]:
     """One record's golden records, best first: each with its best pair (``pairs``: that record's pair rows,
     in the order of ``found``)."""
-    columns = list(vectors.columns)
+    columns = list(vectors)
     names = [["missing", *index.settings.levels(c)] for c in columns]
-    probability = scored["match_probability"].to_numpy()[pairs]
-    total = scored["match_weight"].to_numpy()[pairs]
-    levels = vectors.to_numpy()[pairs]
-    weights = scored[[f"{c}_weight" for c in columns]].to_numpy()[pairs]
+    probability = scored["match_probability"][pairs]
+    total = scored["match_weight"][pairs]
+    levels = [vectors[c][pairs].tolist() for c in columns]
+    weights = [scored[f"{c}_weight"][pairs].tolist() for c in columns]
     out: dict[str, Candidate] = {}
-    for k in np.argsort(-probability, kind="stable"):
+    for k in np.argsort(-probability, kind="stable").tolist():
         gid = str(found[k][3])
         p = float(probability[k])
         if gid in out or p < 0.01:
             continue
-        explanation = {c: {"level": names[j][int(levels[k, j]) + 1], "weight": round(float(weights[k, j]), 3)}
+        explanation = {c: {"level": names[j][levels[j][k] + 1], "weight": round(weights[j][k], 3)}
                        for j, c in enumerate(columns)}
         out[gid] = Candidate(gid, p, float(total[k]), str(decision[pairs[k]]), explanation, str(found[k][1]))
         if len(out) >= limit:

@@ -135,6 +135,34 @@ class Columns:
         self._codes[column] = codes.astype(np.int64, copy=False)
         self._text[f"{column}_distinct_or_empty"] = np.r_[uniques, np.array([""], dtype=object)].astype(object)
 
+    def __len__(self) -> int:
+        return len(self.prepared)
+
+    def has(self, column: str) -> bool:
+        """Whether the prepared records have ``column`` (``email_role`` is optional)."""
+        return column in self.prepared.columns
+
+    def values(self, column: str) -> list:
+        """The values of ``column`` as a list (None, NaN or NA where missing)."""
+        return self.prepared[column].tolist()
+
+    def array(self, column: str) -> np.ndarray:
+        """The values of a numeric column (``first_name_variant_id``) as its numpy array."""
+        return self.prepared[column].to_numpy()
+
+    def present(self, column: str) -> np.ndarray:
+        """True where ``column`` has a value."""
+        if column in self._codes:
+            return self._codes[column] >= 0
+        return self.prepared[column].notna().to_numpy()
+
+    def flag(self, column: str) -> np.ndarray:
+        """A yes/no column (``email_role``) as booleans, a missing value counting as no."""
+        key = f"_{column}_flag"
+        if key not in self._codes:
+            self._codes[key] = self.prepared[column].fillna(False).to_numpy(dtype=bool)
+        return self._codes[key]
+
     def codes(self, column: str) -> np.ndarray:
         if column not in self._codes:
             self._codes[column] = pd.factorize(self.prepared[column])[0].astype(np.int64)
@@ -405,7 +433,7 @@ def _scrambled(cols: Columns, column: str, l, r, mask: np.ndarray, min_length: i
 def compare_first_name(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "first_name", l, r)
     # names sharing a formal name (first_name_nick) are related too: the relation covers them
-    nickname = present & related_pairs(cols.prepared["first_name_variant_id"].to_numpy(), l, r)
+    nickname = present & related_pairs(cols.array("first_name_variant_id"), l, r)
     jw = _jw(cols, "first_name", l, r, present & ~nickname)
     similar, very = s.threshold("first_name", "similar"), s.threshold("first_name", "very_similar")
     one_edit = _lev(cols, "first_name", l, r, present & ~nickname & (jw < similar)) <= 1
@@ -585,7 +613,7 @@ def compare_company(cols: Columns, l, r, s) -> np.ndarray:
 def compare_email(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "email", l, r)
     # a shared role address (info@) names the organisation or the household, not the party: no evidence
-    role = cols.prepared["email_role"].to_numpy(dtype=bool) if "email_role" in cols.prepared else None
+    role = cols.flag("email_role") if cols.has("email_role") else None
     if role is not None:
         shared = role[l] | role[r]
         levels[shared] = -1
@@ -614,7 +642,7 @@ def compare_email_domain(cols: Columns, l, r, s) -> np.ndarray:
     role address such as info@ is no evidence there, but it is here)."""
     levels = compare_simple(cols, "company_domain", l, r, top=1)
     email = cols.codes("email")
-    role = cols.prepared["email_role"].to_numpy(dtype=bool) if "email_role" in cols.prepared else np.zeros(len(email), bool)
+    role = cols.flag("email_role") if cols.has("email_role") else np.zeros(len(email), bool)
     levels[(email[l] >= 0) & (email[l] == email[r]) & ~role[l]] = -1
     return levels
 
@@ -779,8 +807,14 @@ def _name_made_domain(company: np.ndarray, domain: np.ndarray) -> None:
     domain[agree & (domain == COMPARISONS["email_domain"].levels.index("exact"))] = -1
 
 
-def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:
-    """Agreement levels (int8, -1 = missing) for every pair and comparison, computed in chunks.
+def columns_of(prepared: pd.DataFrame | Columns) -> Columns:
+    """The :class:`Columns` of prepared records: the instance given, or the shared one of a prepared frame."""
+    return prepared if isinstance(prepared, Columns) else Columns.of(prepared)
+
+
+def compare(prepared: pd.DataFrame | Columns, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:
+    """Agreement levels (int8, -1 = missing) for every pair and comparison, computed in chunks: a frame of
+    :func:`compare_levels`.
 
     Examples:
         >>> from cdq.linkage.prepare import prepare
@@ -790,14 +824,24 @@ def compare(prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, setting
         >>> int(v.loc[0, "first_name"]), int(v.loc[0, "surname"]), int(v.loc[0, "email"])
         (4, 4, -1)
     """
-    cols = Columns.of(prepared)
+    return pd.DataFrame(compare_levels(prepared, left, right, settings))
+
+
+def compare_levels(prepared: pd.DataFrame | Columns, left: np.ndarray, right: np.ndarray,
+                   settings) -> dict[str, np.ndarray]:
+    """comparison -> its levels per pair, as arrays (what :func:`compare` puts in a frame).
+
+    ``prepared``: a prepared frame, or the :class:`Columns` of prepared records (the service's few rows,
+    :class:`cdq.linkage.few.FewColumns`, which never become a frame).
+    """
+    cols = columns_of(prepared)
     try:
         return _compare_chunks(cols, left, right, settings)
     finally:
         cols.forget_pairs()
 
 
-def _compare_chunks(cols: Columns, left: np.ndarray, right: np.ndarray, settings) -> pd.DataFrame:
+def _compare_chunks(cols: Columns, left: np.ndarray, right: np.ndarray, settings) -> dict[str, np.ndarray]:
     names = settings.all_comparisons
     out = {name: np.empty(len(left), dtype=np.int8) for name in names}
     extras = {e.name: e for e in settings.extras}
@@ -822,4 +866,4 @@ def _compare_chunks(cols: Columns, left: np.ndarray, right: np.ndarray, settings
         if {"email", "surname", "birth_date"} <= out.keys():
             _name_made_email(cols, l, r, *(out[c][start:start + len(l)] for c in ("email", "surname", "birth_date")))
         logger.info("compared %d/%d pairs", min(start + CHUNK, len(left)), len(left))
-    return pd.DataFrame(out)
+    return out

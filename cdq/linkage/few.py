@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -61,11 +62,56 @@ def _derived(name: str) -> Callable[[str], str | None] | None:
     return fn
 
 
+#: Value types that are never missing: a column of only these needs no per-value missing check.
+_PRESENT_TYPES = frozenset({str, int, bool})
+
+
 def _factorize(values: list) -> tuple[np.ndarray, list]:
-    """``pd.factorize`` of a short list: codes in order of first appearance, -1 for a missing value."""
-    seen: dict = {}
-    codes = [-1 if _missing(v) else seen.setdefault(v, len(seen)) for v in values]
-    return np.asarray(codes, dtype=np.int64), list(seen)
+    """``pd.factorize`` of a short list: codes in order of first appearance, -1 for a missing value.
+
+    Distinct values, their numbers and the codes come from C-level loops (``dict.fromkeys``, ``map``); only
+    a column that holds something other than text or numbers is checked for missing values, once per
+    distinct value.
+
+    Examples:
+        >>> codes, uniques = _factorize(["b", None, "a", "b", float("nan")])
+        >>> codes.tolist(), uniques
+        ([0, -1, 1, 0, -1], ['b', 'a'])
+    """
+    distinct = dict.fromkeys(values)
+    seen = len(distinct)
+    distinct.pop(None, None)  # the usual missing value, without a look at each distinct value
+    if not set(map(type, distinct)) <= _PRESENT_TYPES:
+        for gone in [u for u in distinct if _missing(u)]:
+            del distinct[gone]
+    uniques = list(distinct)
+    number = dict(zip(uniques, range(len(uniques))))
+    if len(uniques) == seen:  # nothing missing
+        return np.fromiter(map(number.__getitem__, values), dtype=np.int64, count=len(values)), uniques
+    return np.fromiter(map(number.get, values, repeat(-1)), dtype=np.int64, count=len(values)), uniques
+
+
+#: A full birth date as ``prepare`` writes it: numpy parses these as pandas does (other texts go to pandas).
+_ISO_DATE = re.compile(r"(1[7-9]|2[01])\d\d-\d\d-\d\d")
+
+
+def _datetimes(dates: list) -> np.ndarray:
+    """``pd.to_datetime(dates, errors="coerce", format="%Y-%m-%d")`` as ``datetime64[ns]`` (NaT where
+    unparseable): ISO dates of the years 1700-2199 by numpy, each, anything else by pandas."""
+    out = np.full(len(dates), np.datetime64("NaT", "ns"))
+    other = []
+    for k, d in enumerate(dates):
+        if isinstance(d, str) and _ISO_DATE.fullmatch(d):
+            try:
+                out[k] = np.datetime64(d, "ns")
+            except ValueError:  # "1980-02-30": no such day
+                pass
+        else:
+            other.append(k)
+    if other:
+        parsed = pd.to_datetime(pd.Series([dates[k] for k in other], dtype="object"), errors="coerce", format="%Y-%m-%d")
+        out[other] = parsed.to_numpy(dtype="datetime64[ns]")
+    return out
 
 
 def _int_or_missing(text: str) -> int:
@@ -74,15 +120,74 @@ def _int_or_missing(text: str) -> int:
 
 
 class FewColumns(Columns):
-    """:class:`Columns` of a small prepared frame, from plain Python over its values (see module doc)."""
+    """:class:`Columns` of a few prepared records, from plain Python over their values (see module doc).
 
-    def __init__(self, prepared: pd.DataFrame):
-        super().__init__(prepared)
+    Of a prepared frame (``FewColumns(frame)``), or of prepared rows that never become one
+    (:meth:`of_rows`: the service's path, without pandas' per-column set-up).
+    """
+
+    def __init__(self, prepared: pd.DataFrame | None = None, values: dict[str, list] | None = None):
+        self._frame = prepared
+        super().__init__(prepared)  # no frame: made only if a fallback needs one
+        self._values: dict[str, list] = dict(values or {})
+        self._rows = len(prepared) if prepared is not None else len(next(iter(self._values.values()), []))
         self._factors: dict[str, tuple[np.ndarray, list]] = {}
+
+    @classmethod
+    def of_rows(cls, columns: list[str], rows: list[list[Any]]) -> FewColumns:
+        """The columns of prepared ``rows`` (lists of values in ``columns``' order, None where missing)."""
+        values = [list(v) for v in zip(*rows)] if rows else [[] for _ in columns]
+        return cls(values=dict(zip(columns, values)))
+
+    @property
+    def prepared(self) -> pd.DataFrame:
+        """The records as a prepared frame, made on first use (by a derivation this class does not know)."""
+        if self._frame is None:
+            self._frame = pd.DataFrame(self._values)
+        return self._frame
+
+    @prepared.setter
+    def prepared(self, frame: pd.DataFrame | None) -> None:
+        self._frame = frame
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def has(self, column: str) -> bool:
+        return column in self._values or (self._frame is not None and column in self._frame.columns)
+
+    def values(self, column: str) -> list:
+        if column not in self._values:
+            self._values[column] = self.prepared[column].tolist()
+        return self._values[column]
+
+    def array(self, column: str) -> np.ndarray:
+        return np.asarray(self.values(column))
+
+    def present(self, column: str) -> np.ndarray:
+        return self._factors_of(column)[0] >= 0
+
+    def flag(self, column: str) -> np.ndarray:
+        key = f"_{column}_flag"
+        if key not in self._codes:
+            values = self.values(column)
+            if set(map(type, values)) <= {bool}:
+                self._codes[key] = np.array(values, dtype=bool)
+            else:
+                self._codes[key] = np.fromiter((False if _missing(v) else bool(v) for v in values), dtype=bool,
+                                               count=self._rows)
+        return self._codes[key]
+
+    def birth_datetimes(self) -> np.ndarray:
+        key = "_birth_datetime"
+        if key not in self._text:
+            codes, uniques = self._factors_of("birth_date")
+            self._text[key] = np.r_[_datetimes(uniques), np.datetime64("NaT", "ns")][codes]
+        return self._text[key]
 
     def _factors_of(self, column: str) -> tuple[np.ndarray, list]:
         if column not in self._factors:
-            self._factors[column] = _factorize(self.prepared[column].tolist())
+            self._factors[column] = _factorize(self.values(column))
         return self._factors[column]
 
     def _per_distinct(self, column: str, fn: Callable[[Any], object], missing: object, dtype) -> np.ndarray:
@@ -108,7 +213,7 @@ class FewColumns(Columns):
 
     def any_date_parts(self) -> tuple[np.ndarray, np.ndarray]:
         if self._any_date is None:
-            full, partial = self.prepared["birth_date"].tolist(), self.prepared["birth_partial"].tolist()
+            full, partial = self.values("birth_date"), self.values("birth_partial")
             both = [p if _missing(f) else f for f, p in zip(full, partial)]
             self._factors["_any_birth_date"] = _factorize(both)
             self._any_date = self._parts("_any_birth_date", ((0, 4), (5, 7)))  # type: ignore[assignment]
@@ -142,7 +247,7 @@ class FewColumns(Columns):
             if column.endswith(suffix):
                 values = [*self._factors_of(column[: -len(suffix)])[1], ""]
             else:
-                values = ["" if _missing(v) else v for v in self.prepared[column].tolist()]
+                values = ["" if _missing(v) else v for v in self.values(column)]
             out = np.empty(len(values), dtype=object)
             out[:] = values
             self._text[column] = out

@@ -9,10 +9,10 @@ later initials) is the same person's name at another position.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from rapidfuzz.distance import JaroWinkler
 
 if TYPE_CHECKING:  # compare calls this module
@@ -24,15 +24,15 @@ MAX_LATER = 4
 SAME_NAME = 0.92
 
 
-def later_initials(middle_initials: pd.Series) -> np.ndarray:
+def later_initials(middle_initials: Sequence[str | None]) -> np.ndarray:
     """Code points of each record's initials after the first, as a (rows, MAX_LATER) array (-1 = none).
 
     Examples:
-        >>> later_initials(pd.Series(["pm", None, "a"])).tolist()
+        >>> later_initials(["pm", None, "a"]).tolist()
         [[112, 109, -1, -1], [-1, -1, -1, -1], [97, -1, -1, -1]]
     """
     out = np.full((len(middle_initials), MAX_LATER), -1, dtype=np.int64)
-    for row, value in enumerate(middle_initials.tolist()):
+    for row, value in enumerate(middle_initials):
         for k, ch in enumerate((value or "")[:MAX_LATER]):
             out[row, k] = ord(ch)
     return out
@@ -57,6 +57,7 @@ def call_name_levels(cols: Columns, l: np.ndarray, r: np.ndarray, first: np.ndar
         initial, similar: the level numbers to give.
 
     Examples:
+        >>> import pandas as pd
         >>> from cdq.linkage.compare import Columns
         >>> from cdq.linkage.prepare import prepare
         >>> p = prepare(pd.DataFrame({"first_name": ["Maria", "Anna Maria", "A.M.", "Anna Mathilde", "Bas"],
@@ -72,7 +73,7 @@ def call_name_levels(cols: Columns, l: np.ndarray, r: np.ndarray, first: np.ndar
     start = cols.first_letter("first_name")
     key = "_middle_initials_later"
     if key not in cols._codes:  # once per prepared frame
-        cols._codes[key] = later_initials(cols.prepared["middle_initials"])
+        cols._codes[key] = later_initials(cols.values("middle_initials"))
     later = cols._codes[key]
     name, spelled = cols.text("first_name"), cols.text("middle_names")
     # a record that writes its own initials names its first given name by them ("Jun", J.): against "W.J."

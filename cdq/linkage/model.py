@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -347,11 +348,21 @@ def tf_weights(model: FSModel, comparison: str, levels: np.ndarray, left_share, 
 def score(model: FSModel, vectors: pd.DataFrame, tf: dict[str, np.ndarray] | None = None, *,
           fields: bool = True) -> pd.DataFrame:
     """Per-field weights (unless ``fields`` is False: saves memory at scale), ``match_weight`` (bits) and
-    ``match_probability`` for every pair."""
+    ``match_probability`` for every pair: a frame of :func:`score_levels`."""
+    return pd.DataFrame(score_levels(model, vectors, tf, fields=fields))
+
+
+def score_levels(model: FSModel, vectors: pd.DataFrame | Mapping[str, np.ndarray],
+                 tf: dict[str, np.ndarray] | None = None, *, fields: bool = True) -> dict[str, np.ndarray]:
+    """:func:`score`'s columns as arrays: ``<comparison>_weight`` (unless ``fields`` is False),
+    ``match_weight`` and ``match_probability``. ``vectors``: a frame of levels or arrays per comparison
+    (:func:`~cdq.linkage.compare.compare_levels`), at least one."""
     out = {}
-    total = np.full(len(vectors), np.log2(model.prior / (1 - model.prior)), dtype=np.float32)
-    for name in vectors.columns:
-        col = vectors[name].to_numpy()
+    names = list(vectors.columns) if isinstance(vectors, pd.DataFrame) else list(vectors)
+    n = len(vectors) if isinstance(vectors, pd.DataFrame) else len(vectors[names[0]])
+    total = np.full(n, np.log2(model.prior / (1 - model.prior)), dtype=np.float32)
+    for name in names:
+        col = np.asarray(vectors[name])
         w = np.where(col >= 0, model.weights(name).astype(np.float32)[np.maximum(col, 0)], np.float32(0))
         if tf and name in tf:
             w = w + tf[name]
@@ -360,7 +371,7 @@ def score(model: FSModel, vectors: pd.DataFrame, tf: dict[str, np.ndarray] | Non
         total += w
     out["match_weight"] = total
     out["match_probability"] = 1 / (1 + np.exp2(-np.clip(total, -60, 60)))
-    return pd.DataFrame(out)
+    return out
 
 
 def settings_fingerprint(settings: Settings) -> dict:

@@ -8,51 +8,64 @@ pair vetoed in one is vetoed in all.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 
-from cdq.linkage.compare import Columns, digit_edits
+from cdq.linkage.compare import Columns, columns_of, digit_edits
 from cdq.linkage.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+#: Prepared records: a prepared frame or their :class:`~cdq.linkage.compare.Columns` (the service's few rows).
+Prepared: TypeAlias = pd.DataFrame | Columns
+#: Comparison levels per pair: :func:`~cdq.linkage.compare.compare`'s frame or
+#: :func:`~cdq.linkage.compare.compare_levels`' arrays.
+Levels: TypeAlias = pd.DataFrame | Mapping[str, np.ndarray]
 
 #: Birth dates this many years apart (or more) cannot be one person; closer ones may be a mistyped date.
 BIRTH_VETO_YEARS = 2.0
 
 
-def _same(prepared: pd.DataFrame, column: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
-    codes = Columns.of(prepared).codes(column)
+def _level(vectors: Levels, name: str) -> np.ndarray:
+    return np.asarray(vectors[name])
+
+
+def _same(prepared: Prepared, column: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    codes = columns_of(prepared).codes(column)
     return (codes[l] >= 0) & (codes[l] == codes[r])
 
 
-def _initials_against_call_name(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+def _initials_against_call_name(prepared: Prepared, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """One record has only initials, the other a first name, and both the same personal mailbox name.
 
     A Dutch first name is mostly the call name, which often does not start with the formal initial (Nel for
     Petronella, Stijn for Christiaan, Greet for Margaretha): with the same personal e-mail name (the domain
     may be mistyped) the disagreement is evidence (a weight), not a cannot-link.
     """
-    name = Columns.of(prepared).codes("first_name") >= 0
-    initials = Columns.of(prepared).codes("initials_given") >= 0
+    cols = columns_of(prepared)
+    name = cols.codes("first_name") >= 0
+    initials = cols.codes("initials_given") >= 0
     only_initials = ~name & initials
-    mailbox = _same(prepared, "email_local", l, r)
-    if "email_role" in prepared.columns:
-        mailbox &= ~prepared["email_role"].fillna(False).to_numpy(dtype=bool)[l]
+    mailbox = _same(cols, "email_local", l, r)
+    if cols.has("email_role"):
+        mailbox &= ~cols.flag("email_role")[l]
     return ((only_initials[l] & name[r]) | (only_initials[r] & name[l])) & mailbox
 
 
-def _same_personal_email(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+def _same_personal_email(prepared: Prepared, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """The same e-mail address on both records, and not a role address (info@, administratie@)."""
-    same = _same(prepared, "email", l, r)
-    if "email_role" in prepared.columns:
-        role = prepared["email_role"].fillna(False).to_numpy(dtype=bool)
-        same &= ~role[l]
+    cols = columns_of(prepared)
+    same = _same(cols, "email", l, r)
+    if cols.has("email_role"):
+        same &= ~cols.flag("email_role")[l]
     return same
 
 
-def _same_mailbox(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.ndarray,
+def _same_mailbox(vectors: Levels, s: Settings, prepared: Prepared, l: np.ndarray,
                   r: np.ndarray) -> np.ndarray:
     """One personal e-mail address, or its mailbox at a mistyped domain: evidence as strong as a birth date.
 
@@ -60,38 +73,38 @@ def _same_mailbox(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l:
     decide (a parent and child sharing a mailbox are a generation apart and still vetoed).
     """
     same = _same_personal_email(prepared, l, r)
-    if "email" in vectors.columns:
-        same |= vectors["email"].to_numpy() == s.levels("email").index("same_local")
+    if "email" in vectors:
+        same |= _level(vectors, "email") == s.levels("email").index("same_local")
     return same
 
 
-def _elsewhere(vectors: pd.DataFrame, s: Settings) -> np.ndarray:
+def _elsewhere(vectors: Levels, s: Settings, n: int) -> np.ndarray:
     """Addresses that disagree (both known, not even the same city or postcode area).
 
     A mailbox is made of the names ("a.aslan@", "max_jansen@"): namesakes at two addresses with birth dates
     years apart can carry one (Dutch synthetic 1M: about 3,100 false pairs). Only where the place does not
     disagree as well does the mailbox outweigh the dates.
     """
-    if "address" not in vectors.columns:
-        return np.zeros(len(vectors), dtype=bool)
-    return vectors["address"].to_numpy() == s.levels("address").index("different")
+    if "address" not in vectors:
+        return np.zeros(n, dtype=bool)
+    return _level(vectors, "address") == s.levels("address").index("different")
 
 
-def _same_stem(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+def _same_stem(prepared: Prepared, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """First names that share their first three letters (walter / wally, thomas / tommie): a pet form is possible."""
-    stem = Columns.of(prepared).name_stem("first_name")
+    stem = columns_of(prepared).name_stem("first_name")
     return (stem[l] >= 0) & (stem[l] == stem[r])
 
 
-def _years_apart(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _years_apart(prepared: Prepared, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Absolute difference in years between the birth dates (inf where unparseable), only where ``mask``."""
     out = np.full(len(l), np.inf)
     idx = np.flatnonzero(mask)
     if len(idx):
-        dates = Columns.of(prepared).birth_datetimes()
+        dates = columns_of(prepared).birth_datetimes()
         days = (dates[l[idx]] - dates[r[idx]]) / np.timedelta64(1, "D")
         # a partial date (year or year-month only): whole years apart
-        y = Columns.of(prepared).any_date_parts()[0].astype(float)
+        y = columns_of(prepared).any_date_parts()[0].astype(float)
         whole = np.abs(y[l[idx]] - y[r[idx]])
         out[idx] = np.where(np.isnan(days), whole, np.abs(days) / 365.25)
     return out
@@ -105,16 +118,16 @@ DATE_TYPO_EDITS = 3
 PARENT_GAP_YEARS = 15
 
 
-def _date_typo(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _date_typo(prepared: Prepared, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Full birth dates that differ by a typo (where ``mask``): one digit of the year, at most
     :data:`DATE_TYPO_EDITS` edits in all and fewer than :data:`PARENT_GAP_YEARS` years apart (a decade typed
     wrong is ten years; a father and son with one name are a generation apart)."""
     out = np.zeros(len(l), dtype=bool)
-    y, m, d = Columns.of(prepared).date_parts()
+    y, m, d = columns_of(prepared).date_parts()
     idx = np.flatnonzero(mask & (y[l] >= 0) & (y[r] >= 0))
     if len(idx):
         li, ri = l[idx], r[idx]
-        digits = Columns.of(prepared).date_digits()
+        digits = columns_of(prepared).date_digits()
         a, b = digits[li], digits[ri]
         year_digits = (a[:, :4] != b[:, :4]).sum(axis=1, dtype=np.int8)
         close = np.abs(y[li] - y[ri]) < PARENT_GAP_YEARS
@@ -122,7 +135,7 @@ def _date_typo(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, mask: np.nd
     return out
 
 
-def party_conflict(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors: pd.DataFrame,
+def party_conflict(prepared: Prepared, l: np.ndarray, r: np.ndarray, vectors: Levels,
                     s: Settings) -> np.ndarray:
     """Pairs that are two parties whatever their scores.
 
@@ -130,19 +143,20 @@ def party_conflict(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vectors
     organisation records at different addresses that both have a phone number, and different ones, are two
     branches: branches share the name and the info@ address, their location is what tells them apart.
     """
-    name = prepared["surname_core"].notna().to_numpy() | prepared["initials"].notna().to_numpy()
-    company = prepared["company_key"].notna().to_numpy()
+    cols = columns_of(prepared)
+    name = cols.present("surname_core") | cols.present("initials")
+    company = cols.present("company_key")
     person, org = name & ~company, company & ~name
     conflict = (person[l] & org[r]) | (org[l] & person[r])
-    if "address" in vectors.columns and "phone" in vectors.columns:
-        elsewhere = vectors["address"].to_numpy() <= s.levels("address").index("same_area")
-        elsewhere &= vectors["address"].to_numpy() >= 0
-        other_phone = vectors["phone"].to_numpy() == 0
+    if "address" in vectors and "phone" in vectors:
+        address = _level(vectors, "address")
+        elsewhere = (address <= s.levels("address").index("same_area")) & (address >= 0)
+        other_phone = _level(vectors, "phone") == 0
         conflict |= org[l] & org[r] & elsewhere & other_phone
     return conflict
 
 
-def vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+def vetoes(vectors: Levels, s: Settings, prepared: Prepared, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """True where a pair sits on a cannot-link level of some comparison (strong evidence only).
 
     A different first name is no veto when both records carry the same formal initials: the call name
@@ -151,12 +165,16 @@ def vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nda
     need not start with the formal initial). A different gender
     is no veto when the first names agree (similar or better). A different birth date vetoes
     only when the dates are at least ``BIRTH_VETO_YEARS`` apart (a father and son, not a mistyped date).
+
+    ``vectors``: the pairs' levels (a frame or arrays per comparison); ``prepared``: a prepared frame or its
+    :class:`~cdq.linkage.compare.Columns` (one implementation for batch linkage and the service's few rows).
     """
-    veto = np.zeros(len(vectors), dtype=bool)
+    prepared = columns_of(prepared)
+    veto = np.zeros(len(l), dtype=bool)
     for name, level_names in s.cannot_link:
-        if name in vectors.columns:
+        if name in vectors:
             codes = [s.levels(name).index(lv) for lv in level_names]
-            hit = np.isin(vectors[name].to_numpy(), codes)
+            hit = np.isin(_level(vectors, name), codes)
             if name == "first_name":
                 hit &= ~_same(prepared, "initials_given", l, r) & ~_same_stem(prepared, l, r)
                 hit &= ~_initials_against_call_name(prepared, l, r)
@@ -164,11 +182,11 @@ def vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nda
                 apart = _years_apart(prepared, l, r, hit)
                 hit &= (apart >= BIRTH_VETO_YEARS) & ~_date_typo(prepared, l, r, hit)
                 hit &= ~(_same_mailbox(vectors, s, prepared, l, r) & (apart < PARENT_GAP_YEARS)
-                         & ~_elsewhere(vectors, s))
-            if name == "gender" and "first_name" in vectors.columns:
+                         & ~_elsewhere(vectors, s, len(l)))
+            if name == "gender" and "first_name" in vectors:
                 # a recorded gender is often wrong (derived from a salutation); it vetoes only when the
                 # first names do not agree either
-                hit &= vectors["first_name"].to_numpy() < s.levels("first_name").index("similar")
+                hit &= _level(vectors, "first_name") < s.levels("first_name").index("similar")
             veto |= hit
     if "first_name" in dict(s.cannot_link) or "gender" in dict(s.cannot_link):
         # One personal e-mail address and one exact birth date name one person, whatever the first names
@@ -177,11 +195,11 @@ def vetoes(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.nda
     if s.cannot_link:
         veto |= party_conflict(prepared, l, r, vectors, s)
     for extra in s.extras:
-        if extra.identifier and extra.name in vectors.columns:
+        if extra.identifier and extra.name in vectors:
             # the same identifier, or one typo in it (a number of 6+ digits: strangers are that close about
             # once in 10^5 pairs), names one person whatever a replaced first name or birth date says
             top = len(s.levels(extra.name)) - 1
-            veto &= vectors[extra.name].to_numpy() < (top - 1 if extra.kind == "number" else top)
+            veto &= _level(vectors, extra.name) < (top - 1 if extra.kind == "number" else top)
     return veto
 
 

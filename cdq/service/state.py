@@ -7,6 +7,7 @@ takes in queued leads and refreshes the match index after a run (:meth:`ServiceS
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 import threading
@@ -29,6 +30,25 @@ from cdq.store.schema import runs
 
 logger = logging.getLogger(__name__)
 KEY_CACHE_SECONDS = 5.0
+#: Golden values a match answer shows (enough to recognise the customer on screen).
+SUMMARY = ("initials", "first_name", "infix", "last_name", "company_name", "street", "house_number", "house_letter",
+           "house_number_addition", "postcode", "city")
+#: One record's ranked candidates and golden id → :func:`summaries` of their golden records.
+Matched = tuple[list[Candidate], dict[str, dict[str, Any]]]
+
+
+def summaries(conn: sa.Connection, golden_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """golden id → the recognisable values (:data:`SUMMARY`) and status of its current golden record."""
+    from cdq.store.schema import golden_records as g
+
+    if not golden_ids:
+        return {}
+    rows = conn.execute(sa.select(g.c.golden_id, g.c.data, g.c.status).where(g.c.golden_id.in_(golden_ids))).all()
+    out = {}
+    for gid, data, status in rows:
+        values = json.loads(data) if data else {}
+        out[gid] = {"status": status, **{k: values.get(k) for k in SUMMARY}}
+    return out
 
 
 class ServiceState:
@@ -40,7 +60,7 @@ class ServiceState:
         self.reference_path = self._reference(settings.reference)
         self.index = MatchIndex(self.store)
         #: ``/v1/match`` requests that arrive together are scored in one call (see cdq.service.batching)
-        self.matcher: Batcher[tuple[dict[str, Any], int], list[Candidate]] = Batcher(self._match_batch)
+        self.matcher: Batcher[tuple[dict[str, Any], int], Matched] = Batcher(self._match_batch)
         self._local = threading.local()
         self._keys: dict[str, tuple[ApiKey | None, float]] = {}
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
@@ -50,10 +70,15 @@ class ServiceState:
         self._last_run = 0
         self._started = False
 
-    def _match_batch(self, items: list[tuple[dict[str, Any], int]]) -> list[list[Candidate]]:
-        """``(record, limit)`` items → each record's ranked candidates (:func:`match_many`)."""
-        found = match_many([record for record, _ in items], self.index, limit=max(limit for _, limit in items))
-        return [ranked[:limit] for ranked, (_, limit) in zip(found, items)]
+    def _match_batch(self, items: list[tuple[dict[str, Any], int]]) -> list[Matched]:
+        """``(record, limit)`` items → each record's ranked candidates (:func:`match_many`) and their golden
+        records' :func:`summaries`, read in one connection for the whole batch."""
+        with self.store.engine.connect() as conn:
+            found = match_many([record for record, _ in items], self.index, limit=max(limit for _, limit in items),
+                               conn=conn)
+            ranked = [candidates[:limit] for candidates, (_, limit) in zip(found, items)]
+            golden = summaries(conn, sorted({c.golden_id for candidates in ranked for c in candidates}))
+        return [(candidates, {c.golden_id: golden.get(c.golden_id, {}) for c in candidates}) for candidates in ranked]
 
     @staticmethod
     def _reference(path: str | None) -> Path:

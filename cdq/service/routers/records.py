@@ -3,19 +3,15 @@ requests arriving together are scored in one call, :mod:`cdq.service.batching`).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 
 from cdq.service.auth import require, state_of
 from cdq.service.models import CustomerRecord
+from cdq.service.state import summaries
 
 router = APIRouter(prefix="/v1", tags=["records"])
-#: Golden values a match answer shows (enough to recognise the customer on screen).
-SUMMARY = ("initials", "first_name", "infix", "last_name", "company_name", "street", "house_number", "house_letter",
-           "house_number_addition", "postcode", "city")
 
 
 @router.post("/validate", dependencies=[Depends(require("read"))])
@@ -28,16 +24,9 @@ def validate(request: Request, record: CustomerRecord) -> dict[str, Any]:
 
 
 def golden_summaries(request: Request, golden_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """golden id → the recognisable values of its current golden record."""
-    from cdq.store.schema import golden_records as g
-
+    """golden id → the recognisable values of its current golden record (:func:`summaries`)."""
     with state_of(request).store.engine.connect() as conn:
-        rows = conn.execute(sa.select(g.c.golden_id, g.c.data, g.c.status).where(g.c.golden_id.in_(golden_ids))).all()
-    out = {}
-    for gid, data, status in rows:
-        values = json.loads(data) if data else {}
-        out[gid] = {"status": status, **{k: values.get(k) for k in SUMMARY}}
-    return out
+        return summaries(conn, golden_ids)
 
 
 @router.post("/match", dependencies=[Depends(require("match"))])
@@ -45,6 +34,5 @@ def match(request: Request, record: CustomerRecord, limit: int = Query(5, ge=1, 
     """Ranked candidate golden records with match probability, the batch decision (``match`` / ``review``
     / ``non_match``) and the per-field explanation (level and weight), as batch linkage gives them."""
     state = state_of(request)
-    found = state.matcher((record.values(), min(limit, state.settings.match_limit)))
-    summaries = golden_summaries(request, [c.golden_id for c in found]) if found else {}
-    return {"candidates": [{**c.as_dict(), "golden": summaries.get(c.golden_id, {})} for c in found]}
+    found, golden = state.matcher((record.values(), min(limit, state.settings.match_limit)))
+    return {"candidates": [{**c.as_dict(), "golden": golden.get(c.golden_id, {})} for c in found]}
