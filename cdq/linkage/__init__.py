@@ -39,7 +39,8 @@ from cdq.linkage.one import blocking_keys, match_one
 from cdq.linkage.parallel import run_tasks, workers
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
-from cdq.linkage.vetoes import BIRTH_VETO_YEARS, without_contradicted_vetoes
+from cdq.linkage.vetoes import BIRTH_VETO_YEARS, DECISIONS, MATCH, NON_MATCH, REVIEW, decision_codes, \
+    without_contradicted_vetoes
 from cdq.linkage.vetoes import decide as _decide
 from cdq.linkage.vetoes import party_conflict as _party_conflict
 from cdq.linkage.vetoes import vetoes as _vetoes
@@ -268,13 +269,15 @@ def _vetoes_in_parts(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame,
 
 
 def _pairs_frame(ids, l, r, vectors, scored, decision, s: Settings, model: FSModel, tf: dict) -> pd.DataFrame:
-    keep = (decision != "non_match") | (scored["match_probability"].to_numpy() >= KEEP_MIN_PROBABILITY)
+    """The returned pairs: all but the non-matches below KEEP_MIN_PROBABILITY (``decision``: codes of
+    :data:`cdq.linkage.vetoes.DECISIONS`)."""
+    keep = (decision != NON_MATCH) | (scored["match_probability"].to_numpy() >= KEEP_MIN_PROBABILITY)
     vectors = vectors[keep].reset_index(drop=True)
     fields = score(model, vectors, {c: a[keep] for c, a in tf.items()})
     out = pd.DataFrame({"record_id_l": ids[l[keep]], "record_id_r": ids[r[keep]],
                         "match_weight": scored["match_weight"].to_numpy()[keep],
                         "match_probability": scored["match_probability"].to_numpy()[keep],
-                        "decision": pd.Categorical(decision[keep], categories=["match", "review", "non_match"])})
+                        "decision": pd.Categorical.from_codes(decision[keep], categories=list(DECISIONS))})
     for name in vectors.columns:
         names = ["missing", *s.levels(name)]
         out[f"{name}_level"] = pd.Categorical.from_codes(vectors[name].to_numpy() + 1, categories=names)
@@ -310,19 +313,19 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(s.tf_column(c)), l, bounds)
           for c in s.tf_comparisons if c in vectors.columns}
     scored = score(model, vectors, tf, fields=False)
-    decision = _decide(scored["match_probability"].to_numpy(), veto, s)
+    decision = decision_codes(scored["match_probability"].to_numpy(), veto, s)
     step(5)
-    labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision, veto, s)
+    labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision == MATCH, veto, s)
     # a match the guarded clustering kept apart (a household, an ambiguous record) is for the steward
-    decision[(decision == "match") & (labels[l] != labels[r])] = "review"
+    decision[(decision == MATCH) & (labels[l] != labels[r])] = REVIEW
     organisation = organisation_ids(prepared, l, r, vectors, labels, ids, s)
     if is_new is None:  # link() sees stored records one by one, not as the locations they are in
         labels = _place_moved(frame, prepared, labels, organisation)
     clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels], "organisation_id": organisation})
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
-                int((decision == "match").sum()), int((decision == "review").sum()), clusters["cluster_id"].nunique())
-    warning = no_match_warning(n, len(l), decision, scored["match_probability"].to_numpy(), filled, model, s)
+                int((decision == MATCH).sum()), int((decision == REVIEW).sum()), clusters["cluster_id"].nunique())
+    warning = no_match_warning(n, len(l), decision == MATCH, scored["match_probability"].to_numpy(), filled, model, s)
     if warning:
         logger.warning("linkage: %s", warning)
     if model.meta.get("why"):
@@ -331,9 +334,9 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
                          [warning] if warning else [])
 
 
-def _cluster(prepared, l, r, weight, decision, veto, s: Settings) -> np.ndarray:
+def _cluster(prepared, l, r, weight, match, veto, s: Settings) -> np.ndarray:
+    """Cluster labels from the candidate pairs decided a match (``match``) and the vetoed ones (``veto``)."""
     n = len(prepared)
-    match = decision == "match"
     ml, mr, mw = l[match], r[match], weight[match]
     labels = connected_components(n, ml, mr)
     cl, cr = l[veto], r[veto]

@@ -351,8 +351,9 @@ def score(model: FSModel, vectors: pd.DataFrame, tf: dict[str, np.ndarray] | Non
     out = {}
     total = np.full(len(vectors), np.log2(model.prior / (1 - model.prior)), dtype=np.float32)
     for name in vectors.columns:
-        col = vectors[name].to_numpy()
-        w = np.where(col >= 0, model.weights(name).astype(np.float32)[np.maximum(col, 0)], np.float32(0))
+        # one lookup per pair: slot 0 is "missing" (level -1, no evidence), then the levels' weights
+        table = np.r_[np.float32(0), model.weights(name).astype(np.float32)]
+        w = table[vectors[name].to_numpy().astype(np.intp) + 1]
         if tf and name in tf:
             w = w + tf[name]
         if fields:

@@ -263,8 +263,26 @@ def without_contradicted_vetoes(vectors: pd.DataFrame, s: Settings) -> Settings:
     return replace(s, cannot_link=tuple(rule for rule in s.cannot_link if rule[0] not in lifted))
 
 
+#: The decisions, by their code in :func:`decision_codes`.
+DECISIONS = ("match", "review", "non_match")
+MATCH, REVIEW, NON_MATCH = range(3)
+
+
+def decision_codes(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np.ndarray:
+    """:func:`decide` as int8 positions in :data:`DECISIONS`: at 1M records a run holds ~19M candidate pairs,
+    and comparing that many Python strings ("match") costs about half a second each time.
+
+    Examples:
+        >>> from cdq.linkage.settings import load_settings
+        >>> decision_codes(np.array([1.0, 0.0, 1.0]), np.array([False, False, True]), load_settings()).tolist()
+        [0, 2, 2]
+    """
+    code = np.where(probability >= s.auto_match, MATCH, np.where(probability >= s.review, REVIEW, NON_MATCH))
+    code = code.astype(np.int8)
+    code[veto] = NON_MATCH
+    return code
+
+
 def decide(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np.ndarray:
     """``match`` / ``review`` / ``non_match`` by the thresholds; a vetoed pair is never more than ``non_match``."""
-    code = np.where(probability >= s.auto_match, 0, np.where(probability >= s.review, 1, 2))
-    code[veto] = 2
-    return np.array(["match", "review", "non_match"], dtype=object)[code]
+    return np.array(DECISIONS, dtype=object)[decision_codes(probability, veto, s)]
