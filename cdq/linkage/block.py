@@ -238,8 +238,9 @@ def sorted_unique(values: np.ndarray, kind: str = "quicksort") -> np.ndarray:
 def _union_and_new(per_pass: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
     """Union of sorted code arrays and, per pass, how many of its codes no earlier pass produced (the report).
 
-    One stable sort of the concatenated sorted runs (timsort merges runs) and one lookup per pass, instead of
-    carrying a pass number through the sort.
+    Each code carries its pass number in its low bits: one stable sort of the concatenated sorted runs
+    (timsort merges runs) puts every code's copies together, earliest pass first, so the first copy of each
+    code names the pass that produced it first (a lookup per pass cost more than the sort at 1M records).
 
     Examples:
         >>> codes, new = _union_and_new([np.array([1, 5]), np.array([2, 5, 9])])
@@ -248,6 +249,20 @@ def _union_and_new(per_pass: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
     """
     if not per_pass:
         return np.empty(0, dtype=np.int64), []
+    bits = max(1, (len(per_pass) - 1).bit_length())
+    top = max((int(codes[-1]) for codes in per_pass if len(codes)), default=0)
+    if top >= 2 ** (62 - bits):  # no room for the pass number: sort the codes, then look each pass up
+        return _union_and_new_by_lookup(per_pass)
+    tagged = np.sort(np.concatenate([(codes.astype(np.int64) << bits) | k for k, codes in enumerate(per_pass)]),
+                     kind="stable")
+    codes = tagged >> bits
+    first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
+    new = np.bincount(tagged[first] & ((1 << bits) - 1), minlength=len(per_pass))
+    return codes[first], [int(k) for k in new]
+
+
+def _union_and_new_by_lookup(per_pass: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """:func:`_union_and_new` for codes too large to carry a pass number."""
     union = sorted_unique(np.concatenate(per_pass), kind="stable")
     seen = np.zeros(len(union), dtype=bool)
     new = []
