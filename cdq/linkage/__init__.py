@@ -20,9 +20,8 @@ from cdq.linkage.cluster import connected_components, guarded_clusters
 
 # Imported under private names: importing the submodules ``cdq.linkage.prepare`` / ``.compare`` (as doctest
 # collection does) rebinds the package attributes ``prepare`` / ``compare`` to the modules.
-from cdq.linkage.compare import Columns
+from cdq.linkage.compare import Columns, compare_arrays
 from cdq.linkage.compare import compare as _compare
-from cdq.linkage.compare import compare_arrays
 from cdq.linkage.locations import organisation_ids, place_moved_locations
 from cdq.linkage.model import (
     FSModel,
@@ -40,8 +39,15 @@ from cdq.linkage.one import blocking_keys, match_one
 from cdq.linkage.parallel import run_tasks, workers
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
-from cdq.linkage.vetoes import BIRTH_VETO_YEARS, DECISIONS, MATCH, NON_MATCH, REVIEW, decision_codes, \
-    without_contradicted_vetoes
+from cdq.linkage.vetoes import (
+    BIRTH_VETO_YEARS,
+    DECISIONS,
+    MATCH,
+    NON_MATCH,
+    REVIEW,
+    decision_codes,
+    without_contradicted_vetoes,
+)
 from cdq.linkage.vetoes import decide as _decide
 from cdq.linkage.vetoes import party_conflict as _party_conflict
 from cdq.linkage.vetoes import vetoes as _vetoes
