@@ -591,11 +591,16 @@ def compare_email(cols: Columns, l, r, s) -> np.ndarray:
         levels[shared] = -1
         exact, present = exact & ~shared, present & ~shared
     local = cols.codes("email_local")
-    same_local = present & (local[l] == local[r])
+    same_local = present.copy()
+    same_local[present] = local[l[present]] == local[r[present]]
     # local parts are mostly made of the name ("jan.jansen@"): two people of one name at two providers
     # agree on them as often as one person does, so where the names agree only the whole address counts
+    # (only where both have an address matters: the names are gathered only there)
     first, last = cols.codes("first_initial"), cols.codes("surname_phonetic")
-    named = (first[l] >= 0) & (first[l] == first[r]) & (last[l] >= 0) & (last[l] == last[r])
+    at = np.flatnonzero(present)
+    li, ri = l[at], r[at]
+    named = np.zeros(len(l), dtype=bool)
+    named[at] = (first[li] >= 0) & (first[li] == first[ri]) & (last[li] >= 0) & (last[li] == last[ri])
     jw = _jw(cols, "email_local", l, r, present & ~exact & ~same_local & ~named)
     # the whole address keyed in another order ("lucas.harrington@com" / "lucas@harrington.com")
     typo = _scrambled(cols, "email", l, r, present & ~exact & ~same_local, min_length=8)
@@ -656,12 +661,14 @@ def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     Scoring them separately counts a move four times (about -60 bits) and a shared address four times,
     so a moved customer never matches and two strangers at one address almost do.
     """
-    pc, hn, st, city = (cols.codes(c) for c in ("postcode", "house_number", "street", "city"))
-    has = (pc >= 0) | (st >= 0) | (city >= 0)
-    levels = np.where(has[l] & has[r], 0, -1).astype(np.int8)
-    both = lambda c: (c[l] >= 0) & (c[r] >= 0)  # noqa: E731 - tiny local helper
-    same = lambda c: both(c) & (c[l] == c[r])  # noqa: E731
-    unknown = lambda c: (c[l] < 0) | (c[r] < 0)  # noqa: E731
+    # each column's codes gathered once per side (a gather of a million pairs costs more than the tests on it)
+    pc, hn, st, city = ((codes[l], codes[r]) for codes in (cols.codes(c) for c in ("postcode", "house_number",
+                                                                                 "street", "city")))
+    levels = np.where(((pc[0] >= 0) | (st[0] >= 0) | (city[0] >= 0)) & ((pc[1] >= 0) | (st[1] >= 0) | (city[1] >= 0)),
+                      0, -1).astype(np.int8)
+    both = lambda c: (c[0] >= 0) & (c[1] >= 0)  # noqa: E731 - tiny local helper
+    same = lambda c: both(c) & (c[0] == c[1])  # noqa: E731
+    unknown = lambda c: (c[0] < 0) | (c[1] < 0)  # noqa: E731
     same_pc, same_hn, same_st, same_city = same(pc), same(hn), same(st), same(city)
     # a typo in the city name ("pottscpoint" / "potts point") still names the city of the same street or number
     city_edit = _lev(cols, "city", l, r, (same_st | same_hn) & both(city) & ~same_city) <= 1
@@ -674,9 +681,13 @@ def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     pc_edit = _lev(cols, "postcode", l, r, same_hn & both(pc) & ~same_pc) <= 1
     st_sim = _jw(cols, "street", l, r, same_hn & city_ok & both(st) & ~same_st) >= s.threshold("address", "similar")
     pc4 = cols.prefix_codes("postcode", 4)
-    pc_area = both(pc) & ~same_pc & (pc4[l] == pc4[r])
+    pc_area = both(pc) & ~same_pc
+    pc_area[pc_area] = pc4[l[pc_area]] == pc4[r[pc_area]]
     bag = cols.codes("bag_address_id")
-    exact = (same_pc & same_hn) | (same_st & same_hn & city_ok) | ((bag[l] >= 0) & (bag[l] == bag[r]))
+    bag_l = bag[l]
+    same_bag = bag_l >= 0
+    same_bag[same_bag] = bag_l[same_bag] == bag[r[same_bag]]
+    exact = (same_pc & same_hn) | (same_st & same_hn & city_ok) | same_bag
     similar = (same_hn & (pc_edit | (st_sim & city_ok))) | ((same_pc | (same_st & same_city)) & unknown(hn))
     street = same_pc | (same_st & city_ok & (pc_area | unknown(pc)))
     area = same_city | pc_area | city_typo  # "Bimingham", "Lonodnn": the same place mistyped
@@ -717,15 +728,16 @@ def _swapped_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> 
     Compared on the whole name fields ("Papp-Horvath" / "Emma" against "Emma" / "Papp-Horvath", "de la Cruz" in
     the first-name field), so a tussenvoegsel or a double name does not hide the swap."""
     given, full = cols.codes("given_full"), cols.codes("surname_full")
-    both = (given[l] >= 0) & (full[l] >= 0) & (given[r] >= 0) & (full[r] >= 0)
-    suspect = both & ((first <= 1) | (last <= 1))
+    # the records' codes gathered only for pairs whose levels allow a swap
+    idx = np.flatnonzero((first <= 1) | (last <= 1))
+    li, ri = l[idx], r[idx]
+    both = (given[li] >= 0) & (full[li] >= 0) & (given[ri] >= 0) & (full[ri] >= 0)
     # a swap keeps the first letters (first name of one = surname of the other): test only those pairs
     fi, si = cols.first_letter("given_full"), cols.first_letter("surname_full")
-    suspect &= (fi[l] == si[r]) & (si[l] == fi[r])
-    if not suspect.any():
+    idx = idx[both & (fi[li] == si[ri]) & (si[li] == fi[ri])]
+    if not len(idx):
         return
     gl, sl = cols.text("given_full"), cols.text("surname_full")
-    idx = np.flatnonzero(suspect)
     a = cpdist(gl[l[idx]], sl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=_workers(len(idx)))
     b = cpdist(sl[l[idx]], gl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=_workers(len(idx)))
     # a typo on top of the swap: one crossed pair nearly equal, the other one edit apart ("amner" / "amper";
@@ -744,8 +756,9 @@ def _lone_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> Non
     unknown, not different (in place)."""
     fn, sn = cols.codes("first_name"), cols.codes("surname_core")
     lone = (fn >= 0) & (sn < 0)
+    low = np.flatnonzero(first <= 1)
     for a, b in ((l, r), (r, l)):
-        idx = np.flatnonzero(lone[a] & (sn[b] >= 0) & (first <= 1))
+        idx = low[lone[a[low]] & (sn[b[low]] >= 0)]
         if not len(idx):
             continue
         sim = cpdist(cols.text("first_name")[a[idx]], cols.text("surname_core")[b[idx]],
@@ -764,7 +777,9 @@ def _name_made_email(cols: Columns, l, r, email: np.ndarray, surname: np.ndarray
     one name at one provider: at 1M Dutch records such pairs outnumber true ones by far).
     """
     initial = cols.codes("first_initial")
-    named = (initial[l] >= 0) & (initial[l] == initial[r]) & (surname >= 3)
+    at = np.flatnonzero((email >= 1) & (surname >= 3))  # the initials are gathered only where they matter
+    named = np.zeros(len(l), dtype=bool)
+    named[at] = (initial[l[at]] >= 0) & (initial[l[at]] == initial[r[at]])
     email[named & ((email == 1) | (email == 2))] = -1
     beyond_typo = [_BIRTH[x] for x in ("different", "same_year", "year_typo")]
     email[named & (email == 3) & np.isin(birth, beyond_typo)] = -1
