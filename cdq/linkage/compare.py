@@ -392,11 +392,12 @@ def _scrambled(cols: Columns, column: str, l, r, mask: np.ndarray, min_length: i
     counts = cols.character_counts(column)
     length, hashes = cols.multiset_hashes(column)
     # codes index the rows of counts; missing (-1) takes the last row, all zero (never long enough)
-    a, b = cols.codes(column)[l], cols.codes(column)[r]
+    codes = cols.codes(column)
     idx = np.flatnonzero(mask)
-    idx = idx[maybe_scrambled(length[a[idx]], hashes[a[idx]], length[b[idx]], hashes[b[idx]], min_length)]
+    a, b = codes[l[idx]], codes[r[idx]]
+    maybe = maybe_scrambled(length[a], hashes[a], length[b], hashes[b], min_length)
     out = np.zeros(len(l), dtype=bool)
-    out[idx] = scrambled_rows(counts, a[idx], b[idx], min_length)
+    out[idx[maybe]] = scrambled_rows(counts, a[maybe], b[maybe], min_length)
     return out
 
 
