@@ -325,14 +325,15 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     step(5)
     labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision == MATCH, veto, s)
     # a match the guarded clustering kept apart (a household, an ambiguous record) is for the steward
-    decision[(decision == MATCH) & (labels[l] != labels[r])] = REVIEW
+    matched = np.flatnonzero(decision == MATCH)
+    decision[matched[labels[l[matched]] != labels[r[matched]]]] = REVIEW
     organisation = organisation_ids(prepared, l, r, vectors, labels, ids, s)
     if is_new is None:  # link() sees stored records one by one, not as the locations they are in
         labels = _place_moved(frame, prepared, labels, organisation)
     clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels], "organisation_id": organisation})
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
-                int((decision == MATCH).sum()), int((decision == REVIEW).sum()), clusters["cluster_id"].nunique())
+                int((decision == MATCH).sum()), int((decision == REVIEW).sum()), len(np.unique(labels)))
     warning = no_match_warning(n, len(l), decision == MATCH, scored["match_probability"].to_numpy(), filled, model, s)
     if warning:
         logger.warning("linkage: %s", warning)
