@@ -20,8 +20,9 @@ from cdq.linkage.cluster import connected_components, guarded_clusters
 
 # Imported under private names: importing the submodules ``cdq.linkage.prepare`` / ``.compare`` (as doctest
 # collection does) rebinds the package attributes ``prepare`` / ``compare`` to the modules.
-from cdq.linkage.compare import Columns, compare_arrays
+from cdq.linkage.columns import Columns
 from cdq.linkage.compare import compare as _compare
+from cdq.linkage.compare import compare_arrays
 from cdq.linkage.locations import organisation_ids, place_moved_locations
 from cdq.linkage.model import (
     FSModel,

@@ -14,7 +14,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from cdq.linkage.compare import Columns
+from cdq.linkage.columns import Columns
 from cdq.linkage.parallel import run_tasks
 
 logger = logging.getLogger(__name__)

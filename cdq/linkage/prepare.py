@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdq.linkage.compare import Columns
+from cdq.linkage.columns import Columns
 from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.linkage.organisations import company_words
 from cdq.linkage.parallel import run_tasks

@@ -37,7 +37,7 @@ def half_swapped_names(cols, l: np.ndarray, r: np.ndarray, first: np.ndarray, la
                        first_levels: tuple[str, ...], surname_levels: tuple[str, ...], workers: int = 1) -> None:
     """Where the surnames disagree (``last`` different or only similar) but one record's first-name field holds
     the other's surname (or the other way round), the surname is very similar and the first name is the other
-    crossed pair: very similar, different, or missing (in place; ``cols`` is a cdq.linkage.compare.Columns).
+    crossed pair: very similar, different, or missing (in place; ``cols`` is a cdq.linkage.columns.Columns).
 
     "Weller Ebony" / "Flynn Weller": surname very similar, first name ("ebony" / "flynn") different.
     "Houldsworth Olivia" / "- Houldsowrth": surname very similar, first name unknown.

@@ -13,7 +13,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from cdq.linkage.compare import Columns, digit_edits
+from cdq.linkage.columns import Columns
+from cdq.linkage.compare import digit_edits
 from cdq.linkage.settings import Settings
 
 logger = logging.getLogger(__name__)
