@@ -114,24 +114,31 @@ def _staging(bench: Bench) -> tuple[pd.DataFrame, list[dict], str]:
     return staging, spec.get("extra_comparisons", []), id_column
 
 
-def run_cdq(bench: Bench) -> tuple[dict, float]:
-    """Dedupe the bench with the default settings; a two-file bench (``split``) runs as ``link``."""
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and its reaped children (cdq's forked workers are joined)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_cdq(bench: Bench) -> tuple[dict, float, float]:
+    """Dedupe the bench with the default settings; a two-file bench (``split``) runs as ``link``.
+    Returns the scores, wall seconds and CPU seconds (workers included) of the linkage call."""
     from cdq.linkage import dedupe, link
     from cdq.linkage.evaluate import evaluate
     from cdq.linkage.settings import load_settings
 
     staging, extras, id_column = _staging(bench)
     settings = load_settings().with_extras(extras)
-    start = time.time()
+    start, cpu = time.time(), _cpu_seconds()
     if bench.get("split"):
         k = bench["split"]
         result = link(staging.iloc[k:], staging.iloc[:k], settings)
     else:
         result = dedupe(staging, settings)
-    seconds = time.time() - start
+    seconds, cpu = time.time() - start, _cpu_seconds() - cpu
     ids = dict(zip(staging["record_id"], staging[id_column].astype(str)))
     predicted = pd.Series(result.clusters["cluster_id"].values, index=result.clusters["record_id"].map(ids).values)
-    return evaluate(predicted, bench["truth"]), seconds
+    return evaluate(predicted, bench["truth"]), seconds, cpu
 
 
 #: Benches Splink runs with its own published demo model (splink_runner.DEMOS), on the data set's own columns.
@@ -205,19 +212,20 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for bench in benches(args.only, args.sizes):
-        scores, seconds = run_cdq(bench)
+        scores, seconds, cpu = run_cdq(bench)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         # cdq's forked workers (cdq.linkage.parallel) are children too: the largest child's peak so far (an
         # earlier bench's Splink run included; its RSS counts the pages it shares with this process)
         workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         row = {"dataset": bench["name"], "records": len(bench["raw"]), "cdq P": scores["precision"],
-               "cdq R": scores["recall"], "cdq F1": scores["f1"], "cdq s": seconds, "cdq peak MB": peak,
+               "cdq R": scores["recall"], "cdq F1": scores["f1"], "cdq s": seconds, "cdq CPU s": cpu,
+               "cdq peak MB": peak,
                "cdq worker peak MB": workers}
         splink = None if args.no_splink else run_splink(bench)
         if splink:
             s, sec, mb = splink
             row.update({"splink P": s["precision"], "splink R": s["recall"], "splink F1": s["f1"],
-                        "splink s": sec, "splink peak MB": mb})
+                        "splink s": sec, "splink peak MB": mb, "cdq/splink time": seconds / sec})
         rows.append(row)
         print(pd.DataFrame([row]).round(4).to_string(index=False), flush=True)
     print()

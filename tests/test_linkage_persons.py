@@ -9,7 +9,8 @@ import pytest
 
 from cdq.linkage import dedupe
 from cdq.linkage.compare import compare
-from cdq.linkage.prepare import is_placeholder, partial_birth_date, prepare
+from cdq.linkage.placeholders import is_placeholder
+from cdq.linkage.prepare import partial_birth_date, prepare
 from cdq.linkage.settings import load_settings
 
 S = load_settings()

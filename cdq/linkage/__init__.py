@@ -20,8 +20,9 @@ from cdq.linkage.cluster import connected_components, guarded_clusters
 
 # Imported under private names: importing the submodules ``cdq.linkage.prepare`` / ``.compare`` (as doctest
 # collection does) rebinds the package attributes ``prepare`` / ``compare`` to the modules.
-from cdq.linkage.compare import Columns
+from cdq.linkage.columns import Columns
 from cdq.linkage.compare import compare as _compare
+from cdq.linkage.compare import compare_levels
 from cdq.linkage.locations import organisation_ids, place_moved_locations
 from cdq.linkage.model import (
     FSModel,
@@ -36,10 +37,18 @@ from cdq.linkage.model import (
     train_em,
 )
 from cdq.linkage.one import blocking_keys, match_one
-from cdq.linkage.parallel import run_tasks, workers
+from cdq.linkage.parallel import run_tasks, shared_array, workers
 from cdq.linkage.prepare import prepare as _prepare
 from cdq.linkage.settings import Settings, load_settings
-from cdq.linkage.vetoes import BIRTH_VETO_YEARS, without_contradicted_vetoes
+from cdq.linkage.vetoes import (
+    BIRTH_VETO_YEARS,
+    DECISIONS,
+    MATCH,
+    NON_MATCH,
+    REVIEW,
+    decision_codes,
+    without_contradicted_vetoes,
+)
 from cdq.linkage.vetoes import decide as _decide
 from cdq.linkage.vetoes import party_conflict as _party_conflict
 from cdq.linkage.vetoes import vetoes as _vetoes
@@ -160,7 +169,7 @@ def _train(prepared: pd.DataFrame, vectors: pd.DataFrame, veto: np.ndarray, n: i
     The prior EM finds is the match share among candidates; scores use the match share among ALL pairs
     (matches found / n(n-1)/2), so a weight means the same evidence on any data size.
     """
-    patterns, counts = pattern_counts(vectors[~veto] if (~veto).sum() >= 100 else vectors)
+    patterns, counts = pattern_counts(vectors, ~veto if (~veto).sum() >= 100 else None)
     return train_on_patterns(patterns, counts, _estimate_u(prepared, s) if u is None else u, n, s)
 
 
@@ -244,15 +253,16 @@ def _compare_in_parts(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, s: S
     estimate_u = (lambda: _estimate_u(prepared, s)) if train else (lambda: None)
     if workers() < 2 or len(l) < PARALLEL_MIN_PAIRS:
         return _compare(prepared, l, r, s), estimate_u()
-    warm = _compare(prepared, l[:WARM_PAIRS], r[:WARM_PAIRS], s)
+    # both parts write into one set of arrays in shared memory: the child's half needs no pickling, no pipe
+    # and no copy (at 1M records 0.1 GB each way)
+    names = s.all_comparisons
+    levels = shared_array((len(names), len(l)), np.int8)
+    out = compare_levels(prepared, l[:WARM_PAIRS], r[:WARM_PAIRS], s, dict(zip(names, levels)), 0)
     extra = u_sample_size(len(prepared), s) if train else 0
     split = min(len(l), WARM_PAIRS + (len(l) - WARM_PAIRS + extra) // 2)
-
-    def mine() -> pd.DataFrame:
-        return pd.concat([warm, _compare(prepared, l[WARM_PAIRS:split], r[WARM_PAIRS:split], s)], ignore_index=True)
-
-    (theirs, u), vectors = run_tasks([lambda: (_compare(prepared, l[split:], r[split:], s), estimate_u()), mine])
-    return pd.concat([vectors, theirs], ignore_index=True), u
+    u, _ = run_tasks([lambda: (compare_levels(prepared, l[split:], r[split:], s, out, split), estimate_u())[1],
+                      lambda: compare_levels(prepared, l[WARM_PAIRS:split], r[WARM_PAIRS:split], s, out, WARM_PAIRS)])
+    return pd.DataFrame(out, copy=False), u
 
 
 def _vetoes_in_parts(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame, l: np.ndarray,
@@ -268,13 +278,15 @@ def _vetoes_in_parts(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame,
 
 
 def _pairs_frame(ids, l, r, vectors, scored, decision, s: Settings, model: FSModel, tf: dict) -> pd.DataFrame:
-    keep = (decision != "non_match") | (scored["match_probability"].to_numpy() >= KEEP_MIN_PROBABILITY)
-    vectors = vectors[keep].reset_index(drop=True)
+    """The returned pairs: all but the non-matches below KEEP_MIN_PROBABILITY (``decision``: codes of
+    :data:`cdq.linkage.vetoes.DECISIONS`)."""
+    keep = (decision != NON_MATCH) | (scored["match_probability"].to_numpy() >= KEEP_MIN_PROBABILITY)
+    vectors = pd.DataFrame({c: vectors[c].to_numpy()[keep] for c in vectors.columns}, copy=False)
     fields = score(model, vectors, {c: a[keep] for c, a in tf.items()})
     out = pd.DataFrame({"record_id_l": ids[l[keep]], "record_id_r": ids[r[keep]],
                         "match_weight": scored["match_weight"].to_numpy()[keep],
                         "match_probability": scored["match_probability"].to_numpy()[keep],
-                        "decision": pd.Categorical(decision[keep], categories=["match", "review", "non_match"])})
+                        "decision": pd.Categorical.from_codes(decision[keep], categories=list(DECISIONS))})
     for name in vectors.columns:
         names = ["missing", *s.levels(name)]
         out[f"{name}_level"] = pd.Categorical.from_codes(vectors[name].to_numpy() + 1, categories=names)
@@ -289,7 +301,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     ids = _record_ids(frame)
     n = len(frame)
     filled = check_input(frame, s)
-    prepared = _prepare(frame.reset_index(drop=True), s.extras)
+    prepared = _prepare(_positional(frame), s.extras)
     step(1)
     passes = s.passes + s.extra_passes
     l, r, report = candidate_pairs(prepared, passes, s.max_block_size, is_new=is_new, refine=s.refine)
@@ -310,19 +322,20 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     tf = {c: tf_adjustments(model, c, vectors[c].to_numpy(), Columns.of(prepared).codes(s.tf_column(c)), l, bounds)
           for c in s.tf_comparisons if c in vectors.columns}
     scored = score(model, vectors, tf, fields=False)
-    decision = _decide(scored["match_probability"].to_numpy(), veto, s)
+    decision = decision_codes(scored["match_probability"].to_numpy(), veto, s)
     step(5)
-    labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision, veto, s)
+    labels = _cluster(prepared, l, r, scored["match_weight"].to_numpy(), decision == MATCH, veto, s)
     # a match the guarded clustering kept apart (a household, an ambiguous record) is for the steward
-    decision[(decision == "match") & (labels[l] != labels[r])] = "review"
+    matched = np.flatnonzero(decision == MATCH)
+    decision[matched[labels[l[matched]] != labels[r[matched]]]] = REVIEW
     organisation = organisation_ids(prepared, l, r, vectors, labels, ids, s)
     if is_new is None:  # link() sees stored records one by one, not as the locations they are in
         labels = _place_moved(frame, prepared, labels, organisation)
     clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels], "organisation_id": organisation})
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
-                int((decision == "match").sum()), int((decision == "review").sum()), clusters["cluster_id"].nunique())
-    warning = no_match_warning(n, len(l), decision, scored["match_probability"].to_numpy(), filled, model, s)
+                int((decision == MATCH).sum()), int((decision == REVIEW).sum()), len(np.unique(labels)))
+    warning = no_match_warning(n, len(l), decision == MATCH, scored["match_probability"].to_numpy(), filled, model, s)
     if warning:
         logger.warning("linkage: %s", warning)
     if model.meta.get("why"):
@@ -331,9 +344,14 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
                          [warning] if warning else [])
 
 
-def _cluster(prepared, l, r, weight, decision, veto, s: Settings) -> np.ndarray:
+def _positional(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` indexed 0..n-1: as it is when it already is (``reset_index`` copies every column: ~1 s at 1M)."""
+    return frame if frame.index.equals(pd.RangeIndex(len(frame))) else frame.reset_index(drop=True)
+
+
+def _cluster(prepared, l, r, weight, match, veto, s: Settings) -> np.ndarray:
+    """Cluster labels from the candidate pairs decided a match (``match``) and the vetoed ones (``veto``)."""
     n = len(prepared)
-    match = decision == "match"
     ml, mr, mw = l[match], r[match], weight[match]
     labels = connected_components(n, ml, mr)
     cl, cr = l[veto], r[veto]

@@ -60,15 +60,16 @@ def check_input(frame: pd.DataFrame, settings) -> list[str]:
     return filled + extras
 
 
-def no_match_warning(n: int, n_pairs: int, decision: np.ndarray, probability: np.ndarray, filled: list[str],
+def no_match_warning(n: int, n_pairs: int, matched: np.ndarray, probability: np.ndarray, filled: list[str],
                      model, settings) -> str | None:
     """Why a run over a non-trivial file probably linked nothing (None when it linked something or is small).
+    ``matched``: per candidate pair, whether it was decided a match.
 
     Examples:
         >>> no_match_warning(500, 0, np.array([]), np.array([]), ["company_name"], None, None)[:40]
         '500 records and no matched pair: no bloc'
     """
-    if n < NON_TRIVIAL_RECORDS or (decision == "match").any():
+    if n < NON_TRIVIAL_RECORDS or matched.any():
         return None
     head = f"{n} records and no matched pair: "
     if n_pairs == 0:

@@ -1,5 +1,5 @@
 """Comparing ONE record (or a few) with a few hundred candidates: :class:`FewColumns`, the per-column arrays of
-:class:`cdq.linkage.compare.Columns` without pandas' per-call set-up.
+:class:`cdq.linkage.columns.Columns` without pandas' per-call set-up.
 
 Batch linkage factorizes each column once over a frame of up to millions of records, where pandas' set-up
 per call (~50-300 µs: a Series, an Index, dtype checks) is nothing. The service compares one record with
@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdq.linkage.compare import Columns, _plain
+from cdq.linkage.columns import Columns
+from cdq.linkage.compare import _plain
 
 __all__ = ["FewColumns", "use_few_columns", "FEW_ROWS"]
 

@@ -16,7 +16,7 @@ import numpy as np
 from rapidfuzz.distance import JaroWinkler
 
 if TYPE_CHECKING:  # compare calls this module
-    from cdq.linkage.compare import Columns
+    from cdq.linkage.columns import Columns
 
 #: Later initials looked at per record ("J.P.M.A.": P, M and A).
 MAX_LATER = 4
@@ -58,7 +58,7 @@ def call_name_levels(cols: Columns, l: np.ndarray, r: np.ndarray, first: np.ndar
 
     Examples:
         >>> import pandas as pd
-        >>> from cdq.linkage.compare import Columns
+        >>> from cdq.linkage.columns import Columns
         >>> from cdq.linkage.prepare import prepare
         >>> p = prepare(pd.DataFrame({"first_name": ["Maria", "Anna Maria", "A.M.", "Anna Mathilde", "Bas"],
         ...                           "initials": [None, None, None, None, "S.M."]}))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cdq.linkage.cluster import connected_components
-from cdq.linkage.compare import Columns
+from cdq.linkage.columns import Columns
 from cdq.linkage.settings import Settings
 
 #: Company levels that name one organisation (its branches included): the same name, or a typo of it.

@@ -153,19 +153,24 @@ def _initial_u(k: int) -> list[float]:
     return (raw / raw.sum()).tolist()
 
 
-def _patterns(vectors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct comparison vectors (in lexicographic order) and how often each occurs (EM runs on these, not
-    on pairs)."""
+def _patterns(vectors: pd.DataFrame, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct comparison vectors (in lexicographic order) of the pairs where ``rows`` (default: all) and how
+    often each occurs (EM runs on these, not on pairs)."""
     # one mixed-radix integer per pair (levels are small ints >= -1), then a hash factorize: far cheaper
-    # than a multi-column value_counts on tens of millions of pairs
+    # than a multi-column value_counts on tens of millions of pairs. The radix comes from all pairs, so the
+    # mask is applied to the integers only (masking a frame of 19M pairs costs seconds); any radix above
+    # every level decodes to the same patterns in the same order.
     code = np.zeros(len(vectors), dtype=np.int64)
     radix = []
     for name in vectors.columns:
-        col = vectors[name].to_numpy().astype(np.int64) + 1
-        base = int(col.max()) + 1 if len(col) else 1
-        code = code * base + col
+        col = vectors[name].to_numpy()
+        base = int(col.max()) + 2 if len(col) else 1
+        code = code * base + (col.astype(np.int64) + 1)
         radix.append(base)
-    if len(vectors) == 0 or np.prod(np.array(radix, dtype=float)) >= 2.0 ** 62:
+    if rows is not None:
+        code = code[rows]
+    if len(code) == 0 or np.prod(np.array(radix, dtype=float)) >= 2.0 ** 62:
+        vectors = vectors if rows is None else vectors[rows]
         grouped = vectors.value_counts(sort=False, dropna=False).reset_index().sort_values(list(vectors.columns))
         return grouped[list(vectors.columns)].to_numpy(dtype=np.int64), grouped["count"].to_numpy(dtype=float)
     # sorted: patterns in lexicographic order of their levels, so any engine that counts the same vectors
@@ -186,16 +191,17 @@ def _patterns_of(vectors: pd.DataFrame, counts: np.ndarray | None) -> tuple[np.n
     return vectors.to_numpy(dtype=np.int64), np.asarray(counts, dtype=float)
 
 
-def pattern_counts(vectors: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def pattern_counts(vectors: pd.DataFrame, rows: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """The distinct comparison vectors as a frame (lexicographic order) and how often each occurs: what EM,
     u and the prior need of the pairs, so an engine that cannot hold the pairs hands over only these.
+    ``rows``: a boolean mask of the pairs to count (default: all), as ``pattern_counts(vectors[rows])``.
 
     Examples:
         >>> p, c = pattern_counts(pd.DataFrame({"a": [1, 0, 1, -1], "b": [0, 0, 0, 2]}))
         >>> p.values.tolist(), c.tolist()
         ([[-1, 2], [0, 0], [1, 0]], [1.0, 1.0, 2.0])
     """
-    patterns, counts = _patterns(vectors)
+    patterns, counts = _patterns(vectors, rows)
     return pd.DataFrame(patterns, columns=list(vectors.columns)), counts
 
 
@@ -349,7 +355,7 @@ def score(model: FSModel, vectors: pd.DataFrame, tf: dict[str, np.ndarray] | Non
           fields: bool = True) -> pd.DataFrame:
     """Per-field weights (unless ``fields`` is False: saves memory at scale), ``match_weight`` (bits) and
     ``match_probability`` for every pair: a frame of :func:`score_levels`."""
-    return pd.DataFrame(score_levels(model, vectors, tf, fields=fields))
+    return pd.DataFrame(score_levels(model, vectors, tf, fields=fields), copy=False)
 
 
 def score_levels(model: FSModel, vectors: pd.DataFrame | Mapping[str, np.ndarray],
@@ -362,8 +368,9 @@ def score_levels(model: FSModel, vectors: pd.DataFrame | Mapping[str, np.ndarray
     n = len(vectors) if isinstance(vectors, pd.DataFrame) else len(vectors[names[0]])
     total = np.full(n, np.log2(model.prior / (1 - model.prior)), dtype=np.float32)
     for name in names:
-        col = np.asarray(vectors[name])
-        w = np.where(col >= 0, model.weights(name).astype(np.float32)[np.maximum(col, 0)], np.float32(0))
+        # one lookup per pair: slot 0 is "missing" (level -1, no evidence), then the levels' weights
+        table = np.r_[np.float32(0), model.weights(name).astype(np.float32)]
+        w = table[np.asarray(vectors[name]).astype(np.intp) + 1]
         if tf and name in tf:
             w = w + tf[name]
         if fields:

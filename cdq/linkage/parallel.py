@@ -11,11 +11,14 @@ the same order, with the same results.
 from __future__ import annotations
 
 import logging
+import mmap
 import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,26 @@ def workers() -> int:
         return max(1, int(wanted))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(MAX_WORKERS, cores))
+
+
+def shared_array(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An uninitialised array that a forked child (:func:`run_tasks`) writes into and this process then reads:
+    anonymous shared memory where there are workers (a child's part of a large result needs no pickling,
+    no pipe and no copy), an ordinary array otherwise.
+
+    Examples:
+        >>> a = shared_array((2, 3), np.int8)
+        >>> a[:] = 1
+        >>> _ = run_tasks([lambda: a.__setitem__((1, 2), 7), lambda: None])
+        >>> a.tolist()
+        [[1, 1, 1], [1, 1, 7]]
+    """
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape)) * dtype.itemsize
+    if workers() < 2 or size == 0:
+        return np.empty(shape, dtype=dtype)
+    memory = mmap.mmap(-1, size)  # MAP_SHARED | MAP_ANONYMOUS: the same pages in parent and forked children
+    return np.frombuffer(memory, dtype=dtype).reshape(shape)
 
 
 class WorkerError(RuntimeError):

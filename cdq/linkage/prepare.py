@@ -28,13 +28,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdq.linkage.compare import Columns
+from cdq.linkage.columns import Columns
 from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.linkage.organisations import company_words
 from cdq.linkage.parallel import run_tasks
+from cdq.linkage.placeholders import _listed, _placeholder, placeholder_mask
 from cdq.linkage.text import ascii_lower, letters
 from cdq.linkage.typos import sorted_characters, sorted_characters_of
-from cdq.resources import reference_yaml, resource
+from cdq.resources import resource
 
 _PHONETIC_RULES = [
     ("sch", "s"), ("ij", "y"), ("ei", "y"), ("ey", "y"), ("ie", "i"), ("ch", "g"), ("ph", "f"), ("th", "t"),
@@ -342,96 +343,6 @@ def _screened(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), dtype="object")
 
 
-#: Characters a placeholder comparison ignores ("n.v.t." = "nvt", "N/A" = "na", "- -" = "").
-_PUNCTUATION = str.maketrans("", "", " \t.,;:-_/\\'`\"()[]{}?!*#+=<>|~^&%$")
-
-
-def _squash(value: str) -> str:
-    return value.strip().lower().translate(_PUNCTUATION)
-
-
-def _placeholder(value: object, listed: frozenset[str], email: bool) -> bool:
-    if not isinstance(value, str):
-        return False
-    squashed = _squash(value)
-    if not squashed:
-        return bool(value.strip())  # only punctuation: "-", "?", "..."
-    if squashed in listed:
-        return True
-    if len(set(squashed)) == 1 and len(squashed) >= (4 if squashed.isdigit() else 2) and squashed.isalnum():
-        return True  # "xx", "aaa", "0000", "9999999999" (not house number 11)
-    return email and "@" in squashed and _squash(value.split("@", 1)[0]) in listed
-
-
-def placeholder_mask(values: pd.Series, column: str = "") -> np.ndarray:
-    """:func:`is_placeholder` for a Series of values at once (run on a file's distinct values), vectorised in
-    Arrow: at 100k records the columns hold ~300k distinct values, and a Python call per value was a third of
-    the preparation's time."""
-    anything, per_column = _placeholders()
-    listed = anything | per_column.get(column, frozenset())
-    raw = values.to_numpy(dtype=object)
-    try:
-        text = pa.array(raw, type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text (numbers in an object column): one by one
-        return np.fromiter((_placeholder(v, listed, column == "email") for v in raw), dtype=bool, count=len(raw))
-    hit = _placeholder_text(text, pa.array(sorted(listed), type=pa.string()), column == "email")
-    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
-
-
-def _squash_arrow(text: pa.Array) -> pa.Array:
-    """:func:`_squash` in Arrow: trimmed, lower-cased, without the characters a placeholder ignores."""
-    return pc.replace_substring_regex(pc.utf8_lower(pc.utf8_trim_whitespace(text)), pattern=_PUNCTUATION_RE,
-                                      replacement="")
-
-
-def _placeholder_text(text: pa.Array, listed: pa.Array, email: bool) -> pa.Array:
-    """:func:`_placeholder` over an Arrow string array (null stays null)."""
-    squashed = _squash_arrow(text)
-    length = pc.utf8_length(squashed)
-    only_punctuation = pc.and_(pc.equal(length, 0), pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0))
-    repeated = pc.and_(pc.equal(pc.binary_repeat(pc.utf8_slice_codeunits(squashed, 0, 1), length), squashed),
-                       pc.utf8_is_alnum(squashed))
-    long_enough = pc.greater_equal(length, pc.if_else(pc.utf8_is_digit(squashed), 4, 2))
-    hit = pc.or_(pc.or_(only_punctuation, pc.is_in(squashed, value_set=listed)), pc.and_(repeated, long_enough))
-    if email:
-        local = _squash_arrow(pc.list_element(pc.split_pattern(text, "@", max_splits=1), 0))
-        at = pc.match_substring(squashed, "@")
-        hit = pc.or_(hit, pc.and_(at, pc.is_in(local, value_set=listed)))
-    return hit
-
-
-#: :data:`_PUNCTUATION` as a regular expression (Arrow's vectorised form).
-_PUNCTUATION_RE = "[" + re.escape(" \t.,;:-_/\\'`\"()[]{}?!*#+=<>|~^&%$") + "]"
-
-
-@lru_cache(maxsize=1)
-def _placeholders() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
-    data = reference_yaml("reference_data", "placeholders.yaml")
-    def spellings(values: list) -> frozenset[str]:  # as typed and without accents ("privé", "prive")
-        return frozenset(x for v in values for x in (_squash(str(v)), _squash(ascii_lower(str(v)) or "")))
-
-    return (spellings(data.get("any", [])),
-            {c: spellings(values) for c, values in (data.get("columns") or {}).items()})
-
-
-def is_placeholder(value: object, column: str = "") -> bool:
-    """True for a value that stands for "no value" (``reference_data/placeholders.yaml``).
-
-    Examples:
-        >>> [is_placeholder(v) for v in ["REMOVED", "n.v.t.", "-", "Onbekend", "xxx", "0000", "Jansen", "12"]]
-        [True, True, True, True, True, True, False, False]
-        >>> is_placeholder("geen@geen.nl", "email"), is_placeholder("01-01-1900", "birth_date")
-        (True, True)
-        >>> is_placeholder("11", "house_number"), is_placeholder("Na", "first_name")
-        (False, True)
-    """
-    if value is None or (isinstance(value, float) and value != value):
-        return False
-    # a listed value; only punctuation ("-", "?"); one letter repeated ("xx") or one digit 4+ times ("0000",
-    # not house number 11); for e-mail a listed local part ("geen@geen.nl")
-    return bool(placeholder_mask(pd.Series([value], dtype="object"), column)[0])
-
-
 def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(address, local part, domain): lower-case ASCII without spaces, the local part without ``+tag`` and dots;
     None where there is no "@". Vectorised in Arrow over the distinct values.
@@ -542,18 +453,42 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
 
 
 def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
-    """The derived columns in two independent groups (persons; contact, address and organisation): on two
-    cores a forked child prepares the second (see :mod:`cdq.linkage.parallel`)."""
+    """The derived columns in two independent groups (persons and e-mail; phone, address and organisation):
+    on two cores a forked child prepares the second (see :mod:`cdq.linkage.parallel`).
+
+    E-mail is in this process's group: at 1M records its columns are near-unique (a million distinct values
+    each), which a child would pickle and this process unpickle after its own work, and the two groups
+    take about as long this way (1M Dutch records: ~6 s each; persons alone 2.7 s against 7.5 s).
+    """
+    def here() -> dict[str, pd.Series]:
+        return {**_person_columns(frame), **_email_columns(frame)}
+
     if len(frame) >= PARALLEL_MIN_ROWS:
-        packed, mine = run_tasks([lambda: _packed(_contact_columns(frame, extras)), lambda: _person_columns(frame)])
+        packed, mine = run_tasks([lambda: _packed(_contact_columns(frame, extras)), here])
     else:
-        mine, packed = _person_columns(frame), _packed(_contact_columns(frame, extras))
+        mine, packed = here(), _packed(_contact_columns(frame, extras))
     theirs, their_codes = _unpacked(packed)
-    prepared = pd.DataFrame({**mine, **theirs}, index=pd.RangeIndex(len(frame)))
+    theirs = _with_company_domain(theirs, mine["email_domain"])
+    # one block per column (copy=False): consolidating ~40 object columns into one 2-D block copies and
+    # reference-counts every value once more (1.4 s at 1M records) and nothing downstream needs it
+    prepared = pd.DataFrame({**mine, **theirs}, index=pd.RangeIndex(len(frame)), copy=False)
     cols = Columns.of(prepared)
-    for name, (codes, uniques) in {**_known_codes(mine), **their_codes}.items():
+    known = {**_known_codes(mine), **_known_codes({"company_domain": theirs["company_domain"]}), **their_codes}
+    for name, (codes, uniques) in known.items():
         cols.know(name, codes, uniques)
     return prepared
+
+
+def _with_company_domain(columns: dict[str, pd.Series], email_domain: pd.Series) -> dict[str, pd.Series]:
+    """``columns`` (of :func:`_contact_columns`) with ``company_domain`` after ``company_rare``: the e-mail
+    domain of an organisation record unless a mail provider's (the two inputs come from the two groups)."""
+    out: dict[str, pd.Series] = {}
+    for name, values in columns.items():
+        out[name] = values
+        if name == "company_rare":
+            organisation = columns["company_key"].notna().to_numpy()
+            out["company_domain"] = _distinct(email_domain.where(organisation, None), own_domain)
+    return out
 
 
 #: A prepared column as its factorization: int32 codes (-1 = None) and the distinct values.
@@ -635,13 +570,20 @@ def _person_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
     return out
 
 
-def _contact_columns(frame: pd.DataFrame, extras: tuple) -> dict[str, pd.Series]:
-    """E-mail, phone, address, organisation and the extra comparisons' columns."""
+def _email_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """The e-mail address, its local part and domain, whether it is a role address, its sorted characters."""
     out: dict[str, pd.Series] = {}
     out["email"], out["email_local"], out["email_domain"] = _email_parts(_col(frame, "email"))
     out["email_role"] = _role_address(out["email"], _col(frame, "issues"))
     # blocks scrambled addresses together
     out["email_sorted"] = _distinct_vec(out["email"], lambda e: pd.Series(sorted_characters_of(e.to_numpy(object))))
+    return out
+
+
+def _contact_columns(frame: pd.DataFrame, extras: tuple) -> dict[str, pd.Series]:
+    """Phone, address, organisation (but its e-mail domain, :func:`_with_company_domain`) and the extra
+    comparisons' columns."""
+    out: dict[str, pd.Series] = {}
     phone = _col(frame, "phone").where(_col(frame, "phone").notna(), _col(frame, "mobile"))
     out["phone"] = _distinct(phone, phone_key)
     out["postcode"] = _distinct(_col(frame, "postcode"), lambda v: re.sub(r"[^0-9a-z]", "", ascii_lower(v) or "") or None)
@@ -656,7 +598,6 @@ def _contact_columns(frame: pd.DataFrame, extras: tuple) -> dict[str, pd.Series]
     out["company_compact"] = _distinct(words, "".join)
     out["company_first"] = _distinct(words, lambda w: w[0] if len(w[0]) >= 2 else None)
     out["company_rare"] = _rarest_word(words)
-    out["company_domain"] = _distinct(out["email_domain"].where(out["company_key"].notna(), None), own_domain)
     out["kvk"] = _distinct(_col(frame, "kvk_number"), kvk_key)
     for extra in extras:
         out[extra.name] = _distinct(_col(frame, extra.column), ascii_lower)
@@ -700,12 +641,6 @@ def _raw(record: Mapping[str, object], name: str) -> object:
     if _absent(value) or (isinstance(value, str) and _placeholder(value, _listed(name), name == "email")):
         return None
     return value
-
-
-@lru_cache(maxsize=64)
-def _listed(column: str) -> frozenset[str]:
-    anything, per_column = _placeholders()
-    return anything | per_column.get(column, frozenset())
 
 
 def _of(value: object, fn: Callable) -> object:

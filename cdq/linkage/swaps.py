@@ -37,7 +37,7 @@ def half_swapped_names(cols, l: np.ndarray, r: np.ndarray, first: np.ndarray, la
                        first_levels: tuple[str, ...], surname_levels: tuple[str, ...], workers: int = 1) -> None:
     """Where the surnames disagree (``last`` different or only similar) but one record's first-name field holds
     the other's surname (or the other way round), the surname is very similar and the first name is the other
-    crossed pair: very similar, different, or missing (in place; ``cols`` is a cdq.linkage.compare.Columns).
+    crossed pair: very similar, different, or missing (in place; ``cols`` is a cdq.linkage.columns.Columns).
 
     "Weller Ebony" / "Flynn Weller": surname very similar, first name ("ebony" / "flynn") different.
     "Houldsworth Olivia" / "- Houldsowrth": surname very similar, first name unknown.
@@ -50,10 +50,13 @@ def half_swapped_names(cols, l: np.ndarray, r: np.ndarray, first: np.ndarray, la
     surname_similar, surname_very_similar = surname_levels.index("similar"), surname_levels.index("very_similar")
     given, full = cols.codes("given_full"), cols.codes("surname_full")
     fi, si = cols.first_letter("given_full"), cols.first_letter("surname_full")
-    suspect = (last >= 0) & (last <= surname_similar) & (first <= first_initial)
+    suspect = np.flatnonzero((last >= 0) & (last <= surname_similar) & (first <= first_initial))
     # crossed: l's first-name field against r's surname field, or l's surname field against r's first-name field
-    cross_a = suspect & (given[l] >= 0) & (full[r] >= 0) & (fi[l] == si[r])
-    cross_b = suspect & (full[l] >= 0) & (given[r] >= 0) & (si[l] == fi[r])
+    # (the records' codes gathered for the suspect pairs only)
+    li, ri = l[suspect], r[suspect]
+    cross_a, cross_b = np.zeros(len(l), dtype=bool), np.zeros(len(l), dtype=bool)
+    cross_a[suspect] = (given[li] >= 0) & (full[ri] >= 0) & (fi[li] == si[ri])
+    cross_b[suspect] = (full[li] >= 0) & (given[ri] >= 0) & (si[li] == fi[ri])
     gt, st = cols.text("given_full"), cols.text("surname_full")
     for mask, names_l, names_r, rest_l, rest_r in ((cross_a, gt, st, st, gt), (cross_b, st, gt, gt, st)):
         idx = np.flatnonzero(mask & (last <= surname_similar))

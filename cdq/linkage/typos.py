@@ -161,8 +161,10 @@ def maybe_scrambled(la: np.ndarray, ha: np.ndarray, lb: np.ndarray, hb: np.ndarr
     """
     ok = (la >= min_length) & (lb >= min_length)
     same = ok & (la == lb) & (ha == hb)
+    near = np.flatnonzero(ok & (np.abs(la - lb) == 1))  # the character lookup only for lengths one apart
+    la, ha, lb, hb = la[near], ha[near], lb[near], hb[near]
     longer = np.where(la >= lb, ha - hb, hb - ha)  # uint64: wraps as the sums did
     at = np.minimum(np.searchsorted(_SORTED_HASH, longer), len(_SORTED_HASH) - 1)
-    one_more = ok & (np.abs(la - lb) == 1) & (_SORTED_HASH[at] == longer)
-    return same | one_more
+    same[near] |= _SORTED_HASH[at] == longer
+    return same
 

@@ -83,7 +83,7 @@ def _guard_groups(s: Settings, columns: list[str]):
         l = np.searchsorted(order, pairs["l"].to_numpy(dtype=np.int64))
         r = np.searchsorted(order, pairs["r"].to_numpy(dtype=np.int64))
         labels = _cluster(records[columns], l, r, pairs["match_weight"].to_numpy(dtype=np.float32),
-                          pairs["decision"].to_numpy(dtype=object), pairs["veto"].to_numpy(dtype=bool), s)
+                          pairs["decision"].to_numpy(dtype=object) == "match", pairs["veto"].to_numpy(dtype=bool), s)
         return pd.DataFrame({"idx": order, "label": order[labels]})
 
     return run

@@ -19,7 +19,8 @@ from cdq.engines.spark.blocking import passes
 from cdq.engines.spark.pairs import vector_schema
 from cdq.engines.spark.records import prepared_columns, tf_columns
 from cdq.linkage.block import _windowed, pairs_within_blocks
-from cdq.linkage.compare import Columns, compare
+from cdq.linkage.columns import Columns
+from cdq.linkage.compare import compare
 from cdq.linkage.locations import same_organisation
 from cdq.linkage.settings import Settings
 from cdq.linkage.vetoes import vetoes
