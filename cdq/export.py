@@ -64,15 +64,20 @@ def safe_sheet(sheet) -> None:
     """
     for row in sheet.iter_rows():
         for cell in row:
-            value = cell.value
-            if not isinstance(value, str):
-                continue
-            if _XLSX_ILLEGAL.search(value) or len(value) > XLSX_CELL_LIMIT:
-                value = _XLSX_ILLEGAL.sub(" ", value)[:XLSX_CELL_LIMIT]
-                cell.value = value
-            if value.startswith(FORMULA_START):  # text, never a formula
-                cell.data_type = "s"
-                cell.quotePrefix = True
+            safe_cell(cell)
+
+
+def safe_cell(cell) -> None:
+    """One openpyxl cell made safe as :func:`safe_sheet` does (for a writer that visits every cell anyway)."""
+    value = cell.value
+    if not isinstance(value, str):
+        return
+    if _XLSX_ILLEGAL.search(value) or len(value) > XLSX_CELL_LIMIT:
+        value = _XLSX_ILLEGAL.sub(" ", value)[:XLSX_CELL_LIMIT]
+        cell.value = value
+    if value.startswith(FORMULA_START):  # text, never a formula
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def _for_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 from functools import partial
 from operator import is_not
+from typing import NamedTuple
 
 import pandas as pd
 
 from cdq.reasons import register
 
-__all__ = ["clean_value", "clean_frame", "clean_headers", "MAX_FIELD", "MAX_CANONICAL", "CUT_MARKER"]
+__all__ = ["clean_value", "clean_frame", "clean_frame_with_facts", "ColumnFacts", "clean_headers", "MAX_FIELD", "MAX_CANONICAL", "CUT_MARKER"]
 
 NUL_REMOVED = register("NUL_REMOVED", "a NUL byte was removed from a field (databases and CRMs refuse it)",
                        stage="import")
@@ -91,16 +92,29 @@ def _as_text(cells: list) -> list[str]:
     return list(map(str, present))
 
 
-def _column_is_clean(values: pd.Series, limit: int) -> bool:
-    """Whether no text cell of a column needs cleaning, in two C-level passes (almost every column of a real
-    export is clean, and a Python call per cell was a third of an import's time)."""
+class ColumnFacts(NamedTuple):
+    """What the hygiene pass learnt of a clean column, for later steps to skip their own pass over it:
+    its longest text (``str`` of a cell; falsy cells such as 0 or False count as 0, their text is at most 5
+    characters) and whether any text holds a line break."""
+
+    longest: int
+    line_break: bool
+
+
+def _column_facts(values: pd.Series, limit: int) -> ColumnFacts | None:
+    """The facts of a column none of whose text cells needs cleaning, None when one does; two C-level passes
+    (almost every column of a real export is clean, and a Python call per cell was a third of an import's
+    time)."""
     texts = _as_text(values.tolist())
     if not texts:
-        return True
-    if max(map(len, texts)) > limit:
-        return False
+        return ColumnFacts(0, False)
+    longest = max(map(len, texts))
+    if longest > limit:
+        return None
     joined = "".join(texts)
-    return "\x00" not in joined and _CONTROL.search(joined) is None
+    if "\x00" in joined or _CONTROL.search(joined) is not None:
+        return None
+    return ColumnFacts(longest, "\n" in joined)
 
 
 def clean_frame(frame: pd.DataFrame, limit: int = MAX_FIELD) -> tuple[pd.DataFrame, pd.Series]:
@@ -111,10 +125,24 @@ def clean_frame(frame: pd.DataFrame, limit: int = MAX_FIELD) -> tuple[pd.DataFra
         >>> out.values.tolist(), codes.tolist()
         ([['Jan', 'x y'], ['Piet', None]], ['NUL_REMOVED;CONTROL_CHARACTER_REPLACED', ''])
     """
+    out, codes, _ = clean_frame_with_facts(frame, limit)
+    return out, codes
+
+
+def clean_frame_with_facts(frame: pd.DataFrame, limit: int = MAX_FIELD
+                           ) -> tuple[pd.DataFrame, pd.Series, dict[int, ColumnFacts]]:
+    """:func:`clean_frame`, and the :class:`ColumnFacts` of each column that was clean, by position.
+
+    Examples:
+        >>> clean_frame_with_facts(pd.DataFrame({"a": ["Jan", "Piet\\nJan"], "b": ["x\\x0by", None]}))[2]
+        {0: ColumnFacts(longest=8, line_break=True)}
+    """
     out = frame.copy()
-    dirty_columns = [p for p in range(len(frame.columns)) if not _column_is_clean(frame.iloc[:, p], limit)]
+    facts = {p: _column_facts(frame.iloc[:, p], limit) for p in range(len(frame.columns))}
+    dirty_columns = [p for p, fact in facts.items() if fact is None]
+    clean = {p: fact for p, fact in facts.items() if fact is not None}
     if not dirty_columns:  # the usual case: no list per row to build and join
-        return out, pd.Series([""] * len(frame), index=frame.index, dtype="object")
+        return out, pd.Series([""] * len(frame), index=frame.index, dtype="object"), clean
     codes: list[list[str]] = [[] for _ in range(len(frame))]
     for position in dirty_columns:
         values = frame.iloc[:, position]
@@ -126,7 +154,7 @@ def clean_frame(frame: pd.DataFrame, limit: int = MAX_FIELD) -> tuple[pd.DataFra
             cleaned[i], found = clean_value(cleaned[i], limit)
             codes[i].extend(c for c in found if c not in codes[i])
         out.iloc[:, position] = pd.Series(cleaned, index=out.index, dtype="object")
-    return out, pd.Series([";".join(c) for c in codes], index=frame.index, dtype="object")
+    return out, pd.Series([";".join(c) for c in codes], index=frame.index, dtype="object"), clean
 
 
 def clean_headers(headers: list[str]) -> list[str]:

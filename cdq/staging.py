@@ -22,7 +22,15 @@ from cdq.address_parts import split_address_line, split_house_number, split_stre
 from cdq.columns import CANONICAL, QUARANTINE, RAW_PREFIX, empty_quarantine
 from cdq.errors import InputError
 from cdq.headers import ADDRESS_TARGETS, CONTACT_TARGETS, ColumnMatch, MappingFile, recognise
-from cdq.hygiene import FIELD_TOO_LONG, MAX_CANONICAL, clean_frame, clean_headers, overlong
+from cdq.hygiene import (
+    FIELD_TOO_LONG,
+    MAX_CANONICAL,
+    ColumnFacts,
+    clean_frame,
+    clean_frame_with_facts,
+    clean_headers,
+    overlong,
+)
 from cdq.importers import RawTable, read_input
 from cdq.importers._columns import address_blocks, choose_blocks, contact_values, multiline_address, ordered
 from cdq.log import Progress, ProgressLog
@@ -235,6 +243,57 @@ def recognise_table(raw: RawTable, mapping: MappingFile | None = None) -> list[C
         raise InputError(where, error.problem, hint=error.hint) from None
 
 
+#: Contact targets whose value is one part of one of their own cells (the others join several: "a; b").
+_FIRST_ONLY = frozenset({"email", "phone", "mobile"})
+#: Targets the splits of combined fields write (names, address lines, street and number, house numbers).
+_NAME_SPLIT = frozenset({*_NAME_FIELDS, "company_name"})
+_STREET_SPLIT = frozenset({"street", "house_number", "house_letter", "house_number_addition"})
+_LINE_SPLIT = _STREET_SPLIT | {"postcode", "city"}
+
+
+class _Bounds:
+    """How long the values of each canonical column of a staging frame can be, from the hygiene pass's
+    :class:`ColumnFacts` of the raw columns they came from (None: not known).
+
+    Sound because every value :func:`stage` writes is a raw cell cleaned (whitespace collapsed: never
+    longer), a part of one, or a split's output, and the split targets are marked unknown. A new write to a
+    canonical column in :func:`stage` must note its bound here, or the overlong check would skip it.
+    """
+
+    def __init__(self, facts: dict[str, ColumnFacts]):
+        self.facts = facts
+        self.longest: dict[str, int | None] = dict.fromkeys(CANONICAL, 0)  # np.empty columns: all None
+
+    def line_break(self, header: str) -> bool:
+        """Whether a cell of the raw column may hold a line break (unknown for a column that was cleaned)."""
+        fact = self.facts.get(header)
+        return fact is None or fact.line_break
+
+    def note(self, target: str, headers: list[str] | None) -> None:
+        """``target`` now also holds values from these raw columns' cells (None: values of unknown length)."""
+        if headers is None or any(h not in self.facts for h in headers) or self.longest.get(target, 0) is None:
+            self.longest[target] = None
+            return
+        # 5: the text of a falsy non-text cell (0, 0.0, False), which the facts do not count
+        self.longest[target] = max([self.longest.get(target) or 0, 5] + [self.facts[h].longest for h in headers])
+
+    def after_splits(self, combined: dict[str, pd.Series]) -> None:
+        """Mark what :func:`_split_combined` may have written (the house number split always runs)."""
+        touched = set(_STREET_SPLIT) - {"street"}
+        if "full_name" in combined or "name_or_company" in combined:
+            touched |= _NAME_SPLIT
+        if "address_line" in combined:
+            touched |= _LINE_SPLIT
+        if "street_and_number" in combined:
+            touched |= _STREET_SPLIT
+        for target in touched:
+            self.longest[target] = None
+
+    def short(self) -> frozenset[str]:
+        """The columns no value of which is longer than MAX_CANONICAL."""
+        return frozenset(c for c, n in self.longest.items() if n is not None and n <= MAX_CANONICAL)
+
+
 def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | None = None,
           keep_unusable: bool = False, matches: list[ColumnMatch] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Map one raw table to the staging frame; return ``(staging, quarantine)``.
@@ -250,7 +309,7 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
             table staged in parts (the Spark engine stages each partition) must map every part alike.
     """
     # Text hygiene, once for every importer: no NUL, control character or runaway value gets past here.
-    raw, hygiene_codes = _hygienic(raw)
+    raw, hygiene_codes, facts = _hygienic(raw)
     frame_in = raw.frame  # _hygienic's own copy, its index reset
     matches = matches if matches is not None else recognise_table(raw, mapping)
     raw.notes["mapping"] = [m.as_dict() for m in matches]
@@ -258,6 +317,9 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
     n = len(frame_in)
     # np.empty(dtype=object) is all None, made without a Python list per column
     staging = pd.DataFrame({c: pd.Series(np.empty(n, dtype=object), dtype="object") for c in CANONICAL})
+    # Every write to a canonical column below notes how long its values can be (see _Bounds): a column known
+    # to be short needs no overlong check, which was a pass over every cell of every column.
+    bounds = _Bounds(facts)
     combined: dict[str, pd.Series] = {}
     mapped = [m for m in matches if m.target]
     simple = [m for m in mapped if m.target not in ADDRESS_TARGETS and m.target not in CONTACT_TARGETS]
@@ -265,46 +327,59 @@ def stage(raw: RawTable, *, source: str | None = None, mapping: MappingFile | No
         values = _clean_text(frame_in[m.header]).reset_index(drop=True)
         if m.target in CANONICAL:
             staging[m.target] = values
+            bounds.note(m.target, [m.header])
         elif m.target:
             combined[m.target] = values
     for target, values in contact_values(frame_in, mapped, _clean_text).items():
         staging[target] = values
-    _fill_address(staging, frame_in, mapped, combined)
+        # the first value per row is a part of one of the target's own cells; the others are joined
+        bounds.note(target, [m.header for m in mapped if m.target == target] if target in _FIRST_ONLY else None)
+    _fill_address(staging, frame_in, mapped, combined, bounds)
     contact_person = any(m.target in ("first_name", "last_name", "initials") and (
         m.group == "contact" or any(w in m.header.lower() for w in ("contact", "ansprechpartner"))) for m in mapped)
     _split_combined(staging, combined, contact_person)
+    bounds.after_splits(combined)
     source_name = source or (mapping.source if mapping and mapping.source else _default_source(raw))
     staging["source"] = source_name
     staging["source_file"] = str(raw.source_file)
     staging["source_row"] = list(raw.rows)
     staging["record_id"] = [f"{source_name}#{r}" for r in raw.rows]
     staging["issues"] = hygiene_codes.reset_index(drop=True)
+    for column in ("source", "source_row", "record_id"):
+        bounds.note(column, None)
     raw_values = frame_in.reset_index(drop=True).add_prefix(RAW_PREFIX)
     staging = pd.concat([staging, raw_values], axis=1)
-    return _quarantine_unusable(staging, raw, source_name, keep_unusable)
+    return _quarantine_unusable(staging, raw, source_name, keep_unusable, bounds.short())
 
 
 def _fill_address(staging: pd.DataFrame, frame: pd.DataFrame, mapped: list[ColumnMatch],
-                  combined: dict[str, pd.Series]) -> None:
+                  combined: dict[str, pd.Series], bounds: _Bounds) -> None:
     """Address columns from the fullest address block per row; multi-line addresses read line by line."""
     blocks = address_blocks(mapped)
     if not blocks:
         return
+    # a line break in no address cell (the hygiene pass looked): no cell is read line by line
+    lines = any(bounds.line_break(h) for cols in blocks.values() for h in cols.values())
     organisation = staging["company_name"].notna() & staging[["first_name", "last_name", "initials"]].isna().all(axis=1)
     if "full_name" in combined or "name_or_company" in combined:
         organisation &= False
-    values = {b: {t: _clean_multiline(frame[h]) for t, h in cols.items()} for b, cols in blocks.items()}
+    values = {b: {t: _clean_multiline(frame[h]) if lines else _clean_text(frame[h].reset_index(drop=True))
+                  for t, h in cols.items()} for b, cols in blocks.items()}
     chosen = choose_blocks(values, organisation.reset_index(drop=True))
     for target, series in chosen.items():
         series = series.reset_index(drop=True)
-        if target in ("street_and_number", "address_line"):
+        if target in ("street_and_number", "address_line") and lines:  # else _clean_text's text already
             series = _expand_multiline(staging, series)
             series = pd.Series(_object_array([" ".join(v.split()) if isinstance(v, str) else v for v in series.tolist()]),
                                index=series.index, dtype="object", copy=False)
         if target in CANONICAL:
             staging[target] = series.where(series.notna(), staging[target])
+            bounds.note(target, [cols[target] for cols in blocks.values() if target in cols])
         else:
             combined[target] = series
+    if lines:  # a multi-line cell fills postcode, city and country from its own lines
+        for target in ADDRESS_TARGETS & set(CANONICAL):
+            bounds.note(target, None)
     if "street_and_number" in combined and "address_line" not in combined:
         text = combined["street_and_number"]
         texts = _texts(text)
@@ -358,17 +433,19 @@ def _default_source(raw: RawTable) -> str:
     return f"{stem}:{raw.table}" if raw.table else stem
 
 
-def _hygienic(raw: RawTable) -> tuple[RawTable, pd.Series]:
-    """``raw`` with every header and cell cleaned (:mod:`cdq.hygiene`), and each row's reason codes."""
+def _hygienic(raw: RawTable) -> tuple[RawTable, pd.Series, dict[str, ColumnFacts]]:
+    """``raw`` with every header and cell cleaned (:mod:`cdq.hygiene`), each row's reason codes, and the
+    facts of each clean column by its (cleaned) header."""
     import dataclasses
 
     original = [str(c) for c in raw.frame.columns]
     headers = _unique(clean_headers(original))
     renamed = dict(zip(original, headers))
-    frame, codes = clean_frame(raw.frame.reset_index(drop=True))
+    frame, codes, facts = clean_frame_with_facts(raw.frame.reset_index(drop=True))
     frame.columns = headers
     premapped = {renamed[h]: t for h, t in raw.premapped.items() if h in renamed}
-    return dataclasses.replace(raw, frame=frame, premapped=premapped), codes
+    return (dataclasses.replace(raw, frame=frame, premapped=premapped), codes,
+            {headers[p]: fact for p, fact in facts.items()})
 
 
 def _unique(headers: list[str]) -> list[str]:
@@ -386,10 +463,12 @@ def _add_issue(staging: pd.DataFrame, rows: pd.Series, code: str) -> None:
     staging.loc[rows, "issues"] = (current + ";" + code).str.strip(";")
 
 
-def _quarantine_unusable(staging: pd.DataFrame, raw: RawTable, source: str,
-                         keep_unusable: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _quarantine_unusable(staging: pd.DataFrame, raw: RawTable, source: str, keep_unusable: bool = False,
+                         short: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Quarantine rows without an identifying field, and rows with an overlong canonical field (columns in
+    ``short`` are known to hold no value over MAX_CANONICAL: not looked at)."""
     usable = staging[IDENTIFYING].notna().any(axis=1)
-    too_long = overlong(staging, [c for c in CANONICAL if c not in ("source_file", "issues")])
+    too_long = overlong(staging, [c for c in CANONICAL if c not in ("source_file", "issues") and c not in short])
     if keep_unusable:
         _add_issue(staging, ~usable, "NO_USABLE_FIELDS")
         for column in too_long.dropna().unique():

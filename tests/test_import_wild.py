@@ -202,6 +202,7 @@ def test_ods_repeat_bombs_refused_quickly(tmp_path, row, limit):
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.slow  # LibreOffice converts three times (about 10 s): .ci/run's second step
 def test_workbooks_written_by_libreoffice(tmp_path):
     soffice = shutil.which("soffice")
     if soffice is None:

@@ -69,6 +69,8 @@ def _assert_same(expected, got, result) -> None:
                                   check_dtype=False)
 
 
+@pytest.mark.slow  # a whole dedupe on Spark (about a minute of both cores' JVM time): .ci/run's second step, with
+# the labelled sets; the default run keeps the blocking equality, the components and the engine option
 def test_synthetic_dutch_customers_cluster_as_on_pandas(spark):
     from cdq.synthetic import generate_records
 
@@ -78,8 +80,8 @@ def test_synthetic_dutch_customers_cluster_as_on_pandas(spark):
     _assert_same(expected, got, result)
 
 
-@pytest.mark.slow  # a Spark job of its own on the session's JVM: .ci/run's second step (the default run keeps the
-# synthetic customers' equality with pandas, which goes through the same blocking passes)
+@pytest.mark.slow  # a Spark job of its own on the session's JVM: .ci/run's second step (beside the synthetic
+# customers' equality with pandas, which goes through the same blocking passes)
 def test_refined_and_windowed_blocks_as_on_pandas(spark):
     """Oversized blocks: a tiny limit forces refinement (and skipped blocks) and the company window."""
     from dataclasses import replace
@@ -177,7 +179,7 @@ def test_connected_components_against_a_reference(spark):
 
 
 @pytest.mark.slow  # a Spark job of its own on the session's JVM: .ci/run's second step (the default run keeps
-# test_cli_refuses_an_unknown_engine for the option and the synthetic equality for the engine)
+# test_cli_refuses_an_unknown_engine for the option; the synthetic equality for the engine is in step 2 too)
 def test_cli_dedupe_on_spark_equals_pandas(spark, tmp_path):
     """`cdq dedupe --engine spark` on a Parquet input writes the clusters the pandas engine writes for the CSV."""
     from typer.testing import CliRunner

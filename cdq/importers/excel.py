@@ -142,8 +142,8 @@ def _reader_for(path: Path):
             raise InputError(path, "the spreadsheet is password-protected (encrypted)",
                              hint="open it in LibreOffice, remove the password (File > Properties) and save again")
         return {"xlsb": read_xlsb, "xlsx-strict": read_calamine, "ods": read_ods}.get(kind, read_xlsx)
-    if head[:2] in _BIFF_BOF and head[3] == 0 and 4 <= head[2] <= 20:
-        return read_xls  # Excel 2.1/3.0/4.0 (and raw BIFF5) worksheets are no OLE files
+    if len(head) >= 4 and head[:2] in _BIFF_BOF and head[3] == 0 and 4 <= head[2] <= 20:
+        return read_xls  # Excel 2.1/3.0/4.0 (and raw BIFF5) worksheets are no OLE files (a BOF record is 4+ bytes)
     if head.startswith(_OLE):
         if is_encrypted(path):
             raise InputError(
