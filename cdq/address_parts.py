@@ -70,10 +70,18 @@ class StreetAddress:
     house_number: HouseNumber = HouseNumber()
 
 
+# The street holds a character that is no digit or space: written "[\d\s]*[^\d\s].*?" (one way to match the
+# first such character) rather than ".*?[^\d\s].*?", which tries every pair of positions; and the number's
+# parts are possessive ("*+": the longest run of parts is the only one that can reach the end). Both match the
+# same strings with the same groups as before (checked on 175k street texts), without backtracking that grew
+# with the cube of the length (a 32,000-character street cell took minutes).
 _STREET_NUMBER = re.compile(
-    r"^(?P<street>.*?[^\d\s].*?)(?:\s*,?\s+|(?<=[a-z.]))(?:n(?:r|o)\.?\s*)?"
-    r"(?P<number>\d{1,5}(?:[\s\-/.]*[A-Za-z0-9]{1,6})*)\s*$"
+    r"^(?P<street>[\d\s]*[^\d\s].*?)(?:\s*,?\s+|(?<=[a-z.]))(?:n(?:r|o)\.?\s*)?"
+    r"(?P<number>\d{1,5}(?:[\s\-/.]*[A-Za-z0-9]{1,6})*+)\s*$"
 )
+#: Longer texts are not split (no street line is this long; staging flags it as overlong): even the linear
+#: pattern tries every street end, so the cost grows with the square of the length.
+LONGEST_STREET_LINE = 1000
 
 
 def split_street(text: str | None) -> StreetAddress:
@@ -90,6 +98,8 @@ def split_street(text: str | None) -> StreetAddress:
     if text is None or not str(text).strip():
         return StreetAddress()
     text = " ".join(str(text).split())
+    if len(text) > LONGEST_STREET_LINE:
+        return StreetAddress(street=text)
     first = _number_first(text)
     if first is not None:
         return first

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cdq.address_parts import split_address_line, split_house_number, split_street
+from cdq.address_parts import LONGEST_STREET_LINE, split_address_line, split_house_number, split_street
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,26 @@ def test_splitters_never_raise(text: str) -> None:
     split_street(text)
     split_house_number(text)
     split_address_line(text)
+
+
+
+@pytest.mark.parametrize("text", ["Kerkstraat " * 2900, "a 1 " * 8000 + "!", "Straat 1" + "abcdefgh-" * 3500 + "!",
+                                  "Kerkstraat " * 90, "a 1 " * 240 + "!"])
+def test_long_street_cells_are_split_at_once_not_after_minutes(text):
+    """A pasted text in a street cell (up to the 32,000 characters hygiene allows) took minutes to split.
+
+    In a child process with a time-out: a backtracking regex holds the GIL, so no thread could stop it."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys; from cdq.address_parts import split_street; a = split_street(sys.stdin.read()); "
+            "print(json.dumps([a.street, a.house_number.number]))")
+    done = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True, timeout=60)
+    assert json.loads(done.stdout) == [" ".join(text.split()), None]
+
+def test_an_ordinary_street_line_within_the_limit_still_splits():
+    line = "Kerkstraat " * 80 + "12-A"
+    assert len(line) < LONGEST_STREET_LINE
+    got = split_street(line)
+    assert (got.street, got.house_number.number, got.house_number.letter) == (line[:-5], "12", "A")
