@@ -130,7 +130,8 @@ def start_standalone(workdir: Path, workers: int = 2, memory: str = "3g") -> tup
     return url, procs
 
 
-def _timed(cmd: list[str], roots_extra: list[int] | None = None, env: dict | None = None) -> tuple[float, dict, str]:
+def _timed(cmd: list[str], roots_extra: list[int] | None = None, env: dict | None = None,
+           log: Path | None = None) -> tuple[float, dict, str]:
     start = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     sampler = Sampler([proc.pid, *(roots_extra or [])])
@@ -138,9 +139,11 @@ def _timed(cmd: list[str], roots_extra: list[int] | None = None, env: dict | Non
     output, _ = proc.communicate()
     sampler.stopped.set()
     sampler.join()
+    if log is not None:  # the whole output: a failure's cause is often far above its last lines
+        log.write_text(output, encoding="utf-8")
     if proc.returncode != 0:
         print(output[-3000:], file=sys.stderr)
-        raise SystemExit(f"failed: {' '.join(cmd)}")
+        raise SystemExit(f"failed: {' '.join(cmd)} (output: {log})")
     return time.time() - start, sampler.peak, output
 
 
@@ -199,7 +202,12 @@ def run(size: int, modes: list[str], work: Path) -> list[dict]:
     truth = pd.Series(truth_frame["entity_id"].astype(str).values, index=truth_frame["record_id"].values)
     rows, outputs = [], {}
     env = {**os.environ, "CDQ_SPARK_DRIVER_MEMORY": "2g", "CDQ_SPARK_EXECUTOR_MEMORY": "3g",
-           "CDQ_SPARK_SQL_SHUFFLE_PARTITIONS": str(max(8, size // 50_000))}
+           "CDQ_SPARK_SQL_SHUFFLE_PARTITIONS": str(max(8, size // 50_000)),
+           # on a shared machine whose bench lock stops untimed processes (SIGSTOP) for minutes, an executor's
+           # heartbeat is older than the default 120 s when they resume: Spark then declares it lost and, in
+           # local mode (no task retries), fails the job (the likely end of a 1M run: it failed one second after
+           # a 159 s stop)
+           "CDQ_SPARK_NETWORK_TIMEOUT": "3600s"}
     for mode in modes:
         out = work / f"clusters_{size}_{mode}.csv"
         procs: list[subprocess.Popen] = []
@@ -221,7 +229,7 @@ def run(size: int, modes: list[str], work: Path) -> list[dict]:
             cmd = [str(CDQ), "dedupe", str(data), "--engine", "spark", "--spark-master", master, "--id-column",
                    "record_id", "--out", str(out)]
         try:
-            seconds, peak, _ = _timed(cmd, [p.pid for p in procs], env)
+            seconds, peak, _ = _timed(cmd, [p.pid for p in procs], env, work / f"log_{size}_{mode}.txt")
         except SystemExit as e:  # one failed mode (printed) does not lose the others' rows
             print(e, file=sys.stderr)
             continue

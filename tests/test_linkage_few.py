@@ -147,3 +147,21 @@ def test_the_service_path_equals_the_batch_path_levels_vetoes_and_scores(shared_
         tf_pairs += int(sum(np.count_nonzero(t) for t in tf.values()))
     assert vetoed > 50 and tf_pairs > 50
     assert prepared["company_key"].notna().sum() > 100 and prepared["birth_partial"].notna().any()
+
+
+@pytest.mark.parametrize("share", [Columns.of, use_few_columns], ids=["Columns.of", "use_few_columns"])
+def test_the_shared_columns_do_not_keep_their_frame_alive(prepared, share):
+    """One process compares many frames (a Spark Python worker: every batch; ``cdq serve``: every request). The
+    shared instance must go with its frame: the process-wide cache held every frame ever compared (a Spark
+    worker grew to 3.9 GB at 1M records)."""
+    import gc
+    import weakref
+
+    frame = _copy(prepared, np.arange(50))
+    ref, key = weakref.ref(frame), id(frame)
+    cols = share(frame)
+    assert cols.codes("first_name").shape == (50,) and Columns.of(frame) is cols
+    del frame, cols
+    gc.collect()
+    assert ref() is None
+    assert key not in Columns._cache

@@ -130,6 +130,40 @@ def test_blocks_split_after_a_pass_key_among_the_refine_keys_as_on_pandas(spark)
     assert sorted(zip(got["l"].tolist(), got["r"].tolist())) == sorted(zip(l.tolist(), r.tolist()))
 
 
+def test_a_window_block_larger_than_a_batch_streams_with_the_pandas_pairs(spark, monkeypatch):
+    """A window pass's oversized block has no size limit (a common first word of company names: 20,000
+    records at 1M); a task compares it as it streams in, the last ``window`` ranks kept for the next batch.
+    Batches of 50 rows and a stream threshold of 20 put a 200-record block over several batches; the
+    candidate pairs equal the pandas engine's (an earlier pass's pairs are still left to it)."""
+    from dataclasses import replace
+
+    from cdq.engines.spark import within
+    from cdq.engines.spark.blocking import blocked
+    from cdq.engines.spark.records import from_pandas, prepare_records, with_value_shares
+    from cdq.linkage.block import candidate_pairs
+    from cdq.linkage.prepare import prepare
+    from cdq.linkage.settings import load_settings
+    from cdq.synthetic import generate_records
+
+    staging = generate_records(600, seed=11).drop(columns=["entity_id"])
+    staging.loc[::3, "company_name"] = "Bakkerij De Vries B.V."
+    staging.loc[:59, "postcode"] = "1234AB"  # an earlier pass that makes some of the block's pairs first
+    s = replace(load_settings(), passes=(("postcode", ("postcode",), 40, 2, None),
+                                         ("company", ("company_key",), 4, 3, None)), refine=())
+    l, r, _ = candidate_pairs(prepare(staging, s.extras), s.passes, s.max_block_size, refine=s.refine)
+    monkeypatch.setattr(within, "STREAM_ROWS", 20)
+    batch = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "50")
+    try:
+        records = with_value_shares(prepare_records(from_pandas(spark, staging, 2), s), s).localCheckpoint()
+        blocks, rows = blocked(records, s)
+        got = within.compared_within_blocks(blocks, records, s, 2).select("l", "r").toPandas()
+    finally:
+        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", batch)
+    assert rows[1]["largest_block"] >= 200 and rows[0]["largest_block"] >= 60  # both passes windowed
+    assert sorted(zip(got["l"].tolist(), got["r"].tolist())) == sorted(zip(l.tolist(), r.tolist()))
+
+
 @pytest.mark.slow  # a Spark job of its own on the session's JVM: .ci/run's second step (a labelled set, like the
 # acceptance runs below)
 @pytest.mark.shared_data

@@ -32,6 +32,11 @@ class Columns:
 
     :meth:`of` keeps one instance per prepared frame, so the candidate pairs, the random pairs for u and the
     vetoes all reuse one factorization (at 1M records each costs a fraction of a second, per column).
+
+    The shared instance holds its frame weakly: it lives in a process-wide cache, and a strong reference from
+    there kept every frame ever compared alive (a process that compares many frames, a Spark Python worker
+    or ``cdq serve``, grew with its input: 3.9 GB per Spark worker at 1M records). The frame's owner keeps
+    it; when the frame goes, its instance goes too. An instance made directly holds its frame.
     """
 
     _cache: dict[int, tuple] = {}
@@ -52,11 +57,15 @@ class Columns:
         def forget(_ref: object, key: int = key) -> None:
             Columns._cache.pop(key, None)
 
-        Columns._cache[key] = (weakref.ref(prepared, forget), cols)
+        ref = weakref.ref(prepared, forget)
+        Columns._cache[key] = (ref, cols)
+        cols._frame, cols._held = ref, None  # the cache must not keep the frame alive (see the class doc)
         return cols
 
-    def __init__(self, prepared: pd.DataFrame):
-        self.prepared = prepared
+    def __init__(self, prepared: pd.DataFrame | None):
+        # ``None`` only for :class:`cdq.linkage.few.FewColumns` of rows that have no frame (yet)
+        self._frame: weakref.ref[pd.DataFrame] | None = weakref.ref(prepared) if prepared is not None else None
+        self._held: pd.DataFrame | None = prepared
         self._codes: dict[str, np.ndarray] = {}
         self._text: dict[str, np.ndarray] = {}
         self._date: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -64,6 +73,14 @@ class Columns:
         # the value pairs of the chunk being compared (:meth:`pair_index`): the chunk's (l, r) and per column
         self._chunk: tuple[np.ndarray, np.ndarray] | None = None
         self._pairs: dict[str, tuple[np.ndarray, np.ndarray, np.int64]] = {}
+
+    @property
+    def prepared(self) -> pd.DataFrame:
+        """The prepared frame (of the shared instance: held by whoever made it, gone once they drop it)."""
+        frame = self._held if self._held is not None else self._frame() if self._frame is not None else None
+        if frame is None:
+            raise ReferenceError("Columns: the prepared frame was dropped; keep it while comparing its pairs")
+        return frame
 
     def know(self, column: str, codes: np.ndarray, uniques: np.ndarray) -> None:
         """Take ``pd.factorize`` of ``column`` (codes and distinct values) from whoever made the column."""

@@ -128,7 +128,6 @@ class FewColumns(Columns):
     """
 
     def __init__(self, prepared: pd.DataFrame | None = None, values: dict[str, list] | None = None):
-        self._frame = prepared
         super().__init__(prepared)  # no frame: made only if a fallback needs one
         self._values: dict[str, list] = dict(values or {})
         self._rows = len(prepared) if prepared is not None else len(next(iter(self._values.values()), []))
@@ -142,20 +141,18 @@ class FewColumns(Columns):
 
     @property
     def prepared(self) -> pd.DataFrame:
-        """The records as a prepared frame, made on first use (by a derivation this class does not know)."""
-        if self._frame is None:
-            self._frame = pd.DataFrame(self._values)
-        return self._frame
-
-    @prepared.setter
-    def prepared(self, frame: pd.DataFrame | None) -> None:
-        self._frame = frame
+        """The records as a prepared frame: the frame given or shared, or (rows only) made on first use, by a
+        derivation this class does not know, and then held."""
+        if self._held is None and self._frame is None:
+            self._held = pd.DataFrame(self._values)
+        return super().prepared
 
     def __len__(self) -> int:
         return self._rows
 
     def has(self, column: str) -> bool:
-        return column in self._values or (self._frame is not None and column in self._frame.columns)
+        has_frame = self._held is not None or self._frame is not None
+        return column in self._values or (has_frame and column in self.prepared.columns)
 
     def values(self, column: str) -> list:
         if column not in self._values:

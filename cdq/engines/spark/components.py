@@ -23,6 +23,10 @@ logger = logging.getLogger(__name__)
 
 #: Rounds of large-star + small-star before giving up (each round at least halves the depth of the forest).
 MAX_ROUNDS = 64
+#: Records (of components of three or more) one guarded-clustering group holds at most, about: a group is one
+#: pandas frame in a Python worker (its records' prepared columns and their pairs), so the number of groups
+#: grows with the input rather than each group.
+GUARD_RECORDS = 50_000
 
 
 def _large_star(edges):
@@ -96,12 +100,13 @@ def guarded_labels(records, scored, s: Settings, partitions: int):
     matched = components(scored.where(F.col("decision") == "match").select("l", "r")).localCheckpoint()
     sizes = matched.groupBy("label").agg(F.count(F.lit(1)).alias("size"))
     big = matched.join(sizes.where(F.col("size") >= 3), "label").select("node", "label").localCheckpoint()
+    buckets = max(partitions, -(-big.count() // GUARD_RECORDS))
     members = (records.join(big.withColumnRenamed("node", "idx"), "idx")
-               .withColumn("bucket", F.pmod(F.xxhash64("label"), F.lit(partitions))))
+               .withColumn("bucket", F.pmod(F.xxhash64("label"), F.lit(buckets))))
     node_l = big.select(F.col("node").alias("l"), F.col("label").alias("cl"))
     node_r = big.select(F.col("node").alias("r"), F.col("label").alias("cr"))
     inside = (scored.select("l", "r", "match_weight", "decision", "veto").join(node_l, "l").join(node_r, "r")
-              .where(F.col("cl") == F.col("cr")).withColumn("bucket", F.pmod(F.xxhash64("cl"), F.lit(partitions)))
+              .where(F.col("cl") == F.col("cr")).withColumn("bucket", F.pmod(F.xxhash64("cl"), F.lit(buckets)))
               .drop("cl", "cr"))
     columns = prepared_columns(s)
     guarded = (members.select("idx", "bucket", *columns).groupBy("bucket")

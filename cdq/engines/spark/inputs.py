@@ -74,6 +74,11 @@ def read_parquet(spark, path: str | Path, mapping=None):
     sample, _ = normalize(stage(raw, source=source, matches=matches, keep_unusable=True)[0])
     columns = list(dict.fromkeys([*sample.columns, *[f"orig:{c}" for c in REWRITTEN]]))
     numbered = with_row_numbers(frame, "_row")
+    # a file gives as many tasks as it has splits (one for a 60 MB file of 1M records: normalization on one
+    # core); ranges of the row number, each sorted, spread it over every core and keep the input order that
+    # the records' ``idx`` is numbered in (read_inputs)
+    parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    numbered = numbered.repartitionByRange(parts, "_row").sortWithinPartitions("_row")
     staged = numbered.mapInPandas(_staging_batches(str(path), source, matches, columns),
                                   _staged_schema(pd.DataFrame(columns=columns)))
     return staged

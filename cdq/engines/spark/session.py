@@ -21,13 +21,18 @@ from cdq.errors import ConfigError, UsageError
 logger = logging.getLogger(__name__)
 
 #: Bounded memory: the driver holds only counts, patterns and small samples (never the pairs), so 2 GB is
-#: enough at any input size; executors process one partition of records or pairs at a time.
+#: enough at any input size; executors process one Arrow batch of records or block rows at a time.
 DEFAULTS = {
     "spark.driver.memory": "2g",
-    "spark.executor.memory": "3g",
+    "spark.executor.memory": "3g",  # the executor JVM's heap (in local mode: the driver's JVM, one heap)
+    # each Python worker (one per core; cdq's pandas code) may map at most this much (RLIMIT_AS): over it, the
+    # task fails with a MemoryError instead of the machine running out. Virtual size, not resident: a worker
+    # maps about 1.5 GB (thread pools, allocator arenas) before it holds 300 MB, and peaked at 1.9 GB at 100k.
+    "spark.executor.pyspark.memory": "3g",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    # pandas UDFs compare the pairs of a batch of block rows at once: larger batches amortise the per-call cost
-    "spark.sql.execution.arrow.maxRecordsPerBatch": "50000",
+    # pandas UDFs work on one batch (records, or block rows whose pairs they compare) at a time: what a worker
+    # holds grows with this, not with the input; larger batches amortise the per-call cost
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "20000",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.shuffle.partitions": "16",
     "spark.ui.enabled": "false",
