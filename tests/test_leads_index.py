@@ -86,8 +86,11 @@ def test_the_index_stores_each_records_prepared_values_and_keys(stored):
     with store.engine.connect() as conn:
         data = dict(conn.execute(match_prepared.select()).all())
         keys = conn.execute(match_keys.select()).all()
+        refs = dict(conn.execute(sa.select(source_records.c.id, source_records.c.ref)).all())
     assert len(data) == len(records) and len(keys) > len(records)
-    frame = index.frame([json.loads(d) for d in data.values()])
+    rows = {i: json.loads(d) for i, d in data.items()}
+    assert {i: row.pop() for i, row in rows.items()} == refs  # each row ends with its record's ref
+    frame = index.frame(list(rows.values()))
     assert list(frame.columns) == list(prepare(records.head(1)).columns)
     assert frame.dtypes.equals(prepare(records.head(50)).dtypes)
     # the one-record keys are the ones the index holds for that record
@@ -181,3 +184,24 @@ def test_term_frequency_counts_are_kept_until_the_store_or_index_changes(tmp_pat
     with store.begin() as conn:  # a write transaction neither reads nor fills the kept counts
         kept = index._tf_counts
         assert index.frequencies(conn, tf)[0] == after and index._tf_counts is kept
+
+
+def test_erasing_a_customer_removes_its_rows_from_the_index(tmp_path):
+    """The index keeps each record's prepared values and ref (personal data): an erasure removes them at once."""
+    from cdq.privacy.erase import erase_golden
+    from cdq.store.schema import xref
+
+    store = GoldenStore(f"sqlite:///{tmp_path / 'golden.sqlite'}")
+    records = generate_records(60, seed=5, duplicate_rate=0.0).drop(columns=["entity_id"])
+    records["source"], records["source_key"] = "erp", records["record_id"].astype(str)
+    nightly(store, records)
+    MatchIndex(store, PLAIN).refresh()
+    with store.engine.connect() as conn:
+        golden_id, member = conn.execute(sa.select(xref.c.golden_id, xref.c.source_record_id).limit(1)).one()
+    with store.begin() as conn:
+        erase_golden(store, conn, [golden_id], tombstone=False)
+    with store.engine.connect() as conn:
+        for table in (match_keys, match_prepared):
+            left = sa.select(sa.func.count()).select_from(table).where(table.c.source_record_id == member)
+            assert conn.execute(left).scalar() == 0, table.name
+        assert conn.execute(sa.select(sa.func.count()).select_from(match_prepared)).scalar() == len(records) - 1

@@ -60,7 +60,7 @@ _BUILD_CHUNK = 50_000
 TF_CACHE = 200_000
 #: What the index stores, in version form: an index written in another format (or for other blocking passes,
 #: term-frequency columns or prepared columns) is dropped and rebuilt at the next refresh.
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 
 
 def _absent(value: object) -> bool:
@@ -153,7 +153,7 @@ class MatchIndex:
         return block, tf
 
     def _rows_data(self, prepared: pd.DataFrame) -> list[str]:
-        """The ``match_prepared`` data of every row: JSON lists in :attr:`columns` order."""
+        """Every row's prepared values: JSON lists in :attr:`columns` order."""
         columns: list[list[Any]] = []
         for c in self.columns:
             values = prepared[c]
@@ -182,22 +182,25 @@ class MatchIndex:
             if not done:
                 conn.execute(match_index_state.insert().values(name=name, value=value))
 
-    def _index_rows(self, conn: sa.Connection, rows: list[tuple[int, str, Any]], *, fresh: bool = False) -> int:
-        """(Re)index ``(id, payload, deleted_run)`` rows: old keys out (unless ``fresh``), live records' keys in."""
+    def _index_rows(self, conn: sa.Connection, rows: list[tuple[int, str, str, Any]], *, fresh: bool = False) -> int:
+        """(Re)index ``(id, ref, payload, deleted_run)`` rows: old keys out (unless ``fresh``), live records' keys
+        in, and their ``match_prepared`` rows: the prepared values with the record's ref last (so a candidate is
+        read in one lookup, see :meth:`candidates`)."""
         if not fresh:
             for part in chunks([int(r[0]) for r in rows]):
                 conn.execute(match_keys.delete().where(match_keys.c.source_record_id.in_(part)))
                 conn.execute(match_prepared.delete().where(match_prepared.c.source_record_id.in_(part)))
-        live = [(i, p) for i, p, deleted in rows if deleted is None]
+        live = [(i, ref, p) for i, ref, p, deleted in rows if deleted is None]
         if not live:
             return 0
-        frame = pd.DataFrame([json.loads(p) for _, p in live], columns=PAYLOAD_COLUMNS)
+        frame = pd.DataFrame([json.loads(p) for _, _, p in live], columns=PAYLOAD_COLUMNS)
         prepared = _prepare(frame, self.settings.extras)
         positions, texts = self._texts(prepared)
-        ids = [int(i) for i, _ in live]
+        ids = [int(i) for i, _, _ in live]
         record_ids = np.asarray(ids, dtype=np.int64)[np.asarray(positions, dtype=np.int64)]
         pairs = list(zip(_hash(texts).tolist(), record_ids.tolist()))
-        data = list(zip(ids, self._rows_data(prepared)))
+        data = [(i, f"{values[:-1]},{json.dumps(str(ref), ensure_ascii=False)}]")
+                for i, (_, ref, _), values in zip(ids, live, self._rows_data(prepared))]
         if conn.dialect.name == "sqlite":  # the DB-API executemany: ~10x SQLAlchemy's per-row dicts at 16M rows
             conn.exec_driver_sql("INSERT INTO match_keys (key_hash, source_record_id) VALUES (?, ?)", pairs)
             conn.exec_driver_sql("INSERT INTO match_prepared (source_record_id, data) VALUES (?, ?)", data)
@@ -242,7 +245,7 @@ class MatchIndex:
         max_id, seen = state.get("max_id", 0), state.get("generation", -1)
         sr = source_records.c
         top_id = conn.execute(sa.select(sa.func.max(sr.id))).scalar() or 0
-        query = sa.select(sr.id, sr.payload, sr.deleted_run).where((sr.id > max_id) | (sr.generation > seen))
+        query = sa.select(sr.id, sr.ref, sr.payload, sr.deleted_run).where((sr.id > max_id) | (sr.generation > seen))
         fresh = max_id == 0 and not self._any_key(conn)
         if fresh:
             conn.execute(match_prepared.delete())  # left by an index an older migration emptied
@@ -321,9 +324,15 @@ class MatchIndex:
         return True
 
     # -- candidates ------------------------------------------------------------------------------------
-    def candidates(self, conn: sa.Connection, block: list[str]) -> list[tuple[int, str, str, str]]:
-        """``(source record id, ref, prepared data, golden id)`` of the stored live records sharing a blocking
-        key text of ``block`` (:meth:`record_keys`), most shared keys first, at most ``max_candidates``.
+    def candidates(self, conn: sa.Connection, block: list[str]) -> list[tuple[int, str, str]]:
+        """``(source record id, data, golden id)`` of the stored live records sharing a blocking key text of
+        ``block`` (:meth:`record_keys`), most shared keys first, at most ``max_candidates``; ``data`` is the
+        JSON list of the record's prepared values in :attr:`columns` order, then its ref.
+
+        One lookup per candidate in ``match_prepared`` (and its ``xref`` row for the golden id, which a nightly
+        run may change without touching the record): live means live as of the index's last refresh, as for
+        the keys themselves (a record written or deleted since is seen at the next refresh, within
+        ``refresh_seconds``, and before a lead is matched); an erased record's rows go at once.
 
         Each key's block is read up to ``key_limit`` records: a key shared by more (a common first name in
         a big city, a common surname and a birth year) is skipped, as batch blocking skips a block it
@@ -341,7 +350,7 @@ class MatchIndex:
         best = sorted(shared, key=lambda i: (-shared[i], i))[: self.max_candidates]
         if not best:
             return []
-        details = {int(i): (str(ref), str(data), str(gid)) for i, ref, data, gid in conn.execute(_DETAILS, {"ids": best})}
+        details = {int(i): (str(data), str(gid)) for i, data, gid in conn.execute(_DETAILS, {"ids": best})}
         return [(i, *details[i]) for i in best if i in details]
 
     def frequencies(self, conn: sa.Connection, texts: dict[str, str]) -> tuple[dict[str, int], int]:
@@ -382,10 +391,11 @@ def _per_key(n: int) -> sa.TextClause:
     return sa.text(" UNION ALL ".join(f"SELECT * FROM ({part.format(i=i)}) AS q{i}" for i in range(n)))
 
 
-_DETAILS = (sa.select(source_records.c.id, source_records.c.ref, match_prepared.c.data, xref.c.golden_id)
-            .select_from(source_records.join(match_prepared, match_prepared.c.source_record_id == source_records.c.id)
-                         .join(xref, xref.c.source_record_id == source_records.c.id))
-            .where(source_records.c.id.in_(sa.bindparam("ids", expanding=True)), source_records.c.deleted_run.is_(None)))
+#: A candidate's prepared values and ref (one row) and its golden id. Not ``source_records``: its rows hold the
+#: payload, and reading them was a third of this query's time at 1M records.
+_DETAILS = (sa.select(match_prepared.c.source_record_id, match_prepared.c.data, xref.c.golden_id)
+            .select_from(match_prepared.join(xref, xref.c.source_record_id == match_prepared.c.source_record_id))
+            .where(match_prepared.c.source_record_id.in_(sa.bindparam("ids", expanding=True))))
 #: The number of index rows under each of some key hashes (a tf key's: its value's frequency).
 _COUNTS = (sa.select(match_keys.c.key_hash, sa.func.count())
            .where(match_keys.c.key_hash.in_(sa.bindparam("hashes", expanding=True))).group_by(match_keys.c.key_hash))
@@ -454,7 +464,8 @@ def match_many(records: list[dict[str, Any]], index: MatchIndex, *, limit: int =
     rows: list[list[Any]] = []
     left: list[int] = []
     query_of: list[int] = []
-    found: list[list[tuple[int, str, str, str]]] = []
+    found: list[list[tuple[int, str, str]]] = []
+    refs: list[str] = []
     bits: list[dict[str, float]] = []
     for q, record in enumerate(records):
         prepared_one = prepare_one({c: record.get(c) for c in PAYLOAD_COLUMNS}, s.extras)
@@ -467,7 +478,9 @@ def match_many(records: list[dict[str, Any]], index: MatchIndex, *, limit: int =
         bits.append(_tf_bits(index, *index.frequencies(conn, tf_texts)))
         position = len(rows)
         rows.append([prepared_one[c] for c in index.columns])
-        rows += json.loads("[" + ",".join(f[2] for f in these) + "]")  # one parse for all candidates
+        parsed = json.loads("[" + ",".join(f[1] for f in these) + "]")  # one parse for all candidates
+        refs += [row.pop() for row in parsed]  # each row ends with its record's ref
+        rows += parsed
         left += [position] * len(these)
         query_of += [q] * len(these)
     if not rows:
@@ -488,15 +501,15 @@ def match_many(records: list[dict[str, Any]], index: MatchIndex, *, limit: int =
     start = 0
     for these in found:
         k = np.arange(start, start + len(these))
+        out.append(_ranked(index, these, refs[start:start + len(these)], vectors, scored, decision, k, limit))
         start += len(these)
-        out.append(_ranked(index, these, vectors, scored, decision, k, limit))
     return out
 
 
-def _ranked(index: MatchIndex, found: list[tuple[int, str, str, str]], vectors: dict[str, np.ndarray],
+def _ranked(index: MatchIndex, found: list[tuple[int, str, str]], refs: list[str], vectors: dict[str, np.ndarray],
             scored: dict[str, np.ndarray], decision: np.ndarray, pairs: np.ndarray, limit: int) -> list[Candidate]:
     """One record's golden records, best first: each with its best pair (``pairs``: that record's pair rows,
-    in the order of ``found``)."""
+    in the order of ``found`` and of ``refs``, the candidates' refs)."""
     columns = list(vectors)
     names = [["missing", *index.settings.levels(c)] for c in columns]
     probability = scored["match_probability"][pairs]
@@ -505,13 +518,13 @@ def _ranked(index: MatchIndex, found: list[tuple[int, str, str, str]], vectors: 
     weights = [scored[f"{c}_weight"][pairs].tolist() for c in columns]
     out: dict[str, Candidate] = {}
     for k in np.argsort(-probability, kind="stable").tolist():
-        gid = str(found[k][3])
+        gid = str(found[k][2])
         p = float(probability[k])
         if gid in out or p < 0.01:
             continue
         explanation = {c: {"level": names[j][levels[j][k] + 1], "weight": round(weights[j][k], 3)}
                        for j, c in enumerate(columns)}
-        out[gid] = Candidate(gid, p, float(total[k]), str(decision[pairs[k]]), explanation, str(found[k][1]))
+        out[gid] = Candidate(gid, p, float(total[k]), str(decision[pairs[k]]), explanation, str(refs[k]))
         if len(out) >= limit:
             break
     return list(out.values())

@@ -118,6 +118,7 @@ LINKED_ROWS = {
     "portal_tokens": ("golden_id", "golden"),
     "portal_corrections": ("golden_id", "golden"),
     "match_keys": ("source_record_id", "member"),  # the service's blocking index
+    "match_prepared": ("source_record_id", "member"),  # its prepared values and ref of each record
     "review_pairs": ("ref_a", "ref"),  # open review pairs (refs may hold an e-mail address)
 }
 

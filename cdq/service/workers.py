@@ -1,4 +1,7 @@
-"""``cdq serve --workers N``: N worker processes forked from one started service, listening on one port.
+"""``cdq serve --workers N``: N worker processes forked from one started service, serving one port.
+
+The parent keeps the listening socket and hands each connection to the worker with the fewest open ones
+(:mod:`cdq.service.handoff`): a kernel hash (``SO_REUSEPORT``) or a shared socket leaves one core queueing.
 
 One Python process answers one request at a time per core at best (the GIL), so on a 2-core machine 8 clients
 queue behind each other. Worker processes fix that; they are *forked after* :meth:`ServiceState.start`, not
@@ -30,71 +33,64 @@ from typing import Any
 logger = logging.getLogger("cdq.service")
 
 
-def _socket(host: str, port: int, *, spread: bool) -> socket.socket:
+def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if spread:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    return sock
-
-
-def _listen(host: str, port: int, *, spread: bool) -> socket.socket:
-    sock = _socket(host, port, spread=spread)
     sock.listen(2048)
-    sock.set_inheritable(True)
     return sock
 
 
-#: Each worker listens on a socket of its own (``SO_REUSEPORT``: the kernel spreads new connections over them).
-#: On one shared socket, the worker whose event loop wakes first accepts every connection waiting, so 8
-#: keep-alive clients arriving together all land on one worker, and the other core idles.
-SPREAD = hasattr(socket, "SO_REUSEPORT")
-
-
-def _worker(app: Any, sock: socket.socket | None, address: tuple[str, int], options: dict[str, Any]) -> None:
-    """In a forked child: fresh connections, then uvicorn on the shared socket (or its own one, see
-    :data:`SPREAD`) until SIGTERM/SIGINT."""
+def _worker(app: Any, end: socket.socket, options: dict[str, Any]) -> None:
+    """In a forked child: fresh connections, then uvicorn on the connections the parent hands over (see
+    :mod:`cdq.service.handoff`) until SIGTERM/SIGINT."""
     import uvicorn
+
+    from cdq.service.handoff import AdoptingServer
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # uvicorn installs its own (graceful) handlers
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     app.state.cdq.after_fork()
-    if sock is None:
-        sock = _listen(*address, spread=True)
-    uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+    AdoptingServer(uvicorn.Config(app, **options), end).run()
 
 
 def run(app: Any, host: str, port: int, workers: int, options: dict[str, Any]) -> int:
-    """Start the service once, fork ``workers`` processes serving ``app`` on one socket; wait for them.
+    """Start the service once, fork ``workers`` processes serving ``app``; the parent accepts on the port and
+    hands each connection to the least loaded worker (:mod:`cdq.service.handoff`) until they have all exited.
 
     Returns the exit status: 0 after a requested stop, 1 when a worker died on its own.
     """
+    from cdq.service import handoff
+
     state = app.state.cdq
     state.start(background=False)  # index and model once, in the parent; each worker starts its own thread
     state.store.engine.dispose()  # no pooled connection may be shared with the children
     _settle_memory()
-    # the port is taken (or found busy) here, before any worker starts; with SPREAD only bound, never
-    # listened on: a socket that does not listen gets no connections
-    reserved = _socket(host, port, spread=True) if SPREAD else _listen(host, port, spread=False)
-    address = (host, reserved.getsockname()[1])
-    sock = None if SPREAD else reserved
-    children: list[int] = []
-    for _ in range(workers):
+    listener = _listen(host, port)  # the port is taken (or found busy) here, before any worker starts
+    pairs = [handoff.channel() for _ in range(workers)]
+    channels: dict[int, socket.socket] = {}
+    for i, (mine, theirs) in enumerate(pairs):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child (tested through a real `cdq serve --workers 2`)
             code = 0
             try:
-                _worker(app, sock, address, options)
+                # only its own end stays open here: the parent sees end of file when a worker goes
+                listener.close()
+                for j, (a, b) in enumerate(pairs):
+                    a.close()
+                    if j != i:
+                        b.close()
+                _worker(app, theirs, options)
             except BaseException:  # noqa: BLE001 - the child must never return into the parent's code
                 code = 1
             finally:
                 os._exit(code)
-        children.append(pid)
-    if not SPREAD:
-        reserved.close()
-    logger.info("cdq serve: %d worker processes on %s:%d", workers, host, port)
+        channels[pid] = mine
+    for _, theirs in pairs:
+        theirs.close()
+    children = list(channels)
+    logger.info("cdq serve: %d worker processes on %s:%d", workers, host, listener.getsockname()[1])
     stopping = False
 
     def stop(signum: int, _frame: Any) -> None:
@@ -104,21 +100,13 @@ def run(app: Any, host: str, port: int, workers: int, options: dict[str, Any]) -
             _kill(child, signum)
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    failed = False
+    balancer = handoff.Balancer(listener, channels)
     try:
-        while children:
-            pid, status = os.wait()
-            if pid not in children:
-                continue
-            children.remove(pid)
-            if not stopping:  # a worker died on its own: stop the others, report the failure
-                failed = True
-                logger.error("worker %d exited (status %d); stopping the service", pid, status)
-                stop(signal.SIGTERM, None)
+        failed = handoff.serve(balancer, children, stop, lambda: stopping)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        reserved.close()
+        balancer.close()
         state.stop()
     return 1 if failed else 0
 
