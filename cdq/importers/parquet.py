@@ -68,16 +68,16 @@ def _as_text(column: pa.ChunkedArray, path: Path, name: str) -> list[str | None]
         return [None if v is None else ("true" if v else "false") for v in column.to_pylist()]
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
         return [_text(v) for v in column.to_pylist()]
-    if pa.types.is_timestamp(kind):
-        column = _midnight_as_date(column)
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
         try:
             return [None if v is None else v.decode("utf-8") for v in column.to_pylist()]
         except UnicodeDecodeError as e:
             raise InputError(path, f"column {name!r} holds binary data, not UTF-8 text ({e.reason})") from e
-    if pa.types.is_timestamp(column.type):  # to whole seconds first: %S would print the fraction of a ms/us column
-        seconds = pc.cast(column, pa.timestamp("s", column.type.tz), safe=False)
-        column = pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
+    if pa.types.is_timestamp(kind):
+        column = _midnight_as_date(column)
+        if pa.types.is_timestamp(column.type):  # to whole seconds first: %S would print a ms/us column's fraction
+            seconds = pc.cast(column, pa.timestamp("s", kind.tz), safe=False)
+            column = pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
     try:
         return pc.cast(column, pa.string()).to_pylist()
     except pa.ArrowException as e:
