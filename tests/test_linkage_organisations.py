@@ -143,7 +143,7 @@ def test_patstat_f1_at_least_090(shared_data):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from bench_linkage import load_patstat, run_cdq
 
-    scores, _ = run_cdq(load_patstat(shared_data))
+    scores = run_cdq(load_patstat(shared_data))[0]
     assert scores["f1"] >= 0.90, scores
     assert scores["missing_in_predicted"] == 0
 
@@ -154,7 +154,7 @@ def test_chicago_childcare_f1_at_least_090(shared_data):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from bench_linkage import load_chicago, run_cdq
 
-    scores, _ = run_cdq(load_chicago(shared_data))
+    scores = run_cdq(load_chicago(shared_data))[0]
     assert scores["f1"] >= 0.90, scores
 
 
