@@ -186,11 +186,15 @@ def _couple_lines(gender, given: str, second: str, second_gender, lead: str, mid
     return "Geachte heer/mevrouw " + lead, _join(given, mid) if given else lead
 
 
+#: How many distinct name-part tuples :func:`salutation_and_envelope` remembers before it starts over.
+_MEMO_ROWS = 200_000
+
+
 def salutation_and_envelope(parts: dict[str, np.ndarray], is_org: np.ndarray, company: np.ndarray):
     """The salutation ("Geachte heer De Vries") and envelope name ("De heer drs. J.P. de Vries") per row.
 
     One plain Python pass over the rows: composing strings per row is cheaper than a dozen vectorised
-    concatenations over object arrays.
+    concatenations over object arrays, and rows with the same name parts are composed once.
     """
     columns = [
         parts[k]
@@ -210,7 +214,15 @@ def salutation_and_envelope(parts: dict[str, np.ndarray], is_org: np.ndarray, co
     none = np.full(len(is_org), None, dtype=object)
     second = [parts.get("second_initials", none), parts.get("second_gender", none),
               parts.get("second_surname", none)]
-    lines = [letter_lines(*row) for row in zip(*columns, is_org, company, *second, strict=True)]
+    lines = []
+    seen: dict[tuple, tuple[str, str | None]] = {}  # many rows share their name parts ("J. de Vries", M)
+    for row in zip(*columns, is_org, company, *second, strict=True):
+        line = seen.get(row)
+        if line is None:
+            if len(seen) >= _MEMO_ROWS:  # bounded: a file of unique names does not keep every row's tuple
+                seen.clear()
+            line = seen[row] = letter_lines(*row)
+        lines.append(line)
     salutation = np.empty(len(lines), dtype=object)
     envelope = np.empty(len(lines), dtype=object)
     salutation[:] = [line[0] for line in lines]
