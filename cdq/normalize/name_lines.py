@@ -20,6 +20,7 @@ when there are none. In the Belgian convention the surname is kept as registered
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -244,16 +245,29 @@ _GIVEN_FIELDS = ["title", "gender", "first_name", "initials", "infix", *_SECOND]
 _SECOND_OUT = {"second_initials", "second_gender", "second_surname"}
 
 
+_WORD_END = re.compile(r"[\s\-]")
+
+
+def _gender_of_first_names(first: np.ndarray, names: dict[str, str]) -> np.ndarray:
+    """The gender each first name's first word implies ("Jan-Peter" → jan → M), once per distinct name."""
+    return map_distinct(
+        pd.DataFrame({"f": first}),
+        ["f"],
+        lambda f: (names.get(_WORD_END.split(f, maxsplit=1)[0].lower()) if isinstance(f, str) else None,),
+        ["g"],
+    )["g"].to_numpy(dtype=object)
+
+
 def _second_person(parts, title, ini, fst, sur, config: NormalizeConfig) -> None:
     """The second person of a couple ("J. en M. de Vries"): initials and gender, for the letter lines."""
     first = _first(ini["second_first_name"], fst["second_first_name"], sur["second_first_name"])
     names = first_name_genders(config.first_names_file, config.gender_threshold)
-    by_name = pd.Series(first, dtype=object).str.split(r"[\s\-]", n=1, regex=True).str[0].str.lower().map(names)
+    by_name = _gender_of_first_names(first, names)
     parts["second_initials"] = _first(ini["second_initials"], fst["second_initials"], sur["second_initials"])
     parts["second_surname"] = sur["second_surname"]
     parts["second_gender"] = _first(
         title["g2"].to_numpy(dtype=object), ini["second_gender"], fst["second_gender"], sur["second_gender"],
-        by_name.to_numpy(dtype=object),
+        by_name,
     )
 
 
@@ -263,8 +277,7 @@ def _gender(frame, parts, given_genders, config: NormalizeConfig, report: Collec
     explicit, ok = parsed["g"].to_numpy(dtype=object), parsed["ok"].to_numpy(dtype=bool)
     salutation = _first(*given_genders)
     names = first_name_genders(config.first_names_file, config.gender_threshold)
-    first_word = pd.Series(parts["first_name"], dtype=object).str.split(r"[\s\-]", n=1, regex=True).str[0]
-    by_name = first_word.str.lower().map(names).to_numpy(dtype=object)
+    by_name = _gender_of_first_names(parts["first_name"], names)
     gender = _first(explicit, salutation, by_name)
     gender = np.where(pd.isna(gender), _MISSING, gender)
     report.add(pd.notna(raw) & ~ok, "gender", "GENDER_UNKNOWN_VALUE", "warning", raw)
