@@ -58,9 +58,13 @@ def is_valid(squashed: pd.Series) -> pd.Series:
         >>> is_valid(pd.Series(["1234AB", "0123AB", "1234SS", None, "1234ABC"])).tolist()
         [True, False, False, False, False]
     """
-    text = _text(squashed)
+    return pd.Series(_valid(_text(squashed)), index=squashed.index)
+
+
+def _valid(text: pd.Series) -> np.ndarray:
+    """:func:`is_valid` over Arrow text that is already squashed (empty text is not valid)."""
     ok = text.str.match(rules().pattern) & ~text.str.slice(4).isin(rules().forbidden_letters)
-    return pd.Series(ok.fillna(False).to_numpy(dtype=bool), index=squashed.index)
+    return ok.fillna(False).to_numpy(dtype=bool)
 
 
 def display(squashed: pd.Series) -> pd.Series:
@@ -84,8 +88,9 @@ def canonical(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         >>> pc.tolist(), ok.tolist()
         (['1234 AB', '1234 AB', '0123 AB', '1234 SS', None], [True, True, False, False, False])
     """
-    squashed = squash(values)
-    valid = is_valid(squashed)
-    shown = display(squashed).to_numpy(dtype=object)
-    out = np.where(valid.to_numpy(), shown, values.to_numpy(dtype=object))
-    return pd.Series(out, index=values.index, dtype=object), valid
+    # one pass in Arrow's kernels: squash, check, space (the Series functions above convert at every step)
+    text = _text(values).str.upper().str.replace(rules().separators, "", regex=True)
+    valid = _valid(text)
+    spaced = (text.str.slice(0, 4) + " " + text.str.slice(4)).to_numpy(dtype=object)
+    out = np.where(valid, spaced, values.to_numpy(dtype=object))
+    return pd.Series(out, index=values.index, dtype=object), pd.Series(valid, index=values.index)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cdq.names.knowledge import Knowledge, norm
+from cdq.normalize._distinct import arrow_text
 from cdq.normalize.names import titles
 from cdq.normalize.organisations import TRADE_WORDS, _legal_form_pattern, legal_form
 from cdq.registry import Registry
@@ -130,7 +131,15 @@ def repeated_chars(view, ctx):
     # roman numerals ("Herman III") are not repeated letters
     return (_any_part(view, ["first_name", "last_name"], r"([^\W\d_])\1\1", re.IGNORECASE,
                       prepare=lambda u: _ROMAN.sub("", u))
-            | _search(view["full_key"], r"^(\w)\1$"))
+            | _two_same_characters(view["full_key"]))
+
+
+def _two_same_characters(keys: pd.Series) -> pd.Series:
+    """The whole key is one word character twice ("xx"); only keys of two (or, with a newline, three) long can be."""
+    short = keys.str.len().between(2, 3).to_numpy(bool)
+    found = np.zeros(len(keys), bool)
+    found[short] = _search(keys[short], r"^(\w)\1$").to_numpy(bool)
+    return pd.Series(found, index=keys.index)
 
 
 def _search(series: pd.Series, pattern: str) -> pd.Series:
@@ -148,7 +157,8 @@ def placeholder(view, ctx):
     words = _word_list("placeholders.txt")
     exact = (view["full_key"].isin(words) | view["first_name_key"].isin(words)
              | view["last_name_key"].isin(words) | view["everything_key"].isin(words))
-    return exact | view["everything_key"].str.contains(_PLACEHOLDER_TOKENS, regex=True)
+    # the key of the record is the parts' keys joined by spaces, and a placeholder word never spans a space
+    return exact | _any_part(view, _TEXT_PARTS, _PLACEHOLDER_TOKENS, prepare=norm)
 
 
 @register_rule("NAME_FICTIONAL", "a famous fictional name ('Donald Duck', 'Sinterklaas')")
@@ -170,16 +180,32 @@ def _has_legal_form(text: str) -> bool:
     return legal_form(" ".join(t for t in text.split() if not _AMBIGUOUS_FORMS.match(t))) is not None
 
 
+@lru_cache(maxsize=1)
+def _legal_form_prefilter() -> str:
+    """An RE2 pattern (Arrow's kernels) that finds every text the legal-form regex finds, and a few more.
+
+    Looser than :func:`_legal_form_pattern` on purpose: ASCII word boundaries instead of Unicode ones, up to
+    two separators of any kind between the letters instead of '.' and a space, no check after the form. Only
+    the texts it finds go to the exact check, which runs once per distinct text.
+    """
+    _, canonical = _legal_form_pattern()
+
+    spellings = sorted(canonical, key=len, reverse=True)
+    alternatives = "|".join("[^A-Za-z0-9]{0,2}".join(re.escape(ch) for ch in spelling) for spelling in spellings)
+    return rf"(?i)(?:^|[^A-Za-z0-9_.])(?:{alternatives})"
+
+
 @register_rule("NAME_IS_COMPANY", "a company in a person field (legal form or trade word); moved to company_name")
 def is_company(view, ctx):
     text = view["everything"]
-    maybe = text.str.contains(_legal_form_pattern()[0], regex=True).to_numpy(bool)  # cheap pre-filter
+    maybe = arrow_text(text).str.contains(_legal_form_prefilter(), regex=True).fillna(False).to_numpy(bool)
     flags = np.zeros(len(view), bool)
     if maybe.any():
         flags[maybe] = _per_unique(text[maybe], _has_legal_form).to_numpy(bool)
     legal = pd.Series(flags, index=view.index)
     known_first = view["first_name_key"].isin(ctx.knowledge.first.keys())
-    trade = text.str.contains(_TRADE, regex=True) & ~known_first & (view["initials"] == "")
+    # a trade word never spans a space, so searching each distinct part finds what searching the record would
+    trade = _any_part(view, _TEXT_PARTS, _TRADE.pattern, re.IGNORECASE) & ~known_first & (view["initials"] == "")
     trade &= ~view["surname_key"].isin(ctx.knowledge.surnames) | (view["first_name"] != "")
     return legal | trade
 
@@ -216,7 +242,10 @@ _TITLE_WORDS = {norm(t) for t in [*titles()["salutations"], *titles()["prefix_ti
 def title_only(view, ctx):
     no_name = (view["first_name"] == "") & (view["last_name"] == "")
     has_title = (view["title"] != "") | (view["gender"] != "")
-    tokens = _per_unique(view["full_key"], lambda k: bool(k) and all(t in _TITLE_WORDS for t in k.split()))
+    # the key's words are the first name's and the surname's: each checked once per distinct value
+    titles_only = lambda k: all(t in _TITLE_WORDS for t in k.split())  # noqa: E731
+    tokens = ((view["full_key"] != "") & _per_unique(view["first_name_key"], titles_only)
+              & _per_unique(view["surname_key"], titles_only))
     only_title_text = view["full_key"].isin(_TITLE_WORDS) | tokens
     return (no_name & has_title & (view["initials"] == "")) | only_title_text
 
@@ -288,8 +317,12 @@ _KEYBOARD = "|".join(sorted({r[i:i + 4] for row in _ROWS for r in (row, row[::-1
 
 @register_rule("NAME_KEYBOARD_RUN", "four or more neighbouring keyboard keys ('asdf', 'qwerty')")
 def keyboard_run(view, ctx):
-    return (_any_part(view, ["first_name_key", "last_name_key"], _KEYBOARD)
-            | _search(view["first_name_key"] + view["last_name_key"], _KEYBOARD) & (view["first_name_key"] != ""))
+    # a run across the two names ("qw" + "erty"): literal ASCII alternatives, so Arrow's RE2 finds what re finds
+    both = view["first_name_key"] != ""
+    across = np.zeros(len(view), bool)
+    across[both.to_numpy()] = arrow_text(view.loc[both, "first_name_key"] + view.loc[both, "last_name_key"]).str.contains(
+        _KEYBOARD, regex=True).fillna(False).to_numpy(bool)
+    return _any_part(view, ["first_name_key", "last_name_key"], _KEYBOARD) | pd.Series(across, index=view.index)
 
 
 @register_rule("NAME_UNLIKELY_CHARS", "characters that do not occur in names (#, *, _, !, /, ...)")

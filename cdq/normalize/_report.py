@@ -56,23 +56,29 @@ class Collector:
         )
 
     def issues(self, existing: pd.Series | None = None) -> np.ndarray:
-        """The ';'-joined issue codes per row, appended to ``existing`` (no code twice in a row)."""
+        """The ';'-joined issue codes per row, appended to ``existing`` (no code twice in a row).
+
+        Codes follow the order in which they were first recorded. Each row's set of codes is a bit pattern;
+        the string is built once per distinct pattern (a few hundred), not once per row and code.
+        """
         out = np.full(self.n, "", dtype=object)
         if existing is not None:
             out[:] = existing.fillna("").astype(str).to_numpy(dtype=object)
-        had_rows = np.flatnonzero(out != "")
-        had = [set(v.split(";")) for v in out[had_rows]]
         masks: dict[str, np.ndarray] = {}
         for part in self.parts:
             if part["code"] not in COSMETIC:
                 masks.setdefault(part["code"], np.zeros(self.n, dtype=bool))[part["rows"]] = True
+        had_rows = np.flatnonzero(out != "")
+        had = [set(v.split(";")) for v in out[had_rows]]
         for code, mask in masks.items():
             for k in np.flatnonzero(mask[had_rows]):
                 if code in had[k]:
                     mask[had_rows[k]] = False
-            rows = np.flatnonzero(mask)
-            current = out[rows]
-            out[rows] = np.where(current == "", code, current + ";" + code)
+        added = _joined_codes(list(masks), list(masks.values()), self.n)
+        both = (out != "") & (added != "")
+        out[both] = out[both] + ";" + added[both]
+        alone = out == ""
+        out[alone] = added[alone]
         return out
 
     def findings(self) -> pd.DataFrame:
@@ -100,6 +106,26 @@ class Collector:
                 )
             )
         return pd.concat(frames, ignore_index=True)
+
+
+def _joined_codes(codes: list[str], masks: list[np.ndarray], n: int) -> np.ndarray:
+    """Per row, the codes whose mask is set, ';'-joined in the order of ``codes`` ("" when none)."""
+    out = np.full(n, "", dtype=object)
+    for start in range(0, len(codes), 64):  # one 64-bit word per 64 codes
+        words = codes[start : start + 64]
+        bits = np.zeros(n, dtype=np.uint64)
+        for j, mask in enumerate(masks[start : start + 64]):
+            bits[mask] |= np.uint64(1 << j)
+        patterns, inverse = np.unique(bits, return_inverse=True)
+        texts = np.array(
+            [";".join(w for j, w in enumerate(words) if int(p) >> j & 1) for p in patterns] or [""], dtype=object
+        )
+        part = texts[inverse.reshape(-1)]
+        both = (out != "") & (part != "")
+        out[both] = out[both] + ";" + part[both]
+        alone = out == ""
+        out[alone] = part[alone]
+    return out
 
 
 def _take(value, rows: np.ndarray):

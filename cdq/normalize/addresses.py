@@ -104,10 +104,9 @@ def normalize_house_numbers(frame: pd.DataFrame, report: Collector) -> None:
 def _split_street_numbers(frame: pd.DataFrame, report: Collector) -> None:
     """A street field ending in a number while the number column is empty ("Kerkstraat 12a")."""
     street = frame["street"]
-    mask = (frame["house_number"].isna() & street.astype("string").str.contains(r"\d", regex=True)).fillna(
-        False
-    )
-    mask = mask.to_numpy(dtype=bool)
+    mask = frame["house_number"].isna().to_numpy(dtype=bool)
+    # only the rows without a number are searched for a digit, in Arrow's kernels
+    mask[mask] = arrow_text(street[mask]).str.contains(r"\d", regex=True).fillna(False).to_numpy(dtype=bool)
     if not mask.any():
         return
     sub = frame.loc[mask, ["street"]]

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from cdq.normalize._distinct import map_distinct
+from cdq.normalize._distinct import arrow_text, map_distinct
 from cdq.normalize._report import Collector
 
 #: Everyday names that are no ISO name in any of the languages read.
@@ -82,7 +82,8 @@ def normalize_countries(frame: pd.DataFrame, report: Collector, region: str = "N
     """ISO codes in ``country``; an address without a country gets ``region``; unknown values are flagged."""
     before = frame["country"].to_numpy(dtype=object)
     code = map_distinct(frame, ["country"], lambda v: (country_code(v),), ["c"])["c"].to_numpy(dtype=object)
-    present = pd.notna(before) & (pd.Series(before, dtype=object).astype(str).str.strip() != "").to_numpy()
+    text = arrow_text(frame["country"]).str.strip()
+    present = (text.notna() & (text != "")).fillna(False).to_numpy(dtype=bool)
     has_address = frame.reindex(columns=_ADDRESS).notna().any(axis=1).to_numpy()
     defaulted = ~present & has_address
     kept = pd.Series(before, dtype=object).where(present, None).mask(defaulted, region)

@@ -11,6 +11,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from email_validator import EmailNotValidError, validate_email
 from rapidfuzz.distance import DamerauLevenshtein
 
@@ -90,14 +92,19 @@ def _full(address: str) -> tuple[str | None]:
 
 
 def _split_at(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(local part, domain) split at the last '@'; <NA> where there is no '@'."""
-    text = values.astype(object).where(values.notna(), None)
-    if not text.notna().any():
-        empty = pd.Series(pd.NA, index=values.index, dtype="string")
-        return empty, empty
-    parts = text.str.rpartition("@")
-    has_at = (parts[1] == "@").to_numpy(dtype=bool)
-    return parts[0].where(has_at).astype("string"), parts[2].where(has_at).astype("string")
+    """(local part, domain) split at the last '@'; <NA> where there is no '@'.
+
+    Split in Arrow's kernels, several times faster than ``rpartition`` over Python objects.
+    """
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype(object).where(values.notna(), None)
+    parts = pc.split_pattern(pa.array(text, type=pa.string(), from_pandas=True), "@", max_splits=1, reverse=True)
+    has_at = pc.fill_null(pc.equal(pc.list_value_length(parts), 2), False)
+    parts = pc.if_else(has_at, parts, pa.scalar(None, type=parts.type))
+    local, domain = (pc.list_element(parts, i) for i in (0, 1))
+    return (
+        pd.Series(local, index=values.index, dtype="string[pyarrow]"),
+        pd.Series(domain, index=values.index, dtype="string[pyarrow]"),
+    )
 
 
 def canonical_emails(values: pd.Series, check_deliverability: bool = False) -> pd.DataFrame:

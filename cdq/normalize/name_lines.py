@@ -20,6 +20,7 @@ when there are none. In the Belgian convention the surname is kept as registered
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -186,11 +187,15 @@ def _couple_lines(gender, given: str, second: str, second_gender, lead: str, mid
     return "Geachte heer/mevrouw " + lead, _join(given, mid) if given else lead
 
 
+#: How many distinct name-part tuples :func:`salutation_and_envelope` remembers before it starts over.
+_MEMO_ROWS = 200_000
+
+
 def salutation_and_envelope(parts: dict[str, np.ndarray], is_org: np.ndarray, company: np.ndarray):
     """The salutation ("Geachte heer De Vries") and envelope name ("De heer drs. J.P. de Vries") per row.
 
     One plain Python pass over the rows: composing strings per row is cheaper than a dozen vectorised
-    concatenations over object arrays.
+    concatenations over object arrays, and rows with the same name parts are composed once.
     """
     columns = [
         parts[k]
@@ -210,7 +215,15 @@ def salutation_and_envelope(parts: dict[str, np.ndarray], is_org: np.ndarray, co
     none = np.full(len(is_org), None, dtype=object)
     second = [parts.get("second_initials", none), parts.get("second_gender", none),
               parts.get("second_surname", none)]
-    lines = [letter_lines(*row) for row in zip(*columns, is_org, company, *second, strict=True)]
+    lines = []
+    seen: dict[tuple, tuple[str, str | None]] = {}  # many rows share their name parts ("J. de Vries", M)
+    for row in zip(*columns, is_org, company, *second, strict=True):
+        line = seen.get(row)
+        if line is None:
+            if len(seen) >= _MEMO_ROWS:  # bounded: a file of unique names does not keep every row's tuple
+                seen.clear()
+            line = seen[row] = letter_lines(*row)
+        lines.append(line)
     salutation = np.empty(len(lines), dtype=object)
     envelope = np.empty(len(lines), dtype=object)
     salutation[:] = [line[0] for line in lines]
@@ -232,16 +245,29 @@ _GIVEN_FIELDS = ["title", "gender", "first_name", "initials", "infix", *_SECOND]
 _SECOND_OUT = {"second_initials", "second_gender", "second_surname"}
 
 
+_WORD_END = re.compile(r"[\s\-]")
+
+
+def _gender_of_first_names(first: np.ndarray, names: dict[str, str]) -> np.ndarray:
+    """The gender each first name's first word implies ("Jan-Peter" → jan → M), once per distinct name."""
+    return map_distinct(
+        pd.DataFrame({"f": first}),
+        ["f"],
+        lambda f: (names.get(_WORD_END.split(f, maxsplit=1)[0].lower()) if isinstance(f, str) else None,),
+        ["g"],
+    )["g"].to_numpy(dtype=object)
+
+
 def _second_person(parts, title, ini, fst, sur, config: NormalizeConfig) -> None:
     """The second person of a couple ("J. en M. de Vries"): initials and gender, for the letter lines."""
     first = _first(ini["second_first_name"], fst["second_first_name"], sur["second_first_name"])
     names = first_name_genders(config.first_names_file, config.gender_threshold)
-    by_name = pd.Series(first, dtype=object).str.split(r"[\s\-]", n=1, regex=True).str[0].str.lower().map(names)
+    by_name = _gender_of_first_names(first, names)
     parts["second_initials"] = _first(ini["second_initials"], fst["second_initials"], sur["second_initials"])
     parts["second_surname"] = sur["second_surname"]
     parts["second_gender"] = _first(
         title["g2"].to_numpy(dtype=object), ini["second_gender"], fst["second_gender"], sur["second_gender"],
-        by_name.to_numpy(dtype=object),
+        by_name,
     )
 
 
@@ -251,8 +277,7 @@ def _gender(frame, parts, given_genders, config: NormalizeConfig, report: Collec
     explicit, ok = parsed["g"].to_numpy(dtype=object), parsed["ok"].to_numpy(dtype=bool)
     salutation = _first(*given_genders)
     names = first_name_genders(config.first_names_file, config.gender_threshold)
-    first_word = pd.Series(parts["first_name"], dtype=object).str.split(r"[\s\-]", n=1, regex=True).str[0]
-    by_name = first_word.str.lower().map(names).to_numpy(dtype=object)
+    by_name = _gender_of_first_names(parts["first_name"], names)
     gender = _first(explicit, salutation, by_name)
     gender = np.where(pd.isna(gender), _MISSING, gender)
     report.add(pd.notna(raw) & ~ok, "gender", "GENDER_UNKNOWN_VALUE", "warning", raw)
