@@ -99,6 +99,8 @@ def test_refined_and_windowed_blocks_as_on_pandas(spark):
     _assert_same(expected, got, result)
 
 
+@pytest.mark.slow  # 17-25 s of Spark jobs on two cores: .ci/run's second step (the default run keeps the
+# JVM out entirely, so it stays under 4 minutes)
 def test_blocks_split_after_a_pass_key_among_the_refine_keys_as_on_pandas(spark):
     """An oversized block whose pass already has a refine key (birth year) is split by the next one (first
     initial): two blocks of three, six pairs, not one block of six (historical_50k lost this: the block keys
@@ -130,6 +132,8 @@ def test_blocks_split_after_a_pass_key_among_the_refine_keys_as_on_pandas(spark)
     assert sorted(zip(got["l"].tolist(), got["r"].tolist())) == sorted(zip(l.tolist(), r.tolist()))
 
 
+@pytest.mark.slow  # 17-25 s of Spark jobs on two cores: .ci/run's second step (the default run keeps the
+# JVM out entirely, so it stays under 4 minutes)
 def test_a_window_block_larger_than_a_batch_streams_with_the_pandas_pairs(spark, monkeypatch):
     """A window pass's oversized block has no size limit (a common first word of company names: 20,000
     records at 1M); a task compares it as it streams in, the last ``window`` ranks kept for the next batch.
@@ -196,6 +200,8 @@ def test_labelled_sets_cluster_as_on_pandas(spark, shared_data, name):
     _assert_same(expected, got, result)
 
 
+@pytest.mark.slow  # the first Spark job starts the JVM and its Python workers (~27 s on two cores): .ci/run's
+# second step, with every other Spark test, so the default run stays under 4 minutes
 def test_connected_components_against_a_reference(spark):
     """Large-star / small-star labels every node with its component's smallest node (random graphs)."""
     from cdq.engines.spark.components import components
