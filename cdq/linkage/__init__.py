@@ -334,7 +334,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels], "organisation_id": organisation})
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
-                int((decision == MATCH).sum()), int((decision == REVIEW).sum()), len(np.unique(labels)))
+                int((decision == MATCH).sum()), int((decision == REVIEW).sum()), int(np.count_nonzero(np.bincount(labels))))
     warning = no_match_warning(n, len(l), decision == MATCH, scored["match_probability"].to_numpy(), filled, model, s)
     if warning:
         logger.warning("linkage: %s", warning)

@@ -158,6 +158,14 @@ class Columns:
             self._text[key] = np.r_[parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns")][codes]
         return self._text[key]
 
+    def birth_days(self) -> np.ndarray:
+        """Full birth dates as days since 1970-01-01 (float64, NaN where missing), computed once: a difference
+        of two is the exact number of days between them, as the dates' own difference in days is."""
+        key = "_birth_days"
+        if key not in self._text:
+            self._text[key] = (self.birth_datetimes() - np.datetime64(0, "ns")) / np.timedelta64(1, "D")
+        return self._text[key]
+
     def any_date_parts(self) -> tuple[np.ndarray, np.ndarray]:
         """Birth year and month per record from a full or a partial date (-1 where unknown), computed once."""
         if self._any_date is None:
