@@ -132,6 +132,30 @@ def _lev(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, mask: np.ndar
                              np.full(len(l), 99, dtype=np.int32))
 
 
+#: Values this long (both) are one edit apart only if their first or their last EDGE characters agree.
+EDGE = 3
+_EDGE_MIN_LENGTH = 2 * EDGE + 2
+
+
+def _one_edit(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """At most one edit apart (:func:`_lev` <= 1) where ``mask``; False elsewhere.
+
+    One edit (a substitution, insertion, deletion or swap of neighbours) changes at most two neighbouring
+    characters, so of two values of at least 2 * EDGE + 2 characters it leaves the first EDGE or the last
+    EDGE characters of both alike: pairs whose starts and ends both differ (most phone numbers) are more
+    than one edit apart without measuring them.
+    """
+    idx = np.flatnonzero(mask)
+    start = cols.derived_codes(column, f"edge_start{EDGE}", lambda v: v.where(v.str.len() >= _EDGE_MIN_LENGTH).str[:EDGE])
+    end = cols.derived_codes(column, f"edge_end{EDGE}", lambda v: v.where(v.str.len() >= _EDGE_MIN_LENGTH).str[-EDGE:])
+    sl, sr = start[l[idx]], start[r[idx]]
+    far = (sl >= 0) & (sr >= 0) & (sl != sr)
+    far[far] = end[l[idx[far]]] != end[r[idx[far]]]
+    near = mask.copy()
+    near[idx[far]] = False
+    return _lev(cols, column, l, r, near) <= 1
+
+
 def _base(cols: Columns, column: str, l, r):
     """(levels initialised to 0 / -1 for missing, equal mask, both-present mask)."""
     c = cols.codes(column)
@@ -226,7 +250,7 @@ def compare_first_name(cols: Columns, l, r, s) -> np.ndarray:
     nickname = present & related_pairs(cols.array("first_name_variant_id"), l, r)
     jw = _jw(cols, "first_name", l, r, present & ~nickname)
     similar, very = s.threshold("first_name", "similar"), s.threshold("first_name", "very_similar")
-    one_edit = _lev(cols, "first_name", l, r, present & ~nickname & (jw < similar)) <= 1
+    one_edit = _one_edit(cols, "first_name", l, r, present & ~nickname & (jw < similar))
     short = _truncation(cols, l, r, present & ~nickname & (jw < similar) & ~one_edit)
     short |= _scrambled(cols, "first_name", l, r, present & ~nickname & (jw < similar) & ~one_edit & ~short)
     init = cols.codes("first_initial")
@@ -265,7 +289,7 @@ def compare_surname(cols: Columns, l, r, s) -> np.ndarray:
     part |= _by_distinct_pair(cols, "surname_core", l, r, double, _share_a_word, np.zeros(len(l), dtype=bool))
     jw = _jw(cols, "surname_core", l, r, present & ~exact & ~part)
     similar, very = s.threshold("surname", "similar"), s.threshold("surname", "very_similar")
-    one_edit = _lev(cols, "surname_core", l, r, present & ~exact & ~part & (jw < very)) <= 1
+    one_edit = _one_edit(cols, "surname_core", l, r, present & ~exact & ~part & (jw < very))
     return _select(levels, [(exact, 4), (part, 3), (present & ((jw >= very) | one_edit), 2),
                             (present & (jw >= similar), 1)])
 
@@ -440,8 +464,8 @@ def compare_email_domain(cols: Columns, l, r, s) -> np.ndarray:
 def compare_edit(cols: Columns, column: str, l, r, *, top: int, area: int | None = None) -> np.ndarray:
     """exact, one edit (Levenshtein ≤ 1), optional same leading ``area`` characters."""
     levels, exact, present = _base(cols, column, l, r)
-    lev = _lev(cols, column, l, r, present & ~exact)
-    rules = [(exact, top), (present & (lev <= 1), top - 1)]
+    one_edit = _one_edit(cols, column, l, r, present & ~exact)
+    rules = [(exact, top), (present & one_edit, top - 1)]
     if area:
         text = cols.text(column)
         idx = np.flatnonzero(present & ~exact)
@@ -484,14 +508,14 @@ def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     unknown = lambda c: (c[0] < 0) | (c[1] < 0)  # noqa: E731
     same_pc, same_hn, same_st, same_city = same(pc), same(hn), same(st), same(city)
     # a typo in the city name ("pottscpoint" / "potts point") still names the city of the same street or number
-    city_edit = _lev(cols, "city", l, r, (same_st | same_hn) & both(city) & ~same_city) <= 1
+    city_edit = _one_edit(cols, "city", l, r, (same_st | same_hn) & both(city) & ~same_city)
     same_city |= city_edit & _long_enough(cols, "city", l, r, CITY_TYPO_MIN_LEN)
     city_typo = both(city) & ~same_city
     city_typo &= ((_jw(cols, "city", l, r, city_typo) >= s.threshold("address", "similar"))
                   | _scrambled(cols, "city", l, r, city_typo, min_length=5))
     city_ok = same_city | unknown(city)
     # a near postcode or street only counts with the same house number: compare strings only there
-    pc_edit = _lev(cols, "postcode", l, r, same_hn & both(pc) & ~same_pc) <= 1
+    pc_edit = _one_edit(cols, "postcode", l, r, same_hn & both(pc) & ~same_pc)
     st_sim = _jw(cols, "street", l, r, same_hn & city_ok & both(st) & ~same_st) >= s.threshold("address", "similar")
     pc4 = cols.prefix_codes("postcode", 4)
     pc_area = both(pc) & ~same_pc
