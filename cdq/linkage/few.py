@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cdq.linkage.columns import Columns
-from cdq.linkage.compare import _plain
+from cdq.linkage.measures import _plain
 
 __all__ = ["FewColumns", "use_few_columns", "FEW_ROWS"]
 
