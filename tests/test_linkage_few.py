@@ -8,14 +8,16 @@ import pandas as pd
 import pytest
 
 from cdq.linkage import load_settings
-from cdq.linkage.compare import Columns, _plain, compare
+from cdq.linkage.compare import Columns, compare
 from cdq.linkage.few import FEW_ROWS, FewColumns, use_few_columns
+from cdq.linkage.measures import _plain
 from cdq.linkage.prepare import prepare
 from cdq.linkage.vetoes import vetoes
 from cdq.synthetic import generate_records
 
 DERIVED = {"stem3": lambda v: v.where(v.str.len() >= 3).str[:3], "end3": lambda v: v.where(v.str.len() >= 3).str[-3:],
-           "prefix4": lambda v: v.str[:4], "long6": lambda v: v.where(v.str.len() >= 6)}
+           "prefix4": lambda v: v.str[:4], "long6": lambda v: v.where(v.str.len() >= 6),
+           "edge_start3": lambda v: v.where(v.str.len() >= 8).str[:3], "edge_end3": lambda v: v.where(v.str.len() >= 8).str[-3:]}
 
 
 @pytest.fixture(scope="module")

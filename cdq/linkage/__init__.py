@@ -280,7 +280,8 @@ def _vetoes_in_parts(vectors: pd.DataFrame, s: Settings, prepared: pd.DataFrame,
 def _pairs_frame(ids, l, r, vectors, scored, decision, s: Settings, model: FSModel, tf: dict) -> pd.DataFrame:
     """The returned pairs: all but the non-matches below KEEP_MIN_PROBABILITY (``decision``: codes of
     :data:`cdq.linkage.vetoes.DECISIONS`)."""
-    keep = (decision != NON_MATCH) | (scored["match_probability"].to_numpy() >= KEEP_MIN_PROBABILITY)
+    # positions, not a mask: each of ~20 columns is then gathered at the few kept pairs, not scanned whole
+    keep = np.flatnonzero((decision != NON_MATCH) | (scored["match_probability"].to_numpy() >= KEEP_MIN_PROBABILITY))
     vectors = pd.DataFrame({c: vectors[c].to_numpy()[keep] for c in vectors.columns}, copy=False)
     fields = score(model, vectors, {c: a[keep] for c, a in tf.items()})
     out = pd.DataFrame({"record_id_l": ids[l[keep]], "record_id_r": ids[r[keep]],
@@ -334,7 +335,7 @@ def _run(frame: pd.DataFrame, settings: Settings | None, progress: Callable | No
     clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids[labels], "organisation_id": organisation})
     step(6)
     logger.info("linkage: %d records, %d pairs, %d matches, %d review, %d clusters", n, len(l),
-                int((decision == MATCH).sum()), int((decision == REVIEW).sum()), len(np.unique(labels)))
+                int((decision == MATCH).sum()), int((decision == REVIEW).sum()), int(np.count_nonzero(np.bincount(labels))))
     warning = no_match_warning(n, len(l), decision == MATCH, scored["match_probability"].to_numpy(), filled, model, s)
     if warning:
         logger.warning("linkage: %s", warning)
@@ -369,7 +370,10 @@ def _place_moved(frame: pd.DataFrame, prepared: pd.DataFrame, labels: np.ndarray
         return labels
     name = prepared["surname_core"].notna().to_numpy() | prepared["initials"].notna().to_numpy()
     branch = (Columns.of(prepared).codes("company_key") >= 0) & ~name
-    sources = frame["source"].astype(str).to_numpy(dtype=object)
+    # the sources of the branch records only (as text): the only ones looked at, a few per cent of a file
+    rows = np.flatnonzero(branch)
+    sources = np.full(len(frame), None, dtype=object)
+    sources[rows] = frame["source"].iloc[rows].astype(str).to_numpy(dtype=object)
     return place_moved_locations(labels, organisation, branch, sources, Columns.of(prepared).codes("phone"))
 
 

@@ -18,6 +18,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components as _cc
 
+from cdq.linkage.parallel import run_tasks
+
 logger = logging.getLogger(__name__)
 _EMPTY: frozenset = frozenset()
 #: A record matching two people kept apart belongs to the stronger one only if its evidence for that one is
@@ -223,10 +225,33 @@ def guarded_clusters(n: int, left: np.ndarray, right: np.ndarray, weight: np.nda
         by_component.setdefault(labels[a], []).append((w, a, b))
     logger.info("guarded clustering: %d components split-checked", len(by_component))
     labels = labels.copy()
-    for edges in by_component.values():
+    components = list(by_component.values())
+    if int(in_bad.sum()) >= PARALLEL_MIN_EDGES:
+        # components are independent: every other one (by size) in a forked child (cdq.linkage.parallel)
+        components.sort(key=len)
+        parts = run_tasks([lambda: _guarded_all(components[1::2], cannot, birth_years, apart),
+                           lambda: _guarded_all(components[::2], cannot, birth_years, apart)])
+    else:
+        parts = [_guarded_all(components, cannot, birth_years, apart)]
+    for nodes, node_labels in parts:
+        labels[nodes] = node_labels
+    return labels
+
+
+#: Files with this many match edges in conflicted components split-check them in two processes.
+PARALLEL_MIN_EDGES = 20_000
+
+
+def _guarded_all(components: list[list[tuple[float, int, int]]], cannot: dict[int, set[int]],
+                 birth_years: np.ndarray | None, apart: float) -> tuple[np.ndarray, np.ndarray]:
+    """(nodes, labels) of :func:`_guarded` over each component (a component's match edges)."""
+    nodes_out: list[int] = []
+    labels_out: list[int] = []
+    for edges in components:
         nodes = {x for _, a, b in edges for x in (a, b)}
         dates = ({x: float(birth_years[x]) for x in nodes if birth_years[x] == birth_years[x]}
                  if birth_years is not None else {})
         for node, label in _guarded(edges, cannot, dates, apart).items():
-            labels[node] = label
-    return labels
+            nodes_out.append(node)
+            labels_out.append(label)
+    return np.array(nodes_out, dtype=np.int64), np.array(labels_out, dtype=np.int64)

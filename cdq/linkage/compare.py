@@ -4,7 +4,8 @@ Every comparison registers itself in :data:`COMPARISONS` with :func:`comparison`
 (worst first), the defaults of its thresholds and its term-frequency column: ``rules/matching.yaml``'s record of
 it is checked against that. Levels are small integers indexing those names (0 = ``different``, highest =
 ``exact``); -1 means a value is missing on either side (no evidence). Strings are compared with
-rapidfuzz's element-wise ``cpdist`` (C++, both cores); equality uses factorized integer codes.
+rapidfuzz's element-wise ``cpdist`` (C++, both cores; see :mod:`cdq.linkage.measures`); equality uses factorized
+integer codes.
 """
 
 from __future__ import annotations
@@ -21,21 +22,22 @@ from rapidfuzz.process import cpdist
 
 from cdq.linkage.columns import Columns, columns_of
 from cdq.linkage.given_names import call_name_levels
+from cdq.linkage.measures import (
+    by_distinct_pair,
+    cpdist_workers,
+    jaro_winkler,
+    scrambled,
+    truncation,
+    within_one_edit,
+)
 from cdq.linkage.name_variants import related_pairs
 from cdq.linkage.organisations import company_level
 from cdq.linkage.swaps import half_swapped_names
-from cdq.linkage.typos import maybe_scrambled, scrambled_rows
 from cdq.registry import Registry
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1_000_000
-#: A measure on at least this share of a chunk's pairs factorizes all of the chunk's value pairs of its column
-#: once (:meth:`Columns.pair_index`), for every level of the comparison to share.
-SHARED_PAIRS_SHARE = 0.25
-#: Below this many string pairs ``cpdist`` runs on the calling thread: starting its worker threads costs more
-#: than the distances (one record against a few hundred candidates, in the service).
-PARALLEL_PAIRS = 20_000
 
 
 #: ``(columns, left rows, right rows, settings) -> level codes`` (int8, -1 missing), vectorised over the pairs.
@@ -76,62 +78,6 @@ def comparison(name: str, levels: tuple[str, ...], *, thresholds: Mapping[str, f
     return decorate
 
 
-def _workers(n: int) -> int:
-    return -1 if n >= PARALLEL_PAIRS else 1
-
-
-def _by_distinct_pair(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, mask: np.ndarray, measure,
-                      out: np.ndarray) -> np.ndarray:
-    """``measure(left_values, right_values)`` on every pair where ``mask``, once per distinct pair of values.
-
-    Candidate pairs repeat value pairs a lot (1M Dutch records: 16.8M candidate pairs, 0.47M distinct pairs
-    of first names), and gathering millions of Python strings costs more than the distance itself.
-    """
-    values = cols.text(f"{column}_distinct_or_empty")
-    return _by_distinct_codes(cols, column, l, r, mask, lambda a, b: measure(values[a], values[b]), out)
-
-
-def _by_distinct_codes(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, mask: np.ndarray, measure,
-                       out: np.ndarray) -> np.ndarray:
-    """``measure(left_codes, right_codes)`` (positions in ``<column>_distinct_or_empty``; its last slot, "",
-    for a missing value) on every pair where ``mask``, once per distinct pair of values."""
-    idx = np.flatnonzero(mask)
-    if not len(idx):
-        return out
-    if len(idx) < SHARED_PAIRS_SHARE * len(l) and not cols.has_pairs(column, l, r):
-        # a small subset of a column no other level measures: factorize just that
-        codes = cols.codes(column)
-        k = np.int64(len(cols.text(f"{column}_distinct_or_empty")))
-        which, uniques = pd.factorize(codes[l[idx]] * k + codes[r[idx]])
-        out[idx] = measure(uniques // k, uniques % k)[which]
-        return out
-    # the chunk's value pairs factorized once (Columns.pair_index): measure those the mask needs, by position
-    which, uniques, k = cols.pair_index(column, l, r)
-    at = which[idx]
-    needed = np.zeros(len(uniques), dtype=bool)
-    needed[at] = True
-    wanted = uniques[needed]
-    result = measure(wanted // k, wanted % k)
-    per_pair = np.empty(len(uniques), dtype=result.dtype)
-    per_pair[needed] = result
-    out[idx] = per_pair[at]
-    return out
-
-
-def _jw(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Jaro-Winkler similarity where ``mask``; 0 elsewhere."""
-    return _by_distinct_pair(cols, column, l, r, mask,
-                             lambda a, b: cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=_workers(len(a))),
-                             np.zeros(len(l), dtype=np.float32))
-
-
-def _lev(cols: Columns, column: str, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Edit distance (optimal string alignment: a transposition counts once) where ``mask``; 99 elsewhere."""
-    return _by_distinct_pair(cols, column, l, r, mask,
-                             lambda a, b: cpdist(a, b, scorer=OSA.distance, dtype=np.int32, workers=_workers(len(a))),
-                             np.full(len(l), 99, dtype=np.int32))
-
-
 def _base(cols: Columns, column: str, l, r):
     """(levels initialised to 0 / -1 for missing, equal mask, both-present mask)."""
     c = cols.codes(column)
@@ -148,87 +94,17 @@ def _select(levels: np.ndarray, rules: list[tuple[np.ndarray, int]]) -> np.ndarr
     return levels
 
 
-def _truncation(cols: Columns, l, r, mask: np.ndarray) -> np.ndarray:
-    """One first name is a short form of the other: its start or end ("bert"/"herbert", "alex"/"alexander")
-    or a pet form of its start ("jay"/"james", "tommie"/"thomas", "ritchie"/"richard"); see :func:`short_form`."""
-    # a start keeps the first 3 letters, an end the last 3, a pet form the first 2 (silent h and doubles
-    # aside): skip every other pair cheaply, with codes computed once per distinct name
-    start = cols.name_stem("first_name")
-    end = cols.derived_codes("first_name", "end3", lambda v: v.where(v.str.len() >= 3).str[-3:])
-    pet = cols.derived_codes("first_name", "plain2", lambda v: v.map(_plain, na_action="ignore").str[:2])
-    maybe = ((start[l] >= 0) & (start[l] == start[r])) | ((end[l] >= 0) & (end[l] == end[r])) | (pet[l] == pet[r])
-    return _by_distinct_pair(cols, "first_name", l, r, mask & maybe,
-                             lambda a, b: np.array([short_form(x, y) for x, y in zip(a.tolist(), b.tolist())],
-                                                   dtype=bool),
-                             np.zeros(len(l), dtype=bool))
-
-
-#: Endings of pet forms: English -ie/-y/-ey, Dutch -je/-tje/-pje/-ke ("Jantje", "Anneke"). Longest first.
-_PET_ENDINGS = ("tje", "pje", "je", "ke", "ie", "ey", "ee", "y")
-
-
-def short_form(x: str, y: str) -> bool:
-    """True when one name is a short form of the other (both at least 3 letters, or a pet form).
-
-    A start or an end of at least 3 letters ("bert"/"herbert", "chris"/"christiaan"), or a pet form: a
-    pet ending on a stem of at least 2 letters that starts the other name, double letters and a silent h
-    aside ("jay"/"james", "tommie"/"thomas", "ritchie"/"richard", "flossie"/"florence").
-
-    Examples:
-        >>> short_form("bert", "herbert"), short_form("ed", "edward"), short_form("jay", "james")
-        (True, False, True)
-        >>> short_form("tommie", "thomas"), short_form("thomas", "tommie"), short_form("jantje", "jan")
-        (True, True, True)
-        >>> short_form("sanne", "sammy"), short_form("marco", "maria"), short_form("bertie", "albert")
-        (False, False, True)
-    """
-    short, long_ = (x, y) if len(x) <= len(y) else (y, x)
-    if len(short) >= 3 and (long_.startswith(short) or long_.endswith(short)):
-        return True
-    return _pet_of(x, y) or _pet_of(y, x)
-
-
-def _pet_of(pet: str, name: str) -> bool:
-    ending = next((e for e in _PET_ENDINGS if pet.endswith(e) and len(pet) - len(e) >= 2), None)
-    if ending is None:
-        return False
-    stem = _plain(pet[: -len(ending)])
-    plain = _plain(name)
-    # the start of the name ("tommie" / "thomas"), or a stem of 3+ letters that ends it ("bertie" / "albert")
-    return (len(stem) >= 2 and plain.startswith(stem)) or (len(stem) >= 3 and plain.endswith(stem))
-
-
-def _plain(name: str) -> str:
-    """Name without a silent h after the first letter and without double letters ("thomas" -> "tomas")."""
-    name = name[0] + name[1:].replace("h", "") if name[1:2] == "h" else name
-    return "".join(ch for i, ch in enumerate(name) if i == 0 or ch != name[i - 1])
-
-
-def _scrambled(cols: Columns, column: str, l, r, mask: np.ndarray, min_length: int = 3) -> np.ndarray:
-    """The same letters in another order, a key maybe struck twice ("foSia" / "Sofia"; see cdq.linkage.typos)."""
-    counts = cols.character_counts(column)
-    length, hashes = cols.multiset_hashes(column)
-    # codes index the rows of counts; missing (-1) takes the last row, all zero (never long enough)
-    codes = cols.codes(column)
-    idx = np.flatnonzero(mask)
-    a, b = codes[l[idx]], codes[r[idx]]
-    maybe = maybe_scrambled(length[a], hashes[a], length[b], hashes[b], min_length)
-    out = np.zeros(len(l), dtype=bool)
-    out[idx[maybe]] = scrambled_rows(counts, a[maybe], b[maybe], min_length)
-    return out
-
-
 @comparison("first_name", ("different", "initial", "similar", "very_similar", "nickname", "exact"),
             thresholds={"similar": 0.80, "very_similar": 0.92}, tf="first_name_nick")
 def compare_first_name(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "first_name", l, r)
     # names sharing a formal name (first_name_nick) are related too: the relation covers them
     nickname = present & related_pairs(cols.array("first_name_variant_id"), l, r)
-    jw = _jw(cols, "first_name", l, r, present & ~nickname)
+    jw = jaro_winkler(cols, "first_name", l, r, present & ~nickname)
     similar, very = s.threshold("first_name", "similar"), s.threshold("first_name", "very_similar")
-    one_edit = _lev(cols, "first_name", l, r, present & ~nickname & (jw < similar)) <= 1
-    short = _truncation(cols, l, r, present & ~nickname & (jw < similar) & ~one_edit)
-    short |= _scrambled(cols, "first_name", l, r, present & ~nickname & (jw < similar) & ~one_edit & ~short)
+    one_edit = within_one_edit(cols, "first_name", l, r, present & ~nickname & (jw < similar))
+    short = truncation(cols, l, r, present & ~nickname & (jw < similar) & ~one_edit)
+    short |= scrambled(cols, "first_name", l, r, present & ~nickname & (jw < similar) & ~one_edit & ~short)
     init = cols.codes("first_initial")
     has_init = (init[l] >= 0) & (init[r] >= 0)
     initial_only = has_init & ~present
@@ -249,7 +125,7 @@ def compare_middle_name(cols: Columns, l, r, s) -> np.ndarray:
     levels = np.where((inits[l] >= 0) & (inits[r] >= 0), 0, -1).astype(np.int8)
     both_names = (names[l] >= 0) & (names[r] >= 0)
     exact = both_names & (names[l] == names[r])
-    jw = _jw(cols, "middle_names", l, r, both_names & ~exact)
+    jw = jaro_winkler(cols, "middle_names", l, r, both_names & ~exact)
     same_initials = (inits[l] >= 0) & (inits[l] == inits[r])
     return _select(levels, [(exact | (jw >= s.threshold("middle_name", "exact")), 2), (same_initials, 1)])
 
@@ -262,10 +138,10 @@ def compare_surname(cols: Columns, l, r, s) -> np.ndarray:
     part = present & (phon[l] == phon[r])
     spaced = cols.spaced("surname_core")
     double = present & ~exact & ~part & (spaced[l] | spaced[r])
-    part |= _by_distinct_pair(cols, "surname_core", l, r, double, _share_a_word, np.zeros(len(l), dtype=bool))
-    jw = _jw(cols, "surname_core", l, r, present & ~exact & ~part)
+    part |= by_distinct_pair(cols, "surname_core", l, r, double, _share_a_word, np.zeros(len(l), dtype=bool))
+    jw = jaro_winkler(cols, "surname_core", l, r, present & ~exact & ~part)
     similar, very = s.threshold("surname", "similar"), s.threshold("surname", "very_similar")
-    one_edit = _lev(cols, "surname_core", l, r, present & ~exact & ~part & (jw < very)) <= 1
+    one_edit = within_one_edit(cols, "surname_core", l, r, present & ~exact & ~part & (jw < very))
     return _select(levels, [(exact, 4), (part, 3), (present & ((jw >= very) | one_edit), 2),
                             (present & (jw >= similar), 1)])
 
@@ -366,7 +242,7 @@ def compare_simple(cols: Columns, column: str, l, r, *, top: int, similar: float
     levels, exact, present = _base(cols, column, l, r)
     rules = [(exact, top)]
     if similar is not None:
-        jw = _jw(cols, column, l, r, present & ~exact)
+        jw = jaro_winkler(cols, column, l, r, present & ~exact)
         if very_similar is not None:
             rules.append((present & (jw >= very_similar), top - 1))
         rules.append((present & (jw >= similar), 1))
@@ -384,7 +260,7 @@ def compare_company(cols: Columns, l, r, s) -> np.ndarray:
     levels, exact, present = _base(cols, "company_key", l, r)
     compact = cols.codes("company_compact")
     exact |= present & (compact[l] == compact[r])
-    rest = _by_distinct_pair(cols, "company_key", l, r, present & ~exact,
+    rest = by_distinct_pair(cols, "company_key", l, r, present & ~exact,
                              lambda a, b: np.fromiter((company_level(x, y, very) for x, y in zip(a.tolist(), b.tolist())),
                                                       dtype=np.int8, count=len(a)),
                              np.zeros(len(l), dtype=np.int8))
@@ -414,9 +290,9 @@ def compare_email(cols: Columns, l, r, s) -> np.ndarray:
     li, ri = l[at], r[at]
     named = np.zeros(len(l), dtype=bool)
     named[at] = (first[li] >= 0) & (first[li] == first[ri]) & (last[li] >= 0) & (last[li] == last[ri])
-    jw = _jw(cols, "email_local", l, r, present & ~exact & ~same_local & ~named)
+    jw = jaro_winkler(cols, "email_local", l, r, present & ~exact & ~same_local & ~named)
     # the whole address keyed in another order ("lucas.harrington@com" / "lucas@harrington.com")
-    typo = _scrambled(cols, "email", l, r, present & ~exact & ~same_local, min_length=8)
+    typo = scrambled(cols, "email", l, r, present & ~exact & ~same_local, min_length=8)
     levels = _select(levels, [(exact, 3), (same_local, 2),
                               ((present & (jw >= s.threshold("email", "similar_local"))) | typo, 1)])
     levels[named & present & ~exact] = -1
@@ -440,8 +316,8 @@ def compare_email_domain(cols: Columns, l, r, s) -> np.ndarray:
 def compare_edit(cols: Columns, column: str, l, r, *, top: int, area: int | None = None) -> np.ndarray:
     """exact, one edit (Levenshtein ≤ 1), optional same leading ``area`` characters."""
     levels, exact, present = _base(cols, column, l, r)
-    lev = _lev(cols, column, l, r, present & ~exact)
-    rules = [(exact, top), (present & (lev <= 1), top - 1)]
+    one_edit = within_one_edit(cols, column, l, r, present & ~exact)
+    rules = [(exact, top), (present & one_edit, top - 1)]
     if area:
         text = cols.text(column)
         idx = np.flatnonzero(present & ~exact)
@@ -484,15 +360,15 @@ def compare_address(cols: Columns, l, r, s) -> np.ndarray:
     unknown = lambda c: (c[0] < 0) | (c[1] < 0)  # noqa: E731
     same_pc, same_hn, same_st, same_city = same(pc), same(hn), same(st), same(city)
     # a typo in the city name ("pottscpoint" / "potts point") still names the city of the same street or number
-    city_edit = _lev(cols, "city", l, r, (same_st | same_hn) & both(city) & ~same_city) <= 1
+    city_edit = within_one_edit(cols, "city", l, r, (same_st | same_hn) & both(city) & ~same_city)
     same_city |= city_edit & _long_enough(cols, "city", l, r, CITY_TYPO_MIN_LEN)
     city_typo = both(city) & ~same_city
-    city_typo &= ((_jw(cols, "city", l, r, city_typo) >= s.threshold("address", "similar"))
-                  | _scrambled(cols, "city", l, r, city_typo, min_length=5))
+    city_typo &= ((jaro_winkler(cols, "city", l, r, city_typo) >= s.threshold("address", "similar"))
+                  | scrambled(cols, "city", l, r, city_typo, min_length=5))
     city_ok = same_city | unknown(city)
     # a near postcode or street only counts with the same house number: compare strings only there
-    pc_edit = _lev(cols, "postcode", l, r, same_hn & both(pc) & ~same_pc) <= 1
-    st_sim = _jw(cols, "street", l, r, same_hn & city_ok & both(st) & ~same_st) >= s.threshold("address", "similar")
+    pc_edit = within_one_edit(cols, "postcode", l, r, same_hn & both(pc) & ~same_pc)
+    st_sim = jaro_winkler(cols, "street", l, r, same_hn & city_ok & both(st) & ~same_st) >= s.threshold("address", "similar")
     pc4 = cols.prefix_codes("postcode", 4)
     pc_area = both(pc) & ~same_pc
     pc_area[pc_area] = pc4[l[pc_area]] == pc4[r[pc_area]]
@@ -551,12 +427,12 @@ def _swapped_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> 
     if not len(idx):
         return
     gl, sl = cols.text("given_full"), cols.text("surname_full")
-    a = cpdist(gl[l[idx]], sl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=_workers(len(idx)))
-    b = cpdist(sl[l[idx]], gl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=_workers(len(idx)))
+    a = cpdist(gl[l[idx]], sl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=cpdist_workers(len(idx)))
+    b = cpdist(sl[l[idx]], gl[r[idx]], scorer=JaroWinkler.normalized_similarity, workers=cpdist_workers(len(idx)))
     # a typo on top of the swap: one crossed pair nearly equal, the other one edit apart ("amner" / "amper";
     # not "jan" / "jansen", which is "Jan Willems" against "Willem Jansen": two people)
-    ea = cpdist(gl[l[idx]], sl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=_workers(len(idx)))
-    eb = cpdist(sl[l[idx]], gl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=_workers(len(idx)))
+    ea = cpdist(gl[l[idx]], sl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=cpdist_workers(len(idx)))
+    eb = cpdist(sl[l[idx]], gl[r[idx]], scorer=OSA.distance, dtype=np.int32, workers=cpdist_workers(len(idx)))
     typo = (np.maximum(a, b) >= SWAP_STRONG) & (np.where(a >= b, eb, ea) <= 1)
     swapped = idx[(np.minimum(a, b) >= SWAP_SIMILAR) | typo]
     first[swapped] = 3
@@ -575,7 +451,7 @@ def _lone_names(cols: Columns, l, r, first: np.ndarray, last: np.ndarray) -> Non
         if not len(idx):
             continue
         sim = cpdist(cols.text("first_name")[a[idx]], cols.text("surname_core")[b[idx]],
-                     scorer=JaroWinkler.normalized_similarity, workers=_workers(len(idx)))
+                     scorer=JaroWinkler.normalized_similarity, workers=cpdist_workers(len(idx)))
         hit = sim >= 0.92
         first[idx[hit]] = -1
         last[idx[hit]] = np.where(sim[hit] == 1.0, 4, 2)
@@ -658,7 +534,7 @@ def _compare_chunks(cols: Columns, left: np.ndarray, right: np.ndarray, settings
             _lone_names(cols, l, r, out["first_name"], out["surname"])
             half_swapped_names(cols, l, r, out["first_name"], out["surname"],
                                COMPARISONS["first_name"].levels, COMPARISONS["surname"].levels,
-                               workers=_workers(len(l)))
+                               workers=cpdist_workers(len(l)))
         if "first_name" in out:
             first_levels = COMPARISONS["first_name"].levels
             call_name_levels(cols, l, r, out["first_name"],

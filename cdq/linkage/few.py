@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cdq.linkage.columns import Columns
-from cdq.linkage.compare import _plain
+from cdq.linkage.measures import EDGE, _plain
 
 __all__ = ["FewColumns", "use_few_columns", "FEW_ROWS"]
 
@@ -51,6 +51,9 @@ _DERIVED: dict[str, Callable[[str], str | None]] = {
     "stem3": lambda v: v[:3] if len(v) >= 3 else None,
     "end3": lambda v: v[-3:] if len(v) >= 3 else None,
     "plain2": lambda v: _plain(v)[:2],
+    # cdq.linkage.measures.within_one_edit: the first and last EDGE characters of values of 2 * EDGE + 2 or more
+    f"edge_start{EDGE}": lambda v: v[:EDGE] if len(v) >= 2 * EDGE + 2 else None,
+    f"edge_end{EDGE}": lambda v: v[-EDGE:] if len(v) >= 2 * EDGE + 2 else None,
 }
 _PARAMETRIC = {"prefix": _head, "long": _long}
 _PARAMETER = re.compile(r"(prefix|long)(\d+)")

@@ -165,7 +165,10 @@ def _patterns(vectors: pd.DataFrame, rows: np.ndarray | None = None) -> tuple[np
     for name in vectors.columns:
         col = vectors[name].to_numpy()
         base = int(col.max()) + 2 if len(col) else 1
-        code = code * base + (col.astype(np.int64) + 1)
+        # in place (tens of millions of pairs: a temporary per operation costs more than the arithmetic)
+        code *= base
+        code += col
+        code += 1
         radix.append(base)
     if rows is not None:
         code = code[rows]
@@ -326,14 +329,26 @@ def tf_adjustments(model: FSModel, comparison: str, levels: np.ndarray, codes: n
                    bounds: tuple[float, float]) -> np.ndarray:
     """Extra bits where a pair agrees exactly on a value: log2(u_exact / frequency(value)), bounded.
 
-    ``codes``: the compared value of each record, factorized (-1 = missing).
+    ``codes``: the compared value of each record, factorized (-1 = missing). The bits are computed once per
+    distinct value and taken by the exact pairs' left records (:func:`tf_weights` computes them per pair:
+    at 1M records millions of exact pairs share a few hundred thousand values).
     """
     present = codes >= 0
     share = np.bincount(codes[present]) / max(int(present.sum()), 1)  # share of each value among records
+    top = len(model.levels[comparison]) - 1
     # a pair can agree exactly without the left record holding the value (a lone name in the first-name field
-    # is the other's surname): no frequency to adjust by (NaN), rather than share[-1], some other value's
-    return tf_weights(model, comparison, levels,
-                      lambda exact: np.where(codes[left[exact]] >= 0, share[codes[left[exact]]], np.nan), bounds)
+    # is the other's surname): no frequency to adjust by (code -1 takes the last slot, 0 bits), rather than
+    # share[-1], some other value's
+    bits = np.r_[_tf_bits(model.u[comparison][top], share, bounds), 0.0]
+    adj = np.zeros(len(levels), dtype=np.float32)
+    exact = np.flatnonzero(levels == top)
+    adj[exact] = bits[codes[left[exact]]]
+    return adj
+
+
+def _tf_bits(u_exact: float, share: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """log2(u_exact / share), bounded (float64): the term-frequency bits of a value held by ``share`` of records."""
+    return np.clip(np.log2(u_exact / np.maximum(share, _EPS)), *bounds)
 
 
 def tf_weights(model: FSModel, comparison: str, levels: np.ndarray, left_share, bounds: tuple[float, float]) -> np.ndarray:
@@ -346,7 +361,7 @@ def tf_weights(model: FSModel, comparison: str, levels: np.ndarray, left_share, 
     if exact.any():
         f = np.asarray(left_share(exact), dtype=float)
         known = ~np.isnan(f)
-        bits = np.clip(np.log2(model.u[comparison][top] / np.maximum(np.where(known, f, 1.0), _EPS)), *bounds)
+        bits = _tf_bits(model.u[comparison][top], np.where(known, f, 1.0), bounds)
         adj[exact] = np.where(known, bits, 0.0)
     return adj
 
@@ -368,9 +383,10 @@ def score_levels(model: FSModel, vectors: pd.DataFrame | Mapping[str, np.ndarray
     n = len(vectors) if isinstance(vectors, pd.DataFrame) else len(vectors[names[0]])
     total = np.full(n, np.log2(model.prior / (1 - model.prior)), dtype=np.float32)
     for name in names:
-        # one lookup per pair: slot 0 is "missing" (level -1, no evidence), then the levels' weights
-        table = np.r_[np.float32(0), model.weights(name).astype(np.float32)]
-        w = table[np.asarray(vectors[name]).astype(np.intp) + 1]
+        # one lookup per pair: level -1 ("missing", no evidence) takes the last slot, 0
+        table = np.r_[model.weights(name).astype(np.float32), np.float32(0)]
+        levels = np.asarray(vectors[name])
+        w = table[levels if levels.dtype.kind == "i" else levels.astype(np.intp)]
         if tf and name in tf:
             w = w + tf[name]
         if fields:

@@ -14,6 +14,7 @@ import logging
 import mmap
 import multiprocessing
 import os
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -91,8 +92,14 @@ def run_tasks(tasks: Sequence[Callable[[], Any]]) -> list[Any]:
             child.start()
             send.close()
             children.append((child, receive))
+        start = time.monotonic()
         last = tasks[-1]()
-        return [_result(child, receive) for child, receive in children] + [last]
+        done = time.monotonic()
+        results = [_result(child, receive) for child, receive in children] + [last]
+        # how well the parts are balanced: the time this process then waits is time one core idles
+        logger.debug("parallel tasks: %.2fs here, then %.2fs waiting for %d worker(s)", done - start,
+                     time.monotonic() - done, len(children))
+        return results
     finally:
         for child, receive in children:
             receive.close()

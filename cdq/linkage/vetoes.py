@@ -102,8 +102,8 @@ def _years_apart(prepared: Prepared, l: np.ndarray, r: np.ndarray, mask: np.ndar
     out = np.full(len(l), np.inf)
     idx = np.flatnonzero(mask)
     if len(idx):
-        dates = columns_of(prepared).birth_datetimes()
-        days = (dates[l[idx]] - dates[r[idx]]) / np.timedelta64(1, "D")
+        dates = columns_of(prepared).birth_days()
+        days = dates[l[idx]] - dates[r[idx]]
         # a partial date (year or year-month only): whole years apart
         y = columns_of(prepared).any_date_parts()[0].astype(float)
         whole = np.abs(y[l[idx]] - y[r[idx]])
