@@ -17,8 +17,10 @@ A request arriving while nothing is being scored, on an idle service, is scored 
 arriving during a call wait for it and then go together in the next. Under load, the clients answered by
 one call send their next requests at nearly the same moment: the first would start a call of its own a
 fraction of a millisecond before the others arrive, and they would wait for it. So a call that starts
-within :data:`BUSY_SECONDS` of the previous one first waits :data:`GATHER_SECONDS` for them (a
-millisecond or two against the ~5-15 ms a call takes).
+within :data:`BUSY_SECONDS` of the previous one first waits for them: until as many requests wait as
+waited when the previous call ended plus those it answered (the clients it answered are expected back),
+at most :data:`GATHER_SECONDS` (a millisecond or two against the ~5-30 ms a call takes). A fixed wait
+left the core idle once they had all arrived.
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ class Batcher(Generic[In, Out]):
         self.max_batch = max_batch
         self.gather, self.busy = gather, busy
         self._ended = float("-inf")
+        #: Requests expected for the next call: those waiting when the last call ended plus those it answered.
+        self._expected = 1
         self._ready = threading.Condition()
         self._pending: list[_Slot[In, Out]] = []
         self._thread: threading.Thread | None = None
@@ -149,12 +153,15 @@ class Batcher(Generic[In, Out]):
                 if not self._pending:
                     self._thread = None
                     return
-                waiting = len(self._pending)
-            if time.monotonic() - self._ended < self.busy and waiting < self.max_batch:
-                time.sleep(self.gather)
-            with self._ready:
+                if time.monotonic() - self._ended < self.busy:  # under load: wait for the clients answered last
+                    self._ready.wait_for(self._gathered, self.gather)
                 batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
             self._run(batch)
+            with self._ready:
+                self._expected = len(self._pending) + len(batch)
+
+    def _gathered(self) -> bool:
+        return len(self._pending) >= min(self._expected, self.max_batch) or self._closed
 
     def _run(self, batch: list[_Slot[In, Out]]) -> None:
         try:
