@@ -113,10 +113,11 @@ class Load:
                 k += self.clients
                 started = time.perf_counter()
                 try:
-                    writer.write(request)
-                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
-                    length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
-                    await asyncio.wait_for(reader.readexactly(length), 30)
+                    async with asyncio.timeout(30):  # not wait_for: on 3.11 that wraps each read in a new task
+                        writer.write(request)
+                        head = await reader.readuntil(b"\r\n\r\n")
+                        length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+                        await reader.readexactly(length)
                     ok = head.startswith(b"HTTP/1.1 200 ")
                 except (OSError, IndexError, ValueError, asyncio.IncompleteReadError, asyncio.TimeoutError):
                     ok = False

@@ -3,25 +3,34 @@
 Scoring one record against its candidates is one call of batch linkage's vectorised comparison, whose cost
 is mostly fixed (numpy and pandas set-up per comparison): one record against 20 candidates costs about
 80% of 4 records against 200 each. With several clients, requests queue in a worker anyway; a
-:class:`Batcher` lets the first of them score everything that is waiting in one call
-(:func:`cdq.leads.index.match_many`) instead of one after the other. Each record still gets exactly the
-answer it would get alone (every comparison, veto and weight is a function of one pair).
+:class:`Batcher` scores everything that is waiting in one call (:func:`cdq.leads.index.match_many`)
+instead of one after the other. Each record still gets exactly the answer it would get alone (every
+comparison, veto and weight is a function of one pair).
+
+One scorer thread per process makes the calls. An ``async`` endpoint awaits :meth:`Batcher.submit`: the
+event loop keeps reading and parsing the next requests while a call runs, and the thread hands each
+call's answers back to the loop in one wake-up. (A sync endpoint cost two hops to the thread pool and back
+per request — the endpoint and then FastAPI's check of its answer — plus a wake-up per waiting request.)
+Threads may call the batcher directly (:meth:`Batcher.__call__`).
 
 A request arriving while nothing is being scored, on an idle service, is scored at once (alone); requests
 arriving during a call wait for it and then go together in the next. Under load, the clients answered by
 one call send their next requests at nearly the same moment: the first would start a call of its own a
 fraction of a millisecond before the others arrive, and they would wait for it. So a call that starts
-within :data:`BUSY_SECONDS` of the previous one first waits :data:`GATHER_SECONDS` for them (a
-millisecond or two against the ~5-15 ms a call takes). The thread that scores a batch hands the next one
-to a waiting request's thread and returns its own answer.
+within :data:`BUSY_SECONDS` of the previous one first waits for them: until as many requests wait as
+waited when the previous call ended plus those it answered (the clients it answered are expected back),
+at most :data:`GATHER_SECONDS` (a millisecond or two against the ~5-30 ms a call takes). A fixed wait
+left the core idle once they had all arrived.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -35,19 +44,40 @@ GATHER_SECONDS = 0.002
 
 
 class _Slot(Generic[In, Out]):
-    __slots__ = ("item", "result", "error", "done", "lead", "event")
+    """One waiting request: its item, then its result or error; ``loop``/``future`` for an awaiting
+    coroutine, ``event`` for a waiting thread."""
 
-    def __init__(self, item: In):
+    __slots__ = ("item", "result", "error", "loop", "future", "event")
+
+    def __init__(self, item: In, loop: asyncio.AbstractEventLoop | None = None):
         self.item = item
         self.result: Out | None = None
         self.error: BaseException | None = None
-        self.done = False
-        self.lead = False
-        self.event = threading.Event()
+        self.loop = loop
+        self.future: asyncio.Future[Out] | None = loop.create_future() if loop is not None else None
+        self.event = threading.Event() if loop is None else None
+
+    def outcome(self) -> Out:
+        if self.error is not None:
+            raise self.error
+        return self.result  # type: ignore[return-value]
+
+
+def _settle(slots: list[_Slot[Any, Any]]) -> None:
+    """In the event loop: each awaiting request's future gets its result or error."""
+    for s in slots:
+        assert s.future is not None
+        if s.future.cancelled():  # the client went away
+            continue
+        if s.error is not None:
+            s.future.set_exception(s.error)
+        else:
+            s.future.set_result(s.result)
 
 
 class Batcher(Generic[In, Out]):
-    """``batcher(item)`` returns ``fn([item, ...])[i]`` for its item, calling ``fn`` on every item waiting.
+    """``await batcher.submit(item)`` (or ``batcher(item)`` in a thread) returns ``fn([item, ...])[i]`` for its
+    item; ``fn`` is called in the batcher's own thread on every item waiting (at most ``max_batch``).
 
     ``fn`` takes a list of items and returns one result per item, in order; an exception it raises is
     raised to every request of that batch.
@@ -56,6 +86,10 @@ class Batcher(Generic[In, Out]):
         >>> double = Batcher(lambda items: [2 * x for x in items])
         >>> double(21)
         42
+        >>> import asyncio
+        >>> asyncio.run(double.submit(4))
+        8
+        >>> double.close()
     """
 
     def __init__(self, fn: Callable[[list[In]], list[Out]], max_batch: int = MAX_BATCH,
@@ -64,33 +98,72 @@ class Batcher(Generic[In, Out]):
         self.max_batch = max_batch
         self.gather, self.busy = gather, busy
         self._ended = float("-inf")
-        self._lock = threading.Lock()
+        #: Requests expected for the next call: those waiting when the last call ended plus those it answered.
+        self._expected = 1
+        self._ready = threading.Condition()
         self._pending: list[_Slot[In, Out]] = []
-        self._busy = False
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._closed = False
         #: Calls of ``fn`` and items scored (for tests and the log).
         self.calls = 0
         self.items = 0
 
     def __call__(self, item: In) -> Out:
+        """From a thread: wait for this item's result."""
         slot: _Slot[In, Out] = _Slot(item)
-        with self._lock:
-            self._pending.append(slot)
-            if not self._busy:
-                self._busy = slot.lead = True
-        if not slot.lead:
-            slot.event.wait()  # answered, or handed the next batch
-        if not slot.done:
-            self._run()
-        if slot.error is not None:
-            raise slot.error
-        return slot.result  # type: ignore[return-value]
+        self._put(slot)
+        assert slot.event is not None
+        slot.event.wait()
+        return slot.outcome()
 
-    def _run(self) -> None:
-        """Score the waiting requests (this thread's own among them), then pass the lead on."""
-        if time.monotonic() - self._ended < self.busy and len(self._pending) < self.max_batch:
-            time.sleep(self.gather)
-        with self._lock:
-            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
+    async def submit(self, item: In) -> Out:
+        """From an event loop: await this item's result (the loop runs on meanwhile)."""
+        slot: _Slot[In, Out] = _Slot(item, asyncio.get_running_loop())
+        self._put(slot)
+        assert slot.future is not None
+        return await slot.future
+
+    def close(self) -> None:
+        """Score what is waiting, then end the thread (a later item starts a new one)."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
+
+    def _put(self, slot: _Slot[In, Out]) -> None:
+        with self._ready:
+            self._pending.append(slot)
+            # the thread is this process's own: a forked worker starts its own (threads do not survive a fork)
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._closed = False
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._serve, name="cdq-batcher", daemon=True)
+                self._thread.start()
+            self._ready.notify()
+
+    def _serve(self) -> None:
+        """The batcher's thread: take what waits, score it, hand the answers back; until :meth:`close`."""
+        while True:
+            with self._ready:
+                while not self._pending and not self._closed:
+                    self._ready.wait()
+                if not self._pending:
+                    self._thread = None
+                    return
+                if time.monotonic() - self._ended < self.busy:  # under load: wait for the clients answered last
+                    self._ready.wait_for(self._gathered, self.gather)
+                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
+            self._run(batch)
+            with self._ready:
+                self._expected = len(self._pending) + len(batch)
+
+    def _gathered(self) -> bool:
+        return len(self._pending) >= min(self._expected, self.max_batch) or self._closed
+
+    def _run(self, batch: list[_Slot[In, Out]]) -> None:
         try:
             results = self.fn([s.item for s in batch])
             if len(results) != len(batch):
@@ -100,17 +173,17 @@ class Batcher(Generic[In, Out]):
         except BaseException as e:  # noqa: BLE001 - raised again in every request of the batch
             for s in batch:
                 s.error = e
-        with self._lock:
-            self.calls += 1
-            self.items += len(batch)
-            self._ended = time.monotonic()
-            for s in batch:
-                s.done = True
-            if self._pending:
-                following = self._pending[0]
-                following.lead = True
-                following.event.set()
-            else:
-                self._busy = False
+        self.calls += 1
+        self.items += len(batch)
+        self._ended = time.monotonic()
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Slot[In, Out]]] = {}
         for s in batch:
-            s.event.set()
+            if s.event is not None:
+                s.event.set()
+            elif s.loop is not None:
+                by_loop.setdefault(s.loop, []).append(s)
+        for loop, slots in by_loop.items():  # one wake-up per loop, not one per request
+            try:
+                loop.call_soon_threadsafe(_settle, slots)
+            except RuntimeError:  # that loop has closed: nobody awaits these any more
+                pass

@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from cdq.address import AddressStore, load_demo_reference
 from cdq.leads.index import Candidate, MatchIndex, match_many
 from cdq.service.apikeys import ApiKey, verify_key
 from cdq.service.batching import Batcher
+from cdq.service.ratelimit import MovingWindow
 from cdq.service.settings import ServiceSettings
 from cdq.store import GoldenStore
 from cdq.store.schema import runs
@@ -63,8 +61,7 @@ class ServiceState:
         self.matcher: Batcher[tuple[dict[str, Any], int], Matched] = Batcher(self._match_batch)
         self._local = threading.local()
         self._keys: dict[str, tuple[ApiKey | None, float]] = {}
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-        self.limit = parse(settings.rate_limit)
+        self.limiter = MovingWindow.parse(settings.rate_limit)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_run = 0
@@ -112,7 +109,7 @@ class ServiceState:
 
     def allow(self, who: str) -> bool:
         """One request of ``who`` (a key id, or the client address) against the rate limit."""
-        return self.limiter.hit(self.limit, who)
+        return self.limiter.hit(who)
 
     # -- start, background, stop ---------------------------------------------------------------------
     def start(self, *, background: bool = True) -> None:
@@ -178,6 +175,7 @@ class ServiceState:
             logger.error("background round failed: %s", type(e).__name__)
 
     def stop(self) -> None:
+        self.matcher.close()
         if self.matcher.calls:
             logger.info("match requests: %d in %d calls", self.matcher.items, self.matcher.calls)
         self._stop.set()

@@ -111,12 +111,19 @@ def run(app: Any, host: str, port: int, workers: int, options: dict[str, Any]) -
     return 1 if failed else 0
 
 
+#: The youngest generation's collection threshold in the workers (Python's default: 700 allocations).
+GC_THRESHOLD = 50_000
+
+
 def _settle_memory() -> None:
     """Before the fork: give the heap that building the index and training the model freed back to the
-    system, and keep the garbage collector off the objects that are left.
+    system, keep the garbage collector off the objects that are left, and run it less often.
 
     Each worker shares the parent's pages until it writes them; freed-but-kept heap is counted in every
     process's RSS, and a collection touching every object's header would copy the pages in every worker.
+    A /v1/match request allocates many short-lived containers (freed by their reference counts, not by the
+    collector): at the default threshold (700) the collector ran about every other request, ~0.25 ms per
+    request at 1M records (3% of its CPU); at :data:`GC_THRESHOLD` none in 600 requests.
     """
     gc.collect()
     try:
@@ -124,6 +131,8 @@ def _settle_memory() -> None:
     except (OSError, AttributeError):  # not glibc: nothing to trim this way
         pass
     gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, older, oldest)
 
 
 def _kill(pid: int, signum: int) -> None:

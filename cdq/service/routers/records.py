@@ -29,10 +29,12 @@ def golden_summaries(request: Request, golden_ids: list[str]) -> dict[str, dict[
         return summaries(conn, golden_ids)
 
 
+# async: the scoring runs in the batcher's thread (cdq.service.batching); a sync endpoint would add two hops to
+# the thread pool and back per request (the endpoint, then FastAPI's check of its answer)
 @router.post("/match", dependencies=[Depends(require("match"))])
-def match(request: Request, record: CustomerRecord, limit: int = Query(5, ge=1, le=100)) -> dict[str, Any]:
+async def match(request: Request, record: CustomerRecord, limit: int = Query(5, ge=1, le=100)) -> dict[str, Any]:
     """Ranked candidate golden records with match probability, the batch decision (``match`` / ``review``
     / ``non_match``) and the per-field explanation (level and weight), as batch linkage gives them."""
     state = state_of(request)
-    found, golden = state.matcher((record.values(), min(limit, state.settings.match_limit)))
+    found, golden = await state.matcher.submit((record.values(), min(limit, state.settings.match_limit)))
     return {"candidates": [{**c.as_dict(), "golden": golden.get(c.golden_id, {})} for c in found]}
