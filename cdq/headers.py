@@ -69,6 +69,23 @@ CONFIDENCE_LOOSE = 0.6
 CONFIDENCE_CONTENT = 0.7
 
 
+def numbered_duplicates(headers: list[str], numbered: str = "{name} ({n})") -> list[str]:
+    """Headers made unique: the second of a name becomes ``numbered`` with ``n`` = 2, the third 3, and so on.
+
+    Examples:
+        >>> numbered_duplicates(["Naam", "Naam", "Plaats"])
+        ['Naam', 'Naam (2)', 'Plaats']
+        >>> numbered_duplicates(["id", "id", "id"], "{name}_{n}")
+        ['id', 'id_2', 'id_3']
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for name in headers:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else numbered.format(name=name, n=seen[name]))
+    return out
+
+
 def header_key(header: object) -> str:
     """Comparable form of a header: lower case, no accents, only letters and digits.
 

@@ -21,7 +21,14 @@ import pandas as pd
 from cdq.address_parts import split_address_line, split_house_number, split_street
 from cdq.columns import CANONICAL, QUARANTINE, RAW_PREFIX, empty_quarantine
 from cdq.errors import InputError
-from cdq.headers import ADDRESS_TARGETS, CONTACT_TARGETS, ColumnMatch, MappingFile, recognise
+from cdq.headers import (
+    ADDRESS_TARGETS,
+    CONTACT_TARGETS,
+    ColumnMatch,
+    MappingFile,
+    numbered_duplicates,
+    recognise,
+)
 from cdq.hygiene import (
     FIELD_TOO_LONG,
     MAX_CANONICAL,
@@ -439,7 +446,8 @@ def _hygienic(raw: RawTable) -> tuple[RawTable, pd.Series, dict[str, ColumnFacts
     import dataclasses
 
     original = [str(c) for c in raw.frame.columns]
-    headers = _unique(clean_headers(original))
+    # made unique again after cleaning ("Naam" and "Naam<NUL>" would both be "Naam"): "Naam (2)"
+    headers = numbered_duplicates(clean_headers(original))
     renamed = dict(zip(original, headers))
     frame, codes, facts = clean_frame_with_facts(raw.frame.reset_index(drop=True))
     frame.columns = headers
@@ -448,14 +456,6 @@ def _hygienic(raw: RawTable) -> tuple[RawTable, pd.Series, dict[str, ColumnFacts
             {headers[p]: fact for p, fact in facts.items()})
 
 
-def _unique(headers: list[str]) -> list[str]:
-    """Headers made unique again after cleaning (``Naam`` and ``Naam<NUL>`` would both be ``Naam``)."""
-    seen: dict[str, int] = {}
-    out = []
-    for header in headers:
-        seen[header] = seen.get(header, 0) + 1
-        out.append(header if seen[header] == 1 else f"{header} ({seen[header]})")
-    return out
 
 
 def _add_issue(staging: pd.DataFrame, rows: pd.Series, code: str) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 import pandas as pd
 
 from cdq.errors import InputError, UsageError
+from cdq.headers import numbered_duplicates
 from cdq.importers.base import RawTable
 
 logger = logging.getLogger(__name__)
@@ -160,19 +161,12 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
             return str(int(value))
         return str(value)
 
-    headers = _unique([str(c) for c in frame.columns])
+    # a query may return two columns of the same name; the second becomes ``name_2``
+    headers = numbered_duplicates([str(c) for c in frame.columns], "{name}_{n}")
     columns = [[text(v) for v in frame.iloc[:, i].tolist()] for i in range(frame.shape[1])]
     return pd.DataFrame(dict(zip(headers, columns)), columns=headers, dtype="object")
 
 
-def _unique(headers: list[str]) -> list[str]:
-    """A query may return two columns of the same name; the second becomes ``name_2``."""
-    seen: dict[str, int] = {}
-    out = []
-    for h in headers:
-        seen[h] = seen.get(h, 0) + 1
-        out.append(h if seen[h] == 1 else f"{h}_{seen[h]}")
-    return out
 
 
 def _safe(url: str) -> str:
