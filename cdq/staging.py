@@ -456,8 +456,6 @@ def _hygienic(raw: RawTable) -> tuple[RawTable, pd.Series, dict[str, ColumnFacts
             {headers[p]: fact for p, fact in facts.items()})
 
 
-
-
 def _add_issue(staging: pd.DataFrame, rows: pd.Series, code: str) -> None:
     current = staging.loc[rows, "issues"].fillna("").astype(str)
     staging.loc[rows, "issues"] = (current + ";" + code).str.strip(";")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdq.normalize._report import COSMETIC, Collector, _joined_codes
+from cdq.normalize._report import COSMETIC, Collector, _append_codes
 from cdq.reasons import REASONS
 
 
@@ -39,7 +39,7 @@ def test_issues_equal_the_per_row_rule_on_random_flags():
 def test_more_than_64_codes_keep_their_order():
     codes = [f"C{i:03d}" for i in range(150)]
     masks = [np.array([i % 2 == 0, True, False]) for i in range(150)]
-    out = _joined_codes(codes, masks, 3)
+    out = _append_codes(np.full(3, "", dtype=object), codes, masks)
     assert out[0] == ";".join(codes[0::2])
     assert out[1] == ";".join(codes)
     assert out[2] == ""

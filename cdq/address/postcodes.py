@@ -39,6 +39,11 @@ def _text(values: pd.Series) -> pd.Series:
         return text.astype("string[pyarrow]")
 
 
+def _squashed(values: pd.Series) -> pd.Series:
+    """Arrow text upper-cased, separators dropped (empty text stays empty)."""
+    return _text(values).str.upper().str.replace(rules().separators, "", regex=True)
+
+
 def squash(values: pd.Series) -> pd.Series:
     """Upper-case, separators dropped; ``None`` where empty (object dtype). Validity: :func:`is_valid`.
 
@@ -46,7 +51,7 @@ def squash(values: pd.Series) -> pd.Series:
         >>> squash(pd.Series([" 1234 ab", None, "", "1049-ff", "1049.FF"])).tolist()
         ['1234AB', None, None, '1049FF', '1049FF']
     """
-    text = _text(values).str.upper().str.replace(rules().separators, "", regex=True)
+    text = _squashed(values)
     out = text.astype(object)
     return out.where(text.notna() & (text != ""), None)
 
@@ -89,7 +94,7 @@ def canonical(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         (['1234 AB', '1234 AB', '0123 AB', '1234 SS', None], [True, True, False, False, False])
     """
     # one pass in Arrow's kernels: squash, check, space (the Series functions above convert at every step)
-    text = _text(values).str.upper().str.replace(rules().separators, "", regex=True)
+    text = _squashed(values)
     valid = _valid(text)
     spaced = (text.str.slice(0, 4) + " " + text.str.slice(4)).to_numpy(dtype=object)
     out = np.where(valid, spaced, values.to_numpy(dtype=object))

@@ -167,8 +167,6 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(headers, columns)), columns=headers, dtype="object")
 
 
-
-
 def _safe(url: str) -> str:
     """The URL without its password, for messages."""
     try:

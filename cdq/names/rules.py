@@ -189,7 +189,6 @@ def _legal_form_prefilter() -> str:
     the texts it finds go to the exact check, which runs once per distinct text.
     """
     _, canonical = _legal_form_pattern()
-
     spellings = sorted(canonical, key=len, reverse=True)
     alternatives = "|".join("[^A-Za-z0-9]{0,2}".join(re.escape(ch) for ch in spelling) for spelling in spellings)
     return rf"(?i)(?:^|[^A-Za-z0-9_.])(?:{alternatives})"

@@ -74,12 +74,7 @@ class Collector:
             for k in np.flatnonzero(mask[had_rows]):
                 if code in had[k]:
                     mask[had_rows[k]] = False
-        added = _joined_codes(list(masks), list(masks.values()), self.n)
-        both = (out != "") & (added != "")
-        out[both] = out[both] + ";" + added[both]
-        alone = out == ""
-        out[alone] = added[alone]
-        return out
+        return _append_codes(out, list(masks), list(masks.values()))
 
     def findings(self) -> pd.DataFrame:
         """One row per change or flag, with the fixed :data:`cdq.columns.FINDINGS` columns."""
@@ -108,9 +103,10 @@ class Collector:
         return pd.concat(frames, ignore_index=True)
 
 
-def _joined_codes(codes: list[str], masks: list[np.ndarray], n: int) -> np.ndarray:
-    """Per row, the codes whose mask is set, ';'-joined in the order of ``codes`` ("" when none)."""
-    out = np.full(n, "", dtype=object)
+def _append_codes(out: np.ndarray, codes: list[str], masks: list[np.ndarray]) -> np.ndarray:
+    """``out`` (texts per row, "" when none) with, per row, the codes whose mask is set appended ';'-joined in
+    the order of ``codes``; changed in place and returned."""
+    n = len(out)
     for start in range(0, len(codes), 64):  # one 64-bit word per 64 codes
         words = codes[start : start + 64]
         bits = np.zeros(n, dtype=np.uint64)
