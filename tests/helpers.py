@@ -173,13 +173,14 @@ class Client:
         return r.status, payload, {k.lower(): v for k, v in r.getheaders()}
 
 
-def cdq_serve_process(store_url: str, *options: str) -> tuple[subprocess.Popen, int]:
+def cdq_serve_process(store_url: str, *options: str, tmpdir: Path | None = None) -> tuple[subprocess.Popen, int]:
     """``cdq serve --store URL OPTIONS`` as its own process on a free port, once ``/health`` answers 200
-    (output and error merged into its stdout, text)."""
+    (output and error merged into its stdout, text); ``tmpdir``: its temp folder (``TMPDIR``)."""
     port = free_port()
     cdq = Path(sys.executable).parent / "cdq"
+    env = {**os.environ, "TMPDIR": str(tmpdir)} if tmpdir else None
     proc = subprocess.Popen([str(cdq), "serve", "--store", store_url, "--port", str(port), *options],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     client = Client(port)
     for _ in range(240):
         try:

@@ -242,7 +242,8 @@ def test_cdq_serve_command_starts_on_the_demo_store_and_stops_gracefully(demo_st
     from helpers import Client, cdq_serve_process
 
     shutil.copy(demo_store, tmp_path / "golden.sqlite")
-    proc, port = cdq_serve_process(f"sqlite:///{tmp_path / 'golden.sqlite'}")
+    (tmp_path / "tmp").mkdir()
+    proc, port = cdq_serve_process(f"sqlite:///{tmp_path / 'golden.sqlite'}", tmpdir=tmp_path / "tmp")
     try:
         client = Client(port)
         assert client.call("GET", "/docs", key=None)[0] == 200
@@ -254,6 +255,8 @@ def test_cdq_serve_command_starts_on_the_demo_store_and_stops_gracefully(demo_st
     # uvicorn finishes the requests in flight, runs the shutdown, then re-raises SIGTERM (exit -15 = stopped)
     assert proc.returncode in (0, -signal.SIGTERM), out
     assert "Application shutdown complete" in out and "Traceback" not in out, out
+    # the bundled demo address reference it built for the run (no --reference) is gone with it
+    assert not list((tmp_path / "tmp").iterdir())
 
 
 def test_cdq_serve_workers_fork_after_start_answer_alike_and_stop_together(demo_store, tmp_path):
@@ -269,7 +272,8 @@ def test_cdq_serve_workers_fork_after_start_answer_alike_and_stop_together(demo_
     url = f"sqlite:///{tmp_path / 'golden.sqlite'}"
     key = create_key(GoldenStore(url), "workers", ["read", "match"])
     known = customer(url)
-    proc, port = cdq_serve_process(url, "--workers", "2")
+    (tmp_path / "tmp").mkdir()
+    proc, port = cdq_serve_process(url, "--workers", "2", tmpdir=tmp_path / "tmp")
     try:
         client = Client(port, key)
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
@@ -289,3 +293,5 @@ def test_cdq_serve_workers_fork_after_start_answer_alike_and_stop_together(demo_
             proc.kill()
     assert proc.returncode == 0, out
     assert out.count("Application shutdown complete") == 2 and "Traceback" not in out, out
+    # the demo reference the workers shared was removed once, by the parent, after both had stopped
+    assert not list((tmp_path / "tmp").iterdir())

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import tempfile
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,13 @@ def summaries(conn: sa.Connection, golden_ids: list[str]) -> dict[str, dict[str,
     return out
 
 
+def _remove_built_reference(folder: Path, owner: int) -> None:
+    """Delete the demo reference's temp folder, only in the process that built it: forked workers share the
+    folder and stop on their own, before the parent that still serves from it (and hands it to the next)."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 class ServiceState:
     """The service's long-lived objects (see module doc)."""
 
@@ -56,6 +66,11 @@ class ServiceState:
         self.settings = settings
         self.store = GoldenStore(settings.store)
         self.reference_path = self._reference(settings.reference)
+        #: the bundled demo reference is built into a temp folder per start: removed at stop, or when the
+        #: state is collected or the interpreter exits if nothing stopped it (it left one per start before)
+        self._remove_reference = (None if settings.reference else
+                                  weakref.finalize(self, _remove_built_reference, self.reference_path.parent,
+                                                   os.getpid()))
         self.index = MatchIndex(self.store)
         #: ``/v1/match`` requests that arrive together are scored in one call (see cdq.service.batching)
         self.matcher: Batcher[tuple[dict[str, Any], int], Matched] = Batcher(self._match_batch)
@@ -182,3 +197,5 @@ class ServiceState:
         if self._thread is not None:
             self._thread.join(timeout=30)
         self.store.engine.dispose()
+        if self._remove_reference is not None:
+            self._remove_reference()
