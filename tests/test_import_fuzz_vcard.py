@@ -6,6 +6,8 @@ rows_in = rows staged by the adapter + rows it quarantined.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -30,6 +32,7 @@ FOLDS = st.sampled_from(["\r\n", "\n", "\r\n ", "\n\t", "\r", "=\r\n"])
 
 
 _DIR = Path(tempfile.mkdtemp(prefix="cdq-fuzz-"))  # one folder, each example overwrites its file
+atexit.register(shutil.rmtree, _DIR, True)  # hypothesis does not let examples share a function's tmp_path
 
 
 def _tmp(suffix: str, data: bytes) -> Path:
