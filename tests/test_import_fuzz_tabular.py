@@ -3,8 +3,10 @@ keeps every cell text, and its accounting holds (rows in = rows read + rows quar
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -48,6 +50,7 @@ def _check_forced(path: Path, sep: str, encoding: str) -> None:
 
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="cdq_fuzz_"))
+atexit.register(shutil.rmtree, _FOLDER, True)  # hypothesis does not let examples share a function's tmp_path
 
 
 def _write(data: bytes, suffix: str = ".csv") -> Path:
