@@ -318,8 +318,14 @@ def decision_codes(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np
         >>> decision_codes(np.array([1.0, 0.0, 1.0]), np.array([False, False, True]), load_settings()).tolist()
         [0, 2, 2]
     """
-    code = np.where(probability >= s.auto_match, MATCH, np.where(probability >= s.review, REVIEW, NON_MATCH))
-    code = code.astype(np.int8)
+    if s.review <= s.auto_match:
+        # MATCH + one for each threshold not reached (NaN reaches none): two comparisons and an add, no
+        # nested np.where over 19M pairs
+        code = (~(probability >= s.auto_match)).astype(np.int8)
+        code += ~(probability >= s.review)
+    else:
+        code = np.where(probability >= s.auto_match, MATCH, np.where(probability >= s.review, REVIEW, NON_MATCH))
+        code = code.astype(np.int8)
     code[veto] = NON_MATCH
     return code
 
