@@ -161,15 +161,16 @@ def _patterns(vectors: pd.DataFrame, rows: np.ndarray | None = None) -> tuple[np
     # mask is applied to the integers only (masking a frame of 19M pairs costs seconds); any radix above
     # every level decodes to the same patterns in the same order.
     code = np.zeros(len(vectors), dtype=np.int64)
-    radix = []
-    for name in vectors.columns:
-        col = vectors[name].to_numpy()
-        base = int(col.max()) + 2 if len(col) else 1
-        # in place (tens of millions of pairs: a temporary per operation costs more than the arithmetic)
-        code *= base
-        code += col
-        code += 1
-        radix.append(base)
+    columns = [vectors[name].to_numpy() for name in vectors.columns]
+    radix = [int(col.max()) + 2 if len(col) else 1 for col in columns]
+    # in place and in blocks of pairs that stay in the cache (tens of millions of pairs: a temporary per
+    # operation, or a pass over the whole array per operation, costs more than the arithmetic)
+    for start in range(0, len(code), _PATTERN_BLOCK):
+        block = code[start:start + _PATTERN_BLOCK]
+        for col, base in zip(columns, radix):
+            block *= base
+            block += col[start:start + _PATTERN_BLOCK]
+            block += 1
     if rows is not None:
         code = code[rows]
     if len(code) == 0 or np.prod(np.array(radix, dtype=float)) >= 2.0 ** 62:
@@ -186,6 +187,10 @@ def _patterns(vectors: pd.DataFrame, rows: np.ndarray | None = None) -> tuple[np
         patterns[:, j] = rest % radix[j] - 1
         rest //= radix[j]
     return patterns, counts
+
+
+#: Pairs whose pattern codes :func:`_patterns` computes at a time.
+_PATTERN_BLOCK = 1 << 16
 
 
 def _patterns_of(vectors: pd.DataFrame, counts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cdq.linkage.columns import Columns, columns_of
-from cdq.linkage.compare import at_levels, digit_edits
+from cdq.linkage.compare import at_levels, differing, digit_edits, digits_at
 from cdq.linkage.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -134,8 +134,8 @@ def _date_typo(prepared: Prepared, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     idx = np.flatnonzero((yl >= 0) & (yr >= 0) & (np.abs(yl - yr) < PARENT_GAP_YEARS))
     if len(idx):
         digits = columns_of(prepared).date_digits()
-        a, b = digits[l[idx]], digits[r[idx]]
-        year_digits = (a[:, :4] != b[:, :4]).sum(axis=1, dtype=np.int8)
+        a, b = digits_at(digits, l[idx]), digits_at(digits, r[idx])
+        year_digits = differing(a != b, 4)
         out[idx] = (year_digits <= 1) & (digit_edits(a, b) <= DATE_TYPO_EDITS)
     return out
 
