@@ -91,7 +91,7 @@ def _base(cols: Columns, column: str, l, r):
 def _select(levels: np.ndarray, rules: list[tuple[np.ndarray, int]]) -> np.ndarray:
     """Assign the first matching rule's level (rules best first), only where not yet set above 0."""
     for mask, level in reversed(rules):
-        levels[mask] = level
+        np.putmask(levels, mask, level)  # levels[mask] = level, without making positions of the mask
     return levels
 
 
