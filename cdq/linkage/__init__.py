@@ -357,8 +357,10 @@ def _cluster(prepared, l, r, weight, match, veto, s: Settings) -> np.ndarray:
     labels = connected_components(n, ml, mr)
     # only a cannot-link inside one component of the matches can split anything (guarded_clusters ignores the
     # others): at 1M records 14M of 19M candidate pairs are vetoed, a few thousand of them inside a component
-    at = np.flatnonzero(veto)
-    at = at[labels[l[at]] == labels[r[at]]]
+    compact = labels.astype(np.int32) if n < 2**31 else labels  # half the bytes per gathered label
+    inside = compact[l] == compact[r]
+    inside &= veto
+    at = np.flatnonzero(inside)
     cl, cr = l[at], r[at]
     if s.cannot_link:
         extra_l, extra_r = _chain_vetoes(prepared, labels, s, l * n + r)
