@@ -4,7 +4,8 @@ Records sharing every key of a pass form a block; a block larger than ``max_bloc
 next ``refine`` key (first initial, birth year, ...) instead of being dropped, so one common e-mail local
 part or birth date does not hide its true pairs; only what is still oversized after every refine key is
 skipped (and counted in the report), so loose keys cannot blow up memory. Pairs are ``int64`` row positions ``(l, r)``
-with ``l < r``; the union is kept as one sorted array of ``l * n + r`` codes.
+with ``l < r``; the union is kept as one sorted array of ``l << shift | r`` codes (``shift``: the bits of a row
+number), which sort as the pairs do.
 """
 
 from __future__ import annotations
@@ -165,37 +166,52 @@ def candidate_pairs(
         is_new: when given, only pairs with at least one new row are kept (incremental linking).
     """
     n = len(prepared)
+    shift = max(1, (n - 1).bit_length())  # a pair's code: l << shift | r (sorts as (l, r) does)
+    bits = max(1, (len(passes) - 1).bit_length())  # a pass number in the low bits of a tagged code
+    room = bits <= 8 and (1 << (2 * shift)) < 2 ** (62 - bits)
 
-    def run(which: list[int]) -> list[tuple[np.ndarray, dict]]:
-        return [_one_pass(prepared, passes[k], max_block_size, is_new, refine) for k in which]
+    def run(which: list[int]) -> tuple[list[np.ndarray] | np.ndarray, list[dict]]:
+        """The passes ``which``: their union, each code tagged with the first of them that made it (or the
+        passes' own codes when the codes leave no room for a tag), and their report rows."""
+        results = [_one_pass(prepared, passes[k], max_block_size, is_new, refine, shift) for k in which]
+        codes, rows = [c for c, _ in results], [row for _, row in results]
+        del results
+        return (_tagged_union(codes, which, bits) if room else codes), rows
 
     order = list(range(len(passes)))
     if n >= PARALLEL_MIN_ROWS and len(passes) > 1:
-        # passes are independent: every other one in a forked child (see cdq.linkage.parallel)
-        theirs, mine = run_tasks([lambda: run(order[1::2]), lambda: run(order[::2])])
-        done = dict(zip(order[1::2] + order[::2], theirs + mine))
-        results = [done[k] for k in order]
-        del theirs, mine, done
+        # passes are independent: every other one in a forked child (see cdq.linkage.parallel), which also
+        # merges its own passes, so only the merge of the two unions is left for this process
+        (theirs, their_rows), (mine, my_rows) = run_tasks([lambda: run(order[1::2]), lambda: run(order[::2])])
+        rows_by_pass = dict(zip(order[1::2] + order[::2], their_rows + my_rows))
+        parts = [mine, theirs]
+        del mine, theirs
     else:
-        results = run(order)
-    per_pass, rows = [codes for codes, _ in results], [row for _, row in results]
-    del results  # the per-pass codes are then only in per_pass, which the union empties as it goes
+        only, rows_list = run(order)
+        rows_by_pass = dict(zip(order, rows_list))
+        parts = [only]
+        del only
+    rows = [rows_by_pass[k] for k in order]
     for row in rows:
         if row["skipped_blocks"]:
             logger.warning("blocking pass %s: %d blocks over %d records skipped (%d records)",
                            row["pass"], row["skipped_blocks"], max_block_size, row["skipped_records"])
-    union, new = _union_and_new(per_pass)
+    if room:
+        union, new = _merged(parts, bits, len(passes))
+    else:
+        per_pass = dict(zip(order[1::2] + order[::2] if len(parts) > 1 else order,
+                            [c for part in reversed(parts) for c in part]))
+        union, new = _union_and_new_by_lookup([per_pass[k] for k in order])
     for row, k in zip(rows, new):
         row["new_pairs"] = k
         logger.info("blocking pass %s: %d pairs, %d new", row["pass"], row["pairs"], k)
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
-    return union // max(n, 1), union % max(n, 1), report
+    return union >> shift, union & ((1 << shift) - 1), report
 
 
 def _one_pass(prepared: pd.DataFrame, spec: tuple, max_block_size: int, is_new: np.ndarray | None,
-              refine: tuple[str, ...]) -> tuple[np.ndarray, dict]:
-    """The sorted pair codes (``l * n + r``) of one pass and its report row (without ``new_pairs``)."""
-    n = len(prepared)
+              refine: tuple[str, ...], shift: int) -> tuple[np.ndarray, dict]:
+    """The sorted pair codes (``l << shift | r``) of one pass and its report row (without ``new_pairs``)."""
     name, keys, *own = spec
     limit = own[0] if own and own[0] else max_block_size
     window = own[1] if len(own) > 1 and own[1] else 0
@@ -210,7 +226,7 @@ def _one_pass(prepared: pd.DataFrame, spec: tuple, max_block_size: int, is_new: 
     if is_new is not None and len(left):
         wanted = is_new[left] | is_new[right]
         left, right = left[wanted], right[wanted]
-    codes = sorted_unique(left * n + right)
+    codes = sorted_unique((left.astype(np.int64) << shift) | right)
     return codes, {"pass": name, "keys": "+".join(keys), **info, "pairs": len(codes)}
 
 
@@ -237,29 +253,23 @@ def sorted_unique(values: np.ndarray, kind: str = "quicksort") -> np.ndarray:
     return out[np.r_[True, out[1:] != out[:-1]]]
 
 
-def _union_and_new(per_pass: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
-    """Union of sorted code arrays and, per pass, how many of its codes no earlier pass produced (the report).
+def _tagged_union(per_pass: list[np.ndarray], which: list[int], bits: int) -> np.ndarray:
+    """The union of sorted code arrays, each code shifted left by ``bits`` and tagged with the number (of
+    ``which``) of the first pass that made it; sorted.
 
-    Each code carries its pass number in its low bits: one stable sort of the concatenated sorted runs
-    (timsort merges runs) puts every code's copies together, earliest pass first, so the first copy of each
-    code names the pass that produced it first (a lookup per pass cost more than the sort at 1M records).
-    Empties ``per_pass`` (each pass's array is let go once copied: at 1M records they hold 0.3 GB).
+    One stable sort of the concatenated tagged runs (timsort merges runs) puts every code's copies together,
+    earliest pass first. Empties ``per_pass`` (each pass's array is let go once copied: at 1M records the
+    passes hold ~40M codes, 0.3 GB per copy).
 
     Examples:
-        >>> codes, new = _union_and_new([np.array([1, 5]), np.array([2, 5, 9])])
-        >>> codes.tolist(), new
-        ([1, 2, 5, 9], [2, 2])
+        >>> (_tagged_union([np.array([1, 5]), np.array([2, 5, 9])], [0, 3], 2) >> 2).tolist()
+        [1, 2, 5, 9]
+        >>> (_tagged_union([np.array([1, 5]), np.array([2, 5, 9])], [0, 3], 2) & 3).tolist()
+        [0, 3, 0, 3]
     """
-    if not per_pass:
-        return np.empty(0, dtype=np.int64), []
-    bits = max(1, (len(per_pass) - 1).bit_length())
-    top = max((int(codes[-1]) for codes in per_pass if len(codes)), default=0)
-    if bits > 8 or top >= 2 ** (62 - bits):  # no room for the pass number: sort the codes, look each pass up
-        return _union_and_new_by_lookup(per_pass)
-    # in place where possible: at 1M records the passes hold ~40M codes (0.3 GB per copy)
     tagged = np.empty(sum(len(codes) for codes in per_pass), dtype=np.int64)
-    at, count = 0, len(per_pass)
-    for k in range(count):
+    at = 0
+    for k in which:
         codes = per_pass.pop(0)  # the list lets go of each pass once it is copied
         part = tagged[at:at + len(codes)]
         np.left_shift(codes, bits, out=part)
@@ -267,12 +277,42 @@ def _union_and_new(per_pass: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
         at += len(codes)
         del codes
     tagged.sort(kind="stable")
-    passes = tagged.astype(np.uint8) & np.uint8((1 << bits) - 1)  # the low bits: bits <= 8
-    tagged >>= bits  # now the codes
-    first = np.ones(len(tagged), dtype=bool)
-    np.not_equal(tagged[1:], tagged[:-1], out=first[1:])
-    new = np.bincount(passes[first], minlength=count)
-    return tagged[first], [int(k) for k in new]
+    return _first_of_each(tagged, bits)
+
+
+def _first_of_each(tagged: np.ndarray, bits: int) -> np.ndarray:
+    """Of sorted tagged codes, the first (lowest tag) of each code."""
+    if not len(tagged):
+        return tagged
+    first = np.empty(len(tagged), dtype=bool)
+    first[0] = True
+    # two tagged codes of one code differ in the tag bits only
+    differ = np.bitwise_xor(tagged[1:], tagged[:-1])
+    np.greater_equal(differ, 1 << bits, out=first[1:])
+    del differ
+    return tagged[first]
+
+
+def _merged(parts: list[np.ndarray], bits: int, count: int) -> tuple[np.ndarray, list[int]]:
+    """The union of sorted tagged unions (:func:`_tagged_union`) and, per pass, how many of its codes no earlier
+    pass produced (the report).
+
+    Examples:
+        >>> codes, new = _merged([np.array([1 << 1, 5 << 1]), np.array([2 << 1 | 1, 5 << 1 | 1, 9 << 1 | 1])], 1, 2)
+        >>> codes.tolist(), new
+        ([1, 2, 5, 9], [2, 2])
+    """
+    if not parts:
+        return np.empty(0, dtype=np.int64), [0] * count
+    several = len(parts) > 1
+    tagged = np.concatenate(parts) if several else parts[0]
+    parts.clear()
+    if several:
+        tagged.sort(kind="stable")  # sorted runs: merged
+        tagged = _first_of_each(tagged, bits)
+    new = np.bincount((tagged & ((1 << bits) - 1)).astype(np.intp), minlength=count)
+    tagged >>= bits
+    return tagged, [int(k) for k in new[:count]]
 
 
 def _union_and_new_by_lookup(per_pass: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:

@@ -72,8 +72,9 @@ def call_name_levels(cols: Columns, l: np.ndarray, r: np.ndarray, first: np.ndar
         return
     start = cols.first_letter("first_name")
     key = "_middle_initials_later"
-    if key not in cols._codes:  # once per prepared frame
-        cols._codes[key] = later_initials(cols.values("middle_initials"))
+    if key not in cols._codes:  # once per prepared frame, per distinct value (the last slot, "": missing)
+        cols._codes[key] = later_initials(cols.text("middle_initials_distinct_or_empty").tolist())[
+            cols.codes("middle_initials")]
     later = cols._codes[key]
     name, spelled = cols.text("first_name"), cols.text("middle_names")
     # a record that writes its own initials names its first given name by them ("Jun", J.): against "W.J."

@@ -15,6 +15,7 @@ import pandas as pd
 
 from cdq.linkage.cluster import connected_components
 from cdq.linkage.columns import Columns
+from cdq.linkage.compare import at_levels
 from cdq.linkage.settings import Settings
 
 #: Company levels that name one organisation (its branches included): the same name, or a typo of it.
@@ -53,7 +54,7 @@ def same_organisation(prepared: pd.DataFrame, l: np.ndarray, r: np.ndarray, vect
     same = np.zeros(len(l), dtype=bool)
     if "company" in vectors.columns:
         names = [s.levels("company").index(x) for x in ORGANISATION_LEVELS]
-        same |= np.isin(vectors["company"].to_numpy(), names) & both
+        same |= at_levels(vectors["company"].to_numpy(), names) & both
     if "kvk" in vectors.columns:
         kvk = vectors["kvk"].to_numpy()
         same = (same & (kvk != 0)) | (kvk == s.levels("kvk").index("exact"))

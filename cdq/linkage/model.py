@@ -161,15 +161,16 @@ def _patterns(vectors: pd.DataFrame, rows: np.ndarray | None = None) -> tuple[np
     # mask is applied to the integers only (masking a frame of 19M pairs costs seconds); any radix above
     # every level decodes to the same patterns in the same order.
     code = np.zeros(len(vectors), dtype=np.int64)
-    radix = []
-    for name in vectors.columns:
-        col = vectors[name].to_numpy()
-        base = int(col.max()) + 2 if len(col) else 1
-        # in place (tens of millions of pairs: a temporary per operation costs more than the arithmetic)
-        code *= base
-        code += col
-        code += 1
-        radix.append(base)
+    columns = [vectors[name].to_numpy() for name in vectors.columns]
+    radix = [int(col.max()) + 2 if len(col) else 1 for col in columns]
+    # in place and in blocks of pairs that stay in the cache (tens of millions of pairs: a temporary per
+    # operation, or a pass over the whole array per operation, costs more than the arithmetic)
+    for start in range(0, len(code), _PATTERN_BLOCK):
+        block = code[start:start + _PATTERN_BLOCK]
+        for col, base in zip(columns, radix):
+            block *= base
+            block += col[start:start + _PATTERN_BLOCK]
+            block += 1
     if rows is not None:
         code = code[rows]
     if len(code) == 0 or np.prod(np.array(radix, dtype=float)) >= 2.0 ** 62:
@@ -186,6 +187,10 @@ def _patterns(vectors: pd.DataFrame, rows: np.ndarray | None = None) -> tuple[np
         patterns[:, j] = rest % radix[j] - 1
         rest //= radix[j]
     return patterns, counts
+
+
+#: Pairs whose pattern codes :func:`_patterns` computes at a time.
+_PATTERN_BLOCK = 1 << 16
 
 
 def _patterns_of(vectors: pd.DataFrame, counts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -378,23 +383,34 @@ def score_levels(model: FSModel, vectors: pd.DataFrame | Mapping[str, np.ndarray
     """:func:`score`'s columns as arrays: ``<comparison>_weight`` (unless ``fields`` is False),
     ``match_weight`` and ``match_probability``. ``vectors``: a frame of levels or arrays per comparison
     (:func:`~cdq.linkage.compare.compare_levels`), at least one."""
-    out = {}
     names = list(vectors.columns) if isinstance(vectors, pd.DataFrame) else list(vectors)
     n = len(vectors) if isinstance(vectors, pd.DataFrame) else len(vectors[names[0]])
+    # one lookup per pair: level -1 ("missing", no evidence) takes the last slot, 0
+    tables = {name: np.r_[model.weights(name).astype(np.float32), np.float32(0)] for name in names}
+    levels = {name: np.asarray(vectors[name]) for name in names}
+    out = {f"{name}_weight": np.empty(n, dtype=np.result_type(np.float32, tf[name]) if tf and name in tf else np.float32)
+           for name in names} if fields else {}
     total = np.full(n, np.log2(model.prior / (1 - model.prior)), dtype=np.float32)
-    for name in names:
-        # one lookup per pair: level -1 ("missing", no evidence) takes the last slot, 0
-        table = np.r_[model.weights(name).astype(np.float32), np.float32(0)]
-        levels = np.asarray(vectors[name])
-        w = table[levels if levels.dtype.kind == "i" else levels.astype(np.intp)]
-        if tf and name in tf:
-            w = w + tf[name]
-        if fields:
-            out[f"{name}_weight"] = w
-        total += w
+    # in blocks of pairs: each block's weights stay in the cache while they are added up (the same additions
+    # in the same order per pair as over whole arrays)
+    for start in range(0, n, SCORE_BLOCK):
+        block = slice(start, start + SCORE_BLOCK)
+        sums = total[block]
+        for name in names:
+            at = levels[name][block]
+            w = tables[name][at if at.dtype.kind == "i" else at.astype(np.intp)]
+            if tf and name in tf:
+                w = w + tf[name][block]
+            if fields:
+                out[f"{name}_weight"][block] = w
+            sums += w
     out["match_weight"] = total
     out["match_probability"] = 1 / (1 + np.exp2(-np.clip(total, -60, 60)))
     return out
+
+
+#: Pairs scored at a time by :func:`score_levels`.
+SCORE_BLOCK = 1 << 16
 
 
 def settings_fingerprint(settings: Settings) -> dict:

@@ -133,6 +133,11 @@ def related_pairs(name_ids: np.ndarray, left: np.ndarray, right: np.ndarray) -> 
     """
     ids, codes = relations()
     a, b = name_ids[left], name_ids[right]
-    pair = a.astype(np.int64) * len(ids) + b
-    at = np.minimum(np.searchsorted(codes, pair), len(codes) - 1)
-    return (a >= 0) & (b >= 0) & (codes[at] == pair)
+    out = (a >= 0) & (b >= 0) & (a != b)  # a name is not related to itself (the same name is exact)
+    at = np.flatnonzero(out)  # looked up only where both names are in the relation and differ
+    if len(codes) == 0:
+        out[at] = False
+        return out
+    pair = a[at].astype(np.int64) * len(ids) + b[at]
+    out[at] = codes[np.minimum(np.searchsorted(codes, pair), len(codes) - 1)] == pair
+    return out

@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -29,318 +28,51 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cdq.linkage.columns import Columns
+from cdq.linkage.distinct import (
+    _COLUMNS,
+    _FACTORIZED,
+    _col,
+    _distinct,
+    _distinct_pairs,
+    _distinct_vec,
+    _factorized,
+    _known_codes,
+    _Packed,
+    _packed,
+    _taken_back,
+    _unpacked,
+)
 from cdq.linkage.name_variants import canonical_names, given_names, relations
 from cdq.linkage.organisations import company_words
 from cdq.linkage.parallel import run_tasks
-from cdq.linkage.placeholders import _listed, _placeholder, placeholder_mask
+from cdq.linkage.placeholders import _listed, _placeholder
 from cdq.linkage.text import ascii_lower, letters
 from cdq.linkage.typos import sorted_characters, sorted_characters_of
-from cdq.resources import resource
+from cdq.linkage.values import (
+    _gender,
+    _joined,
+    _number_in_street,
+    _ordered_keys,
+    birth_date,
+    dutch_phonetic,
+    first_name,
+    initials_of,
+    kvk_key,
+    middle_names,
+    own_domain,
+    partial_birth_date,
+    phone_key,
+    sorted_digits,
+    street_name,
+    surname_core,
+)
 
-_PHONETIC_RULES = [
-    ("sch", "s"), ("ij", "y"), ("ei", "y"), ("ey", "y"), ("ie", "i"), ("ch", "g"), ("ph", "f"), ("th", "t"),
-    ("ck", "k"), ("qu", "kw"), ("ae", "a"), ("uy", "ui"), ("au", "ou"), ("dt", "t"), ("c", "k"),
-    ("z", "s"), ("x", "ks"), ("v", "f"), ("w", "f"), ("h", ""),
-]
-
-
-def dutch_phonetic(value: str | None) -> str | None:
-    """A Dutch sound key: ij/y/ei, g/ch, dt/d/t at the end, c/k, ph/f, s/z, v/f, double letters.
-
-    Examples:
-        >>> dutch_phonetic("wijnaendts") == dutch_phonetic("weinaents")
-        True
-        >>> dutch_phonetic("schilder") == dutch_phonetic("schilders")
-        False
-        >>> dutch_phonetic("klaassen") == dutch_phonetic("claasen")
-        True
-    """
-    text = (value or "").replace(" ", "")
-    if not text:
-        return None
-    for old, new in _PHONETIC_RULES:
-        text = text.replace(old, new)
-    if text.endswith("d"):
-        text = text[:-1] + "t"
-    if not text:
-        return None
-    out = [text[0]]
-    for ch in text[1:]:
-        if ch != out[-1]:
-            out.append(ch)
-    return "".join(out)
-
-
-@lru_cache(maxsize=1)
-def prefixes() -> tuple[str, ...]:
-    """Dutch surname prefixes (longest first), from ``reference_data/name_prefixes.txt``."""
-    lines = resource("reference_data", "name_prefixes.txt").read_text(encoding="utf-8").splitlines()
-    found = {letters(ascii_lower(line)) for line in lines if line.strip() and not line.startswith("#")}
-    return tuple(sorted((p for p in found if p), key=len, reverse=True))
-
-
-def surname_core(value: str | None) -> str | None:
-    """Surname without infix words, parts of a double name space-separated.
-
-    Examples:
-        >>> surname_core("van der Berg")
-        'berg'
-        >>> surname_core("Jansen-de Vries")
-        'jansen vries'
-        >>> surname_core("De Jong")
-        'jong'
-    """
-    text = letters(ascii_lower(value))
-    if not text:
-        return None
-    return " ".join(_prefix_pattern().sub(" ", f" {text} ").split()) or text
-
-
-@lru_cache(maxsize=1)
-def _prefix_pattern() -> re.Pattern:
-    """Any prefix as whole words, longest first ("van der" before "van"): one pass instead of one per prefix."""
-    return re.compile(r"(?<= )(?:" + "|".join(re.escape(p) for p in prefixes()) + r")(?= )")
-
-
-def first_name(value: str | None) -> str | None:
-    """First given name, titles and ordinals dropped; a value of initials only ("J.P.") gives None.
-
-    Examples:
-        >>> first_name("Sir Thomas"), first_name("J.P."), first_name("Dhr."), first_name("Zoë Anne")
-        ('thomas', None, None, 'zoe')
-    """
-    text = given_names(ascii_lower(value))
-    if not text:
-        return None
-    first = text.split()[0]
-    return first if len(first) > 1 else None
-
-
-def middle_names(value: str | None) -> str | None:
-    """The given names after the first ("Jan Peter Karel" -> "peter karel"); initials among them are dropped.
-
-    Examples:
-        >>> middle_names("Jan Peter"), middle_names("Anna M. Sophia"), middle_names("Jan"), middle_names("J.P.")
-        ('peter', 'sophia', None, None)
-    """
-    text = given_names(ascii_lower(value))
-    if not text:
-        return None
-    words = text.split()
-    if len(words[0]) < 2:
-        return None
-    rest = [w for w in words[1:] if len(w) > 1]
-    return " ".join(rest) or None
-
-
-def initials_of(first: str | None, initials: str | None) -> str | None:
-    """Initial letters, from the initials field or else the given names.
-
-    Examples:
-        >>> initials_of(None, "J.P.")
-        'jp'
-        >>> initials_of("jan peter", None)
-        'jp'
-    """
-    text = letters(ascii_lower(initials))
-    if text:
-        compact = text.replace(" ", "")
-        if len(compact) <= 4 or " " not in text:
-            return compact if len(compact) <= 4 else compact[0]
-        return "".join(w[0] for w in text.split())
-    text = given_names(ascii_lower(first))
-    return "".join(w[0] for w in text.split()) if text else None
-
-
-_DATE_PATTERNS = [
-    (re.compile(r"^(\d{4})[-/. ]?(\d{1,2})[-/. ]?(\d{1,2})"), (0, 1, 2)),
-    (re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})"), (2, 1, 0)),
-    (re.compile(r"^(\d{2})(\d{2})(\d{4})$"), (2, 1, 0)),
-]
-
-
-#: A year or a year and month only ("1956", "1956-04", "04/1956"): never a full date.
-_YEAR_MONTH = re.compile(r"^(?:\d{4}(?:[-/. ]\d{1,2})?|\d{1,2}[-/. ]\d{4})$")
-
-
-def birth_date(value: object) -> str | None:
-    """Parse a birth date to ``YYYY-MM-DD`` (day-first for Dutch ``dd-mm-yyyy``); keeps odd days/months.
-
-    Examples:
-        >>> birth_date("19560409"), birth_date("9-4-1956"), birth_date("1956-04-09 00:00:00")
-        ('1956-04-09', '1956-04-09', '1956-04-09')
-        >>> birth_date("n/a") is None
-        True
-    """
-    text = ascii_lower(value)
-    if not text or _YEAR_MONTH.match(text):
-        return None
-    for pattern, (y, m, d) in _DATE_PATTERNS:
-        found = pattern.match(text)
-        if found:
-            parts = found.groups()
-            if int(parts[d]) == 0:
-                return None  # "00-04-1956", "00-00-1956": only partly known (partial_birth_date); a zero
-                # month with a day ("1992-00-08") is a typo of a full date, kept as one
-            return f"{int(parts[y]):04d}-{int(parts[m]):02d}-{int(parts[d]):02d}"
-    return None
-
-
-_PARTIAL_PATTERNS = [
-    (re.compile(r"^(\d{4})[-/. ](\d{1,2})$"), (0, 1)),
-    (re.compile(r"^(\d{1,2})[-/. ](\d{4})$"), (1, 0)),
-    (re.compile(r"^(\d{4})$"), (0, None)),
-    (re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$"), (2, 1)),  # 00-04-1956: day unknown
-    (re.compile(r"^(\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})"), (0, 1)),
-]
-
-
-def partial_birth_date(value: object) -> str | None:
-    """A birth date known only to the year or month: ``YYYY`` or ``YYYY-MM`` (None for a full or no date).
-
-    Sources often hold only a year ("1956"), a month ("04-1956", "1956/4") or zeros for the unknown parts
-    ("00-00-1956", "1956-04-00"): compared at the precision they have (see ``compare_birth_date``).
-
-    Examples:
-        >>> partial_birth_date("1956"), partial_birth_date("04-1956"), partial_birth_date("00-00-1956")
-        ('1956', '1956-04', '1956')
-        >>> partial_birth_date("1956-04-00"), partial_birth_date("1956-04-09"), partial_birth_date("12")
-        ('1956-04', None, None)
-        >>> partial_birth_date("1992-00-08") is None  # a mistyped month, not an unknown one
-        True
-    """
-    text = ascii_lower(value)
-    if not text or birth_date(value) is not None:
-        return None
-    text = text.split(" ")[0] if re.match(r"^\d{4}-\d{2}-\d{2} ", text) else text
-    for pattern, (y, m) in _PARTIAL_PATTERNS:
-        found = pattern.match(text)
-        if found:
-            parts = found.groups()
-            year = int(parts[y])
-            if not 1800 <= year <= 2100:
-                return None
-            month = int(parts[m]) if m is not None else 0
-            return f"{year:04d}-{month:02d}" if 1 <= month <= 12 else f"{year:04d}"
-    return None
-
-
-def phone_key(value: object) -> str | None:
-    """Last 9 digits of a phone number (drops +31/0031/0 prefixes); fewer than 6 digits gives None.
-
-    Examples:
-        >>> phone_key("+31 6 1234 5678") == phone_key("06-12345678")
-        True
-    """
-    digits = re.sub(r"\D", "", str(value)) if value is not None and not pd.isna(value) else ""
-    return digits[-9:] if len(digits) >= 6 else None
-
-
-#: A number's digits in sorted order only block from this many digits on (fewer meet too many others).
-SORTED_DIGITS_MIN = 5
-
-
-def sorted_digits(value: str) -> str | None:
-    """The digits of an identifier in sorted order: a blocking key that two swapped digits leave unchanged.
-
-    Examples:
-        >>> sorted_digits("257-9575"), sorted_digits("2579557"), sorted_digits("12a")
-        ('2555779', '2555779', None)
-    """
-    digits = "".join(sorted(ch for ch in value if ch.isdigit()))
-    return digits if len(digits) >= SORTED_DIGITS_MIN else None
-
-
-#: ``pd.factorize`` of the Series of the frame being prepared, by ``id``: ``(series, codes, uniques)``. Derived
-#: columns get theirs from their input's (no second hash of a million strings), and the comparison stage
-#: starts from them (:func:`_prepare` hands them to ``Columns``).
-_FACTORIZED: dict[int, tuple[pd.Series, np.ndarray, np.ndarray]] = {}
-
-
-def _factorized(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(series.astype("object"))`` (codes -1 = missing), once per Series while it is prepared."""
-    hit = _FACTORIZED.get(id(series))
-    if hit is not None and hit[0] is series:
-        return hit[1], hit[2]
-    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
-    _remember(series, codes, np.asarray(uniques, dtype=object))
-    return codes, np.asarray(uniques, dtype=object)
-
-
-def _remember(series: pd.Series, codes: np.ndarray, uniques: np.ndarray) -> pd.Series:
-    _FACTORIZED[id(series)] = (series, codes, uniques)
-    return series
-
-
-def _taken_back(codes: np.ndarray, results: np.ndarray) -> pd.Series:
-    """The Series of ``results[codes]`` (``results``: one value per distinct input value, then None for
-    missing), remembered with its own factorization: the distinct results factorized, taken back by code.
-    The distinct inputs are in order of first appearance, so the results' codes are those of factorizing
-    the whole column."""
-    derived, uniques = pd.factorize(results[:-1], use_na_sentinel=True)
-    out = pd.Series(results[codes], dtype="object")
-    return _remember(out, np.r_[derived, -1][codes], np.asarray(uniques, dtype=object))
-
-
-def _distinct(series: pd.Series, fn: Callable) -> pd.Series:
-    """Apply ``fn`` once per distinct value; rows take their result by index (no per-row Python call).
-
-    Examples:
-        >>> _distinct(pd.Series(["a", None, "a", "b"]), str.upper).tolist()
-        ['A', None, 'A', 'B']
-    """
-    codes, uniques = _factorized(series)
-    results = np.empty(len(uniques) + 1, dtype=object)
-    results[:-1] = [fn(v) for v in uniques]
-    results[-1] = None  # code -1 (missing) picks the last slot
-    return _taken_back(codes, results)
-
-
-def _distinct_vec(series: pd.Series, fn: Callable) -> pd.Series:
-    """A vectorised Series -> Series function applied to the distinct values only, taken back by code.
-
-    Examples:
-        >>> _distinct_vec(pd.Series(["ab", None, "ab", "cd"]), lambda s: s.str[0]).tolist()
-        ['a', None, 'a', 'c']
-    """
-    codes, uniques = _factorized(series)
-    results = np.empty(len(uniques) + 1, dtype=object)
-    results[:-1] = fn(pd.Series(uniques, dtype="object")).astype("object").to_numpy()
-    results[-1] = None
-    results[pd.isna(results)] = None
-    return _taken_back(codes, results)
-
+__all__ = ["PREPARED_COLUMNS", "prepare", "prepare_one", "dutch_phonetic", "surname_core", "partial_birth_date",
+           "birth_date", "first_name", "middle_names", "initials_of", "phone_key", "street_name", "kvk_key",
+           "own_domain", "sorted_digits"]
 
 #: Frames from this many records on are prepared in two processes (forking costs more on a small one).
 PARALLEL_MIN_ROWS = 20_000
-
-#: Cleaned input columns of the frame being prepared, by ``(id(frame), column)``: several derived columns read
-#: one input column (first name: first name, middle names, initials), screened for placeholders once.
-_COLUMNS: dict[tuple[int, str], pd.Series] = {}
-
-
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    """A column of the input with placeholder values ("onbekend", "REMOVED", "-") as missing."""
-    key = (id(frame), name)
-    if key not in _COLUMNS:
-        _COLUMNS[key] = _screened(frame, name)
-    return _COLUMNS[key]
-
-
-def _screened(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame.columns:
-        values = frame[name].reset_index(drop=True)
-        if values.dtype != object:
-            return values
-        codes, uniques = _factorized(values)
-        flags = placeholder_mask(pd.Series(uniques, dtype="object"), name)
-        if flags.any():
-            values = values.where(~np.r_[flags, False][codes], None)
-            # the placeholders' codes out, the others renumbered in their order: factorizing the result
-            renumber = np.where(flags, -1, np.cumsum(~flags) - 1)
-            _remember(values, np.r_[renumber, -1][codes], uniques[~flags])
-        return values
-    return pd.Series([None] * len(frame), dtype="object")
 
 
 def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -351,7 +83,7 @@ def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         >>> [s.tolist() for s in _email_parts(pd.Series(["Jan.Jansen+x@Ziggo.NL", "geen", None, "é@x.nl"]))]
         [['jan.jansen+x@ziggo.nl', None, None, 'e@x.nl'], ['janjansen', None, None, 'e'], ['ziggo.nl', None, None, 'x.nl']]
     """
-    codes, uniques = pd.factorize(email.astype("object"), use_na_sentinel=True)
+    codes, uniques = _factorized(email)
     try:
         text = pa.array(uniques.astype(object), type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: as text first
@@ -365,11 +97,13 @@ def _email_parts(email: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     local = pc.replace_substring(pc.replace_substring_regex(pc.list_element(split, 0), pattern=r"\+.*$",
                                                             replacement=""), ".", "")
 
-    def back(values: pa.Array) -> pd.Series:
-        out = np.r_[np.asarray(values.to_pylist(), dtype=object), None][codes]
-        return pd.Series(out, dtype="object")
+    def back(values: pa.Array, remember: bool) -> pd.Series:
+        results = np.r_[values.to_numpy(zero_copy_only=False).astype(object), None]
+        # the address and the local part with their factorization: the e-mail columns derived from the address
+        # and the blocking on local parts start from codes (a million distinct values at 1M records)
+        return _taken_back(codes, results) if remember else pd.Series(results[codes], dtype="object")
 
-    return back(clean), back(local), back(pc.list_element(split, 1))
+    return back(clean, True), back(local, True), back(pc.list_element(split, 1), False)
 
 
 def _role_address(email: pd.Series, issues: pd.Series) -> pd.Series:
@@ -384,40 +118,16 @@ def _role_address(email: pd.Series, issues: pd.Series) -> pd.Series:
     """
     from cdq.normalize.emails import reference
 
-    roles = frozenset(reference()["role_local_parts"])
-    role = _distinct(email, lambda e: e.split("@", 1)[0] in roles).to_numpy() == True  # noqa: E712
+    roles = pa.array(sorted(frozenset(reference()["role_local_parts"])), type=pa.string())
+
+    def role_of(addresses: pd.Series) -> pd.Series:  # the part before the first "@" is a role name
+        text = pa.array(addresses.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        head = pc.list_element(pc.split_pattern(text, "@", max_splits=1), 0)
+        return pd.Series(pc.fill_null(pc.is_in(head, value_set=roles), False).to_numpy(zero_copy_only=False))
+
+    role = _distinct_vec(email, role_of).to_numpy() == True  # noqa: E712
     flagged = _distinct_vec(issues, lambda i: i.astype(str).str.contains("EMAIL_ROLE_ADDRESS", regex=False))
     return pd.Series((role | (flagged.to_numpy() == True)) & email.notna().to_numpy())  # noqa: E712
-
-
-def own_domain(domain: str) -> str | None:
-    """An e-mail domain unless it is a mail provider's (``reference_data/email_domain_typos.yaml``) or a typo of
-    one: an organisation's own domain (``company_domain``) names it; anyone has a gmail.com address.
-
-    Examples:
-        >>> own_domain("bakkerij-jansen.nl"), own_domain("ziggo.nl"), own_domain("upcmial.nl")
-        ('bakkerij-jansen.nl', None, None)
-    """
-    from cdq.normalize.emails import reference, suggest_domain
-
-    return None if domain in reference()["providers"] or suggest_domain(domain) else domain
-
-
-def kvk_key(value: object) -> str | None:
-    """KvK (Chamber of Commerce) number: its 8 digits (a 12-digit branch number keeps its first 8).
-
-    Examples:
-        >>> kvk_key("KvK 4192 1471"), kvk_key(41921471.0), kvk_key("-")
-        ('41921471', '41921471', None)
-    """
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    digits = re.sub(r"\D", "", str(value))
-    if len(digits) < 7:
-        return None
-    return digits.zfill(8)[:8]
 
 
 #: The columns :func:`prepare` derives: what a comparison's ``columns`` and ``tf`` in ``rules/matching.yaml``
@@ -453,30 +163,49 @@ def prepare(frame: pd.DataFrame, extras: tuple = ()) -> pd.DataFrame:
 
 
 def _prepare(frame: pd.DataFrame, extras: tuple) -> pd.DataFrame:
-    """The derived columns in two independent groups (persons and e-mail; phone, address and organisation):
-    on two cores a forked child prepares the second (see :mod:`cdq.linkage.parallel`).
+    """The derived columns in two independent groups (given names, birth date, gender and e-mail; surnames,
+    phone, address and organisation): on two cores a forked child prepares the second (see
+    :mod:`cdq.linkage.parallel`), then the columns are put in :func:`prepare`'s order.
 
     E-mail is in this process's group: at 1M records its columns are near-unique (a million distinct values
-    each), which a child would pickle and this process unpickle after its own work, and the two groups
-    take about as long this way (1M Dutch records: ~6 s each; persons alone 2.7 s against 7.5 s).
+    each), which a child would pickle and this process unpickle after its own work. The surnames go to the
+    child to even the two out (1M Dutch records, one process: given names, birth dates and e-mail ~3.5 CPU s,
+    surnames and contact columns ~3.5 CPU s; with the surnames here 5 against 2.5). The postcode is made here
+    for the same reason.
     """
     def here() -> dict[str, pd.Series]:
-        return {**_person_columns(frame), **_email_columns(frame)}
+        return {**_given_name_columns(frame), **_birth_columns(frame), **_email_columns(frame),
+                **_postcode_column(frame)}
+
+    def there() -> dict[str, pd.Series | _Packed]:
+        return _packed({**_surname_columns(frame), **_contact_columns(frame, extras)})
 
     if len(frame) >= PARALLEL_MIN_ROWS:
-        packed, mine = run_tasks([lambda: _packed(_contact_columns(frame, extras)), here])
+        packed, mine = run_tasks([there, here])
     else:
-        mine, packed = here(), _packed(_contact_columns(frame, extras))
+        mine, packed = here(), there()
     theirs, their_codes = _unpacked(packed)
     theirs = _with_company_domain(theirs, mine["email_domain"])
+    both = {**mine, **theirs}
+    order = [*(name for name in _ORDER if name in both), *(name for name in both if name not in _ORDER)]
     # one block per column (copy=False): consolidating ~40 object columns into one 2-D block copies and
     # reference-counts every value once more (1.4 s at 1M records) and nothing downstream needs it
-    prepared = pd.DataFrame({**mine, **theirs}, index=pd.RangeIndex(len(frame)), copy=False)
+    prepared = pd.DataFrame({name: both[name] for name in order}, index=pd.RangeIndex(len(frame)), copy=False)
     cols = Columns.of(prepared)
     known = {**_known_codes(mine), **_known_codes({"company_domain": theirs["company_domain"]}), **their_codes}
     for name, (codes, uniques) in known.items():
         cols.know(name, codes, uniques)
     return prepared
+
+
+#: The columns in :func:`prepare`'s order (the two groups of :func:`_prepare` each make some of them), then the
+#: extra comparisons' columns.
+_ORDER = ("first_name", "first_name_nick", "first_name_phonetic", "first_name_variant_id", "initials",
+          "initials_given", "first_initial", "middle_names", "middle_initials", "surname_core", "surname_phonetic",
+          "given_full", "surname_full", "name_pair_phonetic", "birth_date", "birth_partial", "birth_year",
+          "birth_month_day", "gender", "email", "email_local", "email_domain", "email_role", "email_sorted", "phone",
+          "postcode", "house_number", "street", "street_phonetic", "city", "bag_address_id", "company_key",
+          "company_compact", "company_first", "company_rare", "company_domain", "kvk")
 
 
 def _with_company_domain(columns: dict[str, pd.Series], email_domain: pd.Series) -> dict[str, pd.Series]:
@@ -491,76 +220,49 @@ def _with_company_domain(columns: dict[str, pd.Series], email_domain: pd.Series)
     return out
 
 
-#: A prepared column as its factorization: int32 codes (-1 = None) and the distinct values.
-_Packed = tuple[np.ndarray, np.ndarray]
-
-
-def _known_codes(columns: dict[str, pd.Series]) -> dict[str, _Packed]:
-    """The factorizations known of ``columns`` (see :data:`_FACTORIZED`)."""
-    known: dict[str, _Packed] = {}
-    for name, values in columns.items():
-        hit = _FACTORIZED.get(id(values))
-        if hit is not None and hit[0] is values:
-            known[name] = (hit[1], hit[2])
-    return known
-
-
-def _packed(columns: dict[str, pd.Series]) -> dict[str, pd.Series | _Packed]:
-    """Columns as a forked child sends them: a text column whose factorization is known, with None for
-    missing, as int32 codes and its distinct values (pickling a million strings per column costs seconds;
-    the codes are one buffer); any other column as it is."""
-    known = _known_codes(columns)
-    out: dict[str, pd.Series | _Packed] = {}
-    for name, values in columns.items():
-        if name in known and values.dtype == object:
-            codes, uniques = known[name]
-            if bool((values.to_numpy()[codes < 0] == None).all()):  # noqa: E711 - elementwise: missing is None
-                out[name] = (codes.astype(np.int32), uniques)
-                continue
-        out[name] = values
-    return out
-
-
-def _unpacked(packed: dict[str, pd.Series | _Packed]) -> tuple[dict[str, pd.Series], dict[str, _Packed]]:
-    """:func:`_packed` undone: the columns, and the factorizations that came with them."""
-    columns: dict[str, pd.Series] = {}
-    known: dict[str, _Packed] = {}
-    for name, item in packed.items():
-        if isinstance(item, tuple):
-            codes, uniques = item
-            columns[name] = pd.Series(np.r_[uniques, np.array([None], dtype=object)].astype(object)[codes],
-                                      dtype="object")
-            known[name] = (codes, uniques)
-        else:
-            columns[name] = item
-    return columns, known
-
-
-def _person_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
-    """Names, birth date and gender."""
+def _given_name_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """First name (with its nickname group, sound key and relation id), initials, middle names, the whole
+    given-name field."""
     out: dict[str, pd.Series] = {}
-    out["first_name"] = _distinct(_col(frame, "first_name"), first_name)
+    out["first_name"] = _first_names(frame)
     nick = canonical_names()  # one formal name per variant (blocking and term frequencies)
     out["first_name_nick"] = _distinct(out["first_name"], lambda v: nick.get(v, v))
     out["first_name_phonetic"] = _distinct(out["first_name_nick"], dutch_phonetic)
     ids = relations()[0]
-    codes, uniques = pd.factorize(out["first_name"])  # relation id per record, -1 = not in the relation
+    codes, uniques = _factorized(out["first_name"])  # relation id per record, -1 = not in the relation
     out["first_name_variant_id"] = pd.Series(np.r_[[ids.get(v, -1) for v in uniques], -1][codes].astype(np.int64))
     out["initials"] = _initials(frame)
     out["initials_given"] = _distinct(_col(frame, "initials"), lambda v: initials_of(None, v))
     out["first_initial"] = _distinct_vec(out["initials"], lambda s: s.str[0])
     out["middle_names"] = _distinct(_col(frame, "first_name"), middle_names)
     out["middle_initials"] = _distinct_vec(out["initials"], lambda s: s.str[1:].where(s.str.len() > 1))
+    # the whole name fields, letters only ("de la cruz" -> "delacruz"): first and last name entered the wrong
+    # way round are found on these, whatever a tussenvoegsel or a second given name does to the parts
+    out["given_full"] = _distinct(_col(frame, "first_name"), lambda v: _joined(given_names(ascii_lower(v))))
+    return out
+
+
+def _first_names(frame: pd.DataFrame) -> pd.Series:
+    return _distinct(_col(frame, "first_name"), first_name)
+
+
+def _surname_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Surname (core, sound key, the whole field) and the sound keys of first name and surname in order."""
+    out: dict[str, pd.Series] = {}
     last = _col(frame, "last_name")
     infix = _col(frame, "infix")
     full_last = (infix.fillna("") + " " + last.fillna("")).where(last.notna(), None)
     out["surname_core"] = _distinct(full_last, surname_core)
     out["surname_phonetic"] = _distinct(out["surname_core"], lambda v: dutch_phonetic(v.split()[0]))
-    # the whole name fields, letters only ("de la cruz" -> "delacruz"): first and last name entered the wrong
-    # way round are found on these, whatever a tussenvoegsel or a second given name does to the parts
-    out["given_full"] = _distinct(_col(frame, "first_name"), lambda v: _joined(given_names(ascii_lower(v))))
     out["surname_full"] = _distinct(full_last, lambda v: _joined(ascii_lower(v)))
-    out["name_pair_phonetic"] = _name_pair(out["first_name"], out["surname_core"])
+    # the first names again (in this process): cheaper than waiting for the other group's
+    out["name_pair_phonetic"] = _name_pair(_first_names(frame), out["surname_core"])
+    return out
+
+
+def _birth_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Birth date (full, partial, year, month and day) and gender."""
+    out: dict[str, pd.Series] = {}
     birth = _col(frame, "birth_date")
     out["birth_date"] = _distinct(birth, birth_date)
     out["birth_partial"] = _distinct(birth.where(out["birth_date"].isna().to_numpy(), None), partial_birth_date)
@@ -585,8 +287,7 @@ def _contact_columns(frame: pd.DataFrame, extras: tuple) -> dict[str, pd.Series]
     comparisons' columns."""
     out: dict[str, pd.Series] = {}
     phone = _col(frame, "phone").where(_col(frame, "phone").notna(), _col(frame, "mobile"))
-    out["phone"] = _distinct(phone, phone_key)
-    out["postcode"] = _distinct(_col(frame, "postcode"), lambda v: re.sub(r"[^0-9a-z]", "", ascii_lower(v) or "") or None)
+    out["phone"] = _distinct_vec(phone, _phone_keys)
     out["house_number"] = _distinct(_col(frame, "house_number"), lambda v: (re.match(r"\d+", str(v).strip()) or [None])[0])
     out["house_number"] = out["house_number"].fillna(_distinct(_col(frame, "street"), _number_in_street))
     out["street"] = _distinct(_col(frame, "street"), street_name)
@@ -606,9 +307,11 @@ def _contact_columns(frame: pd.DataFrame, extras: tuple) -> dict[str, pd.Series]
     return out
 
 
-def _joined(text: str | None) -> str | None:
-    """Only the letters of a name, written together ("De la Cruz" -> "delacruz")."""
-    return (letters(text) or "").replace(" ", "") or None
+def _postcode_column(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """The postcode, letters and digits only (made in the other group than the rest of the address: it evens
+    the two out)."""
+    return {"postcode": _distinct(_col(frame, "postcode"),
+                                  lambda v: re.sub(r"[^0-9a-z]", "", ascii_lower(v) or "") or None)}
 
 
 def _name_pair(first: pd.Series, surname: pd.Series) -> pd.Series:
@@ -623,11 +326,6 @@ def _name_pair(first: pd.Series, surname: pd.Series) -> pd.Series:
     # per distinct pair of names was most of this column's time: 1M records hold ~10x more pairs than names)
     return _distinct_pairs(_distinct(first, dutch_phonetic), _distinct(surname, lambda v: dutch_phonetic(v.split()[0])),
                            _ordered_keys)
-
-
-def _ordered_keys(a: object, b: object) -> str | None:
-    """Two sound keys in alphabetical order, space-separated (None unless both are there)."""
-    return " ".join(sorted((a, b))) if isinstance(a, str) and isinstance(b, str) and a and b else None
 
 
 def _absent(value: object) -> bool:
@@ -739,57 +437,29 @@ def _email_one(email: object, issues: object) -> dict[str, object]:
             "email_role": bool(role or flagged)}
 
 
-_STREET_TYPES = re.compile(r"\b(street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|place|pl|court|ct)\b")
-
-
-def street_name(value: object) -> str | None:
-    """Street without house number, direction-free of US type words ("3320 W. Evergreen Ave." -> "w evergreen").
-
-    Examples:
-        >>> street_name("3320 W. Evergreen Ave."), street_name("Kerkstraat 12a")
-        ('w evergreen', 'kerkstraat')
-    """
-    raw = ascii_lower(value)
-    text = letters(re.sub(r"\d+[a-z]?\b", " ", raw)) if raw else None
-    if not text:
-        return None
-    return " ".join(_STREET_TYPES.sub(" ", text).split()) or text
-
-
-def _number_in_street(value: object) -> str | None:
-    """The house number written in the street field (leading "3320 W ..." or trailing "Kerkstraat 12a")."""
-    text = ascii_lower(value) or ""
-    found = re.match(r"^(\d+)\b", text) or re.search(r"\s(\d+)\s*[a-z]?$", text)
-    return found.group(1) if found else None
-
-
 def _initials(frame: pd.DataFrame) -> pd.Series:
     return _distinct_pairs(_col(frame, "first_name"), _col(frame, "initials"), initials_of)
 
 
-def _distinct_pairs(a: pd.Series, b: pd.Series, fn: Callable) -> pd.Series:
-    """``fn(a, b)`` once per distinct pair of values (missing = None), by integer codes: a Series of tuples
-    hashes every row's tuple in Python.
+def _phone_keys(values: pd.Series) -> pd.Series:
+    """:func:`phone_key` of every value, in Arrow where all are ASCII text (for those, ``re``'s ``\\D`` and
+    ``[^0-9]`` are the same).
 
     Examples:
-        >>> _distinct_pairs(pd.Series(["x", "x", None]), pd.Series(["1", "1", "2"]), lambda u, v: f"{u}{v}").tolist()
-        ['x1', 'x1', 'None2']
+        >>> _phone_keys(pd.Series(["+31 6 1234 5678", "12345", "0612-345678"])).tolist()
+        ['612345678', None, '612345678']
     """
-    ca, ua = pd.factorize(a.astype("object"))
-    cb, ub = pd.factorize(b.astype("object"))
-    ua, ub = np.r_[ua.astype(object), None], np.r_[ub.astype(object), None]  # code -1 takes the last slot
-    ca, cb = np.where(ca < 0, len(ua) - 1, ca), np.where(cb < 0, len(ub) - 1, cb)
-    codes, uniques = pd.factorize(ca.astype(np.int64) * len(ub) + cb)
-    results = np.empty(len(uniques), dtype=object)
-    results[:] = [fn(ua[k // len(ub)], ub[k % len(ub)]) for k in uniques.tolist()]
-    return pd.Series(results[codes], dtype="object")
-
-
-def _gender(value: object) -> str | None:
-    text = ascii_lower(value)
-    if not text:
-        return None
-    return {"m": "m", "man": "m", "male": "m", "f": "f", "v": "f", "vrouw": "f", "female": "f"}.get(text)
+    raw = values.to_numpy(dtype=object)
+    try:
+        text = pa.array(raw, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = None
+    if text is None or not pc.all(pc.string_is_ascii(text)).as_py():
+        return pd.Series([phone_key(v) for v in raw], dtype="object")
+    digits = pc.replace_substring_regex(text, pattern=r"[^0-9]", replacement="")
+    keys = pc.if_else(pc.greater_equal(pc.utf8_length(digits), 6), pc.utf8_slice_codeunits(digits, -9),
+                      pa.scalar(None, pa.string()))
+    return pd.Series(keys.to_numpy(zero_copy_only=False), dtype="object")
 
 
 def _rarest_word(words: pd.Series) -> pd.Series:
@@ -798,7 +468,7 @@ def _rarest_word(words: pd.Series) -> pd.Series:
     Blocking on it pairs "Philips Gloeilampenfabrieken" with "Philips Electronics" where the word both
     share is rarer than the words that differ; ties go to the earlier word.
     """
-    codes, uniques = pd.factorize(words)
+    codes, uniques = _factorized(words)
     if not len(uniques):
         return pd.Series([None] * len(words), dtype="object")
     per_record = np.bincount(codes[codes >= 0], minlength=len(uniques))

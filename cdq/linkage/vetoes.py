@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cdq.linkage.columns import Columns, columns_of
-from cdq.linkage.compare import digit_edits
+from cdq.linkage.compare import at_levels, differing, digit_edits, digits_at
 from cdq.linkage.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -51,10 +51,13 @@ def _initials_against_call_name(prepared: Prepared, l: np.ndarray, r: np.ndarray
     name = cols.codes("first_name") >= 0
     initials = cols.codes("initials_given") >= 0
     only_initials = ~name & initials
-    mailbox = _same(cols, "email_local", l, r)
+    out = (only_initials[l] & name[r]) | (only_initials[r] & name[l])
+    at = np.flatnonzero(out)  # the mailboxes compared only there (few pairs have initials only on one side)
+    mailbox = _same(cols, "email_local", l[at], r[at])
     if cols.has("email_role"):
-        mailbox &= ~cols.flag("email_role")[l]
-    return ((only_initials[l] & name[r]) | (only_initials[r] & name[l])) & mailbox
+        mailbox &= ~cols.flag("email_role")[l[at]]
+    out[at] = mailbox
+    return out
 
 
 def _same_personal_email(prepared: Prepared, l: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -79,16 +82,16 @@ def _same_mailbox(vectors: Levels, s: Settings, prepared: Prepared, l: np.ndarra
     return same
 
 
-def _elsewhere(vectors: Levels, s: Settings, n: int) -> np.ndarray:
-    """Addresses that disagree (both known, not even the same city or postcode area).
+def _elsewhere(vectors: Levels, s: Settings, at: np.ndarray) -> np.ndarray:
+    """Addresses that disagree (both known, not even the same city or postcode area), for the pairs ``at``.
 
     A mailbox is made of the names ("a.aslan@", "max_jansen@"): namesakes at two addresses with birth dates
     years apart can carry one (Dutch synthetic 1M: about 3,100 false pairs). Only where the place does not
     disagree as well does the mailbox outweigh the dates.
     """
     if "address" not in vectors:
-        return np.zeros(n, dtype=bool)
-    return _level(vectors, "address") == s.levels("address").index("different")
+        return np.zeros(len(at), dtype=bool)
+    return _level(vectors, "address")[at] == s.levels("address").index("different")
 
 
 def _same_stem(prepared: Prepared, l: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -97,18 +100,19 @@ def _same_stem(prepared: Prepared, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     return (stem[l] >= 0) & (stem[l] == stem[r])
 
 
-def _years_apart(prepared: Prepared, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Absolute difference in years between the birth dates (inf where unparseable), only where ``mask``."""
-    out = np.full(len(l), np.inf)
-    idx = np.flatnonzero(mask)
-    if len(idx):
-        dates = columns_of(prepared).birth_days()
-        days = dates[l[idx]] - dates[r[idx]]
-        # a partial date (year or year-month only): whole years apart
-        y = columns_of(prepared).any_date_parts()[0].astype(float)
-        whole = np.abs(y[l[idx]] - y[r[idx]])
-        out[idx] = np.where(np.isnan(days), whole, np.abs(days) / 365.25)
-    return out
+def _same_stem_of(prepared: Prepared):
+    return lambda l, r: _same_stem(prepared, l, r)
+
+
+def _years_apart(prepared: Prepared, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Absolute difference in years between the birth dates of the pairs ``(l, r)`` (whole years where either
+    date is partial)."""
+    dates = columns_of(prepared).birth_days()
+    days = dates[l] - dates[r]
+    # a partial date (year or year-month only): whole years apart
+    y = columns_of(prepared).any_date_parts()[0]
+    whole = np.abs(y[l].astype(float) - y[r].astype(float))
+    return np.where(np.isnan(days), whole, np.abs(days) / 365.25)
 
 
 #: Birth dates at most this many edits apart, with one digit of the year different and fewer than
@@ -119,21 +123,20 @@ DATE_TYPO_EDITS = 3
 PARENT_GAP_YEARS = 15
 
 
-def _date_typo(prepared: Prepared, l: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Full birth dates that differ by a typo (where ``mask``): one digit of the year, at most
+def _date_typo(prepared: Prepared, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Full birth dates of the pairs ``(l, r)`` that differ by a typo: one digit of the year, at most
     :data:`DATE_TYPO_EDITS` edits in all and fewer than :data:`PARENT_GAP_YEARS` years apart (a decade typed
     wrong is ten years; a father and son with one name are a generation apart)."""
     out = np.zeros(len(l), dtype=bool)
-    y, m, d = columns_of(prepared).date_parts()
-    idx = np.flatnonzero(mask)
-    idx = idx[(y[l[idx]] >= 0) & (y[r[idx]] >= 0)]
+    y = columns_of(prepared).date_parts()[0]
+    yl, yr = y[l], y[r]
+    # the digits (8 bytes per record) are gathered only for the dates close enough to be a typo
+    idx = np.flatnonzero((yl >= 0) & (yr >= 0) & (np.abs(yl - yr) < PARENT_GAP_YEARS))
     if len(idx):
-        li, ri = l[idx], r[idx]
         digits = columns_of(prepared).date_digits()
-        a, b = digits[li], digits[ri]
-        year_digits = (a[:, :4] != b[:, :4]).sum(axis=1, dtype=np.int8)
-        close = np.abs(y[li] - y[ri]) < PARENT_GAP_YEARS
-        out[idx] = (year_digits <= 1) & close & (digit_edits(a, b) <= DATE_TYPO_EDITS)
+        a, b = digits_at(digits, l[idx]), digits_at(digits, r[idx])
+        year_digits = differing(a != b, 4)
+        out[idx] = (year_digits <= 1) & (digit_edits(a, b) <= DATE_TYPO_EDITS)
     return out
 
 
@@ -176,19 +179,29 @@ def vetoes(vectors: Levels, s: Settings, prepared: Prepared, l: np.ndarray, r: n
     for name, level_names in s.cannot_link:
         if name in vectors:
             codes = [s.levels(name).index(lv) for lv in level_names]
-            hit = np.isin(_level(vectors, name), codes)
+            hit = at_levels(_level(vectors, name), codes)
             # the exceptions are tested on the pairs the level hits only (19M candidate pairs at 1M records;
             # every test gathers both records' codes)
             if name == "first_name":
                 at = np.flatnonzero(hit)
-                li, ri = l[at], r[at]
-                hit[at] = ~_same(prepared, "initials_given", li, ri) & ~_same_stem(prepared, li, ri) \
-                    & ~_initials_against_call_name(prepared, li, ri)
+                for excepted in (lambda a, b: _same(prepared, "initials_given", a, b), _same_stem_of(prepared),
+                                 lambda a, b: _initials_against_call_name(prepared, a, b)):
+                    out = excepted(l[at], r[at])  # each exception tested where no earlier one lifted the veto
+                    hit[at[out]] = False
+                    at = at[~out]
             if name == "birth_date":
-                apart = _years_apart(prepared, l, r, hit)
-                hit &= (apart >= BIRTH_VETO_YEARS) & ~_date_typo(prepared, l, r, hit)
-                at = np.flatnonzero(hit & (apart < PARENT_GAP_YEARS) & ~_elsewhere(vectors, s, len(l)))
-                hit[at] = ~_same_mailbox(vectors, s, prepared, l, r, at)
+                # on the pairs at the level only (positions ``at``), narrowed step by step
+                at = np.flatnonzero(hit)
+                apart = _years_apart(prepared, l[at], r[at])
+                far = apart >= BIRTH_VETO_YEARS
+                at, apart = at[far], apart[far]
+                typo = _date_typo(prepared, l[at], r[at])
+                at, apart = at[~typo], apart[~typo]
+                hit = np.zeros(len(l), dtype=bool)
+                hit[at] = True
+                near = at[apart < PARENT_GAP_YEARS]
+                near = near[~_elsewhere(vectors, s, near)]
+                hit[near] = ~_same_mailbox(vectors, s, prepared, l, r, near)
             if name == "gender" and "first_name" in vectors:
                 # a recorded gender is often wrong (derived from a salutation); it vetoes only when the
                 # first names do not agree either
@@ -198,7 +211,10 @@ def vetoes(vectors: Levels, s: Settings, prepared: Prepared, l: np.ndarray, r: n
         # One personal e-mail address and one exact birth date name one person, whatever the first names
         # say (a call name missing from the nickname table, a partner's surname, a typo): lift name vetoes.
         at = np.flatnonzero(veto)
-        veto[at] = ~(_same_personal_email(prepared, l[at], r[at]) & _same(prepared, "birth_date", l[at], r[at]))
+        if "birth_date" in vectors:  # the same birth date is its exact level: the pairs' codes gathered only there
+            at = at[_level(vectors, "birth_date")[at] == s.levels("birth_date").index("exact")]
+        at = at[_same(prepared, "birth_date", l[at], r[at])]
+        veto[at[_same_personal_email(prepared, l[at], r[at])]] = False
     if s.cannot_link:
         veto |= party_conflict(prepared, l, r, vectors, s)
     for extra in s.extras:
@@ -266,7 +282,7 @@ def contradicted_vetoes(vectors: pd.DataFrame, s: Settings) -> list[str]:
         return []
     out = []
     for name, (vetoed, others) in veto_checks(s, vectors.columns).items():
-        at = np.isin(vectors[name].to_numpy(), vetoed)
+        at = at_levels(vectors[name].to_numpy(), vetoed)
         for other, lowest in others.items():
             at &= vectors[other].to_numpy() >= lowest
         if "address" in vectors.columns:  # the same address, where both have one
@@ -302,8 +318,14 @@ def decision_codes(probability: np.ndarray, veto: np.ndarray, s: Settings) -> np
         >>> decision_codes(np.array([1.0, 0.0, 1.0]), np.array([False, False, True]), load_settings()).tolist()
         [0, 2, 2]
     """
-    code = np.where(probability >= s.auto_match, MATCH, np.where(probability >= s.review, REVIEW, NON_MATCH))
-    code = code.astype(np.int8)
+    if s.review <= s.auto_match:
+        # MATCH + one for each threshold not reached (NaN reaches none): two comparisons and an add, no
+        # nested np.where over 19M pairs
+        code = (~(probability >= s.auto_match)).astype(np.int8)
+        code += ~(probability >= s.review)
+    else:
+        code = np.where(probability >= s.auto_match, MATCH, np.where(probability >= s.review, REVIEW, NON_MATCH))
+        code = code.astype(np.int8)
     code[veto] = NON_MATCH
     return code
 
