@@ -114,6 +114,7 @@ def start_standalone(workdir: Path, workers: int = 2, memory: str = "3g") -> tup
     port = _free_port()
     url = f"spark://127.0.0.1:{port}"
     cls = str(home / "bin" / "spark-class")
+    workdir.mkdir(parents=True, exist_ok=True)
     logs = open(workdir / "standalone.log", "w")
     procs = [subprocess.Popen([cls, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
                                str(port), "--webui-port", str(_free_port())], env=env, stdout=logs, stderr=logs)]
