@@ -208,7 +208,9 @@ def run(size: int, modes: list[str], work: Path) -> list[dict]:
            # heartbeat is older than the default 120 s when they resume: Spark then declares it lost and, in
            # local mode (no task retries), fails the job (the likely end of a 1M run: it failed one second after
            # a 159 s stop)
-           "CDQ_SPARK_NETWORK_TIMEOUT": "3600s"}
+           "CDQ_SPARK_NETWORK_TIMEOUT": "3600s",
+           # the blocking report in each mode's log, one line per pass (rich wraps it to 80 columns in a pipe)
+           "COLUMNS": "240"}
     for mode in modes:
         out = work / f"clusters_{size}_{mode}.csv"
         procs: list[subprocess.Popen] = []
