@@ -8,7 +8,8 @@ splink]``. Needs ``pip install -e ".[spark]"`` and Java 17+. Splink runs in ``.v
 pyspark==4.1.4``: the same Spark as cdq's) as a subprocess (``splink_spark_runner.py``), on ``local[2]`` with the same
 memory bounds, on cdq's prepared columns of the same input (written before its timed run, as ``bench_linkage.py``
 gives Splink on DuckDB cdq's normalization). Prints one table: records, mode, wall seconds, peak memory (MB) of the driver, the executors and
-the Python workers (sampled from /proc every half second), pairwise P/R/F1 against the truth and the pairwise F1
+the Python workers (sampled from /proc every half second; every sample in ``memory_SIZE_MODE.csv`` beside the
+mode's log, whose ``-v`` stage lines say when each stage ended), pairwise P/R/F1 against the truth and the pairwise F1
 between the Spark and the pandas engine's clusters.
 
 Memory bounds: driver 2 GB (``spark.driver.memory``), executors 3 GB each (``spark.executor.memory`` / the
@@ -84,6 +85,8 @@ class Sampler(threading.Thread):
     def __init__(self, roots: list[int]):
         super().__init__(daemon=True)
         self.roots, self.peak, self.stopped = roots, {}, threading.Event()
+        self.series: list[dict] = []  # every sample (seconds since start, MB per kind): where memory grows
+        self.began = time.time()
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -95,6 +98,7 @@ class Sampler(threading.Thread):
                         now[kind] = now.get(kind, 0.0) + _rss_mb(pid)
             for kind, mb in now.items():
                 self.peak[kind] = max(self.peak.get(kind, 0.0), mb)
+            self.series.append({"seconds": round(time.time() - self.began, 1), **{k: round(v) for k, v in now.items()}})
             self.stopped.wait(0.5)
 
 
@@ -142,6 +146,7 @@ def _timed(cmd: list[str], roots_extra: list[int] | None = None, env: dict | Non
     sampler.join()
     if log is not None:  # the whole output: a failure's cause is often far above its last lines
         log.write_text(output, encoding="utf-8")
+        pd.DataFrame(sampler.series).to_csv(log.with_name(log.stem.replace("log_", "memory_") + ".csv"), index=False)
     if proc.returncode != 0:
         print(output[-3000:], file=sys.stderr)
         raise SystemExit(f"failed: {' '.join(cmd)} (output: {log})")
@@ -229,7 +234,7 @@ def run(size: int, modes: list[str], work: Path) -> list[dict]:
             master = "local[2]"
             if mode == "standalone":
                 master, procs = start_standalone(work / f"cluster_{size}")
-            cmd = [str(CDQ), "dedupe", str(data), "--engine", "spark", "--spark-master", master, "--id-column",
+            cmd = [str(CDQ), "-v", "dedupe", str(data), "--engine", "spark", "--spark-master", master, "--id-column",
                    "record_id", "--out", str(out)]
         try:
             seconds, peak, _ = _timed(cmd, [p.pid for p in procs], env, work / f"log_{size}_{mode}.txt")
