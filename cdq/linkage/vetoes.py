@@ -266,7 +266,7 @@ def veto_checks(s: Settings, columns) -> dict[str, tuple[list[int], dict[str, in
     return out
 
 
-def contradicted_vetoes(vectors: pd.DataFrame, s: Settings) -> list[str]:
+def contradicted_vetoes(vectors: pd.DataFrame, s: Settings, counts: np.ndarray | None = None) -> list[str]:
     """The cannot-link rules (of :data:`_OTHERS_AGREE`) that the file itself contradicts.
 
     A different first name on records that agree on surname, birth date and address is a twin in a population,
@@ -274,8 +274,9 @@ def contradicted_vetoes(vectors: pd.DataFrame, s: Settings) -> list[str]:
     such pairs carry an identifier or a personal e-mail address on both sides, the file can check it: twins
     never share one. When most of them do (:data:`VETO_CHECK_SHARE` of at least :data:`VETO_CHECK_MIN_PAIRS`),
     the level is how this source mistypes or replaces the value, and it is weighed (its learned m), not vetoed.
-    Only the pairs :func:`veto_checks` selects matter, so ``vectors`` may be just those (the Spark engine
-    collects only them).
+    Only the pairs :func:`veto_checks` selects matter, so ``vectors`` may be just those; with ``counts``, each
+    row of ``vectors`` is a pattern that many pairs share (the Spark engine collects the patterns of those
+    pairs, a bounded number whatever the input size, not the pairs).
     """
     present, agrees = _personal_evidence(vectors, s)
     if not present.any():
@@ -288,15 +289,16 @@ def contradicted_vetoes(vectors: pd.DataFrame, s: Settings) -> list[str]:
         if "address" in vectors.columns:  # the same address, where both have one
             address = vectors["address"].to_numpy()
             at &= (address < 0) | (address >= s.levels("address").index("same_street"))
-        checked = int((at & present).sum())
-        if checked >= VETO_CHECK_MIN_PAIRS and (at & agrees).sum() >= VETO_CHECK_SHARE * checked:
+        weight = np.ones(len(vectors), dtype=np.int64) if counts is None else counts
+        checked = int(weight[at & present].sum())
+        if checked >= VETO_CHECK_MIN_PAIRS and weight[at & agrees].sum() >= VETO_CHECK_SHARE * checked:
             out.append(name)
     return out
 
 
-def without_contradicted_vetoes(vectors: pd.DataFrame, s: Settings) -> Settings:
+def without_contradicted_vetoes(vectors: pd.DataFrame, s: Settings, counts: np.ndarray | None = None) -> Settings:
     """The settings without the cannot-link rules this file contradicts (see :func:`contradicted_vetoes`)."""
-    lifted = contradicted_vetoes(vectors, s)
+    lifted = contradicted_vetoes(vectors, s, counts)
     if not lifted:
         return s
     logger.info("linkage: %s: pairs that differ only there mostly share an identifier or e-mail address in this "

@@ -134,8 +134,10 @@ def _train(records, vectors, n: int, s: Settings) -> FSModel:
 
 
 def _without_contradicted_vetoes(vectors, s: Settings) -> Settings:
-    """:func:`cdq.linkage.vetoes.without_contradicted_vetoes` over the Spark vectors: only the pairs the check
-    looks at (those at a checkable rule's vetoed level that agree on the rest) reach the driver."""
+    """:func:`cdq.linkage.vetoes.without_contradicted_vetoes` over the Spark vectors: the patterns (with their
+    counts) of the pairs the check looks at (those at a checkable rule's vetoed level that agree on the rest)
+    reach the driver, not the pairs: household members are such pairs, about one per few records, so
+    collecting them grew the driver's Python with the input."""
     from functools import reduce
     from operator import or_
 
@@ -152,7 +154,9 @@ def _without_contradicted_vetoes(vectors, s: Settings) -> Settings:
     if not conditions:
         return s
     levels = [c for c in s.all_comparisons if c in vectors.columns]
-    return without_contradicted_vetoes(vectors.where(reduce(or_, conditions)).select(*levels).toPandas(), s)
+    patterns = (vectors.where(reduce(or_, conditions)).groupBy(*levels).agg(F.count(F.lit(1)).alias("_pairs"))
+                .toPandas())
+    return without_contradicted_vetoes(patterns[levels], s, patterns["_pairs"].to_numpy(dtype=np.int64))
 
 
 def _check(staging, s: Settings) -> list[str]:
