@@ -281,6 +281,7 @@ def contradicted_vetoes(vectors: pd.DataFrame, s: Settings, counts: np.ndarray |
     present, agrees = _personal_evidence(vectors, s)
     if not present.any():
         return []
+    weight = np.ones(len(vectors), dtype=np.int64) if counts is None else counts
     out = []
     for name, (vetoed, others) in veto_checks(s, vectors.columns).items():
         at = at_levels(vectors[name].to_numpy(), vetoed)
@@ -289,7 +290,6 @@ def contradicted_vetoes(vectors: pd.DataFrame, s: Settings, counts: np.ndarray |
         if "address" in vectors.columns:  # the same address, where both have one
             address = vectors["address"].to_numpy()
             at &= (address < 0) | (address >= s.levels("address").index("same_street"))
-        weight = np.ones(len(vectors), dtype=np.int64) if counts is None else counts
         checked = int(weight[at & present].sum())
         if checked >= VETO_CHECK_MIN_PAIRS and weight[at & agrees].sum() >= VETO_CHECK_SHARE * checked:
             out.append(name)

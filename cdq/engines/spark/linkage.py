@@ -153,10 +153,9 @@ def _without_contradicted_vetoes(vectors, s: Settings) -> Settings:
         conditions.append(condition)
     if not conditions:
         return s
-    levels = [c for c in s.all_comparisons if c in vectors.columns]
-    patterns = (vectors.where(reduce(or_, conditions)).groupBy(*levels).agg(F.count(F.lit(1)).alias("_pairs"))
-                .toPandas())
-    return without_contradicted_vetoes(patterns[levels], s, patterns["_pairs"].to_numpy(dtype=np.int64))
+    levels = tuple(c for c in s.all_comparisons if c in vectors.columns)
+    patterns = pattern_counts(vectors.where(reduce(or_, conditions)), levels)
+    return without_contradicted_vetoes(patterns[list(levels)], s, patterns["count"].to_numpy(dtype=np.int64))
 
 
 def _check(staging, s: Settings) -> list[str]:
